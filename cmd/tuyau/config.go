@@ -1,0 +1,58 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+
+	"gopkg.in/yaml.v3"
+)
+
+// config is tuyau.yaml. Precedence: flag > environment (TUYAU_*) > this file > default.
+type config struct {
+	Inventory string `yaml:"inventory"`
+}
+
+func (d *deps) loadConfig() (config, error) {
+	var c config
+	path, explicit := d.configPath, true
+	if path == "" {
+		path, explicit = d.getenv("TUYAU_CONFIG"), true
+	}
+	if path == "" {
+		path, explicit = "tuyau.yaml", false
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && !explicit {
+		return c, nil
+	}
+	if err != nil {
+		return c, fmt.Errorf("config %s: %w", path, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && err.Error() != "EOF" {
+		return c, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// inventoryPath resolves the inventory location: --inventory, then
+// TUYAU_INVENTORY, then inventory: in tuyau.yaml.
+func (d *deps) inventoryPath() (string, error) {
+	if d.inventory != "" {
+		return d.inventory, nil
+	}
+	if p := d.getenv("TUYAU_INVENTORY"); p != "" {
+		return p, nil
+	}
+	c, err := d.loadConfig()
+	if err != nil {
+		return "", err
+	}
+	if c.Inventory != "" {
+		return c.Inventory, nil
+	}
+	return "", errors.New("no inventory given: use --inventory PATH, set TUYAU_INVENTORY, or put \"inventory: PATH\" in tuyau.yaml")
+}

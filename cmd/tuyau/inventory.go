@@ -1,0 +1,29 @@
+package main
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tuyau-net/tuyau/inventory"
+	"github.com/tuyau-net/tuyau/inventory/yamlstore"
+)
+
+func newInventoryCmd(d *deps) *cobra.Command {
+	c := &cobra.Command{
+		Use:     "inventory",
+		Aliases: []string{"inv"},
+		Short:   "Validate, show, export and generate the network inventory",
+	}
+	c.AddCommand(newInventoryValidateCmd(d), newInventoryShowCmd(d), newInventoryExportCmd(d), newInventoryGenerateCmd(d))
+	return c
+}
+
+// loadInventory opens the inventory the flags, environment or config name.
+func (d *deps) loadInventory(ctx context.Context) (*inventory.Snapshot, error) {
+	path, err := d.inventoryPath()
+	if err != nil {
+		return nil, err
+	}
+	return yamlstore.Open(path).Load(ctx)
+}

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+// deps carries what commands need from the outside world, so tests run the
+// CLI in-process with their own writers and environment.
+type deps struct {
+	stdout, stderr io.Writer
+	stdin          io.Reader
+	getenv         func(string) string
+	// configPath is --config; empty means ./tuyau.yaml when present.
+	configPath string
+	// inventory is --inventory, resolved with the environment and config by inventoryPath.
+	inventory string
+}
+
+func newRootCmd(d *deps) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "tuyau",
+		Short: "Manage a regional public fiber network and its dual-site routed core",
+		Long: `tuyau is the everyday tool of the engineers of a public fiber network:
+the inventory is the source of truth (YAML files or NetBox), and everything
+else (topology, configs, BGP, telemetry, labs) is derived from it.
+
+Exit codes: 0 success, 1 error (or an invalid inventory), 2 changes pending
+(only with --detailed-exitcode).`,
+		Example: `  tuyau inventory validate -i examples/manche
+  TUYAU_INVENTORY=examples/manche tuyau inventory show
+  tuyau inventory generate --sites 10000 --seed 1 --out /tmp/big`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVarP(&d.inventory, "inventory", "i", "", "inventory file or directory (env TUYAU_INVENTORY, or inventory: in tuyau.yaml)")
+	root.PersistentFlags().StringVar(&d.configPath, "config", "", "config file (default ./tuyau.yaml when present)")
+	root.AddCommand(newVersionCmd(d), newInventoryCmd(d))
+	return root
+}

@@ -1,0 +1,293 @@
+package synth
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"net/netip"
+	"slices"
+	"strconv"
+
+	"github.com/tuyau-net/tuyau/inventory"
+)
+
+// link is a routed point-to-point link between two devices.
+type link struct {
+	a, b         int // device indexes
+	aAddr, bAddr netip.Addr
+}
+
+func (g *gen) addSite(slug, name, region string, role inventory.SiteRole, facility string, lat, lon float64, devRole inventory.DeviceRole) int {
+	g.s.Sites = append(g.s.Sites, inventory.Site{Slug: slug, Name: name, Region: region, Role: role,
+		Facility: facility, Latitude: round(lat, 5), Longitude: round(lon, 5)})
+	n := len(g.s.Devices) + 1
+	d := inventory.Device{
+		Name:       slug + "-r1",
+		Site:       slug,
+		Role:       devRole,
+		Platform:   "frr",
+		Mgmt:       netip.AddrFrom4([4]byte{10, 250, byte(n >> 8), byte(n)}),
+		ASN:        NetworkASN,
+		Loopback:   netip.AddrFrom4([4]byte{10, 255, byte(n >> 8), byte(n)}),
+		Transports: []string{"ssh", "gnmi"},
+	}
+	if devRole == inventory.RoleMember {
+		d.ASN = 4200000000 + uint32(len(g.members)+1)
+	} else {
+		d.Loopback6 = netip.MustParseAddr(fmt.Sprintf("2001:db8:ffff::%x", n))
+	}
+	d.RouteReflector = devRole == inventory.RoleCore
+	lo := inventory.Interface{Name: "lo", Description: "loopback", Addresses: []netip.Prefix{netip.PrefixFrom(d.Loopback, 32)}}
+	if d.Loopback6.IsValid() {
+		lo.Addresses = append(lo.Addresses, netip.PrefixFrom(d.Loopback6, 128))
+	}
+	d.Interfaces = []inventory.Interface{lo}
+	g.s.Devices = append(g.s.Devices, d)
+	g.devSite = append(g.devSite, len(g.s.Sites)-1)
+	return len(g.s.Devices) - 1
+}
+
+func (g *gen) site(dev int) *inventory.Site { return &g.s.Sites[g.devSite[dev]] }
+
+// km is the fiber route length between two devices' sites: the great-circle
+// distance times a routing factor, since ducts follow roads.
+func (g *gen) km(a, b int, factor float64) float64 {
+	sa, sb := g.site(a), g.site(b)
+	return round(haversine(sa.Latitude, sa.Longitude, sb.Latitude, sb.Longitude)*factor+0.3, 2)
+}
+
+func haversine(lat1, lon1, lat2, lon2 float64) float64 {
+	const r = 6371.0
+	p1, p2 := lat1*math.Pi/180, lat2*math.Pi/180
+	dp, dl := p2-p1, (lon2-lon1)*math.Pi/180
+	h := math.Sin(dp/2)*math.Sin(dp/2) + math.Cos(p1)*math.Cos(p2)*math.Sin(dl/2)*math.Sin(dl/2)
+	return 2 * r * math.Asin(math.Sqrt(h))
+}
+
+// exitDuct names the duct a cable uses to leave a site towards another:
+// cables leaving in the same quarter of the compass share it, as they share
+// the trench down the same road.
+func (g *gen) exitDuct(from, to int) string {
+	sa, sb := g.site(from), g.site(to)
+	dy, dx := sb.Latitude-sa.Latitude, (sb.Longitude-sa.Longitude)*math.Cos(sa.Latitude*math.Pi/180)
+	q := "n"
+	switch {
+	case math.Abs(dx) > math.Abs(dy) && dx > 0:
+		q = "e"
+	case math.Abs(dx) > math.Abs(dy):
+		q = "w"
+	case dy < 0:
+		q = "s"
+	}
+	return "duct-" + sa.Slug + "-" + q
+}
+
+type linkSpec struct {
+	speed inventory.Speed
+	mtu   int
+	km    float64
+	srlgs []string
+}
+
+func (g *gen) nextIface(dev int) string {
+	return "eth" + strconv.Itoa(len(g.s.Devices[dev].Interfaces))
+}
+
+func transceiver(speed inventory.Speed, km float64) string {
+	if speed >= 10000 {
+		switch {
+		case km <= 10:
+			return "10GBASE-LR"
+		case km <= 40:
+			return "10GBASE-ER"
+		}
+		return "10GBASE-ZR"
+	}
+	if km <= 10 {
+		return "1000BASE-LX"
+	}
+	return "1000BASE-ZX"
+}
+
+func (g *gen) link(a, b int, sp linkSpec) link {
+	aAddr := g.link4
+	bAddr := aAddr.Next()
+	g.link4 = bAddr.Next()
+	an, bn := g.nextIface(a), g.nextIface(b)
+	da, db := &g.s.Devices[a], &g.s.Devices[b]
+	tr := transceiver(sp.speed, sp.km)
+	da.Interfaces = append(da.Interfaces, inventory.Interface{Name: an, Description: "to " + db.Name + " " + bn,
+		Speed: sp.speed, MTU: sp.mtu, Addresses: []netip.Prefix{netip.PrefixFrom(aAddr, 31)}, Transceiver: tr})
+	db.Interfaces = append(db.Interfaces, inventory.Interface{Name: bn, Description: "to " + da.Name + " " + an,
+		Speed: sp.speed, MTU: sp.mtu, Addresses: []netip.Prefix{netip.PrefixFrom(bAddr, 31)}, Transceiver: tr})
+	ta := inventory.Termination{Device: da.Name, Interface: an}
+	tb := inventory.Termination{Device: db.Name, Interface: bn}
+	trunk := inventory.Cable{Type: inventory.FiberSMF, Strands: strands(sp.speed), Status: inventory.CableConnected,
+		Length: km(sp.km), SRLGs: sp.srlgs, Splices: int(math.Ceil(sp.km/4)) + 2, Connectors: 2}
+	if g.o.NoPanels {
+		trunk.A, trunk.B = ta, tb
+		g.cable("FO", trunk)
+	} else {
+		fa, ra := g.panelPort(a)
+		fb, rb := g.panelPort(b)
+		pa, pb := g.s.Devices[a].Site+"-odf1", g.s.Devices[b].Site+"-odf1"
+		g.cable("PC", patchCord(ta, inventory.Termination{Panel: pa, Front: fa}))
+		trunk.A, trunk.B = inventory.Termination{Panel: pa, Rear: ra}, inventory.Termination{Panel: pb, Rear: rb}
+		g.cable("FO", trunk)
+		g.cable("PC", patchCord(inventory.Termination{Panel: pb, Front: fb}, tb))
+	}
+	return link{a, b, aAddr, bAddr}
+}
+
+func strands(speed inventory.Speed) int {
+	if speed >= 10000 {
+		return 48
+	}
+	return 12
+}
+
+func km(v float64) inventory.Length {
+	l, _ := inventory.NewLength(v, "km")
+	return l
+}
+
+func patchCord(a, b inventory.Termination) inventory.Cable {
+	l, _ := inventory.NewLength(3, "m")
+	return inventory.Cable{A: a, B: b, Type: inventory.FiberSMF, Strands: 2, Length: l, Status: inventory.CableConnected, Connectors: 2}
+}
+
+func (g *gen) cable(prefix string, c inventory.Cable) {
+	g.nCables++
+	c.Label = fmt.Sprintf("%s-%06d", prefix, g.nCables)
+	g.s.Cables = append(g.s.Cables, c)
+}
+
+// panelPort adds a front/rear port pair to the site's patch panel.
+func (g *gen) panelPort(dev int) (front, rear string) {
+	site := g.s.Devices[dev].Site
+	i, ok := g.panels[site]
+	if !ok {
+		g.s.PatchPanels = append(g.s.PatchPanels, inventory.PatchPanel{Name: site + "-odf1", Site: site})
+		i = len(g.s.PatchPanels) - 1
+		g.panels[site] = i
+	}
+	p := &g.s.PatchPanels[i]
+	n := strconv.Itoa(len(p.RearPorts) + 1)
+	p.RearPorts = append(p.RearPorts, inventory.RearPort{Name: "R" + n})
+	p.FrontPorts = append(p.FrontPorts, inventory.FrontPort{Name: "F" + n, RearPort: "R" + n})
+	return "F" + n, "R" + n
+}
+
+// coreLinks joins the two core sites at 10G over two fiber routes that share
+// no duct: one along the coast, one inland.
+func (g *gen) coreLinks() {
+	a, b := g.cores[0], g.cores[1]
+	sa, sb := g.site(a).Slug, g.site(b).Slug
+	for _, route := range []struct {
+		name   string
+		factor float64
+	}{{"inland", 1.3}, {"coast", 1.7}} {
+		k := g.km(a, b, route.factor)
+		l := g.link(a, b, linkSpec{speed: 10000, mtu: 9216, km: k, srlgs: []string{fmt.Sprintf("duct-%s-%s-%s", sa, sb, route.name)}})
+		g.links = append(g.links, l)
+	}
+}
+
+// popChains strings the POPs, by bearing around the network's centre, into
+// chains of up to five, each closed on the nearer core at one end and the
+// other core at the other, plus one chord between neighbouring chains.
+func (g *gen) popChains() {
+	var clat, clon float64
+	for _, s := range g.s.Sites {
+		clat += s.Latitude
+		clon += s.Longitude
+	}
+	clat /= float64(len(g.s.Sites))
+	clon /= float64(len(g.s.Sites))
+	pops := slices.Clone(g.pops)
+	angle := func(d int) float64 {
+		s := g.site(d)
+		return math.Atan2(s.Latitude-clat, s.Longitude-clon)
+	}
+	slices.SortStableFunc(pops, func(x, y int) int { return cmp.Compare(angle(x), angle(y)) })
+	const chainLen = 5
+	var chains [][]int
+	for i := 0; i < len(pops); i += chainLen {
+		chains = append(chains, pops[i:min(i+chainLen, len(pops))])
+	}
+	for _, ch := range chains {
+		first := ch[0]
+		near, far := g.cores[0], g.cores[1]
+		if g.km(first, g.cores[1], 1) < g.km(first, near, 1) {
+			near, far = far, near
+		}
+		prev := near
+		for _, p := range append(slices.Clone(ch), far) {
+			g.aggLink(prev, p)
+			prev = p
+		}
+	}
+	if len(chains) < 2 {
+		return
+	}
+	for i := range chains {
+		if len(chains) == 2 && i == 1 {
+			break
+		}
+		x, y := chains[i], chains[(i+1)%len(chains)]
+		best, ba, bb := math.Inf(1), -1, -1
+		for _, p := range x {
+			for _, q := range y {
+				if d := g.km(p, q, 1); d < best {
+					best, ba, bb = d, p, q
+				}
+			}
+		}
+		g.aggLink(ba, bb)
+	}
+}
+
+func (g *gen) aggLink(a, b int) {
+	k := g.km(a, b, 1.35)
+	l := g.link(a, b, linkSpec{speed: 10000, mtu: 9216, km: k,
+		srlgs: []string{g.exitDuct(a, b), g.exitDuct(b, a)}})
+	g.links = append(g.links, l)
+}
+
+// memberLinks homes each member on its nearest POP and, for the dual-homed
+// share, on the second nearest too.
+func (g *gen) memberLinks() {
+	for _, m := range g.members {
+		best := [2]int{-1, -1}
+		bd := [2]float64{math.Inf(1), math.Inf(1)}
+		sm := g.site(m)
+		for _, p := range g.pops {
+			sp := g.site(p)
+			// An equirectangular distance is enough to rank neighbours.
+			dy, dx := sp.Latitude-sm.Latitude, (sp.Longitude-sm.Longitude)*0.65
+			d := dy*dy + dx*dx
+			switch {
+			case d < bd[0]:
+				best[1], bd[1] = best[0], bd[0]
+				best[0], bd[0] = p, d
+			case d < bd[1]:
+				best[1], bd[1] = p, d
+			}
+		}
+		ups := []int{best[0]}
+		if best[1] >= 0 && g.rng.Float64() < g.o.DualHomed {
+			ups = append(ups, best[1])
+		}
+		for _, p := range ups {
+			k := g.km(m, p, 1.35)
+			l := g.link(p, m, linkSpec{speed: 1000, mtu: 1500, km: k,
+				srlgs: []string{g.exitDuct(p, m), g.exitDuct(m, p)}})
+			g.links = append(g.links, l)
+		}
+	}
+}
+
+func round(v float64, digits int) float64 {
+	p := math.Pow10(digits)
+	return math.Round(v*p) / p
+}

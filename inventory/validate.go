@@ -1,0 +1,580 @@
+package inventory
+
+import (
+	"math"
+	"net/netip"
+	"slices"
+	"strconv"
+)
+
+// Validate checks a snapshot for everything that would make it lie about the
+// network, and returns every problem found (nil when clean), sorted by
+// position. It never stops at the first one: an engineer fixing an
+// inventory wants the whole list.
+func Validate(s *Snapshot) Problems {
+	x := NewIndex(s)
+	v := &validator{s: s, x: x}
+	v.names()
+	v.sites()
+	v.devices()
+	v.panels()
+	v.cables()
+	v.links()
+	v.circuits()
+	v.addresses()
+	v.bgp()
+	v.services()
+	v.l.ps.Sort()
+	if len(v.l.ps) == 0 {
+		return nil
+	}
+	return v.l.ps
+}
+
+type validator struct {
+	s *Snapshot
+	x *Index
+	l problemList
+}
+
+func (v *validator) add(src Source, object, format string, args ...any) {
+	v.l.add(src, object, format, args...)
+}
+
+// dupCheck reports a name seen twice, pointing at the second and naming the first.
+type dupCheck map[string]Source
+
+func (d dupCheck) seen(v *validator, kind, name string, src Source) bool {
+	if name == "" {
+		v.add(src, kind, "has no name")
+		return true
+	}
+	if first, ok := d[name]; ok {
+		v.add(src, kind+" "+name, "duplicate %s name (first defined at %s)", kind, first)
+		return true
+	}
+	d[name] = src
+	return false
+}
+
+func (v *validator) names() {
+	regions := dupCheck{}
+	for _, r := range v.s.Regions {
+		regions.seen(v, "region", r.Slug, r.Src)
+		if r.Parent != "" && v.x.Region(r.Parent) == nil {
+			v.add(r.Src, "region "+r.Slug, "parent region %q is not defined", r.Parent)
+		}
+	}
+	sites := dupCheck{}
+	for _, s := range v.s.Sites {
+		sites.seen(v, "site", s.Slug, s.Src)
+	}
+	devices := dupCheck{}
+	for _, d := range v.s.Devices {
+		devices.seen(v, "device", d.Name, d.Src)
+		ifs := dupCheck{}
+		for _, i := range d.Interfaces {
+			ifs.seen(v, "interface "+d.Name+":", i.Name, i.Src)
+		}
+	}
+	panels := dupCheck{}
+	for _, p := range v.s.PatchPanels {
+		panels.seen(v, "patch panel", p.Name, p.Src)
+		if v.x.Device(p.Name) != nil {
+			v.add(p.Src, "patch panel "+p.Name, "has the name of a device; names are shared by devices and panels")
+		}
+	}
+	cables := dupCheck{}
+	for _, c := range v.s.Cables {
+		cables.seen(v, "cable", c.Label, c.Src)
+	}
+	circuits := dupCheck{}
+	for _, c := range v.s.Circuits {
+		circuits.seen(v, "circuit", c.ID, c.Src)
+	}
+	services := dupCheck{}
+	for _, h := range v.s.Services {
+		services.seen(v, "service", h.Name, h.Src)
+	}
+	asns := dupCheck{}
+	for _, a := range v.s.ASNs {
+		asns.seen(v, "asn", strconv.FormatUint(uint64(a.ASN), 10), a.Src)
+		v.checkASN(a.Src, "asn "+strconv.FormatUint(uint64(a.ASN), 10), a.ASN)
+	}
+	prefixes := dupCheck{}
+	for _, p := range v.s.Prefixes {
+		if !p.Prefix.IsValid() {
+			v.add(p.Src, "prefix", "has no prefix")
+			continue
+		}
+		prefixes.seen(v, "prefix", p.Prefix.String(), p.Src)
+		if p.Prefix != p.Prefix.Masked() {
+			v.add(p.Src, "prefix "+p.Prefix.String(), "has host bits set (did you mean %s?)", p.Prefix.Masked())
+		}
+		if p.Site != "" && v.x.Site(p.Site) == nil {
+			v.add(p.Src, "prefix "+p.Prefix.String(), "site %q is not defined", p.Site)
+		}
+	}
+}
+
+func (v *validator) sites() {
+	for _, s := range v.s.Sites {
+		obj := "site " + s.Slug
+		if !slices.Contains(SiteRoles, s.Role) {
+			v.add(s.Src, obj, "role %q is not one of %v", s.Role, SiteRoles)
+		}
+		if s.Region != "" && v.x.Region(s.Region) == nil {
+			v.add(s.Src, obj, "region %q is not defined", s.Region)
+		}
+		if s.Latitude < -90 || s.Latitude > 90 || math.IsNaN(s.Latitude) {
+			v.add(s.Src, obj, "latitude %v is outside -90..90", s.Latitude)
+		}
+		if s.Longitude < -180 || s.Longitude > 180 || math.IsNaN(s.Longitude) {
+			v.add(s.Src, obj, "longitude %v is outside -180..180", s.Longitude)
+		}
+	}
+}
+
+func (v *validator) devices() {
+	for _, d := range v.s.Devices {
+		obj := "device " + d.Name
+		if d.Site == "" {
+			v.add(d.Src, obj, "has no site")
+		} else if v.x.Site(d.Site) == nil {
+			v.add(d.Src, obj, "site %q is not defined", d.Site)
+		}
+		if !slices.Contains(DeviceRoles, d.Role) {
+			v.add(d.Src, obj, "role %q is not one of %v", d.Role, DeviceRoles)
+		}
+		if !slices.Contains(Platforms, d.Platform) {
+			v.add(d.Src, obj, "platform %q is not one of %v", d.Platform, Platforms)
+		}
+		for _, t := range d.Transports {
+			if !slices.Contains(Transports, t) {
+				v.add(d.Src, obj, "transport %q is not one of %v", t, Transports)
+			}
+		}
+		if d.ASN != 0 || len(d.BGPSessions) > 0 {
+			v.checkASN(d.Src, obj, d.ASN)
+		}
+		if d.Loopback.IsValid() && !d.Loopback.Is4() {
+			v.add(d.Src, obj, "loopback %s is not IPv4 (use loopback6)", d.Loopback)
+		}
+		if d.Loopback6.IsValid() && !d.Loopback6.Is6() {
+			v.add(d.Src, obj, "loopback6 %s is not IPv6", d.Loopback6)
+		}
+		for _, i := range d.Interfaces {
+			iobj := "interface " + d.Name + ":" + i.Name
+			if i.MTU != 0 && (i.MTU < 576 || i.MTU > 16000) {
+				v.add(i.Src, iobj, "mtu %d is outside 576..16000", i.MTU)
+			}
+			if i.Speed < 0 {
+				v.add(i.Src, iobj, "speed %d is negative", i.Speed)
+			}
+			if i.Transceiver != "" && !slices.Contains(Transceivers, i.Transceiver) {
+				v.add(i.Src, iobj, "unknown transceiver type %q (known: %v)", i.Transceiver, Transceivers)
+			}
+			for _, a := range i.Addresses {
+				if a.Bits() < a.Addr().BitLen()-1 && a.Addr() == a.Masked().Addr() {
+					v.add(i.Src, iobj, "address %s is the network address of its subnet", a)
+				}
+				if a.Addr().Is4() && a.Bits() < 31 && a.Addr() == lastAddr(a) {
+					v.add(i.Src, iobj, "address %s is the broadcast address of its subnet", a)
+				}
+			}
+		}
+	}
+}
+
+// checkASN refuses 0, AS_TRANS and the reserved ranges a router rejects.
+func (v *validator) checkASN(src Source, obj string, asn uint32) {
+	switch {
+	case asn == 0:
+		v.add(src, obj, "ASN is missing or 0 (valid: 1..4294967294)")
+	case asn == 23456:
+		v.add(src, obj, "ASN 23456 is AS_TRANS and cannot be used")
+	case asn == 65535 || asn == math.MaxUint32:
+		v.add(src, obj, "ASN %d is reserved", asn)
+	}
+}
+
+func lastAddr(p netip.Prefix) netip.Addr {
+	a := p.Masked().Addr().As4()
+	host := uint32(1)<<(32-p.Bits()) - 1
+	n := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
+	n |= host
+	return netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)})
+}
+
+func (v *validator) panels() {
+	for _, p := range v.s.PatchPanels {
+		obj := "patch panel " + p.Name
+		if p.Site == "" {
+			v.add(p.Src, obj, "has no site")
+		} else if v.x.Site(p.Site) == nil {
+			v.add(p.Src, obj, "site %q is not defined", p.Site)
+		}
+		rears := dupCheck{}
+		positions := map[string]int{}
+		for _, r := range p.RearPorts {
+			rears.seen(v, "rear port "+p.Name+":", r.Name, r.Src)
+			if r.Positions < 0 || r.Positions > 1024 {
+				v.add(r.Src, obj, "rear port %s has %d positions (want 1..1024)", r.Name, r.Positions)
+			}
+			positions[r.Name] = max(r.Positions, 1)
+		}
+		fronts := dupCheck{}
+		used := map[rearPos]string{}
+		for _, f := range p.FrontPorts {
+			fronts.seen(v, "front port "+p.Name+":", f.Name, f.Src)
+			n, ok := positions[f.RearPort]
+			if !ok {
+				v.add(f.Src, obj, "front port %s maps to unknown rear port %q", f.Name, f.RearPort)
+				continue
+			}
+			pos := f.position()
+			if pos < 1 || pos > n {
+				v.add(f.Src, obj, "front port %s maps to position %d of rear port %s, which has %d", f.Name, pos, f.RearPort, n)
+				continue
+			}
+			k := rearPos{p.Name, f.RearPort, pos}
+			if other, dup := used[k]; dup {
+				v.add(f.Src, obj, "front ports %s and %s both map to rear port %s position %d", other, f.Name, f.RearPort, pos)
+			}
+			used[k] = f.Name
+		}
+	}
+}
+
+func (v *validator) cables() {
+	ends := map[PortKey]string{}
+	for _, c := range v.s.Cables {
+		obj := "cable " + c.Label
+		for _, side := range []struct {
+			name string
+			t    Termination
+		}{{"a", c.A}, {"b", c.B}} {
+			src := side.t.Src
+			if src.Line == 0 {
+				src = c.Src
+			}
+			if !v.checkTermination(src, obj, side.name, side.t) {
+				continue
+			}
+			k := side.t.Key()
+			if other, ok := ends[k]; ok {
+				v.add(src, obj, "end %s: %s is already used by cable %s", side.name, side.t, other)
+				continue
+			}
+			ends[k] = c.Label
+		}
+		if c.A.Kind() != "" && c.A.Key() == c.B.Key() {
+			v.add(c.Src, obj, "both ends are %s", c.A)
+		}
+		if c.Type != "" && !slices.Contains(CableTypes, c.Type) {
+			v.add(c.Src, obj, "type %q is not one of %v", c.Type, CableTypes)
+		}
+		if c.Status != "" && !slices.Contains(CableStatuses, c.Status) {
+			v.add(c.Src, obj, "status %q is not one of %v", c.Status, CableStatuses)
+		}
+		if c.Length.Meters < 0 {
+			v.add(c.Src, obj, "length %s is negative", c.Length)
+		}
+		if c.Strands < 0 {
+			v.add(c.Src, obj, "strands %d is negative", c.Strands)
+		}
+		if c.Splices < 0 {
+			v.add(c.Src, obj, "splices %d is negative", c.Splices)
+		}
+		if c.Connectors < 0 {
+			v.add(c.Src, obj, "connectors %d is negative", c.Connectors)
+		}
+		srlgs := map[string]bool{}
+		for _, g := range c.SRLGs {
+			if g == "" {
+				v.add(c.Src, obj, "has an empty shared-risk group")
+			}
+			if srlgs[g] {
+				v.add(c.Src, obj, "lists shared-risk group %q twice", g)
+			}
+			srlgs[g] = true
+		}
+	}
+}
+
+// checkTermination reports an end that is malformed or names an unknown object.
+func (v *validator) checkTermination(src Source, obj, side string, t Termination) bool {
+	switch t.Kind() {
+	case TermInterface:
+		if v.x.Device(t.Device) == nil {
+			v.add(src, obj, "end %s: device %q is not defined", side, t.Device)
+			return false
+		}
+		if v.x.Interface(t.Device, t.Interface) == nil {
+			v.add(src, obj, "end %s: device %s has no interface %q", side, t.Device, t.Interface)
+			return false
+		}
+	case TermFrontPort, TermRearPort:
+		if v.x.PatchPanel(t.Panel) == nil {
+			v.add(src, obj, "end %s: patch panel %q is not defined", side, t.Panel)
+			return false
+		}
+		if t.Kind() == TermFrontPort && v.x.fronts[t.Key()] == nil {
+			v.add(src, obj, "end %s: patch panel %s has no front port %q", side, t.Panel, t.Front)
+			return false
+		}
+		if t.Kind() == TermRearPort && v.x.rears[t.Key()] == nil {
+			v.add(src, obj, "end %s: patch panel %s has no rear port %q", side, t.Panel, t.Rear)
+			return false
+		}
+	case TermCircuit:
+		if v.x.Circuit(t.Circuit) == nil {
+			v.add(src, obj, "end %s: circuit %q is not defined", side, t.Circuit)
+			return false
+		}
+		if t.Side != "" && t.Side != "A" && t.Side != "Z" {
+			v.add(src, obj, "end %s: circuit side %q is not A or Z", side, t.Side)
+			return false
+		}
+	default:
+		v.add(src, obj, "end %s must name device+interface, panel+front, panel+rear or circuit (got %+v)", side, termFields(t))
+		return false
+	}
+	return true
+}
+
+func termFields(t Termination) map[string]string {
+	m := map[string]string{}
+	for k, val := range map[string]string{"device": t.Device, "interface": t.Interface, "panel": t.Panel, "front": t.Front, "rear": t.Rear, "circuit": t.Circuit} {
+		if val != "" {
+			m[k] = val
+		}
+	}
+	return m
+}
+
+// links traces every interface and checks that both ends of each link agree
+// on subnet, MTU and speed.
+func (v *validator) links() {
+	for n := range v.s.Devices {
+		d := &v.s.Devices[n]
+		if v.x.Device(d.Name) != d {
+			continue // a duplicate, already reported
+		}
+		for k := range d.Interfaces {
+			i := &d.Interfaces[k]
+			p, err := v.x.Trace(d.Name, i.Name)
+			if err != nil {
+				v.add(i.Src, "interface "+d.Name+":"+i.Name, "%v", err)
+				continue
+			}
+			if !p.Complete || p.To.Kind() != TermInterface {
+				continue
+			}
+			// Check each link once, from its lexically smaller end.
+			if p.To.Device < d.Name || (p.To.Device == d.Name && p.To.Interface <= i.Name) {
+				continue
+			}
+			far := v.x.Interface(p.To.Device, p.To.Interface)
+			if far == nil {
+				continue
+			}
+			obj := "link " + d.Name + ":" + i.Name + " - " + p.To.Device + ":" + p.To.Interface
+			if i.MTU != 0 && far.MTU != 0 && i.MTU != far.MTU {
+				v.add(i.Src, obj, "MTU mismatch: %d here, %d at %s (%s)", i.MTU, far.MTU, p.To, far.Src)
+			}
+			if i.Speed != 0 && far.Speed != 0 && i.Speed != far.Speed {
+				v.add(i.Src, obj, "speed mismatch: %s here, %s at %s (%s)", i.Speed, far.Speed, p.To, far.Src)
+			}
+			v.sameSubnet(i, far, obj, p.To)
+		}
+	}
+}
+
+func (v *validator) sameSubnet(a, b *Interface, obj string, far Termination) {
+	for _, fam := range []bool{true, false} {
+		var pa, pb []netip.Prefix
+		for _, p := range a.Addresses {
+			if p.Addr().Is4() == fam {
+				pa = append(pa, p)
+			}
+		}
+		for _, p := range b.Addresses {
+			if p.Addr().Is4() == fam {
+				pb = append(pb, p)
+			}
+		}
+		if len(pa) == 0 || len(pb) == 0 {
+			continue
+		}
+		shared := false
+		for _, x := range pa {
+			for _, y := range pb {
+				if x.Bits() == y.Bits() && x.Masked() == y.Masked() {
+					shared = true
+				}
+			}
+		}
+		if !shared {
+			v.add(a.Src, obj, "ends are not in the same subnet: %v here, %v at %s (%s)", pa, pb, far, b.Src)
+		}
+	}
+}
+
+func (v *validator) circuits() {
+	for _, c := range v.s.Circuits {
+		obj := "circuit " + c.ID
+		if c.Provider == "" {
+			v.add(c.Src, obj, "has no provider")
+		}
+		for _, e := range []struct {
+			side string
+			end  CircuitEnd
+		}{{"a", c.A}, {"z", c.Z}} {
+			if e.end.IsZero() {
+				if e.side == "a" {
+					v.add(c.Src, obj, "has no A end")
+				}
+				continue
+			}
+			src := e.end.Src
+			if src.Line == 0 {
+				src = c.Src
+			}
+			if e.end.Site == "" {
+				v.add(src, obj, "end %s has no site", e.side)
+			} else if v.x.Site(e.end.Site) == nil {
+				v.add(src, obj, "end %s: site %q is not defined", e.side, e.end.Site)
+			}
+			if e.end.Device == "" && e.end.Interface == "" {
+				continue
+			}
+			d := v.x.Device(e.end.Device)
+			switch {
+			case d == nil:
+				v.add(src, obj, "end %s: device %q is not defined", e.side, e.end.Device)
+			case v.x.Interface(e.end.Device, e.end.Interface) == nil:
+				v.add(src, obj, "end %s: device %s has no interface %q", e.side, e.end.Device, e.end.Interface)
+			case e.end.Site != "" && d.Site != e.end.Site:
+				v.add(src, obj, "end %s: device %s is at site %s, not %s", e.side, d.Name, d.Site, e.end.Site)
+			}
+		}
+	}
+}
+
+// addresses reports an IP configured twice anywhere in the network.
+func (v *validator) addresses() {
+	type owner struct {
+		what string
+		src  Source
+	}
+	seen := map[netip.Addr]owner{}
+	claim := func(a netip.Addr, what string, src Source) {
+		if !a.IsValid() {
+			return
+		}
+		if o, ok := seen[a]; ok {
+			v.add(src, what, "address %s is already used by %s (%s)", a, o.what, o.src)
+			return
+		}
+		seen[a] = owner{what, src}
+	}
+	for _, d := range v.s.Devices {
+		claim(d.Loopback, "device "+d.Name+" loopback", d.Src)
+		claim(d.Loopback6, "device "+d.Name+" loopback6", d.Src)
+		claim(d.Mgmt, "device "+d.Name+" mgmt", d.Src)
+		for _, i := range d.Interfaces {
+			for _, a := range i.Addresses {
+				if a.Addr() == d.Loopback || a.Addr() == d.Loopback6 {
+					continue // the loopback interface carries the loopback address
+				}
+				claim(a.Addr(), "interface "+d.Name+":"+i.Name, i.Src)
+			}
+		}
+	}
+}
+
+func (v *validator) bgp() {
+	for _, d := range v.s.Devices {
+		for _, b := range d.BGPSessions {
+			src := b.Src
+			if src.Line == 0 {
+				src = d.Src
+			}
+			obj := "device " + d.Name + " bgp " + b.PeerAddress.String()
+			if !b.PeerAddress.IsValid() {
+				v.add(src, "device "+d.Name+" bgp", "session has no peer_address")
+				continue
+			}
+			v.checkASN(src, obj, b.PeerASN)
+			if !slices.Contains(BGPRoles, b.Role) {
+				v.add(src, obj, "role %q is not one of %v", b.Role, BGPRoles)
+			}
+			for _, f := range b.Families {
+				if !slices.Contains(AddressFamilies, f) {
+					v.add(src, obj, "address family %q is not one of %v", f, AddressFamilies)
+				}
+			}
+			if b.Role == BGPiBGP && b.PeerASN != d.ASN && d.ASN != 0 {
+				v.add(src, obj, "iBGP session to AS%d from a device in AS%d", b.PeerASN, d.ASN)
+			}
+			if (b.Role == BGPTransit || b.Role == BGPMember) && b.PeerASN == d.ASN {
+				v.add(src, obj, "eBGP (%s) session to its own AS%d", b.Role, d.ASN)
+			}
+			if b.PeerDevice == "" {
+				continue
+			}
+			peer := v.x.Device(b.PeerDevice)
+			if peer == nil {
+				v.add(src, obj, "peer device %q is not defined", b.PeerDevice)
+				continue
+			}
+			if peer.ASN != b.PeerASN {
+				v.add(src, obj, "peer_asn %d but device %s is in AS%d", b.PeerASN, peer.Name, peer.ASN)
+			}
+			if !deviceHasAddr(peer, b.PeerAddress) {
+				v.add(src, obj, "peer address %s is not configured on device %s", b.PeerAddress, peer.Name)
+			}
+		}
+	}
+}
+
+func deviceHasAddr(d *Device, a netip.Addr) bool {
+	if d.Loopback == a || d.Loopback6 == a {
+		return true
+	}
+	for _, i := range d.Interfaces {
+		for _, p := range i.Addresses {
+			if p.Addr() == a {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (v *validator) services() {
+	for _, h := range v.s.Services {
+		obj := "service " + h.Name
+		if len(h.Prefixes) == 0 {
+			v.add(h.Src, obj, "announces no prefix")
+		}
+		for _, p := range h.Prefixes {
+			if p != p.Masked() {
+				v.add(h.Src, obj, "prefix %s has host bits set (did you mean %s?)", p, p.Masked())
+			}
+		}
+		if len(h.Sites) == 0 {
+			v.add(h.Src, obj, "is announced from no site")
+		}
+		for _, slug := range h.Sites {
+			s := v.x.Site(slug)
+			switch {
+			case s == nil:
+				v.add(h.Src, obj, "site %q is not defined", slug)
+			case s.Role != SiteCore:
+				v.add(h.Src, obj, "site %s is a %s site; hosting is announced from core sites", slug, s.Role)
+			}
+		}
+	}
+}

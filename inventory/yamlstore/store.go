@@ -1,0 +1,239 @@
+package yamlstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/tuyau-net/tuyau/inventory"
+)
+
+// Store is a YAML inventory: one file, or a directory whose *.yaml and *.yml
+// files (recursively, hidden ones skipped) are read and merged. Any file may
+// hold any top-level section.
+type Store struct {
+	path string
+}
+
+// Open returns a store for a file or a directory. Nothing is read yet.
+func Open(path string) *Store { return &Store{path: path} }
+
+// Path returns the file or directory the store reads.
+func (s *Store) Path() string { return s.path }
+
+// Load reads and validates the inventory. The error is an
+// inventory.Problems listing every problem found, with its position.
+func (s *Store) Load(ctx context.Context) (*inventory.Snapshot, error) {
+	snap, probs, err := s.parse(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Cross-object checks run even when some values could not be read, so
+	// that one pass lists every problem. An unreadable value is left at its
+	// zero value; "missing" complaints about such an object are dropped as
+	// they would only repeat the first message.
+	broken := map[string]bool{}
+	for _, p := range probs {
+		broken[p.Object] = true
+	}
+	for _, p := range inventory.Validate(snap) {
+		if broken[p.Object] && (strings.Contains(p.Msg, "missing") || strings.HasPrefix(p.Msg, "has no")) {
+			continue
+		}
+		probs = append(probs, p)
+	}
+	if len(probs) > 0 {
+		probs.Sort()
+		return nil, probs
+	}
+	return snap, nil
+}
+
+// Parse reads the inventory without the cross-object checks of
+// inventory.Validate: it reports only syntax, unknown keys and bad values.
+func (s *Store) Parse(ctx context.Context) (*inventory.Snapshot, error) {
+	snap, probs, err := s.parse(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(probs) > 0 {
+		probs.Sort()
+		return nil, probs
+	}
+	return snap, nil
+}
+
+func (s *Store) parse(ctx context.Context) (*inventory.Snapshot, inventory.Problems, error) {
+	files, err := s.files()
+	if err != nil {
+		return nil, nil, err
+	}
+	parts := make([]*inventory.Snapshot, len(files))
+	probs := make([]inventory.Problems, len(files))
+	errs := make([]error, len(files))
+	// Files parse independently; two workers match the machines tuyau runs on
+	// and keep memory bounded on huge trees.
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
+	for i, f := range files {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if err := ctx.Err(); err != nil {
+				errs[i] = err
+				return
+			}
+			data, err := os.ReadFile(f)
+			if err != nil {
+				errs[i] = fmt.Errorf("read inventory: %w", err)
+				return
+			}
+			parts[i], probs[i] = Decode(f, data)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
+	}
+	var all inventory.Problems
+	for _, p := range probs {
+		all = append(all, p...)
+	}
+	snap, mp := merge(parts)
+	all = append(all, mp...)
+	return snap, all, nil
+}
+
+func (s *Store) files() ([]string, error) {
+	st, err := os.Stat(s.path)
+	if err != nil {
+		return nil, fmt.Errorf("inventory %s: %w", s.path, err)
+	}
+	if !st.IsDir() {
+		return []string{s.path}, nil
+	}
+	var files []string
+	err = filepath.WalkDir(s.path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(d.Name(), ".") && p != s.path {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.IsDir() && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("inventory %s: %w", s.path, err)
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("inventory %s: no .yaml or .yml files in the directory", s.path)
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// Decode parses one YAML document into a snapshot. It never panics and
+// reports every problem it finds; name is used in positions.
+func Decode(name string, data []byte) (snap *inventory.Snapshot, probs inventory.Problems) {
+	snap = &inventory.Snapshot{}
+	d := &decoder{file: name}
+	defer func() {
+		// yaml.v3 has panicked on pathological input before; an inventory
+		// loader must report, not crash.
+		if r := recover(); r != nil {
+			snap = &inventory.Snapshot{}
+			probs = inventory.Problems{{Src: inventory.Source{File: name}, Where: name, Msg: fmt.Sprintf("cannot parse YAML: %v", r)}}
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	docs := 0
+	for {
+		var root yaml.Node
+		err := dec.Decode(&root)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return snap, inventory.Problems{{Src: inventory.Source{File: name, Line: yamlErrLine(err)}, Where: name, Msg: cleanYAMLError(err)}}
+		}
+		docs++
+		if docs > 1 {
+			d.fail(&root, "", "more than one YAML document in a file; use one file per document")
+			break
+		}
+		if len(root.Content) == 0 {
+			continue
+		}
+		d.decode(root.Content[0], reflect.ValueOf(snap).Elem(), "")
+	}
+	return snap, d.probs
+}
+
+// merge concatenates the sections of several files in file order. The
+// network block may appear in one file only.
+func merge(parts []*inventory.Snapshot) (*inventory.Snapshot, inventory.Problems) {
+	if len(parts) == 1 {
+		return parts[0], nil
+	}
+	out := &inventory.Snapshot{}
+	var probs inventory.Problems
+	for _, p := range parts {
+		if p.Network != (inventory.Network{}) {
+			if out.Network != (inventory.Network{}) {
+				probs = append(probs, inventory.Problem{Src: p.Network.Src, Where: p.Network.Src.String(), Object: "network",
+					Msg: fmt.Sprintf("network is also defined at %s", out.Network.Src)})
+			} else {
+				out.Network = p.Network
+			}
+		}
+		out.Regions = append(out.Regions, p.Regions...)
+		out.Sites = append(out.Sites, p.Sites...)
+		out.Devices = append(out.Devices, p.Devices...)
+		out.PatchPanels = append(out.PatchPanels, p.PatchPanels...)
+		out.Cables = append(out.Cables, p.Cables...)
+		out.Circuits = append(out.Circuits, p.Circuits...)
+		out.Prefixes = append(out.Prefixes, p.Prefixes...)
+		out.ASNs = append(out.ASNs, p.ASNs...)
+		out.Services = append(out.Services, p.Services...)
+	}
+	return out, probs
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): `)
+
+func yamlErrLine(err error) int {
+	m := yamlLineRE.FindStringSubmatch(err.Error())
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// cleanYAMLError drops yaml.v3's "yaml: line N:" prefix, which the problem's
+// position already carries.
+func cleanYAMLError(err error) string {
+	msg := yamlLineRE.ReplaceAllString(err.Error(), "")
+	return "YAML syntax: " + strings.TrimPrefix(msg, "yaml: ")
+}
