@@ -1,0 +1,16 @@
+package main
+
+import "github.com/spf13/cobra"
+
+// newLabCmd groups the test lab commands: virtual devices, FRR in network
+// namespaces, a NetBox simulator, and fault injection.
+func newLabCmd(d *deps) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "lab",
+		Short: "Build and break a lab of devices from the inventory",
+	}
+	// Subcommands (up, down, status, cut, degrade, kill, restore, netbox)
+	// are added by their own files.
+	_ = d
+	return c
+}
