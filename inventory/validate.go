@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"sync"
 )
 
 // Validate checks a snapshot for everything that would make it lie about the
@@ -13,22 +14,32 @@ import (
 // inventory wants the whole list.
 func Validate(s *Snapshot) Problems {
 	x := NewIndex(s)
-	v := &validator{s: s, x: x}
-	v.names()
-	v.sites()
-	v.devices()
-	v.panels()
-	v.cables()
-	v.links()
-	v.circuits()
-	v.addresses()
-	v.bgp()
-	v.services()
-	v.l.ps.Sort()
-	if len(v.l.ps) == 0 {
+	// The checks only read the snapshot: they run in two groups of about
+	// equal cost, each collecting its own problems.
+	groups := []func(v *validator){
+		func(v *validator) { v.names(); v.sites(); v.devices(); v.panels(); v.circuits(); v.bgp(); v.services() },
+		func(v *validator) { v.cables(); v.links(); v.addresses() },
+	}
+	vs := make([]*validator, len(groups))
+	var wg sync.WaitGroup
+	for i, g := range groups {
+		vs[i] = &validator{s: s, x: x}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g(vs[i])
+		}()
+	}
+	wg.Wait()
+	var ps Problems
+	for _, v := range vs {
+		ps = append(ps, v.l.ps...)
+	}
+	ps.Sort()
+	if len(ps) == 0 {
 		return nil
 	}
-	return v.l.ps
+	return ps
 }
 
 type validator struct {
@@ -57,6 +68,20 @@ func (d dupCheck) seen(v *validator, kind, name string, src Source) bool {
 	return false
 }
 
+// seenIn checks a name unique within its holder (an interface in a device).
+func (d dupCheck) seenIn(v *validator, kind, holder, name string, src Source) {
+	obj := kind + " " + holder + ":" + name
+	if name == "" {
+		v.add(src, obj, "has no name")
+		return
+	}
+	if first, ok := d[name]; ok {
+		v.add(src, obj, "duplicate %s name on %s (first defined at %s)", kind, holder, first)
+		return
+	}
+	d[name] = src
+}
+
 func (v *validator) names() {
 	regions := dupCheck{}
 	for _, r := range v.s.Regions {
@@ -74,7 +99,7 @@ func (v *validator) names() {
 		devices.seen(v, "device", d.Name, d.Src)
 		ifs := dupCheck{}
 		for _, i := range d.Interfaces {
-			ifs.seen(v, "interface "+d.Name+":", i.Name, i.Src)
+			ifs.seenIn(v, "interface", d.Name, i.Name, i.Src)
 		}
 	}
 	panels := dupCheck{}
@@ -217,7 +242,7 @@ func (v *validator) panels() {
 		rears := dupCheck{}
 		positions := map[string]int{}
 		for _, r := range p.RearPorts {
-			rears.seen(v, "rear port "+p.Name+":", r.Name, r.Src)
+			rears.seenIn(v, "rear port", p.Name, r.Name, r.Src)
 			if r.Positions < 0 || r.Positions > 1024 {
 				v.add(r.Src, obj, "rear port %s has %d positions (want 1..1024)", r.Name, r.Positions)
 			}
@@ -226,7 +251,7 @@ func (v *validator) panels() {
 		fronts := dupCheck{}
 		used := map[rearPos]string{}
 		for _, f := range p.FrontPorts {
-			fronts.seen(v, "front port "+p.Name+":", f.Name, f.Src)
+			fronts.seenIn(v, "front port", p.Name, f.Name, f.Src)
 			n, ok := positions[f.RearPort]
 			if !ok {
 				v.add(f.Src, obj, "front port %s maps to unknown rear port %q", f.Name, f.RearPort)
@@ -573,7 +598,7 @@ func (v *validator) services() {
 			case s == nil:
 				v.add(h.Src, obj, "site %q is not defined", slug)
 			case s.Role != SiteCore:
-				v.add(h.Src, obj, "site %s is a %s site; hosting is announced from core sites", slug, s.Role)
+				v.add(h.Src, obj, "site %s has role %s; hosting is announced from core sites", slug, s.Role)
 			}
 		}
 	}

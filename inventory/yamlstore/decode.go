@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
-
-	"gopkg.in/yaml.v3"
+	"sync"
 
 	"github.com/tuyau-net/tuyau/inventory"
 )
@@ -25,6 +25,22 @@ type decoder struct {
 	probs inventory.Problems
 	nodes int
 	types map[reflect.Type]structFields
+	texts map[reflect.Type]bool
+	// key is the mapping key being decoded, named in messages.
+	key string
+}
+
+// isText caches whether a type reads itself from text (addresses, lengths).
+func (d *decoder) isText(t reflect.Type) bool {
+	is, ok := d.texts[t]
+	if !ok {
+		is = reflect.PointerTo(t).Implements(textUnmarshal)
+		if d.texts == nil {
+			d.texts = map[reflect.Type]bool{}
+		}
+		d.texts[t] = is
+	}
+	return is
 }
 
 var (
@@ -32,13 +48,17 @@ var (
 	textUnmarshal = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
-func (d *decoder) src(n *yaml.Node) inventory.Source {
-	return inventory.Source{File: d.file, Line: n.Line, Col: n.Column}
+func (d *decoder) src(n *node) inventory.Source {
+	return inventory.Source{File: d.file, Line: int(n.line), Col: int(n.col)}
 }
 
-func (d *decoder) fail(n *yaml.Node, obj, format string, args ...any) {
+func (d *decoder) fail(n *node, obj, format string, args ...any) {
 	s := d.src(n)
-	d.probs = append(d.probs, inventory.Problem{Src: s, Where: s.String(), Object: obj, Msg: fmt.Sprintf(format, args...)})
+	msg := fmt.Sprintf(format, args...)
+	if d.key != "" {
+		msg = d.key + ": " + msg
+	}
+	d.probs = append(d.probs, inventory.Problem{Src: s, Where: s.String(), Object: obj, Msg: msg})
 }
 
 // singular names a list element in messages: "devices" holds a "device".
@@ -52,7 +72,7 @@ var singular = map[string]string{
 // nameKeys are the keys that identify a list element, in order of preference.
 var nameKeys = []string{"name", "slug", "label", "id", "prefix", "peer_address", "asn"}
 
-func (d *decoder) decode(n *yaml.Node, v reflect.Value, obj string) {
+func (d *decoder) decode(n *node, v reflect.Value, obj string) {
 	d.nodes++
 	if d.nodes > maxNodes {
 		if d.nodes == maxNodes+1 {
@@ -60,15 +80,11 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, obj string) {
 		}
 		return
 	}
-	if n.Kind == yaml.AliasNode {
-		d.decode(n.Alias, v, obj)
-		return
-	}
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+	if n.kind == scalarNode && n.tag == tagNull {
 		return // an empty value leaves the zero value, as "key:" reads in YAML
 	}
 	t := v.Type()
-	if reflect.PointerTo(t).Implements(textUnmarshal) {
+	if d.isText(t) {
 		d.text(n, v, obj)
 		return
 	}
@@ -82,29 +98,29 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, obj string) {
 	case reflect.Slice:
 		d.sequence(n, v, obj)
 	case reflect.String:
-		if n.Kind != yaml.ScalarNode {
+		if n.kind != scalarNode {
 			d.fail(n, obj, "want a string, got %s", kindName(n))
 			return
 		}
-		v.SetString(n.Value)
+		v.SetString(n.value)
 	case reflect.Bool:
-		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+		if n.kind != scalarNode || n.tag != tagBool {
 			d.fail(n, obj, "want true or false, got %s", describe(n))
 			return
 		}
-		v.SetBool(n.Value == "true" || n.Value == "True" || n.Value == "TRUE")
+		v.SetBool(n.value == "true" || n.value == "True" || n.value == "TRUE")
 	case reflect.Int, reflect.Int64, reflect.Int32:
-		i, err := strconv.ParseInt(n.Value, 10, t.Bits())
-		if n.Kind != yaml.ScalarNode || err != nil {
+		i, err := strconv.ParseInt(n.value, 10, t.Bits())
+		if n.kind != scalarNode || err != nil {
 			d.fail(n, obj, "want an integer, got %s", describe(n))
 			return
 		}
 		v.SetInt(i)
 	case reflect.Uint32, reflect.Uint64, reflect.Uint:
-		u, err := strconv.ParseUint(n.Value, 10, t.Bits())
-		if n.Kind != yaml.ScalarNode || err != nil {
+		u, err := strconv.ParseUint(n.value, 10, t.Bits())
+		if n.kind != scalarNode || err != nil {
 			if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-				d.fail(n, obj, "%s is out of range (max %d)", n.Value, uint64(1)<<t.Bits()-1)
+				d.fail(n, obj, "%s is out of range (max %d)", n.value, uint64(1)<<t.Bits()-1)
 				return
 			}
 			d.fail(n, obj, "want a non-negative integer, got %s", describe(n))
@@ -112,8 +128,8 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, obj string) {
 		}
 		v.SetUint(u)
 	case reflect.Float64:
-		f, err := strconv.ParseFloat(n.Value, 64)
-		if n.Kind != yaml.ScalarNode || err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		f, err := strconv.ParseFloat(n.value, 64)
+		if n.kind != scalarNode || err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 			d.fail(n, obj, "want a number, got %s", describe(n))
 			return
 		}
@@ -123,79 +139,160 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, obj string) {
 	}
 }
 
-func (d *decoder) text(n *yaml.Node, v reflect.Value, obj string) {
-	if n.Kind != yaml.ScalarNode {
+func (d *decoder) text(n *node, v reflect.Value, obj string) {
+	if n.kind != scalarNode {
 		d.fail(n, obj, "want a scalar value, got %s", kindName(n))
 		return
 	}
 	u := v.Addr().Interface().(encoding.TextUnmarshaler)
-	if err := u.UnmarshalText([]byte(n.Value)); err != nil {
+	if err := u.UnmarshalText([]byte(n.value)); err != nil {
 		msg := err.Error()
 		if strings.HasPrefix(msg, "netip.Parse") || strings.HasPrefix(msg, "ParseAddr") {
 			// netip nests its messages; the last part says what is wrong.
-			msg = fmt.Sprintf("malformed address %q: %s", n.Value, msg[strings.LastIndex(msg, ": ")+2:])
+			msg = fmt.Sprintf("malformed address %q: %s", n.value, msg[strings.LastIndex(msg, ": ")+2:])
 		}
 		d.fail(n, obj, "%s", msg)
 	}
 }
 
-func (d *decoder) structure(n *yaml.Node, v reflect.Value, obj string) {
-	if n.Kind != yaml.MappingNode {
+func (d *decoder) structure(n *node, v reflect.Value, obj string) {
+	if n.kind != mappingNode {
 		d.fail(n, obj, "want a mapping of keys, got %s", kindName(n))
 		return
 	}
-	fields, ok := d.types[v.Type()]
-	if !ok {
-		fields = fieldsOf(v.Type())
-		if d.types == nil {
-			d.types = map[reflect.Type]structFields{}
-		}
-		d.types[v.Type()] = fields
-	}
-	seen := make(map[string]int, len(n.Content)/2)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, val := n.Content[i], n.Content[i+1]
-		if k.Value == "<<" {
-			d.fail(k, obj, "YAML merge keys (<<) are not supported; write the keys out")
-			continue
-		}
-		if line, dup := seen[k.Value]; dup {
-			d.fail(k, obj, "key %q is given twice (first at line %d)", k.Value, line)
-			continue
-		}
-		seen[k.Value] = k.Line
-		f, ok := fields.byName[k.Value]
+	fields := d.fieldsOf(v.Type())
+	for i := 0; i+1 < len(n.content); i += 2 {
+		k, val := n.content[i], n.content[i+1]
+		f, ok := d.field(n, i, fields, obj)
 		if !ok {
-			d.fail(k, obj, "unknown key %q (known keys: %s)", k.Value, strings.Join(fields.names, ", "))
 			continue
 		}
-		child := obj
-		if elem, ok := singular[k.Value]; ok {
-			child = elem
-			if _, parent, nested := strings.Cut(obj, " "); nested {
-				// Nested lists are named after their parent, as the
-				// validator does: "interface pop1-r1:eth2".
-				child = elem + " " + parent + ":"
-			}
-		}
-		d.decode(val, v.Field(f), child)
+		outer := d.key
+		d.key = k.value
+		d.decode(val, v.Field(f), childName(obj, k.value))
+		d.key = outer
 	}
 	if fields.src >= 0 {
 		v.Field(fields.src).Set(reflect.ValueOf(d.src(n)))
 	}
 }
 
-func (d *decoder) sequence(n *yaml.Node, v reflect.Value, obj string) {
-	if n.Kind == yaml.AliasNode {
-		n = n.Alias
+// field checks the i-th key of a mapping: merge keys, duplicates (a linear
+// scan: mappings have a dozen keys) and unknown keys are reported.
+func (d *decoder) field(n *node, i int, fields structFields, obj string) (int, bool) {
+	k := n.content[i]
+	outer := d.key
+	d.key = ""
+	defer func() { d.key = outer }()
+	if k.value == "<<" {
+		d.fail(k, obj, "YAML merge keys (<<) are not supported; write the keys out")
+		return 0, false
 	}
-	if n.Kind != yaml.SequenceNode {
+	for j := 0; j < i; j += 2 {
+		if n.content[j].value == k.value {
+			d.fail(k, obj, "key %q is given twice (first at line %d)", k.value, n.content[j].line)
+			return 0, false
+		}
+	}
+	f, ok := fields.lookup(k.value)
+	if !ok {
+		d.fail(k, obj, "unknown key %q (known keys: %s)", k.value, strings.Join(fields.names, ", "))
+	}
+	return f, ok
+}
+
+func (d *decoder) fieldsOf(t reflect.Type) structFields {
+	fields, ok := d.types[t]
+	if !ok {
+		fields = fieldsOf(t)
+		if d.types == nil {
+			d.types = map[reflect.Type]structFields{}
+		}
+		d.types[t] = fields
+	}
+	return fields
+}
+
+// childName names what a key holds, for messages: the elements of
+// "interfaces" under "device pop1-r1" are "interface pop1-r1:NAME", as the
+// validator names them.
+func childName(obj, key string) string {
+	elem, ok := singular[key]
+	if !ok {
+		if obj == "" {
+			return key // a top-level block: "network"
+		}
+		return obj
+	}
+	if _, parent, nested := strings.Cut(obj, " "); nested {
+		return elem + " " + parent + ":"
+	}
+	return elem
+}
+
+// decodeTop decodes the top-level mapping into a snapshot. Sections are
+// independent, and long lists decode in chunks into distinct elements of
+// their slice, so the work spreads over every core.
+func (d *decoder) decodeTop(n *node, snap *inventory.Snapshot) {
+	v := reflect.ValueOf(snap).Elem()
+	if n.kind != mappingNode {
+		d.decode(n, v, "")
+		return
+	}
+	fields := d.fieldsOf(v.Type())
+	var tasks []func(sub *decoder)
+	for i := 0; i+1 < len(n.content); i += 2 {
+		f, ok := d.field(n, i, fields, "")
+		if !ok {
+			continue
+		}
+		val, fv, name := n.content[i+1], v.Field(f), childName("", n.content[i].value)
+		if val.kind != sequenceNode || fv.Kind() != reflect.Slice || len(val.content) < 2*decodeChunk {
+			tasks = append(tasks, func(sub *decoder) { sub.decode(val, fv, name) })
+			continue
+		}
+		sl := reflect.MakeSlice(fv.Type(), len(val.content), len(val.content))
+		fv.Set(sl)
+		for from := 0; from < len(val.content); from += decodeChunk {
+			to := min(from+decodeChunk, len(val.content))
+			tasks = append(tasks, func(sub *decoder) {
+				for k := from; k < to; k++ {
+					item := val.content[k]
+					sub.decode(item, sl.Index(k), elementName(name, item, k))
+				}
+			})
+		}
+	}
+	subs := make([]*decoder, len(tasks))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, task := range tasks {
+		subs[i] = &decoder{file: d.file}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			task(subs[i])
+		}()
+	}
+	wg.Wait()
+	for _, sub := range subs {
+		d.probs = append(d.probs, sub.probs...)
+	}
+}
+
+// decodeChunk is the number of list elements one goroutine decodes.
+const decodeChunk = 2000
+
+func (d *decoder) sequence(n *node, v reflect.Value, obj string) {
+	if n.kind != sequenceNode {
 		d.fail(n, obj, "want a list, got %s", kindName(n))
 		return
 	}
-	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
-	elemIsStruct := v.Type().Elem().Kind() == reflect.Struct && !reflect.PointerTo(v.Type().Elem()).Implements(textUnmarshal)
-	for i, item := range n.Content {
+	s := reflect.MakeSlice(v.Type(), len(n.content), len(n.content))
+	elemIsStruct := v.Type().Elem().Kind() == reflect.Struct && !d.isText(v.Type().Elem())
+	for i, item := range n.content {
 		name := obj
 		if elemIsStruct {
 			name = elementName(obj, item, i)
@@ -207,18 +304,18 @@ func (d *decoder) sequence(n *yaml.Node, v reflect.Value, obj string) {
 
 // elementName names a list element for messages: "device cherbourg-r1" or,
 // when it has no name, "device #3".
-func elementName(kind string, n *yaml.Node, i int) string {
+func elementName(kind string, n *node, i int) string {
 	if kind == "" {
 		kind = "item"
 	}
-	if n.Kind == yaml.MappingNode {
+	if n.kind == mappingNode {
 		for _, want := range nameKeys {
-			for j := 0; j+1 < len(n.Content); j += 2 {
-				if n.Content[j].Value == want && n.Content[j+1].Kind == yaml.ScalarNode {
+			for j := 0; j+1 < len(n.content); j += 2 {
+				if n.content[j].value == want && n.content[j+1].kind == scalarNode {
 					if strings.HasSuffix(kind, ":") {
-						return kind + n.Content[j+1].Value
+						return kind + n.content[j+1].value
 					}
-					return kind + " " + n.Content[j+1].Value
+					return kind + " " + n.content[j+1].value
 				}
 			}
 		}
@@ -227,13 +324,24 @@ func elementName(kind string, n *yaml.Node, i int) string {
 }
 
 type structFields struct {
-	byName map[string]int
-	names  []string
-	src    int
+	names []string
+	index []int
+	src   int
+}
+
+// lookup finds a field by key. A linear scan beats a map for a dozen short
+// names, and it runs for every key of the file.
+func (sf structFields) lookup(key string) (int, bool) {
+	for i, n := range sf.names {
+		if len(n) == len(key) && n == key {
+			return sf.index[i], true
+		}
+	}
+	return 0, false
 }
 
 func fieldsOf(t reflect.Type) structFields {
-	sf := structFields{byName: map[string]int{}, src: -1}
+	sf := structFields{src: -1}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if f.Type == sourceType {
@@ -247,27 +355,25 @@ func fieldsOf(t reflect.Type) structFields {
 		if tag == "" {
 			tag = strings.ToLower(f.Name)
 		}
-		sf.byName[tag] = i
 		sf.names = append(sf.names, tag)
+		sf.index = append(sf.index, i)
 	}
 	return sf
 }
 
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
+func kindName(n *node) string {
+	switch n.kind {
+	case mappingNode:
 		return "a mapping"
-	case yaml.SequenceNode:
+	case sequenceNode:
 		return "a list"
-	case yaml.ScalarNode:
-		return fmt.Sprintf("%q", n.Value)
 	}
-	return "an alias"
+	return fmt.Sprintf("%q", n.value)
 }
 
-func describe(n *yaml.Node) string {
-	if n.Kind == yaml.ScalarNode {
-		return fmt.Sprintf("%q", n.Value)
+func describe(n *node) string {
+	if n.kind == scalarNode {
+		return fmt.Sprintf("%q", n.value)
 	}
 	return kindName(n)
 }

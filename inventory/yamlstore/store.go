@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -52,6 +51,9 @@ func (s *Store) Load(ctx context.Context) (*inventory.Snapshot, error) {
 	for _, p := range inventory.Validate(snap) {
 		if broken[p.Object] && (strings.Contains(p.Msg, "missing") || strings.HasPrefix(p.Msg, "has no")) {
 			continue
+		}
+		if len(broken) > 0 && p.Src.Line == 0 {
+			continue // an object that could not be read at all
 		}
 		probs = append(probs, p)
 	}
@@ -166,6 +168,9 @@ func Decode(name string, data []byte) (snap *inventory.Snapshot, probs inventory
 			probs = inventory.Problems{{Src: inventory.Source{File: name}, Where: name, Msg: fmt.Sprintf("cannot parse YAML: %v", r)}}
 		}
 	}()
+	if s, ps, ok := fastDecode(name, data); ok {
+		return s, ps
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	docs := 0
 	for {
@@ -179,13 +184,13 @@ func Decode(name string, data []byte) (snap *inventory.Snapshot, probs inventory
 		}
 		docs++
 		if docs > 1 {
-			d.fail(&root, "", "more than one YAML document in a file; use one file per document")
+			d.fail(&node{line: int32(root.Line), col: int32(root.Column)}, "", "more than one YAML document in a file; use one file per document")
 			break
 		}
 		if len(root.Content) == 0 {
 			continue
 		}
-		d.decode(root.Content[0], reflect.ValueOf(snap).Elem(), "")
+		d.decodeTop(fromYAML(root.Content[0], map[*yaml.Node]*node{}), snap)
 	}
 	return snap, d.probs
 }

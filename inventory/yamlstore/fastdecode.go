@@ -1,0 +1,133 @@
+package yamlstore
+
+import (
+	"reflect"
+	"runtime"
+	"sync"
+
+	"github.com/tuyau-net/tuyau/inventory"
+)
+
+// chunkLines is roughly how many lines of a long list one goroutine parses
+// and decodes at a time. Nodes live only while their chunk is decoded, so
+// memory stays bounded by the chunks in flight, not by the file.
+const chunkLines = 20_000
+
+// fastDecode parses and decodes a file in the fast YAML subset, spreading
+// sections and chunks of long lists over every core. ok=false means the
+// file is outside the subset (nothing is returned) and the caller must use
+// the yaml.v3 path.
+func fastDecode(name string, data []byte) (snap *inventory.Snapshot, probs inventory.Problems, ok bool) {
+	p := &fastParser{}
+	if !p.split(data) || len(p.lines) == 0 || p.lines[0].indent != 0 {
+		return nil, nil, false
+	}
+	var starts []int
+	keys := &node{kind: mappingNode}
+	for i, l := range p.lines {
+		if l.indent != 0 {
+			continue
+		}
+		k, _, isKey := splitKey(l.text)
+		if !isKey || resolveTag(k) != tagStr {
+			return nil, nil, false
+		}
+		starts = append(starts, i)
+		keys.content = append(keys.content, &node{kind: scalarNode, value: k, line: int32(l.num), col: 1}, nil)
+	}
+	snap = &inventory.Snapshot{}
+	v := reflect.ValueOf(snap).Elem()
+	d := &decoder{file: name}
+	fields := d.fieldsOf(v.Type())
+
+	type task struct {
+		lines []fline
+		run   func(sub *decoder, p *fastParser) bool
+	}
+	var tasks []task
+	for i, start := range starts {
+		end := len(p.lines)
+		if i+1 < len(starts) {
+			end = starts[i+1]
+		}
+		f, known := d.field(keys, 2*i, fields, "")
+		if !known {
+			continue
+		}
+		sec := p.lines[start:end]
+		fv := v.Field(f)
+		elem := childName("", keys.content[2*i].value)
+		_, rest, _ := splitKey(sec[0].text)
+		if rest != "" || len(sec) < 2*chunkLines || sec[1].indent == 0 || !isItem(sec[1].text) || fv.Kind() != reflect.Slice {
+			tasks = append(tasks, task{sec, func(sub *decoder, sp *fastParser) bool {
+				m, ok := sp.mapping(0, 0)
+				if !ok || sp.pos != len(sp.lines) || len(m.content) != 2 {
+					return false
+				}
+				sub.decode(m.content[1], fv, elem)
+				return true
+			}})
+			continue
+		}
+		// A long list: cut it at item boundaries, count the items of each
+		// piece so that every piece knows where its elements go.
+		ind := sec[1].indent
+		total := 0
+		type piece struct{ from, to, off, n int }
+		var pieces []piece
+		for from := 1; from < len(sec); {
+			to := min(from+chunkLines, len(sec))
+			for to < len(sec) && !(sec[to].indent == ind && isItem(sec[to].text)) {
+				to++
+			}
+			n := 0
+			for _, l := range sec[from:to] {
+				if l.indent == ind && isItem(l.text) {
+					n++
+				}
+			}
+			pieces = append(pieces, piece{from, to, total, n})
+			total += n
+			from = to
+		}
+		sl := reflect.MakeSlice(fv.Type(), total, total)
+		fv.Set(sl)
+		for _, pc := range pieces {
+			tasks = append(tasks, task{sec[pc.from:pc.to], func(sub *decoder, sp *fastParser) bool {
+				seq, ok := sp.sequence(1, ind)
+				if !ok || sp.pos != len(sp.lines) || len(seq.content) != pc.n {
+					return false
+				}
+				for k, item := range seq.content {
+					sub.decode(item, sl.Index(pc.off+k), elementName(elem, item, pc.off+k))
+				}
+				return true
+			}})
+		}
+	}
+	subs := make([]*decoder, len(tasks))
+	oks := make([]bool, len(tasks))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, t := range tasks {
+		subs[i] = &decoder{file: name}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			oks[i] = t.run(subs[i], &fastParser{lines: t.lines})
+		}()
+	}
+	wg.Wait()
+	probs = d.probs
+	for i, sub := range subs {
+		if !oks[i] {
+			return nil, nil, false
+		}
+		probs = append(probs, sub.probs...)
+	}
+	return snap, probs, true
+}
+
+func isItem(text string) bool { return text == "-" || (len(text) > 1 && text[0] == '-' && text[1] == ' ') }

@@ -1,0 +1,466 @@
+package yamlstore
+
+import (
+	"bytes"
+	"strings"
+)
+
+// fastParse parses the plain block-style YAML that inventories are made of
+// (mappings, sequences, plain and quoted scalars, one-line flow collections,
+// comments) about ten times faster than yaml.v3, which spends most of a
+// 10,000-device load building tokens. It returns ok=false as soon as it
+// meets anything outside that subset (anchors, tags, block scalars,
+// multi-line scalars, tabs, several documents...) and the caller then uses
+// yaml.v3, so the subset only changes speed, never meaning: a differential
+// test and fuzz target hold it to yaml.v3's node tree, positions included.
+func fastParse(data []byte) (root *node, ok bool) {
+	p := &fastParser{}
+	if !p.split(data) {
+		return nil, false
+	}
+	if len(p.lines) == 0 || p.lines[0].indent != 0 {
+		return nil, false
+	}
+	n, ok := p.block(0, 0)
+	if !ok || p.pos != len(p.lines) {
+		return nil, false
+	}
+	return n, true
+}
+
+
+
+type fline struct {
+	num    int    // 1-based line number
+	indent int    // column of the first character of text, 0-based
+	text   string // content without indentation, comment or trailing blanks
+}
+
+type fastParser struct {
+	lines []fline
+	pos   int
+	slab  []node
+	// stack collects a collection's children before they are copied, at
+	// their exact size, into ptrs: no slice grows element by element.
+	stack []*node
+	ptrs  []*node
+}
+
+func (p *fastParser) children(base int) []*node {
+	n := len(p.stack) - base
+	if n == 0 {
+		return nil
+	}
+	if len(p.ptrs) < n {
+		p.ptrs = make([]*node, max(n, 8192))
+	}
+	c := p.ptrs[:n:n]
+	p.ptrs = p.ptrs[n:]
+	copy(c, p.stack[base:])
+	clear(p.stack[base:])
+	p.stack = p.stack[:base]
+	return c
+}
+
+// node allocates nodes in slabs: a large inventory has millions of them.
+func (p *fastParser) node() *node {
+	if len(p.slab) == 0 {
+		p.slab = make([]node, 4096)
+	}
+	n := &p.slab[0]
+	p.slab = p.slab[1:]
+	return n
+}
+
+func (p *fastParser) split(data []byte) bool {
+	if bytes.IndexByte(data, '\t') >= 0 || bytes.IndexByte(data, '\r') >= 0 || bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+		return false
+	}
+	p.lines = make([]fline, 0, bytes.Count(data, []byte{'\n'})+1)
+	// One conversion: every value below is a substring of it.
+	src := string(data)
+	num := 0
+	first := true
+	for len(src) > 0 {
+		num++
+		var line string
+		if i := strings.IndexByte(src, '\n'); i >= 0 {
+			line, src = src[:i], src[i+1:]
+		} else {
+			line, src = src, ""
+		}
+		indent := 0
+		for indent < len(line) && line[indent] == ' ' {
+			indent++
+		}
+		text := line[indent:]
+		if text == "" || text[0] == '#' {
+			continue
+		}
+		if strings.IndexByte(text, '#') >= 0 {
+			var ok bool
+			if text, ok = stripComment(text); !ok {
+				return false
+			}
+		} else {
+			text = strings.TrimRight(text, " ")
+		}
+		if text == "" {
+			continue
+		}
+		if first && indent == 0 && (text == "---" || strings.HasPrefix(text, "%")) {
+			return false // directives and explicit documents: leave them to yaml.v3
+		}
+		if indent == 0 && (text == "---" || text == "...") {
+			return false
+		}
+		first = false
+		p.lines = append(p.lines, fline{num: num, indent: indent, text: text})
+	}
+	return true
+}
+
+// stripComment removes a trailing " # comment", minding quotes.
+func stripComment(s string) (string, bool) {
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote == '"' && c == '\\':
+			i++
+		case quote != 0 && c == quote:
+			if quote == '\'' && i+1 < len(s) && s[i+1] == '\'' {
+				i++
+				continue
+			}
+			quote = 0
+		case quote == 0 && (c == '"' || c == '\'') && (i == 0 || strings.IndexByte(" [{,:-", s[i-1]) >= 0):
+			quote = c
+		case quote == 0 && c == '#' && i > 0 && s[i-1] == ' ':
+			return strings.TrimRight(s[:i], " "), true
+		}
+	}
+	if quote != 0 {
+		return "", false
+	}
+	return strings.TrimRight(s, " "), true
+}
+
+// block parses the block node starting at the current line, at indent.
+func (p *fastParser) block(depth, indent int) (*node, bool) {
+	if depth > 100 || p.pos >= len(p.lines) {
+		return nil, false
+	}
+	l := p.lines[p.pos]
+	if l.indent != indent {
+		return nil, false
+	}
+	if l.text == "-" || strings.HasPrefix(l.text, "- ") {
+		return p.sequence(depth, indent)
+	}
+	if _, _, ok := splitKey(l.text); ok {
+		return p.mapping(depth, indent)
+	}
+	return nil, false
+}
+
+func splitKey(s string) (key, rest string, ok bool) {
+	switch s[0] {
+	case '"', '\'', '[', '{', '?', '&', '*', '!', '|', '>', '%', '@', '`', '-':
+		return "", "", false
+	}
+	i := strings.Index(s, ": ")
+	if i < 0 {
+		if strings.HasSuffix(s, ":") {
+			i = len(s) - 1
+		} else {
+			return "", "", false
+		}
+	}
+	key = s[:i]
+	if strings.ContainsAny(key, "#{}[],&*!|>'\"%@`") || strings.HasSuffix(key, " ") {
+		return "", "", false
+	}
+	rest = strings.TrimLeft(s[i+1:], " ")
+	return key, rest, true
+}
+
+func (p *fastParser) mapping(depth, indent int) (*node, bool) {
+	m := p.node()
+	first := p.lines[p.pos]
+	*m = node{kind: mappingNode, line: int32(first.num), col: int32(indent + 1)}
+	base := len(p.stack)
+	defer func() { m.content = p.children(base) }()
+	for p.pos < len(p.lines) {
+		l := p.lines[p.pos]
+		if l.indent < indent {
+			break
+		}
+		if l.indent > indent {
+			return nil, false
+		}
+		key, rest, ok := splitKey(l.text)
+		if !ok {
+			return nil, false
+		}
+		k := p.node()
+		*k = node{kind: scalarNode, tag: resolveTag(key), value: key, line: int32(l.num), col: int32(indent + 1)}
+		if k.tag != tagStr || key == "<<" {
+			return nil, false // keys like "true" or "1": rare, let yaml.v3 decide
+		}
+		p.pos++
+		var v *node
+		if rest != "" {
+			col := indent + 1 + len(l.text) - len(rest)
+			v, ok = p.inline(rest, l.num, col)
+			if !ok {
+				return nil, false
+			}
+		} else if p.pos < len(p.lines) && p.lines[p.pos].indent > indent {
+			v, ok = p.block(depth+1, p.lines[p.pos].indent)
+			if !ok {
+				return nil, false
+			}
+		} else if p.pos < len(p.lines) && p.lines[p.pos].indent == indent && (p.lines[p.pos].text == "-" || strings.HasPrefix(p.lines[p.pos].text, "- ")) {
+			// A sequence may sit at its key's indentation.
+			v, ok = p.sequence(depth+1, indent)
+			if !ok {
+				return nil, false
+			}
+		} else {
+			return nil, false // "key:" with nothing: yaml.v3 places the null oddly
+		}
+		p.stack = append(p.stack, k, v)
+	}
+	return m, true
+}
+
+func (p *fastParser) sequence(depth, indent int) (*node, bool) {
+	s := p.node()
+	first := p.lines[p.pos]
+	*s = node{kind: sequenceNode, line: int32(first.num), col: int32(indent + 1)}
+	base := len(p.stack)
+	defer func() { s.content = p.children(base) }()
+	for p.pos < len(p.lines) {
+		l := p.lines[p.pos]
+		if l.indent < indent {
+			break
+		}
+		if l.indent > indent || !(l.text == "-" || strings.HasPrefix(l.text, "- ")) {
+			if l.indent == indent {
+				break // a key at the same indent: the sequence was a mapping value
+			}
+			return nil, false
+		}
+		if l.text == "-" {
+			return nil, false
+		}
+		rest := strings.TrimLeft(l.text[1:], " ")
+		col := indent + len(l.text) - len(rest)
+		if _, _, isKey := splitKey(rest); isKey {
+			// "- key: value": the item is a mapping whose keys sit at col.
+			p.lines[p.pos] = fline{num: l.num, indent: col, text: rest}
+			item, ok := p.mapping(depth+1, col)
+			if !ok {
+				return nil, false
+			}
+			p.stack = append(p.stack, item)
+			continue
+		}
+		if rest == "-" || strings.HasPrefix(rest, "- ") {
+			return nil, false
+		}
+		item, ok := p.inline(rest, l.num, col+1)
+		if !ok {
+			return nil, false
+		}
+		p.pos++
+		p.stack = append(p.stack, item)
+	}
+	return s, true
+}
+
+// inline parses a value written on one line: a scalar or a flow collection.
+func (p *fastParser) inline(s string, line, col int) (*node, bool) {
+	switch s[0] {
+	case '[', '{':
+		n, used, ok := p.flow(s, line, col, 0)
+		if !ok || used != len(s) {
+			return nil, false
+		}
+		return n, true
+	}
+	v, quoted, used, ok := scalar(s, false)
+	if !ok || used != len(s) {
+		return nil, false
+	}
+	n := p.node()
+	*n = node{kind: scalarNode, value: v, line: int32(line), col: int32(col)}
+	if quoted == 0 {
+		n.tag = resolveTag(v)
+	}
+	return n, true
+}
+
+// flow parses [a, b] or {k: v} on one line; it returns the bytes used.
+func (p *fastParser) flow(s string, line, col, depth int) (*node, int, bool) {
+	if depth > 20 {
+		return nil, 0, false
+	}
+	open := s[0]
+	closer := byte(']')
+	n := p.node()
+	*n = node{kind: sequenceNode, line: int32(line), col: int32(col)}
+	if open == '{' {
+		closer = '}'
+		n.kind = mappingNode
+	}
+	i := 1
+	skip := func() {
+		for i < len(s) && s[i] == ' ' {
+			i++
+		}
+	}
+	item := func(inMapKey bool) (*node, bool) {
+		skip()
+		if i >= len(s) {
+			return nil, false
+		}
+		if s[i] == '[' || s[i] == '{' {
+			if inMapKey {
+				return nil, false
+			}
+			c, used, ok := p.flow(s[i:], line, col+i, depth+1)
+			i += used
+			return c, ok
+		}
+		v, quoted, used, ok := scalar(s[i:], true)
+		if !ok || used == 0 {
+			return nil, false
+		}
+		c := p.node()
+		*c = node{kind: scalarNode, value: v, line: int32(line), col: int32(col + i)}
+		if quoted == 0 {
+			c.tag = resolveTag(v)
+		}
+		i += used
+		return c, true
+	}
+	skip()
+	if i < len(s) && s[i] == closer {
+		return n, i + 1, true
+	}
+	for {
+		if open == '{' {
+			k, ok := item(true)
+			if !ok || k.tag != tagStr {
+				return nil, 0, false
+			}
+			skip()
+			if i+1 >= len(s) || s[i] != ':' || s[i+1] != ' ' {
+				return nil, 0, false
+			}
+			i++
+			v, ok := item(false)
+			if !ok {
+				return nil, 0, false
+			}
+			n.content = append(n.content, k, v)
+		} else {
+			v, ok := item(false)
+			if !ok {
+				return nil, 0, false
+			}
+			n.content = append(n.content, v)
+		}
+		skip()
+		if i >= len(s) {
+			return nil, 0, false
+		}
+		switch s[i] {
+		case ',':
+			i++
+			skip()
+			if i < len(s) && s[i] == closer {
+				return nil, 0, false // trailing comma: let yaml.v3 judge
+			}
+		case closer:
+			return n, i + 1, true
+		default:
+			return nil, 0, false
+		}
+	}
+}
+
+// scalar reads a plain or quoted scalar at the start of s. In flow context
+// a plain scalar stops at , ] } and ": ".
+func scalar(s string, inFlow bool) (val string, quoted byte, used int, ok bool) {
+	switch s[0] {
+	case '\'':
+		var b strings.Builder
+		for i := 1; i < len(s); i++ {
+			if s[i] == '\'' {
+				if i+1 < len(s) && s[i+1] == '\'' {
+					b.WriteByte('\'')
+					i++
+					continue
+				}
+				return b.String(), '\'', i + 1, true
+			}
+			b.WriteByte(s[i])
+		}
+		return "", 0, 0, false
+	case '"':
+		for i := 1; i < len(s); i++ {
+			switch s[i] {
+			case '\\':
+				return "", 0, 0, false // escapes: yaml.v3 knows them all
+			case '"':
+				return s[1:i], '"', i + 1, true
+			}
+		}
+		return "", 0, 0, false
+	case '&', '*', '!', '|', '>', '%', '@', '`', '?', '#', ',', ']', '}', '[', '{':
+		return "", 0, 0, false
+	case '-':
+		if len(s) == 1 || s[1] == ' ' {
+			return "", 0, 0, false
+		}
+	case ':':
+		return "", 0, 0, false
+	}
+	end := len(s)
+	if inFlow {
+		end = strings.IndexAny(s, ",]}")
+		if end < 0 {
+			return "", 0, 0, false
+		}
+		if k := strings.Index(s[:end], ": "); k >= 0 {
+			end = k
+		}
+		// A colon inside a flow plain scalar (an unquoted IPv6 address)
+		// follows rules subtle enough to leave to yaml.v3.
+		if strings.IndexByte(s[:end], ':') >= 0 || strings.IndexAny(s[:end], "[{#") >= 0 {
+			return "", 0, 0, false
+		}
+		v := strings.TrimRight(s[:end], " ")
+		return v, 0, len(v), v != ""
+	}
+	v := s[:end]
+	if strings.Contains(v, ": ") || strings.HasSuffix(v, ":") || strings.Contains(v, " #") {
+		return "", 0, 0, false
+	}
+	return v, 0, len(v), true
+}
+
+// resolveTag gives a plain scalar the tag class yaml.v3 would: null, bool
+// or anything else (the decoder parses numbers from the value itself).
+func resolveTag(v string) tagClass {
+	switch v {
+	case "", "~", "null", "Null", "NULL":
+		return tagNull
+	case "true", "True", "TRUE", "false", "False", "FALSE":
+		return tagBool
+	}
+	return tagStr
+}
