@@ -17,7 +17,15 @@ func Validate(s *Snapshot) Problems {
 	// The checks only read the snapshot: they run in two groups of about
 	// equal cost, each collecting its own problems.
 	groups := []func(v *validator){
-		func(v *validator) { v.names(); v.sites(); v.devices(); v.panels(); v.circuits(); v.bgp(); v.services() },
+		func(v *validator) {
+			v.names()
+			v.sites()
+			v.devices()
+			v.panels()
+			v.circuits()
+			v.bgp()
+			v.services()
+		},
 		func(v *validator) { v.cables(); v.links(); v.addresses() },
 	}
 	vs := make([]*validator, len(groups))

@@ -130,4 +130,6 @@ func fastDecode(name string, data []byte) (snap *inventory.Snapshot, probs inven
 	return snap, probs, true
 }
 
-func isItem(text string) bool { return text == "-" || (len(text) > 1 && text[0] == '-' && text[1] == ' ') }
+func isItem(text string) bool {
+	return text == "-" || (len(text) > 1 && text[0] == '-' && text[1] == ' ')
+}

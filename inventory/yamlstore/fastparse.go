@@ -28,8 +28,6 @@ func fastParse(data []byte) (root *node, ok bool) {
 	return n, true
 }
 
-
-
 type fline struct {
 	num    int    // 1-based line number
 	indent int    // column of the first character of text, 0-based
