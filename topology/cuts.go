@@ -1,0 +1,230 @@
+package topology
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+)
+
+// FailureKind is what fails: one cable, every cable of a shared-risk group,
+// or a whole site.
+type FailureKind string
+
+const (
+	FailCable FailureKind = "cable"
+	FailSRLG  FailureKind = "srlg"
+	FailSite  FailureKind = "site"
+)
+
+// FailureKinds lists the failure kinds in the order they are reported.
+var FailureKinds = []FailureKind{FailCable, FailSRLG, FailSite}
+
+// Failure is what one failure breaks. Member sites are sorted by slug; a
+// member site appears in at most one of the three lists.
+type Failure struct {
+	Kind FailureKind `json:"kind"`
+	Name string      `json:"name"`
+	// Cables lists the cables of a shared-risk group.
+	Cables    []string `json:"cables,omitempty"`
+	LinksDown []string `json:"links_down"`
+	// LoseHosting are the member sites that reach neither core site any
+	// more: they lose the hosting.
+	LoseHosting []string `json:"lose_hosting"`
+	// LoseCoreA and LoseCoreB lose one core site and keep the other.
+	LoseCoreA []string `json:"lose_core_a"`
+	LoseCoreB []string `json:"lose_core_b"`
+}
+
+// Impact is the number of member sites that lose anything.
+func (f Failure) Impact() int { return len(f.LoseHosting) + len(f.LoseCoreA) + len(f.LoseCoreB) }
+
+// Analysis is a topology prepared for failure questions: building it is
+// linear in the size of the network, and each failure then costs about the
+// square of the number of links it takes down.
+type Analysis struct {
+	t            *Topology
+	f            *forest
+	coreA, coreB int32
+	// cableEdges holds, per cable, the forest edges riding it.
+	cableEdges [][]int32
+}
+
+// Analyze prepares a topology for failure analysis.
+func Analyze(t *Topology) *Analysis {
+	f := newForest(t)
+	a := &Analysis{t: t, f: f, coreA: int32(t.siteIdx[t.CoreA]), coreB: int32(t.siteIdx[t.CoreB])}
+	edgeOfLink := make([]int32, len(t.Links))
+	for i := range edgeOfLink {
+		edgeOfLink[i] = -1
+	}
+	for e, l := range f.edgeOf {
+		edgeOfLink[l] = int32(e)
+	}
+	a.cableEdges = make([][]int32, len(t.Physical.Spans))
+	for li, l := range t.Links {
+		if e := edgeOfLink[li]; e >= 0 {
+			for _, s := range l.spans {
+				a.cableEdges[s] = append(a.cableEdges[s], e)
+			}
+		}
+	}
+	return a
+}
+
+// Topology returns the analysed topology.
+func (a *Analysis) Topology() *Topology { return a.t }
+
+// CutOptions choose the failures Cuts evaluates.
+type CutOptions struct {
+	// Kinds limits the failure kinds; empty means all.
+	Kinds []FailureKind
+	// Everything keeps failures that only take links down without cutting
+	// any member site off; by default they are left out.
+	Everything bool
+}
+
+// Cuts evaluates every failure of the chosen kinds and returns them ranked
+// by impact: member sites losing the hosting first, then sites losing one
+// core, then links down.
+func (a *Analysis) Cuts(o CutOptions) []Failure {
+	kinds := o.Kinds
+	if len(kinds) == 0 {
+		kinds = FailureKinds
+	}
+	c := newCutter(a.f, a.coreA, a.coreB)
+	var out []Failure
+	keep := func(fl Failure) {
+		if o.Everything && len(fl.LinksDown) > 0 || fl.Impact() > 0 {
+			out = append(out, fl)
+		}
+	}
+	t := a.t
+	for _, k := range kinds {
+		switch k {
+		case FailCable:
+			for si, s := range t.Physical.Spans {
+				keep(a.evaluate(c, FailCable, s.Cable, a.cableEdges[si], -1, upLinks(t, s.Links)))
+			}
+		case FailSRLG:
+			var edges []int32
+			for _, g := range t.srlgList {
+				edges = edges[:0]
+				var down []string
+				for _, cable := range g.Cables {
+					si := t.spanIdx[cable]
+					edges = append(edges, a.cableEdges[si]...)
+					down = append(down, upLinks(t, t.Physical.Spans[si].Links)...)
+				}
+				fl := a.evaluate(c, FailSRLG, g.Name, edges, -1, sortedSet(down))
+				fl.Cables = g.Cables
+				keep(fl)
+			}
+		case FailSite:
+			edges := []int32{}
+			byS := a.linksBySite()
+			for v, s := range t.Sites {
+				edges = edges[:0]
+				f := a.f
+				edges = append(edges, f.adjE[f.adjOff[v]:f.adjOff[v+1]]...)
+				edges = append(edges, f.upE[f.upOff[v]:f.upOff[v+1]]...)
+				keep(a.evaluate(c, FailSite, s.Slug, edges, int32(v), byS[v]))
+			}
+		}
+	}
+	rank(out)
+	return out
+}
+
+// linksBySite lists, per site, the up links that end there.
+func (a *Analysis) linksBySite() [][]string {
+	t := a.t
+	by := make([][]string, len(t.Sites))
+	for _, l := range t.Links {
+		if !l.Up {
+			continue
+		}
+		u, ok := t.siteIdx[l.ASite]
+		if ok {
+			by[u] = append(by[u], l.ID)
+		}
+		if v, ok := t.siteIdx[l.BSite]; ok && (v != u) {
+			by[v] = append(by[v], l.ID)
+		}
+	}
+	return by
+}
+
+func upLinks(t *Topology, ids []string) []string {
+	var up []string
+	for _, id := range ids {
+		if t.Links[t.linkIdx[id]].Up {
+			up = append(up, id)
+		}
+	}
+	return up
+}
+
+// evaluate runs one failure and, when it cuts sites off, lists them.
+func (a *Analysis) evaluate(c *cutter, kind FailureKind, name string, edges []int32, removed int32, down []string) Failure {
+	fl := Failure{Kind: kind, Name: name, LinksDown: down}
+	if fl.LinksDown == nil {
+		fl.LinksDown = []string{}
+	}
+	c.cut(edges, removed)
+	c.affected(func(m int32) {
+		if m == removed {
+			return
+		}
+		slug := a.t.Sites[m].Slug
+		switch c.memberLoss(m) {
+		case lostBoth:
+			fl.LoseHosting = append(fl.LoseHosting, slug)
+		case lostA:
+			fl.LoseCoreA = append(fl.LoseCoreA, slug)
+		case lostB:
+			fl.LoseCoreB = append(fl.LoseCoreB, slug)
+		}
+	})
+	slices.Sort(fl.LoseHosting)
+	slices.Sort(fl.LoseCoreA)
+	slices.Sort(fl.LoseCoreB)
+	return fl
+}
+
+// Cut evaluates one failure by name: a cable label, a shared-risk group or a site slug.
+func (a *Analysis) Cut(kind FailureKind, name string) (Failure, error) {
+	for _, fl := range a.Cuts(CutOptions{Kinds: []FailureKind{kind}, Everything: true}) {
+		if fl.Name == name {
+			return fl, nil
+		}
+	}
+	t := a.t
+	known := false
+	switch kind {
+	case FailCable:
+		_, known = t.spanIdx[name]
+	case FailSRLG:
+		_, known = slices.BinarySearchFunc(t.srlgList, name, func(g SRLG, n string) int { return cmp.Compare(g.Name, n) })
+	case FailSite:
+		_, known = t.siteIdx[name]
+	default:
+		return Failure{}, fmt.Errorf("failure kind %q: want one of %v", kind, FailureKinds)
+	}
+	if !known {
+		return Failure{}, fmt.Errorf("%s %q: not in the topology", kind, name)
+	}
+	return Failure{Kind: kind, Name: name, LinksDown: []string{}}, nil
+}
+
+func rank(fs []Failure) {
+	kindOrder := func(k FailureKind) int { return slices.Index(FailureKinds, k) }
+	slices.SortStableFunc(fs, func(x, y Failure) int {
+		return cmp.Or(
+			cmp.Compare(len(y.LoseHosting), len(x.LoseHosting)),
+			cmp.Compare(len(y.LoseCoreA)+len(y.LoseCoreB), len(x.LoseCoreA)+len(x.LoseCoreB)),
+			cmp.Compare(len(y.LinksDown), len(x.LinksDown)),
+			cmp.Compare(kindOrder(x.Kind), kindOrder(y.Kind)),
+			cmp.Compare(x.Name, y.Name),
+		)
+	})
+}

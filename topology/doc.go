@@ -1,0 +1,12 @@
+// Package topology turns an inventory snapshot into the network's two graphs
+// (fiber and routed links), computes optical budgets, and answers what a cut
+// breaks: every cable, duct and site failure, ranked by the member sites that
+// lose the hosting core sites.
+//
+//	t, err := topology.Build(snap, topology.Options{})
+//	a := topology.Analyze(t)
+//	for _, f := range a.Cuts(topology.CutOptions{}) {
+//		fmt.Println(f.Kind, f.Name, len(f.LoseBoth))
+//	}
+//	budgets := topology.Budgets(t, topology.BudgetOptions{MarginDB: 3})
+package topology
