@@ -1,0 +1,320 @@
+package provisioning
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/tuyau-net/tuyau/inventory"
+)
+
+// ErrStale is returned when a device's running config changed since the plan.
+var ErrStale = errors.New("running config changed since the plan; plan again")
+
+// Outcome is what happened to one device.
+type Outcome string
+
+const (
+	Unchanged  Outcome = "unchanged"   // nothing to do
+	Applied    Outcome = "applied"     // changed, verified (and confirmed)
+	RolledBack Outcome = "rolled-back" // failed or unconfirmed, back on the previous config
+	Failed     Outcome = "failed"      // failed and could not be restored: look at it
+	Skipped    Outcome = "skipped"     // not attempted (stale plan, fail-fast)
+)
+
+// Result is the outcome of one device's apply.
+type Result struct {
+	Device   string        `json:"device"`
+	Outcome  Outcome       `json:"outcome"`
+	PlanHash string        `json:"plan_hash"`
+	Commands int           `json:"commands"`
+	Duration time.Duration `json:"duration_ns"`
+	Error    string        `json:"error,omitempty"`
+	// RollbackError is set when the rollback itself failed.
+	RollbackError string `json:"rollback_error,omitempty"`
+	// Before and After are the running configs around the apply, for records.
+	Before []byte `json:"-"`
+	After  []byte `json:"-"`
+}
+
+// Event reports progress of an apply, one per device and stage.
+type Event struct {
+	Device string
+	Stage  string // "push", "verify", "confirm", "rollback", "done"
+	Err    error
+}
+
+// ApplyOptions tune an apply.
+type ApplyOptions struct {
+	Parallel int
+	// FailFast stops starting devices after the first failure.
+	FailFast bool
+	// Confirm, when set, keeps a change only if PostChecks pass or Confirmed
+	// reports an operator's confirmation within this time.
+	Confirm    time.Duration
+	PostChecks bool
+	Confirmed  func() bool
+	// PollEvery is how often post-checks and confirmation are polled (2s).
+	PollEvery time.Duration
+	Progress  func(Event)
+}
+
+// Apply carries out exactly the plan: devices with changes only, at most
+// Parallel at a time. A device whose running config changed since the
+// plan is skipped untouched; a device failing mid-way is rolled back to
+// its exact previous config while the others go on.
+func Apply(ctx context.Context, plan *Plan, reg *Registry, devs map[string]inventory.Device, dial Dialer, opt ApplyOptions) []Result {
+	progress := opt.Progress
+	if progress == nil {
+		progress = func(Event) {}
+	}
+	results := make([]Result, len(plan.Devices))
+	type pending struct {
+		i    int
+		conn Conn
+		p    Platform
+	}
+	var mu sync.Mutex
+	var waiting []pending
+	failCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	for i, dp := range plan.Devices {
+		results[i] = Result{Device: dp.Device, Outcome: Unchanged, PlanHash: dp.Hash(), Commands: len(dp.Commands)}
+		if !dp.Changed() {
+			results[i].Outcome = Skipped
+			if dp.Error == "" {
+				results[i].Outcome = Unchanged
+			} else {
+				results[i].Error = "not planned: " + dp.Error
+			}
+		}
+	}
+	var idx []int
+	for i, dp := range plan.Devices {
+		if dp.Changed() {
+			idx = append(idx, i)
+			results[i].Outcome = Skipped
+		}
+	}
+	forEach(failCtx, len(idx), opt.Parallel, func(_ context.Context, k int) {
+		i := idx[k]
+		dp := plan.Devices[i]
+		r := &results[i]
+		start := time.Now()
+		defer func() { r.Duration += time.Since(start) }()
+		p, err := reg.Get(dp.Platform)
+		if err != nil {
+			r.Error = err.Error()
+			return
+		}
+		dev, ok := devs[dp.Device]
+		if !ok {
+			r.Error = fmt.Sprintf("device %s: %v", dp.Device, ErrUnknownDevice)
+			return
+		}
+		c, keep := applyDevice(ctx, dev, dp, p, dial, r, progress)
+		if r.Outcome != Applied && opt.FailFast {
+			stop()
+		}
+		if keep && opt.Confirm > 0 {
+			mu.Lock()
+			waiting = append(waiting, pending{i, c, p})
+			mu.Unlock()
+			return
+		}
+		if c != nil {
+			c.Close()
+		}
+		progress(Event{Device: dp.Device, Stage: "done", Err: errOf(r)})
+	})
+	// Confirmation runs for all pushed devices at once: BGP sessions only
+	// come up once both ends are configured.
+	var wg sync.WaitGroup
+	for _, w := range waiting {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer w.conn.Close()
+			dp, r := plan.Devices[w.i], &results[w.i]
+			start := time.Now()
+			err := awaitConfirm(ctx, w.conn, dp.Checks, opt)
+			if err != nil {
+				progress(Event{Device: dp.Device, Stage: "rollback", Err: err})
+				r.Error = fmt.Sprintf("not confirmed: %v", err)
+				rollback(context.WithoutCancel(ctx), w.conn, w.p, r)
+			}
+			r.Duration += time.Since(start)
+			progress(Event{Device: dp.Device, Stage: "done", Err: errOf(r)})
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+func errOf(r *Result) error {
+	if r.Error != "" {
+		return errors.New(r.Error)
+	}
+	return nil
+}
+
+// applyDevice pushes one device's change and verifies it; on failure it
+// rolls back. It returns the open connection when the change is kept.
+func applyDevice(ctx context.Context, dev inventory.Device, dp DevicePlan, p Platform, dial Dialer, r *Result, progress func(Event)) (Conn, bool) {
+	c, err := dial.Dial(ctx, dev, dp.Transport)
+	if err != nil {
+		r.Error = err.Error()
+		return nil, false
+	}
+	before, err := c.Running(ctx)
+	if err != nil {
+		r.Error = fmt.Sprintf("read running config: %v", err)
+		return c, false
+	}
+	now, err := p.Delta(before, []byte(dp.Intended))
+	if err != nil {
+		r.Error = err.Error()
+		return c, false
+	}
+	if hashBytes([]byte(now.Have)) != dp.RunningHash {
+		r.Error = ErrStale.Error()
+		return c, false
+	}
+	r.Before = before
+	progress(Event{Device: dev.Name, Stage: "push"})
+	// The push must not be cut half-way by a cancelled apply: the device
+	// would be left half-configured, so cancellation waits for rollback.
+	err = c.Push(ctx, Delta{Commands: dp.Commands, Replace: dp.Replace})
+	if err == nil {
+		progress(Event{Device: dev.Name, Stage: "verify"})
+		err = verify(ctx, c, p, dp.Intended)
+	}
+	if err != nil {
+		r.Error = err.Error()
+		progress(Event{Device: dev.Name, Stage: "rollback", Err: err})
+		rollback(context.WithoutCancel(ctx), c, p, r)
+		return c, false
+	}
+	r.Outcome = Applied
+	r.After, _ = c.Running(ctx)
+	return c, true
+}
+
+// verify checks that the device now runs the intended config.
+func verify(ctx context.Context, c Conn, p Platform, intended string) error {
+	running, err := c.Running(ctx)
+	if err != nil {
+		return fmt.Errorf("verify: read running config: %w", err)
+	}
+	d, err := p.Delta(running, []byte(intended))
+	if err != nil {
+		return err
+	}
+	if d.Changed() {
+		return fmt.Errorf("verify: device does not run the intended config after apply, still to do: %q", d.Commands)
+	}
+	return nil
+}
+
+// rollback restores r.Before and checks the device is back on it exactly.
+// It uses a context detached from cancellation with its own time limit.
+func rollback(ctx context.Context, c Conn, p Platform, r *Result) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := Restore(ctx, c, p, r.Before); err != nil {
+		r.Outcome, r.RollbackError = Failed, err.Error()
+		return
+	}
+	r.Outcome = RolledBack
+	r.After = r.Before
+}
+
+// Restore moves a device back to config (a running config saved earlier)
+// and checks that its normalized running config is then exactly config.
+func Restore(ctx context.Context, c Conn, p Platform, config []byte) error {
+	running, err := c.Running(ctx)
+	if err != nil {
+		return fmt.Errorf("rollback: read running config: %w", err)
+	}
+	d, err := p.Delta(running, config)
+	if err != nil {
+		return fmt.Errorf("rollback: %w", err)
+	}
+	if d.Changed() {
+		if err := c.Push(ctx, d); err != nil {
+			return fmt.Errorf("rollback: %w", err)
+		}
+	}
+	after, err := c.Running(ctx)
+	if err != nil {
+		return fmt.Errorf("rollback: read running config: %w", err)
+	}
+	left, err := p.Delta(after, config)
+	if err != nil {
+		return fmt.Errorf("rollback: %w", err)
+	}
+	if left.Changed() {
+		return fmt.Errorf("rollback: device differs from its previous config: %q", left.Commands)
+	}
+	return nil
+}
+
+// awaitConfirm waits for an operator's confirmation or passing post-checks.
+func awaitConfirm(ctx context.Context, c Conn, want Checks, opt ApplyOptions) error {
+	every := opt.PollEvery
+	if every <= 0 {
+		every = 2 * time.Second
+	}
+	deadline := time.NewTimer(opt.Confirm)
+	defer deadline.Stop()
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	last := errors.New("no confirmation and post-checks disabled")
+	for {
+		if opt.Confirmed != nil && opt.Confirmed() {
+			return nil
+		}
+		if opt.PostChecks {
+			if sr, ok := c.(StatusReader); ok {
+				st, err := sr.Status(ctx)
+				if err == nil {
+					err = PostCheck(st, want)
+				}
+				if err == nil {
+					return nil
+				}
+				last = err
+			} else {
+				last = errors.New("transport cannot read status for post-checks")
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("cancelled: %w", ctx.Err())
+		case <-deadline.C:
+			return fmt.Errorf("confirm window %s elapsed: %w", opt.Confirm, last)
+		case <-tick.C:
+		}
+	}
+}
+
+// PostCheck reports what is not up: interfaces down, sessions not established.
+func PostCheck(st Status, want Checks) error {
+	var errs []error
+	for _, i := range want.Interfaces {
+		if !st.InterfacesUp[i] {
+			errs = append(errs, fmt.Errorf("interface %s down", i))
+		}
+	}
+	for _, n := range want.Neighbors {
+		if s := st.BGP[n]; s != "Established" {
+			if s == "" {
+				s = "absent"
+			}
+			errs = append(errs, fmt.Errorf("bgp %s %s", n, s))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,213 @@
+package provisioning
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tuyau-net/tuyau/inventory"
+)
+
+// linesPlatform is a test platform whose config is a set of lines and whose
+// delta is "replace with want": it lets apply's logic be tested on a fake
+// device without an FRR command interpreter.
+type linesPlatform struct{}
+
+func (linesPlatform) Name() string { return "lines" }
+func (linesPlatform) Render(in Intent) ([]byte, error) {
+	return []byte("hostname " + in.Hostname + "\n"), nil
+}
+func (linesPlatform) Delta(running, want []byte) (Delta, error) {
+	h, w := strings.TrimSpace(string(running)), strings.TrimSpace(string(want))
+	d := Delta{Have: h + "\n", Want: w + "\n", Replace: true}
+	if h != w {
+		d.Commands = strings.Split(w, "\n")
+	}
+	return d, nil
+}
+
+// fakeDevice is a hand-written device behind the Conn seam; faults are set
+// per test.
+type fakeDevice struct {
+	mu      sync.Mutex
+	running string
+	// pushErr makes Push apply half the commands, then fail.
+	pushErr error
+	// dialErr makes Dial fail.
+	dialErr error
+	status  Status
+	pushes  int
+}
+
+type fakeNet struct{ devs map[string]*fakeDevice }
+
+func (n *fakeNet) Dial(_ context.Context, dev inventory.Device, _ string) (Conn, error) {
+	d, ok := n.devs[dev.Name]
+	if !ok {
+		return nil, fmt.Errorf("device %s: no route to host", dev.Name)
+	}
+	if d.dialErr != nil {
+		return nil, d.dialErr
+	}
+	return &fakeConn{d}, nil
+}
+
+type fakeConn struct{ d *fakeDevice }
+
+func (c *fakeConn) Running(context.Context) ([]byte, error) {
+	c.d.mu.Lock()
+	defer c.d.mu.Unlock()
+	return []byte(c.d.running), nil
+}
+
+func (c *fakeConn) Push(_ context.Context, d Delta) error {
+	c.d.mu.Lock()
+	defer c.d.mu.Unlock()
+	c.d.pushes++
+	if c.d.pushErr != nil {
+		err := c.d.pushErr
+		c.d.pushErr = nil // the rollback push goes through
+		c.d.running = strings.Join(d.Commands[:len(d.Commands)/2], "\n") + "\nhalf-applied"
+		return err
+	}
+	c.d.running = strings.Join(d.Commands, "\n")
+	return nil
+}
+
+func (c *fakeConn) Close() error { return nil }
+
+func (c *fakeConn) Status(context.Context) (Status, error) {
+	c.d.mu.Lock()
+	defer c.d.mu.Unlock()
+	return c.d.status, nil
+}
+
+func fakeLab(names ...string) (*inventory.Index, *fakeNet, map[string]inventory.Device) {
+	snap := &inventory.Snapshot{}
+	net := &fakeNet{devs: map[string]*fakeDevice{}}
+	devs := map[string]inventory.Device{}
+	for i, n := range names {
+		d := inventory.Device{Name: n, Platform: "lines", Role: inventory.RoleMember, Transports: []string{"ssh"}}
+		d.Loopback = mustAddr(fmt.Sprintf("10.255.0.%d", i+1))
+		d.BGPSessions = []inventory.BGPSession{{PeerAddress: mustAddr("192.0.2.1"), PeerASN: 64496, Role: inventory.BGPTransit}}
+		snap.Devices = append(snap.Devices, d)
+		devs[n] = d
+		net.devs[n] = &fakeDevice{running: "hostname old-" + n}
+	}
+	return inventory.NewIndex(snap), net, devs
+}
+
+func TestApplyFake(t *testing.T) {
+	ctx := context.Background()
+	reg := NewRegistry(linesPlatform{})
+	tests := []struct {
+		name   string
+		fault  func(n *fakeNet)
+		opt    ApplyOptions
+		want   map[string]Outcome
+	}{
+		{name: "all applied", want: map[string]Outcome{"r1": Applied, "r2": Applied, "r3": Applied}},
+		{name: "rejected command rolls back one device", fault: func(n *fakeNet) { n.devs["r2"].pushErr = errors.New("% Unknown command") },
+			want: map[string]Outcome{"r1": Applied, "r2": RolledBack, "r3": Applied}},
+		{name: "unconfirmed change rolls back", fault: func(n *fakeNet) {
+			n.devs["r1"].status = Status{BGP: map[string]string{"192.0.2.1": "Active"}}
+		}, opt: ApplyOptions{Confirm: 50 * time.Millisecond, PostChecks: true, PollEvery: 10 * time.Millisecond},
+			want: map[string]Outcome{"r1": RolledBack, "r2": RolledBack, "r3": RolledBack}},
+		{name: "passing post-checks keep the change", fault: func(n *fakeNet) {
+			for _, d := range n.devs {
+				d.status = Status{BGP: map[string]string{"192.0.2.1": "Established"}}
+			}
+		}, opt: ApplyOptions{Confirm: time.Second, PostChecks: true, PollEvery: 10 * time.Millisecond},
+			want: map[string]Outcome{"r1": Applied, "r2": Applied, "r3": Applied}},
+		{name: "operator confirmation keeps the change", opt: ApplyOptions{Confirm: time.Second, Confirmed: func() bool { return true }},
+			want: map[string]Outcome{"r1": Applied, "r2": Applied, "r3": Applied}},
+		{name: "fail-fast stops the others", fault: func(n *fakeNet) { n.devs["r1"].pushErr = errors.New("connection reset") },
+			opt:  ApplyOptions{Parallel: 1, FailFast: true},
+			want: map[string]Outcome{"r1": RolledBack, "r2": Skipped, "r3": Skipped}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x, net, devs := fakeLab("r1", "r2", "r3")
+			plan, err := MakePlan(ctx, x, reg, net, PlanOptions{})
+			if err != nil || plan.Err() != nil {
+				t.Fatalf("MakePlan: %v %v", err, plan.Err())
+			}
+			if plan.Changes() != 3 {
+				t.Fatalf("plan has %d changes, want 3", plan.Changes())
+			}
+			if tt.fault != nil {
+				tt.fault(net)
+			}
+			res := Apply(ctx, plan, reg, devs, net, tt.opt)
+			for _, r := range res {
+				if r.Outcome != tt.want[r.Device] {
+					t.Errorf("%s: outcome %s (%s), want %s", r.Device, r.Outcome, r.Error, tt.want[r.Device])
+				}
+				got := net.devs[r.Device].running
+				switch r.Outcome {
+				case Applied:
+					if got != "hostname "+r.Device {
+						t.Errorf("%s runs %q after apply", r.Device, got)
+					}
+				case RolledBack, Skipped:
+					if got != "hostname old-"+r.Device {
+						t.Errorf("%s runs %q, want its previous config", r.Device, got)
+					}
+				}
+			}
+			// Idempotence: planning again after a full apply finds nothing.
+			again, _ := MakePlan(ctx, x, reg, net, PlanOptions{})
+			applied := 0
+			for _, o := range tt.want {
+				if o == Applied {
+					applied++
+				}
+			}
+			if again.Changes() != 3-applied {
+				t.Errorf("second plan has %d changes, want %d", again.Changes(), 3-applied)
+			}
+		})
+	}
+}
+
+func TestApplyRefusesStalePlan(t *testing.T) {
+	ctx := context.Background()
+	reg := NewRegistry(linesPlatform{})
+	x, net, devs := fakeLab("r1")
+	plan, err := MakePlan(ctx, x, reg, net, PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	net.devs["r1"].running = "hostname changed-by-hand"
+	res := Apply(ctx, plan, reg, devs, net, ApplyOptions{})
+	if res[0].Outcome != Skipped || !strings.Contains(res[0].Error, "changed since the plan") {
+		t.Errorf("stale plan: outcome %s %q, want skipped with a stale error", res[0].Outcome, res[0].Error)
+	}
+	if net.devs["r1"].pushes != 0 || net.devs["r1"].running != "hostname changed-by-hand" {
+		t.Errorf("stale plan touched the device: %d pushes, runs %q", net.devs["r1"].pushes, net.devs["r1"].running)
+	}
+}
+
+func TestPlanBadInput(t *testing.T) {
+	ctx := context.Background()
+	reg := NewRegistry(linesPlatform{})
+	x, net, _ := fakeLab("r1")
+	if _, err := MakePlan(ctx, x, reg, net, PlanOptions{Devices: []string{"nope"}}); !errors.Is(err, ErrUnknownDevice) {
+		t.Errorf("MakePlan(unknown device) = %v, want ErrUnknownDevice", err)
+	}
+	net.devs["r1"].dialErr = errors.New("dial tcp 10.250.0.1:22: connect: connection refused")
+	plan, err := MakePlan(ctx, x, reg, net, PlanOptions{})
+	if err != nil || plan.Err() == nil || !strings.Contains(plan.Err().Error(), "r1") {
+		t.Errorf("MakePlan(unreachable) = %v / %v, want a per-device error naming r1", err, plan.Err())
+	}
+	if plan.Changes() != 0 {
+		t.Errorf("an unreachable device counts as a change")
+	}
+}
+
+func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }

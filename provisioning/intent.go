@@ -1,0 +1,445 @@
+package provisioning
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+
+	"github.com/tuyau-net/tuyau/inventory"
+)
+
+// Intent is what one device should run, derived from the inventory and
+// independent of any platform's syntax: templates only format it, so every
+// platform announces the same prefixes to the same peers.
+type Intent struct {
+	Hostname   string
+	Platform   string
+	Role       inventory.DeviceRole
+	ASN        uint32
+	RouterID   netip.Addr
+	Interfaces []InterfaceIntent
+	// OSPF is nil when the device runs no IGP (member sites).
+	OSPF        *OSPFIntent
+	BGP         *BGPIntent
+	PrefixLists []PrefixList
+	RouteMaps   []RouteMap
+	// NullRoutes anchor the prefixes the device originates in BGP (hosting
+	// services, member LANs): a floating static to a blackhole, distance 254,
+	// so a more specific or better route always wins.
+	NullRoutes []netip.Prefix
+	NTP        []netip.Addr
+	Syslog     []netip.Addr
+}
+
+// InterfaceIntent is one interface: loopback, core/aggregation link or edge port.
+type InterfaceIntent struct {
+	Name        string
+	Description string
+	MTU         int
+	Addresses   []netip.Prefix
+	Shutdown    bool
+	Loopback    bool
+	// OSPF is set on links whose far end is a core or aggregation router,
+	// and on the loopback (passive).
+	OSPF bool
+}
+
+// IPv4 returns the interface's IPv4 addresses.
+func (i InterfaceIntent) IPv4() []netip.Prefix { return filterFamily(i.Addresses, true) }
+
+// IPv6 returns the interface's IPv6 addresses.
+func (i InterfaceIntent) IPv6() []netip.Prefix { return filterFamily(i.Addresses, false) }
+
+// OSPFIntent is the IGP: single area 0, point-to-point links, passive loopback.
+type OSPFIntent struct {
+	RouterID netip.Addr
+	Area     string
+}
+
+// BGPIntent is the BGP process of a device.
+type BGPIntent struct {
+	ASN       uint32
+	RouterID  netip.Addr
+	Neighbors []Neighbor
+	// Networks are originated prefixes (hosting services, member LANs).
+	Networks []netip.Prefix
+}
+
+// Networks4 returns the IPv4 networks originated.
+func (b BGPIntent) Networks4() []netip.Prefix { return filterFamily(b.Networks, true) }
+
+// Networks6 returns the IPv6 networks originated.
+func (b BGPIntent) Networks6() []netip.Prefix { return filterFamily(b.Networks, false) }
+
+// HasFamily reports whether any neighbor carries the family.
+func (b BGPIntent) HasFamily(f string) bool {
+	for _, n := range b.Neighbors {
+		if n.Has(f) {
+			return true
+		}
+	}
+	return false
+}
+
+// Neighbor is one BGP session with its policy.
+type Neighbor struct {
+	Address     netip.Addr
+	RemoteAS    uint32
+	Role        inventory.BGPRole
+	Description string
+	// UpdateSource is the loopback interface for iBGP over loopbacks.
+	UpdateSource string
+	RRClient     bool
+	NextHopSelf  bool
+	Families     []string
+	RouteMapIn   string
+	RouteMapOut  string
+}
+
+// Has reports whether the neighbor carries the address family.
+func (n Neighbor) Has(family string) bool { return slices.Contains(n.Families, family) }
+
+// PrefixList is a named list of prefixes, one per address family.
+type PrefixList struct {
+	Name    string
+	IPv6    bool
+	Entries []PrefixListEntry
+}
+
+// PrefixListEntry is one sequenced entry; Le is 0 for an exact match.
+type PrefixListEntry struct {
+	Seq    int
+	Action string
+	Prefix netip.Prefix
+	Le     int
+}
+
+// RouteMap is one route-map entry; entries of a map share Name and differ in Seq.
+type RouteMap struct {
+	Name   string
+	Seq    int
+	Action string
+	// MatchPrefixList names a prefix list; MatchIPv6 says which family it is.
+	MatchPrefixList string
+	MatchIPv6       bool
+	// Prepend is how many times the device's ASN is prepended (backup sites).
+	Prepend   int
+	PrependAS uint32
+}
+
+// PrependPath returns the AS path to prepend, "65000 65000" for Prepend=2.
+func (r RouteMap) PrependPath() string {
+	s := ""
+	for i := 0; i < r.Prepend; i++ {
+		if i > 0 {
+			s += " "
+		}
+		s += fmt.Sprint(r.PrependAS)
+	}
+	return s
+}
+
+// Options carry what the inventory does not hold: management servers.
+type Options struct {
+	// NTP servers; when empty, non-core routers use the route reflectors' loopbacks.
+	NTP    []netip.Addr
+	Syslog []netip.Addr
+}
+
+// Policy names, shared by every platform so a diff reads the same everywhere.
+const (
+	plHosting4   = "PL-HOSTING-V4"
+	plHosting6   = "PL-HOSTING-V6"
+	plBackup4    = "PL-HOSTING-BACKUP-V4"
+	plBackup6    = "PL-HOSTING-BACKUP-V6"
+	plAny4       = "PL-ANY-V4"
+	rmTransitIn  = "RM-TRANSIT-IN"
+	rmTransitOut = "RM-TRANSIT-OUT"
+	rmMemberOut  = "RM-MEMBER-OUT"
+	rmMemberIn   = "RM-MEMBER-IN" // on the aggregation router, suffixed with the member ASN
+	rmUpstreamIn = "RM-UPSTREAM-IN"
+	plMemberLAN  = "PL-MEMBER-LAN"
+	backupPrepend = 2
+)
+
+// BuildIntent derives the intent of one device from the inventory.
+func BuildIntent(x *inventory.Index, name string, opt Options) (Intent, error) {
+	d := x.Device(name)
+	if d == nil {
+		return Intent{}, fmt.Errorf("device %s: %w", name, ErrUnknownDevice)
+	}
+	snap := x.Snapshot()
+	in := Intent{Hostname: d.Name, Platform: d.Platform, Role: d.Role, ASN: d.ASN, RouterID: d.Loopback}
+	if !in.RouterID.IsValid() {
+		return Intent{}, fmt.Errorf("device %s: no loopback to use as router id", d.Name)
+	}
+	igp := d.Role == inventory.RoleCore || d.Role == inventory.RoleAggregation
+	for _, i := range d.Interfaces {
+		ii := InterfaceIntent{Name: i.Name, Description: i.Description, MTU: i.MTU,
+			Addresses: i.Addresses, Shutdown: !i.IsEnabled(), Loopback: isLoopback(i.Name)}
+		if igp && (ii.Loopback || farEndRunsIGP(x, d, i)) {
+			ii.OSPF = true
+		}
+		in.Interfaces = append(in.Interfaces, ii)
+	}
+	if igp {
+		in.OSPF = &OSPFIntent{RouterID: d.Loopback, Area: "0.0.0.0"}
+	}
+
+	primary, backup := hostingPrefixes(snap, d.Site, d.Role)
+	memberLAN := memberPrefixes(snap, d.Site)
+	originated := append(append(slices.Clone(primary), backup...), memberLAN...)
+	sortPrefixes(originated)
+	in.NullRoutes = originated
+
+	hasTransit := slices.ContainsFunc(d.BGPSessions, func(s inventory.BGPSession) bool { return s.Role == inventory.BGPTransit })
+	hasMembers := slices.ContainsFunc(d.BGPSessions, func(s inventory.BGPSession) bool { return s.Role == inventory.BGPMember })
+	if len(d.BGPSessions) > 0 {
+		b := &BGPIntent{ASN: d.ASN, RouterID: d.Loopback, Networks: originated}
+		for _, s := range d.BGPSessions {
+			n := Neighbor{Address: s.PeerAddress, RemoteAS: s.PeerASN, Role: s.Role, Description: s.Description,
+				RRClient: s.RRClient, Families: s.Families}
+			if len(n.Families) == 0 {
+				n.Families = []string{familyOf(s.PeerAddress)}
+			}
+			if n.Description == "" {
+				n.Description = s.PeerDevice
+			}
+			switch s.Role {
+			case inventory.BGPiBGP:
+				n.UpdateSource = loopbackName(d)
+				n.NextHopSelf = true
+			case inventory.BGPTransit:
+				n.RouteMapIn, n.RouteMapOut = rmTransitIn, rmTransitOut
+			case inventory.BGPMember:
+				if d.Role == inventory.RoleMember {
+					n.RouteMapIn, n.RouteMapOut = rmUpstreamIn, rmMemberOut
+				} else {
+					n.RouteMapIn, n.RouteMapOut = fmt.Sprintf("%s-%d", rmMemberIn, s.PeerASN), rmMemberOut
+				}
+			}
+			b.Neighbors = append(b.Neighbors, n)
+		}
+		in.BGP = b
+	}
+
+	// Policies: transit sees only the hosting prefixes, the backup site
+	// prepending so the primary site attracts the traffic while it is healthy.
+	if hasTransit {
+		in.PrefixLists = append(in.PrefixLists, prefixLists(plHosting4, plHosting6, primary)...)
+		in.PrefixLists = append(in.PrefixLists, prefixLists(plBackup4, plBackup6, backup)...)
+		in.PrefixLists = append(in.PrefixLists, PrefixList{Name: plAny4, Entries: []PrefixListEntry{{Seq: 5, Action: "permit", Prefix: netip.MustParsePrefix("0.0.0.0/0"), Le: 32}}})
+		in.RouteMaps = append(in.RouteMaps, RouteMap{Name: rmTransitIn, Seq: 10, Action: "permit", MatchPrefixList: plAny4})
+		seq := 10
+		for _, pl := range in.PrefixLists {
+			if pl.Name == plAny4 {
+				continue
+			}
+			rm := RouteMap{Name: rmTransitOut, Seq: seq, Action: "permit", MatchPrefixList: pl.Name, MatchIPv6: pl.IPv6}
+			if pl.Name == plBackup4 || pl.Name == plBackup6 {
+				rm.Prepend, rm.PrependAS = backupPrepend, d.ASN
+			}
+			in.RouteMaps = append(in.RouteMaps, rm)
+			seq += 10
+		}
+	}
+	if hasMembers && d.Role != inventory.RoleMember {
+		// Members receive the hosting services and may announce only their LAN.
+		hosting := allHostingPrefixes(snap)
+		in.PrefixLists = appendUnique(in.PrefixLists, prefixLists(plHosting4, plHosting6, hosting)...)
+		in.RouteMaps = append(in.RouteMaps, RouteMap{Name: rmMemberOut, Seq: 10, Action: "permit", MatchPrefixList: plHosting4})
+		for _, s := range d.BGPSessions {
+			if s.Role != inventory.BGPMember {
+				continue
+			}
+			name := fmt.Sprintf("%s-AS%d", plMemberLAN, s.PeerASN)
+			lans := memberPrefixes(snap, siteOf(x, s.PeerDevice))
+			if len(lans) == 0 {
+				// A member with no LAN in the inventory may announce nothing.
+				in.RouteMaps = append(in.RouteMaps, RouteMap{Name: fmt.Sprintf("%s-%d", rmMemberIn, s.PeerASN), Seq: 10, Action: "deny"})
+				continue
+			}
+			in.PrefixLists = append(in.PrefixLists, prefixLists(name, name+"-V6", lans)...)
+			in.RouteMaps = append(in.RouteMaps, RouteMap{Name: fmt.Sprintf("%s-%d", rmMemberIn, s.PeerASN), Seq: 10, Action: "permit", MatchPrefixList: name})
+		}
+	}
+	if d.Role == inventory.RoleMember && hasMembers {
+		in.PrefixLists = append(in.PrefixLists, prefixLists(plMemberLAN, plMemberLAN+"-V6", memberLAN)...)
+		in.PrefixLists = append(in.PrefixLists, prefixLists(plHosting4, plHosting6, allHostingPrefixes(snap))...)
+		in.RouteMaps = append(in.RouteMaps,
+			RouteMap{Name: rmMemberOut, Seq: 10, Action: "permit", MatchPrefixList: plMemberLAN},
+			RouteMap{Name: rmUpstreamIn, Seq: 10, Action: "permit", MatchPrefixList: plHosting4})
+		// The member announces its LAN; the aggregation router's RM-MEMBER-OUT
+		// above matches hosting prefixes, and here RM-MEMBER-OUT matches the LAN.
+	}
+	in.RouteMaps = dedupeRouteMaps(in.RouteMaps)
+
+	in.NTP, in.Syslog = opt.NTP, opt.Syslog
+	if len(in.NTP) == 0 && d.Role != inventory.RoleCore {
+		for _, c := range snap.Devices {
+			if c.RouteReflector && c.Loopback.IsValid() {
+				in.NTP = append(in.NTP, c.Loopback)
+			}
+		}
+	}
+	return in, nil
+}
+
+// farEndRunsIGP follows the cable (through patch panels) to the far device;
+// without a cable it falls back to the device holding the other address of
+// the /31, so a partly documented plant still gets its IGP.
+func farEndRunsIGP(x *inventory.Index, d *inventory.Device, i inventory.Interface) bool {
+	if p, err := x.Trace(d.Name, i.Name); err == nil && p.Complete && p.To.Device != "" {
+		return runsIGP(x.Device(p.To.Device))
+	}
+	for _, a := range i.Addresses {
+		if !a.Addr().Is4() || a.Bits() < 30 {
+			continue
+		}
+		for _, o := range x.Snapshot().Devices {
+			if o.Name == d.Name {
+				continue
+			}
+			for _, oi := range o.Interfaces {
+				for _, oa := range oi.Addresses {
+					if oa.Masked() == a.Masked() && oa.Addr() != a.Addr() {
+						return runsIGP(&o)
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
+func runsIGP(d *inventory.Device) bool {
+	return d != nil && (d.Role == inventory.RoleCore || d.Role == inventory.RoleAggregation)
+}
+
+// hostingPrefixes splits the hosting prefixes a core site announces into the
+// services it is primary for and those it backs up.
+func hostingPrefixes(s *inventory.Snapshot, site string, role inventory.DeviceRole) (primary, backup []netip.Prefix) {
+	if role != inventory.RoleCore {
+		return nil, nil
+	}
+	for _, svc := range s.Services {
+		i := slices.Index(svc.Sites, site)
+		switch {
+		case i == 0:
+			primary = append(primary, svc.Prefixes...)
+		case i > 0:
+			backup = append(backup, svc.Prefixes...)
+		}
+	}
+	sortPrefixes(primary)
+	sortPrefixes(backup)
+	return primary, backup
+}
+
+func allHostingPrefixes(s *inventory.Snapshot) []netip.Prefix {
+	var out []netip.Prefix
+	for _, svc := range s.Services {
+		out = append(out, svc.Prefixes...)
+	}
+	sortPrefixes(out)
+	return slices.Compact(out)
+}
+
+func memberPrefixes(s *inventory.Snapshot, site string) []netip.Prefix {
+	if site == "" {
+		return nil
+	}
+	var out []netip.Prefix
+	for _, p := range s.Prefixes {
+		if p.Role == "member-lan" && p.Site == site {
+			out = append(out, p.Prefix)
+		}
+	}
+	sortPrefixes(out)
+	return out
+}
+
+func siteOf(x *inventory.Index, device string) string {
+	if d := x.Device(device); d != nil {
+		return d.Site
+	}
+	return ""
+}
+
+func prefixLists(name4, name6 string, ps []netip.Prefix) []PrefixList {
+	var out []PrefixList
+	for _, v6 := range []bool{false, true} {
+		pl := PrefixList{Name: name4, IPv6: v6}
+		if v6 {
+			pl.Name = name6
+		}
+		for _, p := range ps {
+			if p.Addr().Is6() == v6 {
+				pl.Entries = append(pl.Entries, PrefixListEntry{Seq: 5 * (len(pl.Entries) + 1), Action: "permit", Prefix: p})
+			}
+		}
+		if len(pl.Entries) > 0 {
+			out = append(out, pl)
+		}
+	}
+	return out
+}
+
+func appendUnique(pls []PrefixList, more ...PrefixList) []PrefixList {
+	for _, m := range more {
+		if !slices.ContainsFunc(pls, func(p PrefixList) bool { return p.Name == m.Name }) {
+			pls = append(pls, m)
+		}
+	}
+	return pls
+}
+
+func dedupeRouteMaps(rms []RouteMap) []RouteMap {
+	var out []RouteMap
+	for _, r := range rms {
+		if !slices.ContainsFunc(out, func(o RouteMap) bool { return o.Name == r.Name && o.Seq == r.Seq }) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func sortPrefixes(ps []netip.Prefix) {
+	slices.SortFunc(ps, func(a, b netip.Prefix) int {
+		if c := a.Addr().Compare(b.Addr()); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Bits(), b.Bits())
+	})
+}
+
+func filterFamily(ps []netip.Prefix, v4 bool) []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range ps {
+		if p.Addr().Is4() == v4 {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func familyOf(a netip.Addr) string {
+	if a.Is4() {
+		return "ipv4-unicast"
+	}
+	return "ipv6-unicast"
+}
+
+func isLoopback(name string) bool {
+	return name == "lo" || name == "lo0" || name == "Loopback0" || name == "loopback0" || name == "system0"
+}
+
+func loopbackName(d *inventory.Device) string {
+	for _, i := range d.Interfaces {
+		if isLoopback(i.Name) {
+			return i.Name
+		}
+	}
+	return "lo"
+}

@@ -1,0 +1,243 @@
+package provisioning
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/tuyau-net/tuyau/inventory"
+)
+
+// PlanFormat is the version of the saved plan file.
+const PlanFormat = 1
+
+// Plan is what an apply will do, device by device. It can be saved as JSON
+// and applied later; it knows nothing about display.
+type Plan struct {
+	Format    int          `json:"format_version"`
+	CreatedAt time.Time    `json:"created_at"`
+	Devices   []DevicePlan `json:"devices"`
+}
+
+// DevicePlan is the change planned for one device.
+type DevicePlan struct {
+	Device    string `json:"device"`
+	Platform  string `json:"platform"`
+	Transport string `json:"transport"`
+	// RunningHash is the SHA-256 of the normalized running config the plan
+	// was made from; apply refuses the device if it changed since.
+	RunningHash string `json:"running_sha256"`
+	Diff        string `json:"diff"`
+	// Commands are exactly what apply sends, in order.
+	Commands []string `json:"commands"`
+	Replace  bool     `json:"replace,omitempty"`
+	// Intended is the rendered config; apply checks the device ends on it.
+	Intended string `json:"intended"`
+	Checks   Checks `json:"checks"`
+	Error    string `json:"error,omitempty"`
+}
+
+// Changed reports whether apply would touch the device.
+func (p DevicePlan) Changed() bool { return len(p.Commands) > 0 && p.Error == "" }
+
+// Hash identifies the planned change in the audit log.
+func (p DevicePlan) Hash() string {
+	b, _ := json.Marshal(struct {
+		D, R string
+		C    []string
+	}{p.Device, p.RunningHash, p.Commands})
+	return hashBytes(b)
+}
+
+// Checks are the post-checks of a device: what must be up after apply.
+type Checks struct {
+	Interfaces []string `json:"interfaces,omitempty"`
+	Neighbors  []string `json:"bgp_neighbors,omitempty"`
+}
+
+// Changes counts the devices with pending changes.
+func (p *Plan) Changes() int {
+	n := 0
+	for _, d := range p.Devices {
+		if d.Changed() {
+			n++
+		}
+	}
+	return n
+}
+
+// Err joins the per-device errors of the plan.
+func (p *Plan) Err() error {
+	var errs []error
+	for _, d := range p.Devices {
+		if d.Error != "" {
+			errs = append(errs, fmt.Errorf("device %s: %s", d.Device, d.Error))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// PlanOptions select what to plan.
+type PlanOptions struct {
+	// Devices to plan; all devices of the inventory when empty.
+	Devices []string
+	// Transport forces "ssh" or "gnmi"; otherwise the first of the device's
+	// transports tuyau speaks (ssh before gnmi).
+	Transport string
+	Parallel  int
+	Render    Options
+	Now       func() time.Time
+}
+
+// MakePlan renders the intent of each device, reads its running config
+// and computes the change. It never changes a device. Unknown devices and
+// render errors fail before any connection is made; a device that cannot
+// be reached gets its Error set and the others are still planned.
+func MakePlan(ctx context.Context, x *inventory.Index, reg *Registry, dial Dialer, opt PlanOptions) (*Plan, error) {
+	names := opt.Devices
+	if len(names) == 0 {
+		for _, d := range x.Snapshot().Devices {
+			names = append(names, d.Name)
+		}
+	}
+	type job struct {
+		dev       inventory.Device
+		platform  Platform
+		transport string
+		want      []byte
+		checks    Checks
+	}
+	jobs := make([]job, 0, len(names))
+	for _, n := range names {
+		d := x.Device(n)
+		if d == nil {
+			return nil, fmt.Errorf("device %s: %w", n, ErrUnknownDevice)
+		}
+		tr, err := pickTransport(*d, opt.Transport)
+		if err != nil {
+			return nil, err
+		}
+		platform := d.Platform
+		if tr == "gnmi" {
+			platform = "openconfig"
+		}
+		p, err := reg.Get(platform)
+		if err != nil {
+			return nil, fmt.Errorf("device %s: %w", n, err)
+		}
+		in, err := BuildIntent(x, n, opt.Render)
+		if err != nil {
+			return nil, err
+		}
+		cfg, err := p.Render(in)
+		if err != nil {
+			return nil, fmt.Errorf("device %s: render %s: %w", n, platform, err)
+		}
+		jobs = append(jobs, job{*d, p, tr, cfg, checksOf(in)})
+	}
+	now := time.Now
+	if opt.Now != nil {
+		now = opt.Now
+	}
+	plan := &Plan{Format: PlanFormat, CreatedAt: now().UTC(), Devices: make([]DevicePlan, len(jobs))}
+	forEach(ctx, len(jobs), opt.Parallel, func(ctx context.Context, i int) {
+		j := jobs[i]
+		dp := DevicePlan{Device: j.dev.Name, Platform: j.platform.Name(), Transport: j.transport,
+			Intended: string(j.want), Checks: j.checks}
+		if err := planDevice(ctx, j.dev, j.platform, dial, &dp); err != nil {
+			dp.Error = err.Error()
+		}
+		plan.Devices[i] = dp
+	})
+	return plan, ctx.Err()
+}
+
+func planDevice(ctx context.Context, dev inventory.Device, p Platform, dial Dialer, dp *DevicePlan) error {
+	c, err := dial.Dial(ctx, dev, dp.Transport)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	running, err := c.Running(ctx)
+	if err != nil {
+		return fmt.Errorf("read running config: %w", err)
+	}
+	d, err := p.Delta(running, []byte(dp.Intended))
+	if err != nil {
+		return err
+	}
+	dp.RunningHash = hashBytes([]byte(d.Have))
+	dp.Diff = UnifiedDiff(dev.Name+" (running)", dev.Name+" (intended)", d.Have, d.Want)
+	dp.Commands, dp.Replace = d.Commands, d.Replace
+	return nil
+}
+
+func pickTransport(d inventory.Device, force string) (string, error) {
+	if force != "" {
+		if force != "ssh" && force != "gnmi" {
+			return "", fmt.Errorf("transport %q: want ssh or gnmi", force)
+		}
+		if len(d.Transports) > 0 && !slices.Contains(d.Transports, force) {
+			return "", fmt.Errorf("device %s: transport %s not in its transports %v", d.Name, force, d.Transports)
+		}
+		return force, nil
+	}
+	if len(d.Transports) == 0 || slices.Contains(d.Transports, "ssh") {
+		return "ssh", nil
+	}
+	if slices.Contains(d.Transports, "gnmi") {
+		return "gnmi", nil
+	}
+	return "", fmt.Errorf("device %s: no supported transport in %v (want ssh or gnmi)", d.Name, d.Transports)
+}
+
+func checksOf(in Intent) Checks {
+	var c Checks
+	for _, i := range in.Interfaces {
+		if !i.Shutdown && !i.Loopback {
+			c.Interfaces = append(c.Interfaces, i.Name)
+		}
+	}
+	if in.BGP != nil {
+		for _, n := range in.BGP.Neighbors {
+			c.Neighbors = append(c.Neighbors, n.Address.String())
+		}
+	}
+	return c
+}
+
+func hashBytes(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// forEach runs fn for 0..n-1 with at most parallel at once and waits; it
+// stops starting new work when ctx is done.
+func forEach(ctx context.Context, n, parallel int, fn func(context.Context, int)) {
+	if parallel <= 0 {
+		parallel = 10
+	}
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			fn(ctx, i)
+		}()
+	}
+	wg.Wait()
+}
