@@ -106,10 +106,10 @@ func TestApplyFake(t *testing.T) {
 	ctx := context.Background()
 	reg := NewRegistry(linesPlatform{})
 	tests := []struct {
-		name   string
-		fault  func(n *fakeNet)
-		opt    ApplyOptions
-		want   map[string]Outcome
+		name  string
+		fault func(n *fakeNet)
+		opt   ApplyOptions
+		want  map[string]Outcome
 	}{
 		{name: "all applied", want: map[string]Outcome{"r1": Applied, "r2": Applied, "r3": Applied}},
 		{name: "rejected command rolls back one device", fault: func(n *fakeNet) { n.devs["r2"].pushErr = errors.New("% Unknown command") },

@@ -149,17 +149,17 @@ type Options struct {
 
 // Policy names, shared by every platform so a diff reads the same everywhere.
 const (
-	plHosting4   = "PL-HOSTING-V4"
-	plHosting6   = "PL-HOSTING-V6"
-	plBackup4    = "PL-HOSTING-BACKUP-V4"
-	plBackup6    = "PL-HOSTING-BACKUP-V6"
-	plAny4       = "PL-ANY-V4"
-	rmTransitIn  = "RM-TRANSIT-IN"
-	rmTransitOut = "RM-TRANSIT-OUT"
-	rmMemberOut  = "RM-MEMBER-OUT"
-	rmMemberIn   = "RM-MEMBER-IN" // on the aggregation router, suffixed with the member ASN
-	rmUpstreamIn = "RM-UPSTREAM-IN"
-	plMemberLAN  = "PL-MEMBER-LAN"
+	plHosting4    = "PL-HOSTING-V4"
+	plHosting6    = "PL-HOSTING-V6"
+	plBackup4     = "PL-HOSTING-BACKUP-V4"
+	plBackup6     = "PL-HOSTING-BACKUP-V6"
+	plAny4        = "PL-ANY-V4"
+	rmTransitIn   = "RM-TRANSIT-IN"
+	rmTransitOut  = "RM-TRANSIT-OUT"
+	rmMemberOut   = "RM-MEMBER-OUT"
+	rmMemberIn    = "RM-MEMBER-IN" // on the aggregation router, suffixed with the member ASN
+	rmUpstreamIn  = "RM-UPSTREAM-IN"
+	plMemberLAN   = "PL-MEMBER-LAN"
 	backupPrepend = 2
 )
 
