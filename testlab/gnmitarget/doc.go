@@ -1,0 +1,34 @@
+// Package gnmitarget is the gNMI target of a testlab virtual device: a
+// gRPC server answering Capabilities, Get, Set and Subscribe on an
+// OpenConfig subset, over a small Backend that the device implements on
+// its running config and link model.
+//
+// The server owns the protocol: path parsing, wildcards and prefixes,
+// encodings (JSON, JSON_IETF, PROTO), validation of Set against the
+// writable schema (WritablePaths, CreatableLists), ONCE, POLL and STREAM
+// subscriptions (SAMPLE, ON_CHANGE, TARGET_DEFINED, heartbeats,
+// suppress_redundant, updates_only), TLS and username/password metadata.
+// The backend only reports leaves, applies a validated change set all or
+// nothing, and signals changes:
+//
+//	ca, _ := gnmitarget.NewLabCA("manche", time.Now(), 30*24*time.Hour)
+//	_ = ca.WriteFiles(filepath.Join(dir, "ca.pem"), filepath.Join(dir, "ca.key"))
+//	cert, _ := ca.Issue("r1", []net.IP{net.ParseIP("127.1.0.1")}, time.Now())
+//
+//	dev, _ := gnmitarget.NewMemBackend(
+//		gnmitarget.Leaf{Path: gnmitarget.InterfacePath("eth1", "config/mtu"), Value: uint16(1500)},
+//		gnmitarget.Leaf{Path: gnmitarget.InterfacePath("eth1", "state/oper-status"), Value: "UP"},
+//	)
+//	srv := gnmitarget.New(dev, gnmitarget.WithTLS(cert),
+//		gnmitarget.WithCredentials("admin", os.Getenv("TUYAU_LAB_PASSWORD")),
+//		gnmitarget.WithName("r1"))
+//	lis, _ := net.Listen("tcp", "127.1.0.1:57400")
+//	go srv.Serve(ctx, lis) // returns when ctx is done
+//
+//	_ = dev.Set(gnmitarget.InterfacePath("eth1", "state/oper-status"), "DOWN") // ON_CHANGE subscribers see it
+//
+// A device implementing Backend reports its leaves with Go types that
+// carry the YANG type (uint64 counters, uint16 mtu, float64 dBm), maps each
+// Change of Apply onto its config (Change.Match picks the keys out of the
+// path) and calls the Watch callback whenever its state moves.
+package gnmitarget

@@ -1,0 +1,396 @@
+package gnmitarget
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	gpb "github.com/openconfig/gnmi/proto/gnmi"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// DefaultSampleInterval is used for SAMPLE subscriptions that give no
+// interval and for the counters of TARGET_DEFINED ones.
+const DefaultSampleInterval = 10 * time.Second
+
+// sub is one subscription of a stream, as this target runs it.
+type sub struct {
+	path      Path
+	onChange  bool
+	interval  time.Duration
+	heartbeat time.Duration
+	suppress  bool
+	filter    func(Path) bool // nil: every matching leaf
+
+	last   map[string]any // what the client has, for ON_CHANGE and suppress_redundant
+	next   time.Time      // next sample
+	nextHB time.Time      // next heartbeat
+}
+
+func (b *sub) leaves(state []parsedLeaf) []parsedLeaf {
+	var out []parsedLeaf
+	for _, l := range state {
+		if b.path.Match(l.path) && (b.filter == nil || b.filter(l.path)) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// isCounter picks the leaves a TARGET_DEFINED subscription samples rather
+// than streams on change: they change all the time.
+func isCounter(p Path) bool {
+	for _, e := range p {
+		if e.Name == "counters" {
+			return true
+		}
+	}
+	return false
+}
+
+// subscribeSession holds what one Subscribe RPC needs to answer.
+type subscribeSession struct {
+	s       *Server
+	stream  gpb.GNMI_SubscribeServer
+	gprefix *gpb.Path
+	prefix  Path
+	enc     gpb.Encoding
+	subs    []*sub
+}
+
+// Subscribe serves ONCE, POLL and STREAM subscriptions (SAMPLE, ON_CHANGE
+// and TARGET_DEFINED, which samples counters and streams the rest on
+// change).
+func (s *Server) Subscribe(stream gpb.GNMI_SubscribeServer) error {
+	req, err := stream.Recv()
+	if err != nil {
+		return err
+	}
+	list := req.GetSubscribe()
+	if list == nil {
+		return status.Error(codes.InvalidArgument, "first SubscribeRequest must hold a SubscriptionList")
+	}
+	if err := checkEncoding(list.GetEncoding()); err != nil {
+		return status.Error(codes.Unimplemented, err.Error())
+	}
+	prefix, err := fromProto(list.GetPrefix())
+	if err != nil {
+		return status.Error(codes.InvalidArgument, err.Error())
+	}
+	ss := &subscribeSession{s: s, stream: stream, gprefix: list.GetPrefix(), prefix: prefix, enc: list.GetEncoding()}
+	if len(list.GetSubscription()) == 0 {
+		return status.Error(codes.InvalidArgument, "SubscriptionList holds no subscription")
+	}
+	for _, gs := range list.GetSubscription() {
+		p, err := fromProto(gs.GetPath())
+		if err != nil {
+			return status.Error(codes.InvalidArgument, err.Error())
+		}
+		full := prefix.join(p)
+		if list.GetMode() != gpb.SubscriptionList_STREAM {
+			ss.subs = append(ss.subs, &sub{path: full})
+			continue
+		}
+		iv := time.Duration(gs.GetSampleInterval())
+		if iv != 0 && iv < s.minSample {
+			return status.Errorf(codes.InvalidArgument, "subscription %s: sample_interval %v is below the minimum %v", full, iv, s.minSample)
+		}
+		if iv == 0 {
+			iv = DefaultSampleInterval
+		}
+		hb := time.Duration(gs.GetHeartbeatInterval())
+		if hb != 0 && hb < s.minSample {
+			return status.Errorf(codes.InvalidArgument, "subscription %s: heartbeat_interval %v is below the minimum %v", full, hb, s.minSample)
+		}
+		base := sub{path: full, heartbeat: hb, suppress: gs.GetSuppressRedundant(), interval: iv}
+		switch gs.GetMode() {
+		case gpb.SubscriptionMode_SAMPLE:
+			b := base
+			ss.subs = append(ss.subs, &b)
+		case gpb.SubscriptionMode_ON_CHANGE:
+			b := base
+			b.onChange = true
+			ss.subs = append(ss.subs, &b)
+		case gpb.SubscriptionMode_TARGET_DEFINED:
+			sample, change := base, base
+			sample.filter = isCounter
+			change.onChange = true
+			change.filter = func(p Path) bool { return !isCounter(p) }
+			ss.subs = append(ss.subs, &sample, &change)
+		default:
+			return status.Errorf(codes.InvalidArgument, "subscription %s: unknown mode %v", full, gs.GetMode())
+		}
+	}
+	ctx, cancel := context.WithCancel(stream.Context())
+	defer cancel()
+	go func() { // end the stream when the server stops
+		select {
+		case <-s.serveCtx.Done():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	var runErr error
+	switch list.GetMode() {
+	case gpb.SubscriptionList_ONCE:
+		runErr = ss.once(ctx, list.GetUpdatesOnly())
+	case gpb.SubscriptionList_POLL:
+		runErr = ss.poll(ctx, list.GetUpdatesOnly())
+	case gpb.SubscriptionList_STREAM:
+		runErr = ss.run(ctx, list.GetUpdatesOnly())
+	default:
+		runErr = status.Errorf(codes.InvalidArgument, "unknown subscription list mode %v", list.GetMode())
+	}
+	if runErr != nil && s.serveCtx.Err() != nil && stream.Context().Err() == nil {
+		return status.Error(codes.Unavailable, "gnmi target shutting down")
+	}
+	return runErr
+}
+
+// snapshot sends every subscription's leaves, or with updatesOnly only
+// records them, then a sync_response.
+func (ss *subscribeSession) snapshot(ctx context.Context, updatesOnly bool) error {
+	state, err := ss.s.readState(ctx)
+	if err != nil {
+		return err
+	}
+	for _, b := range ss.subs {
+		leaves := b.leaves(state)
+		b.record(leaves)
+		if updatesOnly {
+			continue
+		}
+		if err := ss.send(leaves, nil); err != nil {
+			return err
+		}
+	}
+	return ss.stream.Send(&gpb.SubscribeResponse{Response: &gpb.SubscribeResponse_SyncResponse{SyncResponse: true}})
+}
+
+func (ss *subscribeSession) once(ctx context.Context, updatesOnly bool) error {
+	return ss.snapshot(ctx, updatesOnly)
+}
+
+func (ss *subscribeSession) poll(ctx context.Context, updatesOnly bool) error {
+	if err := ss.snapshot(ctx, updatesOnly); err != nil {
+		return err
+	}
+	reqs, errc := ss.receive(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			return ctxStatus(ctx)
+		case err := <-errc:
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		case r := <-reqs:
+			if r.GetPoll() == nil {
+				return status.Error(codes.InvalidArgument, "a POLL subscription accepts only Poll requests")
+			}
+			if err := ss.snapshot(ctx, false); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// receive reads the client's further requests until the stream ends.
+func (ss *subscribeSession) receive(ctx context.Context) (<-chan *gpb.SubscribeRequest, <-chan error) {
+	reqs := make(chan *gpb.SubscribeRequest)
+	errc := make(chan error, 1)
+	go func() {
+		for {
+			r, err := ss.stream.Recv()
+			if err != nil {
+				errc <- err
+				return
+			}
+			select {
+			case reqs <- r:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return reqs, errc
+}
+
+func (ss *subscribeSession) run(ctx context.Context, updatesOnly bool) error {
+	changes, unwatch := ss.s.watch()
+	defer unwatch()
+	if err := ss.snapshot(ctx, updatesOnly); err != nil {
+		return err
+	}
+	now := ss.s.now()
+	for _, b := range ss.subs {
+		if !b.onChange {
+			b.next = now.Add(b.interval)
+		}
+		if b.heartbeat > 0 {
+			b.nextHB = now.Add(b.heartbeat)
+		}
+	}
+	_, errc := ss.receive(ctx) // a STREAM client has nothing more to say; watch for its end
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		// Since Go 1.23 Reset and Stop leave no stale tick in timer.C.
+		if wait, due := ss.nextDeadline(); due {
+			timer.Reset(max(time.Until(wait), 0))
+		} else {
+			timer.Stop()
+		}
+		select {
+		case <-ctx.Done():
+			return ctxStatus(ctx)
+		case err := <-errc:
+			if errors.Is(err, io.EOF) {
+				// Half-closed by the client: keep streaming.
+				errc = nil
+				continue
+			}
+			return err
+		case <-changes:
+		case <-timer.C:
+		}
+		if err := ss.tick(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// nextDeadline is the earliest sample or heartbeat due.
+func (ss *subscribeSession) nextDeadline() (time.Time, bool) {
+	var t time.Time
+	for _, b := range ss.subs {
+		for _, d := range []time.Time{b.next, b.nextHB} {
+			if !d.IsZero() && (t.IsZero() || d.Before(t)) {
+				t = d
+			}
+		}
+	}
+	return t, !t.IsZero()
+}
+
+// tick sends what is due: samples and heartbeats whose time has come, and
+// for ON_CHANGE subscriptions whatever differs from what the client has.
+func (ss *subscribeSession) tick(ctx context.Context) error {
+	state, err := ss.s.readState(ctx)
+	if err != nil {
+		return err
+	}
+	now := ss.s.now()
+	for _, b := range ss.subs {
+		hb := !b.nextHB.IsZero() && !now.Before(b.nextHB)
+		if hb {
+			b.nextHB = later(b.nextHB, b.heartbeat, now)
+		}
+		leaves := b.leaves(state)
+		switch {
+		case b.onChange && hb:
+			err = ss.send(leaves, b.deleted(leaves))
+			b.record(leaves)
+		case b.onChange:
+			err = ss.send(b.changed(leaves), b.deleted(leaves))
+			b.record(leaves)
+		case !now.Before(b.next):
+			b.next = later(b.next, b.interval, now)
+			if b.suppress && !hb {
+				err = ss.send(b.changed(leaves), nil)
+			} else {
+				err = ss.send(leaves, nil)
+			}
+			b.record(leaves)
+		case hb:
+			err = ss.send(leaves, nil)
+			b.record(leaves)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// later moves a deadline on by one period, skipping periods already
+// missed rather than bursting to catch up.
+func later(t time.Time, period time.Duration, now time.Time) time.Time {
+	t = t.Add(period)
+	if t.Before(now) {
+		t = now.Add(period)
+	}
+	return t
+}
+
+func (b *sub) record(leaves []parsedLeaf) {
+	b.last = make(map[string]any, len(leaves))
+	for _, l := range leaves {
+		b.last[l.key] = l.value
+	}
+}
+
+func (b *sub) changed(leaves []parsedLeaf) []parsedLeaf {
+	var out []parsedLeaf
+	for _, l := range leaves {
+		if v, ok := b.last[l.key]; !ok || !sameValue(v, l.value) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func (b *sub) deleted(leaves []parsedLeaf) []Path {
+	if len(b.last) == 0 {
+		return nil
+	}
+	now := make(map[string]bool, len(leaves))
+	for _, l := range leaves {
+		now[l.key] = true
+	}
+	var out []Path
+	for k := range b.last {
+		if !now[k] {
+			if p, err := ParsePath(k); err == nil {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// sameValue compares leaf values, which are scalars.
+func sameValue(a, b any) bool {
+	switch a.(type) {
+	case string, bool, int8, int16, int32, int64, int, uint8, uint16, uint32, uint64, uint, float32, float64:
+		return a == b
+	}
+	return false
+}
+
+// send writes one notification, unless there is nothing to say.
+func (ss *subscribeSession) send(leaves []parsedLeaf, deletes []Path) error {
+	if len(leaves) == 0 && len(deletes) == 0 {
+		return nil
+	}
+	n, err := notification(ss.gprefix, ss.prefix, nil, leaves, ss.enc, false)
+	if err != nil {
+		return status.Error(codes.Internal, err.Error())
+	}
+	strip := 0
+	if ss.gprefix != nil && !ss.prefix.HasWildcard() {
+		strip = len(ss.prefix)
+	}
+	for _, d := range deletes {
+		n.Delete = append(n.Delete, d[strip:].proto())
+	}
+	n.Timestamp = ss.s.now().UnixNano()
+	return ss.stream.Send(&gpb.SubscribeResponse{Response: &gpb.SubscribeResponse_Update{Update: n}})
+}
+
+func ctxStatus(ctx context.Context) error {
+	return status.FromContextError(context.Cause(ctx)).Err()
+}
