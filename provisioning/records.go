@@ -1,0 +1,165 @@
+package provisioning
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Records is a git repository directory holding the last known running
+// config of every device (configs/DEVICE.conf) and the audit log
+// (audit.jsonl). Every backup and apply is one commit, so "git log -p"
+// is the history of the network.
+type Records struct {
+	Dir string
+	Now func() time.Time
+}
+
+// AuditEntry is one line of audit.jsonl.
+type AuditEntry struct {
+	When     time.Time `json:"when"`
+	Who      string    `json:"who"`
+	Action   string    `json:"action"` // apply, rollback
+	Device   string    `json:"device"`
+	PlanHash string    `json:"plan_hash,omitempty"`
+	Result   Outcome   `json:"result"`
+	Error    string    `json:"error,omitempty"`
+	// Rollback is set when the device was rolled back, and says why.
+	Rollback string `json:"rollback,omitempty"`
+	Commit   string `json:"commit,omitempty"`
+}
+
+// OpenRecords opens or creates the records repository.
+func OpenRecords(ctx context.Context, dir string) (*Records, error) {
+	if err := os.MkdirAll(filepath.Join(dir, "configs"), 0o755); err != nil {
+		return nil, fmt.Errorf("records %s: %w", dir, err)
+	}
+	r := &Records{Dir: dir, Now: time.Now}
+	if _, err := os.Stat(filepath.Join(dir, ".git")); errors.Is(err, os.ErrNotExist) {
+		if _, err := r.git(ctx, "init", "-q"); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(filepath.Join(dir, ".gitignore"), []byte("confirm\n"), 0o644); err != nil {
+			return nil, fmt.Errorf("records %s: %w", dir, err)
+		}
+	}
+	return r, nil
+}
+
+func (r *Records) git(ctx context.Context, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", r.Dir}, args...)...)
+	// Records must commit on a fresh CI runner with no git identity.
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=tuyau", "GIT_AUTHOR_EMAIL=tuyau@localhost",
+		"GIT_COMMITTER_NAME=tuyau", "GIT_COMMITTER_EMAIL=tuyau@localhost")
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("records %s: git %s: %w: %s", r.Dir, args[0], err, strings.TrimSpace(stderr.String()))
+	}
+	return out.String(), nil
+}
+
+// Save writes the configs and the audit entries and commits them in one
+// commit whose message starts with subject and names the changed devices.
+// It returns the commit hash ("" when nothing changed) and the devices
+// whose config changed.
+func (r *Records) Save(ctx context.Context, subject string, configs map[string][]byte, audit []AuditEntry) (string, []string, error) {
+	names := make([]string, 0, len(configs))
+	for n := range configs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if err := os.WriteFile(filepath.Join(r.Dir, "configs", n+".conf"), configs[n], 0o644); err != nil {
+			return "", nil, fmt.Errorf("records: %w", err)
+		}
+	}
+	if len(audit) > 0 {
+		f, err := os.OpenFile(filepath.Join(r.Dir, "audit.jsonl"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			return "", nil, fmt.Errorf("records: %w", err)
+		}
+		enc := json.NewEncoder(f)
+		for _, e := range audit {
+			if err := enc.Encode(e); err != nil {
+				f.Close()
+				return "", nil, fmt.Errorf("records: audit: %w", err)
+			}
+		}
+		if err := f.Close(); err != nil {
+			return "", nil, fmt.Errorf("records: audit: %w", err)
+		}
+	}
+	if _, err := r.git(ctx, "add", "-A", "."); err != nil {
+		return "", nil, err
+	}
+	st, err := r.git(ctx, "status", "--porcelain")
+	if err != nil {
+		return "", nil, err
+	}
+	var changed []string
+	for _, l := range strings.Split(st, "\n") {
+		if len(l) > 3 && strings.HasPrefix(l[3:], "configs/") {
+			changed = append(changed, strings.TrimSuffix(strings.TrimPrefix(l[3:], "configs/"), ".conf"))
+		}
+	}
+	if strings.TrimSpace(st) == "" {
+		return "", nil, nil
+	}
+	msg := subject
+	switch {
+	case len(changed) == 0:
+		msg += ": no config changed"
+	case len(changed) <= 5:
+		msg += ": " + strings.Join(changed, ", ") + " changed"
+	default:
+		msg += fmt.Sprintf(": %d devices changed (%s, ...)", len(changed), strings.Join(changed[:5], ", "))
+	}
+	if len(changed) > 0 {
+		msg += "\n\n" + strings.Join(changed, "\n")
+	}
+	if _, err := r.git(ctx, "commit", "-q", "-m", msg); err != nil {
+		return "", nil, err
+	}
+	h, err := r.git(ctx, "rev-parse", "HEAD")
+	return strings.TrimSpace(h), changed, err
+}
+
+// Version returns a recorded config of the device: 0 is the latest, 1 the
+// one before, and so on.
+func (r *Records) Version(ctx context.Context, device string, n int) ([]byte, error) {
+	path := "configs/" + device + ".conf"
+	log, err := r.git(ctx, "log", "--format=%H", "--", path)
+	if err != nil {
+		return nil, err
+	}
+	hashes := strings.Fields(log)
+	if n < 0 || n >= len(hashes) {
+		return nil, fmt.Errorf("device %s: records hold %d versions of its config, no version %d", device, len(hashes), n)
+	}
+	out, err := r.git(ctx, "show", hashes[n]+":"+path)
+	return []byte(out), err
+}
+
+// ConfirmFile is the file "tuyau config confirm" touches; an apply waiting
+// with --confirm keeps its change when it appears after the apply started.
+func (r *Records) ConfirmFile() string { return filepath.Join(r.Dir, "confirm") }
+
+// Confirm records an operator's confirmation of pending applies.
+func (r *Records) Confirm() error {
+	return os.WriteFile(r.ConfirmFile(), []byte(r.Now().UTC().Format(time.RFC3339Nano)+"\n"), 0o644)
+}
+
+// ConfirmedSince reports whether a confirmation was recorded after t.
+func (r *Records) ConfirmedSince(t time.Time) bool {
+	fi, err := os.Stat(r.ConfirmFile())
+	return err == nil && !fi.ModTime().Before(t)
+}

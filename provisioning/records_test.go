@@ -1,0 +1,55 @@
+package provisioning
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRecords(t *testing.T) {
+	ctx := context.Background()
+	rec, err := OpenRecords(ctx, filepath.Join(t.TempDir(), "records"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1, changed, err := rec.Save(ctx, "backup of 2 devices", map[string][]byte{"r1": []byte("hostname r1\n"), "r2": []byte("hostname r2\n")}, nil)
+	if err != nil || c1 == "" || strings.Join(changed, ",") != "r1,r2" {
+		t.Fatalf("first Save = %q %v %v, want a commit changing r1,r2", c1, changed, err)
+	}
+	c2, changed, err := rec.Save(ctx, "apply", map[string][]byte{"r1": []byte("hostname r1\nlog syslog\n"), "r2": []byte("hostname r2\n")},
+		[]AuditEntry{{When: time.Unix(0, 0).UTC(), Who: "noc", Action: "apply", Device: "r1", PlanHash: "abc", Result: Applied}})
+	if err != nil || c2 == "" || strings.Join(changed, ",") != "r1" {
+		t.Fatalf("second Save = %q %v %v, want a commit changing r1", c2, changed, err)
+	}
+	msg, _ := rec.git(ctx, "log", "-1", "--format=%s")
+	if strings.TrimSpace(msg) != "apply: r1 changed" {
+		t.Errorf("commit message %q, want %q", msg, "apply: r1 changed")
+	}
+	c3, _, err := rec.Save(ctx, "backup", map[string][]byte{"r1": []byte("hostname r1\nlog syslog\n")}, nil)
+	if err != nil || c3 != "" {
+		t.Errorf("Save with nothing new = %q, %v; want no commit", c3, err)
+	}
+	for n, want := range []string{"hostname r1\nlog syslog\n", "hostname r1\n"} {
+		got, err := rec.Version(ctx, "r1", n)
+		if err != nil || string(got) != want {
+			t.Errorf("Version(r1, %d) = %q, %v; want %q", n, got, err, want)
+		}
+	}
+	if _, err := rec.Version(ctx, "r1", 2); err == nil {
+		t.Error("Version(r1, 2) succeeded with only two versions")
+	}
+	audit, err := os.ReadFile(filepath.Join(rec.Dir, "audit.jsonl"))
+	if err != nil || !strings.Contains(string(audit), `"plan_hash":"abc"`) {
+		t.Errorf("audit.jsonl = %q, %v", audit, err)
+	}
+	start := time.Now().Add(-time.Second)
+	if rec.ConfirmedSince(start) {
+		t.Error("confirmed before any confirmation")
+	}
+	if err := rec.Confirm(); err != nil || !rec.ConfirmedSince(start) {
+		t.Errorf("Confirm: %v, ConfirmedSince = %v", err, rec.ConfirmedSince(start))
+	}
+}
