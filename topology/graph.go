@@ -35,6 +35,7 @@ type Topology struct {
 	siteIdx  map[string]int
 	spanIdx  map[string]int
 	linkIdx  map[string]int
+	devSite  map[string]string
 	srlgList []SRLG
 }
 
@@ -133,7 +134,10 @@ func (p Problem) String() string { return p.Object + ": " + p.Message }
 // sites cannot be determined; broken traces are reported as Problems.
 func Build(snap *inventory.Snapshot, o Options) (*Topology, error) {
 	x := inventory.NewIndex(snap)
-	t := &Topology{Network: snap.Network.Name, siteIdx: map[string]int{}, spanIdx: map[string]int{}, linkIdx: map[string]int{}}
+	t := &Topology{Network: snap.Network.Name, siteIdx: map[string]int{}, spanIdx: map[string]int{}, linkIdx: map[string]int{}, devSite: map[string]string{}}
+	for _, d := range snap.Devices {
+		t.devSite[d.Name] = d.Site
+	}
 	for _, s := range snap.Sites {
 		if _, dup := t.siteIdx[s.Slug]; dup {
 			continue
@@ -339,6 +343,19 @@ func (t *Topology) Site(slug string) (Site, bool) {
 		return Site{}, false
 	}
 	return t.Sites[i], true
+}
+
+// resolveSite accepts a site slug or a device name.
+func (t *Topology) resolveSite(name string) (int, error) {
+	if i, ok := t.siteIdx[name]; ok {
+		return i, nil
+	}
+	if s, ok := t.devSite[name]; ok {
+		if i, ok := t.siteIdx[s]; ok {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("%q is neither a site nor a device: %w", name, ErrUnknownSite)
 }
 
 // Link returns the routed link with that id.

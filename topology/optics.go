@@ -1,0 +1,125 @@
+package topology
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/tuyau-net/tuyau/inventory"
+)
+
+// Optic is the optical data of a transceiver type: worst-case launch power,
+// receiver sensitivity and overload, and where each figure comes from.
+// Powers are average powers in dBm; for multi-lane types they are per lane.
+type Optic struct {
+	Type       string              `json:"type"`
+	Wavelength int                 `json:"wavelength_nm"`
+	Fiber      inventory.FiberType `json:"fiber"`
+	TxMinDBm   float64             `json:"tx_min_dbm"`
+	TxMaxDBm   float64             `json:"tx_max_dbm"`
+	RxSensDBm  float64             `json:"rx_sensitivity_dbm"`
+	RxMaxDBm   float64             `json:"rx_overload_dbm"`
+	ReachKm    float64             `json:"reach_km"`
+	Source     string              `json:"source"`
+}
+
+// BudgetDB is the power budget: worst launch power less sensitivity.
+func (o Optic) BudgetDB() float64 { return round(o.TxMinDBm-o.RxSensDBm, 2) }
+
+// Optics returns the table of standard optics, sorted by type. Figures are
+// from the IEEE 802.3 clauses where the type is standard and from vendor
+// datasheets for the de-facto ZX/ZR types, as cited in Source.
+func Optics() []Optic {
+	return []Optic{
+		{"1000BASE-LX", 1310, inventory.FiberSMF, -11.5, -3, -19, -3, 5,
+			"IEEE 802.3-2022 cl. 38, Tables 38-7 and 38-8 (1000BASE-LX on single-mode fiber)"},
+		{"1000BASE-SX", 850, inventory.FiberMMF, -9.5, 0, -17, 0, 0.55,
+			"IEEE 802.3-2022 cl. 38, Tables 38-3 and 38-4 (50 µm fiber, 500 MHz·km)"},
+		{"1000BASE-ZX", 1550, inventory.FiberSMF, 0, 5, -23, -3, 70,
+			"Cisco 1000BASE SFP Transceiver Modules data sheet, GLC-ZX-SMD (not an IEEE type)"},
+		{"100GBASE-ER4", 1310, inventory.FiberSMF, -2.9, 2.9, -20.9, -4.9, 40,
+			"IEEE 802.3-2022 cl. 88, Tables 88-9 and 88-10 (per lane, LAN-WDM near 1310 nm)"},
+		{"100GBASE-LR4", 1310, inventory.FiberSMF, -4.3, 4.5, -10.6, 4.5, 10,
+			"IEEE 802.3-2022 cl. 88, Tables 88-7 and 88-8 (per lane, LAN-WDM near 1310 nm)"},
+		{"100GBASE-SR4", 850, inventory.FiberMMF, -8.4, 2.4, -10.3, 2.4, 0.1,
+			"IEEE 802.3-2022 cl. 95, Tables 95-6 and 95-7 (per lane, OM4)"},
+		{"10GBASE-ER", 1550, inventory.FiberSMF, -4.7, 4.0, -15.8, -1.0, 40,
+			"IEEE 802.3-2022 cl. 52, Tables 52-16 and 52-17; Avaya 8800 manual (15 dB budget)"},
+		{"10GBASE-LR", 1310, inventory.FiberSMF, -8.2, 0.5, -14.4, 0.5, 10,
+			"IEEE 802.3-2022 cl. 52, Tables 52-12 and 52-13"},
+		{"10GBASE-SR", 850, inventory.FiberMMF, -7.3, -1.0, -9.9, -1.0, 0.3,
+			"IEEE 802.3-2022 cl. 52, Tables 52-7 and 52-8 (OM3)"},
+		{"10GBASE-ZR", 1550, inventory.FiberSMF, 0, 4, -24, -7, 80,
+			"vendor SFP-10G-ZR data sheets, e.g. Cisco SFP-10G-ZR-S (not an IEEE type)"},
+		{"25GBASE-LR", 1310, inventory.FiberSMF, -7.0, 2.0, -13.3, 2.0, 10,
+			"IEEE 802.3cc-2017 cl. 114, Tables 114-6 and 114-7 (average receive power, min)"},
+	}
+}
+
+// LookupOptic returns the optic of a transceiver type.
+func LookupOptic(typ string) (Optic, bool) {
+	os := Optics()
+	i, ok := slices.BinarySearchFunc(os, typ, func(o Optic, t string) int { return strings.Compare(o.Type, t) })
+	if !ok {
+		return Optic{}, false
+	}
+	return os[i], true
+}
+
+// LossProfile holds the planning values for fiber attenuation, splices and
+// mated connector pairs.
+type LossProfile struct {
+	Name string `json:"name"`
+	// Attenuation in dB/km for single-mode at 1310 and 1550 nm and
+	// multi-mode at 850 and 1300 nm.
+	SMF1310 float64 `json:"smf_1310_db_km"`
+	SMF1550 float64 `json:"smf_1550_db_km"`
+	MMF850  float64 `json:"mmf_850_db_km"`
+	MMF1300 float64 `json:"mmf_1300_db_km"`
+	// SpliceDB is the loss of one fusion splice, ConnectorDB of one mated pair.
+	SpliceDB    float64 `json:"splice_db"`
+	ConnectorDB float64 `json:"connector_db"`
+	Source      string  `json:"source"`
+}
+
+// LossProfiles lists the loss profiles; the first is the default.
+func LossProfiles() []LossProfile {
+	return []LossProfile{
+		{"typical", 0.4, 0.2, 3.0, 1.0, 0.15, 0.5,
+			"The Fiber Optic Association, \"Loss Budget\" (typical values)"},
+		{"conservative", 0.5, 0.5, 3.5, 1.5, 0.5, 0.5,
+			"Juniper MX10003 hardware guide, power budget section; TIA-568 multi-mode maxima"},
+		{"tia", 0.5, 0.5, 3.5, 1.5, 0.3, 0.75,
+			"TIA-568 maxima for outside plant as commonly quoted (check the standard)"},
+	}
+}
+
+// LookupLossProfile returns a loss profile by name; "" is the default.
+func LookupLossProfile(name string) (LossProfile, error) {
+	ps := LossProfiles()
+	if name == "" {
+		return ps[0], nil
+	}
+	var names []string
+	for _, p := range ps {
+		if p.Name == name {
+			return p, nil
+		}
+		names = append(names, p.Name)
+	}
+	return LossProfile{}, fmt.Errorf("loss profile %q: want one of %v", name, names)
+}
+
+// Attenuation returns the fiber loss in dB/km of a fiber type at a wavelength.
+func (p LossProfile) Attenuation(fiber inventory.FiberType, nm int) float64 {
+	if fiber == inventory.FiberMMF {
+		if nm < 1000 {
+			return p.MMF850
+		}
+		return p.MMF1300
+	}
+	if nm < 1400 {
+		return p.SMF1310
+	}
+	return p.SMF1550
+}
