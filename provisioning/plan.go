@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -76,7 +77,11 @@ func (p *Plan) Changes() int {
 func (p *Plan) Err() error {
 	var errs []error
 	for _, d := range p.Devices {
-		if d.Error != "" {
+		switch {
+		case d.Error == "":
+		case strings.HasPrefix(d.Error, "device "+d.Device):
+			errs = append(errs, errors.New(d.Error))
+		default:
 			errs = append(errs, fmt.Errorf("device %s: %s", d.Device, d.Error))
 		}
 	}

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
+
+	"github.com/tuyau-net/tuyau/inventory"
+	"github.com/tuyau-net/tuyau/provisioning"
+	"github.com/tuyau-net/tuyau/provisioning/sshcli"
+)
+
+// cfgOpts are the flags shared by the config subcommands.
+type cfgOpts struct {
+	KnownHosts string
+	TOFU       bool
+	Secrets    string
+	Targets    string
+	Transport  string
+	Records    string
+	Parallel   int
+	Timeout    time.Duration
+	NTP        []string
+	Syslog     []string
+	Insecure   bool
+}
+
+func newConfigCmd(d *deps) *cobra.Command {
+	o := &cfgOpts{}
+	c := &cobra.Command{
+		Use:   "config",
+		Short: "Render, plan, apply, confirm and roll back device configs",
+		Long: `Device configs are rendered from the inventory. "plan" reads each device's
+running config and shows the diff and the exact commands "apply" will send;
+"apply" changes only the devices that differ, verifies them, and with
+--confirm keeps a change only once post-checks pass or "config confirm" is
+run, rolling back otherwise. Every backup and apply is committed to the
+records repository (--records) with an audit log.
+
+Credentials come from TUYAU_SSH_USERNAME / TUYAU_SSH_PASSWORD / TUYAU_SSH_KEY
+or a secrets file (--secrets, YAML with an ssh: section); never the inventory.`,
+		Example: `  tuyau config plan -i examples/manche
+  tuyau config plan -o json --detailed-exitcode --out plan.json
+  tuyau config apply --plan plan.json --confirm 5m
+  tuyau config confirm
+  tuyau config rollback saint-lo-dc-r1 --to 1`,
+	}
+	home, _ := os.UserHomeDir()
+	pf := c.PersistentFlags()
+	pf.StringVar(&o.KnownHosts, "known-hosts", envOr(d, "TUYAU_KNOWN_HOSTS", filepath.Join(home, ".ssh", "known_hosts")), "known_hosts file SSH host keys are checked against (env TUYAU_KNOWN_HOSTS)")
+	pf.BoolVar(&o.TOFU, "trust-on-first-use", false, "record the host key of a device absent from known_hosts instead of refusing it")
+	pf.StringVar(&o.Secrets, "secrets", envOr(d, "TUYAU_SECRETS", ""), "secrets file (YAML, ssh: username/password/private_key) (env TUYAU_SECRETS)")
+	pf.StringVar(&o.Targets, "targets", envOr(d, "TUYAU_TARGETS", ""), "YAML/JSON map of device name to host:port, overriding management addresses (labs)")
+	pf.StringVar(&o.Transport, "transport", "", "force ssh or gnmi (default: ssh when the device has it)")
+	pf.StringVar(&o.Records, "records", envOr(d, "TUYAU_RECORDS", "records"), "records git repository: running configs and audit log (env TUYAU_RECORDS)")
+	pf.IntVar(&o.Parallel, "parallel", 10, "devices handled at once")
+	pf.DurationVar(&o.Timeout, "timeout", 30*time.Second, "timeout of each device operation")
+	pf.StringSliceVar(&o.NTP, "ntp", nil, "NTP servers to configure (default: the route reflectors' loopbacks)")
+	pf.StringSliceVar(&o.Syslog, "syslog", nil, "syslog servers to configure")
+	pf.BoolVar(&o.Insecure, "insecure", false, "gNMI without TLS")
+	c.AddCommand(newCfgRenderCmd(d, o), newCfgPlanCmd(d, o), newCfgApplyCmd(d, o), newCfgConfirmCmd(d, o),
+		newCfgRollbackCmd(d, o), newCfgBackupCmd(d, o))
+	return c
+}
+
+func envOr(d *deps, key, def string) string {
+	if v := d.getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func (o *cfgOpts) renderOptions() (provisioning.Options, error) {
+	var r provisioning.Options
+	for _, s := range o.NTP {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return r, fmt.Errorf("--ntp %q: %w", s, err)
+		}
+		r.NTP = append(r.NTP, a)
+	}
+	for _, s := range o.Syslog {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return r, fmt.Errorf("--syslog %q: %w", s, err)
+		}
+		r.Syslog = append(r.Syslog, a)
+	}
+	return r, nil
+}
+
+// dialer builds the transports; credentials are read on first dial so
+// commands that never connect do not need them.
+func (o *cfgOpts) dialer(d *deps) (*cliDialer, error) {
+	targets := map[string]string{}
+	if o.Targets != "" {
+		data, err := os.ReadFile(o.Targets)
+		if err != nil {
+			return nil, fmt.Errorf("--targets: %w", err)
+		}
+		if err := yaml.Unmarshal(data, &targets); err != nil {
+			return nil, fmt.Errorf("--targets %s: want a map of device to host:port: %w", o.Targets, err)
+		}
+	}
+	return &cliDialer{o: o, d: d, targets: targets}, nil
+}
+
+type cliDialer struct {
+	o       *cfgOpts
+	d       *deps
+	targets map[string]string
+	ssh     *sshcli.Dialer
+}
+
+func (c *cliDialer) Dial(ctx context.Context, dev inventory.Device, tr string) (provisioning.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.o.Timeout)
+	defer cancel()
+	switch tr {
+	case "ssh":
+		if c.ssh == nil {
+			creds, err := sshcli.LoadCredentials(c.d.getenv, c.o.Secrets)
+			if err != nil {
+				return nil, err
+			}
+			c.ssh = &sshcli.Dialer{KnownHosts: c.o.KnownHosts, TrustOnFirstUse: c.o.TOFU, Credentials: creds,
+				Targets: c.targets, Timeout: c.o.Timeout}
+		}
+		return c.ssh.Dial(ctx, dev, tr)
+	}
+	return nil, fmt.Errorf("device %s: transport %s not available", dev.Name, tr)
+}
+
+// prepareDialer loads credentials up front so a missing secret is one
+// clear error, not one per device.
+func (c *cliDialer) prepare() error {
+	_, err := sshcli.LoadCredentials(c.d.getenv, c.o.Secrets)
+	return err
+}
+
+func (d *deps) loadIndex(ctx context.Context) (*inventory.Index, error) {
+	s, err := d.loadInventory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return inventory.NewIndex(s), nil
+}
+
+func whoami(d *deps) string {
+	if u := d.getenv("TUYAU_USER"); u != "" {
+		return u
+	}
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return "unknown"
+}
+
+func readPlan(path string) (*provisioning.Plan, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
+	}
+	var p provisioning.Plan
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, fmt.Errorf("plan %s: %w", path, err)
+	}
+	if p.Format != provisioning.PlanFormat {
+		return nil, fmt.Errorf("plan %s: format %d, this tuyau reads %d", path, p.Format, provisioning.PlanFormat)
+	}
+	return &p, nil
+}
+
+func shortHash(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+func plural(n int, s string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, s)
+	}
+	return fmt.Sprintf("%d %ss", n, strings.TrimSuffix(s, "s"))
+}

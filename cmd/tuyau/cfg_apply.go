@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tuyau-net/tuyau/inventory"
+	"github.com/tuyau-net/tuyau/provisioning"
+)
+
+type applyOpts struct {
+	Plan         string
+	Output       string
+	Confirm      time.Duration
+	NoPostChecks bool
+	FailFast     bool
+}
+
+func newCfgApplyCmd(d *deps, o *cfgOpts) *cobra.Command {
+	var a applyOpts
+	c := &cobra.Command{
+		Use:   "apply [DEVICE...]",
+		Short: "Apply the plan: changed devices only, verified, rolled back on failure",
+		Example: `  tuyau config apply -i examples/manche
+  tuyau config apply --plan plan.json --confirm 5m     # keep only if BGP/interfaces come up
+  tuyau config apply --confirm 10m --no-post-checks    # keep only after "tuyau config confirm"`,
+		RunE: func(c *cobra.Command, args []string) error {
+			return runCfgApply(c.Context(), d, o, a, args)
+		},
+	}
+	c.Flags().StringVar(&a.Plan, "plan", "", "apply a plan saved by plan --out (refused for devices changed since)")
+	c.Flags().StringVarP(&a.Output, "output", "o", "table", "table|json")
+	c.Flags().DurationVar(&a.Confirm, "confirm", 0, "keep changes only if post-checks pass or 'tuyau config confirm' runs within this time")
+	c.Flags().BoolVar(&a.NoPostChecks, "no-post-checks", false, "with --confirm, wait for 'tuyau config confirm' only")
+	c.Flags().BoolVar(&a.FailFast, "fail-fast", false, "stop starting devices after the first failure")
+	return c
+}
+
+func runCfgApply(ctx context.Context, d *deps, o *cfgOpts, a applyOpts, names []string) error {
+	if err := checkFormat(a.Output, "table", "json"); err != nil {
+		return err
+	}
+	if a.Plan != "" && len(names) > 0 {
+		return errors.New("give devices or --plan, not both")
+	}
+	x, err := d.loadIndex(ctx)
+	if err != nil {
+		return err
+	}
+	dial, err := o.dialer(d)
+	if err != nil {
+		return err
+	}
+	if err := dial.prepare(); err != nil {
+		return err
+	}
+	reg := provisioning.Builtin()
+	var plan *provisioning.Plan
+	if a.Plan != "" {
+		if plan, err = readPlan(a.Plan); err != nil {
+			return err
+		}
+	} else {
+		ropt, err := o.renderOptions()
+		if err != nil {
+			return err
+		}
+		plan, err = provisioning.MakePlan(ctx, x, reg, dial,
+			provisioning.PlanOptions{Devices: names, Transport: o.Transport, Parallel: o.Parallel, Render: ropt})
+		if err != nil {
+			return err
+		}
+		if perr := plan.Err(); perr != nil {
+			return fmt.Errorf("plan failed, nothing applied: %w", perr)
+		}
+	}
+	devs := map[string]inventory.Device{}
+	for _, dp := range plan.Devices {
+		dev := x.Device(dp.Device)
+		if dev == nil {
+			return fmt.Errorf("plan names device %s: %w", dp.Device, provisioning.ErrUnknownDevice)
+		}
+		devs[dp.Device] = *dev
+	}
+	rec, err := provisioning.OpenRecords(ctx, o.Records)
+	if err != nil {
+		return err
+	}
+	started := time.Now()
+	prog := newProgress(d.stderr, plan.Changes(), isTerminal(d.stderr) && d.getenv("CI") == "")
+	res := provisioning.Apply(ctx, plan, reg, devs, dial, provisioning.ApplyOptions{
+		Parallel: o.Parallel, FailFast: a.FailFast, Confirm: a.Confirm, PostChecks: !a.NoPostChecks,
+		Confirmed: func() bool { return rec.ConfirmedSince(started) }, Progress: prog.event,
+	})
+	prog.finish()
+
+	who := whoami(d)
+	configs := map[string][]byte{}
+	var audit []provisioning.AuditEntry
+	failed := 0
+	for i, r := range res {
+		if r.Outcome == provisioning.Unchanged {
+			continue
+		}
+		if r.After != nil {
+			configs[r.Device] = r.After
+		}
+		e := provisioning.AuditEntry{When: time.Now().UTC(), Who: who, Action: "apply", Device: r.Device,
+			PlanHash: plan.Devices[i].Hash(), Result: r.Outcome, Error: r.Error}
+		if r.Outcome == provisioning.RolledBack {
+			e.Rollback = r.Error
+		}
+		if r.RollbackError != "" {
+			e.Error += "; rollback failed: " + r.RollbackError
+		}
+		audit = append(audit, e)
+		if r.Error != "" {
+			failed++
+		}
+	}
+	commit, _, rerr := rec.Save(ctx, "apply", configs, audit)
+	if a.Output == "json" {
+		err = writeJSON(d.stdout, res)
+	} else {
+		err = printResults(d.stdout, res, commit)
+	}
+	switch {
+	case err != nil:
+		return err
+	case rerr != nil:
+		return fmt.Errorf("applied, but the records were not saved: %w", rerr)
+	case failed > 0:
+		return errSilent{fmt.Errorf("%s failed", plural(failed, "device"))}
+	}
+	return nil
+}
+
+func printResults(w io.Writer, res []provisioning.Result, commit string) error {
+	var rows [][]string
+	counts := map[provisioning.Outcome]int{}
+	for _, r := range res {
+		counts[r.Outcome]++
+		msg := r.Error
+		if r.RollbackError != "" {
+			msg += "; ROLLBACK FAILED: " + r.RollbackError
+		}
+		rows = append(rows, []string{r.Device, string(r.Outcome), strconv.Itoa(r.Commands),
+			r.Duration.Round(time.Millisecond).String(), msg})
+	}
+	if err := table(w, []string{"DEVICE", "RESULT", "COMMANDS", "TIME", "ERROR"}, rows); err != nil {
+		return err
+	}
+	var parts []string
+	for _, o := range []provisioning.Outcome{provisioning.Applied, provisioning.Unchanged, provisioning.RolledBack, provisioning.Failed, provisioning.Skipped} {
+		if counts[o] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[o], o))
+		}
+	}
+	fmt.Fprintf(w, "\nApply: %s.", strings.Join(parts, ", "))
+	if commit != "" {
+		fmt.Fprintf(w, " Recorded in %s.", shortHash(commit))
+	}
+	_, err := fmt.Fprintln(w)
+	return err
+}
+
+// progress draws a bar on a terminal and plain lines otherwise (CI).
+type progress struct {
+	mu    sync.Mutex
+	w     io.Writer
+	total int
+	done  int
+	tty   bool
+}
+
+func newProgress(w io.Writer, total int, tty bool) *progress {
+	return &progress{w: w, total: total, tty: tty}
+}
+
+func (p *progress) event(e provisioning.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if e.Stage == "done" {
+		p.done++
+	}
+	if !p.tty {
+		switch {
+		case e.Err != nil:
+			fmt.Fprintf(p.w, "%s: %s: %v\n", e.Device, e.Stage, e.Err)
+		case e.Stage == "done":
+			fmt.Fprintf(p.w, "%s: done (%d/%d)\n", e.Device, p.done, p.total)
+		default:
+			fmt.Fprintf(p.w, "%s: %s\n", e.Device, e.Stage)
+		}
+		return
+	}
+	const width = 30
+	fill := 0
+	if p.total > 0 {
+		fill = width * p.done / p.total
+	}
+	fmt.Fprintf(p.w, "\r[%s%s] %d/%d %-40.40s", strings.Repeat("#", fill), strings.Repeat(".", width-fill), p.done, p.total, e.Device+" "+e.Stage)
+}
+
+func (p *progress) finish() {
+	if p.tty && p.total > 0 {
+		fmt.Fprintln(p.w)
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

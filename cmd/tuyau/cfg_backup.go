@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tuyau-net/tuyau/provisioning"
+)
+
+func newCfgBackupCmd(d *deps, o *cfgOpts) *cobra.Command {
+	return &cobra.Command{
+		Use:     "backup [DEVICE...]",
+		Short:   "Commit every device's running config to the records repository",
+		Example: "  tuyau config backup --records /srv/tuyau-records\n  git -C /srv/tuyau-records log --stat",
+		RunE: func(c *cobra.Command, args []string) error {
+			return runCfgBackup(c.Context(), d, o, args)
+		},
+	}
+}
+
+func runCfgBackup(ctx context.Context, d *deps, o *cfgOpts, names []string) error {
+	x, err := d.loadIndex(ctx)
+	if err != nil {
+		return err
+	}
+	dial, err := o.dialer(d)
+	if err != nil {
+		return err
+	}
+	if err := dial.prepare(); err != nil {
+		return err
+	}
+	rec, err := provisioning.OpenRecords(ctx, o.Records)
+	if err != nil {
+		return err
+	}
+	commit, changed, err := provisioning.Backup(ctx, x, dial, rec, names, o.Transport, o.Parallel)
+	switch {
+	case commit == "":
+		fmt.Fprintln(d.stdout, "Backup: no config changed since the last record.")
+	default:
+		fmt.Fprintf(d.stdout, "Backup: %s in %s: %s\n", plural(len(changed), "device"), shortHash(commit), strings.Join(changed, ", "))
+	}
+	return err
+}
