@@ -3,6 +3,7 @@ package yamlstore
 import (
 	"bytes"
 	"strings"
+	"unicode/utf8"
 )
 
 // fastParse parses the plain block-style YAML that inventories are made of
@@ -71,7 +72,7 @@ func (p *fastParser) node() *node {
 }
 
 func (p *fastParser) split(data []byte) bool {
-	if bytes.IndexByte(data, '\t') >= 0 || bytes.IndexByte(data, '\r') >= 0 || bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+	if !printable(data) {
 		return false
 	}
 	p.lines = make([]fline, 0, bytes.Count(data, []byte{'\n'})+1)
@@ -209,7 +210,7 @@ func (p *fastParser) mapping(depth, indent int) (*node, bool) {
 		p.pos++
 		var v *node
 		if rest != "" {
-			col := indent + 1 + len(l.text) - len(rest)
+			col := indent + 1 + runes(l.text[:len(l.text)-len(rest)])
 			v, ok = p.inline(rest, l.num, col)
 			if !ok {
 				return nil, false
@@ -254,7 +255,7 @@ func (p *fastParser) sequence(depth, indent int) (*node, bool) {
 			return nil, false
 		}
 		rest := strings.TrimLeft(l.text[1:], " ")
-		col := indent + len(l.text) - len(rest)
+		col := indent + len(l.text) - len(rest) // "- " and spaces: bytes are columns
 		if _, _, isKey := splitKey(rest); isKey {
 			// "- key: value": the item is a mapping whose keys sit at col.
 			p.lines[p.pos] = fline{num: l.num, indent: col, text: rest}
@@ -328,7 +329,7 @@ func (p *fastParser) flow(s string, line, col, depth int) (*node, int, bool) {
 			if inMapKey {
 				return nil, false
 			}
-			c, used, ok := p.flow(s[i:], line, col+i, depth+1)
+			c, used, ok := p.flow(s[i:], line, col+runes(s[:i]), depth+1)
 			i += used
 			return c, ok
 		}
@@ -337,7 +338,7 @@ func (p *fastParser) flow(s string, line, col, depth int) (*node, int, bool) {
 			return nil, false
 		}
 		c := p.node()
-		*c = node{kind: scalarNode, value: v, line: int32(line), col: int32(col + i)}
+		*c = node{kind: scalarNode, value: v, line: int32(line), col: int32(col + runes(s[:i]))}
 		if quoted == 0 {
 			c.tag = resolveTag(v)
 		}
@@ -461,4 +462,44 @@ func resolveTag(v string) tagClass {
 		return tagBool
 	}
 	return tagStr
+}
+
+// printable reports whether data holds only what yaml.v3 accepts as
+// printable, minus tabs and carriage returns, which the subset leaves out.
+func printable(data []byte) bool {
+	ascii := true
+	for _, c := range data {
+		if c >= 0x80 {
+			ascii = false
+			continue
+		}
+		if (c < 0x20 && c != '\n') || c == 0x7f {
+			return false
+		}
+	}
+	if ascii {
+		return true
+	}
+	if !utf8.Valid(data) {
+		return false
+	}
+	for _, r := range string(data) {
+		switch {
+		case r < 0x80, r == 0x85, r >= 0xA0 && r <= 0xD7FF, r >= 0x10000 && r <= 0x10FFFF:
+		case r >= 0xE000 && r <= 0xFFFD && r != 0xFEFF:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// runes counts columns the way yaml.v3 does: in characters, not bytes.
+func runes(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return utf8.RuneCountInString(s)
+		}
+	}
+	return len(s)
 }

@@ -1,14 +1,11 @@
 package yamlstore
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/tuyau-net/tuyau/inventory"
 )
@@ -42,20 +39,11 @@ func (s *Store) Apply(ctx context.Context, cs inventory.ChangeSet) error {
 
 // Marshal renders a snapshot as one YAML document.
 func Marshal(snap *inventory.Snapshot) ([]byte, error) {
-	var buf bytes.Buffer
-	node, err := encode(reflect.ValueOf(snap).Elem())
-	if err != nil {
+	var e emitter
+	if err := e.mapping(reflect.ValueOf(snap).Elem(), 0, false); err != nil {
 		return nil, fmt.Errorf("encode inventory: %w", err)
 	}
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(node); err != nil {
-		return nil, fmt.Errorf("encode inventory: %w", err)
-	}
-	if err := enc.Close(); err != nil {
-		return nil, fmt.Errorf("encode inventory: %w", err)
-	}
-	return buf.Bytes(), nil
+	return e.buf.Bytes(), nil
 }
 
 // WriteFile writes a snapshot to one file atomically: readers see the old
