@@ -90,12 +90,18 @@ func TestExampleIsGenerated(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := os.ReadFile(filepath.Join("../../examples/manche", name))
+		path := filepath.Join("../../examples/manche", name)
+		if *update {
+			if err := os.WriteFile(path, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if string(got) != string(data) {
-			t.Errorf("examples/manche/%s differs from the generator; regenerate with: tuyau inventory generate --sites 50 --profile manche --out examples/manche --split", name)
+			t.Errorf("examples/manche/%s differs from the generator; regenerate with: go test ./inventory/yamlstore -run TestExampleIsGenerated -update", name)
 		}
 	}
 }
