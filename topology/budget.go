@@ -139,7 +139,7 @@ func (t *Topology) budget(l Link, prof LossProfile, margin float64) LinkBudget {
 		}
 		if hot := d.tx.TxMaxDBm - loss; hot > d.rx.RxMaxDBm && b.Note == "" {
 			b.Note = fmt.Sprintf("up to %.1f dBm at the %s receiver, above its %.1f dBm overload: add %.0f dB of attenuation",
-				hot, d.rx.Type, d.rx.RxMaxDBm, math.Ceil(hot-d.rx.RxMaxDBm))
+				round(hot, 1)+0, d.rx.Type, d.rx.RxMaxDBm, math.Ceil(hot-d.rx.RxMaxDBm))
 		}
 	}
 	reach := min(oa.ReachKm, ob.ReachKm)

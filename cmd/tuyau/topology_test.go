@@ -1,0 +1,94 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestTopologyCommands(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout []string
+		stderr string
+		json   bool
+	}{
+		{"cuts", []string{"topology", "cuts", "-i", example, "--top", "3"}, 0,
+			[]string{"site villedieu-les-poeles-pop", "brecey-mairie", "3 shown"}, "", false},
+		{"cuts json", []string{"topology", "cuts", "-i", example, "-o", "json", "--kind", "cable"}, 0, []string{`"kind": "cable"`}, "", true},
+		{"one duct", []string{"topology", "cuts", "-i", example, "--srlg", "duct-valognes-pop-s"}, 0,
+			[]string{"routed links down (4)", "la-glacerie-mairie"}, "", false},
+		{"unknown duct", []string{"topology", "cuts", "-i", example, "--srlg", "duct-nowhere"}, 1, nil, `srlg "duct-nowhere": not in the topology`, false},
+		{"bad kind", []string{"topology", "cuts", "-i", example, "--kind", "volcano"}, 1, nil, "--kind", false},
+		{"budget", []string{"topology", "budget", "-i", example}, 0, []string{"MARGIN dB", "no-light", "76 links"}, "", false},
+		{"budget flagged exit", []string{"topology", "budget", "-i", example, "--flagged", "--detailed-exitcode"}, 2, []string{"low-margin"}, "", false},
+		{"budget json", []string{"topology", "budget", "-i", example, "-o", "json", "--profile", "conservative"}, 0, []string{`"loss_db"`}, "", true},
+		{"budget bad profile", []string{"topology", "budget", "-i", example, "--profile", "optimistic"}, 1, nil, "loss profile", false},
+		{"risk", []string{"topology", "risk", "-i", example}, 0, []string{"20 of 38 member sites have a single point of failure"}, "", false},
+		{"risk json", []string{"topology", "risk", "-i", example, "-o", "json", "--top", "2"}, 0, []string{`"spofs"`}, "", true},
+		{"path", []string{"topology", "path", "-i", example, "barfleur-mairie", "saint-lo-dc", "--disjoint"}, 0,
+			[]string{"route 2", "WARNING: both routes run through srlg duct-barfleur-mairie-s"}, "", false},
+		{"path single-homed disjoint", []string{"topology", "path", "-i", example, "brecey-mairie", "saint-lo-dc", "--disjoint"}, 1,
+			[]string{"route 1"}, "only one link-disjoint route", false},
+		{"path unknown", []string{"topology", "path", "-i", example, "atlantis", "saint-lo-dc"}, 1, nil, "neither a site nor a device", false},
+		{"core override", []string{"topology", "cuts", "-i", example, "--core-a", "valognes-pop", "--top", "1"}, 0, []string{"core A valognes-pop"}, "", false},
+		{"bad core", []string{"topology", "cuts", "-i", example, "--core-a", "atlantis"}, 1, nil, "no such site", false},
+		{"mermaid", []string{"topology", "graph", "-i", example, "-o", "mermaid"}, 0, []string{"graph LR"}, "", false},
+		{"geojson", []string{"topology", "graph", "-i", example, "-o", "geojson"}, 0, []string{`"FeatureCollection"`, `"LineString"`}, "", true},
+		{"graph json", []string{"topology", "graph", "-i", example, "-o", "json", "--backbone"}, 0, []string{`"core_a"`}, "", true},
+		{"bad graph", []string{"topology", "graph", "-i", example, "-o", "visio"}, 1, nil, "unknown output format", false},
+		{"optics", []string{"topology", "optics"}, 0, []string{"100GBASE-ER4", "IEEE 802.3"}, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCLI(t, nil, tt.args...)
+			if r.code != tt.code {
+				t.Errorf("exit %d, want %d; stderr: %s", r.code, tt.code, r.stderr)
+			}
+			for _, s := range tt.stdout {
+				if !strings.Contains(r.stdout, s) {
+					t.Errorf("stdout does not contain %q:\n%s", s, r.stdout)
+				}
+			}
+			if !strings.Contains(r.stderr, tt.stderr) {
+				t.Errorf("stderr %q does not contain %q", r.stderr, tt.stderr)
+			}
+			if tt.json && !json.Valid([]byte(r.stdout)) {
+				t.Errorf("stdout is not JSON:\n%s", r.stdout)
+			}
+		})
+	}
+}
+
+// TestTopologyRender draws the backbone through Graphviz, which CI installs.
+func TestTopologyRender(t *testing.T) {
+	if _, err := exec.LookPath("dot"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("Graphviz's dot is not installed, and CI must have it (.ci/deps installs graphviz): %v", err)
+		}
+		t.Skip("Graphviz's dot is not installed")
+	}
+	dir := t.TempDir()
+	for _, f := range []string{"svg", "png"} {
+		out := filepath.Join(dir, "backbone."+f)
+		r := runCLI(t, nil, "topology", "graph", "-i", example, "-o", f, "--backbone", "--out", out)
+		if r.code != 0 {
+			t.Fatalf("graph -o %s: exit %d: %s", f, r.code, r.stderr)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == "svg" && !strings.Contains(string(b), "<svg") {
+			t.Errorf("svg output is not an SVG document")
+		}
+		if f == "png" && !strings.HasPrefix(string(b), "\x89PNG") {
+			t.Errorf("png output does not start with the PNG signature")
+		}
+	}
+}
