@@ -23,6 +23,7 @@ demo: deps build
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./inventory/...
+	./bench/inventory/run
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
