@@ -13,9 +13,10 @@ import (
 	"github.com/tuyau-net/tuyau/inventory"
 )
 
-// maxNodes bounds the work alias expansion may cause ("billion laughs"):
-// a real inventory of 10,000 devices has a few million nodes.
-const maxNodes = 50_000_000
+// aliasBudget bounds the work alias expansion may cause ("billion
+// laughs"): a document may make the decoder visit this many times its own
+// number of nodes, plus a constant for small files.
+const aliasBudget = 10
 
 // decoder turns a yaml.Node tree into inventory types, reporting every
 // unknown key, wrong type and malformed value with its file:line:column
@@ -24,8 +25,10 @@ type decoder struct {
 	file  string
 	probs inventory.Problems
 	nodes int
-	types map[reflect.Type]structFields
-	texts map[reflect.Type]bool
+	// maxNodes is the visit budget; 0 means no aliases, no limit needed.
+	maxNodes int
+	types    map[reflect.Type]structFields
+	texts    map[reflect.Type]bool
 	// key is the mapping key being decoded, named in messages.
 	key string
 }
@@ -74,9 +77,9 @@ var nameKeys = []string{"name", "slug", "label", "id", "prefix", "peer_address",
 
 func (d *decoder) decode(n *node, v reflect.Value, obj string) {
 	d.nodes++
-	if d.nodes > maxNodes {
-		if d.nodes == maxNodes+1 {
-			d.fail(n, obj, "document expands to more than %d nodes (alias bomb?)", maxNodes)
+	if d.maxNodes > 0 && d.nodes > d.maxNodes {
+		if d.nodes == d.maxNodes+1 {
+			d.fail(n, obj, "aliases expand the document to more than %d nodes; refusing (alias bomb?)", d.maxNodes)
 		}
 		return
 	}
@@ -267,7 +270,7 @@ func (d *decoder) decodeTop(n *node, snap *inventory.Snapshot) {
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for i, task := range tasks {
-		subs[i] = &decoder{file: d.file}
+		subs[i] = &decoder{file: d.file, maxNodes: d.maxNodes}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

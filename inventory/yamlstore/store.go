@@ -190,7 +190,10 @@ func Decode(name string, data []byte) (snap *inventory.Snapshot, probs inventory
 		if len(root.Content) == 0 {
 			continue
 		}
-		d.decodeTop(fromYAML(root.Content[0], map[*yaml.Node]*node{}), snap)
+		memo := map[*yaml.Node]*node{}
+		top := fromYAML(root.Content[0], memo)
+		d.maxNodes = aliasBudget*len(memo) + 100_000
+		d.decodeTop(top, snap)
 	}
 	return snap, d.probs
 }
