@@ -30,10 +30,10 @@ func (s Source) String() string {
 
 // Problem is one thing wrong with an inventory, tied to where it was written.
 type Problem struct {
-	Src    Source `json:"-"`
-	Where  string `json:"where"`
-	Object string `json:"object"`
-	Msg    string `json:"message"`
+	Src    Source `json:"-" yaml:"-"`
+	Where  string `json:"where" yaml:"where"`
+	Object string `json:"object" yaml:"object"`
+	Msg    string `json:"message" yaml:"message"`
 }
 
 func (p Problem) String() string {

@@ -14,6 +14,9 @@ func newInventoryCmd(d *deps) *cobra.Command {
 		Use:     "inventory",
 		Aliases: []string{"inv"},
 		Short:   "Validate, show, export and generate the network inventory",
+		Example: `  tuyau inventory validate -i examples/manche
+  tuyau inventory show cables -i examples/manche
+  tuyau inventory generate --sites 500 --seed 3 --out /tmp/net --split`,
 	}
 	c.AddCommand(newInventoryValidateCmd(d), newInventoryShowCmd(d), newInventoryExportCmd(d), newInventoryGenerateCmd(d))
 	return c

@@ -32,12 +32,12 @@ Exit status: 0 when the inventory is clean, 1 when it has problems.`,
 			return runValidate(c.Context(), d, o)
 		},
 	}
-	c.Flags().StringVarP(&o.Output, "output", "o", "table", "table|json")
+	c.Flags().StringVarP(&o.Output, "output", "o", "table", "table|json|yaml")
 	return c
 }
 
 func runValidate(ctx context.Context, d *deps, o validateOpts) error {
-	if err := checkFormat(o.Output, "table", "json"); err != nil {
+	if err := checkFormat(o.Output, "table", "json", "yaml"); err != nil {
 		return err
 	}
 	start := time.Now()
@@ -46,11 +46,15 @@ func runValidate(ctx context.Context, d *deps, o validateOpts) error {
 	if err != nil && !errors.As(err, &ps) {
 		return err
 	}
-	if o.Output == "json" {
+	if o.Output != "table" {
 		if ps == nil {
 			ps = inventory.Problems{}
 		}
-		if err := writeJSON(d.stdout, ps); err != nil {
+		write := writeJSON
+		if o.Output == "yaml" {
+			write = writeYAML
+		}
+		if err := write(d.stdout, ps); err != nil {
 			return err
 		}
 		if len(ps) > 0 {
