@@ -24,7 +24,7 @@ require (
 	github.com/k-sone/critbitgo v1.4.0 // indirect
 	github.com/magiconair/properties v1.8.7 // indirect
 	github.com/mitchellh/mapstructure v1.5.0 // indirect
-	github.com/netbox-community/go-netbox/v4 v4.0.3-0 // indirect
+	github.com/netbox-community/go-netbox/v4 v4.0.3-0
 	github.com/openconfig/gnmi v0.14.1 // indirect
 	github.com/openconfig/gnmic/pkg/api v0.1.11 // indirect
 	github.com/openconfig/grpctunnel v0.1.0 // indirect

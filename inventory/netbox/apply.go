@@ -1,0 +1,343 @@
+package netbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/tuyau-net/tuyau/inventory"
+)
+
+// Apply makes NetBox hold what the change set describes. It reads NetBox
+// first, so the change set may be stale: objects are matched by name, not
+// id, created when missing and updated otherwise. Creations and updates run
+// in dependency order, deletions last in reverse order. Apply stops at the
+// first failure; what was written stays, and running the same push again
+// converges because every step is idempotent.
+func (s *Store) Apply(ctx context.Context, cs inventory.ChangeSet) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	st, err := s.fetchState(ctx)
+	if err != nil {
+		return err
+	}
+	cur, err := st.snapshot(s.c.base)
+	if err != nil {
+		return fmt.Errorf("netbox %s: %w", s.c.base, err)
+	}
+	want, err := applyLenient(cs, cur)
+	if err != nil {
+		return fmt.Errorf("netbox %s: %w", s.c.base, err)
+	}
+	w := newWriter(&s.c, st, want)
+	if err := w.checkCustomFields(); err != nil {
+		return err
+	}
+	return w.run(ctx, cs)
+}
+
+// applyLenient applies a change set computed against an older read: a
+// create of what exists becomes an update, an update or delete of what is
+// gone is dropped. That is what makes a re-run push converge.
+func applyLenient(cs inventory.ChangeSet, cur *inventory.Snapshot) (*inventory.Snapshot, error) {
+	out := cur
+	for _, c := range cs {
+		next, err := inventory.ChangeSet{c}.ApplyTo(out)
+		if err == nil {
+			out = next
+			continue
+		}
+		alt := c
+		switch c.Op {
+		case inventory.OpCreate:
+			alt.Op = inventory.OpUpdate
+		case inventory.OpUpdate:
+			alt.Op = inventory.OpCreate
+		case inventory.OpDelete:
+			continue
+		}
+		next, err2 := inventory.ChangeSet{alt}.ApplyTo(out)
+		if err2 != nil {
+			return nil, err
+		}
+		out = next
+	}
+	return out, nil
+}
+
+// writer holds NetBox ids by tuyau key while a change set is written.
+type writer struct {
+	c    *client
+	st   *state
+	want *inventory.Snapshot
+	ix   *inventory.Index
+
+	regions, sites, devices, circuits, prefixes, asns, contexts map[string]int
+	ifaces, fronts, rears, terms, cables                        map[string]int
+	deviceRoles, platforms, manufacturers, deviceTypes          map[string]int
+	providers, circuitTypes, ipamRoles, rirs                    map[string]int
+	ipsByIface                                                  map[int][]IPAddress
+	deviceByID                                                  map[int]*Device
+	termByKey                                                   map[string]CircuitTermination
+	customFields                                                map[string]CustomField
+}
+
+func newWriter(c *client, st *state, want *inventory.Snapshot) *writer {
+	w := &writer{c: c, st: st, want: want, ix: inventory.NewIndex(want),
+		regions: map[string]int{}, sites: map[string]int{}, devices: map[string]int{}, circuits: map[string]int{},
+		prefixes: map[string]int{}, asns: map[string]int{}, contexts: map[string]int{},
+		ifaces: map[string]int{}, fronts: map[string]int{}, rears: map[string]int{}, terms: map[string]int{}, cables: map[string]int{},
+		deviceRoles: bySlug(st.deviceRoles), platforms: bySlug(st.platforms), manufacturers: bySlug(st.manufacturers),
+		deviceTypes: bySlug(st.deviceTypes), circuitTypes: bySlug(st.circuitTypes), ipamRoles: bySlug(st.ipamRoles), rirs: bySlug(st.rirs),
+		providers: map[string]int{}, ipsByIface: map[int][]IPAddress{}, deviceByID: map[int]*Device{},
+		termByKey: map[string]CircuitTermination{}, customFields: map[string]CustomField{}}
+	for _, r := range st.regions {
+		w.regions[r.Slug] = r.ID
+	}
+	for _, x := range st.sites {
+		w.sites[x.Slug] = x.ID
+	}
+	for i := range st.devices {
+		d := &st.devices[i]
+		w.devices[deviceName(*d)] = d.ID
+		w.deviceByID[d.ID] = d
+	}
+	for _, i := range st.interfaces {
+		w.ifaces[i.Device.Name+":"+i.Name] = i.ID
+	}
+	for _, p := range st.frontPorts {
+		w.fronts[p.Device.Name+":"+p.Name] = p.ID
+	}
+	for _, p := range st.rearPorts {
+		w.rears[p.Device.Name+":"+p.Name] = p.ID
+	}
+	for _, c := range st.cables {
+		if c.Label != "" {
+			w.cables[c.Label] = c.ID
+		} else {
+			w.cables["netbox-cable-"+strconv.Itoa(c.ID)] = c.ID
+		}
+	}
+	for _, p := range st.providers {
+		w.providers[p.Name] = p.ID
+	}
+	for _, c := range st.circuits {
+		w.circuits[c.CID] = c.ID
+	}
+	for _, t := range st.terminations {
+		key := t.Circuit.CID + "/" + t.TermSide
+		w.terms[key] = t.ID
+		w.termByKey[key] = t
+	}
+	for _, ip := range sortByID(slices.Clone(st.ips), func(ip IPAddress) int { return ip.ID }) {
+		if ip.AssignedObjectType != nil && *ip.AssignedObjectType == "dcim.interface" && ip.AssignedObjectID != nil {
+			w.ipsByIface[*ip.AssignedObjectID] = append(w.ipsByIface[*ip.AssignedObjectID], ip)
+		}
+	}
+	for _, p := range st.prefixes {
+		if _, dup := w.prefixes[p.Prefix]; !dup {
+			w.prefixes[p.Prefix] = p.ID
+		}
+	}
+	for _, a := range st.asns {
+		w.asns[strconv.FormatInt(a.ASN, 10)] = a.ID
+	}
+	for _, c := range st.contexts {
+		w.contexts[c.Name] = c.ID
+	}
+	for _, f := range st.customFields {
+		w.customFields[f.Name] = f
+	}
+	return w
+}
+
+func bySlug(list []Slugged) map[string]int {
+	m := make(map[string]int, len(list))
+	for _, o := range list {
+		m[o.Slug] = o.ID
+	}
+	return m
+}
+
+// checkCustomFields refuses to write before `tuyau netbox bootstrap` has
+// created the custom fields, rather than failing half way with 400s.
+func (w *writer) checkCustomFields() error {
+	var missing []string
+	for _, spec := range RequiredCustomFields() {
+		f, ok := w.customFields[spec.Name]
+		if !ok {
+			missing = append(missing, spec.Name)
+			continue
+		}
+		for _, ot := range spec.ObjectTypes {
+			if !slices.Contains(f.ObjectTypes, ot) {
+				missing = append(missing, spec.Name+" on "+ot)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("netbox %s lacks the custom fields tuyau writes (%v): run `tuyau netbox bootstrap` with an admin token first", w.c.base, missing)
+	}
+	return nil
+}
+
+// run writes the change set kind by kind.
+func (w *writer) run(ctx context.Context, cs inventory.ChangeSet) error {
+	touched := map[string][]string{}
+	var deletes inventory.ChangeSet
+	for _, c := range cs {
+		if c.Op == inventory.OpDelete {
+			deletes = append(deletes, c)
+		}
+		if c.Op != inventory.OpDelete || c.Kind == "bgp-session" {
+			touched[c.Kind] = append(touched[c.Kind], c.Key)
+		}
+	}
+	for _, d := range w.want.Devices {
+		for _, i := range d.Interfaces {
+			if i.Name == mgmtInterface && d.Mgmt.IsValid() {
+				return fmt.Errorf("device %s: interface %s is where tuyau keeps the management address in NetBox; rename it", d.Name, mgmtInterface)
+			}
+		}
+	}
+	// Cables go first so that a cable moved to another label frees its ports.
+	for _, c := range deletes {
+		if c.Kind == "cable" {
+			if err := w.deleteOne(ctx, c); err != nil {
+				return err
+			}
+		}
+	}
+	steps := []struct {
+		kind string
+		fn   func(context.Context, []string) error
+	}{
+		{"region", w.upsertRegions}, {"site", w.upsertSites}, {"device", w.upsertDevices},
+		{"interface", w.upsertInterfaces}, {"bgp-session", w.upsertSessions}, {"patch-panel", w.upsertPanels},
+		{"circuit", w.upsertCircuits}, {"cable", w.upsertCables}, {"prefix", w.upsertPrefixes},
+		{"asn", w.upsertASNs}, {"service", w.upsertServices}, {"network", w.upsertNetwork},
+	}
+	for _, step := range steps {
+		if keys := touched[step.kind]; len(keys) > 0 {
+			w.c.log.Info("netbox push", "kind", step.kind, "objects", len(keys))
+			if err := step.fn(ctx, keys); err != nil {
+				return err
+			}
+		}
+	}
+	for _, c := range deletes {
+		if c.Kind != "cable" && c.Kind != "bgp-session" {
+			if err := w.deleteOne(ctx, c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+const bulkSize = 250
+
+type created struct {
+	ID int `json:"id"`
+}
+
+// create POSTs bodies in bulk (NetBox creates each list all or nothing)
+// and returns the new ids in order.
+func (w *writer) create(ctx context.Context, path string, bodies []any) ([]int, error) {
+	ids := make([]int, 0, len(bodies))
+	for start := 0; start < len(bodies); start += bulkSize {
+		chunk := bodies[start:min(start+bulkSize, len(bodies))]
+		var out []created
+		if err := w.c.do(ctx, http.MethodPost, path, nil, chunk, &out); err != nil {
+			return ids, fmt.Errorf("create %d %s: %w", len(chunk), path, err)
+		}
+		if len(out) != len(chunk) {
+			return ids, fmt.Errorf("create %s: sent %d objects, NetBox answered %d", path, len(chunk), len(out))
+		}
+		for _, o := range out {
+			ids = append(ids, o.ID)
+		}
+	}
+	return ids, nil
+}
+
+func (w *writer) createOne(ctx context.Context, path, what string, body any) (int, error) {
+	var out created
+	if err := w.c.do(ctx, http.MethodPost, path, nil, body, &out); err != nil {
+		return 0, fmt.Errorf("create %s: %w", what, err)
+	}
+	return out.ID, nil
+}
+
+func (w *writer) patch(ctx context.Context, path string, id int, what string, body any) error {
+	if err := w.c.do(ctx, http.MethodPatch, path+strconv.Itoa(id)+"/", nil, body, nil); err != nil {
+		return fmt.Errorf("update %s: %w", what, err)
+	}
+	return nil
+}
+
+// bulkPatch updates many objects, each body carrying its "id".
+func (w *writer) bulkPatch(ctx context.Context, path, what string, bodies []map[string]any) error {
+	for start := 0; start < len(bodies); start += bulkSize {
+		chunk := bodies[start:min(start+bulkSize, len(bodies))]
+		if err := w.c.do(ctx, http.MethodPatch, path, nil, chunk, nil); err != nil {
+			return fmt.Errorf("update %d %s: %w", len(chunk), what, err)
+		}
+	}
+	return nil
+}
+
+// remove deletes one object; one already gone (a cascade, an earlier
+// interrupted run) is not an error.
+func (w *writer) remove(ctx context.Context, path string, id int, what string) error {
+	err := w.c.do(ctx, http.MethodDelete, path+strconv.Itoa(id)+"/", nil, nil, nil)
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", what, err)
+	}
+	return nil
+}
+
+// ensure returns the id of a supporting object (role, platform, RIR...) by
+// slug, creating it when missing.
+func (w *writer) ensure(ctx context.Context, path string, m map[string]int, slug string, body map[string]any) (int, error) {
+	if id, ok := m[slug]; ok {
+		return id, nil
+	}
+	body["slug"] = slug
+	if _, ok := body["name"]; !ok {
+		body["name"] = slug
+	}
+	id, err := w.createOne(ctx, path, path+" "+slug, body)
+	if err != nil {
+		return 0, err
+	}
+	m[slug] = id
+	return id, nil
+}
+
+func nullable[T comparable](v T) any {
+	var zero T
+	if v == zero {
+		return nil
+	}
+	return v
+}
+
+func jsonOrNull(v any) any {
+	b, err := json.Marshal(v)
+	if err != nil || string(b) == "null" || string(b) == "[]" {
+		return nil
+	}
+	return json.RawMessage(b)
+}
+
+func asAPI(err error, target **APIError) bool { return errors.As(err, target) }

@@ -1,0 +1,263 @@
+package netbox
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	gonetbox "github.com/netbox-community/go-netbox/v4"
+
+	"github.com/tuyau-net/tuyau/inventory"
+)
+
+func (w *writer) upsertCircuits(ctx context.Context, keys []string) error {
+	for _, cid := range keys {
+		c := w.ix.Circuit(cid)
+		if c == nil {
+			continue
+		}
+		prov, ok := w.providers[c.Provider]
+		if !ok {
+			id, err := w.createOne(ctx, "circuits/providers/", "provider "+c.Provider, map[string]any{"name": c.Provider, "slug": slugify(c.Provider)})
+			if err != nil {
+				return err
+			}
+			prov, w.providers[c.Provider] = id, id
+		}
+		typeSlug := c.Type
+		if typeSlug == "" {
+			typeSlug = circuitTypeNone
+		}
+		typ, err := w.ensure(ctx, "circuits/circuit-types/", w.circuitTypes, typeSlug, map[string]any{})
+		if err != nil {
+			return err
+		}
+		status := c.Status
+		if status == "" {
+			status = "active"
+		}
+		body := map[string]any{"cid": c.ID, "provider": prov, "type": typ, "status": status, "commit_rate": nullable(int64(c.Bandwidth) * 1000)}
+		id, ok := w.circuits[cid]
+		if ok {
+			if err := w.patch(ctx, "circuits/circuits/", id, "circuit "+cid, body); err != nil {
+				return err
+			}
+		} else {
+			if id, err = w.createOne(ctx, "circuits/circuits/", "circuit "+cid, body); err != nil {
+				return err
+			}
+			w.circuits[cid] = id
+		}
+		for _, end := range []struct {
+			side string
+			e    inventory.CircuitEnd
+		}{{"A", c.A}, {"Z", c.Z}} {
+			key := cid + "/" + end.side
+			tid, have := w.terms[key]
+			if end.e.IsZero() {
+				if have {
+					if err := w.remove(ctx, "circuits/circuit-terminations/", tid, "circuit "+key); err != nil {
+						return err
+					}
+					delete(w.terms, key)
+				}
+				continue
+			}
+			body := map[string]any{"circuit": id, "term_side": end.side, "site": nil,
+				"custom_fields": map[string]any{cfCircuitDevice: nullable(end.e.Device), cfCircuitIface: nullable(end.e.Interface)}}
+			if end.e.Site != "" {
+				site, err := w.siteID("circuit "+key, end.e.Site)
+				if err != nil {
+					return err
+				}
+				body["site"] = site
+			}
+			if have {
+				if err := w.patch(ctx, "circuits/circuit-terminations/", tid, "circuit termination "+key, body); err != nil {
+					return err
+				}
+				continue
+			}
+			tid, err := w.createOne(ctx, "circuits/circuit-terminations/", "circuit termination "+key, body)
+			if err != nil {
+				return err
+			}
+			w.terms[key] = tid
+		}
+	}
+	return nil
+}
+
+func (w *writer) upsertPrefixes(ctx context.Context, keys []string) error {
+	byKey := map[string]*inventory.Prefix{}
+	for i := range w.want.Prefixes {
+		p := &w.want.Prefixes[i]
+		if _, dup := byKey[p.Prefix.String()]; !dup {
+			byKey[p.Prefix.String()] = p
+		}
+	}
+	var bodies []any
+	var newKeys []string
+	for _, key := range keys {
+		p := byKey[key]
+		if p == nil {
+			continue
+		}
+		body := map[string]any{"prefix": key, "status": "active", "description": p.Description, "site": nil, "role": nil}
+		if p.Site != "" {
+			site, err := w.siteID("prefix "+key, p.Site)
+			if err != nil {
+				return err
+			}
+			body["site"] = site
+		}
+		if p.Role != "" {
+			role, err := w.ensure(ctx, "ipam/roles/", w.ipamRoles, p.Role, map[string]any{})
+			if err != nil {
+				return err
+			}
+			body["role"] = role
+		}
+		if id, ok := w.prefixes[key]; ok {
+			if err := w.patch(ctx, "ipam/prefixes/", id, "prefix "+key, body); err != nil {
+				return err
+			}
+			continue
+		}
+		bodies, newKeys = append(bodies, body), append(newKeys, key)
+	}
+	ids, err := w.create(ctx, "ipam/prefixes/", bodies)
+	for i, id := range ids {
+		w.prefixes[newKeys[i]] = id
+	}
+	return err
+}
+
+func (w *writer) upsertASNs(ctx context.Context, keys []string) error {
+	rir, err := w.ensure(ctx, "ipam/rirs/", w.rirs, rirSlug, map[string]any{"name": "tuyau (private use)", "is_private": true})
+	if err != nil {
+		return err
+	}
+	for _, key := range keys {
+		var a *inventory.ASN
+		for i := range w.want.ASNs {
+			if strconv.FormatUint(uint64(w.want.ASNs[i].ASN), 10) == key {
+				a = &w.want.ASNs[i]
+				break
+			}
+		}
+		if a == nil {
+			continue
+		}
+		body := map[string]any{"asn": a.ASN, "rir": rir, "description": a.Description,
+			"custom_fields": map[string]any{cfASNName: nullable(a.Name)}}
+		if id, ok := w.asns[key]; ok {
+			if err := w.patch(ctx, "ipam/asns/", id, "ASN "+key, body); err != nil {
+				return err
+			}
+			continue
+		}
+		if body["rir"] == nil {
+			delete(body, "rir")
+		}
+		id, err := w.createOne(ctx, "ipam/asns/", "ASN "+key, body)
+		if err != nil {
+			return err
+		}
+		w.asns[key] = id
+	}
+	return nil
+}
+
+// putContext creates or replaces one config context by name.
+func (w *writer) putContext(ctx context.Context, req gonetbox.ConfigContextRequest) error {
+	if id, ok := w.contexts[req.Name]; ok {
+		return w.patch(ctx, "extras/config-contexts/", id, "config context "+req.Name, req)
+	}
+	id, err := w.createOne(ctx, "extras/config-contexts/", "config context "+req.Name, req)
+	if err != nil {
+		return err
+	}
+	w.contexts[req.Name] = id
+	return nil
+}
+
+func (w *writer) upsertServices(ctx context.Context, keys []string) error {
+	for _, name := range keys {
+		var h *inventory.HostingService
+		for i := range w.want.Services {
+			if w.want.Services[i].Name == name {
+				h = &w.want.Services[i]
+			}
+		}
+		if h == nil {
+			continue
+		}
+		req := gonetbox.ConfigContextRequest{Name: servicePrefix + name, Weight: gonetbox.PtrInt32(1000),
+			Description: gonetbox.PtrString("tuyau hosting service " + name + ", announced from its sites in order"),
+			Sites:       []int32{}, Data: map[string]any{servicesKey: map[string]any{name: h}}}
+		for _, site := range h.Sites {
+			id, err := w.siteID("service "+name, site)
+			if err != nil {
+				return err
+			}
+			req.Sites = append(req.Sites, int32(id))
+		}
+		if err := w.putContext(ctx, req); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *writer) upsertNetwork(ctx context.Context, _ []string) error {
+	n := w.want.Network
+	req := gonetbox.ConfigContextRequest{Name: networkContext, Weight: gonetbox.PtrInt32(100),
+		Description: gonetbox.PtrString("tuyau network: name, description and AS"),
+		Data:        map[string]any{networkKey: n}}
+	return w.putContext(ctx, req)
+}
+
+// deleteOne deletes what one change removes. Deleting a device deletes its
+// interfaces and their addresses in NetBox too.
+func (w *writer) deleteOne(ctx context.Context, c inventory.Change) error {
+	var path string
+	var id int
+	var ok bool
+	switch c.Kind {
+	case "region":
+		path, id, ok = "dcim/regions/", w.regions[c.Key], w.regions[c.Key] != 0
+	case "site":
+		path, id, ok = "dcim/sites/", w.sites[c.Key], w.sites[c.Key] != 0
+	case "device", "patch-panel":
+		path, id, ok = "dcim/devices/", w.devices[c.Key], w.devices[c.Key] != 0
+	case "interface":
+		path, id, ok = "dcim/interfaces/", w.ifaces[c.Key], w.ifaces[c.Key] != 0
+	case "circuit":
+		path, id, ok = "circuits/circuits/", w.circuits[c.Key], w.circuits[c.Key] != 0
+	case "cable":
+		path, id, ok = "dcim/cables/", w.cables[c.Key], w.cables[c.Key] != 0
+	case "prefix":
+		path, id, ok = "ipam/prefixes/", w.prefixes[c.Key], w.prefixes[c.Key] != 0
+	case "asn":
+		path, id, ok = "ipam/asns/", w.asns[c.Key], w.asns[c.Key] != 0
+	case "service":
+		path, id, ok = "extras/config-contexts/", w.contexts[servicePrefix+c.Key], w.contexts[servicePrefix+c.Key] != 0
+	case "network":
+		path, id, ok = "extras/config-contexts/", w.contexts[networkContext], w.contexts[networkContext] != 0
+	default:
+		return fmt.Errorf("delete %s: unknown kind", c)
+	}
+	if !ok {
+		return nil
+	}
+	if err := w.remove(ctx, path, id, c.Kind+" "+c.Key); err != nil {
+		var apiErr *APIError
+		if asAPI(err, &apiErr) && apiErr.Status == http.StatusConflict {
+			return fmt.Errorf("%w (delete what depends on it first, or push with --prune so tuyau does)", err)
+		}
+		return err
+	}
+	return nil
+}

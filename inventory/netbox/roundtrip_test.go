@@ -1,0 +1,94 @@
+package netbox
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/tuyau-net/tuyau/inventory"
+	"github.com/tuyau-net/tuyau/inventory/yamlstore"
+	"github.com/tuyau-net/tuyau/testlab/netboxsim"
+)
+
+const testToken = "0123456789abcdef0123456789abcdef01234567"
+
+// newTestNetBox starts a simulator with tuyau's custom fields and returns
+// it with a store pointed at it.
+func newTestNetBox(t *testing.T, opts ...Option) (*netboxsim.Server, *Store) {
+	t.Helper()
+	sim := netboxsim.New(netboxsim.Options{Tokens: []string{testToken}})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	all := append([]Option{WithToken(testToken), WithRetry(3, time.Millisecond), WithPageSize(100)}, opts...)
+	nb, err := New(srv.URL, all...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nb.Bootstrap(context.Background()); err != nil {
+		t.Fatalf("bootstrap: %v", err)
+	}
+	return sim, nb
+}
+
+func loadExample(t *testing.T) *inventory.Snapshot {
+	t.Helper()
+	snap, err := yamlstore.Open("../../examples/manche").Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap
+}
+
+// push makes nb hold want, the way `tuyau inventory push --prune` does.
+func push(ctx context.Context, nb *Store, want *inventory.Snapshot) error {
+	have, err := nb.Load(ctx)
+	if err != nil {
+		return err
+	}
+	cs, err := inventory.Diff(have, want)
+	if err != nil {
+		return err
+	}
+	return nb.Apply(ctx, cs)
+}
+
+func assertSame(t *testing.T, want, got *inventory.Snapshot) {
+	t.Helper()
+	cs, err := inventory.Diff(want, got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range cs {
+		if i == 10 {
+			t.Errorf("... and %d more", len(cs)-10)
+			break
+		}
+		t.Errorf("after the round trip: %s\n  want %+v\n  got  %+v", c, c.Before, c.After)
+	}
+}
+
+func TestExampleRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	sim, nb := newTestNetBox(t)
+	want := loadExample(t)
+	if err := push(ctx, nb, want); err != nil {
+		t.Fatalf("push: %v", err)
+	}
+	got, err := nb.Load(ctx)
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	assertSame(t, want, got)
+	if n := sim.Count("dcim/cables"); n != len(want.Cables) {
+		t.Errorf("NetBox holds %d cables, want %d", n, len(want.Cables))
+	}
+	// A second push of the same file changes nothing.
+	before := sim.Stats().Writes
+	if err := push(ctx, nb, want); err != nil {
+		t.Fatalf("second push: %v", err)
+	}
+	if w := sim.Stats().Writes - before; w != 0 {
+		t.Errorf("second push of an unchanged inventory made %d writes, want 0", w)
+	}
+}

@@ -1,0 +1,167 @@
+package netboxsim
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// reserved query parameters are not filters.
+var reserved = map[string]bool{"limit": true, "offset": true, "brief": true, "ordering": true, "format": true, "exclude": true, "fields": true}
+
+func (s *Server) list(w http.ResponseWriter, r *http.Request, k *kind, base string, malformed bool) {
+	q := r.URL.Query()
+	limit := s.opts.DefaultPageSize
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"limit": []string{"A valid integer is required."}})
+			return
+		}
+		limit = n
+	}
+	if limit == 0 || limit > s.opts.MaxPageSize {
+		limit = s.opts.MaxPageSize
+	}
+	offset := 0
+	if v := q.Get("offset"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"offset": []string{"A valid integer is required."}})
+			return
+		}
+		offset = n
+	}
+	brief := q.Get("brief") == "true" || q.Get("brief") == "1" || q.Get("brief") == "True"
+
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	d := s.derivedLocked()
+	t := s.tables[k.path]
+	ids := t.order
+	if filters := filtersOf(q); len(filters) > 0 {
+		ids = nil
+		for _, id := range t.order {
+			if s.match(k, t.objs[id], id, filters) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	count := len(ids)
+	page := ids[min(offset, count):min(offset+limit, count)]
+	var buf bytes.Buffer
+	buf.WriteString(`{"count":`)
+	buf.WriteString(strconv.Itoa(count))
+	buf.WriteString(`,"next":`)
+	writeLink(&buf, r, base, offset+limit, limit, offset+limit < count)
+	buf.WriteString(`,"previous":`)
+	writeLink(&buf, r, base, max(offset-limit, 0), limit, offset > 0)
+	buf.WriteString(`,"results":[`)
+	for i, id := range page {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		if brief {
+			b, _ := jsonMarshal(s.brief(d, k.path, id, base))
+			buf.Write(b)
+			continue
+		}
+		buf.Write(s.renderFullEx(d, k, id, base, q.Get("exclude")))
+	}
+	buf.WriteString("]}")
+	body := buf.Bytes()
+	if malformed {
+		body = body[:len(body)*2/3]
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("API-Version", "4.0")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// writeLink writes the next/previous URL the way Django REST framework's
+// LimitOffsetPagination builds it: the request URL with limit and offset replaced.
+func writeLink(buf *bytes.Buffer, r *http.Request, base string, offset, limit int, ok bool) {
+	if !ok {
+		buf.WriteString("null")
+		return
+	}
+	q := r.URL.Query()
+	q.Set("limit", strconv.Itoa(limit))
+	if offset > 0 {
+		q.Set("offset", strconv.Itoa(offset))
+	} else {
+		q.Del("offset")
+	}
+	b, _ := jsonMarshal(base + r.URL.Path + "?" + q.Encode())
+	buf.Write(b)
+}
+
+func filtersOf(q url.Values) map[string][]string {
+	out := map[string][]string{}
+	for k, v := range q {
+		if !reserved[k] {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// match applies NetBox-style filters: id, a scalar field, field_id for a
+// foreign key, or a foreign key by slug or name. Values of one filter are
+// ORed, filters are ANDed. Unknown filters are ignored, as NetBox 4.0 does.
+func (s *Server) match(k *kind, o object, id int, filters map[string][]string) bool {
+	for name, values := range filters {
+		ok := false
+		for _, v := range values {
+			if s.matchOne(k, o, id, name, v) {
+				ok = true
+				break
+			}
+		}
+		if !ok && s.knownFilter(k, name) {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) knownFilter(k *kind, name string) bool {
+	if name == "id" {
+		return true
+	}
+	base := strings.TrimSuffix(name, "_id")
+	return k.field(name) != nil || k.field(base) != nil
+}
+
+func (s *Server) matchOne(k *kind, o object, id int, name, v string) bool {
+	if name == "id" {
+		return strconv.Itoa(id) == v
+	}
+	if f := k.field(name); f != nil {
+		switch f.kind {
+		case fRef:
+			rid, ok := o[name].(int)
+			if !ok {
+				return v == "null"
+			}
+			ro := s.tables[f.ref].objs[rid]
+			return str(ro["slug"]) == v || str(ro["name"]) == v
+		case fStr, fChoice, fPlain:
+			return str(o[name]) == v
+		case fInt, fNum:
+			return str(o[name]) == v
+		case fBool:
+			return strconv.FormatBool(o[name] == true) == strings.ToLower(v)
+		}
+		return false
+	}
+	base := strings.TrimSuffix(name, "_id")
+	if f := k.field(base); f != nil && f.kind == fRef {
+		rid, ok := o[base].(int)
+		return ok && strconv.Itoa(rid) == v
+	}
+	return false
+}
