@@ -278,19 +278,20 @@ func normalizeKey(k, v string) string {
 	return v
 }
 
-// fromProto converts a gNMI path, refusing the deprecated string elements
-// and origins other than OpenConfig's.
+// fromProto converts a gNMI path, refusing origins other than OpenConfig's.
 func fromProto(gp *gpb.Path) (Path, error) {
 	if gp == nil {
 		return nil, nil
-	}
-	if len(gp.GetElement()) > 0 {
-		return nil, fmt.Errorf("path %v: deprecated element field, use elem: %w", gp.GetElement(), ErrBadPath)
 	}
 	switch gp.GetOrigin() {
 	case "", "openconfig":
 	default:
 		return nil, fmt.Errorf("path origin %q: only openconfig is served: %w", gp.GetOrigin(), ErrBadPath)
+	}
+	if len(gp.GetElem()) == 0 && len(gp.GetElement()) > 0 {
+		// The deprecated string form, still sent alone by old clients;
+		// when both are set (gnmi_cli's query mode) elem wins.
+		return ParsePath("/" + strings.Join(gp.GetElement(), "/"))
 	}
 	p := make(Path, 0, len(gp.GetElem()))
 	for _, e := range gp.GetElem() {

@@ -118,7 +118,8 @@ func TestFromProto(t *testing.T) {
 		{"elems", &gpb.Path{Elem: []*gpb.PathElem{{Name: "interfaces"}, {Name: "interface", Key: map[string]string{"name": "eth1"}}}}, "/interfaces/interface[name=eth1]", false},
 		{"origin openconfig", &gpb.Path{Origin: "openconfig", Elem: []*gpb.PathElem{{Name: "openconfig-interfaces:interfaces"}}}, "/interfaces", false},
 		{"origin cli", &gpb.Path{Origin: "cli", Elem: []*gpb.PathElem{{Name: "show"}}}, "", true},
-		{"deprecated element", &gpb.Path{Element: []string{"interfaces"}}, "", true},
+		{"deprecated element", &gpb.Path{Element: []string{"interfaces", "interface[name=xe-0/0/1]"}}, "/interfaces/interface[name=xe-0/0/1]", false},
+		{"elem wins over element", &gpb.Path{Element: []string{"x"}, Elem: []*gpb.PathElem{{Name: "interfaces"}}}, "/interfaces", false},
 		{"empty name", &gpb.Path{Elem: []*gpb.PathElem{{Name: ""}}}, "", true},
 	}
 	for _, tt := range tests {
