@@ -199,7 +199,7 @@ func TestGnmiCLISubscribeStream(t *testing.T) {
 	  subscription: <path: <elem: <name: "interfaces"> elem: <name: "interface" key: <key: "name" value: "eth1">> elem: <name: "state"> elem: <name: "counters"> elem: <name: "in-pkts">> mode: SAMPLE sample_interval: 100000000>>`
 	cmd := cli(t, lt, testPassword, "-dt", "s", "-sd", "3s", "-proto", req)
 	const eth2Oper = "r1/interfaces/interface/eth2/state/oper-status" // the CLI leads with the target
-	lines, _ := streamLines(cmd, func(line string) bool { // ends with DeadlineExceeded after -sd
+	lines, _ := streamLines(cmd, func(line string) bool {             // ends with DeadlineExceeded after -sd
 		if !strings.HasPrefix(line, eth2Oper) {
 			return false
 		}
