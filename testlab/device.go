@@ -1,0 +1,385 @@
+package testlab
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/tuyau-net/tuyau/inventory"
+	"github.com/tuyau-net/tuyau/testlab/vtysh"
+)
+
+// Device is one virtual router: a running config shared by its CLI
+// sessions, a GoBGP speaker driven by that config, and an SSH server.
+type Device struct {
+	lab  *Lab
+	plan DevicePlan
+	inv  *inventory.Device
+	run  *vtysh.Running
+	log  *slog.Logger
+
+	mu      sync.Mutex // guards the fields below
+	applied *vtysh.Config
+	startup *vtysh.Config
+	alive   bool
+	// neighbors maps each configured neighbor address to its session's
+	// lab address and why it cannot come up, for show commands.
+	neighbors map[string]neighborInfo
+
+	bgpMu sync.Mutex // serializes reconciles of spk
+	spk   *speaker
+	ssh   *sshServer
+}
+
+type neighborInfo struct {
+	lab  netip.Addr
+	down string // why the transport is down, "" when it is up
+}
+
+func newDevice(l *Lab, p DevicePlan, inv *inventory.Device, boot *vtysh.Config) (*Device, error) {
+	log := l.log.With("device", p.Name)
+	d := &Device{lab: l, plan: p, inv: inv, log: log, applied: boot.Clone(), startup: boot.Clone(), spk: newSpeaker(log)}
+	d.run = vtysh.NewRunning(boot, d.configChanged)
+	signer, err := l.hostKeys.signer(p.Name)
+	if err != nil {
+		return nil, fmt.Errorf("device %s: host key: %w", p.Name, err)
+	}
+	d.ssh = newSSHServer(d, signer)
+	return d, nil
+}
+
+// Name returns the device name.
+func (d *Device) Name() string { return d.plan.Name }
+
+// Addr returns the device's lab address.
+func (d *Device) Addr() netip.Addr { return d.plan.Addr }
+
+// Running returns the device's running configuration, shared with its CLI.
+func (d *Device) Running() *vtysh.Running { return d.run }
+
+// Alive reports whether the device runs (it was not killed).
+func (d *Device) Alive() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.alive
+}
+
+func (d *Device) configChanged(c *vtysh.Config) {
+	d.mu.Lock()
+	d.applied = c
+	d.mu.Unlock()
+	d.lab.changed()
+}
+
+// start brings the device's SSH server up; BGP follows on the next refresh.
+func (d *Device) start(ctx context.Context) error {
+	if err := d.ssh.listen(ctx, hostPort(d.plan.Addr, d.lab.plan.Ports.SSH)); err != nil {
+		return fmt.Errorf("device %s: %w", d.plan.Name, err)
+	}
+	d.mu.Lock()
+	d.alive = true
+	d.mu.Unlock()
+	return nil
+}
+
+// stop powers the device off: sessions close, BGP stops.
+func (d *Device) stop(ctx context.Context) {
+	d.mu.Lock()
+	d.alive = false
+	d.mu.Unlock()
+	d.ssh.close()
+	d.bgpMu.Lock()
+	d.spk.stop(ctx)
+	d.bgpMu.Unlock()
+}
+
+// reboot starts a stopped device from its startup config, as a power
+// cycle does: unsaved changes are lost.
+func (d *Device) reboot(ctx context.Context) error {
+	d.mu.Lock()
+	boot := d.startup.Clone()
+	d.mu.Unlock()
+	d.run.Replace(boot)
+	return d.start(ctx)
+}
+
+// deviceView is what the link model reads from a device.
+type deviceView struct {
+	alive bool
+	shut  map[string]bool
+	addrs map[netip.Addr]bool // addresses configured on up interfaces
+}
+
+func (d *Device) view() *deviceView {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	v := &deviceView{alive: d.alive, shut: map[string]bool{}, addrs: map[netip.Addr]bool{}}
+	for _, f := range d.applied.Interfaces {
+		if f.Shutdown {
+			v.shut[f.Name] = true
+			continue
+		}
+		for _, a := range f.Addresses {
+			v.addrs[a.Addr()] = true
+		}
+	}
+	return v
+}
+
+// reconcileBGP brings the device's GoBGP in line with its applied config
+// and the lab's link state.
+func (d *Device) reconcileBGP(ctx context.Context) error {
+	d.bgpMu.Lock()
+	defer d.bgpMu.Unlock()
+	d.mu.Lock()
+	cfg, alive := d.applied, d.alive
+	d.mu.Unlock()
+	if !alive || cfg.BGP == nil {
+		d.spk.stop(ctx)
+		return nil
+	}
+	want, infos := d.desiredBGP(cfg)
+	d.mu.Lock()
+	d.neighbors = infos
+	d.mu.Unlock()
+	return d.spk.reconcile(ctx, want)
+}
+
+// FRR's keepalive and hold timers per "frr defaults" profile.
+var frrTimers = map[string][2]uint64{"traditional": {60, 180}, "datacenter": {3, 9}}
+
+func (d *Device) desiredBGP(cfg *vtysh.Config) (desired, map[string]neighborInfo) {
+	b := cfg.BGP
+	owned := d.lab.owned[d.plan.Name]
+	listen := make([]string, len(owned))
+	for i, a := range owned {
+		listen[i] = a.String()
+	}
+	g := &bgpGlobal{asn: b.ASN, routerID: routerID(cfg, d.plan.Addr).String(), port: d.lab.plan.Ports.BGP, listen: strings.Join(listen, ",")}
+	want := desired{global: g, peers: map[netip.Addr]peerSpec{}, up: map[netip.Addr]bool{}}
+	infos := map[string]neighborInfo{}
+	timers := frrTimers[cfg.Defaults]
+	if timers == [2]uint64{} {
+		timers = frrTimers["traditional"]
+	}
+	if b.Keepalive != 0 || b.Hold != 0 {
+		timers = [2]uint64{uint64(b.Keepalive), uint64(b.Hold)}
+	}
+	for _, n := range b.Neighbors {
+		spec, why := d.peerFor(cfg, n)
+		if !spec.remote.IsValid() {
+			infos[n.Addr] = neighborInfo{down: why}
+			continue
+		}
+		if _, dup := want.peers[spec.remote]; dup {
+			infos[n.Addr] = neighborInfo{down: "same lab address as another neighbor"}
+			continue
+		}
+		spec.keepalive, spec.hold = timers[0], timers[1]
+		if n.Keepalive != 0 || n.Hold != 0 {
+			spec.keepalive, spec.hold = uint64(n.Keepalive), uint64(n.Hold)
+		}
+		spec.v4 = b.Active(n.Addr, "ipv4 unicast")
+		spec.v6 = b.Active(n.Addr, "ipv6 unicast")
+		for _, af := range b.Families {
+			if an := af.Neighbor(n.Addr); an != nil && an.RRClient && b.Active(n.Addr, af.Name) {
+				spec.rrClient = true
+			}
+		}
+		if spec.rrClient {
+			spec.clusterID = g.routerID
+			if b.ClusterID.IsValid() {
+				spec.clusterID = b.ClusterID.String()
+			}
+		}
+		want.peers[spec.remote] = spec
+		want.up[spec.remote] = why == "" && !n.Shutdown
+		infos[n.Addr] = neighborInfo{lab: spec.remote, down: why}
+	}
+	for _, af := range b.Families {
+		want.networks = append(want.networks, af.Networks...)
+		if slices.Contains(af.Redistribute, "connected") {
+			for _, f := range cfg.Interfaces {
+				if f.Shutdown {
+					continue
+				}
+				for _, a := range f.Addresses {
+					if a.Addr().Is4() == (af.Name == "ipv4 unicast") {
+						want.networks = append(want.networks, a.Masked())
+					}
+				}
+			}
+		}
+	}
+	return want, infos
+}
+
+// routerID picks the BGP identifier as FRR does without "bgp router-id":
+// the highest loopback address, else the highest interface address.
+func routerID(cfg *vtysh.Config, fallback netip.Addr) netip.Addr {
+	if cfg.BGP.RouterID.IsValid() {
+		return cfg.BGP.RouterID
+	}
+	var best, bestLo netip.Addr
+	for _, f := range cfg.Interfaces {
+		for _, a := range f.Addresses {
+			if !a.Addr().Is4() {
+				continue
+			}
+			if f.Name == "lo" && (!bestLo.IsValid() || bestLo.Less(a.Addr())) {
+				bestLo = a.Addr()
+			}
+			if !best.IsValid() || best.Less(a.Addr()) {
+				best = a.Addr()
+			}
+		}
+	}
+	switch {
+	case bestLo.IsValid():
+		return bestLo
+	case best.IsValid():
+		return best
+	}
+	return fallback
+}
+
+var loopback4 = netip.MustParsePrefix("127.0.0.0/8")
+
+// peerFor translates a configured neighbor into a GoBGP peer and says why
+// its transport is down, "" when it is up. A peer outside the inventory on
+// 127.0.0.0/8 is a real router the user runs beside the lab (gobgpd, bird).
+func (d *Device) peerFor(cfg *vtysh.Config, n *vtysh.Neighbor) (peerSpec, string) {
+	b := cfg.BGP
+	x, err := netip.ParseAddr(n.Addr)
+	if err != nil {
+		return peerSpec{}, "interface neighbors are not modelled"
+	}
+	if !x.Is4() {
+		return peerSpec{}, "no IPv6 transport in the virtual lab"
+	}
+	spec := peerSpec{localAS: b.ASN, description: n.Description, multihop: uint32(n.EBGPMultihop)}
+	switch n.RemoteAS {
+	case "internal":
+		spec.peerAS = b.ASN
+	case "external":
+		return peerSpec{}, `remote-as external is not modelled; give the AS number`
+	default:
+		var as uint64
+		fmt.Sscan(n.RemoteAS, &as)
+		spec.peerAS = uint32(as)
+	}
+	src, via, why := d.source(cfg, n, x)
+	spec.local = src
+	m, mapped := d.lab.plan.Translate(x)
+	if !mapped {
+		if !loopback4.Contains(x) {
+			return peerSpec{}, "no lab address for " + x.String()
+		}
+		spec.remote, spec.port = x, 179
+		if n.Port != 0 {
+			spec.port = uint32(n.Port)
+		}
+		if !spec.local.IsValid() {
+			spec.local = d.plan.Addr
+		}
+		return spec, why
+	}
+	spec.remote, spec.port = m.Lab, uint32(d.lab.plan.Ports.BGP)
+	if n.Port != 0 {
+		spec.port = uint32(n.Port)
+	}
+	if !spec.local.IsValid() {
+		// Without a usable source the session still tries, from an address
+		// the peer does not expect, and never establishes.
+		spec.local = d.plan.Addr
+	}
+	if why != "" {
+		return spec, why
+	}
+	return spec, d.transportDown(m, via, spec.peerAS != b.ASN, n.EBGPMultihop > 0)
+}
+
+// source picks the session's source address: update-source, else the
+// address of the interface on the neighbor's subnet. via is that interface.
+func (d *Device) source(cfg *vtysh.Config, n *vtysh.Neighbor, x netip.Addr) (src netip.Addr, via, why string) {
+	own := func(a netip.Addr) (netip.Addr, string) {
+		m, ok := d.lab.plan.Translate(a)
+		if !ok || m.Device != d.plan.Name {
+			return netip.Addr{}, "source " + a.String() + " is not an address of " + d.plan.Name + " in the inventory"
+		}
+		return m.Lab, ""
+	}
+	if us := n.UpdateSource; us != "" {
+		if a, err := netip.ParseAddr(us); err == nil {
+			s, why := own(a)
+			return s, "", why
+		}
+		f := cfg.Interface(us)
+		if f == nil {
+			return netip.Addr{}, "", "update-source " + us + " has no address"
+		}
+		for _, p := range f.Addresses {
+			if p.Addr().Is4() {
+				s, why := own(p.Addr())
+				return s, "", why
+			}
+		}
+		return netip.Addr{}, "", "update-source " + us + " has no IPv4 address"
+	}
+	for _, f := range cfg.Interfaces {
+		for _, p := range f.Addresses {
+			if p.Addr().Is4() && p.Bits() < 32 && p.Contains(x) && p.Addr() != x {
+				if f.Shutdown {
+					return netip.Addr{}, f.Name, "interface " + f.Name + " is shut down"
+				}
+				s, why := own(p.Addr())
+				return s, f.Name, why
+			}
+		}
+	}
+	return netip.Addr{}, "", ""
+}
+
+// transportDown says why packets cannot flow to the owner of a neighbor
+// address, "" when they can.
+func (d *Device) transportDown(m AddressMap, via string, ebgp, multihop bool) string {
+	peer, ok := d.lab.devices[m.Device]
+	if !ok || m.Device == d.plan.Name {
+		return "neighbor address is not on another device"
+	}
+	pv := peer.view()
+	if !pv.alive {
+		return "peer device down"
+	}
+	if !pv.addrs[m.Inventory] {
+		return "peer has no interface with " + m.Inventory.String() + " up"
+	}
+	if via != "" {
+		ls, ok := d.lab.linkOf(d.plan.Name, via)
+		if !ok {
+			return "no cable on " + via
+		}
+		far := ls.B
+		if far.Device == d.plan.Name && far.Interface == via {
+			far = ls.A
+		}
+		if far.Device != m.Device || far.Interface != m.Interface {
+			return via + " is cabled to " + far.String() + ", not " + m.Device + ":" + m.Interface
+		}
+		if !ls.up {
+			return "link " + via + " down (" + ls.why + ")"
+		}
+		return ""
+	}
+	if ebgp && !multihop {
+		return "eBGP neighbor not directly connected (no ebgp-multihop)"
+	}
+	if !d.lab.connected(d.plan.Name, m.Device) {
+		return "no path to " + m.Device
+	}
+	return ""
+}

@@ -1,0 +1,293 @@
+package testlab
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	api "github.com/osrg/gobgp/v3/api"
+	"github.com/osrg/gobgp/v3/pkg/apiutil"
+	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
+)
+
+// The show commands below print what FRR 8.4 prints, so that parsers
+// written against real FRR (provisioning, telemetry) read them unchanged.
+
+var familyTitle = map[string]string{"ipv4 unicast": "IPv4 Unicast", "ipv6 unicast": "IPv6 Unicast"}
+var familyKey = map[string]string{"ipv4 unicast": "ipv4Unicast", "ipv6 unicast": "ipv6Unicast"}
+
+// BGPSummary renders "show bgp summary" and its json form.
+func (d *Device) BGPSummary(ctx context.Context, family string, asJSON bool) string {
+	asn, rid, ns := d.Neighbors(ctx, family)
+	if asn == 0 {
+		if asJSON {
+			return "{}\n"
+		}
+		return "% No BGP process is configured\n"
+	}
+	now := d.lab.now()
+	if asJSON {
+		return d.summaryJSON(family, asn, rid, ns, now)
+	}
+	if len(ns) == 0 {
+		return "% No BGP neighbors found in VRF default\n"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s Summary (VRF default):\n", familyTitle[family])
+	fmt.Fprintf(&b, "BGP router identifier %s, local AS number %d vrf-id 0\n", rid, asn)
+	fmt.Fprintf(&b, "BGP table version %d\n", tableVersion(ns))
+	fmt.Fprintf(&b, "RIB entries %d, using %d bytes of memory\n", ribEntries(ns), ribEntries(ns)*192)
+	fmt.Fprintf(&b, "Peers %d, using %d KiB of memory\n\n", len(ns), len(ns)*725)
+	b.WriteString("Neighbor        V         AS   MsgRcvd   MsgSent   TblVer  InQ OutQ  Up/Down State/PfxRcd   PfxSnt Desc\n")
+	for _, n := range ns {
+		state := n.State
+		switch {
+		case n.AdminDown:
+			state = "Idle (Admin)"
+		case n.State == "Established":
+			state = fmt.Sprint(n.PfxRcd)
+		}
+		updown := "never"
+		if n.EverUp && !n.Since.IsZero() {
+			updown = peerUptime(now.Sub(n.Since))
+		}
+		desc := n.Description
+		if desc == "" {
+			desc = "N/A"
+		}
+		if len(desc) > 20 {
+			desc = desc[:20]
+		}
+		name := n.Address
+		if len(name) > 15 {
+			name = name + "\n" + strings.Repeat(" ", 16)
+		}
+		fmt.Fprintf(&b, "%-16s4 %10d %9d %9d %8d %4d %4d %8s %12s %8d %s\n",
+			name, n.RemoteAS, n.MsgRcvd, n.MsgSent, 0, 0, 0, updown, state, n.PfxSnt, desc)
+	}
+	fmt.Fprintf(&b, "\nTotal number of neighbors %d\n", len(ns))
+	return b.String()
+}
+
+func tableVersion(ns []NeighborState) uint64 {
+	var v uint64
+	for _, n := range ns {
+		v += n.PfxRcd
+	}
+	return v
+}
+
+func ribEntries(ns []NeighborState) uint64 { return tableVersion(ns) }
+
+// peerUptime formats a duration as FRR's peer_uptime does.
+func peerUptime(d time.Duration) string {
+	s := int(d.Seconds())
+	const day, week = 86400, 7 * 86400
+	switch {
+	case s < day:
+		return fmt.Sprintf("%02d:%02d:%02d", s/3600, s%3600/60, s%60)
+	case s < week:
+		return fmt.Sprintf("%dd%02dh%02dm", s/day, s%day/3600, s%3600/60)
+	}
+	return fmt.Sprintf("%02dw%dd%02dh", s/week, s%week/day, s%day/3600)
+}
+
+// summaryPeer is one entry of FRR's "show bgp summary json".
+type summaryPeer struct {
+	Hostname                   string `json:"hostname,omitempty"`
+	RemoteAs                   uint32 `json:"remoteAs"`
+	LocalAs                    uint32 `json:"localAs"`
+	Version                    int    `json:"version"`
+	MsgRcvd                    uint64 `json:"msgRcvd"`
+	MsgSent                    uint64 `json:"msgSent"`
+	TableVersion               int    `json:"tableVersion"`
+	Outq                       int    `json:"outq"`
+	Inq                        int    `json:"inq"`
+	PeerUptime                 string `json:"peerUptime"`
+	PeerUptimeMsec             int64  `json:"peerUptimeMsec"`
+	PeerUptimeEstablishedEpoch int64  `json:"peerUptimeEstablishedEpoch,omitempty"`
+	PfxRcd                     uint64 `json:"pfxRcd"`
+	PfxSnt                     uint64 `json:"pfxSnt"`
+	State                      string `json:"state"`
+	PeerState                  string `json:"peerState"`
+	ConnectionsEstablished     int    `json:"connectionsEstablished"`
+	ConnectionsDropped         uint32 `json:"connectionsDropped"`
+	Desc                       string `json:"desc,omitempty"`
+	IDType                     string `json:"idType"`
+}
+
+type summaryFamily struct {
+	RouterID       string                 `json:"routerId"`
+	AS             uint32                 `json:"as"`
+	VrfID          int                    `json:"vrfId"`
+	VrfName        string                 `json:"vrfName"`
+	TableVersion   uint64                 `json:"tableVersion"`
+	RibCount       uint64                 `json:"ribCount"`
+	RibMemory      uint64                 `json:"ribMemory"`
+	PeerCount      int                    `json:"peerCount"`
+	PeerMemory     int                    `json:"peerMemory"`
+	Peers          map[string]summaryPeer `json:"peers"`
+	FailedPeers    int                    `json:"failedPeers"`
+	DisplayedPeers int                    `json:"displayedPeers"`
+	TotalPeers     int                    `json:"totalPeers"`
+	DynamicPeers   int                    `json:"dynamicPeers"`
+	BestPath       map[string]string      `json:"bestPath"`
+}
+
+func (d *Device) summaryJSON(family string, asn uint32, rid string, ns []NeighborState, now time.Time) string {
+	f := summaryFamily{
+		RouterID: rid, AS: asn, VrfName: "default", TableVersion: tableVersion(ns),
+		RibCount: ribEntries(ns), RibMemory: ribEntries(ns) * 192, PeerCount: len(ns), PeerMemory: len(ns) * 742400,
+		Peers: map[string]summaryPeer{}, DisplayedPeers: len(ns), TotalPeers: len(ns),
+		BestPath: map[string]string{"multiPathRelax": "false"},
+	}
+	for _, n := range ns {
+		p := summaryPeer{
+			RemoteAs: n.RemoteAS, LocalAs: n.LocalAS, Version: 4, MsgRcvd: n.MsgRcvd, MsgSent: n.MsgSent,
+			PeerUptime: "never", PfxRcd: n.PfxRcd, PfxSnt: n.PfxSnt, State: n.State, PeerState: "OK",
+			ConnectionsDropped: n.Dropped, Desc: n.Description, IDType: "ipv4",
+		}
+		if n.AdminDown {
+			p.PeerState = "Admin"
+		}
+		if n.State != "Established" {
+			f.FailedPeers++
+		}
+		if n.EverUp {
+			p.ConnectionsEstablished = 1
+		}
+		if n.EverUp && !n.Since.IsZero() {
+			p.PeerUptime = peerUptime(now.Sub(n.Since))
+			p.PeerUptimeMsec = now.Sub(n.Since).Milliseconds()
+			if n.State == "Established" {
+				p.PeerUptimeEstablishedEpoch = n.Since.Unix()
+				if m, ok := d.lab.plan.Translate(mustAddr(n.Address)); ok {
+					p.Hostname = m.Device
+				}
+			}
+		}
+		f.Peers[n.Address] = p
+	}
+	b, _ := json.MarshalIndent(map[string]summaryFamily{familyKey[family]: f}, "", "  ")
+	return string(b) + "\n"
+}
+
+// BGPRoutes renders "show bgp ipv4 unicast": the BGP table with next hops
+// translated back to inventory addresses.
+func (d *Device) BGPRoutes(ctx context.Context, family string) string {
+	d.mu.Lock()
+	cfg := d.applied
+	d.mu.Unlock()
+	if cfg.BGP == nil {
+		return "% No BGP process is configured\n"
+	}
+	rid := routerID(cfg, d.plan.Addr)
+	fam := famV4
+	if family == "ipv6 unicast" {
+		fam = famV6
+	}
+	var rows []string
+	total := 0
+	d.bgpMu.Lock()
+	if d.spk.srv != nil {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		d.spk.srv.ListPath(ctx, &api.ListPathRequest{TableType: api.TableType_GLOBAL, Family: fam, SortType: api.ListPathRequest_PREFIX},
+			func(dst *api.Destination) {
+				for i, p := range dst.Paths {
+					total++
+					rows = append(rows, d.routeRow(dst.Prefix, i == 0, p, cfg.BGP.ASN))
+				}
+			})
+		cancel()
+	}
+	d.bgpMu.Unlock()
+	var b strings.Builder
+	fmt.Fprintf(&b, "BGP table version is %d, local router ID is %s, vrf id 0\n", total, rid)
+	fmt.Fprintf(&b, "Default local pref 100, local AS %d\n", cfg.BGP.ASN)
+	b.WriteString("Status codes:  s suppressed, d damped, h history, * valid, > best, = multipath,\n" +
+		"               i internal, r RIB-failure, S Stale, R Removed\n" +
+		"Nexthop codes: @NNN nexthop's vrf id, < announce-nh-self\n" +
+		"Origin codes:  i - IGP, e - EGP, ? - incomplete\n" +
+		"RPKI validation codes: V valid, I invalid, N Not found\n\n")
+	if total == 0 {
+		return "No BGP prefixes displayed, 0 exist\n"
+	}
+	b.WriteString("   Network          Next Hop            Metric LocPrf Weight Path\n")
+	for _, r := range rows {
+		b.WriteString(r)
+	}
+	fmt.Fprintf(&b, "\nDisplayed  %d routes and %d total paths\n", len(rows), total)
+	return b.String()
+}
+
+func (d *Device) routeRow(prefix string, first bool, p *api.Path, localAS uint32) string {
+	status := "*"
+	if p.Best {
+		status += ">"
+	} else {
+		status += " "
+	}
+	attrs, _ := apiutil.GetNativePathAttributes(p)
+	nh, path, origin, med, lp := "0.0.0.0", "", "i", "", ""
+	local := p.NeighborIp == "" || p.NeighborIp == "<nil>"
+	for _, a := range attrs {
+		switch a := a.(type) {
+		case *bgp.PathAttributeNextHop:
+			nh = a.Value.String()
+		case *bgp.PathAttributeMpReachNLRI:
+			nh = a.Nexthop.String()
+		case *bgp.PathAttributeAsPath:
+			path = a.String()
+		case *bgp.PathAttributeOrigin:
+			origin = map[uint8]string{0: "i", 1: "e", 2: "?"}[a.Value]
+		case *bgp.PathAttributeMultiExitDisc:
+			med = fmt.Sprint(a.Value)
+		case *bgp.PathAttributeLocalPref:
+			lp = fmt.Sprint(a.Value)
+		}
+	}
+	if !local {
+		nh = d.lab.labToInventory(nh)
+		if p.SourceAsn == localAS {
+			status += "i"
+		}
+	}
+	if nh == "0.0.0.0" || nh == "::" {
+		local = true
+	}
+	weight := "0"
+	if local {
+		weight, med = "32768", "0"
+	}
+	if !first {
+		prefix = ""
+	}
+	if path != "" {
+		path += " "
+	}
+	return fmt.Sprintf("%-3s%-17s%-16s%10s%7s%7s %s%s\n", status, prefix, nh, med, lp, weight, path, origin)
+}
+
+// InterfaceBrief renders "show interface brief".
+func (d *Device) InterfaceBrief(context.Context) string {
+	var b strings.Builder
+	b.WriteString("Interface       Status  VRF             Addresses\n")
+	b.WriteString("---------       ------  ---             ---------\n")
+	for _, f := range d.Interfaces() {
+		status := "down"
+		if f.OperUp {
+			status = "up"
+		}
+		first := ""
+		if len(f.Addresses) > 0 {
+			first = f.Addresses[0]
+		}
+		fmt.Fprintf(&b, "%-16s%-8s%-16s%s\n", f.Name, status, "default", first)
+		for _, a := range f.Addresses[min(1, len(f.Addresses)):] {
+			fmt.Fprintf(&b, "%40s+ %s\n", "", a)
+		}
+	}
+	return b.String()
+}

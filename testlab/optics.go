@@ -1,0 +1,108 @@
+package testlab
+
+import (
+	"math"
+
+	"github.com/tuyau-net/tuyau/inventory"
+	"github.com/tuyau-net/tuyau/topology"
+)
+
+// The lab takes its optics from the topology package: the chain loss of
+// each link is topology's budget loss (typical loss profile: fiber
+// attenuation at the optic's wavelength, splices, mated connector pairs),
+// and each transmitter launches at the middle of its type's Tx range, as a
+// healthy optic does. A link is up when both receivers get at least their
+// sensitivity, so links that "tuyau topology budget" reports as no-light
+// at typical power stay dark in the lab too.
+
+// losFloorDBm is what a receiver reports with no light at all.
+const losFloorDBm = -40.0
+
+// opticFigures returns a transceiver type's typical launch power and
+// receiver sensitivity; ok is false for copper and unknown types.
+func opticFigures(transceiver string) (txDBm, sensDBm float64, ok bool) {
+	if transceiver == "" || inventory.IsElectrical(transceiver) {
+		return 0, 0, false
+	}
+	o, ok := topology.LookupOptic(transceiver)
+	if !ok {
+		return 0, 0, false
+	}
+	return round2((o.TxMinDBm + o.TxMaxDBm) / 2), o.RxSensDBm, true
+}
+
+// budgetLoss fills each link's loss from topology's budgets; links
+// topology does not budget (an end without a known optic) keep no loss and
+// are not optical.
+func budgetLoss(snap *inventory.Snapshot, links []Link) error {
+	t, err := topology.Build(snap, topology.Options{})
+	if err != nil {
+		return err
+	}
+	budgets, err := topology.Budgets(t, topology.BudgetOptions{})
+	if err != nil {
+		return err
+	}
+	loss := make(map[string]float64, len(budgets))
+	for i, tl := range t.Links {
+		if i < len(budgets) && budgets[i].LossDB > 0 {
+			loss[endsKey(tl.A, tl.B)] = budgets[i].LossDB
+		}
+	}
+	for i := range links {
+		l := &links[i]
+		b := l.B.String()
+		if l.B.Circuit != "" {
+			b = ""
+		}
+		key := endsKey(l.A.String(), b)
+		lossDB, ok := loss[key]
+		if !ok && l.B.Circuit != "" {
+			lossDB, ok = loss[circuitKey(l.A.String())]
+		}
+		if ok {
+			l.LossDB = lossDB
+		}
+	}
+	return nil
+}
+
+// endsKey names a link by its two device ends in either order.
+func endsKey(a, b string) string {
+	if len(b) >= 8 && b[:8] == "circuit " || b == "" {
+		return circuitKey(a)
+	}
+	if b < a {
+		a, b = b, a
+	}
+	return a + "|" + b
+}
+
+func circuitKey(a string) string { return a + "|circuit" }
+
+// rxPower is the power received at one end: the far end's launch power less
+// the chain loss and any injected degradation; a cut gives the LOS floor.
+func rxPower(farTransceiver string, lossDB, degradeDB float64, cut bool) (float64, bool) {
+	tx, _, optical := opticFigures(farTransceiver)
+	if !optical {
+		return 0, false
+	}
+	if cut {
+		return losFloorDBm, true
+	}
+	return math.Max(losFloorDBm, round2(tx-lossDB-degradeDB)), true
+}
+
+// txPower is the launch power of an end.
+func txPower(transceiver string) (float64, bool) {
+	tx, _, optical := opticFigures(transceiver)
+	return tx, optical
+}
+
+// sensitivity is the lowest power an end's receiver can decode.
+func sensitivity(transceiver string) float64 {
+	_, s, _ := opticFigures(transceiver)
+	return s
+}
+
+func round2(x float64) float64 { return math.Round(x*100) / 100 }

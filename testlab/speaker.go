@@ -1,0 +1,279 @@
+package testlab
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strconv"
+	"time"
+
+	api "github.com/osrg/gobgp/v3/api"
+	"github.com/osrg/gobgp/v3/pkg/apiutil"
+	gobgplog "github.com/osrg/gobgp/v3/pkg/log"
+	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
+	"github.com/osrg/gobgp/v3/pkg/server"
+)
+
+// bgpGlobal is what a GoBGP instance is started with; a change restarts it.
+type bgpGlobal struct {
+	asn      uint32
+	routerID string
+	port     int
+	listen   string // joined listen addresses, compared as a whole
+}
+
+// peerSpec is one neighbor as the device's applied config asks for it,
+// already translated to lab addresses.
+type peerSpec struct {
+	remote      netip.Addr
+	port        uint32
+	local       netip.Addr
+	peerAS      uint32
+	localAS     uint32
+	v4, v6      bool
+	rrClient    bool
+	clusterID   string
+	keepalive   uint64
+	hold        uint64
+	multihop    uint32
+	description string
+}
+
+// peerRun is a neighbor as the speaker runs it.
+type peerRun struct {
+	spec peerSpec
+	// down is true while GoBGP holds the peer administratively down,
+	// because of "neighbor shutdown" or because the transport is broken.
+	down bool
+}
+
+// speaker is one device's BGP: a GoBGP server driven from the applied
+// config and the lab's link state.
+type speaker struct {
+	log    *slog.Logger
+	srv    *server.BgpServer
+	global bgpGlobal
+	peers  map[netip.Addr]*peerRun
+	paths  map[netip.Prefix][]byte // network -> GoBGP path uuid
+}
+
+func newSpeaker(log *slog.Logger) *speaker {
+	return &speaker{log: log, peers: map[netip.Addr]*peerRun{}, paths: map[netip.Prefix][]byte{}}
+}
+
+// running reports whether a GoBGP instance is up.
+func (s *speaker) running() bool { return s.srv != nil }
+
+// stop shuts the GoBGP instance down; its sessions close.
+func (s *speaker) stop(ctx context.Context) {
+	if s.srv == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := s.srv.StopBgp(ctx, &api.StopBgpRequest{}); err != nil {
+		s.log.Warn("stop bgp", "err", err)
+	}
+	s.srv.Stop()
+	s.srv = nil
+	s.global = bgpGlobal{}
+	clear(s.peers)
+	clear(s.paths)
+}
+
+// desired is what a reconcile aims for.
+type desired struct {
+	global   *bgpGlobal // nil: no router bgp
+	peers    map[netip.Addr]peerSpec
+	up       map[netip.Addr]bool // transport reachable and not shut down
+	networks []netip.Prefix
+}
+
+// reconcile brings GoBGP to the desired state with the fewest calls:
+// faults only enable or disable peers, config edits add or delete them.
+func (s *speaker) reconcile(ctx context.Context, d desired) error {
+	if d.global == nil {
+		s.stop(ctx)
+		return nil
+	}
+	if s.srv != nil && s.global != *d.global {
+		s.stop(ctx)
+	}
+	if s.srv == nil {
+		if err := s.start(ctx, *d.global); err != nil {
+			return err
+		}
+	}
+	var errs []error
+	for addr, p := range s.peers {
+		if spec, ok := d.peers[addr]; !ok || spec != p.spec {
+			if err := s.srv.DeletePeer(ctx, &api.DeletePeerRequest{Address: addr.String()}); err != nil {
+				errs = append(errs, fmt.Errorf("delete neighbor %s: %w", addr, err))
+			}
+			delete(s.peers, addr)
+		}
+	}
+	for addr, spec := range d.peers {
+		down := !d.up[addr]
+		p, ok := s.peers[addr]
+		if !ok {
+			if err := s.srv.AddPeer(ctx, &api.AddPeerRequest{Peer: spec.toAPI(down)}); err != nil {
+				errs = append(errs, fmt.Errorf("add neighbor %s: %w", addr, err))
+				continue
+			}
+			s.peers[addr] = &peerRun{spec: spec, down: down}
+			continue
+		}
+		if p.down == down {
+			continue
+		}
+		var err error
+		if down {
+			err = s.srv.DisablePeer(ctx, &api.DisablePeerRequest{Address: addr.String(), Communication: "link down"})
+		} else {
+			err = s.srv.EnablePeer(ctx, &api.EnablePeerRequest{Address: addr.String()})
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("neighbor %s: %w", addr, err))
+			continue
+		}
+		p.down = down
+	}
+	want := map[netip.Prefix]bool{}
+	for _, n := range d.networks {
+		want[n] = true
+		if _, ok := s.paths[n]; ok {
+			continue
+		}
+		id, err := s.addNetwork(ctx, n)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("network %s: %w", n, err))
+			continue
+		}
+		s.paths[n] = id
+	}
+	for n, id := range s.paths {
+		if !want[n] {
+			if err := s.srv.DeletePath(ctx, &api.DeletePathRequest{Uuid: id}); err != nil {
+				errs = append(errs, fmt.Errorf("withdraw %s: %w", n, err))
+			}
+			delete(s.paths, n)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("bgp: %v", errs)
+	}
+	return nil
+}
+
+func (s *speaker) start(ctx context.Context, g bgpGlobal) error {
+	srv := server.NewBgpServer(server.LoggerOption(gobgpLogger{s.log}))
+	go srv.Serve()
+	listen := splitListen(g.listen)
+	err := srv.StartBgp(ctx, &api.StartBgpRequest{Global: &api.Global{
+		Asn: g.asn, RouterId: g.routerID, ListenPort: int32(g.port), ListenAddresses: listen,
+	}})
+	if err != nil {
+		srv.Stop()
+		return fmt.Errorf("start bgp AS %d on %v port %d: %w", g.asn, listen, g.port, err)
+	}
+	s.srv, s.global = srv, g
+	return nil
+}
+
+func (s *speaker) addNetwork(ctx context.Context, n netip.Prefix) ([]byte, error) {
+	origin := bgp.NewPathAttributeOrigin(bgp.BGP_ORIGIN_ATTR_TYPE_IGP)
+	var nlri bgp.AddrPrefixInterface
+	var attrs []bgp.PathAttributeInterface
+	if n.Addr().Is4() {
+		nlri = bgp.NewIPAddrPrefix(uint8(n.Bits()), n.Addr().String())
+		attrs = []bgp.PathAttributeInterface{origin, bgp.NewPathAttributeNextHop("0.0.0.0")}
+	} else {
+		nlri = bgp.NewIPv6AddrPrefix(uint8(n.Bits()), n.Addr().String())
+		attrs = []bgp.PathAttributeInterface{origin, bgp.NewPathAttributeMpReachNLRI("::", []bgp.AddrPrefixInterface{nlri})}
+	}
+	p, err := apiutil.NewPath(nlri, false, attrs, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.srv.AddPath(ctx, &api.AddPathRequest{TableType: api.TableType_GLOBAL, Path: p})
+	if err != nil {
+		return nil, err
+	}
+	return r.Uuid, nil
+}
+
+var (
+	famV4 = &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_UNICAST}
+	famV6 = &api.Family{Afi: api.Family_AFI_IP6, Safi: api.Family_SAFI_UNICAST}
+)
+
+// connectRetry is short so a restored link comes back within seconds; FRR's
+// default of 120 s would make every fault test slow.
+const connectRetry = 1
+
+func (p peerSpec) toAPI(adminDown bool) *api.Peer {
+	peer := &api.Peer{
+		Conf: &api.PeerConf{
+			NeighborAddress: p.remote.String(), PeerAsn: p.peerAS, LocalAsn: p.localAS,
+			Description: p.description, AdminDown: adminDown,
+		},
+		Transport: &api.Transport{LocalAddress: p.local.String(), RemotePort: p.port},
+		Timers: &api.Timers{Config: &api.TimersConfig{
+			ConnectRetry: connectRetry, HoldTime: p.hold, KeepaliveInterval: p.keepalive,
+			IdleHoldTimeAfterReset: 1,
+		}},
+	}
+	if p.multihop > 0 {
+		peer.EbgpMultihop = &api.EbgpMultihop{Enabled: true, MultihopTtl: p.multihop}
+	}
+	if p.rrClient {
+		peer.RouteReflector = &api.RouteReflector{RouteReflectorClient: true, RouteReflectorClusterId: p.clusterID}
+	}
+	if p.v4 {
+		peer.AfiSafis = append(peer.AfiSafis, &api.AfiSafi{Config: &api.AfiSafiConfig{Family: famV4, Enabled: true}})
+	}
+	if p.v6 {
+		peer.AfiSafis = append(peer.AfiSafis, &api.AfiSafi{Config: &api.AfiSafiConfig{Family: famV6, Enabled: true}})
+	}
+	return peer
+}
+
+func splitListen(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ',' {
+			if i > start {
+				out = append(out, s[start:i])
+			}
+			start = i + 1
+		}
+	}
+	return out
+}
+
+// gobgpLogger sends GoBGP's logs to slog: its info messages (every state
+// change of every peer) at debug level, so a 500-device lab stays quiet.
+type gobgpLogger struct{ l *slog.Logger }
+
+func attrs(f gobgplog.Fields) []any {
+	out := make([]any, 0, 2*len(f))
+	for k, v := range f {
+		out = append(out, k, v)
+	}
+	return out
+}
+
+func (g gobgpLogger) Panic(msg string, f gobgplog.Fields) { g.l.Error(msg, attrs(f)...) }
+func (g gobgpLogger) Fatal(msg string, f gobgplog.Fields) { g.l.Error(msg, attrs(f)...) }
+func (g gobgpLogger) Error(msg string, f gobgplog.Fields) { g.l.Warn(msg, attrs(f)...) }
+func (g gobgpLogger) Warn(msg string, f gobgplog.Fields)  { g.l.Debug(msg, attrs(f)...) }
+func (g gobgpLogger) Info(msg string, f gobgplog.Fields)  { g.l.Debug(msg, attrs(f)...) }
+func (g gobgpLogger) Debug(string, gobgplog.Fields)       {}
+func (g gobgpLogger) SetLevel(gobgplog.LogLevel)          {}
+func (g gobgpLogger) GetLevel() gobgplog.LogLevel         { return gobgplog.InfoLevel }
+
+// asString renders an ASN as FRR prints it.
+func asString(a uint32) string { return strconv.FormatUint(uint64(a), 10) }

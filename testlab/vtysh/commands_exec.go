@@ -1,0 +1,95 @@
+package vtysh
+
+import (
+	"context"
+	"strconv"
+)
+
+// grammar holds the commands of every node; built once, read-only after.
+var grammar = map[Node][]command{}
+
+func def(n Node, pattern string, run handler) {
+	grammar[n] = append(grammar[n], command{pattern: compile(pattern), run: run})
+}
+
+func init() {
+	defineExec()
+	defineConfig()
+	defineBGP()
+}
+
+func defineExec() {
+	e := NodeEnable
+	def(e, "configure terminal", enterConfig)
+	def(e, "configure", enterConfig)
+	def(e, "terminal length (0-512)", func(_ context.Context, s *Session, a []string) string {
+		s.termLength, _ = strconv.Atoi(a[2])
+		return ""
+	})
+	def(e, "terminal no length", func(_ context.Context, s *Session, _ []string) string {
+		s.termLength = 0
+		return ""
+	})
+	def(e, "exit", closeSession)
+	def(e, "quit", closeSession)
+	def(e, "end", func(context.Context, *Session, []string) string { return "" })
+	def(e, "show running-config", showRunning)
+	def(e, "write memory", writeMemory)
+	def(e, "write file", writeMemory)
+	def(e, "write", writeMemory)
+	def(e, "copy running-config startup-config", writeMemory)
+	def(e, "show version", func(context.Context, *Session, []string) string {
+		return "FRRouting " + Version + " (tuyau virtual device).\n" +
+			"Copyright 1996-2005 Kunihiro Ishiguro, et al.\n"
+	})
+	def(e, "show interface brief", func(ctx context.Context, s *Session, _ []string) string {
+		return s.host.InterfaceBrief(ctx)
+	})
+	for _, pre := range []string{"show bgp", "show ip bgp", "show bgp ipv4 unicast", "show ip bgp ipv4 unicast"} {
+		def(e, pre+" summary", bgpSummary("ipv4 unicast", false))
+		def(e, pre+" summary json", bgpSummary("ipv4 unicast", true))
+	}
+	def(e, "show bgp ipv6 unicast summary", bgpSummary("ipv6 unicast", false))
+	def(e, "show bgp ipv6 unicast summary json", bgpSummary("ipv6 unicast", true))
+	for _, pre := range []string{"show bgp", "show ip bgp", "show bgp ipv4 unicast", "show ip bgp ipv4 unicast"} {
+		def(e, pre, bgpRoutes("ipv4 unicast"))
+	}
+	def(e, "show bgp ipv6 unicast", bgpRoutes("ipv6 unicast"))
+}
+
+func enterConfig(_ context.Context, s *Session, _ []string) string {
+	s.node = NodeConfig
+	return ""
+}
+
+func closeSession(_ context.Context, s *Session, _ []string) string {
+	s.closed = true
+	return ""
+}
+
+func showRunning(_ context.Context, s *Session, _ []string) string {
+	return s.run.Config().Render()
+}
+
+func writeMemory(ctx context.Context, s *Session, _ []string) string {
+	cfg := s.run.Config()
+	// vtysh prints this for an integrated config, then each daemon's OK.
+	out := "Note: this version of vtysh never writes vtysh.conf\n" +
+		"Building Configuration...\n"
+	if err := s.host.WriteMemory(ctx, cfg); err != nil {
+		return out + "% Can't save configuration: " + err.Error() + "\n"
+	}
+	return out + "Integrated configuration saved to /etc/frr/frr.conf\n[OK]\n"
+}
+
+func bgpSummary(family string, json bool) handler {
+	return func(ctx context.Context, s *Session, _ []string) string {
+		return s.host.BGPSummary(ctx, family, json)
+	}
+}
+
+func bgpRoutes(family string) handler {
+	return func(ctx context.Context, s *Session, _ []string) string {
+		return s.host.BGPRoutes(ctx, family)
+	}
+}
