@@ -18,7 +18,8 @@ func newInventoryCmd(d *deps) *cobra.Command {
   tuyau inventory show cables -i examples/manche
   tuyau inventory generate --sites 500 --seed 3 --out /tmp/net --split`,
 	}
-	c.AddCommand(newInventoryValidateCmd(d), newInventoryShowCmd(d), newInventoryExportCmd(d), newInventoryGenerateCmd(d))
+	c.AddCommand(newInventoryValidateCmd(d), newInventoryShowCmd(d), newInventoryExportCmd(d), newInventoryGenerateCmd(d),
+		newInventoryDiffCmd(d), newInventoryPushCmd(d), newInventoryPullCmd(d))
 	return c
 }
 

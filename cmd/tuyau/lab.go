@@ -12,5 +12,6 @@ func newLabCmd(d *deps) *cobra.Command {
 	// Subcommands (up, down, status, cut, degrade, kill, restore, netbox)
 	// are added by their own files.
 	_ = d
+	c.AddCommand(newLabNetboxCmd(d))
 	return c
 }

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tuyau-net/tuyau/inventory"
+)
+
+type pushOpts struct {
+	From   string
+	NetBox netboxOpts
+	Prune  bool
+	DryRun bool
+	Output string
+}
+
+func newInventoryPushCmd(d *deps) *cobra.Command {
+	var o pushOpts
+	c := &cobra.Command{
+		Use:   "push",
+		Short: "Make NetBox hold a YAML inventory (create and update; --prune also deletes)",
+		Long: `Push validates the inventory, reads NetBox, and writes the difference in
+dependency order: regions, sites, devices, interfaces and addresses, patch
+panels and ports, circuits, cables, prefixes, ASNs, services. Objects are
+matched by name, so pushing twice changes nothing the second time, and a
+push interrupted half way converges when run again. Without --prune what
+NetBox holds beyond the file is kept and reported.`,
+		Example: `  tuyau inventory push -i examples/manche --netbox-url http://127.0.0.1:8000
+  tuyau inventory push -i inv/ --prune --dry-run`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return runInventoryPush(c.Context(), d, o, c.OutOrStdout())
+		},
+	}
+	c.Flags().StringVar(&o.From, "from", "", "inventory file or directory to push (default --inventory)")
+	addNetboxFlags(c.Flags(), &o.NetBox)
+	c.Flags().BoolVar(&o.Prune, "prune", false, "also delete from NetBox what the inventory does not have")
+	c.Flags().BoolVar(&o.DryRun, "dry-run", false, "show the changes, write nothing")
+	c.Flags().StringVarP(&o.Output, "output", "o", "table", "table|json")
+	return c
+}
+
+func runInventoryPush(ctx context.Context, d *deps, o pushOpts, w io.Writer) error {
+	if err := checkFormat(o.Output, "table", "json"); err != nil {
+		return err
+	}
+	want, err := d.loadSide(ctx, o.From, o.NetBox)
+	if err != nil {
+		return err
+	}
+	nb, err := d.openNetBox(o.NetBox)
+	if err != nil {
+		return err
+	}
+	have, err := nb.Load(ctx)
+	if err != nil {
+		return err
+	}
+	all, err := inventory.Diff(have, want)
+	if err != nil {
+		return err
+	}
+	cs, kept := all, 0
+	if !o.Prune {
+		cs = nil
+		for _, c := range all {
+			if c.Op == inventory.OpDelete {
+				kept++
+				continue
+			}
+			cs = append(cs, c)
+		}
+	}
+	if o.DryRun || o.Output == "json" {
+		if err := renderChanges(w, cs, o.Output); err != nil {
+			return err
+		}
+	}
+	if o.DryRun {
+		return nil
+	}
+	if err := nb.Apply(ctx, cs); err != nil {
+		return fmt.Errorf("push to %s stopped (run it again to finish; every step is idempotent): %w", nb.URL(), err)
+	}
+	if o.Output == "table" {
+		fmt.Fprintf(w, "pushed to %s: %s\n", nb.URL(), summarize(cs))
+		if kept > 0 {
+			fmt.Fprintf(w, "kept %d objects NetBox has and the inventory does not (use --prune to delete them)\n", kept)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"errors"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/tuyau-net/tuyau/inventory/netbox"
+)
+
+// netboxOpts says how to reach NetBox. The token comes only from the
+// environment (NETBOX_TOKEN) or a file, never from a flag value or the inventory.
+type netboxOpts struct {
+	URL       string
+	CAFile    string
+	TokenFile string
+	Verbose   bool
+}
+
+func addNetboxFlags(fs *pflag.FlagSet, o *netboxOpts) {
+	fs.StringVar(&o.URL, "netbox-url", "", "NetBox base URL (env NETBOX_URL), e.g. https://netbox.example.org")
+	fs.StringVar(&o.CAFile, "netbox-ca", "", "PEM file of the CA that signed NetBox's certificate (env NETBOX_CA_FILE); TLS is always verified")
+	fs.StringVar(&o.TokenFile, "netbox-token-file", "", "file holding the API token (default: env NETBOX_TOKEN)")
+	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "log requests retried and progress on stderr")
+}
+
+// openNetBox builds the NetBox store from flags and environment.
+func (d *deps) openNetBox(o netboxOpts) (*netbox.Store, error) {
+	url := o.URL
+	if url == "" {
+		url = d.getenv("NETBOX_URL")
+	}
+	if url == "" {
+		return nil, errors.New("no NetBox given: use --netbox-url URL or set NETBOX_URL (try `tuyau lab netbox` for a local one)")
+	}
+	token := d.getenv("NETBOX_TOKEN")
+	if o.TokenFile != "" {
+		b, err := os.ReadFile(o.TokenFile)
+		if err != nil {
+			return nil, err
+		}
+		token = strings.TrimSpace(string(b))
+	}
+	if token == "" {
+		return nil, errors.New("no NetBox token: set NETBOX_TOKEN or use --netbox-token-file FILE")
+	}
+	level := slog.LevelWarn
+	if o.Verbose {
+		level = slog.LevelDebug
+	}
+	opts := []netbox.Option{netbox.WithToken(token),
+		netbox.WithLogger(slog.New(slog.NewTextHandler(d.stderr, &slog.HandlerOptions{Level: level})))}
+	ca := o.CAFile
+	if ca == "" {
+		ca = d.getenv("NETBOX_CA_FILE")
+	}
+	if ca != "" {
+		opts = append(opts, netbox.WithCAFile(ca))
+	}
+	return netbox.New(url, opts...)
+}
+
+func newNetboxCmd(d *deps) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "netbox",
+		Short: "Prepare a NetBox to hold the inventory",
+	}
+	c.AddCommand(newNetboxBootstrapCmd(d))
+	return c
+}
