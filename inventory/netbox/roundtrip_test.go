@@ -1,4 +1,4 @@
-package netbox
+package netbox_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tuyau-net/tuyau/inventory"
+	"github.com/tuyau-net/tuyau/inventory/netbox"
 	"github.com/tuyau-net/tuyau/inventory/yamlstore"
 	"github.com/tuyau-net/tuyau/testlab/netboxsim"
 )
@@ -15,13 +16,13 @@ const testToken = "0123456789abcdef0123456789abcdef01234567"
 
 // newTestNetBox starts a simulator with tuyau's custom fields and returns
 // it with a store pointed at it.
-func newTestNetBox(t *testing.T, opts ...Option) (*netboxsim.Server, *Store) {
+func newTestNetBox(t *testing.T, opts ...netbox.Option) (*netboxsim.Server, *netbox.Store) {
 	t.Helper()
 	sim := netboxsim.New(netboxsim.Options{Tokens: []string{testToken}})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
-	all := append([]Option{WithToken(testToken), WithRetry(3, time.Millisecond), WithPageSize(100)}, opts...)
-	nb, err := New(srv.URL, all...)
+	all := append([]netbox.Option{netbox.WithToken(testToken), netbox.WithRetry(3, time.Millisecond), netbox.WithPageSize(100)}, opts...)
+	nb, err := netbox.New(srv.URL, all...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +42,7 @@ func loadExample(t *testing.T) *inventory.Snapshot {
 }
 
 // push makes nb hold want, the way `tuyau inventory push --prune` does.
-func push(ctx context.Context, nb *Store, want *inventory.Snapshot) error {
+func push(ctx context.Context, nb *netbox.Store, want *inventory.Snapshot) error {
 	have, err := nb.Load(ctx)
 	if err != nil {
 		return err
