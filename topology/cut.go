@@ -26,6 +26,8 @@ type cutter struct {
 	hasA   []bool // per component
 	hasB   []bool
 	treeOf []int32 // per component: the tree (root) it lies in
+	ids    []int32 // scratch for groupPieces
+	uf     []int32 // union-find for exactComponents
 }
 
 func newCutter(f *forest, coreA, coreB int32) *cutter {
@@ -67,19 +69,23 @@ func (c *cutter) cut(edges []int32, removed int32) {
 	}
 	slices.SortFunc(c.tops, func(a, b int32) int { return int(f.tin[a] - f.tin[b]) })
 	c.enclosing()
-	m := len(c.tops)
-	c.vec = resize(c.vec, m)
-	for _, e := range c.edges {
-		if f.uplink[e] {
-			continue
+	if removed >= 0 && !f.isMember[removed] {
+		c.siteComponents(removed)
+	} else {
+		m := len(c.tops)
+		c.vec = resize(c.vec, m)
+		for _, e := range c.edges {
+			if f.uplink[e] {
+				continue
+			}
+			pu, pv := c.pieceOf(f.eu[e]), c.pieceOf(f.ev[e])
+			if pu != pv {
+				c.vec[pu] ^= f.label[e]
+				c.vec[pv] ^= f.label[e]
+			}
 		}
-		pu, pv := c.pieceOf(f.eu[e]), c.pieceOf(f.ev[e])
-		if pu != pv {
-			c.vec[pu] ^= f.label[e]
-			c.vec[pv] ^= f.label[e]
-		}
+		c.components()
 	}
-	c.components()
 	c.hasA = resize(c.hasA, c.nComp)
 	c.hasB = resize(c.hasB, c.nComp)
 	c.treeOf = resize(c.treeOf, c.nComp)
@@ -234,71 +240,143 @@ func (c *cutter) pieceSites(p int, fn func(v int32)) {
 	}
 }
 
-// components groups the pieces into the connected components of the graph
-// after the failure. The indicator vectors of the components span the
-// kernel of the piece-label matrix over GF(2), so two pieces belong to the
-// same component exactly when every kernel vector holds both or neither.
+// maxLabelPieces bounds the pieces the cycle-space labels sort out: with
+// m pieces in g components, a spurious XOR-to-zero among the m-g free label
+// vectors has probability about 2^(m-g-64). Up to 24 pieces that is below
+// 2^-40 per failure; beyond, components are recomputed exactly.
+const maxLabelPieces = 24
+
+// components groups the pieces into the connected components of the
+// backbone after the failure.
 func (c *cutter) components() {
-	m := len(c.tops)
-	words := (m + 63) / 64
-	type row struct {
-		v     uint64
-		pivot uint64
-		comb  []uint64
+	if len(c.tops) <= maxLabelPieces {
+		c.labelComponents()
+		return
 	}
-	var basis []row
-	var kernel [][]uint64
-	for p := 0; p < m; p++ {
-		v := c.vec[p]
-		comb := make([]uint64, words)
-		comb[p/64] |= 1 << (p % 64)
-		for _, b := range basis {
-			if v&b.pivot != 0 {
-				v ^= b.v
-				xorInto(comb, b.comb)
-			}
+	c.exactComponents()
+}
+
+// exactComponents recomputes the backbone's components without the
+// failed links with a union-find, for the rare failure with many pieces
+// (a trench carrying dozens of cables).
+func (c *cutter) exactComponents() {
+	f := c.f
+	if c.uf == nil {
+		c.uf = make([]int32, f.n)
+	}
+	for i := range c.uf {
+		c.uf[i] = int32(i)
+	}
+	find := func(v int32) int32 {
+		for c.uf[v] != v {
+			c.uf[v] = c.uf[c.uf[v]]
+			v = c.uf[v]
 		}
-		if v == 0 {
-			kernel = append(kernel, comb)
+		return v
+	}
+	for e := range f.eu {
+		if f.uplink[e] || c.mark[e] == c.stamp {
 			continue
 		}
-		basis = append(basis, row{v: v, pivot: 1 << (63 - bits.LeadingZeros64(v)), comb: comb})
+		if a, b := find(f.eu[e]), find(f.ev[e]); a != b {
+			c.uf[a] = b
+		}
 	}
+	c.groupPieces(func(p int) int32 { return find(c.tops[p]) })
+}
+
+// siteComponents groups the pieces left by the loss of backbone site v
+// with its lowpoints, exactly and in time proportional to its degree: a
+// child subtree stays attached to the rest of the tree if and only if a
+// non-tree link from it climbs above v (there are no cross links in a
+// depth-first tree). v itself is a piece alone.
+func (c *cutter) siteComponents(v int32) {
+	f := c.f
+	c.groupPieces(func(p int) int32 {
+		top := c.tops[p]
+		switch {
+		case top == v:
+			return -1
+		case f.parent[top] == v && (f.parent[v] < 0 || f.low[top] >= f.tin[v]):
+			return top // cut off with its subtree
+		}
+		return -2 // with the rest of the tree
+	})
+}
+
+// groupPieces numbers the components from a key per piece.
+func (c *cutter) groupPieces(key func(p int) int32) {
+	m := len(c.tops)
 	c.comp = resize(c.comp, m)
-	sig := make([]uint64, (len(kernel)+63)/64)
-	ids := map[string]int32{}
+	ids := c.ids[:0]
 	for p := 0; p < m; p++ {
-		clear(sig)
-		for k, vec := range kernel {
-			if vec[p/64]&(1<<(p%64)) != 0 {
-				sig[k/64] |= 1 << (k % 64)
+		k := key(p)
+		id := -1
+		for i, x := range ids {
+			if x == k {
+				id = i
+				break
 			}
 		}
-		key := sigKey(sig)
-		id, ok := ids[key]
-		if !ok {
-			id = int32(len(ids))
-			ids[key] = id
+		if id < 0 {
+			id = len(ids)
+			ids = append(ids, k)
 		}
-		c.comp[p] = id
+		c.comp[p] = int32(id)
 	}
+	c.ids = ids
 	c.nComp = len(ids)
 }
 
-func sigKey(sig []uint64) string {
-	b := make([]byte, 0, len(sig)*8)
-	for _, w := range sig {
-		for i := 0; i < 8; i++ {
-			b = append(b, byte(w>>(8*i)))
+// labelComponents finds the components from the pieces' label vectors:
+// the indicator vectors of the components span the kernel of the
+// piece-label matrix over GF(2), so two pieces belong to the same component
+// exactly when every kernel vector holds both or neither. Gaussian
+// elimination in machine words, without allocating.
+func (c *cutter) labelComponents() {
+	m := len(c.tops)
+	var basisV, basisPivot, basisComb [64]uint64
+	var kernel [64]uint64
+	nb, nk := 0, 0
+	for p := 0; p < m; p++ {
+		v, comb := c.vec[p], uint64(1)<<p
+		for i := 0; i < nb; i++ {
+			if v&basisPivot[i] != 0 {
+				v ^= basisV[i]
+				comb ^= basisComb[i]
+			}
 		}
+		if v == 0 {
+			kernel[nk] = comb
+			nk++
+			continue
+		}
+		basisV[nb], basisPivot[nb], basisComb[nb] = v, 1<<(63-bits.LeadingZeros64(v)), comb
+		nb++
 	}
-	return string(b)
-}
-
-func xorInto(dst, src []uint64) {
-	for i := range dst {
-		dst[i] ^= src[i]
+	c.comp = resize(c.comp, m)
+	var sigs [64]uint64
+	n := 0
+	for p := 0; p < m; p++ {
+		var sig uint64
+		for k := 0; k < nk; k++ {
+			sig |= (kernel[k] >> p & 1) << k
+		}
+		id := -1
+		for i := 0; i < n; i++ {
+			if sigs[i] == sig {
+				id = i
+				break
+			}
+		}
+		if id < 0 {
+			id = n
+			sigs[n] = sig
+			n++
+		}
+		c.comp[p] = int32(id)
 	}
+	c.nComp = n
 }
 
 func resize[T any](s []T, n int) []T {

@@ -45,8 +45,10 @@ type Analysis struct {
 	t            *Topology
 	f            *forest
 	coreA, coreB int32
-	// cableEdges holds, per cable, the forest edges riding it.
+	// cableEdges holds, per cable, the forest edges riding it, and
+	// cableDown the ids of the up links riding it.
 	cableEdges [][]int32
+	cableDown  [][]string
 }
 
 // Analyze prepares a topology for failure analysis.
@@ -61,9 +63,14 @@ func Analyze(t *Topology) *Analysis {
 		edgeOfLink[l] = int32(e)
 	}
 	a.cableEdges = make([][]int32, len(t.Physical.Spans))
+	a.cableDown = make([][]string, len(t.Physical.Spans))
 	for li, l := range t.Links {
-		if e := edgeOfLink[li]; e >= 0 {
-			for _, s := range l.spans {
+		if !l.Up {
+			continue
+		}
+		for _, s := range l.spans {
+			a.cableDown[s] = append(a.cableDown[s], l.ID)
+			if e := edgeOfLink[li]; e >= 0 {
 				a.cableEdges[s] = append(a.cableEdges[s], e)
 			}
 		}
@@ -92,18 +99,18 @@ func (a *Analysis) Cuts(o CutOptions) []Failure {
 		kinds = FailureKinds
 	}
 	c := newCutter(a.f, a.coreA, a.coreB)
-	var out []Failure
+	t := a.t
+	out := make([]Failure, 0, len(t.Physical.Spans)+len(t.srlgList)+len(t.Sites))
 	keep := func(fl Failure) {
 		if o.Everything && len(fl.LinksDown) > 0 || fl.Impact() > 0 {
 			out = append(out, fl)
 		}
 	}
-	t := a.t
 	for _, k := range kinds {
 		switch k {
 		case FailCable:
 			for si, s := range t.Physical.Spans {
-				keep(a.evaluate(c, FailCable, s.Cable, a.cableEdges[si], -1, upLinks(t, s.Links)))
+				keep(a.evaluate(c, FailCable, s.Cable, a.cableEdges[si], -1, a.cableDown[si]))
 			}
 		case FailSRLG:
 			var edges []int32
@@ -113,9 +120,13 @@ func (a *Analysis) Cuts(o CutOptions) []Failure {
 				for _, cable := range g.Cables {
 					si := t.spanIdx[cable]
 					edges = append(edges, a.cableEdges[si]...)
-					down = append(down, upLinks(t, t.Physical.Spans[si].Links)...)
+					down = append(down, a.cableDown[si]...)
 				}
-				fl := a.evaluate(c, FailSRLG, g.Name, edges, -1, sortedSet(down))
+				if len(g.Cables) > 1 {
+					slices.Sort(down)
+					down = slices.Compact(down)
+				}
+				fl := a.evaluate(c, FailSRLG, g.Name, edges, -1, down)
 				fl.Cables = g.Cables
 				keep(fl)
 			}
@@ -152,16 +163,6 @@ func (a *Analysis) linksBySite() [][]string {
 		}
 	}
 	return by
-}
-
-func upLinks(t *Topology, ids []string) []string {
-	var up []string
-	for _, id := range ids {
-		if t.Links[t.linkIdx[id]].Up {
-			up = append(up, id)
-		}
-	}
-	return up
 }
 
 // evaluate runs one failure and, when it cuts sites off, lists them.
@@ -218,13 +219,20 @@ func (a *Analysis) Cut(kind FailureKind, name string) (Failure, error) {
 
 func rank(fs []Failure) {
 	kindOrder := func(k FailureKind) int { return slices.Index(FailureKinds, k) }
-	slices.SortStableFunc(fs, func(x, y Failure) int {
-		return cmp.Or(
-			cmp.Compare(len(y.LoseHosting), len(x.LoseHosting)),
-			cmp.Compare(len(y.LoseCoreA)+len(y.LoseCoreB), len(x.LoseCoreA)+len(x.LoseCoreB)),
-			cmp.Compare(len(y.LinksDown), len(x.LinksDown)),
-			cmp.Compare(kindOrder(x.Kind), kindOrder(y.Kind)),
-			cmp.Compare(x.Name, y.Name),
-		)
+	// Kind and name make the order total, so an unstable sort is deterministic.
+	slices.SortFunc(fs, func(x, y Failure) int {
+		if c := cmp.Compare(len(y.LoseHosting), len(x.LoseHosting)); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(len(y.LoseCoreA)+len(y.LoseCoreB), len(x.LoseCoreA)+len(x.LoseCoreB)); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(len(y.LinksDown), len(x.LinksDown)); c != 0 {
+			return c
+		}
+		if x.Kind != y.Kind {
+			return cmp.Compare(kindOrder(x.Kind), kindOrder(y.Kind))
+		}
+		return cmp.Compare(x.Name, y.Name)
 	})
 }

@@ -85,6 +85,19 @@ func TestCutsAgainstSearch(t *testing.T) {
 		"synth-300-panels": func(t testing.TB) *Topology {
 			return mustBuild(t, synthNet(t, synth.Options{Sites: 300, Seed: 3}))
 		},
+		// One trench carries 40 backbone cables: more pieces than the
+		// labels sort out, so the exact recomputation answers.
+		"synth-300-trench": func(t testing.TB) *Topology {
+			s := synthNet(t, synth.Options{Sites: 300, Seed: 8, NoPanels: true})
+			n := 0
+			for i := range s.Cables {
+				if s.Cables[i].Strands == 48 && n < 40 && i%2 == 0 {
+					s.Cables[i].SRLGs = append(s.Cables[i].SRLGs, "big-trench")
+					n++
+				}
+			}
+			return mustBuild(t, s)
+		},
 		"synth-400-flat-sparse": func(t testing.TB) *Topology {
 			return mustBuild(t, synthNet(t, synth.Options{Sites: 400, Seed: 5, NoPanels: true, DualHomed: 0.3, POPRatio: 3}))
 		},
