@@ -48,6 +48,9 @@ func ParsePath(s string) (Path, error) {
 			return nil, fmt.Errorf("path %q: empty element at offset %d: %w", s, start, ErrBadPath)
 		}
 		e := Elem{Name: stripModule(name)}
+		if e.Name == "" {
+			return nil, fmt.Errorf("path %q: element %q has a module prefix and no name: %w", s, name, ErrBadPath)
+		}
 		for i < len(s) && s[i] == '[' {
 			i++
 			eq := strings.IndexByte(s[i:], '=')
@@ -261,7 +264,7 @@ func sortedKeys(m map[string]string) []string {
 
 // stripModule drops a YANG module prefix: openconfig-interfaces:interfaces.
 func stripModule(name string) string {
-	if i := strings.IndexByte(name, ':'); i >= 0 {
+	if i := strings.LastIndexByte(name, ':'); i >= 0 {
 		return name[i+1:]
 	}
 	return name
@@ -299,6 +302,9 @@ func fromProto(gp *gpb.Path) (Path, error) {
 			return nil, fmt.Errorf("path %v: empty element name: %w", gp, ErrBadPath)
 		}
 		el := Elem{Name: stripModule(e.GetName())}
+		if el.Name == "" {
+			return nil, fmt.Errorf("path %v: element %q has no name: %w", gp, e.GetName(), ErrBadPath)
+		}
 		if len(e.GetKey()) > 0 {
 			el.Keys = make(map[string]string, len(e.GetKey()))
 			for k, v := range e.GetKey() {
