@@ -91,7 +91,9 @@ func FuzzSetValue(f *testing.F) {
 			return
 		}
 		for _, enc := range []func([]byte) *gpb.TypedValue{
-			func(b []byte) *gpb.TypedValue { return &gpb.TypedValue{Value: &gpb.TypedValue_JsonIetfVal{JsonIetfVal: b}} },
+			func(b []byte) *gpb.TypedValue {
+				return &gpb.TypedValue{Value: &gpb.TypedValue_JsonIetfVal{JsonIetfVal: b}}
+			},
 			func(b []byte) *gpb.TypedValue { return &gpb.TypedValue{Value: &gpb.TypedValue_JsonVal{JsonVal: b}} },
 		} {
 			for _, req := range []*gpb.SetRequest{
