@@ -3,6 +3,7 @@ package topology
 import (
 	"cmp"
 	"slices"
+	"strings"
 )
 
 // MemberRisk says how well a member site is homed on the two core sites.
@@ -67,7 +68,11 @@ func (a *Analysis) Risk() Risk {
 		if mr.SPOFs == nil {
 			mr.SPOFs = []string{}
 		}
-		slices.Sort(mr.SPOFs)
+		// Sites and ducts first: they are what an engineer can act on before
+		// the patch cords.
+		slices.SortFunc(mr.SPOFs, func(x, y string) int {
+			return cmp.Or(cmp.Compare(spofRank(x), spofRank(y)), cmp.Compare(x, y))
+		})
 		mr.FiberPathsA = fl.maxFlow(m, a.coreA)
 		mr.FiberPathsB = fl.maxFlow(m, a.coreB)
 		mr.SRLGPathsA = fl.greedyDisjoint(m, a.coreA)
@@ -85,6 +90,16 @@ func (a *Analysis) Risk() Risk {
 		r.Members = []MemberRisk{}
 	}
 	return r
+}
+
+func spofRank(s string) int {
+	switch {
+	case strings.HasPrefix(s, "site "):
+		return 0
+	case strings.HasPrefix(s, "srlg "):
+		return 1
+	}
+	return 2
 }
 
 // flow finds edge-disjoint paths from one member site over its own
