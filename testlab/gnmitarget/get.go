@@ -184,7 +184,10 @@ func notification(gprefix *gpb.Path, prefix, p Path, leaves []parsedLeaf, enc gp
 		}
 		node := g.root
 		var walked strings.Builder
-		for _, e := range suffix[:len(suffix)-1] {
+		for i, e := range suffix[:len(suffix)-1] {
+			if ietf {
+				e.Name = qualify(e.Name, len(at)+i == 0)
+			}
 			walked.WriteString(Path{e}.String())
 			child, ok := g.nodes[walked.String()]
 			if !ok {
@@ -221,6 +224,31 @@ func notification(gprefix *gpb.Path, prefix, p Path, leaves []parsedLeaf, enc gp
 		n.Update = append(n.Update, &gpb.Update{Path: g.at[strip:].proto(), Val: tv})
 	}
 	return n, nil
+}
+
+// Modules whose nodes start a JSON_IETF tree at the root, or augment
+// another module's node: RFC 7951 qualifies those member names with their
+// module, and clients that unmarshal into generated structs (ygot) need it.
+var (
+	rootModules = map[string]string{
+		"interfaces":        "openconfig-interfaces",
+		"components":        "openconfig-platform",
+		"network-instances": "openconfig-network-instance",
+	}
+	augmentModules = map[string]string{
+		"transceiver": "openconfig-platform-transceiver",
+		"ipv4":        "openconfig-if-ip",
+	}
+)
+
+func qualify(name string, root bool) string {
+	if m, ok := augmentModules[name]; ok {
+		return m + ":" + name
+	}
+	if m, ok := rootModules[name]; ok && root {
+		return m + ":" + name
+	}
+	return name
 }
 
 // keyJSON writes a list key inside a JSON tree: numeric "index" keys

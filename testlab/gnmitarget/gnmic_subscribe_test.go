@@ -9,6 +9,9 @@ import (
 	gpb "github.com/openconfig/gnmi/proto/gnmi"
 	"github.com/openconfig/gnmic/pkg/api"
 	"github.com/openconfig/gnmic/pkg/api/target"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 )
 
 // stream reads a gnmic subscription until the test is done with it.
@@ -206,5 +209,94 @@ func TestGnmicSubscribePoll(t *testing.T) {
 		if got := leafValues(t, s.untilSync()...)[leaf]; got != float64(v) {
 			t.Errorf("poll %d: %s = %v, want %d", i, leaf, got, v)
 		}
+	}
+}
+
+func TestGnmicSubscribeModes(t *testing.T) {
+	dev := newDevice(t)
+	lt := startTarget(t, dev, false)
+	tg := gnmicTarget(t, lt)
+	const eth2Oper = "/interfaces/interface[name=eth2]/state/oper-status"
+
+	t.Run("target defined", func(t *testing.T) {
+		s := subscribe(t, tg, "td", api.SubscriptionListModeSTREAM(), api.EncodingJSON_IETF(),
+			api.Subscription(api.Path("/interfaces/interface[name=eth2]/state"), api.SubscriptionModeTARGET_DEFINED()))
+		initial := leafValues(t, s.untilSync()...)
+		if initial[eth2Oper] != "UP" || initial["/interfaces/interface[name=eth2]/state/counters/in-octets"] != "123456789013" {
+			t.Fatalf("initial = %v", initial)
+		}
+		if err := dev.Set(eth2Oper, "LOWER_LAYER_DOWN"); err != nil {
+			t.Fatal(err)
+		}
+		// Status streams on change; counters wait for their sample.
+		n := s.until("oper-status change", func(n *gpb.Notification) bool { return leafValues(t, n)[eth2Oper] == "LOWER_LAYER_DOWN" })
+		if got := leafValues(t, n); len(got) != 1 {
+			t.Errorf("TARGET_DEFINED change sent %v, want only oper-status", got)
+		}
+	})
+
+	t.Run("updates only", func(t *testing.T) {
+		s := subscribe(t, tg, "uo", api.SubscriptionListModeSTREAM(), api.UpdatesOnly(true),
+			api.Subscription(api.Path(eth2Oper), api.SubscriptionModeON_CHANGE()))
+		if ns := s.untilSync(); len(ns) != 0 {
+			t.Fatalf("updates_only sent %d notifications before sync", len(ns))
+		}
+		if err := dev.Set(eth2Oper, "UP"); err != nil {
+			t.Fatal(err)
+		}
+		s.until("oper-status UP", func(n *gpb.Notification) bool { return leafValues(t, n)[eth2Oper] == "UP" })
+	})
+
+	t.Run("suppress redundant with heartbeat", func(t *testing.T) {
+		octets := "/interfaces/interface[name=eth2]/state/counters/in-octets"
+		errs := "/interfaces/interface[name=eth2]/state/counters/in-errors"
+		s := subscribe(t, tg, "sr", api.SubscriptionListModeSTREAM(), api.EncodingPROTO(),
+			api.Subscription(api.Path("/interfaces/interface[name=eth2]/state/counters"), api.SubscriptionModeSAMPLE(),
+				api.SampleInterval(20*time.Millisecond), api.SuppressRedundant(true), api.HeartbeatInterval(500*time.Millisecond)))
+		if got := leafValues(t, s.untilSync()...); len(got) != 8 {
+			t.Fatalf("initial = %v, want 8 counters", got)
+		}
+		if err := dev.Set(octets, uint64(123456789999)); err != nil {
+			t.Fatal(err)
+		}
+		n := s.until("in-octets change", func(n *gpb.Notification) bool { return leafValues(t, n)[octets] == uint64(123456789999) })
+		if got := leafValues(t, n); len(got) != 1 {
+			t.Errorf("suppress_redundant sample = %v, want only the changed counter", got)
+		}
+		// Nothing changes now; the heartbeat still sends everything.
+		n = s.until("heartbeat", func(n *gpb.Notification) bool { return len(n.GetUpdate()) == 8 })
+		if got := leafValues(t, n); got[errs] != uint64(0) || got[octets] != uint64(123456789999) {
+			t.Errorf("heartbeat = %v", got)
+		}
+	})
+}
+
+// TestShutdownEndsStreams checks that stopping the target ends open
+// subscriptions with Unavailable and Serve returns.
+func TestShutdownEndsStreams(t *testing.T) {
+	lt := startTarget(t, newDevice(t), false)
+	tg := gnmicTarget(t, lt)
+	req, _ := api.NewSubscribeRequest(api.SubscriptionListModeSTREAM(),
+		api.Subscription(api.Path("/interfaces"), api.SubscriptionModeON_CHANGE()))
+	md := metadata.Pairs("username", testUser, "password", testPassword)
+	stream, err := tg.Client.Subscribe(metadata.NewOutgoingContext(testCtx(t), md))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Send(req); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		r, err := stream.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.GetSyncResponse() {
+			break
+		}
+	}
+	lt.stop() // fails the test if Serve does not return
+	if _, err := stream.Recv(); status.Code(err) != codes.Unavailable {
+		t.Errorf("open stream after shutdown: %v, want Unavailable", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
@@ -106,6 +107,7 @@ type labTarget struct {
 	caFile string
 	dev    *MemBackend
 	srv    *Server
+	stop   func() // stops the server and waits for Serve; runs at cleanup too
 }
 
 // startTarget serves dev over TLS with the lab CA (or plaintext when
@@ -141,16 +143,20 @@ func startTarget(t testing.TB, dev *MemBackend, insecure bool, opts ...Option) *
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- lt.srv.Serve(ctx, lis) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Serve: %v", err)
+	var once sync.Once
+	lt.stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Serve: %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Errorf("Serve did not return 10s after its context ended")
 			}
-		case <-time.After(10 * time.Second):
-			t.Errorf("Serve did not return 10s after its context ended")
-		}
-	})
+		})
+	}
+	t.Cleanup(lt.stop)
 	return lt
 }

@@ -39,7 +39,7 @@ type Server struct {
 	setMu sync.Mutex // one Set at a time
 
 	cacheMu sync.Mutex
-	cache   map[string]Path // leaf path string → parsed, canonical
+	cache   map[string]parsedPath // leaf path string as the backend gives it → parsed
 
 	watchMu  sync.Mutex
 	watchers map[chan struct{}]struct{}
@@ -86,7 +86,7 @@ func New(backend Backend, opts ...Option) *Server {
 		now:       time.Now,
 		minSample: time.Millisecond,
 		schema:    newSchema(),
-		cache:     map[string]Path{},
+		cache:     map[string]parsedPath{},
 		watchers:  map[chan struct{}]struct{}{},
 		serveCtx:  context.Background(),
 	}
@@ -206,6 +206,11 @@ func (s *Server) watch() (<-chan struct{}, func()) {
 	}
 }
 
+type parsedPath struct {
+	path Path
+	key  string // canonical string
+}
+
 // parsedLeaf is a backend leaf with its path parsed and canonical.
 type parsedLeaf struct {
 	path  Path
@@ -227,19 +232,20 @@ func (s *Server) readState(ctx context.Context) ([]parsedLeaf, error) {
 	s.cacheMu.Lock()
 	defer s.cacheMu.Unlock()
 	if len(s.cache) > 1<<16 {
-		s.cache = map[string]Path{} // a device whose paths churn; start over
+		s.cache = map[string]parsedPath{} // a device whose paths churn; start over
 	}
 	for _, l := range leaves {
-		p, ok := s.cache[l.Path]
+		pp, ok := s.cache[l.Path]
 		if !ok {
-			p, err = ParsePath(l.Path)
+			p, err := ParsePath(l.Path)
 			if err != nil {
 				s.log.Warn("backend leaf with a bad path skipped", "target", s.name, "path", l.Path, "err", err)
 				continue
 			}
-			s.cache[l.Path] = p
+			pp = parsedPath{path: p, key: p.String()}
+			s.cache[l.Path] = pp
 		}
-		out = append(out, parsedLeaf{path: p, key: p.String(), value: l.Value})
+		out = append(out, parsedLeaf{path: pp.path, key: pp.key, value: l.Value})
 	}
 	return out, nil
 }
