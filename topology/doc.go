@@ -4,9 +4,16 @@
 // lose the hosting core sites.
 //
 //	t, err := topology.Build(snap, topology.Options{})
+//	if err != nil {
+//		return err
+//	}
 //	a := topology.Analyze(t)
 //	for _, f := range a.Cuts(topology.CutOptions{}) {
-//		fmt.Println(f.Kind, f.Name, len(f.LoseBoth))
+//		fmt.Println(f.Kind, f.Name, len(f.LoseHosting))
 //	}
-//	budgets := topology.Budgets(t, topology.BudgetOptions{MarginDB: 3})
+//	budgets, err := topology.Budgets(t, topology.BudgetOptions{MarginDB: 3})
+//
+// Member sites carry no transit: reachability to the core sites is
+// computed over the backbone (core and aggregation sites), members hanging
+// off it by their uplinks. See docs/topology.md for the models and sources.
 package topology

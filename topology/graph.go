@@ -119,6 +119,8 @@ type Link struct {
 type SRLG struct {
 	Name   string   `json:"name"`
 	Cables []string `json:"cables"`
+
+	spans []int
 }
 
 // Problem is something in the snapshot that keeps part of the graph from
@@ -322,14 +324,20 @@ func (t *Topology) newLink(x *inventory.Index, p inventory.Path) Link {
 }
 
 func (t *Topology) buildSRLGs() {
-	m := map[string][]string{}
-	for _, s := range t.Physical.Spans {
+	m := map[string]*SRLG{}
+	for i, s := range t.Physical.Spans {
 		for _, g := range s.SRLGs {
-			m[g] = append(m[g], s.Cable)
+			x := m[g]
+			if x == nil {
+				x = &SRLG{Name: g}
+				m[g] = x
+			}
+			x.Cables = append(x.Cables, s.Cable)
+			x.spans = append(x.spans, i)
 		}
 	}
 	for _, name := range sortedKeys(m) {
-		t.srlgList = append(t.srlgList, SRLG{Name: name, Cables: m[name]})
+		t.srlgList = append(t.srlgList, *m[name])
 	}
 }
 
