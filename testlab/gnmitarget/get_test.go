@@ -82,9 +82,20 @@ func renderGet(t *testing.T, resp *gpb.GetResponse) []byte {
 				raw = v.JsonIetfVal
 			case *gpb.TypedValue_JsonVal:
 				raw = v.JsonVal
-			default:
-				fmt.Fprintf(&b, "%s %s\n", p, prototext.Format(u.GetVal()))
+			case *gpb.TypedValue_StringVal:
+				fmt.Fprintf(&b, "%s string_val %q\n", p, v.StringVal)
 				continue
+			case *gpb.TypedValue_UintVal:
+				fmt.Fprintf(&b, "%s uint_val %d\n", p, v.UintVal)
+				continue
+			case *gpb.TypedValue_DoubleVal:
+				fmt.Fprintf(&b, "%s double_val %v\n", p, v.DoubleVal)
+				continue
+			case *gpb.TypedValue_BoolVal:
+				fmt.Fprintf(&b, "%s bool_val %v\n", p, v.BoolVal)
+				continue
+			default:
+				t.Fatalf("update %s: unexpected value %T", p, v)
 			}
 			var ind bytes.Buffer
 			if err := json.Indent(&ind, raw, "", "  "); err != nil {
