@@ -2,13 +2,23 @@ package netns
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
 	"log/slog"
+	"net"
 	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+
 	"github.com/tuyau-net/tuyau/inventory"
 	"github.com/tuyau-net/tuyau/inventory/synth"
+	"github.com/tuyau-net/tuyau/provisioning/sshcli"
 )
 
 // requireRoot skips a test that needs a real lab when the machine cannot
@@ -24,7 +34,7 @@ func requireRoot(t *testing.T) {
 	}
 }
 
-func smallNetwork(t *testing.T) *inventory.Snapshot {
+func smallNetwork(t testing.TB) *inventory.Snapshot {
 	t.Helper()
 	snap, err := synth.Generate(synth.Options{Sites: 8, Seed: 1})
 	if err != nil {
@@ -39,19 +49,375 @@ func testLog(t *testing.T) *slog.Logger {
 
 type tWriter struct{ t *testing.T }
 
-func (w tWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
-func TestUpDownSmoke(t *testing.T) {
-	requireRoot(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+// labSessions lists, per device, the BGP peers whose other end is in the
+// lab: those must reach Established (transit peers are not in the lab).
+func labSessions(snap *inventory.Snapshot) map[string][]string {
+	out := map[string][]string{}
+	for _, d := range snap.Devices {
+		for _, n := range d.BGPSessions {
+			if n.PeerDevice != "" {
+				out[d.Name] = append(out[d.Name], n.PeerAddress.String())
+			}
+		}
+	}
+	return out
+}
+
+// waitSessions polls until want(device, peer, state) holds for every lab
+// session of the listed devices, and returns how long it took.
+func waitSessions(ctx context.Context, t *testing.T, lab *Lab, sessions map[string][]string, timeout time.Duration, want func(dev, peer, state string) bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	lab, err := Up(ctx, smallNetwork(t), Options{Name: "smoke", StateDir: t.TempDir(), Config: ConfigBGP, Password: "lab-secret", Log: testLog(t)})
+	var bad []string
+	for {
+		bad = bad[:0]
+		for dev, peers := range sessions {
+			got, err := lab.BGPPeers(ctx, dev)
+			if err != nil {
+				bad = append(bad, err.Error())
+				continue
+			}
+			for _, p := range peers {
+				ok := false
+				for _, g := range got {
+					if g.Peer == p && want(dev, p, g.State) {
+						ok = true
+					}
+				}
+				if !ok {
+					bad = append(bad, dev+"->"+p)
+				}
+			}
+		}
+		if len(bad) == 0 {
+			return time.Since(start)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("after %v, sessions not as wanted: %v", time.Since(start).Round(time.Second), bad)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func established(_, _, state string) bool { return state == "Established" }
+
+// TestLab brings up the generated network with the full BGP config and
+// drives it as the product would: BGP to Established, SSH with an
+// independent client and with the provisioning transport, faults.
+func TestLab(t *testing.T) {
+	requireRoot(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	snap := smallNetwork(t)
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := lab.Vtysh(ctx, lab.State().Devices[0].Name, "show running-config")
-	t.Log(out, err)
-	if err := lab.Down(ctx); err != nil {
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
 		t.Fatal(err)
 	}
+	sshPub, _ := ssh.NewPublicKey(pub)
+	const password = "lab-secret"
+	stateDir := t.TempDir()
+	start := time.Now()
+	lab, err := Up(ctx, snap, Options{Name: "tlab", StateDir: stateDir, Config: ConfigBGP, Password: password,
+		AuthorizedKeys: ssh.MarshalAuthorizedKey(sshPub), Log: testLog(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("up: %d devices, %d links in %v", len(lab.State().Devices), len(lab.State().Links), time.Since(start).Round(time.Millisecond))
+	downDone := false
+	t.Cleanup(func() {
+		if !downDone {
+			if err := Down(context.Background(), lab.StatePath()); err != nil {
+				t.Errorf("down: %v", err)
+			}
+		}
+	})
+	sessions := labSessions(snap)
+
+	t.Run("bgp-established", func(t *testing.T) {
+		took := waitSessions(ctx, t, lab, sessions, 90*time.Second, established)
+		t.Logf("all %d devices' lab sessions Established %v after up", len(sessions), took.Round(time.Millisecond))
+	})
+
+	t.Run("routes-propagate", func(t *testing.T) {
+		// Every loopback reaches the route reflector: members' over eBGP
+		// then iBGP, POPs' over OSPF.
+		rr := snap.Devices[0]
+		var missing []string
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			out, err := lab.Vtysh(ctx, rr.Name, "show ip route")
+			if err != nil {
+				t.Fatal(err)
+			}
+			missing = missing[:0]
+			for _, d := range snap.Devices[1:] {
+				if !strings.Contains(out, d.Loopback.String()+"/32") {
+					missing = append(missing, d.Name)
+				}
+			}
+			if len(missing) == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				bgp, _ := lab.Vtysh(ctx, rr.Name, "show bgp ipv4 unicast")
+				pop, _ := lab.Vtysh(ctx, snap.Devices[2].Name, "show bgp ipv4 unicast", "show bgp summary")
+				t.Fatalf("%s has no route to the loopbacks of %v:\n%s\n%s\n%s", rr.Name, missing, out, bgp, pop)
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+	})
+
+	dev := snap.Devices[2]
+	ssh22 := lab.Targets()[dev.Name]
+	t.Run("ssh-password", func(t *testing.T) {
+		hk, err := knownhosts.New(lab.KnownHosts())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := &ssh.ClientConfig{User: lab.User(), Auth: []ssh.AuthMethod{ssh.Password(password)}, HostKeyCallback: hk, Timeout: 10 * time.Second}
+		c, err := ssh.Dial("tcp", ssh22, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		out := sshRun(t, c, "show running-config")
+		if !strings.Contains(out, "hostname "+dev.Name+"\n") {
+			t.Errorf("show running-config over ssh lacks hostname %s:\n%s", dev.Name, out)
+		}
+		sshRun(t, c, "configure terminal\ninterface lo\ndescription set over ssh\nend")
+		run, err := lab.Vtysh(ctx, dev.Name, "show running-config")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(run, " description set over ssh\n") {
+			t.Errorf("config change over ssh not in running config:\n%s", run)
+		}
+	})
+
+	t.Run("ssh-key-and-refusals", func(t *testing.T) {
+		hk, err := knownhosts.New(lab.KnownHosts())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := &ssh.ClientConfig{User: lab.User(), Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)}, HostKeyCallback: hk, Timeout: 10 * time.Second}
+		c, err := ssh.Dial("tcp", ssh22, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out := sshRun(t, c, "show version"); !strings.Contains(out, "FRRouting") {
+			t.Errorf("show version over ssh: %q", out)
+		}
+		c.Close()
+		bad := *cfg
+		bad.Auth = []ssh.AuthMethod{ssh.Password("wrong")}
+		if c, err := ssh.Dial("tcp", ssh22, &bad); err == nil {
+			c.Close()
+			t.Error("login with a wrong password succeeded")
+		}
+		// Another device's key under this address must be refused.
+		other := lab.Targets()[snap.Devices[3].Name]
+		hkOther, _ := knownhosts.New(lab.KnownHosts())
+		wrong := *cfg
+		wrong.HostKeyCallback = func(host string, remote net.Addr, key ssh.PublicKey) error {
+			return hkOther(other, remote, key)
+		}
+		if c, err := ssh.Dial("tcp", ssh22, &wrong); err == nil {
+			c.Close()
+			t.Error("a host key checked against another device's entry was accepted")
+		}
+	})
+
+	t.Run("sshcli-scrapligo", func(t *testing.T) {
+		d := &sshcli.Dialer{KnownHosts: lab.KnownHosts(), Targets: lab.Targets(), Timeout: 20 * time.Second,
+			Credentials: sshcli.Credentials{Username: lab.User(), Password: password}}
+		conn, err := d.Dial(ctx, dev, "ssh")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		run, err := conn.Running(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(run), "router bgp "+strconv.FormatUint(uint64(dev.ASN), 10)) {
+			t.Errorf("running config through scrapligo lacks router bgp %d:\n%s", dev.ASN, run)
+		}
+	})
+
+	// A member homed on one POP only: cutting its uplink isolates it.
+	var member *inventory.Device
+	var uplink Link
+	for i := range snap.Devices {
+		d := &snap.Devices[i]
+		if d.Role != inventory.RoleMember {
+			continue
+		}
+		if ls := linksOf(lab.State(), d.Name); len(ls) == 1 {
+			member, uplink = d, ls[0]
+			break
+		}
+	}
+	if member == nil {
+		t.Fatal("the generated network has no single-homed member")
+	}
+	pop := uplink.A.Device
+	if pop == member.Name {
+		pop = uplink.B.Device
+	}
+	memberSessions := map[string][]string{member.Name: sessions[member.Name]}
+
+	t.Run("cut-cable", func(t *testing.T) {
+		trunk := uplink.Cables[len(uplink.Cables)/2] // the outside-plant cable between the two patch cords
+		down, err := lab.Cut(ctx, trunk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(down) != 1 || down[0].String() != uplink.String() {
+			t.Fatalf("Cut(%s) took down %v, want [%v]", trunk, down, uplink)
+		}
+		st, err := lab.Status(ctx, StatusOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ls := range st.Links {
+			if ls.String() == uplink.String() && (ls.Want != "down" || ls.OperA == "UP" || ls.OperB == "UP") {
+				t.Errorf("after cut, link %v: want %s, oper %s/%s", ls.Link, ls.Want, ls.OperA, ls.OperB)
+			}
+		}
+		waitSessions(ctx, t, lab, memberSessions, 20*time.Second, func(_, _, s string) bool { return s != "Established" })
+		if err := lab.Restore(ctx, Fault{Cable: trunk}); err != nil {
+			t.Fatal(err)
+		}
+		took := waitSessions(ctx, t, lab, memberSessions, 60*time.Second, established)
+		t.Logf("%s's session back %v after restore", member.Name, took.Round(time.Millisecond))
+	})
+
+	t.Run("kill-device", func(t *testing.T) {
+		if err := lab.Kill(ctx, member.Name); err != nil {
+			t.Fatal(err)
+		}
+		st, err := lab.Status(ctx, StatusOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range st.Devices {
+			if d.Name == member.Name && (!d.Killed || len(d.Processes) != 0) {
+				t.Errorf("killed %s: killed=%v processes %v", d.Name, d.Killed, d.Processes)
+			}
+		}
+		popSide := map[string][]string{pop: {}}
+		for _, n := range snap.Devices {
+			if n.Name == pop {
+				for _, s := range n.BGPSessions {
+					if s.PeerDevice == member.Name {
+						popSide[pop] = append(popSide[pop], s.PeerAddress.String())
+					}
+				}
+			}
+		}
+		waitSessions(ctx, t, lab, popSide, 20*time.Second, func(_, _, s string) bool { return s != "Established" })
+		if err := lab.Restore(ctx, Fault{Device: member.Name}); err != nil {
+			t.Fatal(err)
+		}
+		took := waitSessions(ctx, t, lab, popSide, 60*time.Second, established)
+		t.Logf("%s's session to %s back %v after restore", pop, member.Name, took.Round(time.Millisecond))
+	})
+
+	t.Run("cut-srlg", func(t *testing.T) {
+		var srlg string
+		for _, groups := range lab.State().Cables {
+			if len(groups) > 0 {
+				srlg = groups[0]
+				break
+			}
+		}
+		down, err := lab.CutSRLG(ctx, srlg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(down) == 0 {
+			t.Fatalf("CutSRLG(%s) took no link down", srlg)
+		}
+		if err := lab.Restore(ctx, Fault{}); err != nil {
+			t.Fatal(err)
+		}
+		st, err := lab.Status(ctx, StatusOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(st.Faults.Cables)+len(st.Faults.Devices) != 0 {
+			t.Errorf("faults left after restoring all: %+v", st.Faults)
+		}
+		for _, ls := range st.Links {
+			if ls.Want != "up" || ls.OperA != "UP" || ls.OperB != "UP" {
+				t.Errorf("after restore, link %v: want %s, oper %s/%s", ls.Link, ls.Want, ls.OperA, ls.OperB)
+			}
+		}
+	})
+
+	t.Run("down-removes-everything", func(t *testing.T) {
+		s := lab.State()
+		downDone = true
+		if err := Down(ctx, lab.StatePath()); err != nil {
+			t.Fatal(err)
+		}
+		assertGone(t, s, lab.StatePath())
+	})
+}
+
+func assertGone(t *testing.T, s *State, statePath string) {
+	t.Helper()
+	ents, _ := os.ReadDir("/run/netns")
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "tuyau-"+s.Name+"-") {
+			t.Errorf("namespace %s left behind", e.Name())
+		}
+	}
+	if _, err := os.Stat("/sys/class/net/" + s.Bridge); err == nil {
+		t.Errorf("bridge %s left behind", s.Bridge)
+	}
+	for _, d := range s.Devices {
+		if _, err := os.Stat("/sys/class/net/" + d.HostVeth); err == nil {
+			t.Errorf("veth %s left behind", d.HostVeth)
+		}
+		for _, p := range d.Paths {
+			if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%s left behind", p)
+			}
+		}
+	}
+	for _, p := range []string{s.Dir, statePath} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s left behind", p)
+		}
+	}
+	if left := nsPids([]string{s.Void}); len(left) > 0 {
+		t.Errorf("processes left: %v", left)
+	}
+}
+
+func sshRun(t *testing.T, c *ssh.Client, cmd string) string {
+	t.Helper()
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	out, err := s.CombinedOutput(cmd)
+	if err != nil {
+		t.Fatalf("ssh %q: %v\n%s", cmd, err, out)
+	}
+	return string(out)
 }
