@@ -150,7 +150,11 @@ func notification(gprefix *gpb.Path, prefix, p Path, leaves []parsedLeaf, enc gp
 			if err != nil {
 				return nil, err
 			}
-			n.Update = append(n.Update, &gpb.Update{Path: l.path[strip:].proto(), Val: tv})
+			gp := l.proto
+			if gp == nil || strip > 0 {
+				gp = l.path[strip:].proto()
+			}
+			n.Update = append(n.Update, &gpb.Update{Path: gp, Val: tv})
 		}
 		return n, nil
 	}

@@ -207,14 +207,16 @@ func (s *Server) watch() (<-chan struct{}, func()) {
 }
 
 type parsedPath struct {
-	path Path
-	key  string // canonical string
+	path  Path
+	key   string    // canonical string
+	proto *gpb.Path // shared by every notification that carries the full path; never modified
 }
 
 // parsedLeaf is a backend leaf with its path parsed and canonical.
 type parsedLeaf struct {
 	path  Path
 	key   string
+	proto *gpb.Path // nil when not from the cache
 	value any
 }
 
@@ -242,10 +244,10 @@ func (s *Server) readState(ctx context.Context) ([]parsedLeaf, error) {
 				s.log.Warn("backend leaf with a bad path skipped", "target", s.name, "path", l.Path, "err", err)
 				continue
 			}
-			pp = parsedPath{path: p, key: p.String()}
+			pp = parsedPath{path: p, key: p.String(), proto: p.proto()}
 			s.cache[l.Path] = pp
 		}
-		out = append(out, parsedLeaf{path: pp.path, key: pp.key, value: l.Value})
+		out = append(out, parsedLeaf{path: pp.path, key: pp.key, proto: pp.proto, value: l.Value})
 	}
 	return out, nil
 }

@@ -327,6 +327,9 @@ func later(t time.Time, period time.Duration, now time.Time) time.Time {
 }
 
 func (b *sub) record(leaves []parsedLeaf) {
+	if !b.onChange && !b.suppress {
+		return // plain SAMPLE sends everything; nothing to compare with
+	}
 	b.last = make(map[string]any, len(leaves))
 	for _, l := range leaves {
 		b.last[l.key] = l.value
