@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -353,17 +354,29 @@ func TestLab(t *testing.T) {
 		if err := lab.Restore(ctx, Fault{}); err != nil {
 			t.Fatal(err)
 		}
-		st, err := lab.Status(ctx, StatusOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(st.Faults.Cables)+len(st.Faults.Devices) != 0 {
-			t.Errorf("faults left after restoring all: %+v", st.Faults)
-		}
-		for _, ls := range st.Links {
-			if ls.Want != "up" || ls.OperA != "UP" || ls.OperB != "UP" {
-				t.Errorf("after restore, link %v: want %s, oper %s/%s", ls.Link, ls.Want, ls.OperA, ls.OperB)
+		// The kernel reports carrier changes asynchronously (linkwatch).
+		var bad []string
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			st, err := lab.Status(ctx, StatusOptions{})
+			if err != nil {
+				t.Fatal(err)
 			}
+			if len(st.Faults.Cables)+len(st.Faults.Devices) != 0 {
+				t.Fatalf("faults left after restoring all: %+v", st.Faults)
+			}
+			bad = bad[:0]
+			for _, ls := range st.Links {
+				if ls.Want != "up" || ls.OperA != "UP" || ls.OperB != "UP" {
+					bad = append(bad, fmt.Sprintf("%v: want %s, oper %s/%s", ls.Link, ls.Want, ls.OperA, ls.OperB))
+				}
+			}
+			if len(bad) == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("after restore: %v", bad)
+			}
+			time.Sleep(200 * time.Millisecond)
 		}
 	})
 
