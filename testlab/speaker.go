@@ -43,9 +43,6 @@ type peerSpec struct {
 // peerRun is a neighbor as the speaker runs it.
 type peerRun struct {
 	spec peerSpec
-	// down is true while GoBGP holds the peer administratively down,
-	// because of "neighbor shutdown" or because the transport is broken.
-	down bool
 }
 
 // speaker is one device's BGP: a GoBGP server driven from the applied
@@ -90,8 +87,8 @@ type desired struct {
 	networks []netip.Prefix
 }
 
-// reconcile brings GoBGP to the desired state with the fewest calls:
-// faults only enable or disable peers, config edits add or delete them.
+// reconcile brings GoBGP to the desired state: the peers that are
+// configured, not shut down and reachable, and the networks announced.
 func (s *speaker) reconcile(ctx context.Context, d desired) error {
 	if d.global == nil {
 		s.stop(ctx)
@@ -106,8 +103,12 @@ func (s *speaker) reconcile(ctx context.Context, d desired) error {
 		}
 	}
 	var errs []error
+	// A peer whose transport is down or that is shut down is removed from
+	// GoBGP rather than disabled: GoBGP holds a re-enabled peer idle for 5 s
+	// after each failure, and two such peers kept missing each other. A
+	// fresh peer connects at once, as FRR does when a link comes back.
 	for addr, p := range s.peers {
-		if spec, ok := d.peers[addr]; !ok || spec != p.spec {
+		if spec, ok := d.peers[addr]; !ok || spec != p.spec || !d.up[addr] {
 			if err := s.srv.DeletePeer(ctx, &api.DeletePeerRequest{Address: addr.String()}); err != nil {
 				errs = append(errs, fmt.Errorf("delete neighbor %s: %w", addr, err))
 			}
@@ -115,30 +116,14 @@ func (s *speaker) reconcile(ctx context.Context, d desired) error {
 		}
 	}
 	for addr, spec := range d.peers {
-		down := !d.up[addr]
-		p, ok := s.peers[addr]
-		if !ok {
-			if err := s.srv.AddPeer(ctx, &api.AddPeerRequest{Peer: spec.toAPI(down)}); err != nil {
-				errs = append(errs, fmt.Errorf("add neighbor %s: %w", addr, err))
-				continue
-			}
-			s.peers[addr] = &peerRun{spec: spec, down: down}
+		if _, ok := s.peers[addr]; ok || !d.up[addr] {
 			continue
 		}
-		if p.down == down {
+		if err := s.srv.AddPeer(ctx, &api.AddPeerRequest{Peer: spec.toAPI()}); err != nil {
+			errs = append(errs, fmt.Errorf("add neighbor %s: %w", addr, err))
 			continue
 		}
-		var err error
-		if down {
-			err = s.srv.DisablePeer(ctx, &api.DisablePeerRequest{Address: addr.String(), Communication: "link down"})
-		} else {
-			err = s.srv.EnablePeer(ctx, &api.EnablePeerRequest{Address: addr.String()})
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("neighbor %s: %w", addr, err))
-			continue
-		}
-		p.down = down
+		s.peers[addr] = &peerRun{spec: spec}
 	}
 	want := map[netip.Prefix]bool{}
 	for _, n := range d.networks {
@@ -213,11 +198,11 @@ var (
 // default of 120 s would make every fault test slow.
 const connectRetry = 1
 
-func (p peerSpec) toAPI(adminDown bool) *api.Peer {
+func (p peerSpec) toAPI() *api.Peer {
 	peer := &api.Peer{
 		Conf: &api.PeerConf{
 			NeighborAddress: p.remote.String(), PeerAsn: p.peerAS, LocalAsn: p.localAS,
-			Description: p.description, AdminDown: adminDown,
+			Description: p.description,
 		},
 		Transport: &api.Transport{LocalAddress: p.local.String(), RemotePort: p.port},
 		Timers: &api.Timers{Config: &api.TimersConfig{

@@ -13,5 +13,7 @@ func newLabCmd(d *deps) *cobra.Command {
 	// are added by their own files.
 	_ = d
 	c.AddCommand(newLabNetboxCmd(d))
+	c.AddCommand(newLabUpCmd(d), newLabDownCmd(d), newLabStatusCmd(d), newLabServeCmd(d),
+		newLabCutCmd(d), newLabDegradeCmd(d), newLabKillCmd(d), newLabRestoreCmd(d))
 	return c
 }

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tuyau-net/tuyau/testlab"
+	"github.com/tuyau-net/tuyau/testlab/netns"
+)
+
+type labStatusOpts struct {
+	labOpts
+	Output    string
+	Addresses bool
+	Links     bool
+}
+
+func newLabStatusCmd(d *deps) *cobra.Command {
+	var o labStatusOpts
+	c := &cobra.Command{
+		Use:   "status",
+		Short: "Show a lab: devices, BGP, links, faults, and the inventory-to-lab address map",
+		Example: `  tuyau lab status
+  tuyau lab status --addresses      # inventory address -> lab address
+  tuyau lab status --links -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return runLabStatus(c.Context(), d, o)
+		},
+	}
+	o.flags(c)
+	c.Flags().StringVarP(&o.Output, "output", "o", "table", "table|json")
+	c.Flags().BoolVar(&o.Addresses, "addresses", false, "list every inventory address and the lab address standing for it")
+	c.Flags().BoolVar(&o.Links, "links", false, "list every link, not only those down")
+	return c
+}
+
+func runLabStatus(ctx context.Context, d *deps, o labStatusOpts) error {
+	if err := checkFormat(o.Output, "table", "json"); err != nil {
+		return err
+	}
+	o.resolve(d)
+	if p := netns.StatePath("", o.Name); fileExists(p) {
+		lab, err := netns.Open(p)
+		if err != nil {
+			return err
+		}
+		if o.Output == "json" {
+			return writeJSON(d.stdout, lab.State())
+		}
+		st := lab.State()
+		fmt.Fprintf(d.stdout, "lab %s (netns) %s, %d devices, config %s, known_hosts %s\n", st.Name, st.Phase, len(st.Devices), st.Config, st.KnownHosts)
+		var rows [][]string
+		for _, dev := range st.Devices {
+			rows = append(rows, []string{dev.Name, dev.Netns, dev.Mgmt.Addr().String() + ":22"})
+		}
+		return table(d.stdout, []string{"DEVICE", "NETNS", "SSH"}, rows)
+	}
+	st, err := testlab.StatusOf(ctx, o.Dir, o.Name)
+	if err != nil {
+		return err
+	}
+	if o.Output == "json" {
+		return writeJSON(d.stdout, st)
+	}
+	return printLabStatus(d.stdout, st, o)
+}
+
+func printLabStatus(w io.Writer, st testlab.LabStatus, o labStatusOpts) error {
+	state := "running"
+	if !st.Running {
+		state = "NOT RUNNING (" + st.Note + ")"
+	}
+	fmt.Fprintf(w, "lab %s (%s) %s, pid %d, block %s, ports ssh %d gnmi %d bgp %d\n",
+		st.Name, st.Mode, state, st.PID, st.Block, st.Ports.SSH, st.Ports.GNMI, st.Ports.BGP)
+	fmt.Fprintf(w, "ssh user %s, password file %s, key %s, known_hosts %s\n\n", st.User, st.Password, st.ClientKey, st.KnownHosts)
+	if o.Addresses {
+		var rows [][]string
+		for _, m := range st.Mapping {
+			rows = append(rows, []string{m.Device, m.Interface, fmt.Sprintf("%s/%d", m.Inventory, m.Prefix), m.Lab.String()})
+		}
+		return table(w, []string{"DEVICE", "INTERFACE", "INVENTORY", "LAB"}, rows)
+	}
+	if !st.Running {
+		return nil
+	}
+	var rows [][]string
+	for _, dv := range st.Devices {
+		alive := "up"
+		if !dv.Alive {
+			alive = "KILLED"
+		}
+		rows = append(rows, []string{dv.Name, dv.SSH, alive, fmt.Sprintf("%d/%d", dv.BGPUp, dv.BGPConf)})
+	}
+	if err := table(w, []string{"DEVICE", "SSH", "STATE", "BGP UP"}, rows); err != nil {
+		return err
+	}
+	up := 0
+	rows = rows[:0]
+	for _, l := range st.Links {
+		if l.Up {
+			up++
+		}
+		if l.Up && !o.Links {
+			continue
+		}
+		state, rx := "up", "-"
+		if !l.Up {
+			state = "DOWN: " + l.Why
+		}
+		if l.RxA != nil {
+			rx = fmt.Sprintf("%.2f / %.2f", *l.RxA, *l.RxB)
+		}
+		rows = append(rows, []string{l.ID, state, rx, fmt.Sprintf("%.2f", l.LossDB), strings.Join(l.Cables, " ")})
+	}
+	fmt.Fprintf(w, "\nlinks: %d, %d up, %d down\n", len(st.Links), up, len(st.Links)-up)
+	if len(rows) > 0 {
+		if err := table(w, []string{"LINK", "STATE", "RX dBm (A / B)", "LOSS dB", "CABLES"}, rows); err != nil {
+			return err
+		}
+	}
+	f := st.Faults
+	if len(f.Cut)+len(f.Degraded)+len(f.Killed) == 0 {
+		fmt.Fprintln(w, "\nfaults: none")
+		return nil
+	}
+	var deg []string
+	for c, db := range f.Degraded {
+		deg = append(deg, fmt.Sprintf("%s +%.1f dB", c, db))
+	}
+	sort.Strings(deg)
+	fmt.Fprintf(w, "\nfaults: cut %v, degraded %v, killed %v\n", f.Cut, deg, f.Killed)
+	return nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}

@@ -1,0 +1,99 @@
+package testlab
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// LabStatus is what "tuyau lab status" shows.
+type LabStatus struct {
+	Name       string         `json:"name"`
+	Mode       string         `json:"mode"`
+	Running    bool           `json:"running"`
+	Phase      string         `json:"phase,omitempty"`
+	PID        int            `json:"pid,omitempty"`
+	Dir        string         `json:"dir,omitempty"`
+	Block      string         `json:"block"`
+	Ports      Ports          `json:"ports"`
+	User       string         `json:"user,omitempty"`
+	KnownHosts string         `json:"known_hosts,omitempty"`
+	Password   string         `json:"password_file,omitempty"`
+	ClientKey  string         `json:"client_key,omitempty"`
+	Devices    []DeviceStatus `json:"devices"`
+	Links      []LinkStatus   `json:"links"`
+	Faults     FaultsStatus   `json:"faults"`
+	Mapping    []AddressMap   `json:"mapping"`
+	Note       string         `json:"note,omitempty"`
+}
+
+// DeviceStatus is one device in a status.
+type DeviceStatus struct {
+	Name    string `json:"name"`
+	Addr    string `json:"addr"`
+	SSH     string `json:"ssh"`
+	Alive   bool   `json:"alive"`
+	BGPUp   int    `json:"bgp_established"`
+	BGPConf int    `json:"bgp_configured"`
+}
+
+// LinkStatus is one routed link in a status.
+type LinkStatus struct {
+	ID     string   `json:"id"`
+	Up     bool     `json:"up"`
+	Why    string   `json:"why,omitempty"`
+	RxA    *float64 `json:"rx_a_dbm,omitempty"`
+	RxB    *float64 `json:"rx_b_dbm,omitempty"`
+	LossDB float64  `json:"loss_db"`
+	Cables []string `json:"cables"`
+	Since  string   `json:"since"`
+}
+
+// FaultsStatus lists the faults in force.
+type FaultsStatus struct {
+	Cut      []string           `json:"cut"`
+	Degraded map[string]float64 `json:"degraded"`
+	Killed   []string           `json:"killed"`
+}
+
+// Status reports the lab as its devices see it now.
+func (l *Lab) Status(ctx context.Context) LabStatus {
+	p := l.plan
+	st := LabStatus{
+		Name: p.Name, Mode: "virtual", Running: true, Block: p.Block.String(), Ports: p.Ports,
+		User: l.opts.User, Mapping: p.Mapping,
+	}
+	for _, d := range l.order {
+		ds := DeviceStatus{Name: d.Name(), Addr: d.Addr().String(), SSH: hostPort(d.Addr(), p.Ports.SSH), Alive: d.Alive()}
+		if ds.Alive {
+			_, _, ns := d.Neighbors(ctx, "ipv4 unicast")
+			ds.BGPConf = len(ns)
+			for _, n := range ns {
+				if n.State == "Established" {
+					ds.BGPUp++
+				}
+			}
+		}
+		st.Devices = append(st.Devices, ds)
+	}
+	l.mu.Lock()
+	for _, s := range l.links {
+		ls := LinkStatus{ID: s.ID, Up: s.up, Why: s.why, LossDB: s.LossDB, Cables: s.Cables, Since: s.since.UTC().Format(time.RFC3339)}
+		if s.optical {
+			a, b := s.rxA, s.rxB
+			ls.RxA, ls.RxB = &a, &b
+		}
+		st.Links = append(st.Links, ls)
+	}
+	l.mu.Unlock()
+	cut, deg, killed := l.Faults()
+	st.Faults = FaultsStatus{Cut: nonNil(cut), Degraded: deg, Killed: nonNil(killed)}
+	return st
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return slices.Clip(s)
+}
