@@ -197,10 +197,10 @@ func (l *Lab) claimMgmt(ctx context.Context, o Options) error {
 	if err := assignMgmt(s, p); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+	if err := writeState(l.path, s); err != nil {
 		return err
 	}
-	if err := writeState(l.path, s); err != nil {
+	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
 		return err
 	}
 	return ipBatch(ctx, "", []string{
