@@ -68,8 +68,8 @@ type LinkBudget struct {
 	Note           string       `json:"note,omitempty"`
 }
 
-// Budgets computes the optical budget of every internal link and every
-// link to a circuit whose local end has an optic, in link order.
+// Budgets computes the optical budget of every link, in link order:
+// Budgets(t, o)[i] is the budget of t.Links[i].
 func Budgets(t *Topology, o BudgetOptions) ([]LinkBudget, error) {
 	prof, err := LookupLossProfile(o.Profile)
 	if err != nil {

@@ -36,6 +36,7 @@ type Topology struct {
 	spanIdx  map[string]int
 	linkIdx  map[string]int
 	devSite  map[string]string
+	endIdx   map[string]int // "device:interface" -> link
 	srlgList []SRLG
 }
 
@@ -136,7 +137,7 @@ func (p Problem) String() string { return p.Object + ": " + p.Message }
 // sites cannot be determined; broken traces are reported as Problems.
 func Build(snap *inventory.Snapshot, o Options) (*Topology, error) {
 	x := inventory.NewIndex(snap)
-	t := &Topology{Network: snap.Network.Name, siteIdx: map[string]int{}, spanIdx: map[string]int{}, linkIdx: map[string]int{}, devSite: map[string]string{}}
+	t := &Topology{Network: snap.Network.Name, siteIdx: map[string]int{}, spanIdx: map[string]int{}, linkIdx: map[string]int{}, devSite: map[string]string{}, endIdx: map[string]int{}}
 	for _, d := range snap.Devices {
 		t.devSite[d.Name] = d.Site
 	}
@@ -263,6 +264,10 @@ func (t *Topology) buildLinks(snap *inventory.Snapshot, x *inventory.Index) {
 	for i := range t.Links {
 		l := &t.Links[i]
 		t.linkIdx[l.ID] = i
+		t.endIdx[l.A] = i
+		if !l.External {
+			t.endIdx[l.B] = i
+		}
 		for _, s := range l.spans {
 			t.Physical.Spans[s].Links = append(t.Physical.Spans[s].Links, l.ID)
 		}
@@ -369,6 +374,17 @@ func (t *Topology) resolveSite(name string) (int, error) {
 // Link returns the routed link with that id.
 func (t *Topology) Link(id string) (Link, bool) {
 	i, ok := t.linkIdx[id]
+	if !ok {
+		return Link{}, false
+	}
+	return t.Links[i], true
+}
+
+// LinkOf returns the routed link on a device interface, for callers that
+// start from a port (telemetry comparing measured Rx power with the budget).
+func (t *Topology) LinkOf(device, iface string) (Link, bool) {
+	end := device + ":" + iface
+	i, ok := t.endIdx[end]
 	if !ok {
 		return Link{}, false
 	}

@@ -42,6 +42,16 @@ func TestLinksThroughPatchPanels(t *testing.T) {
 			t.Errorf("trunk %s carries %v, want [%s]", trunk.Cable, trunk.Links, l.ID)
 		}
 	}
+	l, ok := top.LinkOf("saint-lo-dc-r1", "eth5")
+	if !ok || !l.External || l.B != "circuit TRANSIT-1/A" {
+		t.Errorf("LinkOf(saint-lo-dc-r1, eth5) = %+v, %v; want the link to TRANSIT-1", l, ok)
+	}
+	if l, ok := top.LinkOf("cherbourg-en-cotentin-dc-r1", "eth1"); !ok || l.A != "cherbourg-en-cotentin-dc-r1:eth1" {
+		t.Errorf("LinkOf(cherbourg-en-cotentin-dc-r1, eth1) = %s, %v", l.ID, ok)
+	}
+	if _, ok := top.LinkOf("saint-lo-dc-r1", "lo"); ok {
+		t.Error("LinkOf(saint-lo-dc-r1, lo) found a link on the loopback")
+	}
 	if external != 2 || len(top.Links) != 76 {
 		t.Errorf("%d links, %d external; want 76 and 2", len(top.Links), external)
 	}
