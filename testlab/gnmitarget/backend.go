@@ -69,10 +69,13 @@ func (o Op) String() string {
 // descriptions, bool for enabled, uint16 for mtu, uint8 for prefix-length,
 // uint32 for peer-as.
 //
-// A Set produces deletes first, then sets, each sorted by path. A new
-// neighbor arrives as OpSet of its config/peer-as (always present) and any
-// other leaves; a removed one as a single OpDelete of
-// .../neighbor[neighbor-address=X].
+// A Set produces deletes first (whole entries, then leaves), then sets:
+// those of config/peer-as and config/prefix-length first, then the rest,
+// each group sorted by path. So a new neighbor arrives as OpSet of its
+// config/peer-as (always present) before its other leaves, and a removed
+// one as a single OpDelete of .../neighbor[neighbor-address=X].
+// Deleting a leaf that an entry cannot lack (peer-as, prefix-length) is
+// refused; the entry is deleted instead.
 type Change struct {
 	Op    Op
 	Path  string

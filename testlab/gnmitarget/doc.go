@@ -27,8 +27,19 @@
 //
 //	_ = dev.Set(gnmitarget.InterfacePath("eth1", "state/oper-status"), "DOWN") // ON_CHANGE subscribers see it
 //
-// A device implementing Backend reports its leaves with Go types that
-// carry the YANG type (uint64 counters, uint16 mtu, float64 dBm), maps each
-// Change of Apply onto its config (Change.Match picks the keys out of the
-// path) and calls the Watch callback whenever its state moves.
+// A device that keeps its own structs (the testlab virtual device keeps an
+// FRR running config and a link model) implements Backend in three parts,
+// shown in full by ExampleDeviceView:
+//
+//   - State fills a DeviceView (interfaces with counters, status, addresses
+//     and optics; BGP neighbors with session state) and returns its Leaves.
+//   - Apply decodes each Change with DecodeChange into an Edit (interface
+//     description, mtu, enabled, IPv4 address; neighbor peer-as,
+//     description, enabled, removal), applies them in order to a copy of
+//     its config and swaps the copy in only if every edit succeeded.
+//   - Watch keeps notify and calls it after any change the surfaces show:
+//     config applied from any surface, a link cut, a session going down.
+//
+// Leaves carry Go types that stand for the YANG types (uint64 counters,
+// uint16 mtu, float64 dBm); DeviceView gets them right.
 package gnmitarget

@@ -130,29 +130,11 @@ func (m *MemBackend) Apply(ctx context.Context, changes []Change) error {
 	sc := newSchema()
 	parsed := make([]Path, len(changes))
 	for i, c := range changes {
-		p, err := ParsePath(c.Path)
+		p, err := sc.check(c)
 		if err != nil {
-			return fmt.Errorf("mem backend: change %d: %w", i, err)
+			return fmt.Errorf("mem backend: %w", err)
 		}
 		parsed[i] = p
-		switch c.Op {
-		case OpSet:
-			ls, ok := sc.leaf(p)
-			if !ok {
-				return fmt.Errorf("mem backend: set %s: not a writable leaf", c.Path)
-			}
-			if v, err := ls.decode(c.Value); err != nil || fmt.Sprintf("%T", v) != fmt.Sprintf("%T", c.Value) {
-				return fmt.Errorf("mem backend: set %s: value %v (%T) is not a %s", c.Path, c.Value, c.Value, ls.kind)
-			}
-		case OpDelete:
-			_, leaf := sc.leaf(p)
-			ls, list := sc.list(p)
-			if !leaf && !(list && ls.creatable) {
-				return fmt.Errorf("mem backend: delete %s: not a writable leaf or creatable entry", c.Path)
-			}
-		default:
-			return fmt.Errorf("mem backend: change %d: unknown op %v", i, c.Op)
-		}
 	}
 	if m.Refuse != nil {
 		if err := m.Refuse(changes); err != nil {

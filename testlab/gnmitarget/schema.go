@@ -287,3 +287,31 @@ func ipKey(key string) func(map[string]string) error {
 		return nil
 	}
 }
+
+// check validates a Change against the writable schema, as a backend
+// receiving it may, and returns its parsed path.
+func (s *schema) check(c Change) (Path, error) {
+	p, err := ParsePath(c.Path)
+	if err != nil {
+		return nil, err
+	}
+	switch c.Op {
+	case OpSet:
+		ls, ok := s.leaf(p)
+		if !ok {
+			return nil, fmt.Errorf("set %s: not a writable leaf", c.Path)
+		}
+		if v, err := ls.decode(c.Value); err != nil || fmt.Sprintf("%T", v) != fmt.Sprintf("%T", c.Value) {
+			return nil, fmt.Errorf("set %s: value %v (%T) is not a %s", c.Path, c.Value, c.Value, ls.kind)
+		}
+	case OpDelete:
+		_, leaf := s.leaf(p)
+		ls, list := s.list(p)
+		if !leaf && !(list && ls.creatable) {
+			return nil, fmt.Errorf("delete %s: not a writable leaf or creatable entry", c.Path)
+		}
+	default:
+		return nil, fmt.Errorf("change %s: unknown op %v", c.Path, c.Op)
+	}
+	return p, nil
+}

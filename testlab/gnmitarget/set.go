@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	gpb "github.com/openconfig/gnmi/proto/gnmi"
 	"google.golang.org/grpc/codes"
@@ -83,7 +84,7 @@ func (s *schema) plan(state []parsedLeaf, req *gpb.SetRequest) ([]Change, []*gpb
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := s.del(cur, fp, true); err != nil {
+		if err := s.del(cur, fp, true, touched); err != nil {
 			return nil, nil, err
 		}
 		results = append(results, &gpb.UpdateResult{Path: d, Op: gpb.UpdateResult_DELETE})
@@ -93,7 +94,7 @@ func (s *schema) plan(state []parsedLeaf, req *gpb.SetRequest) ([]Change, []*gpb
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := s.del(cur, fp, false); err != nil {
+		if err := s.del(cur, fp, false, touched); err != nil {
 			return nil, nil, err
 		}
 		if err := s.update(cur, fp, u.GetVal(), touched); err != nil {
@@ -119,9 +120,19 @@ func (s *schema) plan(state []parsedLeaf, req *gpb.SetRequest) ([]Change, []*gpb
 
 // del removes the writable leaves and creatable entries at or below p.
 // Deleting what is not there is not an error (gNMI 3.4.6).
-func (s *schema) del(v *configView, p Path, explicit bool) error {
+func (s *schema) del(v *configView, p Path, explicit bool, touched map[string]bool) error {
 	if _, ok := s.leaf(p); ok {
 		delete(v.leaves, p.String())
+		// The entry keeping this leaf must stay complete (a neighbor
+		// without peer-as is not a neighbor).
+		for i := len(p) - 1; i >= 0; i-- {
+			if len(p[i].Keys) > 0 {
+				if ls, ok := s.list(p[:i+1]); ok && ls.creatable {
+					touched[p[:i+1].String()] = true
+				}
+				break
+			}
+		}
 		return nil
 	}
 	if !s.covers(p) {
@@ -296,8 +307,20 @@ func diff(old, cur *configView) []Change {
 	}
 	byPath(dels)
 	byPath(leafDels)
-	byPath(sets)
+	// Leaves that create their entry go first, so that a new neighbor
+	// exists (remote-as) before its description or shutdown arrive.
+	sort.Slice(sets, func(i, j int) bool {
+		ci, cj := createsEntry(sets[i].Path), createsEntry(sets[j].Path)
+		if ci != cj {
+			return ci
+		}
+		return sets[i].Path < sets[j].Path
+	})
 	return append(append(dels, leafDels...), sets...)
+}
+
+func createsEntry(path string) bool {
+	return strings.HasSuffix(path, "/config/peer-as") || strings.HasSuffix(path, "/config/prefix-length")
 }
 
 // Set validates the whole request against the device's current state and

@@ -82,8 +82,8 @@ func TestPlan(t *testing.T) {
 			req: &gpb.SetRequest{Update: []*gpb.Update{upd(nbrs,
 				`{"neighbor": [{"neighbor-address": "10.0.0.5", "config": {"neighbor-address": "10.0.0.5", "peer-as": 65005, "description": "r5"}}]}`)}},
 			want: []string{
+				"set " + nbrs + "/neighbor[neighbor-address=10.0.0.5]/config/peer-as = 65005", // creates the neighbor: first
 				"set " + nbrs + "/neighbor[neighbor-address=10.0.0.5]/config/description = r5",
-				"set " + nbrs + "/neighbor[neighbor-address=10.0.0.5]/config/peer-as = 65005",
 			},
 		},
 		{
@@ -138,6 +138,7 @@ func TestPlan(t *testing.T) {
 		{name: "neighbor without peer-as", req: &gpb.SetRequest{Update: []*gpb.Update{upd(nbrs+"/neighbor[neighbor-address=10.0.0.7]/config/description", `"r7"`)}}, code: codes.InvalidArgument, msg: "peer-as is mandatory"},
 		{name: "neighbor address not an IP", req: &gpb.SetRequest{Update: []*gpb.Update{upd(nbrs+"/neighbor[neighbor-address=r7]/config/peer-as", `65007`)}}, code: codes.InvalidArgument, msg: "not an IP address"},
 		{name: "key echo differs", req: &gpb.SetRequest{Update: []*gpb.Update{upd(eth1+"/config", `{"name": "eth2"}`)}}, code: codes.InvalidArgument, msg: "differs from the key"},
+		{name: "delete a mandatory leaf", req: &gpb.SetRequest{Delete: []*gpb.Path{gp(nbrs + "/neighbor[neighbor-address=10.0.0.1]/config/peer-as")}}, code: codes.InvalidArgument, msg: "peer-as is mandatory"},
 		{name: "wildcard", req: &gpb.SetRequest{Update: []*gpb.Update{upd("/interfaces/interface[name=*]/config/mtu", `1500`)}}, code: codes.InvalidArgument, msg: "wildcards"},
 		{name: "missing key", req: &gpb.SetRequest{Update: []*gpb.Update{upd("/interfaces/interface/config/mtu", `1500`)}}, code: codes.InvalidArgument, msg: "needs key"},
 		{name: "other network instance", req: &gpb.SetRequest{Update: []*gpb.Update{upd("/network-instances/network-instance[name=mgmt]/protocols/protocol[identifier=BGP][name=BGP]/bgp/neighbors/neighbor[neighbor-address=10.0.0.9]/config/peer-as", `1`)}}, code: codes.InvalidArgument, msg: "not a writable leaf"},
