@@ -164,3 +164,18 @@ func procState(pid int) string {
 	}
 	return s[i+2 : i+3]
 }
+
+// pssKiB reads a process's proportional set size (0 when unknown).
+func pssKiB(pid int) int {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "smaps_rollup"))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "Pss:" {
+			n, _ := strconv.Atoi(f[1])
+			return n
+		}
+	}
+	return 0
+}

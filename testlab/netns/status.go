@@ -35,6 +35,9 @@ type DeviceStatus struct {
 	// Processes lists the daemons found running in the namespace.
 	Processes []string `json:"processes"`
 	Killed    bool     `json:"killed,omitempty"`
+	// MemoryKiB is the proportional set size of its processes (shared
+	// pages split between the processes sharing them).
+	MemoryKiB int `json:"memory_kib"`
 	// BGP holds the sessions from `show bgp summary json` when asked for.
 	BGP []BGPPeer `json:"bgp,omitempty"`
 }
@@ -97,6 +100,7 @@ func (l *Lab) Status(ctx context.Context, o StatusOptions) (*Status, error) {
 			if n := procName(p); n != "" && !slices.Contains(ds.Processes, n) {
 				ds.Processes = append(ds.Processes, n)
 			}
+			ds.MemoryKiB += pssKiB(p)
 		}
 		sort.Strings(ds.Processes)
 		m, err := operStates(ctx, d.Netns)
