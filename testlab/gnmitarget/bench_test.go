@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -154,5 +156,43 @@ func BenchmarkOnChange(b *testing.B) {
 		if got := r.GetUpdate().GetUpdate(); len(got) != 1 || got[0].GetVal().GetStringVal() != v {
 			b.Fatalf("change %d: got %v, want eth7 %s", i, got, v)
 		}
+	}
+}
+
+// BenchmarkIdleTargets starts 500 targets, each over a 24-port device, the
+// size of a generated 500-device lab, and reports what one idle target
+// costs in heap and goroutines: the lab's memory budget is per device.
+func BenchmarkIdleTargets(b *testing.B) {
+	const targets = 500
+	devs := make([]*MemBackend, targets)
+	for i := range devs {
+		devs[i] = benchDevice(b, 24)
+	}
+	for range b.N {
+		runtime.GC()
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		g0 := runtime.NumGoroutine()
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		for _, dev := range devs {
+			lis, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			wg.Go(func() {
+				if err := New(dev, WithInsecure()).Serve(ctx, lis); err != nil {
+					b.Error(err)
+				}
+			})
+		}
+		time.Sleep(100 * time.Millisecond) // let every Serve reach Accept
+		runtime.GC()
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapInuse-before.HeapInuse)/targets, "heap-B/target")
+		b.ReportMetric(float64(runtime.NumGoroutine()-g0)/targets, "goroutines/target")
+		cancel()
+		wg.Wait()
 	}
 }

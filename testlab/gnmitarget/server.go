@@ -34,6 +34,7 @@ type Server struct {
 	password  string
 	now       func() time.Time
 	minSample time.Duration
+	timeout   time.Duration // bound on each backend call
 	schema    *schema
 
 	setMu sync.Mutex // one Set at a time
@@ -78,6 +79,10 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 // (default 1ms); shorter requests fail with InvalidArgument.
 func WithMinSampleInterval(d time.Duration) Option { return func(s *Server) { s.minSample = d } }
 
+// WithBackendTimeout bounds each State and Apply call (default 5s), so a
+// stuck device fails RPCs with DeadlineExceeded instead of hanging them.
+func WithBackendTimeout(d time.Duration) Option { return func(s *Server) { s.timeout = d } }
+
 // New returns the gNMI target for backend.
 func New(backend Backend, opts ...Option) *Server {
 	s := &Server{
@@ -85,6 +90,7 @@ func New(backend Backend, opts ...Option) *Server {
 		log:       slog.New(slog.DiscardHandler),
 		now:       time.Now,
 		minSample: time.Millisecond,
+		timeout:   5 * time.Second,
 		schema:    newSchema(),
 		cache:     map[string]parsedPath{},
 		watchers:  map[chan struct{}]struct{}{},
@@ -223,6 +229,8 @@ type parsedLeaf struct {
 // readState reads the backend and parses its paths, through a cache since
 // a device reports the same paths on every read.
 func (s *Server) readState(ctx context.Context) ([]parsedLeaf, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
 	leaves, err := s.backend.State(ctx)
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {

@@ -343,7 +343,10 @@ func (s *Server) Set(ctx context.Context, req *gpb.SetRequest) (*gpb.SetResponse
 		return nil, err
 	}
 	if len(changes) > 0 {
-		if err := s.backend.Apply(ctx, changes); err != nil {
+		actx, cancel := context.WithTimeout(ctx, s.timeout)
+		err := s.backend.Apply(actx, changes)
+		cancel()
+		if err != nil {
 			s.log.Info("gnmi set refused by device", "target", s.name, "err", err)
 			if st, ok := status.FromError(err); ok && st.Code() != codes.Unknown {
 				return nil, err

@@ -9,6 +9,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	gpb "github.com/openconfig/gnmi/proto/gnmi"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 func TestLabCA(t *testing.T) {
@@ -74,5 +78,28 @@ func TestServeNeedsTLSOrInsecure(t *testing.T) {
 	err = New(&MemBackend{}, WithName("r1")).Serve(context.Background(), lis)
 	if err == nil || !strings.Contains(err.Error(), "no TLS certificate") {
 		t.Fatalf("Serve without TLS nor WithInsecure = %v, want a refusal", err)
+	}
+}
+
+// stuckBackend never answers, like a device whose process hangs.
+type stuckBackend struct{}
+
+func (stuckBackend) State(ctx context.Context) ([]Leaf, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func (stuckBackend) Apply(ctx context.Context, _ []Change) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func (stuckBackend) Watch(context.Context, func()) {}
+
+func TestBackendTimeout(t *testing.T) {
+	s := New(stuckBackend{}, WithBackendTimeout(50*time.Millisecond))
+	_, err := s.Get(context.Background(), &gpb.GetRequest{})
+	if status.Code(err) != codes.DeadlineExceeded {
+		t.Errorf("Get on a stuck device = %v, want DeadlineExceeded", err)
 	}
 }
