@@ -342,8 +342,8 @@ func TestGnmicAuthAndTLS(t *testing.T) {
 	}
 	defer tg.Close()
 	if err := tg.CreateGNMIClient(ctx); err == nil {
-		if _, err := tg.Get(ctx, req); err == nil {
-			t.Errorf("Get through a TLS session with an untrusted CA succeeded")
+		if _, err := tg.Get(ctx, req); err == nil || !strings.Contains(err.Error(), "certificate") {
+			t.Errorf("Get through a TLS session with an untrusted CA: %v, want a certificate error", err)
 		}
 	}
 
@@ -352,5 +352,30 @@ func TestGnmicAuthAndTLS(t *testing.T) {
 	ptg := gnmicTarget(t, plain)
 	if _, err := ptg.Get(ctx, req); err != nil {
 		t.Errorf("Get in insecure mode: %v", err)
+	}
+}
+
+// TestTargetOnOwnLoopback serves two targets the way a lab does, each on
+// its own 127.x address with a certificate for that address: a client
+// verifies the one whose certificate names the address it dialled, and
+// refuses the one whose certificate names another.
+func TestTargetOnOwnLoopback(t *testing.T) {
+	ctx := testCtx(t)
+	req, _ := api.NewGetRequest(api.Path("/interfaces/interface[name=eth1]/state/oper-status"))
+	good := startTargetAt(t, newDevice(t), "127.0.3.17", "127.0.3.17", false)
+	if _, err := gnmicTarget(t, good).Get(ctx, req); err != nil {
+		t.Errorf("Get from %s with its own certificate: %v", good.addr, err)
+	}
+	wrong := startTargetAt(t, newDevice(t), "127.0.3.18", "127.0.3.19", false)
+	tg, err := api.NewTarget(api.Name("r1"), api.Address(wrong.addr), api.Username(testUser), api.Password(testPassword),
+		api.TLSCA(wrong.caFile), api.Timeout(2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	if err := tg.CreateGNMIClient(ctx); err == nil {
+		if _, err := tg.Get(ctx, req); err == nil || !strings.Contains(err.Error(), "certificate") {
+			t.Errorf("Get from %s presenting a certificate for 127.0.3.19: %v, want a certificate error", wrong.addr, err)
+		}
 	}
 }

@@ -115,7 +115,14 @@ type labTarget struct {
 // Serve does not shut down cleanly.
 func startTarget(t testing.TB, dev *MemBackend, insecure bool, opts ...Option) *labTarget {
 	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	return startTargetAt(t, dev, "127.0.0.1", "127.0.0.1", insecure, opts...)
+}
+
+// startTargetAt listens on ip (any 127.x.y.z works without root on Linux,
+// as each lab device has its own) with a certificate issued for certIP.
+func startTargetAt(t testing.TB, dev *MemBackend, ip, certIP string, insecure bool, opts ...Option) *labTarget {
+	t.Helper()
+	lis, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +140,7 @@ func startTarget(t testing.TB, dev *MemBackend, insecure bool, opts ...Option) *
 		if err := ca.WriteFiles(lt.caFile, filepath.Join(dir, "ca.key")); err != nil {
 			t.Fatal(err)
 		}
-		cert, err := ca.Issue("r1", []net.IP{net.ParseIP("127.0.0.1")}, time.Now())
+		cert, err := ca.Issue("r1", []net.IP{net.ParseIP(certIP)}, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
