@@ -44,38 +44,24 @@ func (l *Lab) Down(ctx context.Context) error {
 	if err := stopPids(ctx, pids, 3*time.Second); err != nil {
 		errs = append(errs, fmt.Errorf("lab %s: %w", s.Name, err))
 	}
+	// Host-side veths first: deleting one deletes its peer at once, where
+	// the kernel tears a deleted namespace's interfaces down in the
+	// background, seconds later on a busy machine.
 	var del []string
+	for _, d := range s.Devices {
+		if _, err := net.InterfaceByName(d.HostVeth); err == nil && d.HostVeth != "" {
+			del = append(del, "link del "+d.HostVeth)
+		}
+	}
+	if _, err := net.InterfaceByName(s.Bridge); err == nil && s.Bridge != "" {
+		del = append(del, "link del "+s.Bridge)
+	}
 	for _, n := range append(names, s.Void) {
 		if _, err := os.Stat(filepath.Join("/run/netns", n)); err == nil && n != "" {
 			del = append(del, "netns del "+n)
 		}
 	}
 	if err := ipForce(ctx, del); err != nil {
-		errs = append(errs, fmt.Errorf("lab %s: %w", s.Name, err))
-	}
-	// Deleting a namespace deletes the veths in it and their host sides,
-	// but the kernel does it in the background: wait for them, then
-	// delete what is left (the veths of a namespace that failed).
-	left := func() []string {
-		var out []string
-		for _, d := range s.Devices {
-			if _, err := net.InterfaceByName(d.HostVeth); err == nil && d.HostVeth != "" {
-				out = append(out, d.HostVeth)
-			}
-		}
-		return out
-	}
-	for deadline := time.Now().Add(5 * time.Second); len(left()) > 0 && time.Now().Before(deadline); {
-		time.Sleep(50 * time.Millisecond)
-	}
-	del = nil
-	for _, v := range left() {
-		del = append(del, "link del "+v)
-	}
-	if _, err := net.InterfaceByName(s.Bridge); err == nil && s.Bridge != "" {
-		del = append(del, "link del "+s.Bridge)
-	}
-	if err := ipForce(ctx, del); err != nil && !strings.Contains(err.Error(), "Cannot find device") {
 		errs = append(errs, fmt.Errorf("lab %s: %w", s.Name, err))
 	}
 	for _, d := range s.Devices {

@@ -146,6 +146,17 @@ func TestLab(t *testing.T) {
 	})
 	sessions := labSessions(snap)
 
+	t.Run("name-taken", func(t *testing.T) {
+		_, err := Up(ctx, snap, Options{Name: "tlab", StateDir: stateDir, Password: "x"})
+		if !errors.Is(err, ErrLabExists) {
+			t.Errorf("second Up with the same name = %v, want ErrLabExists", err)
+		}
+		_, err = Up(ctx, snap, Options{Name: "tlab", StateDir: t.TempDir(), Password: "x"})
+		if !errors.Is(err, ErrLabExists) {
+			t.Errorf("second Up with the same name elsewhere = %v, want ErrLabExists", err)
+		}
+	})
+
 	t.Run("bgp-established", func(t *testing.T) {
 		took := waitSessions(ctx, t, lab, sessions, 90*time.Second, established)
 		t.Logf("all %d devices' lab sessions Established %v after up", len(sessions), took.Round(time.Millisecond))

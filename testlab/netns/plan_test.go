@@ -1,6 +1,7 @@
 package netns
 
 import (
+	"errors"
 	"flag"
 	"net/netip"
 	"os"
@@ -307,5 +308,16 @@ func TestUserFiles(t *testing.T) {
 		if len(fs) == 4 && (fs[0] == "frr" || fs[0] == "frrvty") && !slices.Contains(strings.Split(fs[3], ","), "labuser") {
 			t.Errorf("group %s lacks the lab user: %q", fs[0], line)
 		}
+	}
+}
+
+func TestPreflightMessages(t *testing.T) {
+	err := preflight(1000, frrBinaries)
+	if !errors.Is(err, ErrNotRoot) || !strings.Contains(err.Error(), "root") {
+		t.Errorf("preflight as a user = %v, want ErrNotRoot saying root is needed", err)
+	}
+	err = preflight(0, []string{"/nonexistent/frr/zebra"})
+	if !errors.Is(err, ErrMissing) || !strings.Contains(err.Error(), "/nonexistent/frr/zebra") || !strings.Contains(err.Error(), "apt-get install frr") {
+		t.Errorf("preflight without zebra = %v, want ErrMissing naming the file and the package", err)
 	}
 }

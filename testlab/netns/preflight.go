@@ -19,8 +19,10 @@ var (
 
 // Preflight says whether this machine can run a netns lab, and if not,
 // what is missing and how to get it.
-func Preflight() error {
-	if os.Geteuid() != 0 {
+func Preflight() error { return preflight(os.Geteuid(), frrBinaries) }
+
+func preflight(euid int, frrBinaries []string) error {
+	if euid != 0 {
 		return fmt.Errorf("%w: namespaces, veth pairs and FRR daemons need root (use sudo, or the virtual lab: tuyau lab up --mode virtual)", ErrNotRoot)
 	}
 	var missing []error
