@@ -2,6 +2,7 @@ package gnmitarget
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -299,4 +300,54 @@ func TestShutdownEndsStreams(t *testing.T) {
 	if _, err := stream.Recv(); status.Code(err) != codes.Unavailable {
 		t.Errorf("open stream after shutdown: %v, want Unavailable", err)
 	}
+}
+
+// TestConcurrentSetsAndStreams runs Sets from several clients while an
+// ON_CHANGE stream watches: every Set lands whole, and the stream ends on
+// the final values.
+func TestConcurrentSetsAndStreams(t *testing.T) {
+	dev := newDevice(t)
+	lt := startTarget(t, dev, false)
+	watcher := gnmicTarget(t, lt)
+	s := subscribe(t, watcher, "watch", api.SubscriptionListModeSTREAM(), api.EncodingJSON_IETF(),
+		api.Subscription(api.Path("/interfaces/interface[name=*]/config"), api.SubscriptionModeON_CHANGE()))
+	s.untilSync()
+
+	const writers, sets = 3, 20
+	errs := make(chan error, writers)
+	for w := range writers {
+		tg := gnmicTarget(t, lt)
+		go func() {
+			for i := range sets {
+				// Each Set writes both interfaces; a torn Set would leave
+				// them with different values.
+				v := fmt.Sprintf(`"writer %d set %d"`, w, i)
+				req, _ := api.NewSetRequest(
+					api.Update(api.Path(eth1+"/config/description"), api.Value(v, "json_ietf")),
+					api.Update(api.Path("/interfaces/interface[name=eth2]/config/description"), api.Value(v, "json_ietf")),
+				)
+				if _, err := tg.Set(context.Background(), req); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	d1, _ := dev.Value(eth1 + "/config/description")
+	d2, _ := dev.Value("/interfaces/interface[name=eth2]/config/description")
+	if d1 != d2 {
+		t.Fatalf("interfaces disagree after concurrent Sets: %v vs %v", d1, d2)
+	}
+	if n := len(dev.Applied()); n != writers*sets {
+		t.Errorf("device applied %d change sets, want %d", n, writers*sets)
+	}
+	s.until("the final description", func(n *gpb.Notification) bool {
+		return leafValues(t, n)[eth1+"/config/description"] == d1
+	})
 }
