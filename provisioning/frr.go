@@ -57,9 +57,11 @@ func (b *frrBlock) add(line string) {
 	}
 }
 
-// frrNoise are lines of "show running-config" that carry no intent.
+// frrNoise are lines of "show running-config" that carry no intent, or
+// that tuyau leaves to the host (vtysh users come from vtysh.conf, written
+// by whoever set up SSH access: removing them would lock us out).
 var frrNoise = []string{"Building configuration", "Current configuration", "frr version ", "frr defaults ",
-	"service integrated-vtysh-config"}
+	"service integrated-vtysh-config", "username "}
 
 var frrContexts = []string{"interface ", "router ", "route-map ", "line vty", "key chain ", "vrf ",
 	"bfd", "segment-routing", "mpls ldp", "rpki", "nexthop-group ", "pbr-map "}

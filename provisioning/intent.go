@@ -25,8 +25,8 @@ type Intent struct {
 	PrefixLists []PrefixList
 	RouteMaps   []RouteMap
 	// NullRoutes anchor the prefixes the device originates in BGP (hosting
-	// services, member LANs): a floating static to a blackhole, distance 254,
-	// so a more specific or better route always wins.
+	// services, member LANs) in the RIB: a static to Null0, which any more
+	// specific route (the hosting servers, a member's connected LAN) beats.
 	NullRoutes []netip.Prefix
 	NTP        []netip.Addr
 	Syslog     []netip.Addr
