@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -215,6 +216,15 @@ func TestLab(t *testing.T) {
 		}
 		if !strings.Contains(run, " description set over ssh\n") {
 			t.Errorf("config change over ssh not in running config:\n%s", run)
+		}
+		// write memory saves it where the router boots from.
+		sshRun(t, c, "write memory")
+		saved, err := os.ReadFile(filepath.Join(frrEtc, lab.State().device(dev.Name).Pathspace, "frr.conf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(saved), " description set over ssh\n") {
+			t.Errorf("write memory over ssh did not save the change:\n%s", saved)
 		}
 	})
 

@@ -38,6 +38,8 @@ type DeviceStatus struct {
 	// MemoryKiB is the proportional set size of its processes (shared
 	// pages split between the processes sharing them).
 	MemoryKiB int `json:"memory_kib"`
+	// Problem says why the status of the device is incomplete.
+	Problem string `json:"problem,omitempty"`
 	// BGP holds the sessions from `show bgp summary json` when asked for.
 	BGP []BGPPeer `json:"bgp,omitempty"`
 }
@@ -103,14 +105,16 @@ func (l *Lab) Status(ctx context.Context, o StatusOptions) (*Status, error) {
 			ds.MemoryKiB += pssKiB(p)
 		}
 		sort.Strings(ds.Processes)
+		// A lab half torn down still has a status: say what is wrong
+		// with the device rather than fail the whole report.
 		m, err := operStates(ctx, d.Netns)
 		if err != nil {
-			return fmt.Errorf("device %s: %w", d.Name, err)
+			ds.Problem = err.Error()
 		}
 		oper[i] = m
 		if o.BGP && ds.Running() {
 			if ds.BGP, err = bgpPeers(ctx, d); err != nil {
-				return err
+				ds.Problem = err.Error()
 			}
 		}
 		st.Devices[i] = ds
