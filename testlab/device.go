@@ -160,7 +160,7 @@ func (d *Device) desiredBGP(cfg *vtysh.Config) (desired, map[string]neighborInfo
 		listen[i] = a.String()
 	}
 	g := &bgpGlobal{asn: b.ASN, routerID: routerID(cfg, d.plan.Addr).String(), port: d.lab.plan.Ports.BGP, listen: strings.Join(listen, ",")}
-	want := desired{global: g, peers: map[netip.Addr]peerSpec{}, up: map[netip.Addr]bool{}}
+	want := desired{global: g, peers: map[netip.Addr]peerSpec{}, up: map[netip.Addr]bool{}, nextHops: map[netip.Addr]netip.Addr{}}
 	infos := map[string]neighborInfo{}
 	timers := frrTimers[cfg.Defaults]
 	if timers == [2]uint64{} {
@@ -197,6 +197,9 @@ func (d *Device) desiredBGP(cfg *vtysh.Config) (desired, map[string]neighborInfo
 			}
 		}
 		want.peers[spec.remote] = spec
+		if m, ok := d.lab.plan.Reverse(spec.local); ok {
+			want.nextHops[spec.remote] = m.Inventory
+		}
 		want.up[spec.remote] = why == "" && !n.Shutdown
 		infos[n.Addr] = neighborInfo{lab: spec.remote, down: why}
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -188,7 +190,11 @@ func (d *Device) BGPRoutes(ctx context.Context, family string) string {
 	if family == "ipv6 unicast" {
 		fam = famV6
 	}
-	var rows []string
+	type row struct {
+		prefix netip.Prefix
+		text   string
+	}
+	var rows []row
 	total := 0
 	d.bgpMu.Lock()
 	if d.spk.srv != nil {
@@ -197,7 +203,8 @@ func (d *Device) BGPRoutes(ctx context.Context, family string) string {
 			func(dst *api.Destination) {
 				for i, p := range dst.Paths {
 					total++
-					rows = append(rows, d.routeRow(dst.Prefix, i == 0, p, cfg.BGP.ASN))
+					pfx, _ := netip.ParsePrefix(dst.Prefix)
+					rows = append(rows, row{pfx, d.routeRow(dst.Prefix, i == 0, p, cfg.BGP.ASN)})
 				}
 			})
 		cancel()
@@ -215,8 +222,15 @@ func (d *Device) BGPRoutes(ctx context.Context, family string) string {
 		return "No BGP prefixes displayed, 0 exist\n"
 	}
 	b.WriteString("   Network          Next Hop            Metric LocPrf Weight Path\n")
+	// FRR walks its table in prefix order.
+	slices.SortStableFunc(rows, func(a, b row) int {
+		if c := a.prefix.Addr().Compare(b.prefix.Addr()); c != 0 {
+			return c
+		}
+		return a.prefix.Bits() - b.prefix.Bits()
+	})
 	for _, r := range rows {
-		b.WriteString(r)
+		b.WriteString(r.text)
 	}
 	fmt.Fprintf(&b, "\nDisplayed  %d routes and %d total paths\n", len(rows), total)
 	return b.String()
@@ -239,7 +253,7 @@ func (d *Device) routeRow(prefix string, first bool, p *api.Path, localAS uint32
 		case *bgp.PathAttributeMpReachNLRI:
 			nh = a.Nexthop.String()
 		case *bgp.PathAttributeAsPath:
-			path = a.String()
+			path = bgp.AsPathString(a)
 		case *bgp.PathAttributeOrigin:
 			origin = map[uint8]string{0: "i", 1: "e", 2: "?"}[a.Value]
 		case *bgp.PathAttributeMultiExitDisc:

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/netip"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	api "github.com/osrg/gobgp/v3/api"
@@ -53,6 +56,8 @@ type speaker struct {
 	global bgpGlobal
 	peers  map[netip.Addr]*peerRun
 	paths  map[netip.Prefix][]byte // network -> GoBGP path uuid
+	// policy is the next-hop export policy in force, as its sorted text.
+	policy string
 }
 
 func newSpeaker(log *slog.Logger) *speaker {
@@ -77,6 +82,7 @@ func (s *speaker) stop(ctx context.Context) {
 	s.global = bgpGlobal{}
 	clear(s.peers)
 	clear(s.paths)
+	s.policy = ""
 }
 
 // desired is what a reconcile aims for.
@@ -85,6 +91,9 @@ type desired struct {
 	peers    map[netip.Addr]peerSpec
 	up       map[netip.Addr]bool // transport reachable and not shut down
 	networks []netip.Prefix
+	// nextHops is the next hop to advertise to each peer: the inventory
+	// address the session's lab source stands for.
+	nextHops map[netip.Addr]netip.Addr
 }
 
 // reconcile brings GoBGP to the desired state: the peers that are
@@ -124,6 +133,18 @@ func (s *speaker) reconcile(ctx context.Context, d desired) error {
 			continue
 		}
 		s.peers[addr] = &peerRun{spec: spec}
+	}
+	ibgp, noReflect := map[netip.Addr]bool{}, map[netip.Addr]bool{}
+	reflector := false
+	for _, p := range d.peers {
+		reflector = reflector || p.rrClient
+	}
+	for a, p := range d.peers {
+		ibgp[a] = p.peerAS == p.localAS
+		noReflect[a] = reflector && ibgp[a] && !p.rrClient
+	}
+	if err := s.setNextHopPolicy(ctx, d.nextHops, ibgp, noReflect); err != nil {
+		errs = append(errs, err)
 	}
 	want := map[netip.Prefix]bool{}
 	for _, n := range d.networks {
@@ -262,3 +283,77 @@ func (g gobgpLogger) GetLevel() gobgplog.LogLevel         { return gobgplog.Info
 
 // asString renders an ASN as FRR prints it.
 func asString(a uint32) string { return strconv.FormatUint(uint64(a), 10) }
+
+// lab addresses are loopback addresses, which real routers refuse as next
+// hops (gobgpd: "invalid nexthop address"; FRR: martian). The device
+// advertises instead the inventory address its session source stands for,
+// so a real peer accepts the routes and every table shows inventory
+// addressing. GoBGP has per-peer export policies only for route-server
+// clients, so this is one global export policy with a statement per peer,
+// matched on the peer's address.
+//
+// The same policy keeps a route reflector from sending the routes it
+// learned over iBGP to its iBGP peers that are not its clients (the other
+// reflector). GoBGP does not drop, on import, a route carrying its own
+// cluster id, so two reflectors that exchange their clients' routes keep
+// each other's copy alive after the client withdraws it: a ghost route FRR
+// would not have. Both reflectors hear every client directly, so nothing
+// is lost but the path through the other reflector.
+func (s *speaker) setNextHopPolicy(ctx context.Context, hops map[netip.Addr]netip.Addr, ibgp, noReflect map[netip.Addr]bool) error {
+	peers := slices.SortedFunc(maps.Keys(hops), netip.Addr.Compare)
+	var key strings.Builder
+	for _, p := range peers {
+		fmt.Fprintf(&key, "%s=%s,%v,%v;", p, hops[p], ibgp[p], noReflect[p])
+	}
+	if key.String() == s.policy {
+		return nil
+	}
+	req := &api.SetPoliciesRequest{}
+	pol := &api.Policy{Name: "lab-next-hop"}
+	for i, p := range peers {
+		set := "lab-peer-" + strconv.Itoa(i)
+		req.DefinedSets = append(req.DefinedSets, &api.DefinedSet{
+			DefinedType: api.DefinedType_NEIGHBOR, Name: set, List: []string{netip.PrefixFrom(p, p.BitLen()).String()},
+		})
+		if noReflect[p] {
+			pol.Statements = append(pol.Statements, &api.Statement{
+				Name: set + "-no-reflect",
+				Conditions: &api.Conditions{
+					NeighborSet: &api.MatchSet{Type: api.MatchSet_ANY, Name: set},
+					RouteType:   api.Conditions_ROUTE_TYPE_INTERNAL,
+				},
+				Actions: &api.Actions{RouteAction: api.RouteAction_REJECT},
+			})
+		}
+		// Over eBGP every route leaves with our next hop; over iBGP only
+		// the routes we originate do, reflected ones keep theirs.
+		cond := &api.Conditions{NeighborSet: &api.MatchSet{Type: api.MatchSet_ANY, Name: set}}
+		if ibgp[p] {
+			cond.RouteType = api.Conditions_ROUTE_TYPE_LOCAL
+		}
+		pol.Statements = append(pol.Statements, &api.Statement{
+			Name:       set,
+			Conditions: cond,
+			Actions: &api.Actions{RouteAction: api.RouteAction_NONE, Nexthop: &api.NexthopAction{Address: hops[p].String()}},
+		})
+	}
+	if len(pol.Statements) > 0 {
+		req.Policies = []*api.Policy{pol}
+	}
+	if err := s.srv.SetPolicies(ctx, req); err != nil {
+		return fmt.Errorf("next-hop policy: %w", err)
+	}
+	// SetPolicies drops the policies named in its assignments; attach the
+	// policy to the global export direction on its own.
+	if len(pol.Statements) > 0 {
+		err := s.srv.SetPolicyAssignment(ctx, &api.SetPolicyAssignmentRequest{Assignment: &api.PolicyAssignment{
+			Name: "global", Direction: api.PolicyDirection_EXPORT,
+			Policies: []*api.Policy{{Name: pol.Name}}, DefaultAction: api.RouteAction_ACCEPT,
+		}})
+		if err != nil {
+			return fmt.Errorf("next-hop policy assignment: %w", err)
+		}
+	}
+	s.policy = key.String()
+	return nil
+}
