@@ -334,7 +334,7 @@ func (s *speaker) setNextHopPolicy(ctx context.Context, hops map[netip.Addr]neti
 		pol.Statements = append(pol.Statements, &api.Statement{
 			Name:       set,
 			Conditions: cond,
-			Actions: &api.Actions{RouteAction: api.RouteAction_NONE, Nexthop: &api.NexthopAction{Address: hops[p].String()}},
+			Actions:    &api.Actions{RouteAction: api.RouteAction_NONE, Nexthop: &api.NexthopAction{Address: hops[p].String()}},
 		})
 	}
 	if len(pol.Statements) > 0 {
