@@ -6,8 +6,6 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
-
-	"github.com/tuyau-net/tuyau/inventory"
 )
 
 type pushOpts struct {
@@ -56,41 +54,22 @@ func runInventoryPush(ctx context.Context, d *deps, o pushOpts, w io.Writer) err
 	if err != nil {
 		return err
 	}
-	have, err := nb.Load(ctx)
+	res, err := nb.Push(ctx, want, o.Prune, o.DryRun)
 	if err != nil {
-		return err
-	}
-	all, err := inventory.Diff(have, want)
-	if err != nil {
-		return err
-	}
-	cs, kept := all, 0
-	if !o.Prune {
-		cs = nil
-		for _, c := range all {
-			if c.Op == inventory.OpDelete {
-				kept++
-				continue
-			}
-			cs = append(cs, c)
-		}
-	}
-	if o.DryRun || o.Output == "json" {
-		if err := renderChanges(w, cs, o.Output); err != nil {
-			return err
-		}
-	}
-	if o.DryRun {
-		return nil
-	}
-	if err := nb.Apply(ctx, cs); err != nil {
 		return fmt.Errorf("push to %s stopped (run it again to finish; every step is idempotent): %w", nb.URL(), err)
 	}
-	if o.Output == "table" {
-		fmt.Fprintf(w, "pushed to %s: %s\n", nb.URL(), summarize(cs))
-		if kept > 0 {
-			fmt.Fprintf(w, "kept %d objects NetBox has and the inventory does not (use --prune to delete them)\n", kept)
+	if o.Output == "json" {
+		return writeJSON(w, res)
+	}
+	if o.DryRun {
+		if err := renderChanges(w, res.Changes, o.Output); err != nil {
+			return err
 		}
+	} else {
+		fmt.Fprintf(w, "pushed to %s: %s\n", nb.URL(), summarize(res.Changes))
+	}
+	if res.Kept > 0 {
+		fmt.Fprintf(w, "kept %d objects NetBox has and the inventory does not (use --prune to delete them)\n", res.Kept)
 	}
 	return nil
 }

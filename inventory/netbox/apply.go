@@ -41,33 +41,81 @@ func (s *Store) Apply(ctx context.Context, cs inventory.ChangeSet) error {
 	return w.run(ctx, cs)
 }
 
-// applyLenient applies a change set computed against an older read: a
-// create of what exists becomes an update, an update or delete of what is
-// gone is dropped. That is what makes a re-run push converge.
-func applyLenient(cs inventory.ChangeSet, cur *inventory.Snapshot) (*inventory.Snapshot, error) {
-	out := cur
-	for _, c := range cs {
-		next, err := inventory.ChangeSet{c}.ApplyTo(out)
-		if err == nil {
-			out = next
-			continue
-		}
-		alt := c
-		switch c.Op {
-		case inventory.OpCreate:
-			alt.Op = inventory.OpUpdate
-		case inventory.OpUpdate:
-			alt.Op = inventory.OpCreate
-		case inventory.OpDelete:
-			continue
-		}
-		next, err2 := inventory.ChangeSet{alt}.ApplyTo(out)
-		if err2 != nil {
-			return nil, err
-		}
-		out = next
+// PushResult is what Push did (or, with DryRun, would do).
+type PushResult struct {
+	Changes inventory.ChangeSet `json:"changes"`
+	// Kept counts objects NetBox has and the inventory does not, left in
+	// place because Prune was not set.
+	Kept int `json:"kept"`
+}
+
+// Push makes NetBox hold want: it reads NetBox, diffs, and writes the
+// difference. Without prune, objects only NetBox has are kept. With dryRun
+// nothing is written. Like Apply it is idempotent and converges when re-run.
+func (s *Store) Push(ctx context.Context, want *inventory.Snapshot, prune, dryRun bool) (PushResult, error) {
+	st, err := s.fetchState(ctx)
+	if err != nil {
+		return PushResult{}, err
 	}
-	return out, nil
+	cur, err := st.snapshot(s.c.base)
+	if err != nil {
+		return PushResult{}, fmt.Errorf("netbox %s: %w", s.c.base, err)
+	}
+	all, err := inventory.Diff(cur, want)
+	if err != nil {
+		return PushResult{}, err
+	}
+	var res PushResult
+	for _, c := range all {
+		if c.Op == inventory.OpDelete && !prune {
+			res.Kept++
+			continue
+		}
+		res.Changes = append(res.Changes, c)
+	}
+	if dryRun || len(res.Changes) == 0 {
+		return res, nil
+	}
+	// want holds every object created or updated, so the writer can look
+	// them up there; skipped deletions need nothing from it.
+	w := newWriter(&s.c, st, want)
+	if err := w.checkCustomFields(); err != nil {
+		return res, err
+	}
+	return res, w.run(ctx, res.Changes)
+}
+
+// applyLenient applies a change set computed against an older read: a
+// create of what exists becomes an update, an update of what is gone a
+// create, and a delete of what is gone is dropped. That is what makes a
+// re-run push converge.
+func applyLenient(cs inventory.ChangeSet, cur *inventory.Snapshot) (*inventory.Snapshot, error) {
+	if out, err := cs.ApplyTo(cur); err == nil {
+		return out, nil
+	}
+	all, err := inventory.Diff(&inventory.Snapshot{}, cur)
+	if err != nil {
+		return nil, err
+	}
+	exists := make(map[string]bool, len(all))
+	for _, c := range all {
+		exists[c.Kind+"\x00"+c.Key] = true
+	}
+	fixed := make(inventory.ChangeSet, 0, len(cs))
+	for _, c := range cs {
+		k := c.Kind + "\x00" + c.Key
+		switch {
+		case c.Op == inventory.OpCreate && exists[k]:
+			c.Op = inventory.OpUpdate
+		case c.Op == inventory.OpUpdate && !exists[k]:
+			c.Op = inventory.OpCreate
+		case c.Op == inventory.OpDelete && !exists[k]:
+			continue
+		}
+		exists[k] = c.Op != inventory.OpDelete
+		fixed = append(fixed, c)
+	}
+	return fixed.ApplyTo(cur)
 }
 
 // writer holds NetBox ids by tuyau key while a change set is written.
@@ -85,6 +133,8 @@ type writer struct {
 	deviceByID                                                  map[int]*Device
 	termByKey                                                   map[string]CircuitTermination
 	customFields                                                map[string]CustomField
+	// devicesWritten are devices whose local context the device step wrote.
+	devicesWritten []string
 }
 
 func newWriter(c *client, st *state, want *inventory.Snapshot) *writer {

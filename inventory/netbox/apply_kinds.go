@@ -137,6 +137,7 @@ func (w *writer) upsertDevices(ctx context.Context, keys []string) error {
 			continue
 		}
 		touched = append(touched, d)
+		w.devicesWritten = append(w.devicesWritten, name)
 		site, err := w.siteID("device "+name, d.Site)
 		if err != nil {
 			return err
@@ -263,8 +264,14 @@ func (w *writer) reconcileMgmt(ctx context.Context, devs []*inventory.Device) er
 	return w.bulkPatch(ctx, "dcim/devices/", "device primary IPs", patches)
 }
 
+// upsertSessions rewrites the local config context of devices whose
+// sessions changed, unless the device step already wrote it.
 func (w *writer) upsertSessions(ctx context.Context, keys []string) error {
 	seen := map[string]bool{}
+	for _, name := range w.devicesWritten {
+		seen[name] = true
+	}
+	var patches []map[string]any
 	for _, key := range keys {
 		name, _, _ := inventory.SplitKey(key)
 		if seen[name] {
@@ -276,10 +283,7 @@ func (w *writer) upsertSessions(ctx context.Context, keys []string) error {
 		if d == nil || !ok {
 			continue
 		}
-		body := map[string]any{"local_context_data": w.localContext(name, d.BGPSessions)}
-		if err := w.patch(ctx, "dcim/devices/", id, "device "+name+" BGP sessions", body); err != nil {
-			return err
-		}
+		patches = append(patches, map[string]any{"id": id, "local_context_data": w.localContext(name, d.BGPSessions)})
 	}
-	return nil
+	return w.bulkPatch(ctx, "dcim/devices/", "device BGP sessions", patches)
 }

@@ -43,15 +43,8 @@ func loadExample(t *testing.T) *inventory.Snapshot {
 
 // push makes nb hold want, the way `tuyau inventory push --prune` does.
 func push(ctx context.Context, nb *netbox.Store, want *inventory.Snapshot) error {
-	have, err := nb.Load(ctx)
-	if err != nil {
-		return err
-	}
-	cs, err := inventory.Diff(have, want)
-	if err != nil {
-		return err
-	}
-	return nb.Apply(ctx, cs)
+	_, err := nb.Push(ctx, want, true, false)
+	return err
 }
 
 func assertSame(t *testing.T, want, got *inventory.Snapshot) {

@@ -37,7 +37,7 @@ func StartLab(ctx context.Context, addr, token string, snap *inventory.Snapshot,
 		<-lab.done
 		return nil, fmt.Errorf("netbox lab: %w", err)
 	}
-	nb, err := netbox.New(lab.URL, netbox.WithToken(token))
+	nb, err := netbox.New(lab.URL, netbox.WithToken(token), netbox.WithLogger(opts.Logger))
 	if err != nil {
 		return fail(err)
 	}
@@ -45,11 +45,7 @@ func StartLab(ctx context.Context, addr, token string, snap *inventory.Snapshot,
 		return fail(err)
 	}
 	if snap != nil {
-		cs, err := inventory.Diff(&inventory.Snapshot{}, snap)
-		if err != nil {
-			return fail(err)
-		}
-		if err := nb.Apply(ctx, cs); err != nil {
+		if _, err := nb.Push(ctx, snap, false, false); err != nil {
 			return fail(err)
 		}
 	}

@@ -27,7 +27,6 @@ type derived struct {
 	version uint64
 	cableAt map[termRef]cableEnd
 	counts  map[string]map[int]int // "dcim/devices.role" -> role id -> devices
-	ipCount map[int]int            // interface id -> addresses
 	full    map[string]map[int][]byte
 }
 
@@ -44,31 +43,7 @@ func (s *Server) derivedLocked() *derived {
 	if s.derived != nil && s.derived.version == s.version {
 		return s.derived
 	}
-	d := &derived{version: s.version, counts: map[string]map[int]int{},
-		ipCount: map[int]int{}, full: map[string]map[int][]byte{}}
-	d.cableAt = s.cableIdx
-	for _, k := range s.kinds {
-		t := s.tables[k.path]
-		for _, f := range k.fields {
-			if f.kind != fRef {
-				continue
-			}
-			m := map[int]int{}
-			for _, o := range t.objs {
-				if id, ok := o[f.name].(int); ok {
-					m[id]++
-				}
-			}
-			d.counts[k.path+"."+f.name] = m
-		}
-	}
-	for _, o := range s.tables["ipam/ip-addresses"].objs {
-		if o["assigned_object_type"] == "dcim.interface" {
-			if id, ok := toInt(o["assigned_object_id"]); ok {
-				d.ipCount[id]++
-			}
-		}
-	}
+	d := &derived{version: s.version, counts: map[string]map[int]int{}, full: map[string]map[int][]byte{}, cableAt: s.cableIdx}
 	s.derived = d
 	return d
 }
@@ -220,7 +195,10 @@ func (s *Server) renderFull(d *derived, k *kind, id int, base string) []byte {
 // accepts exclude=config_context on device lists, which saves it rendering).
 func (s *Server) renderFullEx(d *derived, k *kind, id int, base, exclude string) []byte {
 	key := base + " " + k.path + " " + exclude
-	if b, ok := d.full[key][id]; ok {
+	s.dmu.Lock()
+	b, ok := d.full[key][id]
+	s.dmu.Unlock()
+	if ok {
 		return b
 	}
 	o := s.tables[k.path].objs[id]
@@ -283,10 +261,12 @@ func (s *Server) renderFullEx(d *derived, k *kind, id int, base, exclude string)
 	if err != nil {
 		b = []byte(`{"id":` + strconv.Itoa(id) + `}`)
 	}
+	s.dmu.Lock()
 	if d.full[key] == nil {
 		d.full[key] = map[int][]byte{}
 	}
 	d.full[key][id] = b
+	s.dmu.Unlock()
 	return b
 }
 
@@ -345,7 +325,7 @@ func (s *Server) renderExtra(d *derived, k *kind, id int, o object, out map[stri
 		out["rear_port_count"] = s.count(d, "dcim/rear-ports", "device", id)
 		out["config_context"] = s.configContext(o)
 	case "dcim/interfaces":
-		out["count_ipaddresses"] = d.ipCount[id]
+		out["count_ipaddresses"] = s.count(d, "ipam/ip-addresses", "assigned_object_id", id)
 	case "dcim/sites":
 		out["device_count"] = s.count(d, "dcim/devices", "site", id)
 		out["prefix_count"] = s.count(d, "ipam/prefixes", "site", id)

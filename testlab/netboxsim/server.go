@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -41,6 +42,8 @@ type Options struct {
 	Seed        uint64
 	// DefaultPageSize and MaxPageSize are NetBox's PAGINATE_COUNT (50) and MAX_PAGE_SIZE (1000).
 	DefaultPageSize, MaxPageSize int
+	// Logger receives the progress of StartLab's push; nil discards it.
+	Logger *slog.Logger
 }
 
 // Server is an in-memory NetBox 4.0 REST API. It is an http.Handler; tests
@@ -81,6 +84,9 @@ func New(opts Options) *Server {
 	}
 	if opts.MaxPageSize <= 0 {
 		opts.MaxPageSize = 1000
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{opts: opts, kinds: kinds(), byPath: map[string]*kind{}, defs: schemaDefaults(),
 		tables: map[string]*table{}, clock: time.Now, cableIdx: map[termRef]cableEnd{},
