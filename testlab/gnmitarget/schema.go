@@ -33,24 +33,39 @@ type listSchema struct {
 	keyCheck  func(keys map[string]string) error
 }
 
-// WritablePaths are the leaves a Set may change, "*" standing for a key.
-var WritablePaths = []string{
-	"/interfaces/interface[name=*]/config/description",
-	"/interfaces/interface[name=*]/config/mtu",
-	"/interfaces/interface[name=*]/config/enabled",
-	"/interfaces/interface[name=*]/subinterfaces/subinterface[index=*]/ipv4/addresses/address[ip=*]/config/prefix-length",
-	bgpPrefix + "/neighbors/neighbor[neighbor-address=*]/config/peer-as",
-	bgpPrefix + "/neighbors/neighbor[neighbor-address=*]/config/description",
-	bgpPrefix + "/neighbors/neighbor[neighbor-address=*]/config/enabled",
+// writable is the writable subset: each leaf with its YANG type.
+var writable = []struct {
+	path string
+	kind kind
+}{
+	{"/interfaces/interface[name=*]/config/description", kString},
+	{"/interfaces/interface[name=*]/config/mtu", kUint16},
+	{"/interfaces/interface[name=*]/config/enabled", kBool},
+	{"/interfaces/interface[name=*]/subinterfaces/subinterface[index=*]/ipv4/addresses/address[ip=*]/config/prefix-length", kUint8},
+	{bgpPrefix + "/neighbors/neighbor[neighbor-address=*]/config/peer-as", kUint32},
+	{bgpPrefix + "/neighbors/neighbor[neighbor-address=*]/config/description", kString},
+	{bgpPrefix + "/neighbors/neighbor[neighbor-address=*]/config/enabled", kBool},
 }
 
+const (
+	subinterfaceList = "/interfaces/interface[name=*]/subinterfaces/subinterface[index=*]"
+	addressList      = subinterfaceList + "/ipv4/addresses/address[ip=*]"
+	neighborList     = bgpPrefix + "/neighbors/neighbor[neighbor-address=*]"
+)
+
+// WritablePaths are the leaves a Set may change, "*" standing for a key.
+// The server does not read this slice: changing it changes nothing.
+var WritablePaths = func() []string {
+	out := make([]string, len(writable))
+	for i, w := range writable {
+		out[i] = w.path
+	}
+	return out
+}()
+
 // CreatableLists are the list entries a Set may create (by setting a leaf
-// under them) and delete whole.
-var CreatableLists = []string{
-	"/interfaces/interface[name=*]/subinterfaces/subinterface[index=*]",
-	"/interfaces/interface[name=*]/subinterfaces/subinterface[index=*]/ipv4/addresses/address[ip=*]",
-	bgpPrefix + "/neighbors/neighbor[neighbor-address=*]",
-}
+// under them) and delete whole. The server does not read this slice.
+var CreatableLists = []string{subinterfaceList, addressList, neighborList}
 
 // schema is the compiled writable subset, built once per Server.
 type schema struct {
@@ -62,7 +77,6 @@ type schema struct {
 }
 
 func newSchema() *schema {
-	kinds := []kind{kString, kUint16, kBool, kUint8, kUint32, kString, kBool}
 	s := &schema{listKeys: map[string][]string{
 		"interface":        {"name"},
 		"subinterface":     {"index"},
@@ -71,20 +85,20 @@ func newSchema() *schema {
 		"protocol":         {"identifier", "name"},
 		"neighbor":         {"neighbor-address"},
 	}}
-	for i, p := range WritablePaths {
-		ls := leafSchema{pattern: MustParsePath(p), kind: kinds[i]}
-		if kinds[i] == kUint8 {
+	for _, w := range writable {
+		ls := leafSchema{pattern: MustParsePath(w.path), kind: w.kind}
+		if w.kind == kUint8 {
 			ls.max = 32 // IPv4 prefix length
 		}
 		s.leaves = append(s.leaves, ls)
 	}
 	s.lists = []listSchema{
 		{pattern: MustParsePath("/interfaces/interface[name=*]"), keyCheck: nonEmpty("name")},
-		{pattern: MustParsePath(CreatableLists[0]), creatable: true, keyCheck: uintKey("index")},
-		{pattern: MustParsePath(CreatableLists[1]), creatable: true, keyCheck: ipv4Key("ip")},
+		{pattern: MustParsePath(subinterfaceList), creatable: true, keyCheck: uintKey("index")},
+		{pattern: MustParsePath(addressList), creatable: true, keyCheck: ipv4Key("ip")},
 		{pattern: MustParsePath("/network-instances/network-instance[name=default]")},
 		{pattern: MustParsePath("/network-instances/network-instance[name=default]/protocols/protocol[identifier=BGP][name=BGP]")},
-		{pattern: MustParsePath(CreatableLists[2]), creatable: true, keyCheck: ipKey("neighbor-address")},
+		{pattern: MustParsePath(neighborList), creatable: true, keyCheck: ipKey("neighbor-address")},
 	}
 	return s
 }
