@@ -443,3 +443,9 @@ func loopbackName(d *inventory.Device) string {
 	}
 	return "lo"
 }
+
+// NullRoutes4 returns the IPv4 null routes.
+func (in Intent) NullRoutes4() []netip.Prefix { return filterFamily(in.NullRoutes, true) }
+
+// NullRoutes6 returns the IPv6 null routes.
+func (in Intent) NullRoutes6() []netip.Prefix { return filterFamily(in.NullRoutes, false) }

@@ -18,10 +18,13 @@ type afArgsT struct {
 }
 
 var templateFuncs = template.FuncMap{
-	"afArgs": func(b *BGPIntent, f string) afArgsT { return afArgsT{BGP: b, Family: f} },
-	"join":   strings.Join,
-	"add":    func(a, b int) int { return a + b },
-	"quote":  func(s string) string { return fmt.Sprintf("%q", s) },
+	"afArgs":   func(b *BGPIntent, f string) afArgsT { return afArgsT{BGP: b, Family: f} },
+	"join":     strings.Join,
+	"add":      func(a, b int) int { return a + b },
+	"quote":    func(s string) string { return fmt.Sprintf("%q", s) },
+	"ifname":   interfaceName,
+	"netmask":  netmask,
+	"bgpgroup": bgpGroup,
 }
 
 // renderTemplate executes templates/NAME.tmpl; templates are parsed per call
