@@ -37,7 +37,8 @@ type Server struct {
 	timeout   time.Duration // bound on each backend call
 	schema    *schema
 
-	setMu sync.Mutex // one Set at a time
+	setMu   sync.Mutex     // one Set at a time
+	pending *pendingCommit // a commit awaiting confirmation; guarded by setMu
 
 	cacheMu sync.Mutex
 	cache   map[string]parsedPath // leaf path string as the backend gives it → parsed

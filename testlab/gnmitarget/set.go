@@ -115,7 +115,7 @@ func (s *schema) plan(state []parsedLeaf, req *gpb.SetRequest) ([]Change, []*gpb
 	if err := s.complete(cur, touched); err != nil {
 		return nil, nil, err
 	}
-	return diff(old, cur), results, nil
+	return s.diff(old, cur), results, nil
 }
 
 // del removes the writable leaves and creatable entries at or below p.
@@ -252,12 +252,16 @@ func (s *schema) complete(v *configView, touched map[string]bool) error {
 }
 
 // diff lists what changed from old to cur: whole entries deleted, then
-// leaves deleted, then leaves set, each sorted by path.
-func diff(old, cur *configView) []Change {
+// leaves deleted, then leaves set, each sorted by path. Only entries a Set
+// may delete count: a state-only entry that came or went (a transceiver
+// plugged in since) is not config.
+func (s *schema) diff(old, cur *configView) []Change {
 	var gone []Path
 	for k := range old.entries {
 		if !cur.entries[k] {
-			gone = append(gone, old.paths[k])
+			if ls, ok := s.list(old.paths[k]); ok && ls.creatable {
+				gone = append(gone, old.paths[k])
+			}
 		}
 	}
 	sort.Slice(gone, func(i, j int) bool { return len(gone[i]) < len(gone[j]) })
@@ -324,15 +328,26 @@ func createsEntry(path string) bool {
 }
 
 // Set validates the whole request against the device's current state and
-// hands the resulting changes to the backend in one Apply.
+// hands the resulting changes to the backend in one Apply. With the commit
+// confirmed extension it also arms a rollback (see commit.go).
 func (s *Server) Set(ctx context.Context, req *gpb.SetRequest) (*gpb.SetResponse, error) {
 	if len(req.GetUnionReplace()) > 0 {
 		return nil, status.Error(codes.Unimplemented, "union_replace is not supported")
+	}
+	commit, err := commitExtension(req)
+	if err != nil {
+		return nil, err
 	}
 	// Sets run one at a time so that each plans against the state the
 	// previous one left.
 	s.setMu.Lock()
 	defer s.setMu.Unlock()
+	if commit != nil && commit.GetCommit() == nil {
+		return s.commitAction(ctx, req, commit)
+	}
+	if err := s.checkCommitWindow(commit); err != nil {
+		return nil, err
+	}
 	state, err := s.readState(ctx)
 	if err != nil {
 		return nil, err
@@ -342,21 +357,33 @@ func (s *Server) Set(ctx context.Context, req *gpb.SetRequest) (*gpb.SetResponse
 		s.log.Info("gnmi set rejected", "target", s.name, "err", err)
 		return nil, err
 	}
-	if len(changes) > 0 {
-		actx, cancel := context.WithTimeout(ctx, s.timeout)
-		err := s.backend.Apply(actx, changes)
-		cancel()
-		if err != nil {
-			s.log.Info("gnmi set refused by device", "target", s.name, "err", err)
-			if st, ok := status.FromError(err); ok && st.Code() != codes.Unknown {
-				return nil, err
-			}
-			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-				return nil, status.FromContextError(err).Err()
-			}
-			return nil, status.Errorf(codes.Aborted, "device refused the change, nothing applied: %v", err)
-		}
+	if err := s.apply(ctx, changes); err != nil {
+		return nil, err
+	}
+	if commit != nil {
+		s.armRollback(commit, s.schema.view(state))
 	}
 	s.log.Debug("gnmi set applied", "target", s.name, "changes", len(changes))
 	return &gpb.SetResponse{Prefix: req.GetPrefix(), Response: results, Timestamp: s.now().UnixNano()}, nil
+}
+
+// apply hands changes to the backend and maps its refusal to a status.
+func (s *Server) apply(ctx context.Context, changes []Change) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	actx, cancel := context.WithTimeout(ctx, s.timeout)
+	err := s.backend.Apply(actx, changes)
+	cancel()
+	if err == nil {
+		return nil
+	}
+	s.log.Info("gnmi set refused by device", "target", s.name, "err", err)
+	if st, ok := status.FromError(err); ok && st.Code() != codes.Unknown {
+		return err
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return status.FromContextError(err).Err()
+	}
+	return status.Errorf(codes.Aborted, "device refused the change, nothing applied: %v", err)
 }
