@@ -1,6 +1,7 @@
 package netns
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -44,6 +45,8 @@ func TestDownAfterCrash(t *testing.T) {
 			path := StatePath(dir, "tcrash")
 			cmd := exec.Command(os.Args[0], "-test.run=^TestHelperUp$", "-test.count=1")
 			cmd.Env = append(os.Environ(), "TUYAU_NETNS_HELPER_STATE="+dir)
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -57,7 +60,7 @@ func TestDownAfterCrash(t *testing.T) {
 				}
 				select {
 				case err := <-waited:
-					t.Fatalf("helper exited before the kill point: %v", err)
+					t.Fatalf("helper exited before the kill point: %v\n%s", err, out.String())
 				default:
 				}
 				if time.Now().After(deadline) {

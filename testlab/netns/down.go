@@ -56,7 +56,7 @@ func (l *Lab) Down(ctx context.Context) error {
 	if _, err := net.InterfaceByName(s.Bridge); err == nil && s.Bridge != "" {
 		del = append(del, "link del "+s.Bridge)
 	}
-	for _, n := range append(names, s.Void) {
+	for _, n := range append(names, s.Wire) {
 		if _, err := os.Stat(filepath.Join("/run/netns", n)); err == nil && n != "" {
 			del = append(del, "netns del "+n)
 		}

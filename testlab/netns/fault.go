@@ -16,9 +16,10 @@ type Fault struct {
 	Device string `json:"device,omitempty"`
 }
 
-// Cut cuts a cable: every routed link riding it goes down on both ends
-// (ip link set down on both veths), as a fiber cut makes both optics lose
-// light. It returns the links it took down.
+// Cut cuts a cable: every routed link riding it goes down on both ends.
+// The wire-side veths of the link are set down, so both devices' interfaces
+// lose carrier while staying administratively up, as two optics losing
+// light do. It returns the links it took down.
 func (l *Lab) Cut(ctx context.Context, cable string) ([]Link, error) {
 	return l.cut(ctx, func(s *State) ([]string, error) {
 		if _, ok := s.Cables[cable]; !ok {
@@ -188,28 +189,19 @@ func linksOf(s *State, device string) []Link {
 	return out
 }
 
-// setLinks brings each link's two veths up or down as the faults say.
+// setLinks takes each link's two wire-side veths up or down as the faults
+// say; the devices' interfaces follow with carrier, admin state untouched.
 func setLinks(ctx context.Context, s *State, links []Link) error {
-	per := map[string][]string{} // namespace -> ip commands
-	var order []string
+	var lines []string
 	for _, lk := range links {
 		state := "down"
 		if s.linkUp(lk) {
 			state = "up"
 		}
-		for _, e := range []End{lk.A, lk.B} {
-			ns := s.device(e.Device).Netns
-			if _, ok := per[ns]; !ok {
-				order = append(order, ns)
-			}
-			per[ns] = append(per[ns], "link set "+e.Ifname+" "+state)
-		}
+		lines = append(lines, "link set "+lk.WireA+" "+state, "link set "+lk.WireB+" "+state)
 	}
-	var errs []error
-	for _, ns := range order {
-		if err := ipBatch(ctx, ns, per[ns]); err != nil {
-			errs = append(errs, fmt.Errorf("namespace %s: %w", ns, err))
-		}
+	if err := ipBatch(ctx, s.Wire, lines); err != nil {
+		return fmt.Errorf("lab %s: set links: %w", s.Name, err)
 	}
-	return errors.Join(errs...)
+	return nil
 }

@@ -319,6 +319,19 @@ func TestLab(t *testing.T) {
 			}
 		}
 		waitSessions(ctx, t, lab, memberSessions, 20*time.Second, func(_, _, s string) bool { return s != "Established" })
+		// FRR sees what a router sees on a fiber cut: the port is still
+		// enabled, the line protocol is down.
+		end := uplink.A
+		if end.Device != member.Name {
+			end = uplink.B
+		}
+		out, err := lab.Vtysh(ctx, member.Name, "show interface "+end.Ifname)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out, "is up, line protocol is down") {
+			t.Errorf("%s after the cut:\n%s", end.Ifname, out)
+		}
 		if err := lab.Restore(ctx, Fault{Cable: trunk}); err != nil {
 			t.Fatal(err)
 		}
@@ -437,7 +450,7 @@ func assertGone(t *testing.T, s *State, statePath string) {
 			t.Errorf("%s left behind", p)
 		}
 	}
-	if left := nsPids([]string{s.Void}); len(left) > 0 {
+	if left := nsPids([]string{s.Wire}); len(left) > 0 {
 		t.Errorf("processes left: %v", left)
 	}
 }

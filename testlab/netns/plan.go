@@ -22,7 +22,7 @@ const mgmtIfname = "mgmt0"
 func plan(snap *inventory.Snapshot, name string) (*State, error) {
 	x := inventory.NewIndex(snap)
 	tag := labTag(name)
-	s := &State{Name: name, Bridge: "ty" + tag, Void: "tuyau-" + name + "-void", Cables: map[string][]string{}}
+	s := &State{Name: name, Bridge: "ty" + tag, Wire: "tuyau-" + name + "-wire", Cables: map[string][]string{}}
 	inLab := map[string]bool{}
 	for _, d := range snap.Devices {
 		inLab[d.Name] = true
@@ -72,6 +72,8 @@ func plan(snap *inventory.Snapshot, name string) (*State, error) {
 					l.A.Ifname = it.Ifname
 					l.B.Ifname = ifnames[devIdx[l.B.Device]][l.B.Interface]
 					linked[inventory.PortKey{Kind: inventory.TermInterface, Holder: l.B.Device, Port: l.B.Interface}] = true
+					n := strconv.Itoa(len(s.Links))
+					l.WireA, l.WireB, l.WireBridge = "l"+n+"a", "l"+n+"b", "l"+n+"br"
 					s.Links = append(s.Links, l)
 					for _, c := range l.Cables {
 						s.Cables[c] = x.Cable(c).SRLGs

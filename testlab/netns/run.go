@@ -32,6 +32,10 @@ func run(ctx context.Context, stdin string, name string, args ...string) (string
 	// Daemons started through this command must not keep our pipes open,
 	// or Wait would block until they exit.
 	c.WaitDelay = 2 * time.Second
+	// If the lab process dies mid-command, the command dies with it rather
+	// than create something after Down has looked (daemons it starts fork
+	// away and are not affected).
+	c.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := c.Run(); err != nil {
 		msg := strings.TrimSpace(errb.String())
 		if msg == "" {

@@ -25,9 +25,9 @@ type State struct {
 	Dir string `json:"dir"`
 	// Bridge is the host-side management bridge; HostAddr is its address.
 	Bridge string `json:"bridge"`
-	// Void is the namespace holding the far ends of unlinked ports, kept
-	// down so the ports show no carrier, as an unplugged port does.
-	Void       string       `json:"void"`
+	// Wire is the namespace standing for the fiber plant: the middle of
+	// every routed link and the far end of every unlinked port.
+	Wire       string       `json:"wire"`
 	MgmtPrefix netip.Prefix `json:"mgmt_prefix"`
 	HostAddr   netip.Addr   `json:"host_addr"`
 	User       string       `json:"user"`
@@ -65,15 +65,24 @@ type Iface struct {
 	Ifname string `json:"ifname"`
 	// Kind is "loopback", "veth" (a routed link) or "unlinked" (no peer in
 	// the lab: a transit circuit, a planned cable, an empty port; a veth
-	// whose far end sits down in the Void namespace).
+	// whose far end sits down in the Wire namespace, so it shows no
+	// carrier, as an unplugged port does).
 	Kind string `json:"kind"`
 	MTU  int    `json:"mtu,omitempty"`
 }
 
-// Link is a routed link: a veth pair between two namespaces.
+// Link is a routed link. Each end is a veth whose peer sits in the Wire
+// namespace, where a bridge joins the two peers: taking a peer down is a
+// fiber cut (the device's interface stays administratively up and loses
+// carrier), and the device's own config never fights the lab's faults.
 type Link struct {
 	A End `json:"a"`
 	B End `json:"b"`
+	// WireA and WireB are the peers of A and B in the Wire namespace,
+	// WireBridge the bridge joining them.
+	WireA      string `json:"wire_a"`
+	WireB      string `json:"wire_b"`
+	WireBridge string `json:"wire_bridge"`
 	// Cables are the cables the link rides, patch cords included.
 	Cables []string `json:"cables"`
 }

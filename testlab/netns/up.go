@@ -45,7 +45,7 @@ func Up(ctx context.Context, snap *inventory.Snapshot, opts Options) (*Lab, erro
 	if len(s.Devices) == 0 {
 		return nil, fmt.Errorf("lab %s: the inventory has no devices", o.Name)
 	}
-	for _, d := range append(s.Devices, Device{Netns: s.Void}) {
+	for _, d := range append(s.Devices, Device{Netns: s.Wire}) {
 		if _, err := os.Stat(filepath.Join("/run/netns", d.Netns)); err == nil {
 			return nil, fmt.Errorf("lab %s: %w: namespace %s is in use", o.Name, ErrLabExists, d.Netns)
 		}
@@ -146,7 +146,7 @@ func (l *Lab) up(ctx context.Context, snap *inventory.Snapshot, o Options) error
 	}
 	l.log.Info("netns lab: namespaces and files", "devices", len(s.Devices), "elapsed", time.Since(start).Round(time.Millisecond))
 
-	if _, err := run(ctx, "", "ip", "netns", "add", s.Void); err != nil {
+	if _, err := run(ctx, "", "ip", "netns", "add", s.Wire); err != nil {
 		return fmt.Errorf("lab %s: %w", s.Name, err)
 	}
 	if err := l.wire(ctx, o.Parallel); err != nil {
@@ -243,16 +243,30 @@ func (l *Lab) wire(ctx context.Context, parallel int) error {
 		for j, ifc := range d.Interfaces {
 			if ifc.Kind == "unlinked" {
 				host = append(host, "link add name "+ifc.Ifname+" netns "+d.Netns+mtuArg(ifc.MTU)+
-					" type veth peer name u"+strconv.Itoa(i)+"-"+strconv.Itoa(j)+" netns "+s.Void)
+					" type veth peer name u"+strconv.Itoa(i)+"-"+strconv.Itoa(j)+" netns "+s.Wire)
 			}
 		}
 	}
+	var wire []string
 	for _, lk := range s.Links {
 		a, b := s.device(lk.A.Device), s.device(lk.B.Device)
 		mtu := linkMTU(a, lk.A.Interface, b, lk.B.Interface)
-		host = append(host, "link add name "+lk.A.Ifname+" netns "+a.Netns+mtu+" type veth peer name "+lk.B.Ifname+" netns "+b.Netns+mtu)
+		host = append(host,
+			"link add name "+lk.A.Ifname+" netns "+a.Netns+mtu+" type veth peer name "+lk.WireA+" netns "+s.Wire+mtu,
+			"link add name "+lk.B.Ifname+" netns "+b.Netns+mtu+" type veth peer name "+lk.WireB+" netns "+s.Wire+mtu)
+		// No STP: ports forward at once, as a fiber does.
+		wire = append(wire,
+			"link add "+lk.WireBridge+" type bridge stp_state 0",
+			"link set "+lk.WireA+" master "+lk.WireBridge,
+			"link set "+lk.WireB+" master "+lk.WireBridge)
+		if s.linkUp(lk) {
+			wire = append(wire, "link set "+lk.WireBridge+" up", "link set "+lk.WireA+" up", "link set "+lk.WireB+" up")
+		}
 	}
 	if err := ipBatch(ctx, "", host); err != nil {
+		return fmt.Errorf("lab %s: wire: %w", s.Name, err)
+	}
+	if err := ipBatch(ctx, s.Wire, wire); err != nil {
 		return fmt.Errorf("lab %s: wire: %w", s.Name, err)
 	}
 	return forEach(ctx, len(s.Devices), parallel, func(ctx context.Context, i int) error {
