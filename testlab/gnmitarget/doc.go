@@ -7,7 +7,9 @@
 // encodings (JSON, JSON_IETF, PROTO), validation of Set against the
 // writable schema (WritablePaths, CreatableLists), ONCE, POLL and STREAM
 // subscriptions (SAMPLE, ON_CHANGE, TARGET_DEFINED, heartbeats,
-// suppress_redundant, updates_only), TLS and username/password metadata.
+// suppress_redundant, updates_only), the commit confirmed extension (a Set
+// rolled back unless confirmed in time), TLS and username/password
+// metadata.
 // The backend only reports leaves, applies a validated change set all or
 // nothing, and signals changes:
 //
