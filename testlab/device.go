@@ -33,6 +33,8 @@ type Device struct {
 	bgpMu sync.Mutex // serializes reconciles of spk
 	spk   *speaker
 	ssh   *sshServer
+	gnmi  *gnmiServer
+	watch watchers
 }
 
 type neighborInfo struct {
@@ -49,6 +51,7 @@ func newDevice(l *Lab, p DevicePlan, inv *inventory.Device, boot *vtysh.Config) 
 		return nil, fmt.Errorf("device %s: host key: %w", p.Name, err)
 	}
 	d.ssh = newSSHServer(d, signer)
+	d.gnmi = &gnmiServer{dev: d}
 	return d, nil
 }
 
@@ -80,6 +83,10 @@ func (d *Device) start(ctx context.Context) error {
 	if err := d.ssh.listen(ctx, hostPort(d.plan.Addr, d.lab.plan.Ports.SSH)); err != nil {
 		return fmt.Errorf("device %s: %w", d.plan.Name, err)
 	}
+	if err := d.gnmi.listen(ctx, hostPort(d.plan.Addr, d.lab.plan.Ports.GNMI)); err != nil {
+		d.ssh.close()
+		return fmt.Errorf("device %s: %w", d.plan.Name, err)
+	}
 	d.mu.Lock()
 	d.alive = true
 	d.mu.Unlock()
@@ -92,6 +99,7 @@ func (d *Device) stop(ctx context.Context) {
 	d.alive = false
 	d.mu.Unlock()
 	d.ssh.close()
+	d.gnmi.close()
 	d.bgpMu.Lock()
 	d.spk.stop(ctx)
 	d.bgpMu.Unlock()

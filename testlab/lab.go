@@ -13,6 +13,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/tuyau-net/tuyau/inventory"
+	"github.com/tuyau-net/tuyau/testlab/gnmitarget"
 )
 
 // Options configure a running lab.
@@ -26,6 +27,9 @@ type Options struct {
 	AuthorizedKeys []ssh.PublicKey
 	// Bootstrap is the configuration devices boot with (default full).
 	Bootstrap Bootstrap
+	// GNMIInsecure serves gNMI without TLS; by default each device has a
+	// certificate from the lab CA (ca.pem in Dir).
+	GNMIInsecure bool
 	Logger    *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
@@ -41,6 +45,7 @@ type Lab struct {
 	now  func() time.Time
 
 	hostKeys *hostKeys
+	ca       *gnmitarget.LabCA // nil when gNMI runs without TLS
 
 	mu      sync.Mutex // guards faults, links, comp
 	faults  faults
@@ -84,6 +89,11 @@ func Start(ctx context.Context, plan *Plan, snap *inventory.Snapshot, o Options)
 		faults: newFaults(), linkAt: map[portKey]int{}, devices: map[string]*Device{},
 		owned: map[string][]netip.Addr{}, kick: make(chan struct{}, 1),
 	}
+	if !o.GNMIInsecure {
+		if l.ca, err = loadCA(o.Dir, plan.Name); err != nil {
+			return nil, fmt.Errorf("lab %s: %w", plan.Name, err)
+		}
+	}
 	x := inventory.NewIndex(snap)
 	for i, pl := range plan.Links {
 		l.links = append(l.links, &linkState{Link: pl})
@@ -117,8 +127,9 @@ func Start(ctx context.Context, plan *Plan, snap *inventory.Snapshot, o Options)
 		return nil, err
 	}
 	l.refresh(ctx)
-	l.wg.Add(1)
+	l.wg.Add(2)
 	go l.loop(runCtx)
+	go l.poll(runCtx)
 	l.log.Info("lab up", "plan", plan.describe())
 	return l, nil
 }
@@ -211,6 +222,26 @@ func (l *Lab) loop(ctx context.Context) {
 	}
 }
 
+// poll tells the gNMI servers about what changes without a lab event:
+// BGP sessions establishing, counters advancing. The servers compare
+// values themselves, so a notify with nothing new costs one State call per
+// subscribed device.
+func (l *Lab) poll(ctx context.Context) {
+	defer l.wg.Done()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			for _, d := range l.order {
+				d.watch.notify()
+			}
+		}
+	}
+}
+
 // refresh recomputes every link from the faults and the devices' applied
 // configs, then brings each device's BGP in line with it.
 func (l *Lab) refresh(ctx context.Context) {
@@ -219,6 +250,9 @@ func (l *Lab) refresh(ctx context.Context) {
 		if err := d.reconcileBGP(ctx); err != nil {
 			l.log.Warn("bgp reconcile", "device", d.Name(), "err", err)
 		}
+	}
+	for _, d := range l.order {
+		d.watch.notify()
 	}
 }
 

@@ -161,8 +161,10 @@ func (c *Config) Interface(name string) *Interface {
 	return nil
 }
 
-// ensureInterface returns the named interface block, creating it in FRR's
+// EnsureInterface returns the named interface block, creating it in FRR's
 // order (sorted by name) when missing.
+func (c *Config) EnsureInterface(name string) *Interface { return c.ensureInterface(name) }
+
 func (c *Config) ensureInterface(name string) *Interface {
 	if f := c.Interface(name); f != nil {
 		return f
@@ -243,6 +245,10 @@ func (b *BGP) Active(addr, family string) bool {
 	}
 	return an != nil && an.Activate
 }
+
+// DeleteNeighbor removes a neighbor and its per-family settings, as "no
+// neighbor X" does.
+func (b *BGP) DeleteNeighbor(addr string) { b.deleteNeighbor(addr) }
 
 // deleteNeighbor removes a neighbor and its per-family settings.
 func (b *BGP) deleteNeighbor(addr string) {

@@ -83,6 +83,25 @@ func (r *Running) Replace(cfg *Config) {
 	}
 }
 
+// Edit applies fn to a copy of the configuration and swaps the copy in
+// only if fn succeeds: a gNMI Set lands whole or not at all, and CLI
+// sessions see either the old or the new configuration.
+func (r *Running) Edit(fn func(c *Config) error) error {
+	r.mu.Lock()
+	next := r.cfg.Clone()
+	if err := fn(next); err != nil {
+		r.mu.Unlock()
+		return err
+	}
+	r.cfg = next
+	cp := next.Clone()
+	r.mu.Unlock()
+	if r.changed != nil {
+		r.changed(cp)
+	}
+	return nil
+}
+
 // update runs fn on the configuration; fn returns the message to print and
 // whether it changed anything.
 func (r *Running) update(fn func(c *Config) (string, bool)) string {

@@ -1,0 +1,184 @@
+package testlab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/tuyau-net/tuyau/testlab/gnmitarget"
+	"github.com/tuyau-net/tuyau/testlab/vtysh"
+)
+
+// The device is the gNMI target's Backend: State reads the same running
+// config, link model and GoBGP sessions as the CLI, and Apply edits the
+// same running config, so the three surfaces never disagree.
+
+// watchers holds the gNMI servers' notify functions of a device.
+type watchers struct {
+	mu sync.Mutex
+	fs map[int]func()
+	n  int
+}
+
+func (w *watchers) add(ctx context.Context, f func()) {
+	w.mu.Lock()
+	if w.fs == nil {
+		w.fs = map[int]func(){}
+	}
+	id := w.n
+	w.n++
+	w.fs[id] = f
+	w.mu.Unlock()
+	go func() {
+		<-ctx.Done()
+		w.mu.Lock()
+		delete(w.fs, id)
+		w.mu.Unlock()
+	}()
+}
+
+func (w *watchers) notify() {
+	w.mu.Lock()
+	fs := make([]func(), 0, len(w.fs))
+	for _, f := range w.fs {
+		fs = append(fs, f)
+	}
+	w.mu.Unlock()
+	for _, f := range fs {
+		f()
+	}
+}
+
+// Watch registers a gNMI server's notify until ctx ends; the lab calls it
+// after every refresh (config change, fault) and on its BGP poll.
+func (d *Device) Watch(ctx context.Context, notify func()) { d.watch.add(ctx, notify) }
+
+// formFactors maps optic types to OpenConfig form factors.
+var formFactors = map[string]string{
+	"1000BASE-SX": "SFP", "1000BASE-LX": "SFP", "1000BASE-ZX": "SFP",
+	"10GBASE-SR": "SFP_PLUS", "10GBASE-LR": "SFP_PLUS", "10GBASE-ER": "SFP_PLUS", "10GBASE-ZR": "SFP_PLUS",
+	"25GBASE-LR": "SFP28", "100GBASE-SR4": "QSFP28", "100GBASE-LR4": "QSFP28", "100GBASE-ER4": "QSFP28",
+}
+
+// State returns the device's OpenConfig leaves: interfaces with counters
+// and optics, BGP neighbors with their session state.
+func (d *Device) State(ctx context.Context) ([]gnmitarget.Leaf, error) {
+	var v gnmitarget.DeviceView
+	for _, f := range d.Interfaces() {
+		iv := gnmitarget.InterfaceView{
+			Name: f.Name, Description: f.Description, Enabled: f.AdminUp, OperUp: f.OperUp,
+			MTU: uint16(f.MTU), Loopback: f.Name == "lo" || strings.HasPrefix(f.Name, "lo:"), LastChange: f.LastChange,
+			Counters: gnmitarget.Counters{InOctets: f.InOctets, OutOctets: f.OutOctets, InPkts: f.InPkts, OutPkts: f.OutPkts},
+		}
+		for _, a := range f.Addresses {
+			if p, err := netip.ParsePrefix(a); err == nil && p.Addr().Is4() {
+				iv.Addresses = append(iv.Addresses, p)
+			}
+		}
+		if f.Optical {
+			iv.Transceiver = &gnmitarget.TransceiverView{FormFactor: formFactors[f.Transceiver], InputDBm: f.RxDBm, OutputDBm: f.TxDBm}
+		}
+		v.Interfaces = append(v.Interfaces, iv)
+	}
+	asn, rid, ns := d.Neighbors(ctx, "ipv4 unicast")
+	if asn != 0 {
+		v.BGP = &gnmitarget.BGPView{AS: asn, RouterID: rid}
+		for _, n := range ns {
+			nv := gnmitarget.NeighborView{
+				Address: n.Address, PeerAS: n.RemoteAS, Description: n.Description, Enabled: !n.AdminDown,
+				SessionState: strings.ToUpper(n.State), PrefixesReceived: uint32(n.PfxRcd), PrefixesSent: uint32(n.PfxSnt),
+			}
+			if n.State == "Established" {
+				nv.LastEstablished = n.Since
+				nv.EstablishedTransitions = 1
+			}
+			v.BGP.Neighbors = append(v.BGP.Neighbors, nv)
+		}
+	}
+	return v.Leaves(), nil
+}
+
+// Apply makes a gNMI Set's changes to the running config, all or none, the
+// same config the CLI edits; BGP and the link model follow as after a CLI
+// command.
+func (d *Device) Apply(ctx context.Context, changes []gnmitarget.Change) error {
+	if !d.Alive() {
+		return errors.New("device " + d.Name() + " is down")
+	}
+	return d.run.Edit(func(c *vtysh.Config) error {
+		for _, ch := range changes {
+			e, err := gnmitarget.DecodeChange(ch)
+			if err != nil {
+				return err
+			}
+			if err := applyEdit(c, e); err != nil {
+				return fmt.Errorf("%s: %w", ch, err)
+			}
+		}
+		return nil
+	})
+}
+
+func applyEdit(c *vtysh.Config, e gnmitarget.Edit) error {
+	if e.Interface != "" {
+		if e.Subinterface != 0 {
+			return fmt.Errorf("subinterface %d: FRR interfaces have no subinterfaces here", e.Subinterface)
+		}
+		f := c.EnsureInterface(e.Interface)
+		switch e.Kind {
+		case gnmitarget.EditInterfaceDescription:
+			f.Description = e.String
+		case gnmitarget.EditInterfaceMTU:
+			f.MTU = int(e.Uint)
+			if e.Delete || f.MTU == 1500 {
+				f.MTU = 0
+			}
+		case gnmitarget.EditInterfaceEnabled:
+			f.Shutdown = !e.Bool && !e.Delete
+		case gnmitarget.EditAddress:
+			f.Addresses = slices.DeleteFunc(f.Addresses, func(p netip.Prefix) bool { return p.Addr() == e.Address.Addr() })
+			if !e.Delete {
+				f.Addresses = append(f.Addresses, e.Address)
+			}
+		case gnmitarget.EditSubinterface:
+			f.Addresses = slices.DeleteFunc(f.Addresses, func(p netip.Prefix) bool { return p.Addr().Is4() })
+		}
+		return nil
+	}
+	b := c.BGP
+	if b == nil {
+		return errors.New("no router bgp configured")
+	}
+	n := b.Neighbor(e.Neighbor)
+	switch e.Kind {
+	case gnmitarget.EditNeighbor:
+		if n == nil {
+			return fmt.Errorf("no neighbor %s", e.Neighbor)
+		}
+		b.DeleteNeighbor(e.Neighbor)
+		return nil
+	case gnmitarget.EditNeighborPeerAS:
+		as := strconv.FormatUint(uint64(e.Uint), 10)
+		if n == nil {
+			b.Neighbors = append(b.Neighbors, &vtysh.Neighbor{Addr: e.Neighbor, RemoteAS: as})
+		} else {
+			n.RemoteAS = as
+		}
+		return nil
+	}
+	if n == nil {
+		return fmt.Errorf("no neighbor %s: set its peer-as first", e.Neighbor)
+	}
+	switch e.Kind {
+	case gnmitarget.EditNeighborDescription:
+		n.Description = e.String
+	case gnmitarget.EditNeighborEnabled:
+		n.Shutdown = !e.Bool && !e.Delete
+	}
+	return nil
+}

@@ -1,0 +1,164 @@
+package testlab
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	gpb "github.com/openconfig/gnmi/proto/gnmi"
+	"github.com/openconfig/gnmic/pkg/api"
+	"github.com/openconfig/gnmic/pkg/api/target"
+)
+
+// gnmicTarget connects gnmic's client library to a lab device over TLS,
+// trusting the lab CA.
+func (l *testLab) gnmic(t *testing.T, device string) *target.Target {
+	t.Helper()
+	d, _ := l.Device(device)
+	tg, err := api.NewTarget(api.Name(device), api.Address(hostPort(d.Addr(), l.plan.Ports.GNMI)),
+		api.Username("admin"), api.Password(l.password), api.TLSCA(filepath.Join(l.dir, CAFile)),
+		api.Timeout(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := tg.CreateGNMIClient(ctx); err != nil {
+		t.Fatalf("gnmic connect to %s: %v", device, err)
+	}
+	t.Cleanup(func() { tg.Close() })
+	return tg
+}
+
+// pathString renders a gNMI path with its keys, keys sorted.
+func pathString(prefix, p *gpb.Path) string {
+	var b strings.Builder
+	for _, e := range append(prefix.GetElem(), p.GetElem()...) {
+		b.WriteString("/" + e.GetName())
+		keys := make([]string, 0, len(e.GetKey()))
+		for k, v := range e.GetKey() {
+			keys = append(keys, k+"="+v)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			b.WriteString("[" + k + "]")
+		}
+	}
+	return b.String()
+}
+
+// gnmiGet returns the leaves under paths, PROTO-encoded, as path -> value.
+func gnmiGet(t *testing.T, tg *target.Target, paths ...string) map[string]any {
+	t.Helper()
+	opts := []api.GNMIOption{api.EncodingPROTO()}
+	for _, p := range paths {
+		opts = append(opts, api.Path(p))
+	}
+	req, err := api.NewGetRequest(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := tg.Get(ctx, req)
+	if err != nil {
+		t.Fatalf("gNMI Get %v: %v", paths, err)
+	}
+	out := map[string]any{}
+	for _, n := range resp.GetNotification() {
+		for _, u := range n.GetUpdate() {
+			v := u.GetVal()
+			var val any
+			switch x := v.GetValue().(type) {
+			case *gpb.TypedValue_StringVal:
+				val = x.StringVal
+			case *gpb.TypedValue_UintVal:
+				val = x.UintVal
+			case *gpb.TypedValue_DoubleVal:
+				val = x.DoubleVal
+			case *gpb.TypedValue_BoolVal:
+				val = x.BoolVal
+			default:
+				val = v.String()
+			}
+			out[pathString(n.GetPrefix(), u.GetPath())] = val
+		}
+	}
+	return out
+}
+
+// TestGNMIFollowsFaults reads a link's two ends, their optics and the BGP
+// session over it through gNMI with gnmic, cuts the cable, and reads them
+// again; then sets the neighbor shut through gNMI and checks the CLI sees
+// it.
+func TestGNMIFollowsFaults(t *testing.T) {
+	snap := smallNet(t, 8)
+	l := startTestLab(t, snap, BootstrapFull)
+	ctx := context.Background()
+	waitFor(t, 30*time.Second, "converged", func() (bool, string) { return l.allEstablished(ctx) })
+	member, pop, memberAddr, _ := ebgpPair(t, l, snap)
+	var lk Link
+	for _, x := range l.plan.Links {
+		if (x.A.Device == member.Name && x.B.Device == pop.Name) || (x.B.Device == member.Name && x.A.Device == pop.Name) {
+			lk = x
+		}
+	}
+	popEnd := lk.A
+	if popEnd.Device != pop.Name {
+		popEnd = lk.B
+	}
+	tg := l.gnmic(t, pop.Name)
+	oper := fmt.Sprintf("/interfaces/interface[name=%s]/state/oper-status", popEnd.Interface)
+	inOctets := fmt.Sprintf("/interfaces/interface[name=%s]/state/counters/in-octets", popEnd.Interface)
+	power := fmt.Sprintf("/components/component[name=%s]/transceiver/state/input-power/instant", popEnd.Interface)
+	session := fmt.Sprintf("/network-instances/network-instance[name=default]/protocols/protocol[identifier=BGP][name=BGP]/bgp/neighbors/neighbor[neighbor-address=%s]/state/session-state", memberAddr)
+
+	before := gnmiGet(t, tg, oper, inOctets, power, session)
+	if before[oper] != "UP" || before[session] != "ESTABLISHED" {
+		t.Fatalf("before the cut: %v", before)
+	}
+	if p, ok := before[power].(float64); !ok || p < -30 || p > 5 {
+		t.Errorf("input power before the cut = %v, want a live level", before[power])
+	}
+	time.Sleep(1100 * time.Millisecond)
+	later := gnmiGet(t, tg, inOctets)
+	if later[inOctets].(uint64) <= before[inOctets].(uint64) {
+		t.Errorf("in-octets did not advance on an up link: %v then %v", before[inOctets], later[inOctets])
+	}
+
+	if _, err := l.Cut(ctx, lk.Cables[len(lk.Cables)/2]); err != nil {
+		t.Fatal(err)
+	}
+	after := gnmiGet(t, tg, oper, inOctets, power, session)
+	if after[oper] != "DOWN" || after[power] != losFloorDBm || after[session] == "ESTABLISHED" {
+		t.Errorf("after the cut: %v", after)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if again := gnmiGet(t, tg, inOctets); again[inOctets] != after[inOctets] {
+		t.Errorf("in-octets advanced on a cut link: %v then %v", after[inOctets], again[inOctets])
+	}
+	if _, err := l.Restore(ctx, Target{}); err != nil {
+		t.Fatal(err)
+	}
+
+	// A gNMI Set lands in the running config the CLI shows.
+	nb := fmt.Sprintf("/network-instances/network-instance[name=default]/protocols/protocol[identifier=BGP][name=BGP]/bgp/neighbors/neighbor[neighbor-address=%s]/config/enabled", memberAddr)
+	set, err := api.NewSetRequest(api.Update(api.Path(nb), api.Value("false", "json_ietf")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tg.Set(ctx, set); err != nil {
+		t.Fatalf("gNMI Set: %v", err)
+	}
+	d, _ := l.Device(pop.Name)
+	if run := d.Running().Config().Render(); !strings.Contains(run, "neighbor "+memberAddr+" shutdown") {
+		t.Errorf("after gNMI Set enabled=false, running-config lacks the shutdown:\n%s", run)
+	}
+	if sum := d.BGPSummary(ctx, "ipv4 unicast", false); !strings.Contains(sum, "Idle (Admin)") {
+		t.Errorf("after gNMI shutdown, show bgp summary:\n%s", sum)
+	}
+}
