@@ -30,7 +30,7 @@ type Options struct {
 	// GNMIInsecure serves gNMI without TLS; by default each device has a
 	// certificate from the lab CA (ca.pem in Dir).
 	GNMIInsecure bool
-	Logger    *slog.Logger
+	Logger       *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
