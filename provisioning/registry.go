@@ -55,7 +55,7 @@ func NewRegistry(ps ...Platform) *Registry {
 
 // Builtin returns a new registry with every platform tuyau ships.
 func Builtin() *Registry {
-	return NewRegistry(FRR{}, EOS{}, IOSXE{}, Junos{}, SRLinux{})
+	return NewRegistry(FRR{}, EOS{}, IOSXE{}, Junos{}, SRLinux{}, OpenConfig{})
 }
 
 // Register adds or replaces a platform.
