@@ -39,8 +39,9 @@
 //     description, mtu, enabled, IPv4 address; neighbor peer-as,
 //     description, enabled, removal), applies them in order to a copy of
 //     its config and swaps the copy in only if every edit succeeded.
-//   - Watch keeps notify and calls it after any change the surfaces show:
-//     config applied from any surface, a link cut, a session going down.
+//   - Watch comes from an embedded Notifier; the device calls its Notify
+//     after any change the surfaces show: config applied from any surface,
+//     a link cut, a session going down.
 //
 // Leaves carry Go types that stand for the YANG types (uint64 counters,
 // uint16 mtu, float64 dBm); DeviceView gets them right.

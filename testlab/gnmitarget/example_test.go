@@ -17,9 +17,10 @@ import (
 // virtual device keeps an FRR running config: its Backend renders a
 // DeviceView and applies Edits to a copy it swaps in only if all succeed.
 type router struct {
-	mu     sync.Mutex
-	cfg    routerConfig
-	notify []func()
+	gnmitarget.Notifier // Watch; Notify after every change
+
+	mu  sync.Mutex
+	cfg routerConfig
 }
 
 type routerConfig struct {
@@ -72,18 +73,9 @@ func (r *router) Apply(ctx context.Context, changes []gnmitarget.Change) error {
 	}
 	r.mu.Lock()
 	r.cfg = next
-	fs := slices.Clone(r.notify)
 	r.mu.Unlock()
-	for _, f := range fs {
-		f()
-	}
+	r.Notify()
 	return nil
-}
-
-func (r *router) Watch(ctx context.Context, notify func()) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.notify = append(r.notify, notify) // a real device also drops it when ctx ends
 }
 
 func (c *routerConfig) apply(e gnmitarget.Edit) error {

@@ -21,22 +21,17 @@ type MemBackend struct {
 	// whole change set, as a device rejecting a config would.
 	Refuse func([]Change) error
 
-	mu       sync.Mutex
-	leaves   map[string]memLeaf
-	sorted   []Leaf // State's answer, rebuilt after a change
-	applied  [][]Change
-	watchers map[int]memWatcher
-	nextID   int
+	Notifier // Watch
+
+	mu      sync.Mutex
+	leaves  map[string]memLeaf
+	sorted  []Leaf // State's answer, rebuilt after a change
+	applied [][]Change
 }
 
 type memLeaf struct {
 	path  Path
 	value any
-}
-
-type memWatcher struct {
-	ctx    context.Context
-	notify func()
 }
 
 // NewMemBackend returns a MemBackend holding leaves.
@@ -66,7 +61,7 @@ func (m *MemBackend) Set(path string, value any) error {
 	m.mu.Lock()
 	m.put(p, value)
 	m.mu.Unlock()
-	m.notify()
+	m.Notify()
 	return nil
 }
 
@@ -80,7 +75,7 @@ func (m *MemBackend) Delete(path string) error {
 	m.mu.Lock()
 	m.remove(p)
 	m.mu.Unlock()
-	m.notify()
+	m.Notify()
 	return nil
 }
 
@@ -167,39 +162,8 @@ func (m *MemBackend) Apply(ctx context.Context, changes []Change) error {
 	}
 	m.applied = append(m.applied, append([]Change(nil), changes...))
 	m.mu.Unlock()
-	m.notify()
+	m.Notify()
 	return nil
-}
-
-// Watch calls notify after each change until ctx is done.
-func (m *MemBackend) Watch(ctx context.Context, notify func()) {
-	m.mu.Lock()
-	if m.watchers == nil {
-		m.watchers = map[int]memWatcher{}
-	}
-	id := m.nextID
-	m.nextID++
-	m.watchers[id] = memWatcher{ctx: ctx, notify: notify}
-	m.mu.Unlock()
-	context.AfterFunc(ctx, func() {
-		m.mu.Lock()
-		delete(m.watchers, id)
-		m.mu.Unlock()
-	})
-}
-
-func (m *MemBackend) notify() {
-	m.mu.Lock()
-	fs := make([]func(), 0, len(m.watchers))
-	for _, w := range m.watchers {
-		if w.ctx.Err() == nil {
-			fs = append(fs, w.notify)
-		}
-	}
-	m.mu.Unlock()
-	for _, f := range fs {
-		f()
-	}
 }
 
 func (m *MemBackend) put(p Path, v any) {
