@@ -19,6 +19,9 @@ func RenderConfig(snap *inventory.Snapshot, s *State, dev string, level ConfigLe
 	x := inventory.NewIndex(snap)
 	d := x.Device(dev)
 	ls := s.device(dev)
+	if ls != nil && ls.Transit != nil {
+		return renderTransit(ls), nil
+	}
 	if d == nil || ls == nil {
 		return "", fmt.Errorf("device %s: not in the lab", dev)
 	}
@@ -28,9 +31,9 @@ func RenderConfig(snap *inventory.Snapshot, s *State, dev string, level ConfigLe
 	for _, l := range s.Links {
 		switch dev {
 		case l.A.Device:
-			peerRole[l.A.Interface] = x.Device(l.B.Device).Role
+			peerRole[l.A.Interface] = s.device(l.B.Device).Role
 		case l.B.Device:
-			peerRole[l.B.Interface] = x.Device(l.A.Device).Role
+			peerRole[l.B.Interface] = s.device(l.A.Device).Role
 		}
 	}
 	runsIGP := igp && slices.Contains(igpRoles, d.Role)

@@ -192,6 +192,44 @@ func TestLab(t *testing.T) {
 		}
 	})
 
+	t.Run("transit", func(t *testing.T) {
+		// Each core router's transit session comes up with the lab's
+		// transit router, which sends a default route and receives the
+		// hosting prefixes.
+		for _, c := range snap.Circuits {
+			var peer string
+			for _, d := range snap.Devices {
+				if d.Name == c.A.Device {
+					for _, n := range d.BGPSessions {
+						if n.Role == inventory.BGPTransit {
+							peer = n.PeerAddress.String()
+						}
+					}
+				}
+			}
+			waitSessions(ctx, t, lab, map[string][]string{c.A.Device: {peer}}, 60*time.Second, established)
+			provider := strings.ToLower(c.ID) + "-peer"
+			deadline := time.Now().Add(30 * time.Second)
+			for {
+				core, err := lab.Vtysh(ctx, c.A.Device, "show ip route 0.0.0.0/0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				prov, err := lab.Vtysh(ctx, provider, "show ip route")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if strings.Contains(core, `Known via "bgp"`) && strings.Contains(prov, "198.51.100.0/24") {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%s: no default route from %s, or no hosting prefix at %s:\n%s\n%s", c.A.Device, provider, provider, core, prov)
+				}
+				time.Sleep(500 * time.Millisecond)
+			}
+		}
+	})
+
 	dev := snap.Devices[2]
 	ssh22 := lab.Targets()[dev.Name]
 	t.Run("ssh-password", func(t *testing.T) {

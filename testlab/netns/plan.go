@@ -83,6 +83,7 @@ func plan(snap *inventory.Snapshot, name string) (*State, error) {
 			ls.Interfaces = append(ls.Interfaces, it)
 		}
 	}
+	addTransitPeers(x, snap, s, tag)
 	return s, nil
 }
 

@@ -38,17 +38,24 @@ func TestPlanLinks(t *testing.T) {
 				t.Fatal(err)
 			}
 			x := inventory.NewIndex(snap)
-			// Every trunk (FO-) cable carries exactly one routed link.
+			// Every trunk (FO-) cable carries exactly one routed link, and
+			// every transit circuit one link to the lab's transit router.
 			trunks := 0
 			for _, c := range snap.Cables {
 				if strings.HasPrefix(c.Label, "FO-") {
 					trunks++
 				}
 			}
-			if len(s.Links) != trunks {
-				t.Errorf("plan found %d links, the inventory has %d trunk cables", len(s.Links), trunks)
+			if len(s.Links) != trunks+len(snap.Circuits) {
+				t.Errorf("plan found %d links, the inventory has %d trunk cables and %d transit circuits", len(s.Links), trunks, len(snap.Circuits))
 			}
 			for _, l := range s.Links {
+				if s.device(l.B.Device).Role == RoleTransit {
+					if len(l.Cables) != 1 || s.device(l.B.Device).Transit == nil {
+						t.Errorf("transit link %v rides %v, want its patch cord", l, l.Cables)
+					}
+					continue
+				}
 				if len(l.Cables) != tc.cables {
 					t.Errorf("link %v rides %v, want %d cables", l, l.Cables, tc.cables)
 				}
@@ -75,12 +82,17 @@ func TestPlanLinks(t *testing.T) {
 					}
 				}
 			}
-			// The transit ports have no peer in the lab.
+			// Each transit port faces a transit router in the provider's AS.
 			for _, c := range snap.Circuits {
-				d := s.device(c.A.Device)
-				i := slices.IndexFunc(d.Interfaces, func(i Iface) bool { return i.Name == c.A.Interface })
-				if d.Interfaces[i].Kind != "unlinked" {
-					t.Errorf("transit port %s:%s is %s, want unlinked", c.A.Device, c.A.Interface, d.Interfaces[i].Kind)
+				peer := s.device(strings.ToLower(c.ID) + "-peer")
+				if peer == nil || peer.Transit == nil || peer.Transit.Circuit != c.ID {
+					t.Errorf("circuit %s: no transit router %s-peer", c.ID, strings.ToLower(c.ID))
+					continue
+				}
+				dev := snap.Devices[slices.IndexFunc(snap.Devices, func(d inventory.Device) bool { return d.Name == c.A.Device })]
+				i := slices.IndexFunc(dev.BGPSessions, func(n inventory.BGPSession) bool { return n.Role == inventory.BGPTransit })
+				if want := dev.BGPSessions[i]; peer.Transit.Address.Addr() != want.PeerAddress || peer.Transit.ASN != want.PeerASN {
+					t.Errorf("circuit %s: transit router %s AS %d, inventory session to %s AS %d", c.ID, peer.Transit.Address, peer.Transit.ASN, want.PeerAddress, want.PeerASN)
 				}
 			}
 		})
@@ -197,9 +209,12 @@ func TestRenderConfig(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var b strings.Builder
+			var b, ours strings.Builder
 			for _, d := range s.Devices {
 				b.WriteString("!! " + d.Name + "\n" + cfgs[d.Name])
+				if d.Transit == nil {
+					ours.WriteString(cfgs[d.Name])
+				}
 			}
 			golden := filepath.Join("testdata", "config", string(level)+".conf")
 			if *update {
@@ -215,7 +230,7 @@ func TestRenderConfig(t *testing.T) {
 			if b.String() != string(want) {
 				t.Errorf("configs at level %s differ from %s (go test -update to accept):\n%s", level, golden, b.String())
 			}
-			has := func(s string) bool { return strings.Contains(b.String(), s) }
+			has := func(s string) bool { return strings.Contains(ours.String(), s) }
 			if level == ConfigBootstrap && (has("router bgp") || has("router ospf")) {
 				t.Error("the bootstrap config routes: provisioning must push that")
 			}

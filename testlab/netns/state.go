@@ -53,6 +53,8 @@ type Device struct {
 	// Dir holds the device's sshd files inside the lab's Dir.
 	Dir        string  `json:"dir"`
 	Interfaces []Iface `json:"interfaces"`
+	// Transit is set on the routers the lab adds for transit providers.
+	Transit *TransitPeer `json:"transit,omitempty"`
 	// Paths are directories outside Dir the lab created for the device
 	// (FRR config and run dirs, /etc/netns entry); Down removes them.
 	Paths []string `json:"paths"`
