@@ -174,6 +174,12 @@ func notification(gprefix *gpb.Path, prefix, p Path, leaves []parsedLeaf, enc gp
 		g := groups[k]
 		if g == nil {
 			g = &group{at: at, root: map[string]any{}, nodes: map[string]map[string]any{}}
+			if len(at) > 0 {
+				// A list entry carries its keys as members (RFC 7951 §5.4).
+				for kn, kv := range at[len(at)-1].Keys {
+					g.root[kn] = keyJSON(kn, kv)
+				}
+			}
 			groups[k] = g
 			order = append(order, g)
 		}
