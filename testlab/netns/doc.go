@@ -3,7 +3,8 @@
 // (resolved through patch panels with inventory.Index.Trace), FRR (zebra,
 // bgpd, ospfd, staticd under watchfrr, one pathspace per device) and an sshd
 // landing in vtysh, reachable from the host over a per-lab management bridge.
-// It needs root and the Debian frr and openssh-server packages.
+// Transit circuits end on FRR routers standing for the providers. It needs
+// root and the Debian frr and openssh-server packages; see docs/netns.md.
 //
 // Everything the lab creates is written to a state file before it is
 // created, so Down removes all of it even after the process that ran Up

@@ -23,7 +23,7 @@ func TestExampleNetwork(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	lab, err := Up(ctx, snap, Options{Name: "tmanche", StateDir: t.TempDir(), Config: ConfigBGP, Password: "x", Parallel: 8})
+	lab, err := Up(ctx, snap, Options{Name: "tmanche", StateDir: t.TempDir(), Config: ConfigBGP, Password: "x", Parallel: 8, Log: testLog(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
