@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"runtime"
 	"sync"
 	"testing"
@@ -196,3 +197,40 @@ func BenchmarkIdleTargets(b *testing.B) {
 		wg.Wait()
 	}
 }
+
+// BenchmarkDeviceViewState measures what one State call of a 24-port
+// device built on DeviceView costs the server: rendering the leaves and
+// reading them through the path cache, as every sample does.
+func BenchmarkDeviceViewState(b *testing.B) {
+	var v DeviceView
+	v.BGP = &BGPView{AS: 65001}
+	for i := range 24 {
+		v.Interfaces = append(v.Interfaces, InterfaceView{
+			Name: fmt.Sprintf("eth%d", i+1), Enabled: true, OperUp: true, MTU: 9000,
+			Addresses:   []netip.Prefix{netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 0, byte(i), 0}), 31)},
+			Counters:    Counters{InOctets: uint64(i) << 30},
+			Transceiver: &TransceiverView{FormFactor: "SFP_PLUS", InputDBm: -4.2, OutputDBm: -1},
+		})
+		v.BGP.Neighbors = append(v.BGP.Neighbors, NeighborView{Address: fmt.Sprintf("10.0.%d.1", i), PeerAS: 65002, Enabled: true, SessionState: "Established"})
+	}
+	s := New(viewBackend{&v})
+	ctx := context.Background()
+	b.ReportAllocs()
+	var n int
+	for range b.N {
+		st, err := s.readState(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(st)
+	}
+	b.ReportMetric(float64(n), "leaves")
+}
+
+// viewBackend serves a fixed DeviceView, rendered on every State call as a
+// device does.
+type viewBackend struct{ v *DeviceView }
+
+func (vb viewBackend) State(context.Context) ([]Leaf, error) { return vb.v.Leaves(), nil }
+func (viewBackend) Apply(context.Context, []Change) error    { return nil }
+func (viewBackend) Watch(context.Context, func())            {}

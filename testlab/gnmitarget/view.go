@@ -3,7 +3,6 @@ package gnmitarget
 import (
 	"fmt"
 	"net/netip"
-	"sort"
 	"strings"
 	"time"
 )
@@ -73,7 +72,7 @@ type NeighborView struct {
 }
 
 // Leaves renders the view as the leaves a Backend's State returns, config
-// and state, sorted by path.
+// and state, in the order of the view (the server needs no order).
 func (v DeviceView) Leaves() []Leaf {
 	var out []Leaf
 	add := func(path string, value any) { out = append(out, Leaf{Path: path, Value: value}) }
@@ -171,7 +170,6 @@ func (v DeviceView) Leaves() []Leaf {
 			add(NeighborPath(n.Address, af+"prefixes/sent"), n.PrefixesSent)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
 }
 
