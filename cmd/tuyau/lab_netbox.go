@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -61,7 +62,8 @@ func runLabNetbox(ctx context.Context, d *deps, o labNetboxOpts, w io.Writer) er
 			return err
 		}
 	}
-	lab, err := netboxsim.StartLab(ctx, o.Listen, token, snap, netboxsim.Options{Latency: o.Latency, FailureRate: o.FailureRate})
+	lab, err := netboxsim.StartLab(ctx, o.Listen, token, snap, netboxsim.Options{Latency: o.Latency, FailureRate: o.FailureRate,
+		Logger: slog.New(slog.NewTextHandler(d.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))})
 	if err != nil {
 		return err
 	}

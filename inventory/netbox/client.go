@@ -79,7 +79,12 @@ func WithHTTPClient(hc *http.Client) Option {
 
 // WithLogger sets where retries and progress are logged.
 func WithLogger(l *slog.Logger) Option {
-	return func(s *Store) error { s.c.log = l; return nil }
+	return func(s *Store) error {
+		if l != nil {
+			s.c.log = l
+		}
+		return nil
+	}
 }
 
 // WithConcurrency bounds the requests in flight during a load (default 8).

@@ -26,7 +26,11 @@ func newTestNetBox(t *testing.T, opts ...netbox.Option) (*netboxsim.Server, *net
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := nb.Bootstrap(context.Background()); err != nil {
+	admin, err := netbox.New(srv.URL, netbox.WithToken(testToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Bootstrap(context.Background()); err != nil {
 		t.Fatalf("bootstrap: %v", err)
 	}
 	return sim, nb

@@ -37,7 +37,7 @@ func StartLab(ctx context.Context, addr, token string, snap *inventory.Snapshot,
 		<-lab.done
 		return nil, fmt.Errorf("netbox lab: %w", err)
 	}
-	nb, err := netbox.New(lab.URL, netbox.WithToken(token), netbox.WithLogger(opts.Logger))
+	nb, err := netbox.New(lab.URL, netbox.WithToken(token), netbox.WithLogger(sim.opts.Logger))
 	if err != nil {
 		return fail(err)
 	}

@@ -1,0 +1,9 @@
+package netbox
+
+import (
+	"context"
+	"time"
+)
+
+// SetSleep replaces the backoff sleep, so tests see the waits without waiting.
+func SetSleep(s *Store, f func(context.Context, time.Duration) error) { s.c.sleep = f }
