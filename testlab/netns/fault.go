@@ -109,7 +109,9 @@ func (l *Lab) Restore(ctx context.Context, f Fault) error {
 			}
 			cables = []string{f.Cable}
 		case f.SRLG != "":
-			cables = srlgCables(s, f.SRLG)
+			if cables = srlgCables(s, f.SRLG); len(cables) == 0 {
+				return nil, fmt.Errorf("shared-risk group %s: no cable carrying a routed link runs in it: %w", f.SRLG, ErrUnknown)
+			}
 		case f.Device != "":
 			if s.device(f.Device) == nil {
 				return nil, errUnknownDevice(f.Device)

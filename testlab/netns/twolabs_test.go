@@ -1,0 +1,61 @@
+package netns
+
+import (
+	"context"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tuyau-net/tuyau/inventory/synth"
+)
+
+// TestTwoLabs starts two labs of the same network at once: names, host
+// interfaces and management prefixes must not collide, and both must answer.
+func TestTwoLabs(t *testing.T) {
+	requireRoot(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	snap, err := synth.Generate(synth.Options{Sites: 4, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	labs := make([]*Lab, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i, name := range []string{"ttwo-a", "ttwo-b"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			labs[i], errs[i] = Up(ctx, snap, Options{Name: name, StateDir: dir, Password: "x"})
+		}()
+	}
+	wg.Wait()
+	for i, l := range labs {
+		if l != nil {
+			defer func() {
+				if err := l.Down(context.Background()); err != nil {
+					t.Errorf("down: %v", err)
+				}
+			}()
+		}
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+	}
+	a, b := labs[0].State(), labs[1].State()
+	if a.MgmtPrefix.Overlaps(b.MgmtPrefix) || a.Bridge == b.Bridge || a.Wire == b.Wire {
+		t.Errorf("labs collide: %s %s %s and %s %s %s", a.MgmtPrefix, a.Bridge, a.Wire, b.MgmtPrefix, b.Bridge, b.Wire)
+	}
+	for _, l := range labs {
+		for dev, addr := range l.Targets() {
+			c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+			if err != nil {
+				t.Errorf("lab %s: %s's sshd at %s: %v", l.State().Name, dev, addr, err)
+				continue
+			}
+			c.Close()
+		}
+	}
+}
