@@ -285,12 +285,19 @@ func detailOf(data []byte) string {
 			return d
 		}
 		b, _ := json.Marshal(m)
-		return string(b)
+		return clip(string(b))
 	}
 	var list []any
 	if json.Unmarshal(data, &list) == nil {
-		b, _ := json.Marshal(list)
-		return string(b)
+		// A bulk create answers one error object per item, {} for the good ones.
+		var bad []any
+		for i, e := range list {
+			if m, ok := e.(map[string]any); ok && len(m) > 0 {
+				bad = append(bad, map[string]any{"item": i, "errors": m})
+			}
+		}
+		b, _ := json.Marshal(bad)
+		return clip(fmt.Sprintf("%d of %d items rejected: %s", len(bad), len(list), b))
 	}
 	s := strings.TrimSpace(string(data))
 	if i := strings.Index(s, "<title>"); i >= 0 {
@@ -299,8 +306,12 @@ func detailOf(data []byte) string {
 			s = s[:j]
 		}
 	}
-	if len(s) > 200 {
-		s = s[:200] + "..."
+	return clip(s)
+}
+
+func clip(s string) string {
+	if len(s) > 400 {
+		return s[:400] + "..."
 	}
 	return s
 }
