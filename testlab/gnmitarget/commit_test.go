@@ -70,7 +70,7 @@ func TestCommitConfirmed(t *testing.T) {
 	t.Run("confirmed stays", func(t *testing.T) {
 		dev := newDevice(t)
 		tg := gnmicTarget(t, startTarget(t, dev, false))
-		commit(t, tg, "c2", 300*time.Millisecond)
+		commit(t, tg, "c2", time.Second)
 		// While pending: other Sets and commits wait, wrong ids fail.
 		plain, _ := api.NewSetRequest(api.Update(api.Path(eth1+"/config/description"), api.Value("x", "json_ietf")))
 		if _, err := tg.Set(testCtx(t), plain); status.Code(err) != codes.FailedPrecondition {
@@ -82,7 +82,7 @@ func TestCommitConfirmed(t *testing.T) {
 		if _, err := tg.Set(testCtx(t), action(api.Extension_CommitConfirm("c2"))); err != nil {
 			t.Fatalf("confirm: %v", err)
 		}
-		time.Sleep(600 * time.Millisecond) // past the window it no longer has
+		time.Sleep(1300 * time.Millisecond) // past the window it no longer has
 		if !committed(dev) {
 			t.Error("confirmed commit was rolled back")
 		}

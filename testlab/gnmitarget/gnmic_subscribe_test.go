@@ -253,7 +253,7 @@ func TestGnmicSubscribeModes(t *testing.T) {
 		errs := "/interfaces/interface[name=eth2]/state/counters/in-errors"
 		s := subscribe(t, tg, "sr", api.SubscriptionListModeSTREAM(), api.EncodingPROTO(),
 			api.Subscription(api.Path("/interfaces/interface[name=eth2]/state/counters"), api.SubscriptionModeSAMPLE(),
-				api.SampleInterval(20*time.Millisecond), api.SuppressRedundant(true), api.HeartbeatInterval(500*time.Millisecond)))
+				api.SampleInterval(20*time.Millisecond), api.SuppressRedundant(true), api.HeartbeatInterval(1500*time.Millisecond)))
 		if got := leafValues(t, s.untilSync()...); len(got) != 8 {
 			t.Fatalf("initial = %v, want 8 counters", got)
 		}
