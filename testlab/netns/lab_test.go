@@ -71,6 +71,15 @@ func TestLab(t *testing.T) {
 	t.Run("bgp-established", func(t *testing.T) {
 		took := waitSessions(ctx, t, lab, sessions, 90*time.Second, established)
 		t.Logf("all %d devices' lab sessions Established %v after up", len(sessions), took.Round(time.Millisecond))
+		st, err := lab.Status(ctx, StatusOptions{BGP: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range st.Devices {
+			if !d.Running() || d.MemoryKiB == 0 || len(d.BGP) == 0 || d.Problem != "" {
+				t.Errorf("status of %s: processes %v, %d KiB, %d BGP sessions, problem %q", d.Name, d.Processes, d.MemoryKiB, len(d.BGP), d.Problem)
+			}
+		}
 	})
 
 	t.Run("routes-propagate", func(t *testing.T) {
