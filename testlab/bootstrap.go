@@ -48,11 +48,11 @@ func bootConfig(snap *inventory.Snapshot, d *inventory.Device, mode Bootstrap) *
 	if d.Loopback.IsValid() && !d.Loopback.Is4() {
 		b.RouterID = netip.Addr{}
 	}
+	// Loopbacks are not announced: the IGP carries them (the virtual lab
+	// stands in for it with reachability over up links), and announcing
+	// them would double the BGP tables of a large lab for nothing.
 	v4 := &vtysh.AddressFamily{Name: "ipv4 unicast"}
 	v6 := &vtysh.AddressFamily{Name: "ipv6 unicast"}
-	if d.Loopback.Is4() {
-		v4.Networks = append(v4.Networks, netip.PrefixFrom(d.Loopback, 32))
-	}
 	for _, p := range snap.Prefixes {
 		if p.Role == "member-lan" && p.Site == d.Site && p.Prefix.Addr().Is4() {
 			v4.Networks = append(v4.Networks, p.Prefix.Masked())

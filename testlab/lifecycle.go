@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -223,6 +224,11 @@ func Serve(ctx context.Context, dir string, log *slog.Logger) (err error) {
 			extra = rest
 		}
 	}
+	// A soft memory limit keeps a large lab's heap near its live size
+	// instead of twice it (GOGC's default); GOMEMLIMIT overrides it.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(serveMemoryLimit)
+	}
 	start := time.Now()
 	l, err := Start(ctx, st.Plan, snap, Options{
 		Dir: dir, User: st.User, Password: pw, AuthorizedKeys: keys, Bootstrap: st.Bootstrap, Logger: log,
@@ -247,6 +253,10 @@ func Serve(ctx context.Context, dir string, log *slog.Logger) (err error) {
 	log.Info("lab stopping", "lab", st.Name)
 	return nil
 }
+
+// serveMemoryLimit is the lab process's soft heap limit: the issue's
+// budget for a 500-device lab is 1 GB.
+const serveMemoryLimit = 700 << 20
 
 // DownReport says what Down removed.
 type DownReport struct {
