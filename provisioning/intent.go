@@ -145,6 +145,9 @@ type Options struct {
 	// NTP servers; when empty, non-core routers use the route reflectors' loopbacks.
 	NTP    []netip.Addr
 	Syslog []netip.Addr
+	// NoIGP leaves OSPF out, for labs whose devices are reachable without
+	// one (the virtual lab's link model).
+	NoIGP bool
 }
 
 // Policy names, shared by every platform so a diff reads the same everywhere.
@@ -174,7 +177,7 @@ func BuildIntent(x *inventory.Index, name string, opt Options) (Intent, error) {
 	if !in.RouterID.IsValid() {
 		return Intent{}, fmt.Errorf("device %s: no loopback to use as router id", d.Name)
 	}
-	igp := d.Role == inventory.RoleCore || d.Role == inventory.RoleAggregation
+	igp := (d.Role == inventory.RoleCore || d.Role == inventory.RoleAggregation) && !opt.NoIGP
 	for _, i := range d.Interfaces {
 		ii := InterfaceIntent{Name: i.Name, Description: i.Description, MTU: i.MTU,
 			Addresses: i.Addresses, Shutdown: !i.IsEnabled(), Loopback: isLoopback(i.Name)}

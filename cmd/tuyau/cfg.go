@@ -16,6 +16,7 @@ import (
 
 	"github.com/tuyau-net/tuyau/inventory"
 	"github.com/tuyau-net/tuyau/provisioning"
+	"github.com/tuyau-net/tuyau/provisioning/gnmiset"
 	"github.com/tuyau-net/tuyau/provisioning/sshcli"
 )
 
@@ -32,6 +33,11 @@ type cfgOpts struct {
 	NTP        []string
 	Syslog     []string
 	Insecure   bool
+	GNMICA     string
+	Lab        string
+	LabDir     string
+	LabState   string
+	NoIGP      bool
 }
 
 func newConfigCmd(d *deps) *cobra.Command {
@@ -66,7 +72,12 @@ or a secrets file (--secrets, YAML with an ssh: section); never the inventory.`,
 	pf.DurationVar(&o.Timeout, "timeout", 30*time.Second, "timeout of each device operation")
 	pf.StringSliceVar(&o.NTP, "ntp", nil, "NTP servers to configure (default: the route reflectors' loopbacks)")
 	pf.StringSliceVar(&o.Syslog, "syslog", nil, "syslog servers to configure")
-	pf.BoolVar(&o.Insecure, "insecure", false, "gNMI without TLS")
+	pf.BoolVar(&o.NoIGP, "no-igp", false, "render no OSPF (for the virtual lab, whose link model needs none)")
+	pf.BoolVar(&o.Insecure, "insecure", false, "gNMI without TLS (labs only)")
+	pf.StringVar(&o.GNMICA, "gnmi-ca", envOr(d, "TUYAU_GNMI_CA", ""), "CA certificate the gNMI targets' certificates are checked against (default: system pool)")
+	pf.StringVar(&o.Lab, "lab", "", "reach the devices of this virtual lab (tuyau lab up): its addresses, known_hosts, credentials and CA")
+	pf.StringVar(&o.LabDir, "lab-dir", "", "directory of the labs' state (env TUYAU_LAB_DIR)")
+	pf.StringVar(&o.LabState, "lab-netns", "", "reach the devices of the netns lab with this state file (tuyau lab up --mode netns); password in TUYAU_LAB_PASSWORD")
 	c.AddCommand(newCfgRenderCmd(d, o), newCfgPlanCmd(d, o), newCfgApplyCmd(d, o), newCfgConfirmCmd(d, o),
 		newCfgRollbackCmd(d, o), newCfgBackupCmd(d, o))
 	return c
@@ -80,7 +91,7 @@ func envOr(d *deps, key, def string) string {
 }
 
 func (o *cfgOpts) renderOptions() (provisioning.Options, error) {
-	var r provisioning.Options
+	r := provisioning.Options{NoIGP: o.NoIGP}
 	for _, s := range o.NTP {
 		a, err := netip.ParseAddr(s)
 		if err != nil {
@@ -100,7 +111,10 @@ func (o *cfgOpts) renderOptions() (provisioning.Options, error) {
 
 // dialer builds the transports; credentials are read on first dial so
 // commands that never connect do not need them.
-func (o *cfgOpts) dialer(d *deps) (*cliDialer, error) {
+func (o *cfgOpts) dialer(ctx context.Context, d *deps) (*cliDialer, error) {
+	if o.Lab != "" || o.LabState != "" {
+		return o.labDialer(ctx, d)
+	}
 	targets := map[string]string{}
 	if o.Targets != "" {
 		data, err := os.ReadFile(o.Targets)
@@ -119,6 +133,7 @@ type cliDialer struct {
 	d       *deps
 	targets map[string]string
 	ssh     *sshcli.Dialer
+	gnmi    *gnmiset.Dialer
 }
 
 func (c *cliDialer) Dial(ctx context.Context, dev inventory.Device, tr string) (provisioning.Conn, error) {
@@ -135,13 +150,22 @@ func (c *cliDialer) Dial(ctx context.Context, dev inventory.Device, tr string) (
 				Targets: c.targets, Timeout: c.o.Timeout}
 		}
 		return c.ssh.Dial(ctx, dev, tr)
+	case "gnmi":
+		if c.gnmi == nil {
+			c.gnmi = &gnmiset.Dialer{Targets: c.targets, CAFile: c.o.GNMICA, Insecure: c.o.Insecure,
+				Username: c.d.getenv("TUYAU_GNMI_USERNAME"), Password: c.d.getenv("TUYAU_GNMI_PASSWORD"), Timeout: c.o.Timeout}
+		}
+		return c.gnmi.Dial(ctx, dev, tr)
 	}
 	return nil, fmt.Errorf("device %s: transport %s not available", dev.Name, tr)
 }
 
-// prepareDialer loads credentials up front so a missing secret is one
-// clear error, not one per device.
+// prepare loads credentials up front so a missing secret is one clear
+// error, not one per device.
 func (c *cliDialer) prepare() error {
+	if c.ssh != nil || c.o.Transport == "gnmi" {
+		return nil
+	}
 	_, err := sshcli.LoadCredentials(c.d.getenv, c.o.Secrets)
 	return err
 }

@@ -56,7 +56,7 @@ func runCfgApply(ctx context.Context, d *deps, o *cfgOpts, a applyOpts, names []
 	if err != nil {
 		return err
 	}
-	dial, err := o.dialer(d)
+	dial, err := o.dialer(ctx, d)
 	if err != nil {
 		return err
 	}

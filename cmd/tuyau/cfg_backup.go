@@ -26,7 +26,7 @@ func runCfgBackup(ctx context.Context, d *deps, o *cfgOpts, names []string) erro
 	if err != nil {
 		return err
 	}
-	dial, err := o.dialer(d)
+	dial, err := o.dialer(ctx, d)
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ func runCfgPlan(ctx context.Context, d *deps, o *cfgOpts, p planOpts, names []st
 	if err != nil {
 		return err
 	}
-	dial, err := o.dialer(d)
+	dial, err := o.dialer(ctx, d)
 	if err != nil {
 		return err
 	}

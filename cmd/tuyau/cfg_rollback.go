@@ -30,7 +30,7 @@ func runCfgRollback(ctx context.Context, d *deps, o *cfgOpts, device string, to 
 	if err != nil {
 		return err
 	}
-	dial, err := o.dialer(d)
+	dial, err := o.dialer(ctx, d)
 	if err != nil {
 		return err
 	}
