@@ -26,7 +26,8 @@ func TestHelperUp(t *testing.T) {
 
 // TestDownAfterCrash kills the process running Up, mid-way and once the
 // lab is up, and checks that Down, from the state file alone, removes
-// every namespace, veth, process and file.
+// every namespace, veth, process and file; and that Sweep, from the lab's
+// name alone, does too.
 func TestDownAfterCrash(t *testing.T) {
 	requireRoot(t)
 	for _, tc := range []struct {
@@ -39,6 +40,7 @@ func TestDownAfterCrash(t *testing.T) {
 			return err == nil
 		}},
 		{"after-up", func(s *State) bool { return s.Phase == "up" }},
+		{"state-lost", func(s *State) bool { return s.Phase == "up" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -79,7 +81,15 @@ func TestDownAfterCrash(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			if err := Down(ctx, path); err != nil {
+			if tc.name == "state-lost" {
+				// As after a reboot or an rm: Sweep works from the name.
+				if err := os.Remove(path); err != nil {
+					t.Fatal(err)
+				}
+				if err := Sweep(ctx, dir, "tcrash"); err != nil {
+					t.Fatal(err)
+				}
+			} else if err := Down(ctx, path); err != nil {
 				t.Fatal(err)
 			}
 			assertGone(t, s, path)

@@ -22,7 +22,7 @@ var frrDaemons = []string{"zebra", "bgpd", "ospfd", "staticd"}
 
 // writeFRRFiles writes the pathspace's daemons, frr.conf and vtysh.conf
 // with the ownership the Debian package gives /etc/frr.
-func writeFRRFiles(d *Device, conf, user string) error {
+func writeFRRFiles(d *Device, lab, conf, user string) error {
 	uid, gid, err := ids("frr", "frr")
 	if err != nil {
 		return err
@@ -42,6 +42,7 @@ func writeFRRFiles(d *Device, conf, user string) error {
 		{"daemons", daemonsFile(), gid},
 		{"frr.conf", conf, gid},
 		{"vtysh.conf", vtyshConf(d.Hostname, user), vtyGid},
+		{labMarker, lab + "\n", gid},
 	}
 	for _, f := range files {
 		p := filepath.Join(dir, f.name)

@@ -105,10 +105,9 @@ func established(_, _, state string) bool { return state == "Established" }
 
 func assertGone(t *testing.T, s *State, statePath string) {
 	t.Helper()
-	ents, _ := os.ReadDir("/run/netns")
-	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), "tuyau-"+s.Name+"-") {
-			t.Errorf("namespace %s left behind", e.Name())
+	for _, d := range append(s.Devices, Device{Netns: s.Wire}) {
+		if _, err := os.Stat("/run/netns/" + d.Netns); err == nil {
+			t.Errorf("namespace %s left behind", d.Netns)
 		}
 	}
 	if _, err := os.Stat("/sys/class/net/" + s.Bridge); err == nil {

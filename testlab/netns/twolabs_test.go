@@ -10,8 +10,10 @@ import (
 	"github.com/tuyau-net/tuyau/inventory/synth"
 )
 
-// TestTwoLabs starts two labs of the same network at once: names, host
-// interfaces and management prefixes must not collide, and both must answer.
+// TestTwoLabs starts two labs of the same network at once, one named with
+// a prefix of the other's name: names, host interfaces and management
+// prefixes must not collide, both must answer, and sweeping one by name
+// must leave the other running.
 func TestTwoLabs(t *testing.T) {
 	requireRoot(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -24,7 +26,7 @@ func TestTwoLabs(t *testing.T) {
 	labs := make([]*Lab, 2)
 	errs := make([]error, 2)
 	var wg sync.WaitGroup
-	for i, name := range []string{"ttwo-a", "ttwo-b"} {
+	for i, name := range []string{"ttwo", "ttwo-b"} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -32,9 +34,13 @@ func TestTwoLabs(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	swept := false
 	for i, l := range labs {
 		if l != nil {
 			defer func() {
+				if i == 0 && swept {
+					return
+				}
 				if err := l.Down(context.Background()); err != nil {
 					t.Errorf("down: %v", err)
 				}
@@ -57,5 +63,20 @@ func TestTwoLabs(t *testing.T) {
 			}
 			c.Close()
 		}
+	}
+
+	gone := labs[0].State()
+	if err := Sweep(ctx, dir, "ttwo"); err != nil {
+		t.Fatal(err)
+	}
+	swept = true
+	assertGone(t, gone, labs[0].StatePath())
+	for dev, addr := range labs[1].Targets() {
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Errorf("after sweeping ttwo, lab ttwo-b's %s at %s: %v", dev, addr, err)
+			continue
+		}
+		c.Close()
 	}
 }

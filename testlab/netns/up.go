@@ -136,7 +136,7 @@ func (l *Lab) up(ctx context.Context, snap *inventory.Snapshot, o Options) error
 				return err
 			}
 		}
-		return writeFRRFiles(d, configs[d.Name], o.User)
+		return writeFRRFiles(d, s.Name, configs[d.Name], o.User)
 	})
 	if err != nil {
 		return err
