@@ -43,7 +43,7 @@ func Parse(text string) (*Config, error) {
 			continue
 		}
 		out := s.Exec(context.Background(), line)
-		if strings.HasPrefix(out, "%") || strings.HasPrefix(out, "BGP is already running") {
+		if isError(out) {
 			errs = append(errs, &LineError{Line: n, Text: line, Msg: strings.TrimSpace(out)})
 		}
 		if s.node == NodeEnable {

@@ -170,13 +170,19 @@ func (s *Session) Exec(ctx context.Context, line string) string {
 }
 
 func (s *Session) execIn(ctx context.Context, in []string, line string) string {
-	try := s.node
+	try, from := s.node, s.node
 	for {
 		c, args, res := lookup(grammar[try], in)
 		switch res {
 		case matchOK:
+			// Found in a parent node: the session moves there, unless the
+			// command fails, as FRR's cmd_execute does.
 			s.node = try
-			return c.run(ctx, s, args)
+			out := c.run(ctx, s, args)
+			if try != from && isError(out) {
+				s.node = from
+			}
+			return out
 		case matchIncomplete:
 			return "% Command incomplete: " + line + "\n"
 		case matchAmbiguous:
@@ -188,4 +194,9 @@ func (s *Session) execIn(ctx context.Context, in []string, line string) string {
 		}
 		try = p
 	}
+}
+
+// isError reports whether a command's output is one of FRR's refusals.
+func isError(out string) bool {
+	return strings.HasPrefix(out, "%") || strings.HasPrefix(out, "BGP is already running")
 }

@@ -1,0 +1,118 @@
+package vtysh
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// fakeHost is a Host whose zero value works; it records saves.
+type fakeHost struct{ saved *Config }
+
+func (h *fakeHost) BGPSummary(_ context.Context, family string, json bool) string {
+	if json {
+		return "{}\n"
+	}
+	return "summary " + family + "\n"
+}
+func (h *fakeHost) BGPRoutes(_ context.Context, family string) string {
+	return "routes " + family + "\n"
+}
+func (h *fakeHost) InterfaceBrief(context.Context) string { return "brief\n" }
+func (h *fakeHost) WriteMemory(_ context.Context, c *Config) error {
+	h.saved = c
+	return nil
+}
+
+// TestSessionDialect walks the modes the way an engineer and scrapligo do,
+// checking each prompt and each answer.
+func TestSessionDialect(t *testing.T) {
+	host := &fakeHost{}
+	run := NewRunning(NewConfig("r1"), nil)
+	s := NewSession(run, host)
+	steps := []struct {
+		in, want, prompt string
+	}{
+		{"", "", "r1# "},
+		{"terminal length 0", "", "r1# "},
+		{"conf t", "", "r1(config)# "},
+		{"interface eth1", "", "r1(config-if)# "},
+		{"description to r2", "", "r1(config-if)# "},
+		{"ip address 10.0.0.0/31", "", "r1(config-if)# "},
+		{"ip address 10.0.0.0/33", "% Unknown command: ip address 10.0.0.0/33", "r1(config-if)# "},
+		// A command of the parent node works from a child node and moves there.
+		{"router bgp 65001", "", "r1(config-router)# "},
+		{"neighbor 10.0.0.1 remote-as 65002", "", "r1(config-router)# "},
+		{"neighbor 10.0.0.9 description ghost", "% Specify remote-as or peer-group commands first", "r1(config-router)# "},
+		{"address-family ipv4 unicast", "", "r1(config-router-af)# "},
+		{"network 10.1.0.0/24", "", "r1(config-router-af)# "},
+		{"neighbor 10.0.0.1 route-reflector-client", "", "r1(config-router-af)# "},
+		{"do show bgp summary", "summary ipv4 unicast", "r1(config-router-af)# "},
+		{"exit-address-family", "", "r1(config-router)# "},
+		{"router bgp 65009", "BGP is already running; AS is 65001", "r1(config-router)# "},
+		{"neighbour 10.0.0.1 remote-as 1", "% Unknown command: neighbour 10.0.0.1 remote-as 1", "r1(config-router)# "},
+		{"neighbor", "% Command incomplete: neighbor", "r1(config-router)# "},
+		{"exit", "", "r1(config)# "},
+		{"hostname edge1", "", "edge1(config)# "},
+		{"end", "", "edge1# "},
+		{"sh run", "neighbor 10.0.0.1 remote-as 65002", "edge1# "},
+		{"show interface brief", "brief", "edge1# "},
+		{"show bgp summary json", "{}", "edge1# "},
+		{"s", "% Command incomplete: s", "edge1# "},
+		{"write memory", "[OK]", "edge1# "},
+		{"configure terminal", "", "edge1(config)# "},
+		{"no router bgp 65001", "", "edge1(config)# "},
+		{"end", "", "edge1# "},
+	}
+	ctx := context.Background()
+	for i, st := range steps {
+		out := s.Exec(ctx, st.in)
+		if (st.want == "") != (out == "") || !strings.Contains(out, st.want) {
+			t.Errorf("step %d: Exec(%q) = %q, want %q", i, st.in, out, st.want)
+		}
+		if p := s.Prompt(); p != st.prompt {
+			t.Errorf("step %d: after %q prompt = %q, want %q", i, st.in, p, st.prompt)
+		}
+	}
+	if host.saved == nil || host.saved.BGP == nil || host.saved.BGP.ASN != 65001 {
+		t.Errorf("write memory saved %+v, want the config with router bgp 65001", host.saved)
+	}
+	if run.Config().BGP != nil {
+		t.Error("no router bgp 65001 left BGP in the running config")
+	}
+	s.Exec(ctx, "exit")
+	if !s.Closed() {
+		t.Error("exit from enable mode did not close the session")
+	}
+}
+
+// TestRunningShared checks that two sessions edit one running config, as
+// two vtysh sessions on one router do.
+func TestRunningShared(t *testing.T) {
+	changes := 0
+	run := NewRunning(NewConfig("r1"), func(*Config) { changes++ })
+	a, b := NewSession(run, &fakeHost{}), NewSession(run, &fakeHost{})
+	ctx := context.Background()
+	a.Exec(ctx, "configure terminal")
+	a.Exec(ctx, "interface lo")
+	a.Exec(ctx, "ip address 10.255.0.1/32")
+	if out := b.Exec(ctx, "show running-config"); !strings.Contains(out, "ip address 10.255.0.1/32") {
+		t.Errorf("session b does not see session a's change:\n%s", out)
+	}
+	if changes == 0 {
+		t.Error("no change notification")
+	}
+	err := run.Edit(func(c *Config) error {
+		c.Hostname = "r2"
+		return errTest
+	})
+	if err == nil || run.Config().Hostname != "r1" {
+		t.Errorf("a failed Edit changed the config: %v, hostname %s", err, run.Config().Hostname)
+	}
+}
+
+var errTest = errorString("refused")
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
