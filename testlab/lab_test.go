@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -161,4 +162,15 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+func splitLines(s string) []string { return strings.Split(s, "\n") }
+
+func containsWord(line, w string) bool {
+	for _, f := range strings.Fields(line) {
+		if f == w {
+			return true
+		}
+	}
+	return false
 }
