@@ -3,6 +3,8 @@ package netns
 import (
 	"context"
 	"net"
+	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -65,6 +67,15 @@ func TestTwoLabs(t *testing.T) {
 		}
 	}
 
+	// A management prefix given by hand that another lab uses is refused,
+	// and the refused lab leaves nothing behind.
+	_, err = Up(ctx, snap, Options{Name: "ttwo-c", StateDir: dir, Password: "x", MgmtPrefix: b.MgmtPrefix})
+	if err == nil || !strings.Contains(err.Error(), "overlaps") {
+		t.Errorf("Up on lab ttwo-b's management prefix = %v, want an overlap error", err)
+	}
+	if _, err := os.Stat(StatePath(dir, "ttwo-c")); err == nil {
+		t.Error("the refused lab left its state file")
+	}
 	gone := labs[0].State()
 	if err := Sweep(ctx, dir, "ttwo"); err != nil {
 		t.Fatal(err)

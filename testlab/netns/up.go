@@ -184,15 +184,19 @@ func (l *Lab) up(ctx context.Context, snap *inventory.Snapshot, o Options) error
 // creates the bridge holding the host's address.
 func (l *Lab) claimMgmt(ctx context.Context, o Options) error {
 	s := l.state
-	p := o.MgmtPrefix
-	if !p.IsValid() {
-		used, err := hostPrefixes()
-		if err != nil {
-			return err
+	used, err := hostPrefixes()
+	if err != nil {
+		return err
+	}
+	p := o.MgmtPrefix.Masked()
+	if o.MgmtPrefix.IsValid() {
+		for _, u := range used {
+			if u.Overlaps(p) {
+				return fmt.Errorf("management prefix %s overlaps %s, a network of this machine (another lab?)", p, u)
+			}
 		}
-		if p, err = pickMgmt(DefaultMgmtRange, len(s.Devices), used); err != nil {
-			return err
-		}
+	} else if p, err = pickMgmt(DefaultMgmtRange, len(s.Devices), used); err != nil {
+		return err
 	}
 	if err := assignMgmt(s, p); err != nil {
 		return err
