@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tuyau-net/tuyau/inventory"
+	"github.com/tuyau-net/tuyau/inventory/yamlstore"
+	"github.com/tuyau-net/tuyau/testlab/netboxsim"
+)
+
+const cliToken = "cli-test-token"
+
+// filledNetBox serves the example network from a simulator.
+func filledNetBox(t *testing.T) (*netboxsim.Server, map[string]string) {
+	t.Helper()
+	sim := netboxsim.New(netboxsim.Options{Tokens: []string{cliToken}})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	env := map[string]string{"NETBOX_URL": srv.URL, "NETBOX_TOKEN": cliToken}
+	if r := runCLI(t, env, "netbox", "bootstrap"); r.code != 0 || !strings.Contains(r.stdout, "tuyau_srlgs") {
+		t.Fatalf("bootstrap: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := runCLI(t, env, "inventory", "push", "-i", example); r.code != 0 || !strings.Contains(r.stdout, "224 to create") && !strings.Contains(r.stdout, "to create") {
+		t.Fatalf("push: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	return sim, env
+}
+
+func TestNetboxPushPullRoundTrip(t *testing.T) {
+	_, env := filledNetBox(t)
+	out := filepath.Join(t.TempDir(), "pulled.yaml")
+	if r := runCLI(t, env, "inventory", "pull", "--out", out); r.code != 0 {
+		t.Fatalf("pull: exit %d: %s", r.code, r.stderr)
+	}
+	ctx := context.Background()
+	want, err := yamlstore.Open(example).Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := yamlstore.Open(out).Load(ctx)
+	if err != nil {
+		t.Fatalf("the pulled file does not load: %v", err)
+	}
+	if cs, _ := inventory.Diff(want, got); len(cs) != 0 {
+		t.Errorf("YAML -> NetBox -> YAML changed %d objects, first: %s", len(cs), cs[0])
+	}
+	r := runCLI(t, env, "inventory", "diff", "--from", example, "--to", "netbox", "--detailed-exitcode")
+	if r.code != 0 || !strings.Contains(r.stdout, "no differences") {
+		t.Errorf("diff after push: exit %d, %q", r.code, r.stdout)
+	}
+	r = runCLI(t, env, "inventory", "push", "-i", example)
+	if r.code != 0 || !strings.Contains(r.stdout, "0 to create, 0 to update, 0 to delete") {
+		t.Errorf("second push: exit %d, %q", r.code, r.stdout)
+	}
+}
+
+func TestNetboxDiffShowsChanges(t *testing.T) {
+	_, env := filledNetBox(t)
+	ctx := context.Background()
+	snap, err := yamlstore.Open(example).Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap.Devices[0].Interfaces[1].MTU = 1500
+	snap.Cables = snap.Cables[1:]
+	changed := filepath.Join(t.TempDir(), "changed.yaml")
+	if err := yamlstore.WriteFile(changed, snap); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, env, "inventory", "diff", "--from", changed, "--to", "netbox", "--detailed-exitcode")
+	if r.code != 2 {
+		t.Errorf("diff with changes: exit %d, want 2; stderr %s", r.code, r.stderr)
+	}
+	for _, w := range []string{"update  interface", "saint-lo-dc-r1:eth1", "create  cable", "PC-000001"} {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("diff output lacks %q:\n%s", w, r.stdout)
+		}
+	}
+	r = runCLI(t, env, "inventory", "push", "-i", changed, "--dry-run")
+	if !strings.Contains(r.stdout, "update  interface") || !strings.Contains(r.stdout, "kept 1 objects") {
+		t.Errorf("push --dry-run:\n%s", r.stdout)
+	}
+	if r := runCLI(t, env, "inventory", "diff", "--from", changed, "--to", "netbox", "--detailed-exitcode"); r.code != 2 {
+		t.Errorf("a dry run changed NetBox")
+	}
+}
+
+// TestNetboxPullFailuresWriteNothing checks that a pull that fails leaves
+// no file behind and an existing file as it was.
+func TestNetboxPullFailuresWriteNothing(t *testing.T) {
+	tests := []struct {
+		name   string
+		break_ func(*netboxsim.Server, map[string]string)
+		want   string
+	}{
+		{"500s", func(s *netboxsim.Server, _ map[string]string) { s.SetFailureRate(1) }, "500 Internal Server Error"},
+		{"bad token", func(_ *netboxsim.Server, env map[string]string) { env["NETBOX_TOKEN"] = "wrong" }, "Invalid token"},
+		{"malformed JSON", func(s *netboxsim.Server, _ map[string]string) { s.SetMalformed(true) }, "malformed JSON"},
+		{"no NetBox", func(_ *netboxsim.Server, env map[string]string) { env["NETBOX_URL"] = "http://127.0.0.1:1" }, "connection refused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sim, env := filledNetBox(t)
+			tt.break_(sim, env)
+			dir := t.TempDir()
+			fresh, existing := filepath.Join(dir, "new.yaml"), filepath.Join(dir, "old.yaml")
+			if err := os.WriteFile(existing, []byte("# the engineers' file\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, out := range []string{fresh, existing} {
+				r := runCLI(t, env, "inventory", "pull", "--out", out)
+				if r.code != 1 || !strings.Contains(r.stderr, tt.want) {
+					t.Errorf("pull to %s: exit %d, stderr %q, want 1 and %q", filepath.Base(out), r.code, r.stderr, tt.want)
+				}
+				if strings.Contains(r.stderr, cliToken) {
+					t.Errorf("the token leaked into stderr")
+				}
+			}
+			if _, err := os.Stat(fresh); !os.IsNotExist(err) {
+				t.Errorf("a failed pull created %s", fresh)
+			}
+			if b, _ := os.ReadFile(existing); string(b) != "# the engineers' file\n" {
+				t.Errorf("a failed pull overwrote the existing file: %q", b)
+			}
+			entries, _ := os.ReadDir(dir)
+			if len(entries) != 1 {
+				t.Errorf("a failed pull left files behind: %v", entries)
+			}
+		})
+	}
+}
+
+func TestNetboxNeedsURLAndToken(t *testing.T) {
+	if r := runCLI(t, nil, "inventory", "pull"); r.code != 1 || !strings.Contains(r.stderr, "NETBOX_URL") {
+		t.Errorf("pull without a NetBox: %d %q", r.code, r.stderr)
+	}
+	if r := runCLI(t, map[string]string{"NETBOX_URL": "http://127.0.0.1:1"}, "inventory", "pull"); r.code != 1 || !strings.Contains(r.stderr, "NETBOX_TOKEN") {
+		t.Errorf("pull without a token: %d %q", r.code, r.stderr)
+	}
+}
+
