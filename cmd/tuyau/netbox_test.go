@@ -143,4 +143,3 @@ func TestNetboxNeedsURLAndToken(t *testing.T) {
 		t.Errorf("pull without a token: %d %q", r.code, r.stderr)
 	}
 }
-
