@@ -75,6 +75,7 @@ func Apply(ctx context.Context, plan *Plan, reg *Registry, devs map[string]inven
 		i    int
 		conn Conn
 		p    Platform
+		dev  inventory.Device
 	}
 	var mu sync.Mutex
 	var waiting []pending
@@ -120,7 +121,7 @@ func Apply(ctx context.Context, plan *Plan, reg *Registry, devs map[string]inven
 		}
 		if keep && opt.Confirm > 0 {
 			mu.Lock()
-			waiting = append(waiting, pending{i, c, p})
+			waiting = append(waiting, pending{i, c, p, dev})
 			mu.Unlock()
 			return
 		}
@@ -136,14 +137,15 @@ func Apply(ctx context.Context, plan *Plan, reg *Registry, devs map[string]inven
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer w.conn.Close()
+			c := w.conn
+			defer func() { c.Close() }()
 			dp, r := plan.Devices[w.i], &results[w.i]
 			start := time.Now()
-			err := awaitConfirm(ctx, w.conn, dp.Checks, opt)
+			err := awaitConfirm(ctx, c, dp.Checks, opt)
 			if err != nil {
 				progress(Event{Device: dp.Device, Stage: "rollback", Err: err})
 				r.Error = fmt.Sprintf("not confirmed: %v", err)
-				rollback(context.WithoutCancel(ctx), w.conn, w.p, r)
+				c = rollbackRedial(ctx, c, dial, w.dev, dp.Transport, w.p, r)
 			}
 			r.Duration += time.Since(start)
 			progress(Event{Device: dp.Device, Stage: "done", Err: errOf(r)})
@@ -194,8 +196,7 @@ func applyDevice(ctx context.Context, dev inventory.Device, dp DevicePlan, p Pla
 	if err != nil {
 		r.Error = err.Error()
 		progress(Event{Device: dev.Name, Stage: "rollback", Err: err})
-		rollback(context.WithoutCancel(ctx), c, p, r)
-		return c, false
+		return rollbackRedial(ctx, c, dial, dev, dp.Transport, p, r), false
 	}
 	r.Outcome = Applied
 	r.After, _ = c.Running(ctx)
@@ -216,6 +217,27 @@ func verify(ctx context.Context, c Conn, p Platform, intended string) error {
 		return fmt.Errorf("verify: device does not run the intended config after apply, still to do: %q", d.Commands)
 	}
 	return nil
+}
+
+// rollbackRedial rolls back on c and, if that fails, once more on a fresh
+// session: the session may be what failed (a connection cut mid-push, an
+// idle timeout while waiting for confirmation). It returns the session in use.
+func rollbackRedial(ctx context.Context, c Conn, dial Dialer, dev inventory.Device, transport string, p Platform, r *Result) Conn {
+	rollback(context.WithoutCancel(ctx), c, p, r)
+	if r.Outcome != Failed {
+		return c
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	c2, err := dial.Dial(rctx, dev, transport)
+	if err != nil {
+		r.RollbackError += "; reconnect: " + err.Error()
+		return c
+	}
+	c.Close()
+	r.RollbackError = ""
+	rollback(rctx, c2, p, r)
+	return c2
 }
 
 // rollback restores r.Before and checks the device is back on it exactly.

@@ -42,6 +42,9 @@ type fakeDevice struct {
 	dialErr error
 	status  Status
 	pushes  int
+	// cut makes Push apply half the commands and kill the session: every
+	// later call on that session fails, a new session works.
+	cut bool
 }
 
 type fakeNet struct{ devs map[string]*fakeDevice }
@@ -54,21 +57,35 @@ func (n *fakeNet) Dial(_ context.Context, dev inventory.Device, _ string) (Conn,
 	if d.dialErr != nil {
 		return nil, d.dialErr
 	}
-	return &fakeConn{d}, nil
+	return &fakeConn{d: d}, nil
 }
 
-type fakeConn struct{ d *fakeDevice }
+type fakeConn struct {
+	d    *fakeDevice
+	dead bool
+}
 
 func (c *fakeConn) Running(context.Context) ([]byte, error) {
 	c.d.mu.Lock()
 	defer c.d.mu.Unlock()
+	if c.dead {
+		return nil, errors.New("session closed")
+	}
 	return []byte(c.d.running), nil
 }
 
 func (c *fakeConn) Push(_ context.Context, d Delta) error {
 	c.d.mu.Lock()
 	defer c.d.mu.Unlock()
+	if c.dead {
+		return errors.New("session closed")
+	}
 	c.d.pushes++
+	if c.d.cut {
+		c.d.cut, c.dead = false, true
+		c.d.running = strings.Join(d.Commands[:len(d.Commands)/2], "\n") + "\nhalf-applied"
+		return errors.New("connection reset by peer")
+	}
 	if c.d.pushErr != nil {
 		err := c.d.pushErr
 		c.d.pushErr = nil // the rollback push goes through
@@ -114,6 +131,8 @@ func TestApplyFake(t *testing.T) {
 		{name: "all applied", want: map[string]Outcome{"r1": Applied, "r2": Applied, "r3": Applied}},
 		{name: "rejected command rolls back one device", fault: func(n *fakeNet) { n.devs["r2"].pushErr = errors.New("% Unknown command") },
 			want: map[string]Outcome{"r1": Applied, "r2": RolledBack, "r3": Applied}},
+		{name: "connection cut mid-push rolls back on a new session", fault: func(n *fakeNet) { n.devs["r3"].cut = true },
+			want: map[string]Outcome{"r1": Applied, "r2": Applied, "r3": RolledBack}},
 		{name: "unconfirmed change rolls back", fault: func(n *fakeNet) {
 			n.devs["r1"].status = Status{BGP: map[string]string{"192.0.2.1": "Active"}}
 		}, opt: ApplyOptions{Confirm: 50 * time.Millisecond, PostChecks: true, PollEvery: 10 * time.Millisecond},
