@@ -21,8 +21,9 @@ import (
 	"github.com/tuyau-net/tuyau/inventory/yamlstore"
 )
 
-// briefFields are NetBox 4.0's brief_fields (see the NetBox reference in
-// docs/netbox.md), keyed by the schema component a nested field points to.
+// briefFields are NetBox 4.0.3's brief_fields (the serializers under
+// netbox/*/api/serializers_/), keyed by the schema component a nested
+// field points to.
 var briefFields = map[string][]string{
 	"CircuitType":        {"id", "url", "display", "name", "slug", "description", "circuit_count"},
 	"Circuit":            {"id", "url", "display", "cid", "description"},
