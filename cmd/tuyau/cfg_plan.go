@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -101,7 +102,7 @@ func printPlan(w io.Writer, plan *provisioning.Plan) error {
 			status = "change"
 			fmt.Fprintf(w, "# %s (%s over %s): %s\n%s", dp.Device, dp.Platform, dp.Transport, plural(len(dp.Commands), "command"), dp.Diff)
 			fmt.Fprintln(w, "  commands:")
-			for _, c := range dp.Commands {
+			for _, c := range indentCommands(dp.Platform, dp.Commands) {
 				fmt.Fprintln(w, "    "+c)
 			}
 			fmt.Fprintln(w)
@@ -123,4 +124,36 @@ func printPlan(w io.Writer, plan *provisioning.Plan) error {
 	}
 	_, err := fmt.Fprintln(w, msg+".")
 	return err
+}
+
+// indentCommands shows FRR's configuration contexts as vtysh would nest
+// them; what is sent is unchanged.
+func indentCommands(platform string, cmds []string) []string {
+	if platform != "frr" {
+		return cmds
+	}
+	out := make([]string, len(cmds))
+	depth := 0
+	for i, c := range cmds {
+		switch {
+		case c == "exit-address-family" || c == "exit":
+			depth = max(depth-1, 0)
+			out[i] = strings.Repeat(" ", depth) + c
+			continue
+		}
+		out[i] = strings.Repeat(" ", depth) + c
+		if strings.HasPrefix(c, "address-family ") || (depth == 0 && isFRRContext(c)) {
+			depth++
+		}
+	}
+	return out
+}
+
+func isFRRContext(c string) bool {
+	for _, p := range []string{"interface ", "router ", "route-map ", "line vty", "key chain "} {
+		if strings.HasPrefix(c, p) {
+			return true
+		}
+	}
+	return false
 }
