@@ -168,7 +168,7 @@ func (d *Device) desiredBGP(cfg *vtysh.Config) (desired, map[string]neighborInfo
 		listen[i] = a.String()
 	}
 	g := &bgpGlobal{asn: b.ASN, routerID: routerID(cfg, d.plan.Addr).String(), port: d.lab.plan.Ports.BGP, listen: strings.Join(listen, ",")}
-	want := desired{global: g, peers: map[netip.Addr]peerSpec{}, up: map[netip.Addr]bool{}, nextHops: map[netip.Addr]netip.Addr{}}
+	want := desired{global: g, peers: map[netip.Addr]peerSpec{}, up: map[netip.Addr]bool{}, policies: map[netip.Addr]policyPeer{}}
 	infos := map[string]neighborInfo{}
 	timers := frrTimers[cfg.Defaults]
 	if timers == [2]uint64{} {
@@ -205,11 +205,22 @@ func (d *Device) desiredBGP(cfg *vtysh.Config) (desired, map[string]neighborInfo
 			}
 		}
 		want.peers[spec.remote] = spec
+		pp := policyPeer{IBGP: spec.peerAS == spec.localAS}
 		if m, ok := d.lab.plan.Reverse(spec.local); ok {
-			want.nextHops[spec.remote] = m.Inventory
+			pp.NextHop = m.Inventory
 		}
+		pp.In, pp.Out = neighborPolicies(cfg, n, !pp.IBGP)
+		want.policies[spec.remote] = pp
 		want.up[spec.remote] = why == "" && !n.Shutdown
 		infos[n.Addr] = neighborInfo{lab: spec.remote, down: why}
+	}
+	reflector := false
+	for _, p := range want.peers {
+		reflector = reflector || p.rrClient
+	}
+	for a, pp := range want.policies {
+		pp.NoReflect = reflector && pp.IBGP && !want.peers[a].rrClient
+		want.policies[a] = pp
 	}
 	for _, af := range b.Families {
 		want.networks = append(want.networks, af.Networks...)

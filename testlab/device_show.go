@@ -44,12 +44,17 @@ func (d *Device) BGPSummary(ctx context.Context, family string, asJSON bool) str
 	fmt.Fprintf(&b, "Peers %d, using %d KiB of memory\n\n", len(ns), len(ns)*725)
 	b.WriteString("Neighbor        V         AS   MsgRcvd   MsgSent   TblVer  InQ OutQ  Up/Down State/PfxRcd   PfxSnt Desc\n")
 	for _, n := range ns {
-		state := n.State
+		state, sent := n.State, fmt.Sprint(n.PfxSnt)
 		switch {
 		case n.AdminDown:
 			state = "Idle (Admin)"
+		case n.State == "Established" && n.NoPolicyIn:
+			state = "(Policy)"
 		case n.State == "Established":
 			state = fmt.Sprint(n.PfxRcd)
+		}
+		if n.NoPolicyOut {
+			sent = "(Policy)"
 		}
 		updown := "never"
 		if n.EverUp && !n.Since.IsZero() {
@@ -66,8 +71,8 @@ func (d *Device) BGPSummary(ctx context.Context, family string, asJSON bool) str
 		if len(name) > 15 {
 			name = name + "\n" + strings.Repeat(" ", 16)
 		}
-		fmt.Fprintf(&b, "%-16s4 %10d %9d %9d %8d %4d %4d %8s %12s %8d %s\n",
-			name, n.RemoteAS, n.MsgRcvd, n.MsgSent, 0, 0, 0, updown, state, n.PfxSnt, desc)
+		fmt.Fprintf(&b, "%-16s4 %10d %9d %9d %8d %4d %4d %8s %12s %8s %s\n",
+			name, n.RemoteAS, n.MsgRcvd, n.MsgSent, 0, 0, 0, updown, state, sent, desc)
 	}
 	fmt.Fprintf(&b, "\nTotal number of neighbors %d\n", len(ns))
 	return b.String()
@@ -153,6 +158,8 @@ func (d *Device) summaryJSON(family string, asn uint32, rid string, ns []Neighbo
 		}
 		if n.AdminDown {
 			p.PeerState = "Admin"
+		} else if n.NoPolicyIn || n.NoPolicyOut {
+			p.PeerState = "Policy"
 		}
 		if n.State != "Established" {
 			f.FailedPeers++

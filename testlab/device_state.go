@@ -122,6 +122,10 @@ type NeighborState struct {
 	EverUp     bool      `json:"ever_up"`
 	PfxRcd     uint64    `json:"pfx_rcd"`
 	PfxSnt     uint64    `json:"pfx_snt"`
+	// NoPolicyIn and NoPolicyOut are set when "bgp ebgp-requires-policy"
+	// blocks routes for want of a route-map in that direction.
+	NoPolicyIn  bool `json:"no_policy_in,omitempty"`
+	NoPolicyOut bool `json:"no_policy_out,omitempty"`
 	Dropped    uint32    `json:"connections_dropped"`
 }
 
@@ -160,6 +164,11 @@ func (d *Device) Neighbors(ctx context.Context, family string) (asn uint32, rid 
 			st.RemoteAS = b.ASN
 		} else {
 			st.RemoteAS = parseASN(n.RemoteAS)
+		}
+		if st.RemoteAS != b.ASN {
+			in, out := neighborPolicies(cfg, n, true)
+			st.NoPolicyIn = in != nil && in.Deny
+			st.NoPolicyOut = out != nil && out.Deny
 		}
 		info := infos[n.Addr]
 		st.DownReason = info.down

@@ -2,13 +2,13 @@ package testlab
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	api "github.com/osrg/gobgp/v3/api"
@@ -91,9 +91,8 @@ type desired struct {
 	peers    map[netip.Addr]peerSpec
 	up       map[netip.Addr]bool // transport reachable and not shut down
 	networks []netip.Prefix
-	// nextHops is the next hop to advertise to each peer: the inventory
-	// address the session's lab source stands for.
-	nextHops map[netip.Addr]netip.Addr
+	// policies are the per-peer rules of the import and export policies.
+	policies map[netip.Addr]policyPeer
 }
 
 // reconcile brings GoBGP to the desired state: the peers that are
@@ -134,16 +133,7 @@ func (s *speaker) reconcile(ctx context.Context, d desired) error {
 		}
 		s.peers[addr] = &peerRun{spec: spec}
 	}
-	ibgp, noReflect := map[netip.Addr]bool{}, map[netip.Addr]bool{}
-	reflector := false
-	for _, p := range d.peers {
-		reflector = reflector || p.rrClient
-	}
-	for a, p := range d.peers {
-		ibgp[a] = p.peerAS == p.localAS
-		noReflect[a] = reflector && ibgp[a] && !p.rrClient
-	}
-	if err := s.setNextHopPolicy(ctx, d.nextHops, ibgp, noReflect); err != nil {
+	if err := s.setPolicies(ctx, d.policies); err != nil {
 		errs = append(errs, err)
 	}
 	want := map[netip.Prefix]bool{}
@@ -284,76 +274,100 @@ func (g gobgpLogger) GetLevel() gobgplog.LogLevel         { return gobgplog.Info
 // asString renders an ASN as FRR prints it.
 func asString(a uint32) string { return strconv.FormatUint(uint64(a), 10) }
 
-// lab addresses are loopback addresses, which real routers refuse as next
+// setPolicies installs the device's import and export policies (policy.go)
+// when they changed.
+//
+// Lab addresses are loopback addresses, which real routers refuse as next
 // hops (gobgpd: "invalid nexthop address"; FRR: martian). The device
 // advertises instead the inventory address its session source stands for,
 // so a real peer accepts the routes and every table shows inventory
-// addressing. GoBGP has per-peer export policies only for route-server
-// clients, so this is one global export policy with a statement per peer,
-// matched on the peer's address.
+// addressing.
 //
-// The same policy keeps a route reflector from sending the routes it
-// learned over iBGP to its iBGP peers that are not its clients (the other
-// reflector). GoBGP does not drop, on import, a route carrying its own
-// cluster id, so two reflectors that exchange their clients' routes keep
-// each other's copy alive after the client withdraws it: a ghost route FRR
-// would not have. Both reflectors hear every client directly, so nothing
-// is lost but the path through the other reflector.
-func (s *speaker) setNextHopPolicy(ctx context.Context, hops map[netip.Addr]netip.Addr, ibgp, noReflect map[netip.Addr]bool) error {
-	peers := slices.SortedFunc(maps.Keys(hops), netip.Addr.Compare)
-	var key strings.Builder
-	for _, p := range peers {
-		fmt.Fprintf(&key, "%s=%s,%v,%v;", p, hops[p], ibgp[p], noReflect[p])
-	}
-	if key.String() == s.policy {
+// A route reflector does not send the routes it learned over iBGP to its
+// iBGP peers that are not its clients (the other reflector). GoBGP does not
+// drop, on import, a route carrying its own cluster id, so two reflectors
+// that exchange their clients' routes keep each other's copy alive after
+// the client withdraws it: a ghost route FRR would not have. Both
+// reflectors hear every client directly, so nothing is lost but the path
+// through the other reflector.
+func (s *speaker) setPolicies(ctx context.Context, peers map[netip.Addr]policyPeer) error {
+	addrs := slices.SortedFunc(maps.Keys(peers), netip.Addr.Compare)
+	key, _ := json.Marshal(struct {
+		A []netip.Addr
+		P map[netip.Addr]policyPeer
+	}{addrs, peers})
+	if string(key) == s.policy {
 		return nil
 	}
 	req := &api.SetPoliciesRequest{}
-	pol := &api.Policy{Name: "lab-next-hop"}
-	for i, p := range peers {
+	export := &api.Policy{Name: "lab-export"}
+	imp := &api.Policy{Name: "lab-import"}
+	for i, a := range addrs {
+		p := peers[a]
 		set := "lab-peer-" + strconv.Itoa(i)
 		req.DefinedSets = append(req.DefinedSets, &api.DefinedSet{
-			DefinedType: api.DefinedType_NEIGHBOR, Name: set, List: []string{netip.PrefixFrom(p, p.BitLen()).String()},
+			DefinedType: api.DefinedType_NEIGHBOR, Name: set, List: []string{netip.PrefixFrom(a, a.BitLen()).String()},
 		})
-		if noReflect[p] {
-			pol.Statements = append(pol.Statements, &api.Statement{
-				Name: set + "-no-reflect",
-				Conditions: &api.Conditions{
-					NeighborSet: &api.MatchSet{Type: api.MatchSet_ANY, Name: set},
-					RouteType:   api.Conditions_ROUTE_TYPE_INTERNAL,
-				},
-				Actions: &api.Actions{RouteAction: api.RouteAction_REJECT},
+		nb := &api.MatchSet{Type: api.MatchSet_ANY, Name: set}
+		if p.NoReflect {
+			export.Statements = append(export.Statements, &api.Statement{
+				Name:       set + "-no-reflect",
+				Conditions: &api.Conditions{NeighborSet: nb, RouteType: api.Conditions_ROUTE_TYPE_INTERNAL},
+				Actions:    &api.Actions{RouteAction: api.RouteAction_REJECT},
 			})
 		}
-		// Over eBGP every route leaves with our next hop; over iBGP only
-		// the routes we originate do, reflected ones keep theirs.
-		cond := &api.Conditions{NeighborSet: &api.MatchSet{Type: api.MatchSet_ANY, Name: set}}
-		if ibgp[p] {
-			cond.RouteType = api.Conditions_ROUTE_TYPE_LOCAL
+		if p.NextHop.IsValid() {
+			// Over eBGP every route leaves with our next hop; over iBGP only
+			// the routes we originate do, reflected ones keep theirs.
+			cond := &api.Conditions{NeighborSet: nb}
+			if p.IBGP {
+				cond.RouteType = api.Conditions_ROUTE_TYPE_LOCAL
+			}
+			export.Statements = append(export.Statements, &api.Statement{
+				Name: set + "-next-hop", Conditions: cond,
+				Actions: &api.Actions{RouteAction: api.RouteAction_NONE, Nexthop: &api.NexthopAction{Address: p.NextHop.String()}},
+			})
 		}
-		pol.Statements = append(pol.Statements, &api.Statement{
-			Name:       set,
-			Conditions: cond,
-			Actions:    &api.Actions{RouteAction: api.RouteAction_NONE, Nexthop: &api.NexthopAction{Address: hops[p].String()}},
-		})
+		if p.Out != nil {
+			st, ds := p.Out.statements(set+"-out", set)
+			export.Statements = append(export.Statements, st...)
+			req.DefinedSets = append(req.DefinedSets, ds...)
+		}
+		if p.In != nil {
+			st, ds := p.In.statements(set+"-in", set)
+			imp.Statements = append(imp.Statements, st...)
+			req.DefinedSets = append(req.DefinedSets, ds...)
+		}
 	}
-	if len(pol.Statements) > 0 {
-		req.Policies = []*api.Policy{pol}
+	for _, pol := range []*api.Policy{export, imp} {
+		if len(pol.Statements) > 0 {
+			req.Policies = append(req.Policies, pol)
+		}
 	}
 	if err := s.srv.SetPolicies(ctx, req); err != nil {
-		return fmt.Errorf("next-hop policy: %w", err)
+		return fmt.Errorf("policies: %w", err)
 	}
-	// SetPolicies drops the policies named in its assignments; attach the
-	// policy to the global export direction on its own.
-	if len(pol.Statements) > 0 {
+	// SetPolicies drops the policies named in its assignments; attach each
+	// to its global direction on its own.
+	for _, a := range []struct {
+		pol *api.Policy
+		dir api.PolicyDirection
+	}{{export, api.PolicyDirection_EXPORT}, {imp, api.PolicyDirection_IMPORT}} {
+		if len(a.pol.Statements) == 0 {
+			continue
+		}
 		err := s.srv.SetPolicyAssignment(ctx, &api.SetPolicyAssignmentRequest{Assignment: &api.PolicyAssignment{
-			Name: "global", Direction: api.PolicyDirection_EXPORT,
-			Policies: []*api.Policy{{Name: pol.Name}}, DefaultAction: api.RouteAction_ACCEPT,
+			Name: "global", Direction: a.dir, Policies: []*api.Policy{{Name: a.pol.Name}}, DefaultAction: api.RouteAction_ACCEPT,
 		}})
 		if err != nil {
-			return fmt.Errorf("next-hop policy assignment: %w", err)
+			return fmt.Errorf("policy assignment %s: %w", a.pol.Name, err)
 		}
 	}
-	s.policy = key.String()
+	s.policy = string(key)
+	// Peers already up get the new policies on a soft reset, as FRR
+	// applies a changed route-map without dropping the session.
+	for a := range s.peers {
+		s.srv.ResetPeer(ctx, &api.ResetPeerRequest{Address: a.String(), Soft: true, Direction: api.ResetPeerRequest_BOTH})
+	}
 	return nil
 }

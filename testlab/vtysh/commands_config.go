@@ -21,7 +21,7 @@ func change(fn func(s *Session, c *Config, a []string) string) handler {
 
 func defineConfig() {
 	c := NodeConfig
-	for _, n := range []Node{NodeConfig, NodeInterface, NodeBGP, NodeBGPAF, NodeRouteMap} {
+	for _, n := range []Node{NodeConfig, NodeInterface, NodeBGP, NodeBGPAF, NodeRouteMap, NodeOSPF} {
 		def(n, "end", func(_ context.Context, s *Session, _ []string) string {
 			s.node = NodeEnable
 			return ""
@@ -60,12 +60,12 @@ func defineConfig() {
 	for _, g := range []string{"log syslog", "log syslog LINE", "log stdout", "log stdout LINE",
 		"log file WORD", "log file WORD LINE", "service integrated-vtysh-config",
 		"ip forwarding", "ipv6 forwarding", "no ip forwarding", "no ipv6 forwarding",
-		"ip prefix-list WORD LINE", "ipv6 prefix-list WORD LINE", "bgp community-list LINE",
+		"bgp community-list LINE",
 		"ip router-id A.B.C.D", "line vty"} {
 		def(c, g, setGlobal)
 	}
 	for _, g := range []string{"no log syslog", "no log stdout", "no log file",
-		"no service integrated-vtysh-config", "no ip prefix-list WORD LINE", "no ipv6 prefix-list WORD LINE"} {
+		"no service integrated-vtysh-config"} {
 		def(c, g, unsetGlobal)
 	}
 	def(c, "ip route A.B.C.D/M A.B.C.D", addStatic)

@@ -16,6 +16,8 @@ func init() {
 	defineExec()
 	defineConfig()
 	defineBGP()
+	defineOSPF()
+	definePrefixLists()
 }
 
 func defineExec() {

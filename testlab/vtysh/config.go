@@ -17,7 +17,18 @@ type Config struct {
 	Interfaces []*Interface
 	Static     []StaticRoute
 	RouteMaps  []*RouteMap
-	BGP        *BGP
+	// PrefixLists are sorted by name and sequence.
+	PrefixLists []PrefixListEntry
+	BGP         *BGP
+	// OSPF is the "router ospf" block, kept as text: the virtual lab
+	// stands in for the IGP with reachability over up links, so the
+	// lines are accepted and shown but not run.
+	OSPF *OSPF
+}
+
+// OSPF is a "router ospf" block.
+type OSPF struct {
+	Lines []string
 }
 
 // Interface is an "interface NAME" block.
@@ -27,6 +38,8 @@ type Interface struct {
 	Addresses   []netip.Prefix
 	MTU         int
 	Shutdown    bool
+	// OSPF holds the interface's "ip ospf ..." lines, kept as text.
+	OSPF []string
 }
 
 // StaticRoute is "ip route PREFIX NEXTHOP".
@@ -115,10 +128,12 @@ func (c *Config) Clone() *Config {
 	n := *c
 	n.Globals = slices.Clone(c.Globals)
 	n.Static = slices.Clone(c.Static)
+	n.PrefixLists = slices.Clone(c.PrefixLists)
 	n.Interfaces = make([]*Interface, len(c.Interfaces))
 	for i, f := range c.Interfaces {
 		g := *f
 		g.Addresses = slices.Clone(f.Addresses)
+		g.OSPF = slices.Clone(f.OSPF)
 		n.Interfaces[i] = &g
 	}
 	n.RouteMaps = make([]*RouteMap, len(c.RouteMaps))
@@ -126,6 +141,9 @@ func (c *Config) Clone() *Config {
 		q := *r
 		q.Lines = slices.Clone(r.Lines)
 		n.RouteMaps[i] = &q
+	}
+	if c.OSPF != nil {
+		n.OSPF = &OSPF{Lines: slices.Clone(c.OSPF.Lines)}
 	}
 	if c.BGP != nil {
 		b := *c.BGP

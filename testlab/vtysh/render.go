@@ -35,7 +35,11 @@ func (c *Config) Text() string {
 	w("!")
 	if len(c.Static) > 0 {
 		for _, r := range c.Static {
-			w("ip route %s %s", r.Prefix, r.NextHop)
+			if r.Prefix.Addr().Is4() {
+				w("ip route %s %s", r.Prefix, r.NextHop)
+			} else {
+				w("ipv6 route %s %s", r.Prefix, r.NextHop)
+			}
 		}
 		w("!")
 	}
@@ -51,6 +55,9 @@ func (c *Config) Text() string {
 				w(" ipv6 address %s", a)
 			}
 		}
+		for _, l := range f.OSPF {
+			w(" %s", l)
+		}
 		if f.MTU != 0 {
 			w(" mtu %d", f.MTU)
 		}
@@ -62,6 +69,20 @@ func (c *Config) Text() string {
 	}
 	if bgp := c.BGP; bgp != nil {
 		renderBGP(&b, bgp)
+	}
+	if c.OSPF != nil {
+		w("router ospf")
+		for _, l := range c.OSPF.Lines {
+			w(" %s", l)
+		}
+		w("exit")
+		w("!")
+	}
+	if len(c.PrefixLists) > 0 {
+		for _, e := range c.PrefixLists {
+			w("%s", e)
+		}
+		w("!")
 	}
 	for _, r := range c.RouteMaps {
 		w("route-map %s %s %d", r.Name, r.Action, r.Seq)

@@ -17,6 +17,7 @@ const (
 	NodeBGP
 	NodeBGPAF
 	NodeRouteMap
+	NodeOSPF
 )
 
 var prompts = map[Node]string{
@@ -26,6 +27,7 @@ var prompts = map[Node]string{
 	NodeBGP:       "%s(config-router)# ",
 	NodeBGPAF:     "%s(config-router-af)# ",
 	NodeRouteMap:  "%s(config-route-map)# ",
+	NodeOSPF:      "%s(config-router)# ",
 }
 
 // parent is the node a command falls back to when the current node does not
@@ -35,6 +37,7 @@ var parent = map[Node]Node{
 	NodeBGP:       NodeConfig,
 	NodeBGPAF:     NodeBGP,
 	NodeRouteMap:  NodeConfig,
+	NodeOSPF:      NodeConfig,
 }
 
 // Host gives a session what lives outside the configuration: operational
