@@ -124,9 +124,9 @@ type NeighborState struct {
 	PfxSnt     uint64    `json:"pfx_snt"`
 	// NoPolicyIn and NoPolicyOut are set when "bgp ebgp-requires-policy"
 	// blocks routes for want of a route-map in that direction.
-	NoPolicyIn  bool `json:"no_policy_in,omitempty"`
-	NoPolicyOut bool `json:"no_policy_out,omitempty"`
-	Dropped    uint32    `json:"connections_dropped"`
+	NoPolicyIn  bool   `json:"no_policy_in,omitempty"`
+	NoPolicyOut bool   `json:"no_policy_out,omitempty"`
+	Dropped     uint32 `json:"connections_dropped"`
 }
 
 var gobgpStates = map[api.PeerState_SessionState]string{
