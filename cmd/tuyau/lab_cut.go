@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tuyau-net/tuyau/testlab"
+	"github.com/tuyau-net/tuyau/testlab/netns"
 )
 
 type labCutOpts struct {
@@ -55,6 +57,9 @@ func runLabFault(ctx context.Context, d *deps, o labOpts, format string, req tes
 		return err
 	}
 	o.resolve(d)
+	if p := netns.StatePath("", o.Name); fileExists(p) {
+		return runNetnsFault(ctx, d, p, req)
+	}
 	res, err := testlab.Control(ctx, o.Dir, o.Name, req)
 	if err != nil {
 		return err
@@ -80,6 +85,36 @@ func printFault(w io.Writer, r testlab.FaultResult) error {
 	}
 	if len(r.Devices) > 0 {
 		fmt.Fprintf(w, "devices: %s\n", strings.Join(r.Devices, " "))
+	}
+	return nil
+}
+
+// runNetnsFault applies a fault to a netns lab: the same commands act on
+// veths and FRR processes instead of the link model.
+func runNetnsFault(ctx context.Context, d *deps, path string, req testlab.Request) error {
+	lab, err := netns.Open(path)
+	if err != nil {
+		return err
+	}
+	var links []netns.Link
+	switch req.Op {
+	case "cut":
+		links, err = lab.Cut(ctx, req.Cable)
+	case "cut-srlg":
+		links, err = lab.CutSRLG(ctx, req.SRLG)
+	case "kill":
+		err = lab.Kill(ctx, req.Device)
+	case "restore":
+		err = lab.Restore(ctx, netns.Fault{Cable: req.Cable, SRLG: req.SRLG, Device: req.Device})
+	default:
+		return fmt.Errorf("lab %s is a netns lab: %s has no meaning without a link model (virtual mode only)", filepath.Base(path), req.Op)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(d.stdout, "%s: done\n", req.Op)
+	for _, l := range links {
+		fmt.Fprintf(d.stdout, "  down %s\n", l)
 	}
 	return nil
 }

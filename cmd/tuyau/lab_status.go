@@ -47,20 +47,7 @@ func runLabStatus(ctx context.Context, d *deps, o labStatusOpts) error {
 	}
 	o.resolve(d)
 	if p := netns.StatePath("", o.Name); fileExists(p) {
-		lab, err := netns.Open(p)
-		if err != nil {
-			return err
-		}
-		if o.Output == "json" {
-			return writeJSON(d.stdout, lab.State())
-		}
-		st := lab.State()
-		fmt.Fprintf(d.stdout, "lab %s (netns) %s, %d devices, config %s, known_hosts %s\n", st.Name, st.Phase, len(st.Devices), st.Config, st.KnownHosts)
-		var rows [][]string
-		for _, dev := range st.Devices {
-			rows = append(rows, []string{dev.Name, dev.Netns, dev.Mgmt.Addr().String() + ":22"})
-		}
-		return table(d.stdout, []string{"DEVICE", "NETNS", "SSH"}, rows)
+		return runNetnsStatus(ctx, d, p, o)
 	}
 	st, err := testlab.StatusOf(ctx, o.Dir, o.Name)
 	if err != nil {
@@ -142,4 +129,57 @@ func printLabStatus(w io.Writer, st testlab.LabStatus, o labStatusOpts) error {
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// runNetnsStatus shows a netns lab: its devices, their daemons and BGP,
+// its links as the kernel sees them.
+func runNetnsStatus(ctx context.Context, d *deps, path string, o labStatusOpts) error {
+	lab, err := netns.Open(path)
+	if err != nil {
+		return err
+	}
+	st, err := lab.Status(ctx, netns.StatusOptions{BGP: true})
+	if err != nil {
+		return err
+	}
+	if o.Output == "json" {
+		return writeJSON(d.stdout, st)
+	}
+	w := d.stdout
+	fmt.Fprintf(w, "lab %s (netns) %s, config %s, management %s\nssh user %s, known_hosts %s\n\n",
+		st.Name, st.Phase, st.Config, st.MgmtPrefix, st.User, st.KnownHosts)
+	var rows [][]string
+	for _, dv := range st.Devices {
+		state := "up"
+		switch {
+		case dv.Killed:
+			state = "KILLED"
+		case !dv.Running():
+			state = "DEGRADED: " + strings.Join(dv.Processes, ",")
+		}
+		up := 0
+		for _, p := range dv.BGP {
+			if p.State == "Established" {
+				up++
+			}
+		}
+		rows = append(rows, []string{dv.Name, dv.SSH, state, fmt.Sprintf("%d/%d", up, len(dv.BGP))})
+	}
+	if err := table(w, []string{"DEVICE", "SSH", "STATE", "BGP UP"}, rows); err != nil {
+		return err
+	}
+	rows = rows[:0]
+	down := 0
+	for _, l := range st.Links {
+		if l.OperA != "UP" || l.OperB != "UP" {
+			down++
+			rows = append(rows, []string{l.String(), l.OperA + " / " + l.OperB, l.Want})
+		}
+	}
+	fmt.Fprintf(w, "\nlinks: %d, %d down\n", len(st.Links), down)
+	if len(rows) > 0 {
+		table(w, []string{"LINK", "OPER (A / B)", "WANT"}, rows)
+	}
+	fmt.Fprintf(w, "\nfaults: cut %v, killed %v\n", st.Faults.Cables, st.Faults.Devices)
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -87,8 +88,19 @@ func runLabUp(ctx context.Context, d *deps, o labUpOpts) error {
 		if o.Bootstrap == string(testlab.BootstrapBase) {
 			level = netns.ConfigBootstrap
 		}
+		// The password lives where a virtual lab of the same name keeps it.
+		pw := d.getenv("TUYAU_LAB_PASSWORD")
+		if pw == "" {
+			dir := filepath.Join(o.Dir, o.Name)
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return err
+			}
+			if pw, err = testlab.EnsurePassword(dir); err != nil {
+				return err
+			}
+		}
 		lab, err := netns.Up(ctx, snap, netns.Options{
-			Name: o.Name, Config: level, User: o.User, Password: d.getenv("TUYAU_LAB_PASSWORD"),
+			Name: o.Name, Config: level, User: o.User, Password: pw,
 			AuthorizedKeys: keys, Log: log,
 		})
 		if err != nil {

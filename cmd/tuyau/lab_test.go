@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tuyau-net/tuyau/testlab"
+)
+
+// TestLabCommands runs the lab commands as an engineer would, with the lab
+// in the foreground of a goroutine (a background lab would start this test
+// binary): up, status with the address map, a cut seen in status, restore,
+// and down cleaning up after the lab process is gone.
+func TestLabCommands(t *testing.T) {
+	root := t.TempDir()
+	env := map[string]string{"TUYAU_LAB_DIR": root, "TUYAU_LAB_NAME": "cli"}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan result, 1)
+	go func() {
+		var out, errb bytes.Buffer
+		code := run(ctx, []string{"lab", "up", "-i", example, "--foreground"}, strings.NewReader(""), &out, &errb,
+			func(k string) string { return env[k] })
+		done <- result{code, out.String(), errb.String()}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+
+	var st testlab.LabStatus
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r := runCLI(t, env, "lab", "status", "-o", "json")
+		if r.code == exitOK && json.Unmarshal([]byte(r.stdout), &st) == nil && st.Running {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("lab not running after 30 s: %s %s", r.stdout, r.stderr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(st.Devices) != 50 || len(st.Mapping) == 0 {
+		t.Fatalf("status: %d devices, %d mappings; want 50 and the address map", len(st.Devices), len(st.Mapping))
+	}
+
+	r := runCLI(t, env, "lab", "status", "--addresses")
+	if r.code != exitOK || !strings.Contains(r.stdout, "10.255.0.1/32") || !strings.Contains(r.stdout, "INVENTORY") {
+		t.Errorf("status --addresses: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// Barfleur's uplink to Valognes rides FO-000047 in the example network.
+	r = runCLI(t, env, "lab", "cut", "FO-000047")
+	if r.code != exitOK || !strings.Contains(r.stdout, "down barfleur-mairie-r1:eth1--valognes-pop-r1:eth3") {
+		t.Errorf("cut: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = runCLI(t, env, "lab", "status")
+	if !strings.Contains(r.stdout, "DOWN: cable cut") || !strings.Contains(r.stdout, "faults: cut [FO-000047]") {
+		t.Errorf("status after cut:\n%s", r.stdout)
+	}
+	r = runCLI(t, env, "lab", "degrade", "FO-000050", "--db", "6", "-o", "json")
+	var res testlab.FaultResult
+	if r.code != exitOK || json.Unmarshal([]byte(r.stdout), &res) != nil || len(res.Links) != 1 {
+		t.Errorf("degrade -o json: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := runCLI(t, env, "lab", "cut", "NO-SUCH-CABLE"); r.code != exitError || !strings.Contains(r.stderr, "NO-SUCH-CABLE") {
+		t.Errorf("cut of an unknown cable: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := runCLI(t, env, "lab", "restore", "--all"); r.code != exitOK {
+		t.Errorf("restore --all: exit %d %s", r.code, r.stderr)
+	}
+
+	cancel()
+	if r := <-done; r.code != exitOK {
+		t.Errorf("lab up --foreground: exit %d\n%s", r.code, r.stderr)
+	}
+	done <- result{}
+	r = runCLI(t, env, "lab", "status")
+	if !strings.Contains(r.stdout, "NOT RUNNING") {
+		t.Errorf("status after the lab stopped:\n%s%s", r.stdout, r.stderr)
+	}
+	r = runCLI(t, env, "lab", "down")
+	if r.code != exitOK || !strings.Contains(r.stdout, "lab cli down") {
+		t.Errorf("down: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := runCLI(t, env, "lab", "down"); r.code != exitError {
+		t.Errorf("second down: exit %d, want 1", r.code)
+	}
+}
