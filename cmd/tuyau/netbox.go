@@ -25,7 +25,7 @@ func addNetboxFlags(fs *pflag.FlagSet, o *netboxOpts) {
 	fs.StringVar(&o.URL, "netbox-url", "", "NetBox base URL (env NETBOX_URL), e.g. https://netbox.example.org")
 	fs.StringVar(&o.CAFile, "netbox-ca", "", "PEM file of the CA that signed NetBox's certificate (env NETBOX_CA_FILE); TLS is always verified")
 	fs.StringVar(&o.TokenFile, "netbox-token-file", "", "file holding the API token (default: env NETBOX_TOKEN)")
-	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "log requests retried and progress on stderr")
+	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "also log every request retried on stderr")
 }
 
 // openNetBox builds the NetBox store from flags and environment.
@@ -48,7 +48,9 @@ func (d *deps) openNetBox(o netboxOpts) (*netbox.Store, error) {
 	if token == "" {
 		return nil, errors.New("no NetBox token: set NETBOX_TOKEN or use --netbox-token-file FILE")
 	}
-	level := slog.LevelWarn
+	// Progress of a push (one line per kind) goes to stderr; stdout stays
+	// the command's output.
+	level := slog.LevelInfo
 	if o.Verbose {
 		level = slog.LevelDebug
 	}

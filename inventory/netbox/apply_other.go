@@ -139,14 +139,12 @@ func (w *writer) upsertASNs(ctx context.Context, keys []string) error {
 	if err != nil {
 		return err
 	}
+	byKey := map[string]*inventory.ASN{}
+	for i := range w.want.ASNs {
+		byKey[strconv.FormatUint(uint64(w.want.ASNs[i].ASN), 10)] = &w.want.ASNs[i]
+	}
 	for _, key := range keys {
-		var a *inventory.ASN
-		for i := range w.want.ASNs {
-			if strconv.FormatUint(uint64(w.want.ASNs[i].ASN), 10) == key {
-				a = &w.want.ASNs[i]
-				break
-			}
-		}
+		a := byKey[key]
 		if a == nil {
 			continue
 		}
@@ -157,9 +155,6 @@ func (w *writer) upsertASNs(ctx context.Context, keys []string) error {
 				return err
 			}
 			continue
-		}
-		if body["rir"] == nil {
-			delete(body, "rir")
 		}
 		id, err := w.createOne(ctx, "ipam/asns/", "ASN "+key, body)
 		if err != nil {
@@ -187,7 +182,7 @@ func (w *writer) upsertServices(ctx context.Context, keys []string) error {
 	for _, name := range keys {
 		var h *inventory.HostingService
 		for i := range w.want.Services {
-			if w.want.Services[i].Name == name {
+			if w.want.Services[i].Name == name && h == nil {
 				h = &w.want.Services[i]
 			}
 		}

@@ -2,7 +2,11 @@ package netbox_test
 
 import (
 	"context"
+	"encoding/pem"
 	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -194,4 +198,35 @@ func hasCable(s *inventory.Snapshot, label string) bool {
 		}
 	}
 	return false
+}
+
+// TestTLSIsVerified checks that a NetBox with a certificate the system does
+// not trust is refused, and accepted with its CA given.
+func TestTLSIsVerified(t *testing.T) {
+	sim := netboxsim.New(netboxsim.Options{Tokens: []string{testToken}})
+	srv := httptest.NewTLSServer(sim)
+	defer srv.Close()
+	ctx := context.Background()
+	nb, err := netbox.New(srv.URL, netbox.WithToken(testToken), netbox.WithRetry(1, time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nb.Load(ctx); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("Load from a NetBox with an untrusted certificate: %v, want a certificate error", err)
+	}
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	pemData := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	if err := os.WriteFile(ca, pemData, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	nb, err = netbox.New(srv.URL, netbox.WithToken(testToken), netbox.WithCAFile(ca))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nb.Load(ctx); err != nil {
+		t.Fatalf("Load with the NetBox CA given: %v", err)
+	}
+	if _, err := netbox.New(srv.URL, netbox.WithCAFile(filepath.Join(t.TempDir(), "missing.pem"))); err == nil {
+		t.Error("a missing CA file was accepted")
+	}
 }

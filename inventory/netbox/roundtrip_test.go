@@ -90,3 +90,32 @@ func TestExampleRoundTrip(t *testing.T) {
 		t.Errorf("second push of an unchanged inventory made %d writes, want 0", w)
 	}
 }
+
+// BenchmarkLoadExample reads the example network from a local simulator:
+// the decode and snapshot cost, without network latency.
+func BenchmarkLoadExample(b *testing.B) {
+	ctx := context.Background()
+	sim := netboxsim.New(netboxsim.Options{Tokens: []string{testToken}})
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	nb, err := netbox.New(srv.URL, netbox.WithToken(testToken))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := nb.Bootstrap(ctx); err != nil {
+		b.Fatal(err)
+	}
+	snap, err := yamlstore.Open("../../examples/manche").Load(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := nb.Push(ctx, snap, false, false); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := nb.Load(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

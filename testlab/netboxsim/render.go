@@ -251,10 +251,8 @@ func (s *Server) renderFullEx(d *derived, k *kind, id int, base, exclude string)
 	if k.cabled {
 		s.renderCabled(d, k, id, out, base)
 	}
-	if exclude != "config_context" || k.path != "dcim/devices" {
-		s.renderExtra(d, k, id, o, out, base)
-	} else {
-		s.renderExtra(d, k, id, o, out, base)
+	s.renderExtra(d, k, id, o, out, base)
+	if exclude == "config_context" {
 		delete(out, "config_context")
 	}
 	b, err := json.Marshal(out)
