@@ -53,6 +53,6 @@ func TestExampleNetwork(t *testing.T) {
 			t.Errorf("device %s: processes %v", d.Name, d.Processes)
 		}
 	}
-	t.Logf("example network: %d routers, %d links: up in %v, %d lab BGP sessions Established %v later; %d process kinds running, %.0f MiB PSS",
+	t.Logf("example network: %d routers, %d links: up in %v, %d lab BGP sessions Established %v later; %d daemons running, %.0f MiB PSS",
 		len(st.Devices), len(st.Links), up.Round(time.Millisecond), n, conv.Round(time.Millisecond), procs, float64(kib)/1024)
 }

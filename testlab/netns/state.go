@@ -166,6 +166,11 @@ func writeState(path string, s *State) error {
 // terminal, a restore from another). The lock file sits beside the state
 // file and is removed by Down.
 func lockState(path string) (unlock func(), err error) {
+	// After a reboot the state directory (in /run) is gone; Sweep still
+	// takes the lock.
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("lab state %s: lock: %w", path, err)
+	}
 	f, err := os.OpenFile(path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("lab state %s: lock: %w", path, err)
