@@ -299,7 +299,7 @@ func Down(ctx context.Context, root, name string, purge bool) (DownReport, error
 	}
 	temp := []string{socketFile, stateFile, stateFile + ".tmp", inventoryFile, logFile, authKeysFile, configsDir}
 	if purge {
-		temp = append(temp, seedFile, KnownHostsFile, ClientKeyFile, ClientKeyFile+".pub", PasswordFile)
+		temp = append(temp, seedFile, KnownHostsFile, ClientKeyFile, ClientKeyFile+".pub", PasswordFile, CAFile, caKeyFile)
 	}
 	for _, f := range temp {
 		p := filepath.Join(dir, f)
