@@ -42,7 +42,7 @@ func preflight(euid int, frrBinaries []string) error {
 	if _, err := os.Stat("/usr/sbin/sshd"); err != nil {
 		missing = append(missing, fmt.Errorf("%w: /usr/sbin/sshd not found: apt-get install openssh-server", ErrMissing))
 	}
-	for _, c := range []struct{ cmd, pkg string }{{"ip", "iproute2"}, {"unshare", "util-linux"}, {"openssl", "openssl"}} {
+	for _, c := range []struct{ cmd, pkg string }{{"ip", "iproute2"}, {"unshare", "util-linux"}} {
 		if _, err := exec.LookPath(c.cmd); err != nil {
 			missing = append(missing, fmt.Errorf("%w: %s not on PATH: apt-get install %s", ErrMissing, c.cmd, c.pkg))
 		}

@@ -2,7 +2,6 @@ package netns
 
 import (
 	"bufio"
-	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
@@ -161,22 +160,10 @@ func lines(b []byte) []string {
 }
 
 // passwordHash returns a SHA-512 crypt hash of the password ("*" when
-// there is none: no password login, account not locked). The password
-// goes to openssl on stdin, never on a command line.
-func passwordHash(ctx context.Context, password string) (string, error) {
+// there is none: no password login, account not locked).
+func passwordHash(password string) (string, error) {
 	if password == "" {
 		return "*", nil
 	}
-	if strings.ContainsAny(password, "\n\r") {
-		return "", fmt.Errorf("lab password: must be one line")
-	}
-	out, err := run(ctx, password+"\n", "openssl", "passwd", "-6", "-stdin")
-	if err != nil {
-		return "", fmt.Errorf("hash lab password: %w", err)
-	}
-	h := strings.TrimSpace(out)
-	if !strings.HasPrefix(h, "$6$") {
-		return "", fmt.Errorf("hash lab password: openssl gave no SHA-512 crypt hash")
-	}
-	return h, nil
+	return sha512Crypt(password, cryptSalt()), nil
 }

@@ -90,7 +90,7 @@ func (l *Lab) up(ctx context.Context, snap *inventory.Snapshot, o Options) error
 	}
 	l.log.Info("netns lab: management network", "lab", s.Name, "prefix", s.MgmtPrefix, "bridge", s.Bridge)
 
-	hash, err := passwordHash(ctx, o.Password)
+	hash, err := passwordHash(o.Password)
 	if err != nil {
 		return err
 	}
