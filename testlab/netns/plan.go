@@ -115,8 +115,9 @@ var (
 
 // linuxNames maps a device's interface names to Linux interface names:
 // kept when Linux accepts them, otherwise made safe and short, and unique
-// on the device. The loopback (named lo, or the uncabled interface holding
-// the loopback address) becomes lo.
+// on the device. The loopback (named lo, or an interface with only host
+// addresses that holds the device's loopback or is named lo-something)
+// becomes lo.
 func linuxNames(d inventory.Device) map[string]string {
 	out := map[string]string{}
 	used := map[string]bool{mgmtIfname: true, "lo": true}
@@ -148,16 +149,17 @@ func isLoopback(d inventory.Device, ifc inventory.Interface) bool {
 	if ifc.Name == "lo" {
 		return true
 	}
-	lower := strings.ToLower(ifc.Name)
-	if !strings.HasPrefix(lower, "lo") || len(ifc.Addresses) == 0 {
+	if len(ifc.Addresses) == 0 {
 		return false
 	}
+	holdsLoopback := false
 	for _, a := range ifc.Addresses {
 		if !a.IsSingleIP() {
 			return false
 		}
+		holdsLoopback = holdsLoopback || a.Addr() == d.Loopback || a.Addr() == d.Loopback6
 	}
-	return true
+	return holdsLoopback || strings.HasPrefix(strings.ToLower(ifc.Name), "lo")
 }
 
 // labTag is a short stable tag of the lab name for host interface names,

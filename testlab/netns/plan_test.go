@@ -128,8 +128,10 @@ func TestPlanSkipsCablesOutOfService(t *testing.T) {
 
 func TestLinuxNames(t *testing.T) {
 	lo := netip.MustParsePrefix("10.0.0.1/32")
-	d := inventory.Device{Name: "r1", Interfaces: []inventory.Interface{
+	d := inventory.Device{Name: "r1", Loopback: netip.MustParseAddr("10.0.0.9"), Interfaces: []inventory.Interface{
 		{Name: "Loopback0", Addresses: []netip.Prefix{lo}},
+		{Name: "system0", Addresses: []netip.Prefix{netip.MustParsePrefix("10.0.0.9/32")}},
+		{Name: "svc0", Addresses: []netip.Prefix{netip.MustParsePrefix("10.0.0.8/32")}},
 		{Name: "eth1"},
 		{Name: "xe-0/0/0"},
 		{Name: "xe-0/0/1"},
@@ -140,6 +142,8 @@ func TestLinuxNames(t *testing.T) {
 	got := linuxNames(d)
 	for _, tc := range []struct{ in, want string }{
 		{"Loopback0", "lo"},
+		{"system0", "lo"},
+		{"svc0", "svc0"},
 		{"eth1", "eth1"},
 		{"Lo-uplink", "Lo-uplink"},
 	} {
