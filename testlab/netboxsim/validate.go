@@ -1,0 +1,264 @@
+package netboxsim
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// convert checks one written value and returns it as stored.
+func (s *Server) convert(k *kind, f *field, v any, o object) (any, string) {
+	switch f.kind {
+	case fStr:
+		if v == nil && !f.required && f.def == nil {
+			return nil, ""
+		}
+		sv, ok := v.(string)
+		if !ok {
+			return nil, "Not a valid string."
+		}
+		if f.required && sv == "" {
+			return nil, "This field may not be blank."
+		}
+		return sv, ""
+	case fInt:
+		if v == nil {
+			if f.required {
+				return nil, "This field may not be null."
+			}
+			return nil, ""
+		}
+		n, ok := toInt(v)
+		if !ok {
+			return nil, "A valid integer is required."
+		}
+		return float64(n), ""
+	case fNum:
+		if v == nil {
+			return nil, ""
+		}
+		n, ok := v.(float64)
+		if !ok {
+			return nil, "A valid number is required."
+		}
+		if k.path == "dcim/cables" {
+			// length is DecimalField(max_digits=8, decimal_places=2)
+			n = math.Round(n*100) / 100
+		}
+		return n, ""
+	case fBool:
+		b, ok := v.(bool)
+		if !ok {
+			return nil, "Must be a valid boolean."
+		}
+		return b, ""
+	case fChoice, fPlain:
+		sv, ok := v.(string)
+		if !ok && v != nil {
+			return nil, fmt.Sprintf("%q is not a valid choice.", str(v))
+		}
+		if sv == "" && !f.required {
+			return "", ""
+		}
+		for _, c := range f.choices {
+			if c.value == sv {
+				return sv, ""
+			}
+		}
+		return nil, fmt.Sprintf("%q is not a valid choice.", sv)
+	case fRef:
+		if v == nil {
+			if f.required {
+				return nil, "This field may not be null."
+			}
+			return nil, ""
+		}
+		if m, ok := v.(map[string]any); ok {
+			v = m["id"]
+		}
+		rid, ok := toInt(v)
+		if !ok {
+			return nil, fmt.Sprintf("Related objects must be referenced by numeric ID or by dictionary of attributes. Received an unrecognized value: %v", v)
+		}
+		if s.tables[f.ref].objs[rid] == nil {
+			return nil, fmt.Sprintf("Related object not found using the provided numeric ID: %d", rid)
+		}
+		return rid, ""
+	case fRefs:
+		list, ok := v.([]any)
+		if !ok {
+			return nil, "Expected a list of items."
+		}
+		ids := []int{}
+		for _, e := range list {
+			if m, ok := e.(map[string]any); ok {
+				e = m["id"]
+			}
+			rid, ok := toInt(e)
+			if !ok || s.tables[f.ref].objs[rid] == nil {
+				return nil, fmt.Sprintf("Invalid pk \"%v\" - object does not exist.", e)
+			}
+			ids = append(ids, rid)
+		}
+		return ids, ""
+	case fStrs:
+		list, ok := v.([]any)
+		if !ok {
+			return nil, "Expected a list of items."
+		}
+		return strs(list), ""
+	case fJSON:
+		return v, ""
+	case fTerms:
+		return s.convertTerms(v)
+	case fCustom:
+		return s.convertCustom(k, v, o)
+	}
+	return v, ""
+}
+
+func (s *Server) convertTerms(v any) (any, string) {
+	list, ok := v.([]any)
+	if !ok {
+		return nil, "Expected a list of items."
+	}
+	var out []termRef
+	for _, e := range list {
+		m, _ := e.(map[string]any)
+		ot, _ := m["object_type"].(string)
+		path, ok := objectTypeOfPath[ot]
+		if !ok {
+			return nil, fmt.Sprintf("Invalid object type: %q", ot)
+		}
+		id, ok := toInt(m["object_id"])
+		if !ok || s.tables[path].objs[id] == nil {
+			return nil, fmt.Sprintf("No matching %s found with ID %v", ot, m["object_id"])
+		}
+		out = append(out, termRef{ot, id})
+	}
+	return out, ""
+}
+
+func (s *Server) convertCustom(k *kind, v any, o object) (any, string) {
+	in, ok := v.(map[string]any)
+	if !ok {
+		return nil, "Invalid data. Expected a dictionary."
+	}
+	out := map[string]any{}
+	if old, ok := o["custom_fields"].(map[string]any); ok {
+		for name, val := range old {
+			out[name] = val
+		}
+	}
+	defs := map[string]object{}
+	t := s.tables["extras/custom-fields"]
+	for _, id := range t.order {
+		cf := t.objs[id]
+		if slices.Contains(strs(cf["object_types"]), k.objectType) {
+			defs[str(cf["name"])] = cf
+		}
+	}
+	for name, val := range in {
+		cf, ok := defs[name]
+		if !ok {
+			return nil, fmt.Sprintf("Unknown field name '%s' in custom field data.", name)
+		}
+		if val != nil {
+			bad := false
+			switch str(cf["type"]) {
+			case "text", "longtext", "url", "select":
+				_, ok := val.(string)
+				bad = !ok
+			case "integer":
+				_, ok := toInt(val)
+				bad = !ok
+			case "decimal":
+				_, ok := val.(float64)
+				bad = !ok
+			case "boolean":
+				_, ok := val.(bool)
+				bad = !ok
+			}
+			if bad {
+				return nil, fmt.Sprintf("Invalid value for custom field '%s': %v", name, val)
+			}
+		}
+		out[name] = val
+	}
+	return out, ""
+}
+
+// checkObject enforces the constraints NetBox's models add to field checks.
+func (s *Server) checkObject(k *kind, id int, o object, e errs) {
+	t := s.tables[k.path]
+	for i, u := range k.unique {
+		key, ok := uniqueKey(u, o)
+		if oid, dup := t.uniq[i][key]; ok && dup && oid != id {
+			name := strings.Split(k.objectType, ".")[1]
+			if len(u) == 1 {
+				e.add(u[0], fmt.Sprintf("%s with this %s already exists.", name, u[0]))
+			} else {
+				e.add("__all__", fmt.Sprintf("%s with this %s already exists.", name, strings.Join(u, " and ")))
+			}
+			return
+		}
+	}
+	switch k.path {
+	case "ipam/ip-addresses":
+		if _, err := netip.ParsePrefix(str(o["address"])); err != nil {
+			e.add("address", "Enter a valid IPv4 or IPv6 address with optional mask.")
+		}
+		if ot := o["assigned_object_type"]; ot != nil {
+			aid, _ := toInt(o["assigned_object_id"])
+			if path := objectTypeOfPath[str(ot)]; path == "" || s.tables[path].objs[aid] == nil {
+				e.add("assigned_object_id", "Related object not found.")
+			}
+		}
+	case "ipam/prefixes":
+		p, err := netip.ParsePrefix(str(o["prefix"]))
+		if err != nil {
+			e.add("prefix", "Enter a valid IPv4 or IPv6 address with optional mask.")
+		} else if p.Masked() != p {
+			e.add("prefix", fmt.Sprintf("%s is not a valid prefix. Did you mean %s?", p, p.Masked()))
+		}
+	case "dcim/devices":
+		for _, f := range []string{"primary_ip4", "primary_ip6"} {
+			ipid, ok := o[f].(int)
+			if !ok {
+				continue
+			}
+			ip := s.tables["ipam/ip-addresses"].objs[ipid]
+			aid, _ := toInt(ip["assigned_object_id"])
+			iface := s.tables["dcim/interfaces"].objs[aid]
+			if ip["assigned_object_type"] != "dcim.interface" || iface == nil || id == 0 || iface["device"] != id {
+				e.add(f, fmt.Sprintf("The specified IP address (%s) is not assigned to this device.", str(ip["address"])))
+			}
+			if p, err := netip.ParsePrefix(str(ip["address"])); err == nil && p.Addr().Is6() != (f == "primary_ip6") {
+				e.add(f, fmt.Sprintf("%s is not an IPv%s address.", str(ip["address"]), map[bool]string{true: "4", false: "6"}[f == "primary_ip4"]))
+			}
+		}
+	case "dcim/front-ports":
+		rp := s.tables["dcim/rear-ports"].objs[o["rear_port"].(int)]
+		if rp["device"] != o["device"] {
+			e.add("rear_port", "Rear port does not belong to the same device")
+		}
+		pos, _ := toInt(o["rear_port_position"])
+		n, _ := toInt(rp["positions"])
+		if pos < 1 || pos > n {
+			e.add("rear_port_position", fmt.Sprintf("Invalid rear port position (%d): Rear port %s has only %d positions.", pos, str(rp["name"]), n))
+		}
+	case "dcim/cables":
+		a, b := terms(o["a_terminations"]), terms(o["b_terminations"])
+		if len(a) == 0 || len(b) == 0 {
+			e.add("__all__", "Must define A and B terminations when creating a new cable.")
+			return
+		}
+		for _, tr := range append(append([]termRef(nil), a...), b...) {
+			if ce, ok := s.cableIdx[tr]; ok && ce.cable != id {
+				e.add("__all__", fmt.Sprintf("Duplicate termination found for %s:%d: cable %d", tr.objType, tr.id, ce.cable))
+			}
+		}
+	}
+}
