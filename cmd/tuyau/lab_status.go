@@ -112,6 +112,7 @@ func printLabStatus(w io.Writer, st testlab.LabStatus, o labStatusOpts) error {
 			return err
 		}
 	}
+	fmt.Fprintf(w, "\naddresses: %d inventory addresses stand on lab addresses in %s (--addresses lists them)\n", len(st.Mapping), st.Block)
 	f := st.Faults
 	if len(f.Cut)+len(f.Degraded)+len(f.Killed) == 0 {
 		fmt.Fprintln(w, "\nfaults: none")

@@ -56,6 +56,13 @@ func TestLabCommands(t *testing.T) {
 	if r.code != exitOK || !strings.Contains(r.stdout, "down barfleur-mairie-r1:eth1--valognes-pop-r1:eth3") {
 		t.Errorf("cut: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	r = runCLI(t, env, "lab", "exec", "barfleur-mairie-r1", "show", "interface", "brief")
+	if r.code != exitOK || !strings.Contains(r.stdout, "eth1            down") {
+		t.Errorf("exec show interface brief after the cut: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := runCLI(t, env, "lab", "exec", "barfleur-mairie-r1", "show", "bgp", "sumary"); r.code != exitError || !strings.Contains(r.stdout, "% Unknown command") {
+		t.Errorf("exec of a typo: exit %d, stdout %q", r.code, r.stdout)
+	}
 	r = runCLI(t, env, "lab", "status")
 	if !strings.Contains(r.stdout, "DOWN: cable cut") || !strings.Contains(r.stdout, "faults: cut [FO-000047]") {
 		t.Errorf("status after cut:\n%s", r.stdout)
