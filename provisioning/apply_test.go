@@ -230,3 +230,48 @@ func TestPlanBadInput(t *testing.T) {
 }
 
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// countingNet counts logins to check the pool reuses sessions.
+type countingNet struct {
+	*fakeNet
+	dials int
+}
+
+func (n *countingNet) Dial(ctx context.Context, dev inventory.Device, tr string) (Conn, error) {
+	n.dials++
+	return n.fakeNet.Dial(ctx, dev, tr)
+}
+
+func TestPoolReusesSessions(t *testing.T) {
+	ctx := context.Background()
+	reg := NewRegistry(linesPlatform{})
+	x, net, devs := fakeLab("r1", "r2")
+	cn := &countingNet{fakeNet: net}
+	pool := NewPool(cn)
+	plan, err := MakePlan(ctx, x, reg, pool, PlanOptions{Parallel: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := Apply(ctx, plan, reg, devs, pool, ApplyOptions{Parallel: 1})
+	for _, r := range res {
+		if r.Outcome != Applied {
+			t.Errorf("%s: %s %s", r.Device, r.Outcome, r.Error)
+		}
+	}
+	if cn.dials != 2 {
+		t.Errorf("plan and apply of 2 devices logged in %d times, want 2", cn.dials)
+	}
+	// A session that failed is not reused.
+	net.devs["r1"].running = "hostname changed"
+	net.devs["r1"].pushErr = errors.New("% Unknown command")
+	plan, _ = MakePlan(ctx, x, reg, pool, PlanOptions{Devices: []string{"r1"}})
+	Apply(ctx, plan, reg, devs, pool, ApplyOptions{})
+	before := cn.dials
+	MakePlan(ctx, x, reg, pool, PlanOptions{Devices: []string{"r1"}})
+	if cn.dials != before+1 {
+		t.Errorf("a session that failed a push was reused")
+	}
+	if err := pool.Close(); err != nil {
+		t.Error(err)
+	}
+}

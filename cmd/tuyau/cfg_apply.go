@@ -56,11 +56,13 @@ func runCfgApply(ctx context.Context, d *deps, o *cfgOpts, a applyOpts, names []
 	if err != nil {
 		return err
 	}
-	dial, err := o.dialer(ctx, d)
+	cd, err := o.dialer(ctx, d)
 	if err != nil {
 		return err
 	}
-	if err := dial.prepare(); err != nil {
+	dial := provisioning.NewPool(cd)
+	defer dial.Close()
+	if err := cd.prepare(); err != nil {
 		return err
 	}
 	reg := provisioning.Builtin()

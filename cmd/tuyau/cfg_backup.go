@@ -26,11 +26,13 @@ func runCfgBackup(ctx context.Context, d *deps, o *cfgOpts, names []string) erro
 	if err != nil {
 		return err
 	}
-	dial, err := o.dialer(ctx, d)
+	cd, err := o.dialer(ctx, d)
 	if err != nil {
 		return err
 	}
-	if err := dial.prepare(); err != nil {
+	dial := provisioning.NewPool(cd)
+	defer dial.Close()
+	if err := cd.prepare(); err != nil {
 		return err
 	}
 	rec, err := provisioning.OpenRecords(ctx, o.Records)

@@ -49,11 +49,13 @@ func runCfgPlan(ctx context.Context, d *deps, o *cfgOpts, p planOpts, names []st
 	if err != nil {
 		return err
 	}
-	dial, err := o.dialer(ctx, d)
+	cd, err := o.dialer(ctx, d)
 	if err != nil {
 		return err
 	}
-	if err := dial.prepare(); err != nil {
+	dial := provisioning.NewPool(cd)
+	defer dial.Close()
+	if err := cd.prepare(); err != nil {
 		return err
 	}
 	plan, err := provisioning.MakePlan(ctx, x, provisioning.Builtin(), dial,

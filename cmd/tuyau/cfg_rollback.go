@@ -30,10 +30,12 @@ func runCfgRollback(ctx context.Context, d *deps, o *cfgOpts, device string, to 
 	if err != nil {
 		return err
 	}
-	dial, err := o.dialer(ctx, d)
+	cd, err := o.dialer(ctx, d)
 	if err != nil {
 		return err
 	}
+	dial := provisioning.NewPool(cd)
+	defer dial.Close()
 	rec, err := provisioning.OpenRecords(ctx, o.Records)
 	if err != nil {
 		return err

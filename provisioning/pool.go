@@ -1,0 +1,101 @@
+package provisioning
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/tuyau-net/tuyau/inventory"
+)
+
+// Pool keeps sessions open between the steps of one command (plan, then
+// apply, then records) so each device is logged in to once: an SSH login
+// that starts vtysh costs more than reading the config. A session that
+// failed once is closed, never reused.
+type Pool struct {
+	dial Dialer
+	mu   sync.Mutex
+	idle map[string][]*pooledConn
+}
+
+// NewPool wraps a dialer. Close the pool when the command is done.
+func NewPool(d Dialer) *Pool { return &Pool{dial: d, idle: map[string][]*pooledConn{}} }
+
+// Dial implements Dialer, reusing an idle session to the device.
+func (p *Pool) Dial(ctx context.Context, dev inventory.Device, transport string) (Conn, error) {
+	key := dev.Name + "\x00" + transport
+	p.mu.Lock()
+	if l := p.idle[key]; len(l) > 0 {
+		c := l[len(l)-1]
+		p.idle[key] = l[:len(l)-1]
+		p.mu.Unlock()
+		c.closed = false
+		return c, nil
+	}
+	p.mu.Unlock()
+	c, err := p.dial.Dial(ctx, dev, transport)
+	if err != nil {
+		return nil, err
+	}
+	return &pooledConn{Conn: c, pool: p, key: key}, nil
+}
+
+// Close closes every idle session.
+func (p *Pool) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var errs []error
+	for k, l := range p.idle {
+		for _, c := range l {
+			errs = append(errs, c.Conn.Close())
+		}
+		delete(p.idle, k)
+	}
+	return errors.Join(errs...)
+}
+
+type pooledConn struct {
+	Conn
+	pool   *Pool
+	key    string
+	broken bool
+	closed bool
+}
+
+func (c *pooledConn) Running(ctx context.Context) ([]byte, error) {
+	b, err := c.Conn.Running(ctx)
+	c.broken = c.broken || err != nil
+	return b, err
+}
+
+func (c *pooledConn) Push(ctx context.Context, d Delta) error {
+	err := c.Conn.Push(ctx, d)
+	c.broken = c.broken || err != nil
+	return err
+}
+
+// Status passes post-check reads through when the session can do them.
+func (c *pooledConn) Status(ctx context.Context) (Status, error) {
+	sr, ok := c.Conn.(StatusReader)
+	if !ok {
+		return Status{}, errors.New("transport cannot read status for post-checks")
+	}
+	st, err := sr.Status(ctx)
+	c.broken = c.broken || err != nil
+	return st, err
+}
+
+// Close returns a healthy session to the pool.
+func (c *pooledConn) Close() error {
+	if c.closed {
+		return nil
+	}
+	c.closed = true
+	if c.broken {
+		return c.Conn.Close()
+	}
+	c.pool.mu.Lock()
+	c.pool.idle[c.key] = append(c.pool.idle[c.key], c)
+	c.pool.mu.Unlock()
+	return nil
+}
