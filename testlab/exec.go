@@ -1,7 +1,6 @@
 package testlab
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -59,15 +58,15 @@ func Exec(ctx context.Context, root, name, device, command string) (string, erro
 		return "", fmt.Errorf("device %s: %w", device, err)
 	}
 	defer sess.Close()
-	var out bytes.Buffer
-	sess.Stdout, sess.Stderr = &out, &out
-	err = sess.Run(command)
+	// CombinedOutput serializes the stdout and stderr copies into one
+	// buffer; sharing a bytes.Buffer between them loses output.
+	out, err := sess.CombinedOutput(command)
 	var exit *ssh.ExitError
 	if errors.As(err, &exit) {
-		return out.String(), fmt.Errorf("device %s: %q: exit status %d", device, command, exit.ExitStatus())
+		return string(out), fmt.Errorf("device %s: %q: exit status %d", device, command, exit.ExitStatus())
 	}
 	if err != nil {
-		return out.String(), fmt.Errorf("device %s: %w", device, err)
+		return string(out), fmt.Errorf("device %s: %w", device, err)
 	}
-	return out.String(), nil
+	return string(out), nil
 }
