@@ -189,34 +189,35 @@ func applyDevice(ctx context.Context, dev inventory.Device, dp DevicePlan, p Pla
 	// The push must not be cut half-way by a cancelled apply: the device
 	// would be left half-configured, so cancellation waits for rollback.
 	err = c.Push(ctx, Delta{Commands: dp.Commands, Replace: dp.Replace})
+	var after []byte
 	if err == nil {
 		progress(Event{Device: dev.Name, Stage: "verify"})
-		err = verify(ctx, c, p, dp.Intended)
+		after, err = verify(ctx, c, p, dp.Intended)
 	}
 	if err != nil {
 		r.Error = err.Error()
 		progress(Event{Device: dev.Name, Stage: "rollback", Err: err})
 		return rollbackRedial(ctx, c, dial, dev, dp.Transport, p, r), false
 	}
-	r.Outcome = Applied
-	r.After, _ = c.Running(ctx)
+	r.Outcome, r.After = Applied, after
 	return c, true
 }
 
-// verify checks that the device now runs the intended config.
-func verify(ctx context.Context, c Conn, p Platform, intended string) error {
+// verify checks that the device now runs the intended config and returns
+// the running config it read.
+func verify(ctx context.Context, c Conn, p Platform, intended string) ([]byte, error) {
 	running, err := c.Running(ctx)
 	if err != nil {
-		return fmt.Errorf("verify: read running config: %w", err)
+		return nil, fmt.Errorf("verify: read running config: %w", err)
 	}
 	d, err := p.Delta(running, []byte(intended))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if d.Changed() {
-		return fmt.Errorf("verify: device does not run the intended config after apply, still to do: %q", d.Commands)
+		return nil, fmt.Errorf("verify: device does not run the intended config after apply, still to do: %q", d.Commands)
 	}
-	return nil
+	return running, nil
 }
 
 // rollbackRedial rolls back on c and, if that fails, once more on a fresh
