@@ -30,7 +30,11 @@ func (s *Store) Apply(ctx context.Context, cs inventory.ChangeSet) error {
 	if err != nil {
 		return fmt.Errorf("netbox %s: %w", s.c.base, err)
 	}
-	want, err := applyLenient(cs, cur)
+	fixed, err := fixOps(cs, cur)
+	if err != nil {
+		return fmt.Errorf("netbox %s: %w", s.c.base, err)
+	}
+	want, err := sparseWant(cur, fixed)
 	if err != nil {
 		return fmt.Errorf("netbox %s: %w", s.c.base, err)
 	}
@@ -38,7 +42,7 @@ func (s *Store) Apply(ctx context.Context, cs inventory.ChangeSet) error {
 	if err := w.checkCustomFields(); err != nil {
 		return err
 	}
-	return w.run(ctx, cs)
+	return w.run(ctx, fixed)
 }
 
 // PushResult is what Push did (or, with DryRun, would do).
@@ -85,14 +89,10 @@ func (s *Store) Push(ctx context.Context, want *inventory.Snapshot, prune, dryRu
 	return res, w.run(ctx, res.Changes)
 }
 
-// applyLenient applies a change set computed against an older read: a
-// create of what exists becomes an update, an update of what is gone a
-// create, and a delete of what is gone is dropped. That is what makes a
-// re-run push converge.
-func applyLenient(cs inventory.ChangeSet, cur *inventory.Snapshot) (*inventory.Snapshot, error) {
-	if out, err := cs.ApplyTo(cur); err == nil {
-		return out, nil
-	}
+// fixOps adapts a change set computed against an older read: a create of
+// what exists becomes an update, an update of what is gone a create, and a
+// delete of what is gone is dropped. That is what makes a re-run converge.
+func fixOps(cs inventory.ChangeSet, cur *inventory.Snapshot) (inventory.ChangeSet, error) {
 	all, err := inventory.Diff(&inventory.Snapshot{}, cur)
 	if err != nil {
 		return nil, err
@@ -115,7 +115,7 @@ func applyLenient(cs inventory.ChangeSet, cur *inventory.Snapshot) (*inventory.S
 		exists[k] = c.Op != inventory.OpDelete
 		fixed = append(fixed, c)
 	}
-	return fixed.ApplyTo(cur)
+	return fixed, nil
 }
 
 // writer holds NetBox ids by tuyau key while a change set is written.

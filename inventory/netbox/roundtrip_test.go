@@ -3,6 +3,7 @@ package netbox_test
 import (
 	"context"
 	"net/http/httptest"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -118,4 +119,45 @@ func BenchmarkLoadExample(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestApplyChangeSets drives the inventory.Store interface: a full create,
+// then changes to one device and to sessions only, then a stale change set
+// replayed (its creates become updates).
+func TestApplyChangeSets(t *testing.T) {
+	ctx := context.Background()
+	_, nb := newTestNetBox(t)
+	var store inventory.Store = nb
+	example := loadExample(t)
+	full, err := inventory.Diff(&inventory.Snapshot{}, example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apply := func(step string, want *inventory.Snapshot, cs inventory.ChangeSet) {
+		t.Helper()
+		if err := store.Apply(ctx, cs); err != nil {
+			t.Fatalf("%s: Apply: %v", step, err)
+		}
+		got, err := store.Load(ctx)
+		if err != nil {
+			t.Fatalf("%s: Load: %v", step, err)
+		}
+		assertSame(t, want, got)
+	}
+	apply("full create", example, full)
+
+	next := example.Clone()
+	next.Devices[3].ASN = 64999
+	next.Devices[3].Loopback6 = netip.MustParseAddr("2001:db8:ffff::99")
+	next.Devices[0].BGPSessions = next.Devices[0].BGPSessions[2:]
+	next.Devices[0].BGPSessions[0].Description = "changed"
+	cs, err := inventory.Diff(example, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 4 {
+		t.Fatalf("%d changes, want 4 (a device, two sessions deleted, one updated): %v", len(cs), cs)
+	}
+	apply("device and sessions", next, cs)
+	apply("stale full create replayed", example, full)
 }
