@@ -141,6 +141,8 @@ func NewPlan(name string, snap *inventory.Snapshot, block netip.Prefix, ports Po
 		return nil, fmt.Errorf("lab %s: optical budgets: %w", name, err)
 	}
 	p.Links = links
+	// Built now, not on first use: lookups run from many goroutines.
+	p.reindex()
 	return p, nil
 }
 
@@ -152,7 +154,6 @@ func (p *Plan) add(m AddressMap) {
 	}
 	p.byInv[m.Inventory] = len(p.Mapping)
 	p.Mapping = append(p.Mapping, m)
-	p.byLab = nil
 }
 
 // reindex rebuilds lookups after the plan was read from a state file.
