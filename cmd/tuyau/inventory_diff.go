@@ -22,12 +22,15 @@ func newInventoryDiffCmd(d *deps) *cobra.Command {
 	var o diffOpts
 	c := &cobra.Command{
 		Use:   "diff",
-		Short: "Show what would change going from one inventory to another (a file or NetBox)",
-		Long: `Diff compares two inventories and lists the objects created, updated or
-deleted going from --from to --to. Each side is a YAML file or directory, or
-the word "netbox" for the NetBox named by --netbox-url / NETBOX_URL.`,
+		Short: "Show what syncing one inventory into another would change (a file or NetBox)",
+		Long: `Diff compares two inventories in the direction of a sync: it lists what
+would be created, updated or deleted in --to to make it hold --from. With
+--from FILE --to netbox that is what "tuyau inventory push --prune" would do;
+with --from netbox --to FILE, what a pull would change in the file. Each side
+is a YAML file or directory, or the word "netbox" for the NetBox named by
+--netbox-url / NETBOX_URL.`,
 		Example: `  tuyau inventory diff --from examples/manche --to netbox
-  tuyau inventory diff --from netbox --to inv/ -o json
+  tuyau inventory diff --from netbox --to inv/ -o json   # what a pull would change in inv/
   tuyau inventory diff --from inv/ --to netbox --detailed-exitcode  # exit 2 if NetBox differs`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -73,7 +76,7 @@ func runInventoryDiff(ctx context.Context, d *deps, o diffOpts, w io.Writer) err
 	if err != nil {
 		return err
 	}
-	cs, err := inventory.Diff(from, to)
+	cs, err := inventory.Diff(to, from)
 	if err != nil {
 		return err
 	}

@@ -76,7 +76,7 @@ func TestNetboxDiffShowsChanges(t *testing.T) {
 	if r.code != 2 {
 		t.Errorf("diff with changes: exit %d, want 2; stderr %s", r.code, r.stderr)
 	}
-	for _, w := range []string{"update  interface", "saint-lo-dc-r1:eth1", "create  cable", "PC-000001"} {
+	for _, w := range []string{"update  interface", "saint-lo-dc-r1:eth1", "delete  cable", "PC-000001", "0 to create, 1 to update, 1 to delete"} {
 		if !strings.Contains(r.stdout, w) {
 			t.Errorf("diff output lacks %q:\n%s", w, r.stdout)
 		}
