@@ -2,6 +2,7 @@ package testlab
 
 import (
 	"encoding/json"
+	"hash/fnv"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -86,8 +87,8 @@ func withRegistry(root string, fn func(r *registry) error) error {
 	return os.Rename(tmp, p)
 }
 
-// allocate gives lab name a slot: its own if it had one, else the first
-// free slot whose ports nobody on the machine listens on.
+// allocate gives lab name a slot: its own if it had one, else a free slot
+// whose ports nobody on the machine listens on.
 func allocate(root, name string) (slot int, err error) {
 	err = withRegistry(root, func(r *registry) error {
 		if s, ok := r.Labs[name]; ok {
@@ -98,7 +99,15 @@ func allocate(root, name string) (slot int, err error) {
 		for _, s := range r.Labs {
 			used[s] = true
 		}
-		for s := 0; s < maxSlots; s++ {
+		// Start from a slot picked by the lab's directory and name, so that
+		// labs under different roots (tests running side by side, two
+		// users) rarely try the same slot at the same moment; the flock
+		// already orders labs sharing a root.
+		h := fnv.New32a()
+		h.Write([]byte(root + "\x00" + name))
+		first := int(h.Sum32() % maxSlots)
+		for i := 0; i < maxSlots; i++ {
+			s := (first + i) % maxSlots
 			if used[s] || !portsFree(slotBlock(s), slotPorts(s)) {
 				continue
 			}
