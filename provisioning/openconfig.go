@@ -38,7 +38,10 @@ func (OpenConfig) Render(in Intent) ([]byte, error) {
 		if i.Description != "" {
 			cfg["description"] = i.Description
 		}
-		if i.MTU > 0 && !i.Loopback {
+		// mtu has a value on every target (1500 when unset), so the intent
+		// states it: leaving it out would read as "delete" forever.
+		cfg["mtu"] = defaultMTU
+		if i.MTU > 0 {
 			cfg["mtu"] = i.MTU
 		}
 		sub := obj("index", 0, "config", obj("index", 0))
@@ -187,6 +190,8 @@ func (OpenConfig) Render(in Intent) ([]byte, error) {
 	}
 	return b.Bytes(), nil
 }
+
+const defaultMTU = 1500
 
 func obj(kv ...any) map[string]any {
 	m := make(map[string]any, len(kv)/2)

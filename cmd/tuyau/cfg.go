@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,6 +39,47 @@ type cfgOpts struct {
 	LabDir     string
 	LabState   string
 	NoIGP      bool
+	GNMIPaths  []string
+}
+
+// labGNMIPaths are the OpenConfig leaves the virtual lab's gNMI target
+// lets a Set change.
+var labGNMIPaths = []string{
+	"/interfaces/interface[name=*]/config/description",
+	"/interfaces/interface[name=*]/config/mtu",
+	"/interfaces/interface[name=*]/config/enabled",
+	"/interfaces/interface[name=*]/subinterfaces/subinterface[index=*]/ipv4/addresses/address[ip=*]/config/prefix-length",
+	"/network-instances/network-instance[name=default]/protocols/protocol[identifier=BGP][name=BGP]/bgp/neighbors/neighbor[neighbor-address=*]/config",
+}
+
+// registry is the platform registry, with OpenConfig limited to the
+// managed gNMI paths when some are given.
+func (o *cfgOpts) registry() *provisioning.Registry {
+	reg := provisioning.Builtin()
+	if paths := o.gnmiPaths(); len(paths) > 0 {
+		reg.Register(provisioning.OpenConfig{Only: paths})
+	}
+	return reg
+}
+
+func (o *cfgOpts) gnmiPaths() []string {
+	if len(o.GNMIPaths) == 0 && o.Lab != "" && o.Transport == "gnmi" {
+		return labGNMIPaths
+	}
+	return o.GNMIPaths
+}
+
+// gnmiRoots are the subtrees read as running config: the first element of
+// each managed path.
+func (o *cfgOpts) gnmiRoots() []string {
+	var roots []string
+	for _, p := range o.gnmiPaths() {
+		r := "/" + strings.SplitN(strings.TrimPrefix(p, "/"), "/", 2)[0]
+		if !slices.Contains(roots, r) {
+			roots = append(roots, r)
+		}
+	}
+	return roots
 }
 
 func newConfigCmd(d *deps) *cobra.Command {
@@ -65,13 +107,14 @@ or a secrets file (--secrets, YAML with an ssh: section); never the inventory.`,
 	pf.StringVar(&o.KnownHosts, "known-hosts", envOr(d, "TUYAU_KNOWN_HOSTS", filepath.Join(home, ".ssh", "known_hosts")), "known_hosts file SSH host keys are checked against (env TUYAU_KNOWN_HOSTS)")
 	pf.BoolVar(&o.TOFU, "trust-on-first-use", false, "record the host key of a device absent from known_hosts instead of refusing it")
 	pf.StringVar(&o.Secrets, "secrets", envOr(d, "TUYAU_SECRETS", ""), "secrets file (YAML, ssh: username/password/private_key) (env TUYAU_SECRETS)")
-	pf.StringVar(&o.Targets, "targets", envOr(d, "TUYAU_TARGETS", ""), "YAML/JSON map of device name to host:port, overriding management addresses (labs)")
+	pf.StringVar(&o.Targets, "targets", envOr(d, "TUYAU_TARGETS", ""), "YAML/JSON map of device name to SSH host:port, overriding management addresses (labs)")
 	pf.StringVar(&o.Transport, "transport", "", "force ssh or gnmi (default: ssh when the device has it)")
 	pf.StringVar(&o.Records, "records", envOr(d, "TUYAU_RECORDS", "records"), "records git repository: running configs and audit log (env TUYAU_RECORDS)")
 	pf.IntVar(&o.Parallel, "parallel", 10, "devices handled at once")
 	pf.DurationVar(&o.Timeout, "timeout", 30*time.Second, "timeout of each device operation")
 	pf.StringSliceVar(&o.NTP, "ntp", nil, "NTP servers to configure (default: the route reflectors' loopbacks)")
 	pf.StringSliceVar(&o.Syslog, "syslog", nil, "syslog servers to configure")
+	pf.StringSliceVar(&o.GNMIPaths, "gnmi-paths", nil, "OpenConfig path prefixes tuyau manages over gNMI (default: all it renders; with --lab, what the lab target accepts)")
 	pf.BoolVar(&o.NoIGP, "no-igp", false, "render no OSPF (for the virtual lab, whose link model needs none)")
 	pf.BoolVar(&o.Insecure, "insecure", false, "gNMI without TLS (labs only)")
 	pf.StringVar(&o.GNMICA, "gnmi-ca", envOr(d, "TUYAU_GNMI_CA", ""), "CA certificate the gNMI targets' certificates are checked against (default: system pool)")
@@ -152,8 +195,10 @@ func (c *cliDialer) Dial(ctx context.Context, dev inventory.Device, tr string) (
 		return c.ssh.Dial(ctx, dev, tr)
 	case "gnmi":
 		if c.gnmi == nil {
-			c.gnmi = &gnmiset.Dialer{Targets: c.targets, CAFile: c.o.GNMICA, Insecure: c.o.Insecure,
-				Username: c.d.getenv("TUYAU_GNMI_USERNAME"), Password: c.d.getenv("TUYAU_GNMI_PASSWORD"), Timeout: c.o.Timeout}
+			// --targets holds SSH addresses; gNMI goes to the management address.
+			c.gnmi = &gnmiset.Dialer{CAFile: c.o.GNMICA, Insecure: c.o.Insecure,
+				Username: c.d.getenv("TUYAU_GNMI_USERNAME"), Password: c.d.getenv("TUYAU_GNMI_PASSWORD"), Timeout: c.o.Timeout,
+				Roots: c.o.gnmiRoots()}
 		}
 		return c.gnmi.Dial(ctx, dev, tr)
 	}

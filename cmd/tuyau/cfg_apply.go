@@ -65,7 +65,7 @@ func runCfgApply(ctx context.Context, d *deps, o *cfgOpts, a applyOpts, names []
 	if err := cd.prepare(); err != nil {
 		return err
 	}
-	reg := provisioning.Builtin()
+	reg := o.registry()
 	var plan *provisioning.Plan
 	if a.Plan != "" {
 		if plan, err = readPlan(a.Plan); err != nil {

@@ -55,7 +55,7 @@ func (o *cfgOpts) labDialer(ctx context.Context, d *deps) (*cliDialer, error) {
 			gt[dev.Name] = fmt.Sprintf("%s:%d", dev.Addr, st.Ports.GNMI)
 		}
 		c.gnmi = &gnmiset.Dialer{Targets: gt, CAFile: filepath.Join(st.Dir, testlab.CAFile), Insecure: o.Insecure,
-			Username: st.User, Password: strings.TrimSpace(string(pw)), Timeout: o.Timeout}
+			Username: st.User, Password: strings.TrimSpace(string(pw)), Timeout: o.Timeout, Roots: o.gnmiRoots()}
 	}
 	return c, nil
 }

@@ -58,7 +58,7 @@ func runCfgPlan(ctx context.Context, d *deps, o *cfgOpts, p planOpts, names []st
 	if err := cd.prepare(); err != nil {
 		return err
 	}
-	plan, err := provisioning.MakePlan(ctx, x, provisioning.Builtin(), dial,
+	plan, err := provisioning.MakePlan(ctx, x, o.registry(), dial,
 		provisioning.PlanOptions{Devices: names, Transport: o.Transport, Parallel: o.Parallel, Render: ropt})
 	if err != nil {
 		return err

@@ -32,7 +32,7 @@ func runCfgRender(ctx context.Context, d *deps, o *cfgOpts, names []string, plat
 	if err != nil {
 		return err
 	}
-	rs, err := provisioning.Render(x, provisioning.Builtin(), names, platform, ropt)
+	rs, err := provisioning.Render(x, o.registry(), names, platform, ropt)
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,7 @@ func runCfgRollback(ctx context.Context, d *deps, o *cfgOpts, device string, to 
 	if err != nil {
 		return err
 	}
-	e, err := provisioning.Rollback(ctx, x, provisioning.Builtin(), dial, rec, device, to, o.Transport, whoami(d))
+	e, err := provisioning.Rollback(ctx, x, o.registry(), dial, rec, device, to, o.Transport, whoami(d))
 	if err != nil {
 		return err
 	}
