@@ -47,7 +47,9 @@ type UpOptions struct {
 	// ..."); with Foreground the lab runs in this process instead.
 	Command    []string
 	Foreground bool
-	Log        *slog.Logger
+	// GNMIInsecure serves gNMI without TLS (default: TLS from the lab CA).
+	GNMIInsecure bool
+	Log          *slog.Logger
 }
 
 // Up prepares a lab's directory (slot, plan, keys, known_hosts, state) and
@@ -127,6 +129,7 @@ func prepare(dir string, slot int, o UpOptions) (*State, error) {
 	st := &State{
 		Name: o.Name, Mode: "virtual", Dir: dir, Started: time.Now().UTC(), Phase: PhaseStarting,
 		User: o.User, Bootstrap: o.Bootstrap, Inventory: o.InventoryName, Plan: plan,
+		GNMIInsecure: o.GNMIInsecure,
 	}
 	return st, st.write()
 }
@@ -232,6 +235,7 @@ func Serve(ctx context.Context, dir string, log *slog.Logger) (err error) {
 	start := time.Now()
 	l, err := Start(ctx, st.Plan, snap, Options{
 		Dir: dir, User: st.User, Password: pw, AuthorizedKeys: keys, Bootstrap: st.Bootstrap, Logger: log,
+		GNMIInsecure: st.GNMIInsecure,
 	})
 	if err != nil {
 		return fail(err)
@@ -345,6 +349,9 @@ func StatusOf(ctx context.Context, root, name string) (LabStatus, error) {
 		}
 	}
 	out.KnownHosts, out.Password, out.ClientKey, out.User = st.KnownHosts(), st.PasswordFile(), st.ClientKey(), st.User
+	if !st.GNMIInsecure {
+		out.GNMICA = filepath.Join(dir, CAFile)
+	}
 	return out, nil
 }
 

@@ -39,7 +39,9 @@ type State struct {
 	User      string    `json:"user"`
 	Bootstrap Bootstrap `json:"bootstrap"`
 	Inventory string    `json:"inventory,omitempty"`
-	Plan      *Plan     `json:"plan"`
+	// GNMIInsecure is set when gNMI runs without TLS.
+	GNMIInsecure bool  `json:"gnmi_insecure,omitempty"`
+	Plan         *Plan `json:"plan"`
 }
 
 // Paths of the lab's files, for people and tools.

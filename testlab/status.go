@@ -8,23 +8,26 @@ import (
 
 // LabStatus is what "tuyau lab status" shows.
 type LabStatus struct {
-	Name       string         `json:"name"`
-	Mode       string         `json:"mode"`
-	Running    bool           `json:"running"`
-	Phase      string         `json:"phase,omitempty"`
-	PID        int            `json:"pid,omitempty"`
-	Dir        string         `json:"dir,omitempty"`
-	Block      string         `json:"block"`
-	Ports      Ports          `json:"ports"`
-	User       string         `json:"user,omitempty"`
-	KnownHosts string         `json:"known_hosts,omitempty"`
-	Password   string         `json:"password_file,omitempty"`
-	ClientKey  string         `json:"client_key,omitempty"`
-	Devices    []DeviceStatus `json:"devices"`
-	Links      []LinkStatus   `json:"links"`
-	Faults     FaultsStatus   `json:"faults"`
-	Mapping    []AddressMap   `json:"mapping"`
-	Note       string         `json:"note,omitempty"`
+	Name       string `json:"name"`
+	Mode       string `json:"mode"`
+	Running    bool   `json:"running"`
+	Phase      string `json:"phase,omitempty"`
+	PID        int    `json:"pid,omitempty"`
+	Dir        string `json:"dir,omitempty"`
+	Block      string `json:"block"`
+	Ports      Ports  `json:"ports"`
+	User       string `json:"user,omitempty"`
+	KnownHosts string `json:"known_hosts,omitempty"`
+	Password   string `json:"password_file,omitempty"`
+	ClientKey  string `json:"client_key,omitempty"`
+	// GNMICA is the CA file gNMI clients trust; empty when gNMI runs
+	// without TLS.
+	GNMICA  string         `json:"gnmi_ca,omitempty"`
+	Devices []DeviceStatus `json:"devices"`
+	Links   []LinkStatus   `json:"links"`
+	Faults  FaultsStatus   `json:"faults"`
+	Mapping []AddressMap   `json:"mapping"`
+	Note    string         `json:"note,omitempty"`
 }
 
 // DeviceStatus is one device in a status.

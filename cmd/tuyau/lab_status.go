@@ -66,7 +66,11 @@ func printLabStatus(w io.Writer, st testlab.LabStatus, o labStatusOpts) error {
 	}
 	fmt.Fprintf(w, "lab %s (%s) %s, pid %d, block %s, ports ssh %d gnmi %d bgp %d\n",
 		st.Name, st.Mode, state, st.PID, st.Block, st.Ports.SSH, st.Ports.GNMI, st.Ports.BGP)
-	fmt.Fprintf(w, "ssh user %s, password file %s, key %s, known_hosts %s\n\n", st.User, st.Password, st.ClientKey, st.KnownHosts)
+	fmt.Fprintf(w, "ssh user %s, password file %s, key %s, known_hosts %s\n", st.User, st.Password, st.ClientKey, st.KnownHosts)
+	if st.GNMICA != "" {
+		fmt.Fprintf(w, "gnmi TLS CA %s, same user and password\n", st.GNMICA)
+	}
+	fmt.Fprintln(w)
 	if o.Addresses {
 		var rows [][]string
 		for _, m := range st.Mapping {

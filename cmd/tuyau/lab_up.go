@@ -22,6 +22,7 @@ type labUpOpts struct {
 	User           string
 	AuthorizedKeys string
 	Foreground     bool
+	GNMIInsecure   bool
 }
 
 func newLabUpCmd(d *deps) *cobra.Command {
@@ -55,6 +56,7 @@ directory (see "tuyau lab status").`,
 	c.Flags().StringVar(&o.User, "user", "admin", "SSH user of every device")
 	c.Flags().StringVar(&o.AuthorizedKeys, "authorized-keys", "", "authorized_keys file accepted besides the lab's own key")
 	c.Flags().BoolVar(&o.Foreground, "foreground", false, "run the lab in this process until interrupted (virtual mode)")
+	c.Flags().BoolVar(&o.GNMIInsecure, "gnmi-insecure", false, "serve gNMI without TLS (virtual mode; default TLS from the lab CA, ca.pem)")
 	return c
 }
 
@@ -119,7 +121,7 @@ func runLabUp(ctx context.Context, d *deps, o labUpOpts) error {
 	up := testlab.UpOptions{
 		Root: o.Dir, Name: o.Name, Snapshot: snap, InventoryName: invName,
 		Bootstrap: testlab.Bootstrap(o.Bootstrap), User: o.User, Password: d.getenv("TUYAU_LAB_PASSWORD"),
-		AuthorizedKeys: keys, Foreground: o.Foreground, Log: log,
+		AuthorizedKeys: keys, Foreground: o.Foreground, GNMIInsecure: o.GNMIInsecure, Log: log,
 		Command: []string{exe, "lab", "serve", "--lab-dir", o.Dir, "--name", o.Name},
 	}
 	st, err := testlab.Up(ctx, up)
@@ -135,6 +137,11 @@ func printLabUp(w io.Writer, st *testlab.State, took time.Duration) error {
 		st.Name, len(p.Devices), len(p.Links), p.Block, took.Round(time.Millisecond), st.PID)
 	fmt.Fprintf(w, "ssh: port %d as %s, password in %s, key %s, known_hosts %s\n",
 		p.Ports.SSH, st.User, st.PasswordFile(), st.ClientKey(), st.KnownHosts())
+	if st.GNMIInsecure {
+		fmt.Fprintf(w, "gnmi: port %d, no TLS\n", p.Ports.GNMI)
+	} else {
+		fmt.Fprintf(w, "gnmi: port %d, TLS with CA %s\n", p.Ports.GNMI, filepath.Join(st.Dir, testlab.CAFile))
+	}
 	if len(p.Devices) > 0 {
 		dev := p.Devices[0]
 		fmt.Fprintf(w, "try: ssh -i %s -o UserKnownHostsFile=%s -p %d %s@%s\n",
