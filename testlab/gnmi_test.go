@@ -162,3 +162,58 @@ func TestGNMIFollowsFaults(t *testing.T) {
 		t.Errorf("after gNMI shutdown, show bgp summary:\n%s", sum)
 	}
 }
+
+// TestGNMISubscribeSeesCut streams a link end's oper-status and input power
+// ON_CHANGE with gnmic and checks a cut reaches the subscriber without
+// polling: the lab notifies the gNMI servers after every fault.
+func TestGNMISubscribeSeesCut(t *testing.T) {
+	snap := smallNet(t, 8)
+	l := startTestLab(t, snap, BootstrapBase)
+	var lk linkState
+	for _, s := range l.links {
+		if s.up && s.optical && s.B.Circuit == "" {
+			lk = *s
+			break
+		}
+	}
+	tg := l.gnmic(t, lk.A.Device)
+	oper := fmt.Sprintf("/interfaces/interface[name=%s]/state/oper-status", lk.A.Interface)
+	power := fmt.Sprintf("/components/component[name=%s]/transceiver/state/input-power/instant", lk.A.Interface)
+	req, err := api.NewSubscribeRequest(api.SubscriptionListModeSTREAM(), api.EncodingPROTO(),
+		api.Subscription(api.Path(oper), api.SubscriptionModeON_CHANGE()),
+		api.Subscription(api.Path(power), api.SubscriptionModeON_CHANGE()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	resp, errs := tg.SubscribeChan(ctx, req, "cut")
+	seen := map[string]any{}
+	read := func(until func() bool) {
+		t.Helper()
+		timeout := time.After(10 * time.Second)
+		for !until() {
+			select {
+			case r := <-resp:
+				for _, u := range r.Response.GetUpdate().GetUpdate() {
+					key := pathString(r.Response.GetUpdate().GetPrefix(), u.GetPath())
+					switch v := u.GetVal().GetValue().(type) {
+					case *gpb.TypedValue_StringVal:
+						seen[key] = v.StringVal
+					case *gpb.TypedValue_DoubleVal:
+						seen[key] = v.DoubleVal
+					}
+				}
+			case e := <-errs:
+				t.Fatalf("subscription: %v", e.Err)
+			case <-timeout:
+				t.Fatalf("subscription: waited 10 s, have %v", seen)
+			}
+		}
+	}
+	read(func() bool { return seen[oper] == "UP" })
+	if _, err := l.Cut(context.Background(), lk.Cables[0]); err != nil {
+		t.Fatal(err)
+	}
+	read(func() bool { return seen[oper] == "DOWN" && seen[power] == losFloorDBm })
+}
