@@ -117,4 +117,31 @@ func TestRealFRR(t *testing.T) {
 			t.Errorf("dial of an unknown host = %v, want ErrUnknownHost", err)
 		}
 	})
+
+	t.Run("dead device is reported, the others are planned", func(t *testing.T) {
+		lab["mairie-r1"].sshd.Process.Kill()
+		lab["mairie-r1"].sshd.Wait()
+		plan, err := provisioning.MakePlan(ctx, x, reg, dial, provisioning.PlanOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, dp := range plan.Devices {
+			switch dp.Device {
+			case "mairie-r1":
+				if !strings.Contains(dp.Error, "mairie-r1") || !strings.Contains(dp.Error, "connection refused") {
+					t.Errorf("dead mairie-r1: error %q, want one naming it and the refused connection", dp.Error)
+				}
+			default:
+				if dp.Error != "" || dp.Changed() {
+					t.Errorf("%s: %q, changed %v; want planned, nothing to do", dp.Device, dp.Error, dp.Changed())
+				}
+			}
+		}
+		res := provisioning.Apply(ctx, plan, reg, devs, dial, provisioning.ApplyOptions{})
+		for _, r := range res {
+			if r.Device == "mairie-r1" && r.Outcome != provisioning.Skipped {
+				t.Errorf("dead device: outcome %s, want skipped", r.Outcome)
+			}
+		}
+	})
 }

@@ -21,6 +21,7 @@ import (
 type frrRouter struct {
 	name, ns, dir string
 	addr          string // sshd host:port
+	sshd          *exec.Cmd
 }
 
 func needRoot(t *testing.T) {
@@ -112,6 +113,7 @@ ForceCommand %s
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		r.sshd = cmd
 		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 		lab[n] = r
 	}
