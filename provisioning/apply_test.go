@@ -275,3 +275,22 @@ func TestPoolReusesSessions(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// brokenPlatform fails to render, as a template with an error would.
+type brokenPlatform struct{ linesPlatform }
+
+func (brokenPlatform) Render(Intent) ([]byte, error) {
+	return renderTemplateText("broken", "{{.NoSuchField}}", Intent{})
+}
+
+func TestRenderErrorTouchesNothing(t *testing.T) {
+	x, net, _ := fakeLab("r1")
+	cn := &countingNet{fakeNet: net}
+	_, err := MakePlan(context.Background(), x, NewRegistry(brokenPlatform{}), cn, PlanOptions{})
+	if err == nil || !strings.Contains(err.Error(), "r1") || !strings.Contains(err.Error(), "NoSuchField") {
+		t.Errorf("MakePlan with a broken template = %v, want an error naming the device and the field", err)
+	}
+	if cn.dials != 0 {
+		t.Errorf("a render error still opened %d sessions", cn.dials)
+	}
+}

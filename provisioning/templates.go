@@ -30,8 +30,16 @@ var templateFuncs = template.FuncMap{
 // renderTemplate executes templates/NAME.tmpl; templates are parsed per call
 // (microseconds) so a platform carries no package-level state.
 func renderTemplate(name string, data any) ([]byte, error) {
-	t, err := template.New(name+".tmpl").Funcs(templateFuncs).Option("missingkey=error").
-		ParseFS(templateFS, "templates/"+name+".tmpl")
+	text, err := templateFS.ReadFile("templates/" + name + ".tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("template %s: %w", name, err)
+	}
+	return renderTemplateText(name, string(text), data)
+}
+
+// renderTemplateText executes a template given as text.
+func renderTemplateText(name, text string, data any) ([]byte, error) {
+	t, err := template.New(name).Funcs(templateFuncs).Option("missingkey=error").Parse(text)
 	if err != nil {
 		return nil, fmt.Errorf("template %s: %w", name, err)
 	}
