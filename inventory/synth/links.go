@@ -93,20 +93,64 @@ func (g *gen) nextIface(dev int) string {
 	return "eth" + strconv.Itoa(len(g.s.Devices[dev].Interfaces))
 }
 
-func transceiver(speed inventory.Speed, km float64) string {
-	if speed >= 10000 {
-		switch {
-		case km <= 10:
-			return "10GBASE-LR"
-		case km <= 40:
-			return "10GBASE-ER"
+// planOptic is what a planner knows of a pluggable when choosing one. The
+// figures are the ones topology budgets with (IEEE 802.3 cl. 38 and 52,
+// vendor ZX/ZR data sheets); topology, not the generator, is the judge.
+type planOptic struct {
+	name                             string
+	nm                               int
+	txMin, txMax, sens, overload, km float64
+}
+
+var planOptics = map[inventory.Speed][]planOptic{
+	10000: {
+		{"10GBASE-LR", 1310, -8.2, 0.5, -14.4, 0.5, 10},
+		{"10GBASE-ER", 1550, -4.7, 4.0, -15.8, -1.0, 40},
+		{"10GBASE-ZR", 1550, 0, 4.0, -24, -7, 80},
+	},
+	1000: {
+		{"1000BASE-LX", 1310, -11.5, -3, -19, -3, 5},
+		{"1000BASE-ZX", 1550, 0, 5, -23, -3, 70},
+	},
+}
+
+// transceiver picks the first optic, cheapest first, that closes the span
+// with a 3 dB margin at typical losses (0.4/0.2 dB/km, 0.15 dB per splice,
+// 0.5 dB per connector pair) without overloading its receiver and within
+// its rated reach; failing that, the least bad one, as a planner would
+// before ordering an attenuator or an amplifier.
+func transceiver(speed inventory.Speed, km float64, splices, pairs int) string {
+	opts := planOptics[speed]
+	// Nothing closes the span: the longest-reach optic, and the budget
+	// report will say an amplifier is needed.
+	best, bestScore := opts[len(opts)-1].name, -1
+	for _, o := range opts {
+		att := 0.4
+		if o.nm == 1550 {
+			att = 0.2
 		}
-		return "10GBASE-ZR"
+		loss := km*att + float64(splices)*0.15 + float64(pairs)*0.5
+		margin := o.txMin - loss - o.sens
+		score := 0
+		if margin >= 3 {
+			score += 4
+		} else if margin >= 0 {
+			score += 2
+		}
+		if o.txMax-loss <= o.overload {
+			score += 2
+		}
+		if km <= o.km {
+			score++
+		}
+		if score == 7 {
+			return o.name
+		}
+		if margin >= 0 && score > bestScore {
+			best, bestScore = o.name, score
+		}
 	}
-	if km <= 10 {
-		return "1000BASE-LX"
-	}
-	return "1000BASE-ZX"
+	return best
 }
 
 func (g *gen) link(a, b int, sp linkSpec) link {
@@ -115,7 +159,12 @@ func (g *gen) link(a, b int, sp linkSpec) link {
 	g.link4 = bAddr.Next()
 	an, bn := g.nextIface(a), g.nextIface(b)
 	da, db := &g.s.Devices[a], &g.s.Devices[b]
-	tr := transceiver(sp.speed, sp.km)
+	splices := int(math.Ceil(sp.km/4)) + 2
+	pairs := 3 // patch cord, trunk, patch cord
+	if g.o.NoPanels {
+		pairs = 1
+	}
+	tr := transceiver(sp.speed, sp.km, splices, pairs)
 	da.Interfaces = append(da.Interfaces, inventory.Interface{Name: an, Description: "to " + db.Name + " " + bn,
 		Speed: sp.speed, MTU: sp.mtu, Addresses: []netip.Prefix{netip.PrefixFrom(aAddr, 31)}, Transceiver: tr})
 	db.Interfaces = append(db.Interfaces, inventory.Interface{Name: bn, Description: "to " + da.Name + " " + an,
@@ -123,7 +172,7 @@ func (g *gen) link(a, b int, sp linkSpec) link {
 	ta := inventory.Termination{Device: da.Name, Interface: an}
 	tb := inventory.Termination{Device: db.Name, Interface: bn}
 	trunk := inventory.Cable{Type: inventory.FiberSMF, Strands: strands(sp.speed), Status: inventory.CableConnected,
-		Length: km(sp.km), SRLGs: sp.srlgs, Splices: int(math.Ceil(sp.km/4)) + 2, Connectors: 2}
+		Length: km(sp.km), SRLGs: sp.srlgs, Splices: splices, Connectors: 2}
 	if g.o.NoPanels {
 		trunk.A, trunk.B = ta, tb
 		g.cable("FO", trunk)
@@ -216,16 +265,15 @@ func (g *gen) popChains() {
 		chains = append(chains, pops[i:min(i+chainLen, len(pops))])
 	}
 	for _, ch := range chains {
-		first := ch[0]
-		near, far := g.cores[0], g.cores[1]
-		if g.km(first, g.cores[1], 1) < g.km(first, near, 1) {
-			near, far = far, near
-		}
-		prev := near
-		for _, p := range append(slices.Clone(ch), far) {
+		// Each end of a chain closes on the core nearer to it: both ends on
+		// different cores when geography allows, else a loop on one core
+		// (the core-to-core links then carry its POPs to the other).
+		prev := g.nearestCore(ch[0])
+		for _, p := range ch {
 			g.aggLink(prev, p)
 			prev = p
 		}
+		g.aggLink(prev, g.nearestCore(prev))
 	}
 	if len(chains) < 2 {
 		return
@@ -245,6 +293,13 @@ func (g *gen) popChains() {
 		}
 		g.aggLink(ba, bb)
 	}
+}
+
+func (g *gen) nearestCore(d int) int {
+	if g.km(d, g.cores[1], 1) < g.km(d, g.cores[0], 1) {
+		return g.cores[1]
+	}
+	return g.cores[0]
 }
 
 func (g *gen) aggLink(a, b int) {
@@ -280,7 +335,7 @@ func (g *gen) memberLinks() {
 		}
 		for _, p := range ups {
 			k := g.km(m, p, 1.35)
-			l := g.link(p, m, linkSpec{speed: 1000, mtu: 1500, km: k,
+			l := g.link(p, m, linkSpec{speed: 10000, mtu: 1500, km: k,
 				srlgs: []string{g.exitDuct(p, m), g.exitDuct(m, p)}})
 			g.links = append(g.links, l)
 		}
