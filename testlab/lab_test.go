@@ -174,3 +174,21 @@ func containsWord(line, w string) bool {
 	}
 	return false
 }
+
+// sessions counts the sessions between lab devices whose transport is up,
+// and how many of them are established.
+func (l *Lab) sessions(ctx context.Context) (up, total int) {
+	for _, d := range l.order {
+		_, _, ns := d.Neighbors(ctx, "ipv4 unicast")
+		for _, n := range ns {
+			if n.LabAddress == "" || n.DownReason != "" {
+				continue
+			}
+			total++
+			if n.State == "Established" {
+				up++
+			}
+		}
+	}
+	return up, total
+}
