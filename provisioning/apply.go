@@ -181,6 +181,12 @@ func applyDevice(ctx context.Context, dev inventory.Device, dp DevicePlan, p Pla
 		return c, false
 	}
 	if hashBytes([]byte(now.Have)) != dp.RunningHash {
+		if !now.Changed() {
+			// Already on the intent (this plan was applied before):
+			// applying a plan twice changes nothing and is no error.
+			r.Outcome = Unchanged
+			return c, false
+		}
 		r.Error = ErrStale.Error()
 		return c, false
 	}

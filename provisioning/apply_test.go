@@ -194,6 +194,26 @@ func TestApplyFake(t *testing.T) {
 	}
 }
 
+func TestApplySamePlanTwice(t *testing.T) {
+	ctx := context.Background()
+	reg := NewRegistry(linesPlatform{})
+	x, net, devs := fakeLab("r1", "r2")
+	plan, err := MakePlan(ctx, x, reg, net, PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	Apply(ctx, plan, reg, devs, net, ApplyOptions{})
+	pushes := net.devs["r1"].pushes
+	for _, r := range Apply(ctx, plan, reg, devs, net, ApplyOptions{}) {
+		if r.Outcome != Unchanged || r.Error != "" {
+			t.Errorf("%s: second apply of the same plan: %s %q, want unchanged", r.Device, r.Outcome, r.Error)
+		}
+	}
+	if net.devs["r1"].pushes != pushes {
+		t.Error("the second apply pushed")
+	}
+}
+
 func TestApplyRefusesStalePlan(t *testing.T) {
 	ctx := context.Background()
 	reg := NewRegistry(linesPlatform{})
