@@ -312,3 +312,80 @@ func (d *Device) InterfaceBrief(context.Context) string {
 	}
 	return b.String()
 }
+
+// BGPPrefix renders "show bgp ipv4 unicast PREFIX", FRR's detail of one
+// table entry, next hops in inventory addressing.
+func (d *Device) BGPPrefix(ctx context.Context, family string, prefix netip.Prefix) string {
+	d.mu.Lock()
+	cfg := d.applied
+	d.mu.Unlock()
+	if cfg.BGP == nil {
+		return "% No BGP process is configured\n"
+	}
+	fam := famV4
+	if family == "ipv6 unicast" {
+		fam = famV6
+	}
+	var paths []*api.Path
+	d.bgpMu.Lock()
+	if d.spk.srv != nil {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		d.spk.srv.ListPath(ctx, &api.ListPathRequest{TableType: api.TableType_GLOBAL, Family: fam,
+			Prefixes: []*api.TableLookupPrefix{{Prefix: prefix.String()}}},
+			func(dst *api.Destination) {
+				if dst.Prefix == prefix.String() {
+					paths = append(paths, dst.Paths...)
+				}
+			})
+		cancel()
+	}
+	d.bgpMu.Unlock()
+	if len(paths) == 0 {
+		return "% Network not in table\n"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "BGP routing table entry for %s, version %d\n", prefix, len(paths))
+	fmt.Fprintf(&b, "Paths: (%d available, best #1, table default)\n", len(paths))
+	for _, p := range paths {
+		attrs, _ := apiutil.GetNativePathAttributes(p)
+		nh, path, origin, med := "0.0.0.0", "Local", "IGP", "0"
+		for _, a := range attrs {
+			switch a := a.(type) {
+			case *bgp.PathAttributeNextHop:
+				nh = a.Value.String()
+			case *bgp.PathAttributeMpReachNLRI:
+				nh = a.Nexthop.String()
+			case *bgp.PathAttributeAsPath:
+				if s := bgp.AsPathString(a); s != "" {
+					path = s
+				}
+			case *bgp.PathAttributeOrigin:
+				origin = map[uint8]string{0: "IGP", 1: "EGP", 2: "incomplete"}[a.Value]
+			case *bgp.PathAttributeMultiExitDisc:
+				med = fmt.Sprint(a.Value)
+			}
+		}
+		local := p.NeighborIp == "" || p.NeighborIp == "<nil>"
+		kind := "sourced, local"
+		from := "0.0.0.0 (" + routerID(cfg, d.plan.Addr).String() + ")"
+		if !local {
+			nh = d.lab.labToInventory(nh)
+			peer := d.lab.labToInventory(p.NeighborIp)
+			from = peer + " (" + p.SourceId + ")"
+			kind = "external"
+			if p.SourceAsn == cfg.BGP.ASN {
+				kind = "internal"
+			}
+		}
+		best := ""
+		if p.Best {
+			best = ", best (First path received)"
+		}
+		fmt.Fprintf(&b, "  %s\n    %s from %s\n      Origin %s, metric %s, valid, %s%s\n",
+			path, nh, from, origin, med, kind, best)
+		if p.Age != nil {
+			fmt.Fprintf(&b, "      Last update: %s\n", p.Age.AsTime().UTC().Format("Mon Jan _2 15:04:05 2006"))
+		}
+	}
+	return b.String()
+}

@@ -150,7 +150,18 @@ func TestProvisionBGPWithScrapli(t *testing.T) {
 	if !strings.Contains(r.Result, "10.99.1.0/24") || !strings.Contains(r.Result, popAddr) {
 		t.Errorf("%s: show bgp ipv4 unicast lacks 10.99.1.0/24 via %s:\n%s", member.Name, popAddr, r.Result)
 	}
-	t.Logf("%s:\n%s", member.Name, r.Result)
+	r, err = mc.SendCommand("show ip bgp 10.99.1.0/24")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"BGP routing table entry for 10.99.1.0/24", pAS, popAddr + " from " + popAddr, "external, best"} {
+		if !strings.Contains(r.Result, want) {
+			t.Errorf("show ip bgp 10.99.1.0/24 lacks %q:\n%s", want, r.Result)
+		}
+	}
+	if r, _ := mc.SendCommand("show ip bgp 10.98.0.0/24"); !strings.Contains(r.Result, "% Network not in table") {
+		t.Errorf("show ip bgp of an absent prefix:\n%s", r.Result)
+	}
 	run, _ := pc.SendCommand("show running-config")
 	for _, want := range []string{"neighbor " + memberAddr + " remote-as " + mAS, "  network 10.99.1.0/24"} {
 		if !strings.Contains(run.Result, want) {

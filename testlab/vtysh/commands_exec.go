@@ -2,6 +2,7 @@ package vtysh
 
 import (
 	"context"
+	"net/netip"
 	"strconv"
 )
 
@@ -57,6 +58,10 @@ func defineExec() {
 		def(e, pre, bgpRoutes("ipv4 unicast"))
 	}
 	def(e, "show bgp ipv6 unicast", bgpRoutes("ipv6 unicast"))
+	for _, pre := range []string{"show bgp", "show ip bgp", "show bgp ipv4 unicast", "show ip bgp ipv4 unicast"} {
+		def(e, pre+" A.B.C.D/M", bgpPrefix("ipv4 unicast"))
+	}
+	def(e, "show bgp ipv6 unicast X:X::X:X/M", bgpPrefix("ipv6 unicast"))
 }
 
 func enterConfig(_ context.Context, s *Session, _ []string) string {
@@ -93,5 +98,15 @@ func bgpSummary(family string, json bool) handler {
 func bgpRoutes(family string) handler {
 	return func(ctx context.Context, s *Session, _ []string) string {
 		return s.host.BGPRoutes(ctx, family)
+	}
+}
+
+func bgpPrefix(family string) handler {
+	return func(ctx context.Context, s *Session, a []string) string {
+		p, err := netip.ParsePrefix(a[len(a)-1])
+		if err != nil || p != p.Masked() {
+			return "% Inconsistent address and mask\n"
+		}
+		return s.host.BGPPrefix(ctx, family, p)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 )
 
@@ -60,7 +61,8 @@ func Parse(text string) (*Config, error) {
 // operational state yet.
 type noHost struct{}
 
-func (noHost) BGPSummary(context.Context, string, bool) string { return "" }
-func (noHost) BGPRoutes(context.Context, string) string        { return "" }
-func (noHost) InterfaceBrief(context.Context) string           { return "" }
-func (noHost) WriteMemory(context.Context, *Config) error      { return nil }
+func (noHost) BGPSummary(context.Context, string, bool) string        { return "" }
+func (noHost) BGPRoutes(context.Context, string) string               { return "" }
+func (noHost) InterfaceBrief(context.Context) string                  { return "" }
+func (noHost) BGPPrefix(context.Context, string, netip.Prefix) string { return "" }
+func (noHost) WriteMemory(context.Context, *Config) error             { return nil }

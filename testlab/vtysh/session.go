@@ -3,6 +3,7 @@ package vtysh
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"strings"
 	"sync"
 )
@@ -48,6 +49,8 @@ type Host interface {
 	BGPSummary(ctx context.Context, family string, json bool) string
 	// BGPRoutes renders "show bgp ipv4 unicast".
 	BGPRoutes(ctx context.Context, family string) string
+	// BGPPrefix renders "show bgp ipv4 unicast PREFIX": one table entry.
+	BGPPrefix(ctx context.Context, family string, prefix netip.Prefix) string
 	// InterfaceBrief renders "show interface brief".
 	InterfaceBrief(ctx context.Context) string
 	// WriteMemory saves the configuration as the startup configuration.

@@ -2,6 +2,7 @@ package vtysh
 
 import (
 	"context"
+	"net/netip"
 	"strings"
 	"testing"
 )
@@ -57,6 +58,7 @@ func TestSessionDialect(t *testing.T) {
 		{"end", "", "edge1# "},
 		{"sh run", "neighbor 10.0.0.1 remote-as 65002", "edge1# "},
 		{"show interface brief", "brief", "edge1# "},
+		{"show ip bgp 10.1.0.0/24", "entry 10.1.0.0/24", "edge1# "},
 		{"show bgp summary json", "{}", "edge1# "},
 		{"s", "% Command incomplete: s", "edge1# "},
 		{"write memory", "[OK]", "edge1# "},
@@ -116,3 +118,7 @@ var errTest = errorString("refused")
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
+
+func (h *fakeHost) BGPPrefix(_ context.Context, _ string, p netip.Prefix) string {
+	return "entry " + p.String() + "\n"
+}
