@@ -58,7 +58,19 @@ type Site struct {
 	Latitude  float64 `json:"latitude" yaml:"latitude"`
 	Longitude float64 `json:"longitude" yaml:"longitude"`
 	Address   string  `json:"address,omitempty" yaml:"address,omitempty"`
-	Src       Source  `json:"-" yaml:"-"`
+	// Locations are the rooms or buildings inside the site (NetBox
+	// dcim/locations), so that two datacenter rooms of one site stay apart.
+	Locations []Location `json:"locations,omitempty" yaml:"locations,omitempty"`
+	Src       Source     `json:"-" yaml:"-"`
+}
+
+// Location is a room, floor or building inside a site. Parent names another
+// location of the same site (a room inside a building), or is empty.
+type Location struct {
+	Slug   string `json:"slug" yaml:"slug"`
+	Name   string `json:"name,omitempty" yaml:"name,omitempty"`
+	Parent string `json:"parent,omitempty" yaml:"parent,omitempty"`
+	Src    Source `json:"-" yaml:"-"`
 }
 
 // DeviceRole says what a router does.
@@ -83,8 +95,10 @@ var Transports = []string{"ssh", "gnmi", "netconf"}
 // Device is a router or switch. Patch panels are not devices here: they
 // carry no config, see PatchPanel.
 type Device struct {
-	Name     string     `json:"name" yaml:"name"`
-	Site     string     `json:"site" yaml:"site"`
+	Name string `json:"name" yaml:"name"`
+	Site string `json:"site" yaml:"site"`
+	// Location is the slug of a location of Site, or empty for the site as a whole.
+	Location string     `json:"location,omitempty" yaml:"location,omitempty"`
 	Role     DeviceRole `json:"role" yaml:"role"`
 	Platform string     `json:"platform" yaml:"platform"`
 	// Mgmt is the out-of-band management address tuyau connects to.
@@ -121,8 +135,10 @@ func (i Interface) IsEnabled() bool { return i.Enabled == nil || *i.Enabled }
 // rear ports face the outside plant. Front port N maps to a position of a
 // rear port, as in NetBox.
 type PatchPanel struct {
-	Name       string      `json:"name" yaml:"name"`
-	Site       string      `json:"site" yaml:"site"`
+	Name string `json:"name" yaml:"name"`
+	Site string `json:"site" yaml:"site"`
+	// Location is the slug of a location of Site, or empty.
+	Location   string      `json:"location,omitempty" yaml:"location,omitempty"`
 	FrontPorts []FrontPort `json:"front_ports" yaml:"front_ports"`
 	RearPorts  []RearPort  `json:"rear_ports" yaml:"rear_ports"`
 	Src        Source      `json:"-" yaml:"-"`

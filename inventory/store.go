@@ -147,6 +147,9 @@ func (s *Snapshot) Clone() *Snapshot {
 	c := *s
 	c.Regions = append([]Region(nil), s.Regions...)
 	c.Sites = append([]Site(nil), s.Sites...)
+	for i := range c.Sites {
+		c.Sites[i].Locations = append([]Location(nil), c.Sites[i].Locations...)
+	}
 	c.Devices = make([]Device, len(s.Devices))
 	for i, d := range s.Devices {
 		d.Interfaces = append([]Interface(nil), d.Interfaces...)

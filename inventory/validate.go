@@ -20,6 +20,7 @@ func Validate(s *Snapshot) Problems {
 		func(v *validator) {
 			v.names()
 			v.sites()
+			v.locations()
 			v.devices()
 			v.panels()
 			v.circuits()

@@ -69,7 +69,7 @@ var singular = map[string]string{
 	"regions": "region", "sites": "site", "devices": "device", "interfaces": "interface",
 	"patch_panels": "patch panel", "front_ports": "front port", "rear_ports": "rear port",
 	"cables": "cable", "circuits": "circuit", "prefixes": "prefix", "asns": "asn",
-	"services": "service", "bgp_sessions": "bgp session",
+	"services": "service", "bgp_sessions": "bgp session", "locations": "location",
 }
 
 // nameKeys are the keys that identify a list element, in order of preference.
