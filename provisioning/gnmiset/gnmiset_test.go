@@ -145,3 +145,17 @@ func TestParsePath(t *testing.T) {
 		t.Error("parsePath accepted a key without =")
 	}
 }
+
+// FuzzParsePath: paths come from plan files, which people edit.
+func FuzzParsePath(f *testing.F) {
+	f.Add("/interfaces/interface[name=eth1]/config/mtu")
+	f.Add("/a[k=v][k2=v2]/b")
+	f.Add("/a[[]]/")
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := parsePath(s)
+		if err != nil {
+			return
+		}
+		_ = pathString(nil, p)
+	})
+}
