@@ -145,7 +145,15 @@ func (d *Device) Neighbors(ctx context.Context, family string) (asn uint32, rid 
 		return 0, "", nil
 	}
 	live := map[string]*api.Peer{}
+	downSince := map[string]time.Time{}
+	drops := map[string]uint32{}
 	d.bgpMu.Lock()
+	for a, t := range d.spk.downSince {
+		downSince[a.String()] = t
+	}
+	for a, n := range d.spk.drops {
+		drops[a.String()] = n
+	}
 	if d.spk.srv != nil {
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		d.spk.srv.ListPeer(ctx, &api.ListPeerRequest{EnableAdvertised: true}, func(p *api.Peer) {
@@ -176,6 +184,10 @@ func (d *Device) Neighbors(ctx context.Context, family string) (asn uint32, rid 
 			st.LabAddress = info.lab.String()
 		}
 		p := live[info.lab.String()]
+		st.Dropped = drops[info.lab.String()]
+		if t, ok := downSince[info.lab.String()]; ok && p == nil {
+			st.EverUp, st.Since = true, t
+		}
 		if n.Shutdown {
 			st.State, st.AdminDown, st.DownReason = "Idle", true, "neighbor shutdown"
 		}
@@ -183,7 +195,7 @@ func (d *Device) Neighbors(ctx context.Context, family string) (asn uint32, rid 
 			ps := p.GetState()
 			st.MsgRcvd = ps.GetMessages().GetReceived().GetTotal()
 			st.MsgSent = ps.GetMessages().GetSent().GetTotal()
-			st.Dropped = ps.GetFlops()
+			st.Dropped += ps.GetFlops()
 			if up := p.GetTimers().GetState().GetUptime(); up != nil && up.AsTime().Unix() > 0 {
 				st.EverUp = true
 			}

@@ -56,12 +56,18 @@ type speaker struct {
 	global bgpGlobal
 	peers  map[netip.Addr]*peerRun
 	paths  map[netip.Prefix][]byte // network -> GoBGP path uuid
-	// policy is the next-hop export policy in force, as its sorted text.
+	// policy is the policies in force, as their JSON.
 	policy string
+	// downSince and drops remember established sessions removed because
+	// their transport broke: "show bgp summary" shows how long they have
+	// been down and how often they dropped, as FRR does.
+	downSince map[netip.Addr]time.Time
+	drops     map[netip.Addr]uint32
 }
 
 func newSpeaker(log *slog.Logger) *speaker {
-	return &speaker{log: log, peers: map[netip.Addr]*peerRun{}, paths: map[netip.Prefix][]byte{}}
+	return &speaker{log: log, peers: map[netip.Addr]*peerRun{}, paths: map[netip.Prefix][]byte{},
+		downSince: map[netip.Addr]time.Time{}, drops: map[netip.Addr]uint32{}}
 }
 
 // running reports whether a GoBGP instance is up.
@@ -117,6 +123,7 @@ func (s *speaker) reconcile(ctx context.Context, d desired) error {
 	// fresh peer connects at once, as FRR does when a link comes back.
 	for addr, p := range s.peers {
 		if spec, ok := d.peers[addr]; !ok || spec != p.spec || !d.up[addr] {
+			s.noteDrop(ctx, addr)
 			if err := s.srv.DeletePeer(ctx, &api.DeletePeerRequest{Address: addr.String()}); err != nil {
 				errs = append(errs, fmt.Errorf("delete neighbor %s: %w", addr, err))
 			}
@@ -132,6 +139,7 @@ func (s *speaker) reconcile(ctx context.Context, d desired) error {
 			continue
 		}
 		s.peers[addr] = &peerRun{spec: spec}
+		delete(s.downSince, addr)
 	}
 	if err := s.setPolicies(ctx, d.policies); err != nil {
 		errs = append(errs, err)
@@ -370,4 +378,14 @@ func (s *speaker) setPolicies(ctx context.Context, peers map[netip.Addr]policyPe
 		s.srv.ResetPeer(ctx, &api.ResetPeerRequest{Address: a.String(), Soft: true, Direction: api.ResetPeerRequest_BOTH})
 	}
 	return nil
+}
+
+// noteDrop records that an established session is about to be removed.
+func (s *speaker) noteDrop(ctx context.Context, addr netip.Addr) {
+	s.srv.ListPeer(ctx, &api.ListPeerRequest{Address: addr.String()}, func(p *api.Peer) {
+		if p.GetState().GetSessionState() == api.PeerState_ESTABLISHED {
+			s.downSince[addr] = time.Now()
+			s.drops[addr]++
+		}
+	})
 }
