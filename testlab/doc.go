@@ -8,8 +8,9 @@
 //		testlab.Ports{SSH: 20000, GNMI: 20001, BGP: 20002})
 //	lab, err := testlab.Start(ctx, plan, snap, testlab.Options{Dir: dir})
 //	defer lab.Close()
-//	res, err := lab.Cut(ctx, testlab.Fault{Cable: "CBL-0001"})
+//	res, err := lab.Cut(ctx, "FO-000047") // CutSRLG, Degrade, Kill, Restore
 //
-// The "tuyau lab" commands run a lab in a background process (Up, Down,
-// Status) and reach it through a control socket in its state directory.
+// The "tuyau lab" commands run a lab in a background process (Up, Serve,
+// Down, StatusOf, Control, Exec) and reach it through a control socket in
+// its state directory. docs/testlab.md describes the whole lab.
 package testlab
