@@ -133,6 +133,10 @@ type writer struct {
 	deviceByID                                                  map[int]*Device
 	termByKey                                                   map[string]CircuitTermination
 	customFields                                                map[string]CustomField
+	// locations holds location ids by locKey(site, slug).
+	locations map[string]int
+	// sitesWithLocations are the sites whose locations the site step wrote.
+	sitesWithLocations []string
 	// devicesWritten are devices whose local context the device step wrote.
 	devicesWritten []string
 }
@@ -145,12 +149,17 @@ func newWriter(c *client, st *state, want *inventory.Snapshot) *writer {
 		deviceRoles: bySlug(st.deviceRoles), platforms: bySlug(st.platforms), manufacturers: bySlug(st.manufacturers),
 		deviceTypes: bySlug(st.deviceTypes), circuitTypes: bySlug(st.circuitTypes), ipamRoles: bySlug(st.ipamRoles), rirs: bySlug(st.rirs),
 		providers: map[string]int{}, ipsByIface: map[int][]IPAddress{}, deviceByID: map[int]*Device{},
-		termByKey: map[string]CircuitTermination{}, customFields: map[string]CustomField{}}
+		termByKey: map[string]CircuitTermination{}, customFields: map[string]CustomField{}, locations: map[string]int{}}
 	for _, r := range st.regions {
 		w.regions[r.Slug] = r.ID
 	}
+	siteSlug := map[int]string{}
 	for _, x := range st.sites {
 		w.sites[x.Slug] = x.ID
+		siteSlug[x.ID] = x.Slug
+	}
+	for _, l := range st.locations {
+		w.locations[locKey(siteSlug[l.Site.ID], l.Slug)] = l.ID
 	}
 	for i := range st.devices {
 		d := &st.devices[i]
@@ -287,7 +296,8 @@ func (w *writer) run(ctx context.Context, cs inventory.ChangeSet) error {
 			}
 		}
 	}
-	return nil
+	// Last, once devices have moved out of them and pruned ones are gone.
+	return w.pruneLocations(ctx)
 }
 
 const bulkSize = 250

@@ -88,7 +88,10 @@ func (w *writer) upsertSites(ctx context.Context, keys []string) error {
 	for i, id := range ids {
 		w.sites[newKeys[i]] = id
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return w.upsertLocations(ctx, keys)
 }
 
 func (w *writer) siteID(what, slug string) (int, error) {
@@ -146,6 +149,10 @@ func (w *writer) upsertDevices(ctx context.Context, keys []string) error {
 		if err != nil {
 			return err
 		}
+		loc, err := w.locationID("device "+name, d.Site, d.Location)
+		if err != nil {
+			return err
+		}
 		var platform any
 		if d.Platform != "" {
 			if platform, err = w.ensure(ctx, "dcim/platforms/", w.platforms, d.Platform, map[string]any{}); err != nil {
@@ -160,7 +167,7 @@ func (w *writer) upsertDevices(ctx context.Context, keys []string) error {
 		if d.Loopback6.IsValid() {
 			cf[cfLoopback6] = d.Loopback6.String()
 		}
-		body := map[string]any{"name": d.Name, "site": site, "role": role, "platform": platform, "status": "active",
+		body := map[string]any{"name": d.Name, "site": site, "location": loc, "role": role, "platform": platform, "status": "active",
 			"custom_fields": cf, "local_context_data": w.localContext(name, d.BGPSessions)}
 		if id, ok := w.devices[name]; ok {
 			if err := w.patch(ctx, "dcim/devices/", id, "device "+name, body); err != nil {

@@ -110,7 +110,11 @@ func (w *writer) upsertPanels(ctx context.Context, keys []string) error {
 		if err != nil {
 			return err
 		}
-		body := map[string]any{"name": p.Name, "site": site, "role": role, "status": "active"}
+		loc, err := w.locationID("patch panel "+name, p.Site, p.Location)
+		if err != nil {
+			return err
+		}
+		body := map[string]any{"name": p.Name, "site": site, "location": loc, "role": role, "status": "active"}
 		if id, ok := w.devices[name]; ok {
 			if err := w.patch(ctx, "dcim/devices/", id, "patch panel "+name, body); err != nil {
 				return err

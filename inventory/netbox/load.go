@@ -69,6 +69,14 @@ func (st *state) snapshot(base string) (*inventory.Snapshot, error) {
 		}
 		snap.Regions = append(snap.Regions, reg)
 	}
+	locs := map[int][]inventory.Location{}
+	for _, l := range sortByID(st.locations, func(l Location) int { return l.ID }) {
+		loc := inventory.Location{Slug: l.Slug, Name: l.Name, Src: src(base, "dcim/locations/", l.ID)}
+		if l.Parent != nil {
+			loc.Parent = l.Parent.Slug
+		}
+		locs[l.Site.ID] = append(locs[l.Site.ID], loc)
+	}
 	for _, x := range st.sites {
 		site := inventory.Site{Slug: x.Slug, Name: x.Name, Role: inventory.SiteRole(x.Custom.text(cfSiteRole)),
 			Facility: x.Facility, Address: x.PhysicalAddress, Src: src(base, "dcim/sites/", x.ID)}
@@ -81,6 +89,7 @@ func (st *state) snapshot(base string) (*inventory.Snapshot, error) {
 		if x.Longitude != nil {
 			site.Longitude = *x.Longitude
 		}
+		site.Locations = locs[x.ID]
 		snap.Sites = append(snap.Sites, site)
 	}
 	if err := st.loadDevices(base, snap); err != nil {
@@ -144,6 +153,9 @@ func (st *state) loadDevices(base string, snap *inventory.Snapshot) error {
 		name := deviceName(d)
 		if d.Role.Slug == panelRole {
 			p := inventory.PatchPanel{Name: name, Site: d.Site.Slug, Src: src(base, "dcim/devices/", d.ID)}
+			if d.Location != nil {
+				p.Location = d.Location.Slug
+			}
 			for _, r := range sortByID(rears[d.ID], func(r RearPort) int { return r.ID }) {
 				rp := inventory.RearPort{Name: r.Name, Src: src(base, "dcim/rear-ports/", r.ID)}
 				if r.Positions != 1 {
@@ -165,6 +177,9 @@ func (st *state) loadDevices(base string, snap *inventory.Snapshot) error {
 			Src: src(base, "dcim/devices/", d.ID), RouteReflector: d.Custom.boolean(cfRouteReflector)}
 		if d.Platform != nil {
 			dev.Platform = d.Platform.Slug
+		}
+		if d.Location != nil {
+			dev.Location = d.Location.Slug
 		}
 		var err error
 		if d.PrimaryIP4 != nil {

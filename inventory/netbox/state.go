@@ -10,6 +10,7 @@ import (
 type state struct {
 	regions       []Region
 	sites         []Site
+	locations     []Location
 	devices       []Device
 	interfaces    []Interface
 	frontPorts    []FrontPort
@@ -67,6 +68,7 @@ func (s *Store) fetchState(ctx context.Context) (*state, error) {
 	run(fetchInto(ctx, &s.c, sem, "dcim/rear-ports/", &st.rearPorts))
 	run(fetchInto(ctx, &s.c, sem, "dcim/devices/?exclude=config_context", &st.devices))
 	run(fetchInto(ctx, &s.c, sem, "dcim/sites/", &st.sites))
+	run(fetchInto(ctx, &s.c, sem, "dcim/locations/", &st.locations))
 	run(fetchInto(ctx, &s.c, sem, "ipam/prefixes/", &st.prefixes))
 	run(fetchInto(ctx, &s.c, sem, "dcim/regions/", &st.regions))
 	run(fetchInto(ctx, &s.c, sem, "circuits/providers/", &st.providers))

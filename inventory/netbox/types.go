@@ -156,6 +156,19 @@ type Site struct {
 	Custom          CustomFields `json:"custom_fields"`
 }
 
+// Location is dcim.location: a room or building inside a site. Its parent
+// is a brief location (with _depth), its site a brief site.
+type Location struct {
+	ID          int          `json:"id"`
+	Name        string       `json:"name"`
+	Slug        string       `json:"slug"`
+	Site        Brief        `json:"site"`
+	Parent      *Brief       `json:"parent"`
+	Status      *Choice      `json:"status"`
+	Description string       `json:"description"`
+	Custom      CustomFields `json:"custom_fields"`
+}
+
 // Device is dcim.device (with config context).
 type Device struct {
 	ID               int             `json:"id"`
@@ -164,6 +177,7 @@ type Device struct {
 	Role             Brief           `json:"role"`
 	Platform         *Brief          `json:"platform"`
 	Site             Brief           `json:"site"`
+	Location         *Brief          `json:"location"`
 	Status           *Choice         `json:"status"`
 	PrimaryIP4       *BriefIP        `json:"primary_ip4"`
 	PrimaryIP6       *BriefIP        `json:"primary_ip6"`
@@ -326,6 +340,7 @@ type Slugged struct {
 
 func (o Region) objectID() int             { return o.ID }
 func (o Site) objectID() int               { return o.ID }
+func (o Location) objectID() int           { return o.ID }
 func (o Device) objectID() int             { return o.ID }
 func (o Interface) objectID() int          { return o.ID }
 func (o FrontPort) objectID() int          { return o.ID }

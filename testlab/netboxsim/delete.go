@@ -12,9 +12,10 @@ func onDelete(k *kind, f *field) string {
 	case f.kind == fRefs:
 		return "remove"
 	case f.name == "device" && k.cabled, k.path == "dcim/front-ports" && f.name == "rear_port",
-		k.path == "circuits/circuit-terminations" && f.name == "circuit", k.path == "dcim/regions" && f.name == "parent":
+		k.path == "circuits/circuit-terminations" && f.name == "circuit", k.path == "dcim/regions" && f.name == "parent",
+		k.path == "dcim/locations" && (f.name == "site" || f.name == "parent"):
 		return "cascade"
-	case f.required, k.path == "ipam/prefixes" && f.name == "site", k.path == "circuits/circuit-terminations" && f.name == "site":
+	case f.required, k.path == "ipam/prefixes" && f.name == "site", k.path == "dcim/devices" && f.name == "location", k.path == "circuits/circuit-terminations" && f.name == "site":
 		return "protect"
 	}
 	return "null"

@@ -12,6 +12,7 @@ import os, subprocess, sys, yaml
 KINDS = [  # path, response component, writable request component
     ("dcim/regions", "Region", "WritableRegionRequest"),
     ("dcim/sites", "Site", "WritableSiteRequest"),
+    ("dcim/locations", "Location", "WritableLocationRequest"),
     ("dcim/manufacturers", "Manufacturer", "ManufacturerRequest"),
     ("dcim/device-types", "DeviceType", "WritableDeviceTypeRequest"),
     ("dcim/device-roles", "DeviceRole", "DeviceRoleRequest"),

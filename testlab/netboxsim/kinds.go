@@ -69,6 +69,7 @@ func choices(pairs ...string) []choice {
 }
 
 var (
+	// statusSite is also LocationStatusChoices: NetBox 4.0 gives both the same five.
 	statusSite      = choices("planned", "Planned", "staging", "Staging", "active", "Active", "decommissioning", "Decommissioning", "retired", "Retired")
 	statusDevice    = choices("offline", "Offline", "active", "Active", "planned", "Planned", "staged", "Staged", "failed", "Failed", "inventory", "Inventory", "decommissioning", "Decommissioning")
 	statusCable     = choices("connected", "Connected", "planned", "Planned", "decommissioning", "Decommissioning")
@@ -133,6 +134,15 @@ func kinds() []*kind {
 				field{name: "longitude", kind: fNum},
 				field{name: "comments", kind: fStr, def: ""}, cf),
 			brief: []string{"name", "description", "slug"}, unique: [][]string{{"name"}, {"slug"}}},
+		{path: "dcim/locations", objectType: "dcim.location", display: nameDisplay,
+			fields: with(orgFields,
+				field{name: "site", kind: fRef, ref: "dcim/sites", required: true},
+				field{name: "parent", kind: fRef, ref: "dcim/locations"},
+				field{name: "status", kind: fChoice, choices: statusSite, def: "active"},
+				field{name: "facility", kind: fStr, def: ""}, cf),
+			// NetBox's constraints; the ones for locations at the top of a
+			// site (parent null) are checked in checkObject.
+			brief: []string{"name", "slug", "description", "rack_count", "_depth"}, unique: [][]string{{"site", "parent", "name"}, {"site", "parent", "slug"}}},
 		{path: "dcim/manufacturers", objectType: "dcim.manufacturer", display: nameDisplay,
 			fields: with(orgFields, cf), brief: []string{"name", "slug", "description", "devicetype_count"}, unique: [][]string{{"name"}, {"slug"}}},
 		{path: "dcim/device-types", objectType: "dcim.devicetype", display: func(_ *Server, o object) string { return str(o["model"]) },
@@ -152,6 +162,7 @@ func kinds() []*kind {
 				{name: "role", kind: fRef, ref: "dcim/device-roles", required: true},
 				{name: "platform", kind: fRef, ref: "dcim/platforms"},
 				{name: "site", kind: fRef, ref: "dcim/sites", required: true},
+				{name: "location", kind: fRef, ref: "dcim/locations"},
 				{name: "status", kind: fChoice, choices: statusDevice, def: "active"},
 				{name: "primary_ip4", kind: fRef, ref: "ipam/ip-addresses"},
 				{name: "primary_ip6", kind: fRef, ref: "ipam/ip-addresses"},

@@ -53,8 +53,25 @@ func terms(v any) []termRef {
 	return list
 }
 
+// count is how many path objects have field = id (a site's device_count),
+// tallied once per table and field until the next write. The caller holds
+// s.mu for reading.
 func (s *Server) count(d *derived, path, field string, id int) int {
-	return d.counts[path+"."+field][id]
+	key := path + "." + field
+	s.dmu.Lock()
+	defer s.dmu.Unlock()
+	m, ok := d.counts[key]
+	if !ok {
+		m = map[int]int{}
+		t := s.tables[path]
+		for _, oid := range t.order {
+			if v, ok := toInt(t.objs[oid][field]); ok {
+				m[v]++
+			}
+		}
+		d.counts[key] = m
+	}
+	return m[id]
 }
 
 func (s *Server) displayOf(path string, v any) string {
@@ -324,6 +341,8 @@ func (s *Server) renderExtra(d *derived, k *kind, id int, o object, out map[stri
 		out["config_context"] = s.configContext(o)
 	case "dcim/interfaces":
 		out["count_ipaddresses"] = s.count(d, "ipam/ip-addresses", "assigned_object_id", id)
+	case "dcim/locations":
+		out["device_count"] = s.count(d, "dcim/devices", "location", id)
 	case "dcim/sites":
 		out["device_count"] = s.count(d, "dcim/devices", "site", id)
 		out["prefix_count"] = s.count(d, "ipam/prefixes", "site", id)

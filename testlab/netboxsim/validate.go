@@ -223,7 +223,14 @@ func (s *Server) checkObject(k *kind, id int, o object, e errs) {
 		} else if p.Masked() != p {
 			e.add("prefix", fmt.Sprintf("%s is not a valid prefix. Did you mean %s?", p, p.Masked()))
 		}
+	case "dcim/locations":
+		s.checkLocation(id, o, e)
 	case "dcim/devices":
+		if lid, ok := o["location"].(int); ok {
+			if loc := s.tables["dcim/locations"].objs[lid]; loc["site"] != o["site"] {
+				e.add("location", fmt.Sprintf("Location %s does not belong to site %s.", str(loc["name"]), s.displayOf("dcim/sites", o["site"])))
+			}
+		}
 		for _, f := range []string{"primary_ip4", "primary_ip6"} {
 			ipid, ok := o[f].(int)
 			if !ok {
