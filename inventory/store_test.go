@@ -23,6 +23,10 @@ func TestDiffApplyConverges(t *testing.T) {
 	to.Cables[5].SRLGs = []string{"duct-new"}
 	to.Services = to.Services[:1]
 	to.Network.Description = "changed"
+	// A room renamed rides with its site; a router moved to the other room
+	// is a device change.
+	to.Sites[0].Locations[1].Name = "Salle B (fibre)"
+	to.Devices[0].Location = to.Sites[0].Locations[1].Slug
 
 	cs, err := inventory.Diff(from, to)
 	if err != nil {
@@ -32,7 +36,8 @@ func TestDiffApplyConverges(t *testing.T) {
 	for _, c := range cs {
 		counts[string(c.Op)+" "+c.Kind]++
 	}
-	want := map[string]int{"update interface": 1, "create bgp-session": 1, "update cable": 1, "delete service": 1, "update network": 1}
+	want := map[string]int{"update interface": 1, "create bgp-session": 1, "update cable": 1, "delete service": 1, "update network": 1,
+		"update site": 1, "update device": 1}
 	if len(counts) != len(want) {
 		t.Errorf("Diff gave %v, want %v", counts, want)
 	}
@@ -51,6 +56,9 @@ func TestDiffApplyConverges(t *testing.T) {
 	}
 	if len(rest) != 0 {
 		t.Errorf("after ApplyTo, Diff = %v, want none", rest)
+	}
+	if from.Sites[0].Locations[1].Name == to.Sites[0].Locations[1].Name {
+		t.Error("Clone shares the locations of a site with its original")
 	}
 	// ApplyTo works on a copy.
 	again, _ := inventory.Diff(from, to)

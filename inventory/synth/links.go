@@ -17,9 +17,21 @@ type link struct {
 	aAddr, bAddr netip.Addr
 }
 
+// The rooms of a core datacenter site.
+const (
+	routerRoom = "salle-a"
+	panelRoom  = "salle-b"
+)
+
 func (g *gen) addSite(slug, name, region string, role inventory.SiteRole, facility string, lat, lon float64, devRole inventory.DeviceRole) int {
 	g.s.Sites = append(g.s.Sites, inventory.Site{Slug: slug, Name: name, Region: region, Role: role,
 		Facility: facility, Latitude: round(lat, 5), Longitude: round(lon, 5)})
+	if role == inventory.SiteCore {
+		// A core datacenter has two rooms: the router in one, the optical
+		// frame in the other, as the patch cords between them show.
+		g.s.Sites[len(g.s.Sites)-1].Locations = []inventory.Location{
+			{Slug: routerRoom, Name: "Salle A"}, {Slug: panelRoom, Name: "Salle B"}}
+	}
 	n := len(g.s.Devices) + 1
 	d := inventory.Device{
 		Name:       slug + "-r1",
@@ -37,6 +49,9 @@ func (g *gen) addSite(slug, name, region string, role inventory.SiteRole, facili
 		d.Loopback6 = netip.MustParseAddr(fmt.Sprintf("2001:db8:ffff::%x", n))
 	}
 	d.RouteReflector = devRole == inventory.RoleCore
+	if role == inventory.SiteCore {
+		d.Location = routerRoom
+	}
 	lo := inventory.Interface{Name: "lo", Description: "loopback", Addresses: []netip.Prefix{netip.PrefixFrom(d.Loopback, 32)}}
 	if d.Loopback6.IsValid() {
 		lo.Addresses = append(lo.Addresses, netip.PrefixFrom(d.Loopback6, 128))
@@ -216,7 +231,11 @@ func (g *gen) panelPort(dev int) (front, rear string) {
 	site := g.s.Devices[dev].Site
 	i, ok := g.panels[site]
 	if !ok {
-		g.s.PatchPanels = append(g.s.PatchPanels, inventory.PatchPanel{Name: site + "-odf1", Site: site})
+		p := inventory.PatchPanel{Name: site + "-odf1", Site: site}
+		if len(g.s.Sites[g.devSite[dev]].Locations) > 0 {
+			p.Location = panelRoom
+		}
+		g.s.PatchPanels = append(g.s.PatchPanels, p)
 		i = len(g.s.PatchPanels) - 1
 		g.panels[site] = i
 	}
