@@ -118,6 +118,15 @@ func defineConfig() {
 		c.RouteMaps = slices.DeleteFunc(c.RouteMaps, func(r *RouteMap) bool { return r.Name == a[2] })
 		return ""
 	}))
+	// One entry, as a rollback removes an entry it added. FRR deletes by
+	// sequence whatever the action given, and says nothing when absent.
+	for _, act := range []string{"permit", "deny"} {
+		def(c, "no route-map WORD "+act+" (1-65535)", change(func(_ *Session, c *Config, a []string) string {
+			seq, _ := strconv.Atoi(a[4])
+			c.RouteMaps = slices.DeleteFunc(c.RouteMaps, func(r *RouteMap) bool { return r.Name == a[2] && r.Seq == seq })
+			return ""
+		}))
+	}
 	rm := NodeRouteMap
 	for _, l := range []string{"match LINE", "set LINE", "call WORD", "on-match next", "description LINE"} {
 		def(rm, l, func(_ context.Context, s *Session, a []string) string {

@@ -2,6 +2,7 @@ package vtysh
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -81,6 +82,21 @@ func TestSessionDialect(t *testing.T) {
 	}
 	if run.Config().BGP != nil {
 		t.Error("no router bgp 65001 left BGP in the running config")
+	}
+	s.Exec(ctx, "configure terminal")
+	for _, l := range []string{"route-map RM permit 10", "match ip address prefix-list PL", "exit", "route-map RM deny 20", "exit",
+		"route-map KEEP permit 10", "exit", "no route-map RM permit 10", "no route-map RM deny 30"} {
+		if out := s.Exec(ctx, l); out != "" {
+			t.Errorf("Exec(%q) = %q, want no output", l, out)
+		}
+	}
+	s.Exec(ctx, "end")
+	var maps []string
+	for _, r := range run.Config().RouteMaps {
+		maps = append(maps, fmt.Sprintf("%s %s %d", r.Name, r.Action, r.Seq))
+	}
+	if got := strings.Join(maps, ","); got != "RM deny 20,KEEP permit 10" {
+		t.Errorf("after no route-map RM permit 10: route-maps %q, want only that entry removed", got)
 	}
 	s.Exec(ctx, "exit")
 	if !s.Closed() {
