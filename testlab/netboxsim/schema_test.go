@@ -1,9 +1,11 @@
 package netboxsim
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -279,6 +281,11 @@ func TestServedObjectsMatchSchema(t *testing.T) {
 	doc := loadSchema(t)
 	sim, srv := seededExample(t)
 	defer srv.Close()
+	// The example's rooms have no parent: add a rack row inside one so that
+	// a nested parent location is checked too.
+	room := list(t, srv.URL, "dcim/locations")[0]
+	post(t, srv.URL, "dcim/locations", map[string]any{"name": "Rangée 1", "slug": "rangee-1",
+		"site": room["site"].(map[string]any)["id"], "parent": room["id"]})
 	gen := []struct{ path, req string }{
 		{"dcim/regions", "WritableRegionRequest"}, {"dcim/sites", "WritableSiteRequest"}, {"dcim/locations", "WritableLocationRequest"},
 		{"dcim/manufacturers", "ManufacturerRequest"}, {"dcim/device-types", "WritableDeviceTypeRequest"},
@@ -406,6 +413,23 @@ func seededExample(t *testing.T) (*Server, *httptest.Server) {
 		t.Fatal(err)
 	}
 	return sim, srv
+}
+
+func post(t *testing.T, base, path string, body any) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", base+"/api/"+path+"/", bytes.NewReader(b))
+	req.Header.Set("Authorization", "Token "+schemaToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		raw, _ := io.ReadAll(resp.Body)
+		t.Fatalf("POST %s: %d %s", path, resp.StatusCode, raw)
+	}
 }
 
 func list(t *testing.T, base, path string) []map[string]any {
