@@ -3,6 +3,7 @@ package netbox_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tuyau-net/tuyau/inventory"
@@ -77,5 +78,60 @@ func TestLocationsPushPull(t *testing.T) {
 		if w := sim.Stats().Writes - before; w != 0 {
 			t.Errorf("%s: second push made %d writes, want 0", st.name, w)
 		}
+	}
+}
+
+// TestLocationKeptDevice removes a room that still holds a router the file
+// no longer lists. Without --prune NetBox keeps the router, so the room
+// cannot go: the push says which room and what to do. With --prune the
+// router goes first, then the room.
+func TestLocationKeptDevice(t *testing.T) {
+	ctx := context.Background()
+	sim, nb := newTestNetBox(t)
+	base := loadExample(t)
+	if err := push(ctx, nb, base); err != nil {
+		t.Fatalf("push: %v", err)
+	}
+	dev := slices.IndexFunc(base.Devices, func(d inventory.Device) bool { return d.Location != "" })
+	if dev < 0 {
+		t.Fatal("the example has no device in a location")
+	}
+	d := base.Devices[dev]
+	want := base.Clone()
+	si := slices.IndexFunc(want.Sites, func(s inventory.Site) bool { return s.Slug == d.Site })
+	want.Sites[si].Locations = slices.DeleteFunc(want.Sites[si].Locations, func(l inventory.Location) bool { return l.Slug == d.Location })
+	// Drop the router and everything that names it, as an engineer would.
+	want.Devices = slices.Delete(want.Devices, dev, dev+1)
+	want.Cables = slices.DeleteFunc(want.Cables, func(c inventory.Cable) bool { return c.A.Device == d.Name || c.B.Device == d.Name })
+	for i := range want.Devices {
+		want.Devices[i].BGPSessions = slices.DeleteFunc(want.Devices[i].BGPSessions, func(b inventory.BGPSession) bool { return b.PeerDevice == d.Name })
+	}
+	for i := range want.Circuits {
+		for _, e := range []*inventory.CircuitEnd{&want.Circuits[i].A, &want.Circuits[i].Z} {
+			if e.Device == d.Name {
+				e.Device, e.Interface = "", ""
+			}
+		}
+	}
+
+	_, err := nb.Push(ctx, want, false, false)
+	if err == nil || !strings.Contains(err.Error(), "location "+d.Site+":"+d.Location) || !strings.Contains(err.Error(), "--prune") {
+		t.Fatalf("push without prune: %v, want an error naming location %s:%s and --prune", err, d.Site, d.Location)
+	}
+	t.Logf("push without prune: %v", err)
+	if _, err := nb.Push(ctx, want, true, false); err != nil {
+		t.Fatalf("push --prune: %v", err)
+	}
+	got, err := nb.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertSame(t, want, got)
+	n := 0
+	for _, s := range want.Sites {
+		n += len(s.Locations)
+	}
+	if c := sim.Count("dcim/locations"); c != n {
+		t.Errorf("NetBox holds %d locations, want %d", c, n)
 	}
 }
