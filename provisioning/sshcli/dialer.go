@@ -10,6 +10,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/scrapli/scrapligo/driver/network"
@@ -39,7 +40,8 @@ type Dialer struct {
 	// Timeout bounds each operation (30s by default).
 	Timeout time.Duration
 
-	keys *hostKeys
+	keysOnce sync.Once
+	keys     *hostKeys
 }
 
 // scrapliPlatforms maps inventory platforms to scrapligo definitions; FRR's
@@ -65,9 +67,9 @@ func (d *Dialer) Dial(ctx context.Context, dev inventory.Device, tr string) (pro
 	if d.KnownHosts == "" {
 		return nil, errors.New("no known_hosts file given")
 	}
-	if d.keys == nil {
-		d.keys = &hostKeys{path: d.KnownHosts, tofu: d.TrustOnFirstUse}
-	}
+	// Plan and apply dial devices in parallel: one hostKeys (one lock on
+	// the known_hosts file) for all of them.
+	d.keysOnce.Do(func() { d.keys = &hostKeys{path: d.KnownHosts, tofu: d.TrustOnFirstUse} })
 	timeout := d.Timeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second
