@@ -9,7 +9,7 @@ import pynetbox
 ENDPOINTS = [
     ("dcim", "interfaces"), ("ipam", "ip_addresses"), ("dcim", "cables"), ("dcim", "front_ports"),
     ("dcim", "rear_ports"), ("dcim", "devices"), ("dcim", "sites"), ("ipam", "prefixes"),
-    ("dcim", "regions"), ("circuits", "providers"), ("circuits", "circuits"),
+    ("dcim", "regions"), ("dcim", "locations"), ("circuits", "providers"), ("circuits", "circuits"),
     ("circuits", "circuit_terminations"), ("ipam", "asns"), ("extras", "config_contexts"),
     ("extras", "custom_fields"), ("dcim", "device_roles"), ("dcim", "platforms"),
     ("dcim", "manufacturers"), ("dcim", "device_types"), ("circuits", "circuit_types"),
