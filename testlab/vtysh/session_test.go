@@ -98,6 +98,12 @@ func TestSessionDialect(t *testing.T) {
 	if got := strings.Join(maps, ","); got != "RM deny 20,KEEP permit 10" {
 		t.Errorf("after no route-map RM permit 10: route-maps %q, want only that entry removed", got)
 	}
+	s.Exec(ctx, "configure terminal")
+	s.Exec(ctx, "no route-map KEEP")
+	s.Exec(ctx, "end")
+	if rm := run.Config().RouteMaps; len(rm) != 1 || rm[0].Name != "RM" {
+		t.Errorf("after no route-map KEEP: %d entries, want RM deny 20 alone", len(rm))
+	}
 	s.Exec(ctx, "exit")
 	if !s.Closed() {
 		t.Error("exit from enable mode did not close the session")
