@@ -221,7 +221,7 @@ func (o OpenConfig) Delta(running, want []byte) (Delta, error) {
 		}
 		target := p
 		// Delete the whole list entry when the intent has nothing under it.
-		elems := splitPath(p)
+		elems := SplitPath(p)
 		for i := len(elems) - 1; i >= 0; i-- {
 			if !strings.Contains(elems[i], "[") {
 				continue
@@ -262,7 +262,7 @@ func (o OpenConfig) filter(m map[string]string) map[string]string {
 
 // matchPathPrefix matches p against a prefix whose keys may be "*".
 func matchPathPrefix(p, prefix string) bool {
-	pe, fe := splitPath(p), splitPath(prefix)
+	pe, fe := SplitPath(p), SplitPath(prefix)
 	if len(fe) > len(pe) {
 		return false
 	}
@@ -306,8 +306,8 @@ func flatText(m map[string]string) string {
 	return b.String()
 }
 
-// splitPath splits a gNMI string path on "/" outside of key brackets.
-func splitPath(p string) []string {
+// SplitPath splits a gNMI string path on "/" outside of key brackets.
+func SplitPath(p string) []string {
 	var out []string
 	depth, start := 0, 0
 	p = strings.TrimPrefix(p, "/")

@@ -6,12 +6,14 @@ import (
 	"strings"
 
 	gpb "github.com/openconfig/gnmi/proto/gnmi"
+
+	"github.com/tuyau-net/tuyau/provisioning"
 )
 
 // parsePath reads a gNMI string path: /a/b[k=v][k2=v2]/c.
 func parsePath(s string) (*gpb.Path, error) {
 	p := &gpb.Path{}
-	for _, e := range splitElems(s) {
+	for _, e := range provisioning.SplitPath(s) {
 		name, rest, _ := strings.Cut(e, "[")
 		if name == "" {
 			return nil, fmt.Errorf("path %q: empty element", s)
@@ -30,29 +32,6 @@ func parsePath(s string) (*gpb.Path, error) {
 		p.Elem = append(p.Elem, pe)
 	}
 	return p, nil
-}
-
-func splitElems(s string) []string {
-	var out []string
-	depth, start := 0, 0
-	s = strings.TrimPrefix(s, "/")
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '[':
-			depth++
-		case ']':
-			depth--
-		case '/':
-			if depth == 0 {
-				out = append(out, s[start:i])
-				start = i + 1
-			}
-		}
-	}
-	if start < len(s) {
-		out = append(out, s[start:])
-	}
-	return out
 }
 
 // pathString writes prefix+path as a string path, keys sorted.
