@@ -108,70 +108,18 @@ func writeByOrigin(dir string, snap *inventory.Snapshot) error {
 		}
 		return files[file]
 	}
-	// The default file of a kind is where its first object lives.
-	first := func(srcs []inventory.Source, fallback string) string {
-		for _, s := range srcs {
-			if s.File != "" {
-				return filepath.Base(s.File)
-			}
-		}
-		return fallback
-	}
-	srcOf := func(n int, f func(int) inventory.Source) []inventory.Source {
-		out := make([]inventory.Source, n)
-		for i := range out {
-			out[i] = f(i)
-		}
-		return out
-	}
 	if snap.Network != (inventory.Network{}) {
 		get(snap.Network.Src.File, "network.yaml").Network = snap.Network
 	}
-	fb := first(srcOf(len(snap.Regions), func(i int) inventory.Source { return snap.Regions[i].Src }), "network.yaml")
-	for _, x := range snap.Regions {
-		p := get(x.Src.File, fb)
-		p.Regions = append(p.Regions, x)
-	}
-	fb = first(srcOf(len(snap.Sites), func(i int) inventory.Source { return snap.Sites[i].Src }), "sites.yaml")
-	for _, x := range snap.Sites {
-		p := get(x.Src.File, fb)
-		p.Sites = append(p.Sites, x)
-	}
-	fb = first(srcOf(len(snap.Devices), func(i int) inventory.Source { return snap.Devices[i].Src }), "devices.yaml")
-	for _, x := range snap.Devices {
-		p := get(x.Src.File, fb)
-		p.Devices = append(p.Devices, x)
-	}
-	fb = first(srcOf(len(snap.PatchPanels), func(i int) inventory.Source { return snap.PatchPanels[i].Src }), "fiber.yaml")
-	for _, x := range snap.PatchPanels {
-		p := get(x.Src.File, fb)
-		p.PatchPanels = append(p.PatchPanels, x)
-	}
-	fb = first(srcOf(len(snap.Cables), func(i int) inventory.Source { return snap.Cables[i].Src }), "fiber.yaml")
-	for _, x := range snap.Cables {
-		p := get(x.Src.File, fb)
-		p.Cables = append(p.Cables, x)
-	}
-	fb = first(srcOf(len(snap.Circuits), func(i int) inventory.Source { return snap.Circuits[i].Src }), "circuits.yaml")
-	for _, x := range snap.Circuits {
-		p := get(x.Src.File, fb)
-		p.Circuits = append(p.Circuits, x)
-	}
-	fb = first(srcOf(len(snap.Prefixes), func(i int) inventory.Source { return snap.Prefixes[i].Src }), "network.yaml")
-	for _, x := range snap.Prefixes {
-		p := get(x.Src.File, fb)
-		p.Prefixes = append(p.Prefixes, x)
-	}
-	fb = first(srcOf(len(snap.ASNs), func(i int) inventory.Source { return snap.ASNs[i].Src }), "network.yaml")
-	for _, x := range snap.ASNs {
-		p := get(x.Src.File, fb)
-		p.ASNs = append(p.ASNs, x)
-	}
-	fb = first(srcOf(len(snap.Services), func(i int) inventory.Source { return snap.Services[i].Src }), "network.yaml")
-	for _, x := range snap.Services {
-		p := get(x.Src.File, fb)
-		p.Services = append(p.Services, x)
-	}
+	spread(snap.Regions, "network.yaml", get, func(p *inventory.Snapshot) *[]inventory.Region { return &p.Regions }, func(x *inventory.Region) inventory.Source { return x.Src })
+	spread(snap.Sites, "sites.yaml", get, func(p *inventory.Snapshot) *[]inventory.Site { return &p.Sites }, func(x *inventory.Site) inventory.Source { return x.Src })
+	spread(snap.Devices, "devices.yaml", get, func(p *inventory.Snapshot) *[]inventory.Device { return &p.Devices }, func(x *inventory.Device) inventory.Source { return x.Src })
+	spread(snap.PatchPanels, "fiber.yaml", get, func(p *inventory.Snapshot) *[]inventory.PatchPanel { return &p.PatchPanels }, func(x *inventory.PatchPanel) inventory.Source { return x.Src })
+	spread(snap.Cables, "fiber.yaml", get, func(p *inventory.Snapshot) *[]inventory.Cable { return &p.Cables }, func(x *inventory.Cable) inventory.Source { return x.Src })
+	spread(snap.Circuits, "circuits.yaml", get, func(p *inventory.Snapshot) *[]inventory.Circuit { return &p.Circuits }, func(x *inventory.Circuit) inventory.Source { return x.Src })
+	spread(snap.Prefixes, "network.yaml", get, func(p *inventory.Snapshot) *[]inventory.Prefix { return &p.Prefixes }, func(x *inventory.Prefix) inventory.Source { return x.Src })
+	spread(snap.ASNs, "network.yaml", get, func(p *inventory.Snapshot) *[]inventory.ASN { return &p.ASNs }, func(x *inventory.ASN) inventory.Source { return x.Src })
+	spread(snap.Services, "network.yaml", get, func(p *inventory.Snapshot) *[]inventory.HostingService { return &p.Services }, func(x *inventory.HostingService) inventory.Source { return x.Src })
 	// A file whose objects were all deleted is emptied, not removed: the
 	// engineer may keep comments or other documents next to it.
 	old, err := Open(dir).files()
@@ -224,4 +172,20 @@ func atomicWrite(path string, data []byte) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// spread puts each object back into the file it was read from; new objects
+// go to the file of the first object of their kind, or to fallback.
+func spread[T any](list []T, fallback string, get func(file, fallback string) *inventory.Snapshot,
+	section func(*inventory.Snapshot) *[]T, src func(*T) inventory.Source) {
+	for i := range list {
+		if f := src(&list[i]).File; f != "" {
+			fallback = filepath.Base(f)
+			break
+		}
+	}
+	for i := range list {
+		sec := section(get(src(&list[i]).File, fallback))
+		*sec = append(*sec, list[i])
+	}
 }
