@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/tuyau-net/tuyau/inventory"
 )
@@ -16,10 +17,23 @@ type Pool struct {
 	dial Dialer
 	mu   sync.Mutex
 	idle map[string][]*pooledConn
+	// reuse is how long a running config read on a session may stand in
+	// for the next read on that same session; 0 reads every time.
+	reuse time.Duration
+	now   func() time.Time
 }
 
 // NewPool wraps a dialer. Close the pool when the command is done.
-func NewPool(d Dialer) *Pool { return &Pool{dial: d, idle: map[string][]*pooledConn{}} }
+func NewPool(d Dialer) *Pool { return &Pool{dial: d, idle: map[string][]*pooledConn{}, now: time.Now} }
+
+// ReuseReads lets a running config read on a session answer the next read
+// on the same session within d, until the session's first push.
+// "tuyau config apply" without a saved plan reads each device to plan and
+// at once again to check the plan is not stale: on FRR each read costs the
+// router more CPU than anything tuyau does, and the second one, on the same
+// login a moment later, only narrows a race the push itself still has.
+// Reads after a push (verify, rollback) always go to the device.
+func (p *Pool) ReuseReads(d time.Duration) { p.reuse = d }
 
 // Dial implements Dialer, reusing an idle session to the device.
 func (p *Pool) Dial(ctx context.Context, dev inventory.Device, transport string) (Conn, error) {
@@ -60,15 +74,31 @@ type pooledConn struct {
 	key    string
 	broken bool
 	closed bool
+	// last is the last running config read on this session, at lastAt,
+	// kept only until the session's first push: after a push every read
+	// (verify, rollback) must see the device.
+	last   []byte
+	lastAt time.Time
+	pushed bool
 }
 
 func (c *pooledConn) Running(ctx context.Context) ([]byte, error) {
+	if c.last != nil && c.pool.reuse > 0 && c.pool.now().Sub(c.lastAt) < c.pool.reuse {
+		b := c.last
+		c.last = nil // one reuse per read: a third read goes to the device
+		return b, nil
+	}
 	b, err := c.Conn.Running(ctx)
 	c.broken = c.broken || err != nil
+	c.last, c.lastAt = nil, time.Time{}
+	if err == nil && !c.pushed {
+		c.last, c.lastAt = b, c.pool.now()
+	}
 	return b, err
 }
 
 func (c *pooledConn) Push(ctx context.Context, d Delta) error {
+	c.last, c.pushed = nil, true
 	err := c.Conn.Push(ctx, d)
 	c.broken = c.broken || err != nil
 	return err

@@ -76,6 +76,9 @@ func runCfgApply(ctx context.Context, d *deps, o *cfgOpts, a applyOpts, names []
 		if err != nil {
 			return err
 		}
+		// Planned here on the sessions apply then uses: the read that made
+		// a device's plan is its stale check too if apply starts soon after.
+		dial.ReuseReads(5 * time.Second)
 		plan, err = provisioning.MakePlan(ctx, x, reg, dial,
 			provisioning.PlanOptions{Devices: names, Transport: o.Transport, Parallel: o.Parallel, Render: ropt})
 		if err != nil {
