@@ -145,8 +145,8 @@ type Options struct {
 	// NTP servers; when empty, non-core routers use the route reflectors' loopbacks.
 	NTP    []netip.Addr
 	Syslog []netip.Addr
-	// NoIGP leaves OSPF out, for labs whose devices are reachable without
-	// one (the virtual lab's link model).
+	// NoIGP leaves OSPF out, for networks whose IGP something else
+	// manages.
 	NoIGP bool
 }
 

@@ -115,7 +115,7 @@ or a secrets file (--secrets, YAML with an ssh: section); never the inventory.`,
 	pf.StringSliceVar(&o.NTP, "ntp", nil, "NTP servers to configure (default: the route reflectors' loopbacks)")
 	pf.StringSliceVar(&o.Syslog, "syslog", nil, "syslog servers to configure")
 	pf.StringSliceVar(&o.GNMIPaths, "gnmi-paths", nil, "OpenConfig path prefixes tuyau manages over gNMI (default: all it renders; with --lab, what the lab target accepts)")
-	pf.BoolVar(&o.NoIGP, "no-igp", false, "render no OSPF (for the virtual lab, whose link model needs none)")
+	pf.BoolVar(&o.NoIGP, "no-igp", false, "render no OSPF (the IGP is managed elsewhere)")
 	pf.BoolVar(&o.Insecure, "insecure", false, "gNMI without TLS (labs only)")
 	pf.StringVar(&o.GNMICA, "gnmi-ca", envOr(d, "TUYAU_GNMI_CA", ""), "CA certificate the gNMI targets' certificates are checked against (default: system pool)")
 	pf.StringVar(&o.Lab, "lab", "", "reach the devices of this virtual lab (tuyau lab up): its addresses, known_hosts, credentials and CA")
