@@ -14,6 +14,7 @@ import (
 
 	"github.com/tuyau-net/tuyau/inventory"
 	"github.com/tuyau-net/tuyau/testlab/gnmitarget"
+	"github.com/tuyau-net/tuyau/testlab/vtysh"
 )
 
 // Options configure a running lab.
@@ -98,7 +99,7 @@ func Start(ctx context.Context, plan *Plan, snap *inventory.Snapshot, o Options)
 	for i, pl := range plan.Links {
 		l.links = append(l.links, &linkState{Link: pl})
 		l.linkAt[portKey{pl.A.Device, pl.A.Interface}] = i
-		if pl.B.Circuit == "" {
+		if pl.B.Device != "" {
 			l.linkAt[portKey{pl.B.Device, pl.B.Interface}] = i
 		}
 	}
@@ -112,7 +113,16 @@ func Start(ctx context.Context, plan *Plan, snap *inventory.Snapshot, o Options)
 	}
 	for _, dp := range plan.Devices {
 		inv := x.Device(dp.Name)
-		d, err := newDevice(l, dp, inv, bootConfig(snap, inv, o.Bootstrap))
+		var boot *vtysh.Config
+		switch {
+		case inv != nil:
+			boot = bootConfig(snap, inv, o.Bootstrap)
+		case dp.Transit != nil:
+			boot = transitConfig(dp)
+		default:
+			return nil, fmt.Errorf("lab %s: device %s is neither in the inventory nor a transit peer", plan.Name, dp.Name)
+		}
+		d, err := newDevice(l, dp, inv, boot)
 		if err != nil {
 			return nil, err
 		}
@@ -283,12 +293,14 @@ func (l *Lab) recomputeLinks() {
 		return r
 	}
 	for _, s := range l.links {
+		// A circuit without a transit peer ends at a provider the lab
+		// does not run: always up.
 		b := endView{alive: true, adminUp: true}
-		if s.B.Circuit == "" {
+		if s.B.Device != "" {
 			b = end(s.B.Device, s.B.Interface)
 		}
 		s.evaluate(now, l.faults, end(s.A.Device, s.A.Interface), b)
-		if s.up && s.B.Circuit == "" {
+		if s.up && s.B.Device != "" {
 			parent[find(s.A.Device)] = find(s.B.Device)
 		}
 	}

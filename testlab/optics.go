@@ -52,6 +52,8 @@ func budgetLoss(snap *inventory.Snapshot, links []Link) error {
 	for i := range links {
 		l := &links[i]
 		b := l.B.String()
+		// Topology budgets a circuit end as the circuit, whether or not the
+		// lab runs a transit peer there.
 		if l.B.Circuit != "" {
 			b = ""
 		}

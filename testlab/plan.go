@@ -45,6 +45,9 @@ type DevicePlan struct {
 	// Mgmt and Loopback are the inventory addresses it stands for.
 	Mgmt     netip.Addr `json:"mgmt,omitzero"`
 	Loopback netip.Addr `json:"loopback,omitzero"`
+	// Transit is set on the devices the lab adds for transit providers
+	// (Role RoleTransit); they have no inventory device.
+	Transit *TransitPeer `json:"transit,omitempty"`
 }
 
 // AddressMap translates one inventory address to the lab address that
@@ -63,7 +66,10 @@ type Endpoint struct {
 	Device      string `json:"device,omitempty"`
 	Interface   string `json:"interface,omitempty"`
 	Transceiver string `json:"transceiver,omitempty"`
-	// Circuit is set instead of Device when the link ends at a provider.
+	// Circuit is set when the link ends at a provider; Device and
+	// Interface are then the lab's transit peer, or empty when the lab has
+	// none there (no transit session on the circuit, or a plan saved
+	// before labs had transit peers): a far end that is always up.
 	Circuit string `json:"circuit,omitempty"`
 }
 
@@ -141,6 +147,9 @@ func NewPlan(name string, snap *inventory.Snapshot, block netip.Prefix, ports Po
 		return nil, fmt.Errorf("lab %s: optical budgets: %w", name, err)
 	}
 	p.Links = links
+	if err := p.addTransitPeers(x, nDev, nIf); err != nil {
+		return nil, fmt.Errorf("lab %s: %w", name, err)
+	}
 	// Built now, not on first use: lookups run from many goroutines.
 	p.reindex()
 	return p, nil

@@ -21,7 +21,14 @@ func TestRealPeerBird(t *testing.T) {
 	snap := smallNet(t, 6)
 	l := startTestLab(t, snap, BootstrapFull)
 	ctx := context.Background()
-	d := l.order[len(l.order)-1]
+	// The last inventory router: its management address is the next hop
+	// BIRD must see (the transit peers after it have none).
+	var d *Device
+	for _, x := range l.order {
+		if x.inv != nil {
+			d = x
+		}
+	}
 	b := l.plan.Block.Addr().As4()
 	peerAddr := netip.AddrFrom4([4]byte{b[0], b[1], 250, 2})
 	port := freePorts(t, peerAddr.String(), 1)[0]

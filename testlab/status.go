@@ -32,7 +32,10 @@ type LabStatus struct {
 
 // DeviceStatus is one device in a status.
 type DeviceStatus struct {
-	Name    string `json:"name"`
+	Name string `json:"name"`
+	// Role is the inventory role, or RoleTransit for a provider's router
+	// the lab adds.
+	Role    string `json:"role,omitempty"`
 	Addr    string `json:"addr"`
 	SSH     string `json:"ssh"`
 	Alive   bool   `json:"alive"`
@@ -67,7 +70,7 @@ func (l *Lab) Status(ctx context.Context) LabStatus {
 		User: l.opts.User, Mapping: p.Mapping,
 	}
 	for _, d := range l.order {
-		ds := DeviceStatus{Name: d.Name(), Addr: d.Addr().String(), SSH: hostPort(d.Addr(), p.Ports.SSH), Alive: d.Alive()}
+		ds := DeviceStatus{Name: d.Name(), Role: d.plan.Role, Addr: d.Addr().String(), SSH: hostPort(d.Addr(), p.Ports.SSH), Alive: d.Alive()}
 		if ds.Alive {
 			_, _, ns := d.Neighbors(ctx, "ipv4 unicast")
 			ds.BGPConf = len(ns)

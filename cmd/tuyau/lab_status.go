@@ -87,9 +87,9 @@ func printLabStatus(w io.Writer, st testlab.LabStatus, o labStatusOpts) error {
 		if !dv.Alive {
 			alive = "KILLED"
 		}
-		rows = append(rows, []string{dv.Name, dv.SSH, alive, fmt.Sprintf("%d/%d", dv.BGPUp, dv.BGPConf)})
+		rows = append(rows, []string{dv.Name, dv.Role, dv.SSH, alive, fmt.Sprintf("%d/%d", dv.BGPUp, dv.BGPConf)})
 	}
-	if err := table(w, []string{"DEVICE", "SSH", "STATE", "BGP UP"}, rows); err != nil {
+	if err := table(w, []string{"DEVICE", "ROLE", "SSH", "STATE", "BGP UP"}, rows); err != nil {
 		return err
 	}
 	up := 0

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -43,13 +44,28 @@ func TestLabCommands(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if len(st.Devices) != 50 || len(st.Mapping) == 0 {
-		t.Fatalf("status: %d devices, %d mappings; want 50 and the address map", len(st.Devices), len(st.Mapping))
+	transit := 0
+	for _, dv := range st.Devices {
+		if dv.Role == testlab.RoleTransit {
+			transit++
+		}
+	}
+	// The example network's 50 routers and a router for each of its two
+	// transit providers.
+	if len(st.Devices) != 52 || transit != 2 || len(st.Mapping) == 0 {
+		t.Fatalf("status: %d devices (%d transit), %d mappings; want 50 and 2 transit, and the address map", len(st.Devices), transit, len(st.Mapping))
 	}
 
 	r := runCLI(t, env, "lab", "status", "--addresses")
 	if r.code != exitOK || !strings.Contains(r.stdout, "10.255.0.1/32") || !strings.Contains(r.stdout, "INVENTORY") {
 		t.Errorf("status --addresses: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = runCLI(t, env, "lab", "status")
+	if !slices.ContainsFunc(strings.Split(r.stdout, "\n"), func(l string) bool {
+		f := strings.Fields(l)
+		return len(f) == 5 && f[0] == "transit-1-peer" && f[1] == testlab.RoleTransit
+	}) {
+		t.Errorf("status does not show transit-1-peer with role %s:\n%s", testlab.RoleTransit, r.stdout)
 	}
 	// Barfleur's uplink to Valognes rides FO-000047 in the example network.
 	r = runCLI(t, env, "lab", "cut", "FO-000047")

@@ -69,6 +69,9 @@ func startFaultLab(t *testing.T) *faultLab {
 	}
 	fl := &faultLab{x: inventory.NewIndex(snap), devs: map[string]inventory.Device{}, kh: kh, targets: map[string]string{}, reg: provisioning.Builtin()}
 	for _, d := range plan.Devices {
+		if d.Role == testlab.RoleTransit {
+			continue // the provider's router: not ours to provision
+		}
 		fl.targets[d.Name] = net.JoinHostPort(d.Addr.String(), fmt.Sprint(plan.Ports.SSH))
 		fl.devs[d.Name] = *fl.x.Device(d.Name)
 	}
