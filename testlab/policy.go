@@ -18,11 +18,14 @@ import (
 //
 // Modelled: route-map permit/deny entries in sequence order with the
 // implicit deny at the end; "match ip address prefix-list" (its permit
-// entries, with ge/le); "set as-path prepend", "set local-preference",
-// "set metric"; FRR's default "bgp ebgp-requires-policy", under which an
-// eBGP neighbor without a route-map in a direction exchanges nothing in
-// that direction. Other match and set lines are kept in the config and
-// ignored here.
+// entries, with ge/le); "match ipv6 address prefix-list", which no IPv4
+// route matches (the policies here are the IPv4 family's, and FRR matches
+// a prefix-list entry only against a prefix of its own family: a transit
+// route-map's IPv6 entry must not let every IPv4 route out); "set as-path
+// prepend", "set local-preference", "set metric"; FRR's default "bgp
+// ebgp-requires-policy", under which an eBGP neighbor without a route-map
+// in a direction exchanges nothing in that direction. Other match and set
+// lines are kept in the config and ignored here.
 
 // rmRule is one route-map entry, translated.
 type rmRule struct {
@@ -55,9 +58,12 @@ func routeMapRules(cfg *vtysh.Config, name string) []rmRule {
 			continue
 		}
 		r := rmRule{Permit: rm.Action == "permit"}
+		v6Only := false
 		for _, line := range rm.Lines {
 			f := strings.Fields(line)
 			switch {
+			case len(f) == 5 && f[0] == "match" && f[1] == "ipv6" && f[2] == "address" && f[3] == "prefix-list":
+				v6Only = true
 			case len(f) == 5 && f[0] == "match" && f[1] == "ip" && f[2] == "address" && f[3] == "prefix-list":
 				r.Prefixes = nil
 				r.MatchNone = true
@@ -94,6 +100,11 @@ func routeMapRules(cfg *vtysh.Config, name string) []rmRule {
 					r.MED = &n
 				}
 			}
+		}
+		if v6Only {
+			// Match lines all have to match: with an IPv6 one, no IPv4
+			// route does, whatever the entry's other lines say.
+			r.Prefixes, r.MatchNone = nil, true
 		}
 		rules = append(rules, r)
 	}

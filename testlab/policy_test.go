@@ -2,10 +2,13 @@ package testlab
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tuyau-net/tuyau/testlab/vtysh"
 )
 
 // TestRouteMapsAndEBGPPolicy checks FRR's policy behaviour end to end: an
@@ -57,4 +60,47 @@ func TestRouteMapsAndEBGPPolicy(t *testing.T) {
 		out := p.BGPRoutes(ctx, "ipv4 unicast")
 		return strings.Contains(out, "10.99.2.0/24"), out
 	})
+}
+
+// TestRouteMapRulesAddressFamilies checks which IPv4 routes a route-map
+// entry matches when it names prefix-lists of either family: FRR matches an
+// entry only against prefixes of its own family, and every match line of
+// an entry has to match.
+func TestRouteMapRulesAddressFamilies(t *testing.T) {
+	const lists = `ip prefix-list V4 seq 5 permit 198.51.100.0/24
+ipv6 prefix-list V6 seq 5 permit 2001:db8:100::/48
+`
+	tests := []struct {
+		name      string
+		matches   []string
+		matchNone bool
+		prefixes  []pfxRange
+	}{
+		{"no match line", nil, false, nil},
+		{"ip prefix-list", []string{"match ip address prefix-list V4"}, false, []pfxRange{{"198.51.100.0/24", 24, 24}}},
+		{"ipv6 prefix-list", []string{"match ipv6 address prefix-list V6"}, true, nil},
+		{"ipv6 then ip", []string{"match ipv6 address prefix-list V6", "match ip address prefix-list V4"}, true, nil},
+		{"ip then ipv6", []string{"match ip address prefix-list V4", "match ipv6 address prefix-list V6"}, true, nil},
+		{"missing ip prefix-list", []string{"match ip address prefix-list NONE"}, true, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			text := lists + "route-map RM permit 10\n"
+			for _, m := range tc.matches {
+				text += " " + m + "\n"
+			}
+			cfg, err := vtysh.Parse(text + "exit\n")
+			if err != nil {
+				t.Fatal(err)
+			}
+			rules := routeMapRules(cfg, "RM")
+			if len(rules) != 1 {
+				t.Fatalf("%d rules, want 1", len(rules))
+			}
+			r := rules[0]
+			if !r.Permit || r.MatchNone != tc.matchNone || !slices.Equal(r.Prefixes, tc.prefixes) {
+				t.Errorf("rule %+v, want permit, match none %v, prefixes %v", r, tc.matchNone, tc.prefixes)
+			}
+		})
+	}
 }
