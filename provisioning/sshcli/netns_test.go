@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"os"
 
 	"sort"
 	"strings"
@@ -36,7 +38,8 @@ func TestExampleNetworkNetns(t *testing.T) {
 	rand.Read(pwb)
 	pw := hex.EncodeToString(pwb)
 	start := time.Now()
-	lab, err := netns.Up(ctx, snap, netns.Options{Name: "tprov", StateDir: t.TempDir(), Config: netns.ConfigBootstrap, Password: pw, Parallel: 8})
+	// A name of its own: two test runs on one machine must not collide.
+	lab, err := netns.Up(ctx, snap, netns.Options{Name: fmt.Sprintf("tp%04x", os.Getpid()&0xffff), StateDir: t.TempDir(), Config: netns.ConfigBootstrap, Password: pw, Parallel: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +69,11 @@ func TestExampleNetworkNetns(t *testing.T) {
 		t.Fatalf("first plan changes %d devices, want %d", plan.Changes(), len(snap.Devices))
 	}
 	start = time.Now()
-	res := provisioning.Apply(ctx, plan, reg, devs, dial, provisioning.ApplyOptions{Parallel: 10})
+	// With --confirm and post-checks, as an operator would push a network:
+	// every device is kept only once its own interfaces and BGP sessions
+	// (transit included) are up, read from the device by tuyau.
+	res := provisioning.Apply(ctx, plan, reg, devs, dial, provisioning.ApplyOptions{Parallel: 10,
+		Confirm: 3 * time.Minute, PostChecks: true, PollEvery: 2 * time.Second})
 	applyTime := time.Since(start)
 	for _, r := range res {
 		if r.Outcome != provisioning.Applied {
@@ -119,6 +126,6 @@ func TestExampleNetworkNetns(t *testing.T) {
 			t.Errorf("second plan changes %s:\n%s", dp.Device, dp.Diff)
 		}
 	}
-	t.Logf("example network over SSH: plan %v, apply %v (%d devices, parallel 10), every lab session Established %v later, no-change plan %v",
+	t.Logf("example network over SSH: plan %v, apply with post-checks passed %v (%d devices, parallel 10), every lab session Established %v later, no-change plan %v",
 		planTime.Round(time.Millisecond), applyTime.Round(time.Millisecond), len(res), conv.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 }
