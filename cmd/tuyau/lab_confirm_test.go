@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tuyau-net/tuyau/inventory/yamlstore"
+	"github.com/tuyau-net/tuyau/provisioning"
+	"github.com/tuyau-net/tuyau/testlab"
+	"github.com/tuyau-net/tuyau/topology"
+)
+
+// TestConfigApplyConfirmVirtualLab is an operator's first deploy on the
+// example network's virtual lab, booted with interfaces only: "config
+// apply --lab --confirm" keeps a device's change only if every BGP session
+// it has comes up, the core routers' transit sessions included, so the lab
+// must run the providers' routers. No device may be rolled back, and a
+// second plan must find nothing to do.
+//
+// The example network has a span its optical budget says gets no light
+// (the 118 km ZR span between the core routers): the lab keeps it dark,
+// as the fiber would be, and post-checks rightly refuse a change while an
+// enabled interface is down. The test takes such spans out of service in
+// the inventory, as an engineer would, so that only BGP decides.
+func TestConfigApplyConfirmVirtualLab(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Fatalf("git is needed for the records repository: %v", err)
+	}
+	root := t.TempDir()
+	inv := inServiceSpans(t, root)
+	const name = "confirm"
+	env := map[string]string{"TUYAU_LAB_DIR": root, "TUYAU_LAB_NAME": name, "TUYAU_USER": "ci-bot"}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan result, 1)
+	go func() {
+		var out, errb bytes.Buffer
+		code := run(ctx, []string{"lab", "up", "-i", inv, "--bootstrap", "base", "--foreground"}, strings.NewReader(""), &out, &errb,
+			func(k string) string { return env[k] })
+		done <- result{code, out.String(), errb.String()}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if r := <-done; r.code != exitOK {
+			t.Errorf("lab up --foreground: exit %d\n%s", r.code, r.stderr)
+		}
+	})
+	status := func() testlab.LabStatus {
+		t.Helper()
+		var st testlab.LabStatus
+		r := runCLI(t, env, "lab", "status", "-o", "json")
+		if r.code != exitOK || json.Unmarshal([]byte(r.stdout), &st) != nil {
+			return testlab.LabStatus{}
+		}
+		return st
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !status().Running {
+		if time.Now().After(deadline) {
+			t.Fatal("lab not running after 30 s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	cfg := func(a ...string) []string {
+		return append(a, "-i", inv, "--lab", name, "--records", filepath.Join(root, "records"))
+	}
+	r := runCLI(t, env, cfg("config", "apply", "--confirm", "60s", "-o", "json")...)
+	var res []provisioning.Result
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+		t.Fatalf("apply: exit %d, not JSON (%v)\n%s\n%s", r.code, err, r.stdout, r.stderr)
+	}
+	for _, x := range res {
+		if x.Outcome != provisioning.Applied {
+			t.Errorf("%s: %s: %s %s", x.Device, x.Outcome, x.Error, x.RollbackError)
+		}
+	}
+	if r.code != exitOK || len(res) != 50 {
+		t.Fatalf("apply: exit %d, %d results, want 0 and the 50 routers of the inventory\n%s", r.code, len(res), r.stderr)
+	}
+
+	r = runCLI(t, env, cfg("config", "plan", "--detailed-exitcode", "-o", "json")...)
+	var again provisioning.Plan
+	if err := json.Unmarshal([]byte(r.stdout), &again); err != nil || r.code != exitOK || len(again.Devices) != 50 {
+		t.Fatalf("second plan: exit %d, %d devices (%v), want 0 and the 50 routers\n%s", r.code, len(again.Devices), err, r.stderr)
+	}
+	for _, dp := range again.Devices {
+		if dp.Changed() || dp.Error != "" {
+			t.Errorf("second plan: %s changed %v, error %q\n%s", dp.Device, dp.Changed(), dp.Error, dp.Diff)
+		}
+	}
+
+	// The providers' routers: in the lab, not planned, and their sessions up.
+	st := status()
+	transit := 0
+	for _, dv := range st.Devices {
+		if dv.Role != testlab.RoleTransit {
+			continue
+		}
+		transit++
+		if dv.BGPConf != 1 || dv.BGPUp != 1 {
+			t.Errorf("transit peer %s: %d/%d sessions up, want 1/1", dv.Name, dv.BGPUp, dv.BGPConf)
+		}
+	}
+	if transit != 2 {
+		t.Errorf("%d transit peers in lab status, want one per transit circuit (2)", transit)
+	}
+	// RM-TRANSIT-OUT lets the hosting prefixes out, not the member LANs.
+	// Updates follow the session by a moment: poll, bounded.
+	for i := 0; ; i++ {
+		r = runCLI(t, env, "lab", "exec", "transit-1-peer", "show", "ip", "bgp")
+		ok := r.code == exitOK && strings.Contains(r.stdout, "198.51.100.0/24") && !strings.Contains(r.stdout, "172.16.")
+		if ok {
+			break
+		}
+		if i == 50 {
+			t.Fatalf("transit-1-peer's table: exit %d, want the hosting prefix and no member LAN\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// inServiceSpans writes the example network with the interfaces at both
+// ends of every no-light link shut down, and returns the file.
+func inServiceSpans(t *testing.T, dir string) string {
+	t.Helper()
+	snap, err := yamlstore.Open(example).Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	topo, err := topology.Build(snap, topology.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	budgets, err := topology.Budgets(topo, topology.BudgetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dark := map[string]bool{}
+	for i, b := range budgets {
+		if b.Status == topology.BudgetFail {
+			dark[topo.Links[i].A], dark[topo.Links[i].B] = true, true
+		}
+	}
+	off := false
+	shut := 0
+	for i := range snap.Devices {
+		d := &snap.Devices[i]
+		for j := range d.Interfaces {
+			if dark[d.Name+":"+d.Interfaces[j].Name] {
+				d.Interfaces[j].Enabled = &off
+				shut++
+			}
+		}
+	}
+	if shut == 0 {
+		t.Log("the example network has no no-light span any more: nothing shut")
+	}
+	p := filepath.Join(dir, "inventory.yaml")
+	if err := yamlstore.WriteFile(p, snap); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
