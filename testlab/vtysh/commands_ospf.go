@@ -90,7 +90,7 @@ func defineOSPF() {
 		def(i, p, change(ifLine))
 		def(i, "no "+p, change(noIfLine))
 	}
-	for _, p := range []string{"no ip ospf area", "no ip ospf passive", "no ip ospf network", "no ip ospf cost",
+	for _, p := range []string{"no ip ospf area", "no ip ospf network", "no ip ospf cost",
 		"no ip ospf hello-interval", "no ip ospf dead-interval"} {
 		def(i, p, change(noIfLine))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -143,4 +144,43 @@ func (e errorString) Error() string { return string(e) }
 
 func (h *fakeHost) BGPPrefix(_ context.Context, _ string, p netip.Prefix) string {
 	return "entry " + p.String() + "\n"
+}
+
+// TestOSPFInterfaceLinesUndo checks every interface OSPF line is taken and
+// that its "no" form, full or as FRR's short form, removes it: a rollback
+// sends exactly these, and an ambiguous "no" would leave the line behind.
+func TestOSPFInterfaceLinesUndo(t *testing.T) {
+	tests := []struct{ line, undo string }{
+		{"ip ospf area 0.0.0.0", "no ip ospf area 0.0.0.0"},
+		{"ip ospf area 0", "no ip ospf area"},
+		{"ip ospf passive", "no ip ospf passive"},
+		{"ip ospf network point-to-point", "no ip ospf network point-to-point"},
+		{"ip ospf network broadcast", "no ip ospf network"},
+		{"ip ospf cost 10", "no ip ospf cost 10"},
+		{"ip ospf cost 10", "no ip ospf cost"},
+		{"ip ospf hello-interval 5", "no ip ospf hello-interval"},
+		{"ip ospf dead-interval 20", "no ip ospf dead-interval 20"},
+		{"ip ospf bfd", "no ip ospf bfd"},
+	}
+	ctx := context.Background()
+	for _, tt := range tests {
+		t.Run(tt.undo, func(t *testing.T) {
+			run := NewRunning(NewConfig("r1"), nil)
+			s := NewSession(run, &fakeHost{})
+			for _, l := range []string{"configure terminal", "interface eth1", tt.line} {
+				if out := s.Exec(ctx, l); out != "" {
+					t.Fatalf("Exec(%q) = %q", l, out)
+				}
+			}
+			if f := run.Config().Interface("eth1"); f == nil || !slices.Contains(f.OSPF, tt.line) {
+				t.Fatalf("%q not in the running config", tt.line)
+			}
+			if out := s.Exec(ctx, tt.undo); out != "" {
+				t.Fatalf("Exec(%q) = %q", tt.undo, out)
+			}
+			if f := run.Config().Interface("eth1"); f != nil && len(f.OSPF) > 0 {
+				t.Errorf("after %q the interface still has %q", tt.undo, f.OSPF)
+			}
+		})
+	}
 }
