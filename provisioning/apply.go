@@ -34,6 +34,9 @@ type Result struct {
 	Error    string        `json:"error,omitempty"`
 	// RollbackError is set when the rollback itself failed.
 	RollbackError string `json:"rollback_error,omitempty"`
+	// Notes name post-checks left out: what was already down before the
+	// apply is not the change's doing, and is reported rather than checked.
+	Notes []string `json:"notes,omitempty"`
 	// Before and After are the running configs around the apply, for records.
 	Before []byte `json:"-"`
 	After  []byte `json:"-"`
@@ -76,6 +79,8 @@ func Apply(ctx context.Context, plan *Plan, reg *Registry, devs map[string]inven
 		conn Conn
 		p    Platform
 		dev  inventory.Device
+		// checks are the post-checks left once the baseline is read.
+		checks Checks
 	}
 	var mu sync.Mutex
 	var waiting []pending
@@ -115,13 +120,14 @@ func Apply(ctx context.Context, plan *Plan, reg *Registry, devs map[string]inven
 			r.Error = fmt.Sprintf("device %s: %v", dp.Device, ErrUnknownDevice)
 			return
 		}
-		c, keep := applyDevice(ctx, dev, dp, p, dial, r, progress)
+		baseline := opt.Confirm > 0 && opt.PostChecks
+		c, keep, checks := applyDevice(ctx, dev, dp, p, dial, r, progress, baseline)
 		if r.Outcome != Applied && opt.FailFast {
 			stop()
 		}
 		if keep && opt.Confirm > 0 {
 			mu.Lock()
-			waiting = append(waiting, pending{i, c, p, dev})
+			waiting = append(waiting, pending{i, c, p, dev, checks})
 			mu.Unlock()
 			return
 		}
@@ -141,7 +147,7 @@ func Apply(ctx context.Context, plan *Plan, reg *Registry, devs map[string]inven
 			defer func() { c.Close() }()
 			dp, r := plan.Devices[w.i], &results[w.i]
 			start := time.Now()
-			err := awaitConfirm(ctx, c, dp.Checks, opt)
+			err := awaitConfirm(ctx, c, w.checks, opt)
 			if err != nil {
 				progress(Event{Device: dp.Device, Stage: "rollback", Err: err})
 				r.Error = fmt.Sprintf("not confirmed: %v", err)
@@ -163,32 +169,41 @@ func errOf(r *Result) error {
 }
 
 // applyDevice pushes one device's change and verifies it; on failure it
-// rolls back. It returns the open connection when the change is kept.
-func applyDevice(ctx context.Context, dev inventory.Device, dp DevicePlan, p Platform, dial Dialer, r *Result, progress func(Event)) (Conn, bool) {
+// rolls back. It returns the open connection when the change is kept, and
+// the post-checks that apply to it: with baseline, the device's state is
+// read before the push and what was already down is left out.
+func applyDevice(ctx context.Context, dev inventory.Device, dp DevicePlan, p Platform, dial Dialer, r *Result, progress func(Event), baseline bool) (Conn, bool, Checks) {
+	checks := dp.Checks
 	c, err := dial.Dial(ctx, dev, dp.Transport)
 	if err != nil {
 		r.Error = err.Error()
-		return nil, false
+		return nil, false, checks
 	}
 	before, err := c.Running(ctx)
 	if err != nil {
 		r.Error = fmt.Sprintf("read running config: %v", err)
-		return c, false
+		return c, false, checks
 	}
 	now, err := p.Delta(before, []byte(dp.Intended))
 	if err != nil {
 		r.Error = err.Error()
-		return c, false
+		return c, false, checks
 	}
 	if hashBytes([]byte(now.Have)) != dp.RunningHash {
 		if !now.Changed() {
 			// Already on the intent (this plan was applied before):
 			// applying a plan twice changes nothing and is no error.
 			r.Outcome = Unchanged
-			return c, false
+			return c, false, checks
 		}
 		r.Error = ErrStale.Error()
-		return c, false
+		return c, false, checks
+	}
+	if sr, ok := c.(StatusReader); ok && baseline {
+		// Unreadable state keeps every check: never fewer by accident.
+		if st, err := sr.Status(ctx); err == nil {
+			checks, r.Notes = checks.Excluding(st)
+		}
 	}
 	r.Before = before
 	progress(Event{Device: dev.Name, Stage: "push"})
@@ -203,10 +218,10 @@ func applyDevice(ctx context.Context, dev inventory.Device, dp DevicePlan, p Pla
 	if err != nil {
 		r.Error = err.Error()
 		progress(Event{Device: dev.Name, Stage: "rollback", Err: err})
-		return rollbackRedial(ctx, c, dial, dev, dp.Transport, p, r), false
+		return rollbackRedial(ctx, c, dial, dev, dp.Transport, p, r), false, checks
 	}
 	r.Outcome, r.After = Applied, after
-	return c, true
+	return c, true, checks
 }
 
 // verify checks that the device now runs the intended config and returns

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -41,7 +42,9 @@ type fakeDevice struct {
 	// dialErr makes Dial fail.
 	dialErr error
 	status  Status
-	pushes  int
+	// after, when set, is the state the device reaches once a push lands.
+	after  *Status
+	pushes int
 	// cut makes Push apply half the commands and kill the session: every
 	// later call on that session fails, a new session works.
 	cut bool
@@ -93,6 +96,9 @@ func (c *fakeConn) Push(_ context.Context, d Delta) error {
 		return err
 	}
 	c.d.running = strings.Join(d.Commands, "\n")
+	if c.d.after != nil {
+		c.d.status = *c.d.after
+	}
 	return nil
 }
 
@@ -134,7 +140,7 @@ func TestApplyFake(t *testing.T) {
 		{name: "connection cut mid-push rolls back on a new session", fault: func(n *fakeNet) { n.devs["r3"].cut = true },
 			want: map[string]Outcome{"r1": Applied, "r2": Applied, "r3": RolledBack}},
 		{name: "unconfirmed change rolls back", fault: func(n *fakeNet) {
-			n.devs["r1"].status = Status{BGP: map[string]string{"192.0.2.1": "Active"}}
+			n.devs["r1"].after = &Status{BGP: map[string]string{"192.0.2.1": "Active"}}
 		}, opt: ApplyOptions{Confirm: 50 * time.Millisecond, PostChecks: true, PollEvery: 10 * time.Millisecond},
 			want: map[string]Outcome{"r1": RolledBack, "r2": RolledBack, "r3": RolledBack}},
 		{name: "passing post-checks keep the change", fault: func(n *fakeNet) {
@@ -312,5 +318,62 @@ func TestRenderErrorTouchesNothing(t *testing.T) {
 	}
 	if cn.dials != 0 {
 		t.Errorf("a render error still opened %d sessions", cn.dials)
+	}
+}
+
+// TestApplyBaseline checks that post-checks judge the change, not the
+// network: what was down before the apply is noted, not checked, and what
+// was up before and is down after rolls the device back.
+func TestApplyBaseline(t *testing.T) {
+	ctx := context.Background()
+	reg := NewRegistry(linesPlatform{})
+	est := map[string]string{"192.0.2.1": "Established"}
+	tests := []struct {
+		name          string
+		before, after Status
+		want          Outcome
+		notes         []string
+	}{
+		{"new session comes up", Status{}, Status{BGP: est}, Applied, nil},
+		{"new session stays down", Status{}, Status{BGP: map[string]string{"192.0.2.1": "Connect"}}, RolledBack, nil},
+		{"session down before and after is noted", Status{BGP: map[string]string{"192.0.2.1": "Active"}},
+			Status{BGP: map[string]string{"192.0.2.1": "Active"}}, Applied,
+			[]string{"bgp 192.0.2.1 was Active before the apply: not checked"}},
+		{"session up before, down after", Status{BGP: est}, Status{BGP: map[string]string{"192.0.2.1": "Idle"}}, RolledBack, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x, net, devs := fakeLab("r1")
+			plan, err := MakePlan(ctx, x, reg, net, PlanOptions{})
+			if err != nil || plan.Err() != nil {
+				t.Fatalf("MakePlan: %v %v", err, plan.Err())
+			}
+			d := net.devs["r1"]
+			d.status, d.after = tt.before, &tt.after
+			res := Apply(ctx, plan, reg, devs, net, ApplyOptions{Confirm: 100 * time.Millisecond, PostChecks: true, PollEvery: 10 * time.Millisecond})
+			r := res[0]
+			if r.Outcome != tt.want {
+				t.Errorf("outcome %s (%s), want %s", r.Outcome, r.Error, tt.want)
+			}
+			if !slices.Equal(r.Notes, tt.notes) {
+				t.Errorf("notes %q, want %q", r.Notes, tt.notes)
+			}
+		})
+	}
+}
+
+func TestChecksExcluding(t *testing.T) {
+	c := Checks{Interfaces: []string{"eth1", "eth2", "eth3"}, Neighbors: []string{"10.0.0.1", "10.0.0.2", "10.0.0.3"}}
+	base := Status{
+		InterfacesUp: map[string]bool{"eth1": true, "eth2": false},
+		BGP:          map[string]string{"10.0.0.1": "Established", "10.0.0.2": "Active"},
+	}
+	got, notes := c.Excluding(base)
+	want := Checks{Interfaces: []string{"eth1", "eth3"}, Neighbors: []string{"10.0.0.1", "10.0.0.3"}}
+	if !slices.Equal(got.Interfaces, want.Interfaces) || !slices.Equal(got.Neighbors, want.Neighbors) {
+		t.Errorf("Excluding = %+v, want %+v", got, want)
+	}
+	if len(notes) != 2 || !strings.Contains(notes[0], "eth2") || !strings.Contains(notes[1], "10.0.0.2 was Active") {
+		t.Errorf("notes %q, want one for eth2 and one for 10.0.0.2", notes)
 	}
 }

@@ -170,6 +170,11 @@ func printResults(w io.Writer, res []provisioning.Result, commit string) error {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[o], o))
 		}
 	}
+	for _, r := range res {
+		for _, n := range r.Notes {
+			fmt.Fprintf(w, "note: %s: %s\n", r.Device, n)
+		}
+	}
 	fmt.Fprintf(w, "\nApply: %s.", strings.Join(parts, ", "))
 	if commit != "" {
 		fmt.Fprintf(w, " Recorded in %s.", shortHash(commit))
