@@ -131,6 +131,23 @@ type Interface struct {
 // IsEnabled reports whether the interface is administratively up (the default).
 func (i Interface) IsEnabled() bool { return i.Enabled == nil || *i.Enabled }
 
+// SessionOn returns the device's BGP session of the given role whose peer
+// sits on the interface's subnet, and the interface's address there: a
+// transit provider's router is found from the circuit's port this way.
+func (d *Device) SessionOn(ifc *Interface, role BGPRole) (BGPSession, netip.Prefix, bool) {
+	for _, n := range d.BGPSessions {
+		if n.Role != role {
+			continue
+		}
+		for _, a := range ifc.Addresses {
+			if a.Contains(n.PeerAddress) && a.Addr() != n.PeerAddress {
+				return n, a, true
+			}
+		}
+	}
+	return BGPSession{}, netip.Prefix{}, false
+}
+
 // PatchPanel is an optical distribution frame: front ports face the room,
 // rear ports face the outside plant. Front port N maps to a position of a
 // rear port, as in NetBox.

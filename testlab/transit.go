@@ -54,7 +54,7 @@ func (p *Plan) addTransitPeers(x *inventory.Index, nDev, nIf int) error {
 		if d == nil || ifc == nil {
 			continue
 		}
-		sess, local, ok := transitSession(d, ifc)
+		sess, local, ok := d.SessionOn(ifc, inventory.BGPTransit)
 		if !ok {
 			continue
 		}
@@ -86,22 +86,6 @@ func (p *Plan) addTransitPeers(x *inventory.Index, nDev, nIf int) error {
 		l.B.Device, l.B.Interface = name, "eth0"
 	}
 	return nil
-}
-
-// transitSession finds the device's transit session whose peer is on the
-// interface's subnet, and the interface's address there.
-func transitSession(d *inventory.Device, ifc *inventory.Interface) (inventory.BGPSession, netip.Prefix, bool) {
-	for _, n := range d.BGPSessions {
-		if n.Role != inventory.BGPTransit {
-			continue
-		}
-		for _, a := range ifc.Addresses {
-			if a.Contains(n.PeerAddress) && a.Addr() != n.PeerAddress {
-				return n, a, true
-			}
-		}
-	}
-	return inventory.BGPSession{}, netip.Prefix{}, false
 }
 
 // transitConfig is the provider's configuration: its own whatever the

@@ -44,7 +44,7 @@ func addTransitPeers(x *inventory.Index, snap *inventory.Snapshot, s *State, tag
 			if err != nil || !p.Complete || p.To.Kind() != inventory.TermCircuit {
 				continue
 			}
-			sess, local, ok := transitSession(d, ifc)
+			sess, local, ok := d.SessionOn(&ifc, inventory.BGPTransit)
 			if !ok {
 				continue
 			}
@@ -73,22 +73,6 @@ func addTransitPeers(x *inventory.Index, snap *inventory.Snapshot, s *State, tag
 			s.Links = append(s.Links, l)
 		}
 	}
-}
-
-// transitSession finds the device's transit session whose peer is on the
-// port's subnet, and the port's address there.
-func transitSession(d *inventory.Device, ifc inventory.Interface) (inventory.BGPSession, netip.Prefix, bool) {
-	for _, n := range d.BGPSessions {
-		if n.Role != inventory.BGPTransit {
-			continue
-		}
-		for _, a := range ifc.Addresses {
-			if a.Contains(n.PeerAddress) && a.Addr() != n.PeerAddress {
-				return n, a, true
-			}
-		}
-	}
-	return inventory.BGPSession{}, netip.Prefix{}, false
 }
 
 // renderTransit is the provider's config: its own, whatever the lab's
