@@ -75,13 +75,13 @@ func Up(ctx context.Context, o UpOptions) (*State, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("lab %s: %w", o.Name, err)
 	}
-	slot, err := allocate(o.Root, o.Name)
+	slot, err := allocate(ctx, o.Root, o.Name, slotWait)
 	if err != nil {
 		return nil, err
 	}
 	st, err := prepare(dir, slot, o)
 	if err != nil {
-		release(o.Root, o.Name)
+		release(o.Root, o.Name, true)
 		return nil, err
 	}
 	if o.Foreground {
@@ -270,10 +270,11 @@ type DownReport struct {
 	Removed []string `json:"removed"`
 }
 
-// Down stops a lab's process and removes every file it made, whether the
-// process is healthy, hung or long dead. The lab's identity (host key seed,
-// known_hosts, client key, password) stays so host keys are stable across
-// runs, unless purge.
+// Down stops a lab's process, waits until it has exited (its listeners
+// closed) and removes every file it made, whether the process is healthy,
+// hung or long dead. The lab's identity (slot, host key seed, known_hosts,
+// client key, password) stays so addresses and host keys are stable across
+// runs, unless purge; purge also works on a lab that is already down.
 func Down(ctx context.Context, root, name string, purge bool) (DownReport, error) {
 	if err := checkName(name); err != nil {
 		return DownReport{}, err
@@ -282,7 +283,7 @@ func Down(ctx context.Context, root, name string, purge bool) (DownReport, error
 	rep := DownReport{Name: name, Removed: []string{}}
 	st, err := readState(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		if !registered(root, name) {
+		if up, kept := registered(root, name); !up && !(purge && kept) {
 			return rep, fmt.Errorf("lab %s: %w", name, ErrNoLab)
 		}
 		st = &State{Name: name, Dir: dir}
@@ -317,7 +318,7 @@ func Down(ctx context.Context, root, name string, purge bool) (DownReport, error
 	if purge {
 		os.Remove(dir)
 	}
-	return rep, release(root, name)
+	return rep, release(root, name, !purge)
 }
 
 // StatusOf asks a running lab for its status; a lab whose process is gone
@@ -367,6 +368,8 @@ func Control(ctx context.Context, root, name string, req Request) (FaultResult, 
 	return *resp.Result, nil
 }
 
+// processAlive reports whether pid runs, or is still exiting and so may
+// still hold its files (a lab's listeners among them).
 func processAlive(pid int) bool {
 	if pid <= 0 {
 		return false
@@ -374,14 +377,32 @@ func processAlive(pid int) bool {
 	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
 		return false
 	}
-	// A zombie child of ours is dead for our purposes.
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err == nil {
-		if f := strings.Fields(string(b)); len(f) > 2 && f[2] == "Z" {
-			return false
-		}
+	if procState(pid) != "Z" {
+		return true
 	}
-	return true
+	// A zombie is dead for our purposes only once its whole thread group
+	// is: a Go process's leader thread often becomes a zombie while its
+	// other threads are still exiting, and they share the file table, so
+	// the lab's listeners stay open until the last thread is gone (and the
+	// next up found its own slot busy).
+	tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
+	return err == nil && len(tasks) > 1
+}
+
+// procState is the state letter of pid in /proc (R, S, D, Z...), or ""
+// when it cannot be read.
+func procState(pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return ""
+	}
+	// The state follows the command name, which may hold spaces and ')'.
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
 }
 
 // isLabProcess checks a pid still runs a lab of this name, so a pid reused

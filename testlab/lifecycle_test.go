@@ -2,10 +2,15 @@ package testlab
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"net"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -116,10 +121,11 @@ func TestUpDownLifecycle(t *testing.T) {
 }
 
 func TestAllocateDistinctSlots(t *testing.T) {
+	ctx := context.Background()
 	root := t.TempDir()
 	seen := map[int]string{}
 	for _, name := range []string{"a", "b", "c"} {
-		s, err := allocate(root, name)
+		s, err := allocate(ctx, root, name, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,13 +134,186 @@ func TestAllocateDistinctSlots(t *testing.T) {
 		}
 		seen[s] = name
 	}
-	again, _ := allocate(root, "b")
+	again, _ := allocate(ctx, root, "b", 0)
 	for s, n := range seen {
 		if n == "b" && s != again {
 			t.Errorf("allocate(b) again = %d, want its slot %d", again, s)
 		}
 	}
-	if err := release(root, "b"); err != nil {
+	if err := release(root, "b", false); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestReleaseKeepsSlot: a lab that is down keeps its slot (its addresses
+// and so its known_hosts) for its next up, even when another lab's search
+// starts right there; purge forgets it.
+func TestReleaseKeepsSlot(t *testing.T) {
+	tests := []struct {
+		name string
+		keep bool
+	}{
+		{"down keeps the slot", true},
+		{"purge forgets it", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			root := t.TempDir()
+			slot, err := allocate(ctx, root, "a", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := release(root, "a", tc.keep); err != nil {
+				t.Fatal(err)
+			}
+			if up, kept := registered(root, "a"); up || kept != tc.keep {
+				t.Fatalf("after release(a, keep %v): up %v kept %v, want up false kept %v", tc.keep, up, kept, tc.keep)
+			}
+			if !tc.keep {
+				return
+			}
+			// A lab whose search starts at a's slot must skip it.
+			other := ""
+			for i := 0; i < 5000 && other == ""; i++ {
+				if n := "b" + strconv.Itoa(i); firstSlot(root, n) == slot {
+					other = n
+				}
+			}
+			if other == "" {
+				t.Fatalf("no lab name among 5000 starts its search at slot %d", slot)
+			}
+			got, err := allocate(ctx, root, other, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got == slot {
+				t.Errorf("allocate(%s) = %d, the slot lab a keeps", other, got)
+			}
+			again, err := allocate(ctx, root, "a", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again != slot {
+				t.Errorf("allocate(a) after down = %d, want its slot %d", again, slot)
+			}
+		})
+	}
+}
+
+// TestAllocateWaitsForOwnSlot: up waits for its own slot's ports (a lab
+// process still exiting) rather than move the lab, and names the slot when
+// they stay busy.
+func TestAllocateWaitsForOwnSlot(t *testing.T) {
+	tests := []struct {
+		name    string
+		wait    time.Duration
+		release bool // the listener on the slot's port closes while allocate waits
+		wantErr error
+	}{
+		{"listener closes while up waits", time.Minute, true, nil},
+		{"listener stays", 300 * time.Millisecond, false, ErrSlotBusy},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			root := t.TempDir()
+			slot, err := allocate(ctx, root, "a", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := release(root, "a", true); err != nil {
+				t.Fatal(err)
+			}
+			busy, err := net.Listen("tcp", hostPort(slotBlock(slot).Addr().Next(), slotPorts(slot).SSH))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer busy.Close()
+			if tc.release {
+				go func() {
+					time.Sleep(200 * time.Millisecond)
+					busy.Close()
+				}()
+			}
+			got, err := allocate(ctx, root, "a", tc.wait)
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("allocate(a) with %s busy = %d, %v; want error %v", busy.Addr(), got, err, tc.wantErr)
+			}
+			if err == nil && got != slot {
+				t.Errorf("allocate(a) = %d, want its slot %d", got, slot)
+			}
+			if up, kept := registered(root, "a"); err != nil && (up || !kept) {
+				t.Errorf("after a failed allocate: up %v kept %v, want the slot still kept", up, kept)
+			}
+		})
+	}
+}
+
+// TestProcessAliveWhileThreadsExit: a process whose leader thread is a
+// zombie while other threads still run (and hold its listeners) is alive;
+// it is dead once the whole thread group has exited.
+func TestProcessAliveWhileThreadsExit(t *testing.T) {
+	addrFile := filepath.Join(t.TempDir(), "addr")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), leaderExitEnv+"="+addrFile)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	waitFor(t, 10*time.Second, "leader thread a zombie", func() (bool, string) {
+		st := procState(pid)
+		return st == "Z", "state " + st
+	})
+	addr, err := os.ReadFile(addrFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ln, err := net.Listen("tcp", string(addr)); err == nil {
+		ln.Close()
+		t.Fatalf("listener %s of process %d closed with its leader thread: want it held by the other threads", addr, pid)
+	}
+	if !processAlive(pid) {
+		t.Errorf("processAlive(%d) = false while its threads still hold listener %s", pid, addr)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	// Not reaped yet: the whole group is a single zombie now.
+	if !waitExit(pid, 10*time.Second) {
+		t.Fatalf("processAlive(%d) still true 10 s after SIGKILL (state %s)", pid, procState(pid))
+	}
+	ln, err := net.Listen("tcp", string(addr))
+	if err != nil {
+		t.Fatalf("processAlive(%d) = false but its listener is still open: %v", pid, err)
+	}
+	ln.Close()
+}
+
+// leaderExitEnv makes the test binary a process whose leader thread exits
+// while its other threads go on holding a listener: what a dying Go lab
+// process looks like for a moment.
+const leaderExitEnv = "TUYAU_TESTLAB_LEADER_EXIT"
+
+// init, not TestMain: package initialization runs on the leader thread.
+func init() {
+	addrFile := os.Getenv(leaderExitEnv)
+	if addrFile == "" {
+		return
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		os.Exit(1)
+	}
+	if err := os.WriteFile(addrFile, []byte(ln.Addr().String()), 0o600); err != nil {
+		os.Exit(1)
+	}
+	// exit, not exit_group: only this thread ends, the runtime's others
+	// (sysmon at least) keep the process and its files.
+	syscall.RawSyscall(syscall.SYS_EXIT, 0, 0, 0)
+	runtime.KeepAlive(ln)
 }
