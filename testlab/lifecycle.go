@@ -153,10 +153,9 @@ func spawn(ctx context.Context, st *State, command []string) error {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	st.PID = cmd.Process.Pid
-	if err := st.write(); err != nil {
-		return err
-	}
+	// The lab process records its own pid: writing the state from here too
+	// would race with it, and a write landing after its "ready" left Up
+	// waiting 5 minutes for a lab that was long up.
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	timeout := time.After(5 * time.Minute)
@@ -198,7 +197,11 @@ func Serve(ctx context.Context, dir string, log *slog.Logger) (err error) {
 	if err != nil {
 		return fmt.Errorf("lab %s: %w", dir, err)
 	}
+	// Down and a second Up find the lab process by this pid from now on.
 	st.PID = os.Getpid()
+	if err := st.write(); err != nil {
+		return err
+	}
 	fail := func(err error) error {
 		st.Phase, st.Error = PhaseFailed, err.Error()
 		st.write()
