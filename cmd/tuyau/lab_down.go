@@ -33,7 +33,7 @@ them too. A netns lab is removed entirely (namespaces, veths, FRR, sshd).`,
 		},
 	}
 	o.flags(c)
-	c.Flags().BoolVar(&o.Purge, "purge", false, "also remove the lab's host keys, client key and password")
+	c.Flags().BoolVar(&o.Purge, "purge", false, "also remove the lab's host keys, client key and password, and give up its addresses and ports")
 	return c
 }
 
