@@ -160,13 +160,7 @@ func TestReleaseKeepsSlot(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			root := t.TempDir()
-			slot, err := allocate(ctx, root, "a", 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := release(root, "a", tc.keep); err != nil {
-				t.Fatal(err)
-			}
+			slot := upDown(t, root, "a", tc.keep)
 			if up, kept := registered(root, "a"); up || kept != tc.keep {
 				t.Fatalf("after release(a, keep %v): up %v kept %v, want up false kept %v", tc.keep, up, kept, tc.keep)
 			}
@@ -201,6 +195,20 @@ func TestReleaseKeepsSlot(t *testing.T) {
 	}
 }
 
+// upDown allocates a slot for the lab and releases it, as up then down
+// (keep) or down --purge do, and returns the slot.
+func upDown(t *testing.T, root, name string, keep bool) int {
+	t.Helper()
+	slot, err := allocate(context.Background(), root, name, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := release(root, name, keep); err != nil {
+		t.Fatal(err)
+	}
+	return slot
+}
+
 // TestAllocateWaitsForOwnSlot: up waits for its own slot's ports (a lab
 // process still exiting) rather than move the lab, and names the slot when
 // they stay busy.
@@ -218,13 +226,7 @@ func TestAllocateWaitsForOwnSlot(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			root := t.TempDir()
-			slot, err := allocate(ctx, root, "a", 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := release(root, "a", true); err != nil {
-				t.Fatal(err)
-			}
+			slot := upDown(t, root, "a", true)
 			busy, err := net.Listen("tcp", hostPort(slotBlock(slot).Addr().Next(), slotPorts(slot).SSH))
 			if err != nil {
 				t.Fatal(err)
