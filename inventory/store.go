@@ -109,13 +109,24 @@ func (cs ChangeSet) ApplyTo(s *Snapshot) (*Snapshot, error) {
 	for _, k := range kindTable() {
 		table[k.name] = k
 	}
+	// What exists, per kind, built once and kept up to date: rebuilding it
+	// for every change made a large change set quadratic.
+	present := map[string]map[string]bool{}
 	for _, c := range cs {
 		k, ok := table[c.Kind]
 		if !ok {
 			return nil, fmt.Errorf("%s: unknown kind %q", c, c.Kind)
 		}
-		_, have := k.items(out)
-		_, exists := have[c.Key]
+		have := present[c.Kind]
+		if have == nil {
+			keys, _ := k.items(out)
+			have = make(map[string]bool, len(keys))
+			for _, key := range keys {
+				have[key] = true
+			}
+			present[c.Kind] = have
+		}
+		exists := have[c.Key]
 		var err error
 		switch c.Op {
 		case OpCreate, OpUpdate:
@@ -137,6 +148,12 @@ func (cs ChangeSet) ApplyTo(s *Snapshot) (*Snapshot, error) {
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", c, err)
+		}
+		have[c.Key] = c.Op != OpDelete
+		if c.Kind == "device" && c.Op == OpDelete {
+			// A device takes its interfaces and sessions with it.
+			delete(present, "interface")
+			delete(present, "bgp-session")
 		}
 	}
 	return out, nil

@@ -95,3 +95,55 @@ func TestApplyToRejectsWhatDoesNotFit(t *testing.T) {
 		})
 	}
 }
+
+// TestApplyToTracksWhatExists follows existence through a change set:
+// what a change creates or deletes, and what a deleted device takes with it.
+func TestApplyToTracksWhatExists(t *testing.T) {
+	s, err := synth.Generate(synth.Options{Sites: 6, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := s.Devices[len(s.Devices)-1]
+	ifc := d.Interfaces[0]
+	key := d.Name + ":" + ifc.Name
+	bare := d
+	bare.Interfaces, bare.BGPSessions = nil, nil
+	tests := []struct {
+		name    string
+		cs      inventory.ChangeSet
+		wantErr bool
+	}{
+		{"delete then create the same site", inventory.ChangeSet{
+			{Op: inventory.OpDelete, Kind: "site", Key: s.Sites[0].Slug},
+			{Op: inventory.OpCreate, Kind: "site", Key: s.Sites[0].Slug, After: &s.Sites[0]},
+		}, false},
+		{"create then update", inventory.ChangeSet{
+			{Op: inventory.OpCreate, Kind: "region", Key: "new", After: &inventory.Region{Slug: "new"}},
+			{Op: inventory.OpUpdate, Kind: "region", Key: "new", After: &inventory.Region{Slug: "new", Name: "New"}},
+		}, false},
+		{"delete twice", inventory.ChangeSet{
+			{Op: inventory.OpDelete, Kind: "cable", Key: s.Cables[0].Label},
+			{Op: inventory.OpDelete, Kind: "cable", Key: s.Cables[0].Label},
+		}, true},
+		{"a deleted device takes its interfaces", inventory.ChangeSet{
+			{Op: inventory.OpUpdate, Kind: "interface", Key: key, After: &ifc},
+			{Op: inventory.OpDelete, Kind: "device", Key: d.Name},
+			{Op: inventory.OpCreate, Kind: "device", Key: d.Name, After: &bare},
+			{Op: inventory.OpCreate, Kind: "interface", Key: key, After: &ifc},
+		}, false},
+		{"no interface left to update on a deleted device", inventory.ChangeSet{
+			{Op: inventory.OpUpdate, Kind: "interface", Key: key, After: &ifc},
+			{Op: inventory.OpDelete, Kind: "device", Key: d.Name},
+			{Op: inventory.OpCreate, Kind: "device", Key: d.Name, After: &bare},
+			{Op: inventory.OpUpdate, Kind: "interface", Key: key, After: &ifc},
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.cs.ApplyTo(s)
+			if (err != nil) != tt.wantErr {
+				t.Errorf("ApplyTo: %v, want error %v", err, tt.wantErr)
+			}
+		})
+	}
+}
