@@ -1,7 +1,6 @@
 package yamlstore
 
 import (
-	"bytes"
 	"strings"
 	"unicode/utf8"
 )
@@ -69,80 +68,6 @@ func (p *fastParser) node() *node {
 	n := &p.slab[0]
 	p.slab = p.slab[1:]
 	return n
-}
-
-func (p *fastParser) split(data []byte) bool {
-	if !printable(data) {
-		return false
-	}
-	p.lines = make([]fline, 0, bytes.Count(data, []byte{'\n'})+1)
-	// One conversion: every value below is a substring of it.
-	src := string(data)
-	num := 0
-	first := true
-	for len(src) > 0 {
-		num++
-		var line string
-		if i := strings.IndexByte(src, '\n'); i >= 0 {
-			line, src = src[:i], src[i+1:]
-		} else {
-			line, src = src, ""
-		}
-		indent := 0
-		for indent < len(line) && line[indent] == ' ' {
-			indent++
-		}
-		text := line[indent:]
-		if text == "" || text[0] == '#' {
-			continue
-		}
-		if strings.IndexByte(text, '#') >= 0 {
-			var ok bool
-			if text, ok = stripComment(text); !ok {
-				return false
-			}
-		} else {
-			text = strings.TrimRight(text, " ")
-		}
-		if text == "" {
-			continue
-		}
-		if first && indent == 0 && (text == "---" || strings.HasPrefix(text, "%")) {
-			return false // directives and explicit documents: leave them to yaml.v3
-		}
-		if indent == 0 && (text == "---" || text == "...") {
-			return false
-		}
-		first = false
-		p.lines = append(p.lines, fline{num: num, indent: indent, text: text})
-	}
-	return true
-}
-
-// stripComment removes a trailing " # comment", minding quotes.
-func stripComment(s string) (string, bool) {
-	var quote byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote == '"' && c == '\\':
-			i++
-		case quote != 0 && c == quote:
-			if quote == '\'' && i+1 < len(s) && s[i+1] == '\'' {
-				i++
-				continue
-			}
-			quote = 0
-		case quote == 0 && (c == '"' || c == '\'') && (i == 0 || strings.IndexByte(" [{,:-", s[i-1]) >= 0):
-			quote = c
-		case quote == 0 && c == '#' && i > 0 && s[i-1] == ' ':
-			return strings.TrimRight(s[:i], " "), true
-		}
-	}
-	if quote != 0 {
-		return "", false
-	}
-	return strings.TrimRight(s, " "), true
 }
 
 // block parses the block node starting at the current line, at indent.
@@ -462,36 +387,6 @@ func resolveTag(v string) tagClass {
 		return tagBool
 	}
 	return tagStr
-}
-
-// printable reports whether data holds only what yaml.v3 accepts as
-// printable, minus tabs and carriage returns, which the subset leaves out.
-func printable(data []byte) bool {
-	ascii := true
-	for _, c := range data {
-		if c >= 0x80 {
-			ascii = false
-			continue
-		}
-		if (c < 0x20 && c != '\n') || c == 0x7f {
-			return false
-		}
-	}
-	if ascii {
-		return true
-	}
-	if !utf8.Valid(data) {
-		return false
-	}
-	for _, r := range string(data) {
-		switch {
-		case r < 0x80, r == 0x85, r >= 0xA0 && r <= 0xD7FF, r >= 0x10000 && r <= 0x10FFFF:
-		case r >= 0xE000 && r <= 0xFFFD && r != 0xFEFF:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // runes counts columns the way yaml.v3 does: in characters, not bytes.

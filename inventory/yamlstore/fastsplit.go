@@ -1,0 +1,195 @@
+package yamlstore
+
+import (
+	"runtime"
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
+
+// splitPiece is the least input worth a goroutine of its own when cutting
+// a file into lines: below it, starting goroutines costs more than it saves.
+const splitPiece = 1 << 20
+
+// split cuts data into the lines the parser reads. On a large file it is the
+// only sequential step before the parallel decode, so the file is cut at
+// newlines into one piece per core, each piece split on its own, and the
+// pieces joined with their line numbers shifted.
+func (p *fastParser) split(data []byte) bool {
+	n := 1
+	if len(data) >= 2*splitPiece {
+		n = min(runtime.GOMAXPROCS(0), len(data)/splitPiece)
+	}
+	return p.splitPieces(data, n)
+}
+
+// splitPieces splits data cut into about n pieces; the result does not
+// depend on n, which tests vary.
+func (p *fastParser) splitPieces(data []byte, n int) bool {
+	// One conversion: every value below is a substring of it.
+	src := string(data)
+	cuts := []int{0}
+	for k := 1; k < n; k++ {
+		at := max(len(src)*k/n, cuts[len(cuts)-1])
+		i := strings.IndexByte(src[at:], '\n')
+		if i < 0 {
+			break
+		}
+		if at+i+1 > cuts[len(cuts)-1] {
+			cuts = append(cuts, at+i+1)
+		}
+	}
+	cuts = append(cuts, len(src))
+	// Every piece writes its lines into its own region of one array, sized
+	// by its newlines, so no piece grows a slice and nothing is copied but
+	// the final compaction.
+	pieces := make([]splitResult, len(cuts)-1)
+	run := func(f func(k int)) {
+		if len(pieces) == 1 {
+			f(0)
+			return
+		}
+		var wg sync.WaitGroup
+		for k := range pieces {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				f(k)
+			}()
+		}
+		wg.Wait()
+	}
+	run(func(k int) { pieces[k].newlines = strings.Count(src[cuts[k]:cuts[k+1]], "\n") })
+	size := 0
+	for k := range pieces {
+		size += pieces[k].newlines + 1
+	}
+	all := make([]fline, size)
+	run(func(k int) {
+		from, base := 0, 0
+		for _, pc := range pieces[:k] {
+			from += pc.newlines + 1
+			base += pc.newlines
+		}
+		pieces[k].lines, pieces[k].ok = splitLines(src[cuts[k]:cuts[k+1]], base, all[from:from:from+pieces[k].newlines+1])
+	})
+	n = 0
+	for k, pc := range pieces {
+		if !pc.ok {
+			return false
+		}
+		if k == 0 {
+			n = len(pc.lines) // already in place
+			continue
+		}
+		n += copy(all[n:], pc.lines)
+	}
+	p.lines = all[:n]
+	// Directives ("%YAML") may only open a document: leave them to yaml.v3.
+	if len(p.lines) > 0 && p.lines[0].indent == 0 && strings.HasPrefix(p.lines[0].text, "%") {
+		return false
+	}
+	return true
+}
+
+type splitResult struct {
+	lines    []fline
+	newlines int
+	ok       bool
+}
+
+// splitLines appends to lines the lines of one piece of a file, which
+// starts at a line boundary after base lines.
+func splitLines(src string, base int, lines []fline) ([]fline, bool) {
+	if !printable(src) {
+		return nil, false
+	}
+	num := base
+	for len(src) > 0 {
+		num++
+		var line string
+		if i := strings.IndexByte(src, '\n'); i >= 0 {
+			line, src = src[:i], src[i+1:]
+		} else {
+			line, src = src, ""
+		}
+		indent := 0
+		for indent < len(line) && line[indent] == ' ' {
+			indent++
+		}
+		text := line[indent:]
+		if text == "" || text[0] == '#' {
+			continue
+		}
+		if strings.IndexByte(text, '#') >= 0 {
+			var ok bool
+			if text, ok = stripComment(text); !ok {
+				return nil, false
+			}
+		} else {
+			text = strings.TrimRight(text, " ")
+		}
+		if text == "" {
+			continue
+		}
+		if indent == 0 && (text == "---" || text == "...") {
+			return nil, false // explicit documents: leave them to yaml.v3
+		}
+		lines = append(lines, fline{num: num, indent: indent, text: text})
+	}
+	return lines, true
+}
+
+// stripComment removes a trailing " # comment", minding quotes.
+func stripComment(s string) (string, bool) {
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote == '"' && c == '\\':
+			i++
+		case quote != 0 && c == quote:
+			if quote == '\'' && i+1 < len(s) && s[i+1] == '\'' {
+				i++
+				continue
+			}
+			quote = 0
+		case quote == 0 && (c == '"' || c == '\'') && (i == 0 || strings.IndexByte(" [{,:-", s[i-1]) >= 0):
+			quote = c
+		case quote == 0 && c == '#' && i > 0 && s[i-1] == ' ':
+			return strings.TrimRight(s[:i], " "), true
+		}
+	}
+	if quote != 0 {
+		return "", false
+	}
+	return strings.TrimRight(s, " "), true
+}
+
+// printable reports whether s holds only what yaml.v3 accepts as
+// printable, minus tabs and carriage returns, which the subset leaves out.
+// One pass: runes are decoded only where a byte is not ASCII.
+func printable(s string) bool {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if (c < 0x20 && c != '\n') || c == 0x7f {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			return false // not UTF-8
+		}
+		switch {
+		case r == 0x85, r >= 0xA0 && r <= 0xD7FF, r >= 0x10000 && r <= 0x10FFFF:
+		case r >= 0xE000 && r <= 0xFFFD && r != 0xFEFF:
+		default:
+			return false
+		}
+		i += size
+	}
+	return true
+}
