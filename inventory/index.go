@@ -1,5 +1,7 @@
 package inventory
 
+import "sync"
+
 // Index gives constant-time lookups into a Snapshot. It points into the
 // snapshot's slices: build it once the snapshot is complete and do not
 // append to the snapshot afterwards.
@@ -59,20 +61,52 @@ type rearPos struct {
 // NewIndex indexes a snapshot. On duplicate names the first object wins;
 // Validate reports the duplicates.
 func NewIndex(s *Snapshot) *Index {
+	ifaces, fronts, rears := 0, 0, 0
+	for i := range s.Devices {
+		ifaces += len(s.Devices[i].Interfaces)
+	}
+	for i := range s.PatchPanels {
+		fronts += len(s.PatchPanels[i].FrontPorts)
+		rears += len(s.PatchPanels[i].RearPorts)
+	}
+	// Maps are sized up front: growing them rehashes every entry again.
 	x := &Index{
 		snap:        s,
 		regions:     make(map[string]*Region, len(s.Regions)),
 		sites:       make(map[string]*Site, len(s.Sites)),
 		devices:     make(map[string]*Device, len(s.Devices)),
-		ifaces:      make(map[PortKey]*Interface, len(s.Devices)*4),
+		ifaces:      make(map[PortKey]*Interface, ifaces),
 		panels:      make(map[string]*PatchPanel, len(s.PatchPanels)),
-		fronts:      make(map[PortKey]*FrontPort),
-		rears:       make(map[PortKey]*RearPort),
+		fronts:      make(map[PortKey]*FrontPort, fronts),
+		rears:       make(map[PortKey]*RearPort, rears),
 		circuits:    make(map[string]*Circuit, len(s.Circuits)),
 		cables:      make(map[string]*Cable, len(s.Cables)),
 		byEnd:       make(map[PortKey]cableEnd, len(s.Cables)*2),
-		rearToFront: make(map[rearPos]string),
+		rearToFront: make(map[rearPos]string, fronts),
 	}
+	// Each part fills its own maps, so on a large network they are built
+	// side by side.
+	parts := []func(){x.indexDevices, x.indexPanels, x.indexCables}
+	if ifaces+fronts+len(s.Cables) < 10_000 {
+		for _, f := range parts {
+			f()
+		}
+		return x
+	}
+	var wg sync.WaitGroup
+	for _, f := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f()
+		}()
+	}
+	wg.Wait()
+	return x
+}
+
+func (x *Index) indexDevices() {
+	s := x.snap
 	for i := range s.Regions {
 		putFirst(x.regions, s.Regions[i].Slug, &s.Regions[i])
 	}
@@ -88,6 +122,10 @@ func NewIndex(s *Snapshot) *Index {
 			putFirst(x.ifaces, PortKey{TermInterface, d.Name, d.Interfaces[j].Name}, &d.Interfaces[j])
 		}
 	}
+}
+
+func (x *Index) indexPanels() {
+	s := x.snap
 	for i := range s.PatchPanels {
 		p := &s.PatchPanels[i]
 		if !putFirst(x.panels, p.Name, p) {
@@ -109,6 +147,10 @@ func NewIndex(s *Snapshot) *Index {
 	for i := range s.Circuits {
 		putFirst(x.circuits, s.Circuits[i].ID, &s.Circuits[i])
 	}
+}
+
+func (x *Index) indexCables() {
+	s := x.snap
 	for i := range s.Cables {
 		c := &s.Cables[i]
 		putFirst(x.cables, c.Label, c)
@@ -123,7 +165,6 @@ func NewIndex(s *Snapshot) *Index {
 			}
 		}
 	}
-	return x
 }
 
 func (f FrontPort) position() int {

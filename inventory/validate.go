@@ -3,9 +3,11 @@ package inventory
 import (
 	"math"
 	"net/netip"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 )
 
 // Validate checks a snapshot for everything that would make it lie about the
@@ -14,29 +16,52 @@ import (
 // inventory wants the whole list.
 func Validate(s *Snapshot) Problems {
 	x := NewIndex(s)
-	// The checks only read the snapshot: they run in two groups of about
-	// equal cost, each collecting its own problems.
-	groups := []func(v *validator){
-		func(v *validator) {
-			v.names()
-			v.sites()
-			v.locations()
-			v.devices()
-			v.panels()
-			v.circuits()
-			v.bgp()
-			v.services()
-		},
-		func(v *validator) { v.cables(); v.links(); v.addresses() },
+	// The checks only read the snapshot. Each task collects its own
+	// problems and they are joined in task order, so the result does not
+	// depend on which core ran what; links, the longest check, is cut by
+	// devices so that the tasks spread evenly over the cores.
+	tasks := []func(v *validator){
+		(*validator).names,
+		(*validator).sites,
+		(*validator).locations,
+		(*validator).devices,
+		(*validator).panels,
+		(*validator).circuits,
+		(*validator).bgp,
+		(*validator).services,
+		(*validator).cables,
 	}
-	vs := make([]*validator, len(groups))
-	var wg sync.WaitGroup
-	for i, g := range groups {
+	const linkChunks = 4
+	for k := range linkChunks {
+		from, to := len(s.Devices)*k/linkChunks, len(s.Devices)*(k+1)/linkChunks
+		tasks = append(tasks, func(v *validator) { v.links(from, to) })
+	}
+	tasks = append(tasks, (*validator).addresses)
+	vs := make([]*validator, len(tasks))
+	for i := range vs {
 		vs[i] = &validator{s: s, x: x}
+	}
+	// The two longest tasks start first, the rest fill in behind them.
+	order := make([]int, 0, len(tasks))
+	order = append(order, 8, len(tasks)-1)
+	for i := range tasks {
+		if i != 8 && i != len(tasks)-1 {
+			order = append(order, i)
+		}
+	}
+	var next atomic.Int32
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(tasks)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			g(vs[i])
+			for {
+				n := int(next.Add(1)) - 1
+				if n >= len(order) {
+					return
+				}
+				tasks[order[n]](vs[order[n]])
+			}
 		}()
 	}
 	wg.Wait()
@@ -99,17 +124,15 @@ func (v *validator) names() {
 			v.add(r.Src, "region "+r.Slug, "parent region %q is not defined", r.Parent)
 		}
 	}
-	sites := dupCheck{}
+	sites := make(dupCheck, len(v.s.Sites))
 	for _, s := range v.s.Sites {
 		sites.seen(v, "site", s.Slug, s.Src)
 	}
-	devices := dupCheck{}
-	for _, d := range v.s.Devices {
+	devices := make(dupCheck, len(v.s.Devices))
+	for n := range v.s.Devices {
+		d := &v.s.Devices[n]
 		devices.seen(v, "device", d.Name, d.Src)
-		ifs := dupCheck{}
-		for _, i := range d.Interfaces {
-			ifs.seenIn(v, "interface", d.Name, i.Name, i.Src)
-		}
+		v.interfaceNames(d)
 	}
 	panels := dupCheck{}
 	for _, p := range v.s.PatchPanels {
@@ -118,7 +141,7 @@ func (v *validator) names() {
 			v.add(p.Src, "patch panel "+p.Name, "has the name of a device; names are shared by devices and panels")
 		}
 	}
-	cables := dupCheck{}
+	cables := make(dupCheck, len(v.s.Cables))
 	for _, c := range v.s.Cables {
 		cables.seen(v, "cable", c.Label, c.Src)
 	}
@@ -147,6 +170,31 @@ func (v *validator) names() {
 		}
 		if p.Site != "" && v.x.Site(p.Site) == nil {
 			v.add(p.Src, "prefix "+p.Prefix.String(), "site %q is not defined", p.Site)
+		}
+	}
+}
+
+// interfaceNames checks interface names unique within a device. Most
+// devices have a handful of interfaces, fewer than a map is worth; the
+// scan finds the same first definition a map would.
+func (v *validator) interfaceNames(d *Device) {
+	if len(d.Interfaces) > 16 {
+		ifs := make(dupCheck, len(d.Interfaces))
+		for _, i := range d.Interfaces {
+			ifs.seenIn(v, "interface", d.Name, i.Name, i.Src)
+		}
+		return
+	}
+	for k, i := range d.Interfaces {
+		if i.Name == "" {
+			v.add(i.Src, "interface "+d.Name+":", "has no name")
+			continue
+		}
+		for _, first := range d.Interfaces[:k] {
+			if first.Name == i.Name {
+				v.add(i.Src, "interface "+d.Name+":"+i.Name, "duplicate %s name on %s (first defined at %s)", "interface", d.Name, first.Src)
+				break
+			}
 		}
 	}
 }
@@ -281,97 +329,102 @@ func (v *validator) panels() {
 }
 
 func (v *validator) cables() {
-	ends := map[PortKey]string{}
-	for _, c := range v.s.Cables {
-		obj := "cable " + c.Label
-		for _, side := range []struct {
-			name string
-			t    Termination
-		}{{"a", c.A}, {"b", c.B}} {
-			src := side.t.Src
+	for n := range v.s.Cables {
+		c := &v.s.Cables[n]
+		// Messages are rare: the object's name is built only for one.
+		obj := func() string { return "cable " + c.Label }
+		for _, isA := range []bool{true, false} {
+			name, t := "a", &c.A
+			if !isA {
+				name, t = "b", &c.B
+			}
+			src := t.Src
 			if src.Line == 0 {
 				src = c.Src
 			}
-			if !v.checkTermination(src, obj, side.name, side.t) {
+			if !v.checkTermination(src, c, name, t) {
 				continue
 			}
-			k := side.t.Key()
-			if other, ok := ends[k]; ok {
-				v.add(src, obj, "end %s: %s is already used by cable %s", side.name, side.t, other)
-				continue
+			// The index keeps the first cable at each end, in file order:
+			// an end used before is exactly one whose entry is another
+			// cable, or the other end of this one.
+			if e := v.x.byEnd[t.Key()]; e.cable != c || e.isA != isA {
+				v.add(src, obj(), "end %s: %s is already used by cable %s", name, *t, e.cable.Label)
 			}
-			ends[k] = c.Label
 		}
 		if c.A.Kind() != "" && c.A.Key() == c.B.Key() {
-			v.add(c.Src, obj, "both ends are %s", c.A)
+			v.add(c.Src, obj(), "both ends are %s", c.A)
 		}
 		if c.Type != "" && !slices.Contains(CableTypes, c.Type) {
-			v.add(c.Src, obj, "type %q is not one of %v", c.Type, CableTypes)
+			v.add(c.Src, obj(), "type %q is not one of %v", c.Type, CableTypes)
 		}
 		if c.Status != "" && !slices.Contains(CableStatuses, c.Status) {
-			v.add(c.Src, obj, "status %q is not one of %v", c.Status, CableStatuses)
+			v.add(c.Src, obj(), "status %q is not one of %v", c.Status, CableStatuses)
 		}
 		if c.Length.Meters < 0 {
-			v.add(c.Src, obj, "length %s is negative", c.Length)
+			v.add(c.Src, obj(), "length %s is negative", c.Length)
 		}
 		if c.Strands < 0 {
-			v.add(c.Src, obj, "strands %d is negative", c.Strands)
+			v.add(c.Src, obj(), "strands %d is negative", c.Strands)
 		}
 		if c.Splices < 0 {
-			v.add(c.Src, obj, "splices %d is negative", c.Splices)
+			v.add(c.Src, obj(), "splices %d is negative", c.Splices)
 		}
 		if c.Connectors < 0 {
-			v.add(c.Src, obj, "connectors %d is negative", c.Connectors)
+			v.add(c.Src, obj(), "connectors %d is negative", c.Connectors)
 		}
-		srlgs := map[string]bool{}
-		for _, g := range c.SRLGs {
+		for k, g := range c.SRLGs {
 			if g == "" {
-				v.add(c.Src, obj, "has an empty shared-risk group")
+				v.add(c.Src, obj(), "has an empty shared-risk group")
 			}
-			if srlgs[g] {
-				v.add(c.Src, obj, "lists shared-risk group %q twice", g)
+			// Cables list a few groups: a scan beats a map.
+			if slices.Contains(c.SRLGs[:k], g) {
+				v.add(c.Src, obj(), "lists shared-risk group %q twice", g)
 			}
-			srlgs[g] = true
 		}
 	}
 }
 
 // checkTermination reports an end that is malformed or names an unknown object.
-func (v *validator) checkTermination(src Source, obj, side string, t Termination) bool {
+func (v *validator) checkTermination(src Source, c *Cable, side string, t *Termination) bool {
+	obj := func() string { return "cable " + c.Label }
 	switch t.Kind() {
 	case TermInterface:
+		// An interface is indexed only under a known device: one lookup
+		// settles the usual case.
+		if v.x.Interface(t.Device, t.Interface) != nil {
+			return true
+		}
 		if v.x.Device(t.Device) == nil {
-			v.add(src, obj, "end %s: device %q is not defined", side, t.Device)
+			v.add(src, obj(), "end %s: device %q is not defined", side, t.Device)
 			return false
 		}
-		if v.x.Interface(t.Device, t.Interface) == nil {
-			v.add(src, obj, "end %s: device %s has no interface %q", side, t.Device, t.Interface)
-			return false
-		}
+		v.add(src, obj(), "end %s: device %s has no interface %q", side, t.Device, t.Interface)
+		return false
 	case TermFrontPort, TermRearPort:
 		if v.x.PatchPanel(t.Panel) == nil {
-			v.add(src, obj, "end %s: patch panel %q is not defined", side, t.Panel)
+			v.add(src, obj(), "end %s: patch panel %q is not defined", side, t.Panel)
 			return false
 		}
 		if t.Kind() == TermFrontPort && v.x.fronts[t.Key()] == nil {
-			v.add(src, obj, "end %s: patch panel %s has no front port %q", side, t.Panel, t.Front)
+			v.add(src, obj(), "end %s: patch panel %s has no front port %q", side, t.Panel, t.Front)
 			return false
 		}
 		if t.Kind() == TermRearPort && v.x.rears[t.Key()] == nil {
-			v.add(src, obj, "end %s: patch panel %s has no rear port %q", side, t.Panel, t.Rear)
+			v.add(src, obj(), "end %s: patch panel %s has no rear port %q", side, t.Panel, t.Rear)
 			return false
 		}
 	case TermCircuit:
 		if v.x.Circuit(t.Circuit) == nil {
-			v.add(src, obj, "end %s: circuit %q is not defined", side, t.Circuit)
+			v.add(src, obj(), "end %s: circuit %q is not defined", side, t.Circuit)
 			return false
 		}
 		if t.Side != "" && t.Side != "A" && t.Side != "Z" {
-			v.add(src, obj, "end %s: circuit side %q is not A or Z", side, t.Side)
+			v.add(src, obj(), "end %s: circuit side %q is not A or Z", side, t.Side)
 			return false
 		}
 	default:
-		v.add(src, obj, "end %s must name device+interface, panel+front, panel+rear or circuit (got %+v)", side, termFields(t))
+		v.add(src, obj(), "end %s must name device+interface, panel+front, panel+rear or circuit (got %+v)", side, termFields(*t))
 		return false
 	}
 	return true
@@ -387,10 +440,10 @@ func termFields(t Termination) map[string]string {
 	return m
 }
 
-// links traces every interface and checks that both ends of each link agree
-// on subnet, MTU and speed.
-func (v *validator) links() {
-	for n := range v.s.Devices {
+// links traces every interface of devices [from, to) and checks that both
+// ends of each link agree on subnet, MTU and speed.
+func (v *validator) links(from, to int) {
+	for n := from; n < to; n++ {
 		d := &v.s.Devices[n]
 		if v.x.Device(d.Name) != d {
 			continue // a duplicate, already reported
@@ -413,20 +466,40 @@ func (v *validator) links() {
 			if far == nil {
 				continue
 			}
-			obj := "link " + d.Name + ":" + i.Name + " - " + p.To.Device + ":" + p.To.Interface
+			obj := func() string { return "link " + d.Name + ":" + i.Name + " - " + p.To.Device + ":" + p.To.Interface }
 			if i.MTU != 0 && far.MTU != 0 && i.MTU != far.MTU {
-				v.add(i.Src, obj, "MTU mismatch: %d here, %d at %s (%s)", i.MTU, far.MTU, p.To, far.Src)
+				v.add(i.Src, obj(), "MTU mismatch: %d here, %d at %s (%s)", i.MTU, far.MTU, p.To, far.Src)
 			}
 			if i.Speed != 0 && far.Speed != 0 && i.Speed != far.Speed {
-				v.add(i.Src, obj, "speed mismatch: %s here, %s at %s (%s)", i.Speed, far.Speed, p.To, far.Src)
+				v.add(i.Src, obj(), "speed mismatch: %s here, %s at %s (%s)", i.Speed, far.Speed, p.To, far.Src)
 			}
 			v.sameSubnet(i, far, obj, p.To)
 		}
 	}
 }
 
-func (v *validator) sameSubnet(a, b *Interface, obj string, far Termination) {
+func (v *validator) sameSubnet(a, b *Interface, obj func() string, far Termination) {
 	for _, fam := range []bool{true, false} {
+		// Addresses are few and usually shared at once: look before
+		// gathering them, which only a message needs.
+		shared, inA, inB := false, false, false
+		for _, x := range a.Addresses {
+			if x.Addr().Is4() != fam {
+				continue
+			}
+			inA = true
+			for _, y := range b.Addresses {
+				if y.Addr().Is4() == fam && x.Bits() == y.Bits() && x.Masked() == y.Masked() {
+					shared = true
+				}
+			}
+		}
+		for _, y := range b.Addresses {
+			inB = inB || y.Addr().Is4() == fam
+		}
+		if shared || !inA || !inB {
+			continue
+		}
 		var pa, pb []netip.Prefix
 		for _, p := range a.Addresses {
 			if p.Addr().Is4() == fam {
@@ -438,20 +511,7 @@ func (v *validator) sameSubnet(a, b *Interface, obj string, far Termination) {
 				pb = append(pb, p)
 			}
 		}
-		if len(pa) == 0 || len(pb) == 0 {
-			continue
-		}
-		shared := false
-		for _, x := range pa {
-			for _, y := range pb {
-				if x.Bits() == y.Bits() && x.Masked() == y.Masked() {
-					shared = true
-				}
-			}
-		}
-		if !shared {
-			v.add(a.Src, obj, "ends are not in the same subnet: %v here, %v at %s (%s)", pa, pb, far, b.Src)
-		}
+		v.add(a.Src, obj(), "ends are not in the same subnet: %v here, %v at %s (%s)", pa, pb, far, b.Src)
 	}
 }
 
@@ -498,31 +558,54 @@ func (v *validator) circuits() {
 
 // addresses reports an IP configured twice anywhere in the network.
 func (v *validator) addresses() {
+	// An owner is named only when a duplicate is reported.
 	type owner struct {
-		what string
-		src  Source
+		d    *Device
+		i    *Interface // nil for the device's own addresses
+		what string     // loopback, loopback6 or mgmt
 	}
-	seen := map[netip.Addr]owner{}
-	claim := func(a netip.Addr, what string, src Source) {
+	name := func(o owner) string {
+		if o.i != nil {
+			return "interface " + o.d.Name + ":" + o.i.Name
+		}
+		return "device " + o.d.Name + " " + o.what
+	}
+	src := func(o owner) Source {
+		if o.i != nil {
+			return o.i.Src
+		}
+		return o.d.Src
+	}
+	n := 0
+	for _, d := range v.s.Devices {
+		n += 3
+		for _, i := range d.Interfaces {
+			n += len(i.Addresses)
+		}
+	}
+	seen := make(map[netip.Addr]owner, n)
+	claim := func(a netip.Addr, o owner) {
 		if !a.IsValid() {
 			return
 		}
-		if o, ok := seen[a]; ok {
-			v.add(src, what, "address %s is already used by %s (%s)", a, o.what, o.src)
+		if first, ok := seen[a]; ok {
+			v.add(src(o), name(o), "address %s is already used by %s (%s)", a, name(first), src(first))
 			return
 		}
-		seen[a] = owner{what, src}
+		seen[a] = o
 	}
-	for _, d := range v.s.Devices {
-		claim(d.Loopback, "device "+d.Name+" loopback", d.Src)
-		claim(d.Loopback6, "device "+d.Name+" loopback6", d.Src)
-		claim(d.Mgmt, "device "+d.Name+" mgmt", d.Src)
-		for _, i := range d.Interfaces {
+	for k := range v.s.Devices {
+		d := &v.s.Devices[k]
+		claim(d.Loopback, owner{d: d, what: "loopback"})
+		claim(d.Loopback6, owner{d: d, what: "loopback6"})
+		claim(d.Mgmt, owner{d: d, what: "mgmt"})
+		for j := range d.Interfaces {
+			i := &d.Interfaces[j]
 			for _, a := range i.Addresses {
 				if a.Addr() == d.Loopback || a.Addr() == d.Loopback6 {
 					continue // the loopback interface carries the loopback address
 				}
-				claim(a.Addr(), "interface "+d.Name+":"+i.Name, i.Src)
+				claim(a.Addr(), owner{d: d, i: i})
 			}
 		}
 	}
