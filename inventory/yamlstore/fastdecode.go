@@ -17,9 +17,9 @@ const chunkLines = 20_000
 // sections and chunks of long lists over every core. ok=false means the
 // file is outside the subset (nothing is returned) and the caller must use
 // the yaml.v3 path.
-func fastDecode(name string, data []byte) (snap *inventory.Snapshot, probs inventory.Problems, ok bool) {
+func fastDecode(name, src string) (snap *inventory.Snapshot, probs inventory.Problems, ok bool) {
 	p := &fastParser{}
-	if !p.split(data) || len(p.lines) == 0 || p.lines[0].indent != 0 {
+	if !p.split(src) || len(p.lines) == 0 || p.lines[0].indent != 0 {
 		return nil, nil, false
 	}
 	var starts []int

@@ -15,7 +15,7 @@ import (
 // test and fuzz target hold it to yaml.v3's node tree, positions included.
 func fastParse(data []byte) (root *node, ok bool) {
 	p := &fastParser{}
-	if !p.split(data) {
+	if !p.split(string(data)) {
 		return nil, false
 	}
 	if len(p.lines) == 0 || p.lines[0].indent != 0 {

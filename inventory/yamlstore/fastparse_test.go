@@ -130,7 +130,7 @@ func TestFastDecodeMatchesSlow(t *testing.T) {
 	if bytes.Count(data, []byte("\n")) < 4*chunkLines {
 		t.Fatalf("test inventory too small to exercise chunking")
 	}
-	fast, fprobs, ok := fastDecode("x.yaml", data)
+	fast, fprobs, ok := fastDecode("x.yaml", string(data))
 	if !ok {
 		t.Fatal("fast path refused our own output")
 	}

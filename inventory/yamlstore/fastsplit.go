@@ -15,19 +15,18 @@ const splitPiece = 1 << 20
 // only sequential step before the parallel decode, so the file is cut at
 // newlines into one piece per core, each piece split on its own, and the
 // pieces joined with their line numbers shifted.
-func (p *fastParser) split(data []byte) bool {
+func (p *fastParser) split(src string) bool {
 	n := 1
-	if len(data) >= 2*splitPiece {
-		n = min(runtime.GOMAXPROCS(0), len(data)/splitPiece)
+	if len(src) >= 2*splitPiece {
+		n = min(runtime.GOMAXPROCS(0), len(src)/splitPiece)
 	}
-	return p.splitPieces(data, n)
+	return p.splitPieces(src, n)
 }
 
-// splitPieces splits data cut into about n pieces; the result does not
-// depend on n, which tests vary.
-func (p *fastParser) splitPieces(data []byte, n int) bool {
-	// One conversion: every value below is a substring of it.
-	src := string(data)
+// splitPieces splits src cut into about n pieces; the result does not
+// depend on n, which tests vary. Every value the parser returns is a
+// substring of src.
+func (p *fastParser) splitPieces(src string, n int) bool {
 	cuts := []int{0}
 	for k := 1; k < n; k++ {
 		at := max(len(src)*k/n, cuts[len(cuts)-1])

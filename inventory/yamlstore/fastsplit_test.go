@@ -32,10 +32,10 @@ func TestSplitPiecesAgree(t *testing.T) {
 	}
 	for _, in := range inputs {
 		one := &fastParser{}
-		wantOK := one.splitPieces([]byte(in), 1)
+		wantOK := one.splitPieces(in, 1)
 		for n := 2; n <= min(strings.Count(in, "\n")+2, 40); n++ {
 			many := &fastParser{}
-			ok := many.splitPieces([]byte(in), n)
+			ok := many.splitPieces(in, n)
 			if ok != wantOK || (ok && !slices.Equal(many.lines, one.lines)) {
 				t.Fatalf("splitPieces(%q, %d) = %v %v, want %v %v", in, n, ok, many.lines, wantOK, one.lines)
 			}

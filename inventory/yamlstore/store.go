@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"gopkg.in/yaml.v3"
 
@@ -105,7 +106,7 @@ func (s *Store) parse(ctx context.Context) (*inventory.Snapshot, inventory.Probl
 				errs[i] = fmt.Errorf("read inventory: %w", err)
 				return
 			}
-			parts[i], probs[i] = Decode(f, data)
+			parts[i], probs[i] = decodeOwned(f, data)
 		}()
 	}
 	wg.Wait()
@@ -158,6 +159,19 @@ func (s *Store) files() ([]string, error) {
 // Decode parses one YAML document into a snapshot. It never panics and
 // reports every problem it finds; name is used in positions.
 func Decode(name string, data []byte) (snap *inventory.Snapshot, probs inventory.Problems) {
+	return decode(name, data, string(data))
+}
+
+// decodeOwned is Decode for a buffer nothing else holds or will change,
+// such as a file just read: the snapshot's strings then point into it
+// instead of into a copy (30 MB and as many page faults on a
+// 10,000-device file).
+func decodeOwned(name string, data []byte) (*inventory.Snapshot, inventory.Problems) {
+	return decode(name, data, unsafe.String(unsafe.SliceData(data), len(data)))
+}
+
+// decode reads data, of which src is a string with the same bytes.
+func decode(name string, data []byte, src string) (snap *inventory.Snapshot, probs inventory.Problems) {
 	snap = &inventory.Snapshot{}
 	d := &decoder{file: name}
 	defer func() {
@@ -168,7 +182,7 @@ func Decode(name string, data []byte) (snap *inventory.Snapshot, probs inventory
 			probs = inventory.Problems{{Src: inventory.Source{File: name}, Where: name, Msg: fmt.Sprintf("cannot parse YAML: %v", r)}}
 		}
 	}()
-	if s, ps, ok := fastDecode(name, data); ok {
+	if s, ps, ok := fastDecode(name, src); ok {
 		return s, ps
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
