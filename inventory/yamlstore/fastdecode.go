@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tuyau-net/tuyau/inventory"
 )
@@ -105,27 +106,38 @@ func fastDecode(name, src string) (snap *inventory.Snapshot, probs inventory.Pro
 			}})
 		}
 	}
-	subs := make([]*decoder, len(tasks))
+	// One worker per core takes the tasks in file order. Its parser hands
+	// out the same node slabs again for each task: nodes die with their
+	// chunk, so the tree of a 30 MB file never exists at once and the
+	// memory a chunk used is warm for the next.
+	taskProbs := make([]inventory.Problems, len(tasks))
 	oks := make([]bool, len(tasks))
+	var next atomic.Int32
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for i, t := range tasks {
-		subs[i] = &decoder{file: name}
+	for range min(runtime.GOMAXPROCS(0), len(tasks)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			oks[i] = t.run(subs[i], &fastParser{lines: t.lines})
+			sub := &decoder{file: name}
+			sp := &fastParser{}
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(tasks) {
+					return
+				}
+				sp.reset(tasks[i].lines)
+				oks[i] = tasks[i].run(sub, sp)
+				taskProbs[i], sub.probs = sub.probs, nil
+			}
 		}()
 	}
 	wg.Wait()
 	probs = d.probs
-	for i, sub := range subs {
+	for i := range tasks {
 		if !oks[i] {
 			return nil, nil, false
 		}
-		probs = append(probs, sub.probs...)
+		probs = append(probs, taskProbs[i]...)
 	}
 	return snap, probs, true
 }

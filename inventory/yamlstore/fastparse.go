@@ -37,11 +37,27 @@ type fline struct {
 type fastParser struct {
 	lines []fline
 	pos   int
-	slab  []node
+	// Nodes come from slabs, and children lists from ptrs: a large
+	// inventory has millions of both. reset hands the same slabs out again.
+	slab   []node
+	slabs  [][]node
+	nslabs int
+	ptrs   []*node
+	pslabs [][]*node
+	npslab int
 	// stack collects a collection's children before they are copied, at
 	// their exact size, into ptrs: no slice grows element by element.
 	stack []*node
-	ptrs  []*node
+}
+
+// reset readies the parser for other lines, reusing the memory of every
+// node it returned so far: those nodes must no longer be in use.
+func (p *fastParser) reset(lines []fline) {
+	p.lines, p.pos = lines, 0
+	p.slab, p.nslabs = nil, 0
+	p.ptrs, p.npslab = nil, 0
+	clear(p.stack) // left over when a parse gave up half way
+	p.stack = p.stack[:0]
 }
 
 func (p *fastParser) children(base int) []*node {
@@ -50,7 +66,17 @@ func (p *fastParser) children(base int) []*node {
 		return nil
 	}
 	if len(p.ptrs) < n {
-		p.ptrs = make([]*node, max(n, 8192))
+		if p.npslab < len(p.pslabs) && len(p.pslabs[p.npslab]) >= n {
+			p.ptrs = p.pslabs[p.npslab]
+		} else {
+			p.ptrs = make([]*node, max(n, 8192))
+			if p.npslab < len(p.pslabs) {
+				p.pslabs[p.npslab] = p.ptrs
+			} else {
+				p.pslabs = append(p.pslabs, p.ptrs)
+			}
+		}
+		p.npslab++
 	}
 	c := p.ptrs[:n:n]
 	p.ptrs = p.ptrs[n:]
@@ -60,10 +86,13 @@ func (p *fastParser) children(base int) []*node {
 	return c
 }
 
-// node allocates nodes in slabs: a large inventory has millions of them.
 func (p *fastParser) node() *node {
 	if len(p.slab) == 0 {
-		p.slab = make([]node, 4096)
+		if p.nslabs == len(p.slabs) {
+			p.slabs = append(p.slabs, make([]node, 4096))
+		}
+		p.slab = p.slabs[p.nslabs]
+		p.nslabs++
 	}
 	n := &p.slab[0]
 	p.slab = p.slab[1:]
