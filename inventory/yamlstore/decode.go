@@ -76,6 +76,13 @@ var singular = map[string]string{
 var nameKeys = []string{"name", "slug", "label", "id", "prefix", "peer_address", "asn"}
 
 func (d *decoder) decode(n *node, v reflect.Value, obj string) {
+	d.decodeValue(n, v, obj, d.isText(v.Type()))
+}
+
+// decodeValue is decode when the caller knows whether v's type reads
+// itself from text: struct fields and list elements know it from their
+// type, which saves a cache lookup on every value of the file.
+func (d *decoder) decodeValue(n *node, v reflect.Value, obj string, isText bool) {
 	d.nodes++
 	if d.maxNodes > 0 && d.nodes > d.maxNodes {
 		if d.nodes == d.maxNodes+1 {
@@ -87,7 +94,7 @@ func (d *decoder) decode(n *node, v reflect.Value, obj string) {
 		return // an empty value leaves the zero value, as "key:" reads in YAML
 	}
 	t := v.Type()
-	if d.isText(t) {
+	if isText {
 		d.text(n, v, obj)
 		return
 	}
@@ -166,13 +173,13 @@ func (d *decoder) structure(n *node, v reflect.Value, obj string) {
 	fields := d.fieldsOf(v.Type())
 	for i := 0; i+1 < len(n.content); i += 2 {
 		k, val := n.content[i], n.content[i+1]
-		f, ok := d.field(n, i, fields, obj)
+		j, ok := d.field(n, i, fields, obj)
 		if !ok {
 			continue
 		}
 		outer := d.key
 		d.key = k.value
-		d.decode(val, v.Field(f), childName(obj, k.value))
+		d.decodeValue(val, v.Field(fields.index[j]), childName(obj, k.value, fields.elem[j]), fields.text[j])
 		d.key = outer
 	}
 	if fields.src >= 0 {
@@ -181,7 +188,8 @@ func (d *decoder) structure(n *node, v reflect.Value, obj string) {
 }
 
 // field checks the i-th key of a mapping: merge keys, duplicates (a linear
-// scan: mappings have a dozen keys) and unknown keys are reported.
+// scan: mappings have a dozen keys) and unknown keys are reported. It
+// returns the key's position in fields.
 func (d *decoder) field(n *node, i int, fields structFields, obj string) (int, bool) {
 	k := n.content[i]
 	outer := d.key
@@ -218,10 +226,10 @@ func (d *decoder) fieldsOf(t reflect.Type) structFields {
 
 // childName names what a key holds, for messages: the elements of
 // "interfaces" under "device pop1-r1" are "interface pop1-r1:NAME", as the
-// validator names them.
-func childName(obj, key string) string {
-	elem, ok := singular[key]
-	if !ok {
+// validator names them. elem is singular[key], or "" when there is none,
+// looked up once per struct field.
+func childName(obj, key, elem string) string {
+	if elem == "" {
 		if obj == "" {
 			return key // a top-level block: "network"
 		}
@@ -245,11 +253,11 @@ func (d *decoder) decodeTop(n *node, snap *inventory.Snapshot) {
 	fields := d.fieldsOf(v.Type())
 	var tasks []func(sub *decoder)
 	for i := 0; i+1 < len(n.content); i += 2 {
-		f, ok := d.field(n, i, fields, "")
+		j, ok := d.field(n, i, fields, "")
 		if !ok {
 			continue
 		}
-		val, fv, name := n.content[i+1], v.Field(f), childName("", n.content[i].value)
+		val, fv, name := n.content[i+1], v.Field(fields.index[j]), childName("", n.content[i].value, fields.elem[j])
 		if val.kind != sequenceNode || fv.Kind() != reflect.Slice || len(val.content) < 2*decodeChunk {
 			tasks = append(tasks, func(sub *decoder) { sub.decode(val, fv, name) })
 			continue
@@ -294,13 +302,14 @@ func (d *decoder) sequence(n *node, v reflect.Value, obj string) {
 		return
 	}
 	s := reflect.MakeSlice(v.Type(), len(n.content), len(n.content))
-	elemIsStruct := v.Type().Elem().Kind() == reflect.Struct && !d.isText(v.Type().Elem())
+	elemIsText := d.isText(v.Type().Elem())
+	elemIsStruct := v.Type().Elem().Kind() == reflect.Struct && !elemIsText
 	for i, item := range n.content {
 		name := obj
 		if elemIsStruct {
 			name = elementName(obj, item, i)
 		}
-		d.decode(item, s.Index(i), name)
+		d.decodeValue(item, s.Index(i), name, elemIsText)
 	}
 	v.Set(s)
 }
@@ -326,18 +335,21 @@ func elementName(kind string, n *node, i int) string {
 	return fmt.Sprintf("%s #%d", kind, i+1)
 }
 
+// structFields describes the keys of a struct type, by position.
 type structFields struct {
 	names []string
-	index []int
+	index []int    // the field of each key
+	text  []bool   // whether the field's type reads itself from text
+	elem  []string // singular[name], or "", for messages
 	src   int
 }
 
-// lookup finds a field by key. A linear scan beats a map for a dozen short
-// names, and it runs for every key of the file.
+// lookup finds a key's position. A linear scan beats a map for a dozen
+// short names, and it runs for every key of the file.
 func (sf structFields) lookup(key string) (int, bool) {
 	for i, n := range sf.names {
 		if len(n) == len(key) && n == key {
-			return sf.index[i], true
+			return i, true
 		}
 	}
 	return 0, false
@@ -360,6 +372,8 @@ func fieldsOf(t reflect.Type) structFields {
 		}
 		sf.names = append(sf.names, tag)
 		sf.index = append(sf.index, i)
+		sf.text = append(sf.text, reflect.PointerTo(f.Type).Implements(textUnmarshal))
+		sf.elem = append(sf.elem, singular[tag])
 	}
 	return sf
 }

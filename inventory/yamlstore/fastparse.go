@@ -131,7 +131,7 @@ func splitKey(s string) (key, rest string, ok bool) {
 		}
 	}
 	key = s[:i]
-	if strings.ContainsAny(key, "#{}[],&*!|>'\"%@`") || strings.HasSuffix(key, " ") {
+	if hasAny(key, &keySpecial) || strings.HasSuffix(key, " ") {
 		return "", "", false
 	}
 	rest = strings.TrimLeft(s[i+1:], " ")
@@ -384,7 +384,7 @@ func scalar(s string, inFlow bool) (val string, quoted byte, used int, ok bool) 
 	}
 	end := len(s)
 	if inFlow {
-		end = strings.IndexAny(s, ",]}")
+		end = indexAny(s, &flowEnd)
 		if end < 0 {
 			return "", 0, 0, false
 		}
@@ -393,7 +393,7 @@ func scalar(s string, inFlow bool) (val string, quoted byte, used int, ok bool) 
 		}
 		// A colon inside a flow plain scalar (an unquoted IPv6 address)
 		// follows rules subtle enough to leave to yaml.v3.
-		if strings.IndexByte(s[:end], ':') >= 0 || strings.IndexAny(s[:end], "[{#") >= 0 {
+		if hasAny(s[:end], &flowPlainSpecial) {
 			return "", 0, 0, false
 		}
 		v := strings.TrimRight(s[:end], " ")
@@ -427,3 +427,33 @@ func runes(s string) int {
 	}
 	return len(s)
 }
+
+// byteSet is a set of ASCII bytes. The parser tests every key and flow
+// value against a few fixed sets; strings.IndexAny would build its set
+// again on each call, a tenth of the parse.
+type byteSet [256]bool
+
+func newByteSet(chars string) (b byteSet) {
+	for i := 0; i < len(chars); i++ {
+		b[chars[i]] = true
+	}
+	return b
+}
+
+var (
+	keySpecial       = newByteSet("#{}[],&*!|>'\"%@`")
+	flowEnd          = newByteSet(",]}")
+	flowPlainSpecial = newByteSet(":[{#")
+)
+
+// indexAny returns the index of the first byte of s in set, or -1.
+func indexAny(s string, set *byteSet) int {
+	for i := 0; i < len(s); i++ {
+		if set[s[i]] {
+			return i
+		}
+	}
+	return -1
+}
+
+func hasAny(s string, set *byteSet) bool { return indexAny(s, set) >= 0 }
