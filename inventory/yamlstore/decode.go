@@ -31,6 +31,7 @@ type decoder struct {
 	texts    map[reflect.Type]bool
 	// key is the mapping key being decoded, named in messages.
 	key string
+	buf []byte
 }
 
 // isText caches whether a type reads itself from text (addresses, lengths).
@@ -155,7 +156,10 @@ func (d *decoder) text(n *node, v reflect.Value, obj string) {
 		return
 	}
 	u := v.Addr().Interface().(encoding.TextUnmarshaler)
-	if err := u.UnmarshalText([]byte(n.value)); err != nil {
+	// UnmarshalText must copy what it keeps, so one buffer serves every
+	// value instead of a conversion each.
+	d.buf = append(d.buf[:0], n.value...)
+	if err := u.UnmarshalText(d.buf); err != nil {
 		msg := err.Error()
 		if strings.HasPrefix(msg, "netip.Parse") || strings.HasPrefix(msg, "ParseAddr") {
 			// netip nests its messages; the last part says what is wrong.
@@ -183,7 +187,9 @@ func (d *decoder) structure(n *node, v reflect.Value, obj string) {
 		d.key = outer
 	}
 	if fields.src >= 0 {
-		v.Field(fields.src).Set(reflect.ValueOf(d.src(n)))
+		// Through a pointer: a Source boxed for reflect.Value.Set would be
+		// one allocation per object of the file.
+		*v.Field(fields.src).Addr().Interface().(*inventory.Source) = d.src(n)
 	}
 }
 

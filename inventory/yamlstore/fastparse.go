@@ -268,6 +268,8 @@ func (p *fastParser) flow(s string, line, col, depth int) (*node, int, bool) {
 		closer = '}'
 		n.kind = mappingNode
 	}
+	// Items wait on the stack like a block collection's children.
+	base := len(p.stack)
 	i := 1
 	skip := func() {
 		for i < len(s) && s[i] == ' ' {
@@ -318,13 +320,13 @@ func (p *fastParser) flow(s string, line, col, depth int) (*node, int, bool) {
 			if !ok {
 				return nil, 0, false
 			}
-			n.content = append(n.content, k, v)
+			p.stack = append(p.stack, k, v)
 		} else {
 			v, ok := item(false)
 			if !ok {
 				return nil, 0, false
 			}
-			n.content = append(n.content, v)
+			p.stack = append(p.stack, v)
 		}
 		skip()
 		if i >= len(s) {
@@ -338,6 +340,7 @@ func (p *fastParser) flow(s string, line, col, depth int) (*node, int, bool) {
 				return nil, 0, false // trailing comma: let yaml.v3 judge
 			}
 		case closer:
+			n.content = p.children(base)
 			return n, i + 1, true
 		default:
 			return nil, 0, false
