@@ -34,7 +34,7 @@ func fastDecode(name, src string) (snap *inventory.Snapshot, probs inventory.Pro
 			return nil, nil, false
 		}
 		starts = append(starts, i)
-		keys.content = append(keys.content, &node{kind: scalarNode, value: k, line: int32(l.num), col: 1}, nil)
+		keys.content = append(keys.content, &node{kind: scalarNode, value: k, line: l.num, col: 1}, nil)
 	}
 	snap = &inventory.Snapshot{}
 	v := reflect.ValueOf(snap).Elem()
@@ -95,7 +95,7 @@ func fastDecode(name, src string) (snap *inventory.Snapshot, probs inventory.Pro
 		fv.Set(sl)
 		for _, pc := range pieces {
 			tasks = append(tasks, task{sec[pc.from:pc.to], func(sub *decoder, sp *fastParser) bool {
-				seq, ok := sp.sequence(1, ind)
+				seq, ok := sp.sequence(1, int(ind))
 				if !ok || sp.pos != len(sp.lines) || len(seq.content) != pc.n {
 					return false
 				}

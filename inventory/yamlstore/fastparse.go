@@ -28,9 +28,11 @@ func fastParse(data []byte) (root *node, ok bool) {
 	return n, true
 }
 
+// fline is one line of a file; a 10k-site inventory has 1.2 million, so
+// the numbers are 32 bits, as in node.
 type fline struct {
-	num    int    // 1-based line number
-	indent int    // column of the first character of text, 0-based
+	num    int32  // 1-based line number
+	indent int32  // column of the first character of text, 0-based
 	text   string // content without indentation, comment or trailing blanks
 }
 
@@ -105,7 +107,7 @@ func (p *fastParser) block(depth, indent int) (*node, bool) {
 		return nil, false
 	}
 	l := p.lines[p.pos]
-	if l.indent != indent {
+	if int(l.indent) != indent {
 		return nil, false
 	}
 	if l.text == "-" || strings.HasPrefix(l.text, "- ") {
@@ -141,15 +143,15 @@ func splitKey(s string) (key, rest string, ok bool) {
 func (p *fastParser) mapping(depth, indent int) (*node, bool) {
 	m := p.node()
 	first := p.lines[p.pos]
-	*m = node{kind: mappingNode, line: int32(first.num), col: int32(indent + 1)}
+	*m = node{kind: mappingNode, line: first.num, col: int32(indent + 1)}
 	base := len(p.stack)
 	defer func() { m.content = p.children(base) }()
 	for p.pos < len(p.lines) {
 		l := p.lines[p.pos]
-		if l.indent < indent {
+		if int(l.indent) < indent {
 			break
 		}
-		if l.indent > indent {
+		if int(l.indent) > indent {
 			return nil, false
 		}
 		key, rest, ok := splitKey(l.text)
@@ -157,7 +159,7 @@ func (p *fastParser) mapping(depth, indent int) (*node, bool) {
 			return nil, false
 		}
 		k := p.node()
-		*k = node{kind: scalarNode, tag: resolveTag(key), value: key, line: int32(l.num), col: int32(indent + 1)}
+		*k = node{kind: scalarNode, tag: resolveTag(key), value: key, line: l.num, col: int32(indent + 1)}
 		if k.tag != tagStr || key == "<<" {
 			return nil, false // keys like "true" or "1": rare, let yaml.v3 decide
 		}
@@ -165,16 +167,16 @@ func (p *fastParser) mapping(depth, indent int) (*node, bool) {
 		var v *node
 		if rest != "" {
 			col := indent + 1 + runes(l.text[:len(l.text)-len(rest)])
-			v, ok = p.inline(rest, l.num, col)
+			v, ok = p.inline(rest, int(l.num), col)
 			if !ok {
 				return nil, false
 			}
-		} else if p.pos < len(p.lines) && p.lines[p.pos].indent > indent {
-			v, ok = p.block(depth+1, p.lines[p.pos].indent)
+		} else if p.pos < len(p.lines) && int(p.lines[p.pos].indent) > indent {
+			v, ok = p.block(depth+1, int(p.lines[p.pos].indent))
 			if !ok {
 				return nil, false
 			}
-		} else if p.pos < len(p.lines) && p.lines[p.pos].indent == indent && (p.lines[p.pos].text == "-" || strings.HasPrefix(p.lines[p.pos].text, "- ")) {
+		} else if p.pos < len(p.lines) && int(p.lines[p.pos].indent) == indent && (p.lines[p.pos].text == "-" || strings.HasPrefix(p.lines[p.pos].text, "- ")) {
 			// A sequence may sit at its key's indentation.
 			v, ok = p.sequence(depth+1, indent)
 			if !ok {
@@ -191,16 +193,16 @@ func (p *fastParser) mapping(depth, indent int) (*node, bool) {
 func (p *fastParser) sequence(depth, indent int) (*node, bool) {
 	s := p.node()
 	first := p.lines[p.pos]
-	*s = node{kind: sequenceNode, line: int32(first.num), col: int32(indent + 1)}
+	*s = node{kind: sequenceNode, line: first.num, col: int32(indent + 1)}
 	base := len(p.stack)
 	defer func() { s.content = p.children(base) }()
 	for p.pos < len(p.lines) {
 		l := p.lines[p.pos]
-		if l.indent < indent {
+		if int(l.indent) < indent {
 			break
 		}
-		if l.indent > indent || !(l.text == "-" || strings.HasPrefix(l.text, "- ")) {
-			if l.indent == indent {
+		if int(l.indent) > indent || !(l.text == "-" || strings.HasPrefix(l.text, "- ")) {
+			if int(l.indent) == indent {
 				break // a key at the same indent: the sequence was a mapping value
 			}
 			return nil, false
@@ -212,7 +214,7 @@ func (p *fastParser) sequence(depth, indent int) (*node, bool) {
 		col := indent + len(l.text) - len(rest) // "- " and spaces: bytes are columns
 		if _, _, isKey := splitKey(rest); isKey {
 			// "- key: value": the item is a mapping whose keys sit at col.
-			p.lines[p.pos] = fline{num: l.num, indent: col, text: rest}
+			p.lines[p.pos] = fline{num: l.num, indent: int32(col), text: rest}
 			item, ok := p.mapping(depth+1, col)
 			if !ok {
 				return nil, false
@@ -223,7 +225,7 @@ func (p *fastParser) sequence(depth, indent int) (*node, bool) {
 		if rest == "-" || strings.HasPrefix(rest, "- ") {
 			return nil, false
 		}
-		item, ok := p.inline(rest, l.num, col+1)
+		item, ok := p.inline(rest, int(l.num), col+1)
 		if !ok {
 			return nil, false
 		}

@@ -134,7 +134,7 @@ func splitLines(src string, base int, lines []fline) ([]fline, bool) {
 		if indent == 0 && (text == "---" || text == "...") {
 			return nil, false // explicit documents: leave them to yaml.v3
 		}
-		lines = append(lines, fline{num: num, indent: indent, text: text})
+		lines = append(lines, fline{num: int32(num), indent: int32(indent), text: text})
 	}
 	return lines, true
 }
