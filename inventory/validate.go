@@ -18,8 +18,8 @@ func Validate(s *Snapshot) Problems {
 	x := NewIndex(s)
 	// The checks only read the snapshot. Each task collects its own
 	// problems and they are joined in task order, so the result does not
-	// depend on which core ran what; links, the longest check, is cut by
-	// devices so that the tasks spread evenly over the cores.
+	// depend on which core ran what. cables and links, the longest checks,
+	// are cut into parts so that the tasks spread evenly over the cores.
 	tasks := []func(v *validator){
 		(*validator).names,
 		(*validator).sites,
@@ -29,25 +29,20 @@ func Validate(s *Snapshot) Problems {
 		(*validator).circuits,
 		(*validator).bgp,
 		(*validator).services,
-		(*validator).cables,
 	}
-	const linkChunks = 4
-	for k := range linkChunks {
-		from, to := len(s.Devices)*k/linkChunks, len(s.Devices)*(k+1)/linkChunks
+	const parts = 4
+	for k := range parts {
+		from, to := len(s.Cables)*k/parts, len(s.Cables)*(k+1)/parts
+		tasks = append(tasks, func(v *validator) { v.cables(from, to) })
+	}
+	for k := range parts {
+		from, to := len(s.Devices)*k/parts, len(s.Devices)*(k+1)/parts
 		tasks = append(tasks, func(v *validator) { v.links(from, to) })
 	}
 	tasks = append(tasks, (*validator).addresses)
 	vs := make([]*validator, len(tasks))
 	for i := range vs {
 		vs[i] = &validator{s: s, x: x}
-	}
-	// The two longest tasks start first, the rest fill in behind them.
-	order := make([]int, 0, len(tasks))
-	order = append(order, 8, len(tasks)-1)
-	for i := range tasks {
-		if i != 8 && i != len(tasks)-1 {
-			order = append(order, i)
-		}
 	}
 	var next atomic.Int32
 	var wg sync.WaitGroup
@@ -57,10 +52,10 @@ func Validate(s *Snapshot) Problems {
 			defer wg.Done()
 			for {
 				n := int(next.Add(1)) - 1
-				if n >= len(order) {
+				if n >= len(tasks) {
 					return
 				}
-				tasks[order[n]](vs[order[n]])
+				tasks[n](vs[n])
 			}
 		}()
 	}
@@ -328,8 +323,10 @@ func (v *validator) panels() {
 	}
 }
 
-func (v *validator) cables() {
-	for n := range v.s.Cables {
+// cables checks cables [from, to). Each end is checked against the index,
+// which holds the first cable at every end, so parts need not share state.
+func (v *validator) cables(from, to int) {
+	for n := from; n < to; n++ {
 		c := &v.s.Cables[n]
 		// Messages are rare: the object's name is built only for one.
 		obj := func() string { return "cable " + c.Label }
