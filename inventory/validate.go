@@ -99,13 +99,12 @@ func (d dupCheck) seen(v *validator, kind, name string, src Source) bool {
 
 // seenIn checks a name unique within its holder (an interface in a device).
 func (d dupCheck) seenIn(v *validator, kind, holder, name string, src Source) {
-	obj := kind + " " + holder + ":" + name
 	if name == "" {
-		v.add(src, obj, "has no name")
+		v.add(src, kind+" "+holder+":", "has no name")
 		return
 	}
 	if first, ok := d[name]; ok {
-		v.add(src, obj, "duplicate %s name on %s (first defined at %s)", kind, holder, first)
+		v.add(src, kind+" "+holder+":"+name, "duplicate %s name on %s (first defined at %s)", kind, holder, first)
 		return
 	}
 	d[name] = src
@@ -151,7 +150,7 @@ func (v *validator) names() {
 	asns := dupCheck{}
 	for _, a := range v.s.ASNs {
 		asns.seen(v, "asn", strconv.FormatUint(uint64(a.ASN), 10), a.Src)
-		v.checkASN(a.Src, "asn "+strconv.FormatUint(uint64(a.ASN), 10), a.ASN)
+		v.checkASN(a.Src, func() string { return "asn " + strconv.FormatUint(uint64(a.ASN), 10) }, a.ASN)
 	}
 	prefixes := dupCheck{}
 	for _, p := range v.s.Prefixes {
@@ -196,67 +195,67 @@ func (v *validator) interfaceNames(d *Device) {
 
 func (v *validator) sites() {
 	for _, s := range v.s.Sites {
-		obj := "site " + s.Slug
+		obj := func() string { return "site " + s.Slug }
 		if !slices.Contains(SiteRoles, s.Role) {
-			v.add(s.Src, obj, "role %q is not one of %v", s.Role, SiteRoles)
+			v.add(s.Src, obj(), "role %q is not one of %v", s.Role, SiteRoles)
 		}
 		if s.Region != "" && v.x.Region(s.Region) == nil {
-			v.add(s.Src, obj, "region %q is not defined", s.Region)
+			v.add(s.Src, obj(), "region %q is not defined", s.Region)
 		}
 		if s.Latitude < -90 || s.Latitude > 90 || math.IsNaN(s.Latitude) {
-			v.add(s.Src, obj, "latitude %v is outside -90..90", s.Latitude)
+			v.add(s.Src, obj(), "latitude %v is outside -90..90", s.Latitude)
 		}
 		if s.Longitude < -180 || s.Longitude > 180 || math.IsNaN(s.Longitude) {
-			v.add(s.Src, obj, "longitude %v is outside -180..180", s.Longitude)
+			v.add(s.Src, obj(), "longitude %v is outside -180..180", s.Longitude)
 		}
 	}
 }
 
 func (v *validator) devices() {
 	for _, d := range v.s.Devices {
-		obj := "device " + d.Name
+		obj := func() string { return "device " + d.Name }
 		if d.Site == "" {
-			v.add(d.Src, obj, "has no site")
+			v.add(d.Src, obj(), "has no site")
 		} else if v.x.Site(d.Site) == nil {
-			v.add(d.Src, obj, "site %q is not defined", d.Site)
+			v.add(d.Src, obj(), "site %q is not defined", d.Site)
 		}
 		if !slices.Contains(DeviceRoles, d.Role) {
-			v.add(d.Src, obj, "role %q is not one of %v", d.Role, DeviceRoles)
+			v.add(d.Src, obj(), "role %q is not one of %v", d.Role, DeviceRoles)
 		}
 		if !slices.Contains(Platforms, d.Platform) {
-			v.add(d.Src, obj, "platform %q is not one of %v", d.Platform, Platforms)
+			v.add(d.Src, obj(), "platform %q is not one of %v", d.Platform, Platforms)
 		}
 		for _, t := range d.Transports {
 			if !slices.Contains(Transports, t) {
-				v.add(d.Src, obj, "transport %q is not one of %v", t, Transports)
+				v.add(d.Src, obj(), "transport %q is not one of %v", t, Transports)
 			}
 		}
 		if d.ASN != 0 || len(d.BGPSessions) > 0 {
 			v.checkASN(d.Src, obj, d.ASN)
 		}
 		if d.Loopback.IsValid() && !d.Loopback.Is4() {
-			v.add(d.Src, obj, "loopback %s is not IPv4 (use loopback6)", d.Loopback)
+			v.add(d.Src, obj(), "loopback %s is not IPv4 (use loopback6)", d.Loopback)
 		}
 		if d.Loopback6.IsValid() && !d.Loopback6.Is6() {
-			v.add(d.Src, obj, "loopback6 %s is not IPv6", d.Loopback6)
+			v.add(d.Src, obj(), "loopback6 %s is not IPv6", d.Loopback6)
 		}
 		for _, i := range d.Interfaces {
-			iobj := "interface " + d.Name + ":" + i.Name
+			iobj := func() string { return "interface " + d.Name + ":" + i.Name }
 			if i.MTU != 0 && (i.MTU < 576 || i.MTU > 16000) {
-				v.add(i.Src, iobj, "mtu %d is outside 576..16000", i.MTU)
+				v.add(i.Src, iobj(), "mtu %d is outside 576..16000", i.MTU)
 			}
 			if i.Speed < 0 {
-				v.add(i.Src, iobj, "speed %d is negative", i.Speed)
+				v.add(i.Src, iobj(), "speed %d is negative", i.Speed)
 			}
 			if i.Transceiver != "" && !slices.Contains(Transceivers, i.Transceiver) {
-				v.add(i.Src, iobj, "unknown transceiver type %q (known: %v)", i.Transceiver, Transceivers)
+				v.add(i.Src, iobj(), "unknown transceiver type %q (known: %v)", i.Transceiver, Transceivers)
 			}
 			for _, a := range i.Addresses {
 				if a.Bits() < a.Addr().BitLen()-1 && a.Addr() == a.Masked().Addr() {
-					v.add(i.Src, iobj, "address %s is the network address of its subnet", a)
+					v.add(i.Src, iobj(), "address %s is the network address of its subnet", a)
 				}
 				if a.Addr().Is4() && a.Bits() < 31 && a.Addr() == lastAddr(a) {
-					v.add(i.Src, iobj, "address %s is the broadcast address of its subnet", a)
+					v.add(i.Src, iobj(), "address %s is the broadcast address of its subnet", a)
 				}
 			}
 		}
@@ -264,14 +263,15 @@ func (v *validator) devices() {
 }
 
 // checkASN refuses 0, AS_TRANS and the reserved ranges a router rejects.
-func (v *validator) checkASN(src Source, obj string, asn uint32) {
+// obj names the object, built only for a message.
+func (v *validator) checkASN(src Source, obj func() string, asn uint32) {
 	switch {
 	case asn == 0:
-		v.add(src, obj, "ASN is missing or 0 (valid: 1..4294967294)")
+		v.add(src, obj(), "ASN is missing or 0 (valid: 1..4294967294)")
 	case asn == 23456:
-		v.add(src, obj, "ASN 23456 is AS_TRANS and cannot be used")
+		v.add(src, obj(), "ASN 23456 is AS_TRANS and cannot be used")
 	case asn == 65535 || asn == math.MaxUint32:
-		v.add(src, obj, "ASN %d is reserved", asn)
+		v.add(src, obj(), "ASN %d is reserved", asn)
 	}
 }
 
@@ -285,18 +285,18 @@ func lastAddr(p netip.Prefix) netip.Addr {
 
 func (v *validator) panels() {
 	for _, p := range v.s.PatchPanels {
-		obj := "patch panel " + p.Name
+		obj := func() string { return "patch panel " + p.Name }
 		if p.Site == "" {
-			v.add(p.Src, obj, "has no site")
+			v.add(p.Src, obj(), "has no site")
 		} else if v.x.Site(p.Site) == nil {
-			v.add(p.Src, obj, "site %q is not defined", p.Site)
+			v.add(p.Src, obj(), "site %q is not defined", p.Site)
 		}
 		rears := dupCheck{}
 		positions := map[string]int{}
 		for _, r := range p.RearPorts {
 			rears.seenIn(v, "rear port", p.Name, r.Name, r.Src)
 			if r.Positions < 0 || r.Positions > 1024 {
-				v.add(r.Src, obj, "rear port %s has %d positions (want 1..1024)", r.Name, r.Positions)
+				v.add(r.Src, obj(), "rear port %s has %d positions (want 1..1024)", r.Name, r.Positions)
 			}
 			positions[r.Name] = max(r.Positions, 1)
 		}
@@ -306,17 +306,17 @@ func (v *validator) panels() {
 			fronts.seenIn(v, "front port", p.Name, f.Name, f.Src)
 			n, ok := positions[f.RearPort]
 			if !ok {
-				v.add(f.Src, obj, "front port %s maps to unknown rear port %q", f.Name, f.RearPort)
+				v.add(f.Src, obj(), "front port %s maps to unknown rear port %q", f.Name, f.RearPort)
 				continue
 			}
 			pos := f.position()
 			if pos < 1 || pos > n {
-				v.add(f.Src, obj, "front port %s maps to position %d of rear port %s, which has %d", f.Name, pos, f.RearPort, n)
+				v.add(f.Src, obj(), "front port %s maps to position %d of rear port %s, which has %d", f.Name, pos, f.RearPort, n)
 				continue
 			}
 			k := rearPos{p.Name, f.RearPort, pos}
 			if other, dup := used[k]; dup {
-				v.add(f.Src, obj, "front ports %s and %s both map to rear port %s position %d", other, f.Name, f.RearPort, pos)
+				v.add(f.Src, obj(), "front ports %s and %s both map to rear port %s position %d", other, f.Name, f.RearPort, pos)
 			}
 			used[k] = f.Name
 		}
@@ -615,39 +615,39 @@ func (v *validator) bgp() {
 			if src.Line == 0 {
 				src = d.Src
 			}
-			obj := "device " + d.Name + " bgp " + b.PeerAddress.String()
+			obj := func() string { return "device " + d.Name + " bgp " + b.PeerAddress.String() }
 			if !b.PeerAddress.IsValid() {
 				v.add(src, "device "+d.Name+" bgp", "session has no peer_address")
 				continue
 			}
 			v.checkASN(src, obj, b.PeerASN)
 			if !slices.Contains(BGPRoles, b.Role) {
-				v.add(src, obj, "role %q is not one of %v", b.Role, BGPRoles)
+				v.add(src, obj(), "role %q is not one of %v", b.Role, BGPRoles)
 			}
 			for _, f := range b.Families {
 				if !slices.Contains(AddressFamilies, f) {
-					v.add(src, obj, "address family %q is not one of %v", f, AddressFamilies)
+					v.add(src, obj(), "address family %q is not one of %v", f, AddressFamilies)
 				}
 			}
 			if b.Role == BGPiBGP && b.PeerASN != d.ASN && d.ASN != 0 {
-				v.add(src, obj, "iBGP session to AS%d from a device in AS%d", b.PeerASN, d.ASN)
+				v.add(src, obj(), "iBGP session to AS%d from a device in AS%d", b.PeerASN, d.ASN)
 			}
 			if (b.Role == BGPTransit || b.Role == BGPMember) && b.PeerASN == d.ASN {
-				v.add(src, obj, "eBGP (%s) session to its own AS%d", b.Role, d.ASN)
+				v.add(src, obj(), "eBGP (%s) session to its own AS%d", b.Role, d.ASN)
 			}
 			if b.PeerDevice == "" {
 				continue
 			}
 			peer := v.x.Device(b.PeerDevice)
 			if peer == nil {
-				v.add(src, obj, "peer device %q is not defined", b.PeerDevice)
+				v.add(src, obj(), "peer device %q is not defined", b.PeerDevice)
 				continue
 			}
 			if peer.ASN != b.PeerASN {
-				v.add(src, obj, "peer_asn %d but device %s is in AS%d", b.PeerASN, peer.Name, peer.ASN)
+				v.add(src, obj(), "peer_asn %d but device %s is in AS%d", b.PeerASN, peer.Name, peer.ASN)
 			}
 			if !deviceHasAddr(peer, b.PeerAddress) {
-				v.add(src, obj, "peer address %s is not configured on device %s", b.PeerAddress, peer.Name)
+				v.add(src, obj(), "peer address %s is not configured on device %s", b.PeerAddress, peer.Name)
 			}
 		}
 	}

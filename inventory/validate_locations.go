@@ -25,11 +25,13 @@ func (v *validator) locations() {
 			}
 		}
 	}
-	for _, d := range v.s.Devices {
-		v.checkLocation(d.Src, "device "+d.Name, d.Site, d.Location)
+	for i := range v.s.Devices {
+		d := &v.s.Devices[i]
+		v.checkLocation(d.Src, "device", d.Name, d.Site, d.Location)
 	}
-	for _, p := range v.s.PatchPanels {
-		v.checkLocation(p.Src, "patch panel "+p.Name, p.Site, p.Location)
+	for i := range v.s.PatchPanels {
+		p := &v.s.PatchPanels[i]
+		v.checkLocation(p.Src, "patch panel", p.Name, p.Site, p.Location)
 	}
 }
 
@@ -48,7 +50,8 @@ func locationCycle(parents map[string]string, slug string) bool {
 	return cur != ""
 }
 
-func (v *validator) checkLocation(src Source, obj, site, loc string) {
+// The object is named by kind and name, joined only for a message.
+func (v *validator) checkLocation(src Source, kind, name, site, loc string) {
 	if loc == "" {
 		return
 	}
@@ -61,5 +64,5 @@ func (v *validator) checkLocation(src Source, obj, site, loc string) {
 			return
 		}
 	}
-	v.add(src, obj, "location %q is not defined in site %s", loc, site)
+	v.add(src, kind+" "+name, "location %q is not defined in site %s", loc, site)
 }
