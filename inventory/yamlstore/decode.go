@@ -56,13 +56,13 @@ func (d *decoder) src(n *node) inventory.Source {
 	return inventory.Source{File: d.file, Line: int(n.line), Col: int(n.col)}
 }
 
-func (d *decoder) fail(n *node, obj, format string, args ...any) {
+func (d *decoder) fail(n *node, obj objName, format string, args ...any) {
 	s := d.src(n)
 	msg := fmt.Sprintf(format, args...)
 	if d.key != "" {
 		msg = d.key + ": " + msg
 	}
-	d.probs = append(d.probs, inventory.Problem{Src: s, Where: s.String(), Object: obj, Msg: msg})
+	d.probs = append(d.probs, inventory.Problem{Src: s, Where: s.String(), Object: obj.String(), Msg: msg})
 }
 
 // singular names a list element in messages: "devices" holds a "device".
@@ -76,14 +76,14 @@ var singular = map[string]string{
 // nameKeys are the keys that identify a list element, in order of preference.
 var nameKeys = []string{"name", "slug", "label", "id", "prefix", "peer_address", "asn"}
 
-func (d *decoder) decode(n *node, v reflect.Value, obj string) {
+func (d *decoder) decode(n *node, v reflect.Value, obj objName) {
 	d.decodeValue(n, v, obj, d.isText(v.Type()))
 }
 
 // decodeValue is decode when the caller knows whether v's type reads
 // itself from text: struct fields and list elements know it from their
 // type, which saves a cache lookup on every value of the file.
-func (d *decoder) decodeValue(n *node, v reflect.Value, obj string, isText bool) {
+func (d *decoder) decodeValue(n *node, v reflect.Value, obj objName, isText bool) {
 	d.nodes++
 	if d.maxNodes > 0 && d.nodes > d.maxNodes {
 		if d.nodes == d.maxNodes+1 {
@@ -150,7 +150,7 @@ func (d *decoder) decodeValue(n *node, v reflect.Value, obj string, isText bool)
 	}
 }
 
-func (d *decoder) text(n *node, v reflect.Value, obj string) {
+func (d *decoder) text(n *node, v reflect.Value, obj objName) {
 	if n.kind != scalarNode {
 		d.fail(n, obj, "want a scalar value, got %s", kindName(n))
 		return
@@ -169,7 +169,7 @@ func (d *decoder) text(n *node, v reflect.Value, obj string) {
 	}
 }
 
-func (d *decoder) structure(n *node, v reflect.Value, obj string) {
+func (d *decoder) structure(n *node, v reflect.Value, obj objName) {
 	if n.kind != mappingNode {
 		d.fail(n, obj, "want a mapping of keys, got %s", kindName(n))
 		return
@@ -196,7 +196,7 @@ func (d *decoder) structure(n *node, v reflect.Value, obj string) {
 // field checks the i-th key of a mapping: merge keys, duplicates (a linear
 // scan: mappings have a dozen keys) and unknown keys are reported. It
 // returns the key's position in fields.
-func (d *decoder) field(n *node, i int, fields structFields, obj string) (int, bool) {
+func (d *decoder) field(n *node, i int, fields structFields, obj objName) (int, bool) {
 	k := n.content[i]
 	outer := d.key
 	d.key = ""
@@ -234,17 +234,33 @@ func (d *decoder) fieldsOf(t reflect.Type) structFields {
 // "interfaces" under "device pop1-r1" are "interface pop1-r1:NAME", as the
 // validator names them. elem is singular[key], or "" when there is none,
 // looked up once per struct field.
-func childName(obj, key, elem string) string {
+func childName(obj objName, key, elem string) objName {
 	if elem == "" {
-		if obj == "" {
-			return key // a top-level block: "network"
+		if obj == (objName{}) {
+			return objName{name: key} // a top-level block: "network"
 		}
 		return obj
 	}
-	if _, parent, nested := strings.Cut(obj, " "); nested {
-		return elem + " " + parent + ":"
+	if _, parent, nested := strings.Cut(obj.String(), " "); nested {
+		return objName{name: elem + " " + parent + ":"}
 	}
-	return elem
+	return objName{name: elem}
+}
+
+// objName names the object a value belongs to, for messages. A list
+// element's name is found from its keys only when a message needs it:
+// nearly every element of a file is named for nothing.
+type objName struct {
+	name string // the name, or the kind of a list element
+	item *node  // the list element, when the name is still to be found
+	idx  int    // its index in the list
+}
+
+func (o objName) String() string {
+	if o.item == nil {
+		return o.name
+	}
+	return elementName(o.name, o.item, o.idx)
 }
 
 // decodeTop decodes the top-level mapping into a snapshot. Sections are
@@ -253,17 +269,17 @@ func childName(obj, key, elem string) string {
 func (d *decoder) decodeTop(n *node, snap *inventory.Snapshot) {
 	v := reflect.ValueOf(snap).Elem()
 	if n.kind != mappingNode {
-		d.decode(n, v, "")
+		d.decode(n, v, objName{})
 		return
 	}
 	fields := d.fieldsOf(v.Type())
 	var tasks []func(sub *decoder)
 	for i := 0; i+1 < len(n.content); i += 2 {
-		j, ok := d.field(n, i, fields, "")
+		j, ok := d.field(n, i, fields, objName{})
 		if !ok {
 			continue
 		}
-		val, fv, name := n.content[i+1], v.Field(fields.index[j]), childName("", n.content[i].value, fields.elem[j])
+		val, fv, name := n.content[i+1], v.Field(fields.index[j]), childName(objName{}, n.content[i].value, fields.elem[j])
 		if val.kind != sequenceNode || fv.Kind() != reflect.Slice || len(val.content) < 2*decodeChunk {
 			tasks = append(tasks, func(sub *decoder) { sub.decode(val, fv, name) })
 			continue
@@ -275,7 +291,7 @@ func (d *decoder) decodeTop(n *node, snap *inventory.Snapshot) {
 			tasks = append(tasks, func(sub *decoder) {
 				for k := from; k < to; k++ {
 					item := val.content[k]
-					sub.decode(item, sl.Index(k), elementName(name, item, k))
+					sub.decode(item, sl.Index(k), objName{name: name.String(), item: item, idx: k})
 				}
 			})
 		}
@@ -302,7 +318,7 @@ func (d *decoder) decodeTop(n *node, snap *inventory.Snapshot) {
 // decodeChunk is the number of list elements one goroutine decodes.
 const decodeChunk = 2000
 
-func (d *decoder) sequence(n *node, v reflect.Value, obj string) {
+func (d *decoder) sequence(n *node, v reflect.Value, obj objName) {
 	if n.kind != sequenceNode {
 		d.fail(n, obj, "want a list, got %s", kindName(n))
 		return
@@ -313,7 +329,7 @@ func (d *decoder) sequence(n *node, v reflect.Value, obj string) {
 	for i, item := range n.content {
 		name := obj
 		if elemIsStruct {
-			name = elementName(obj, item, i)
+			name = objName{name: obj.String(), item: item, idx: i}
 		}
 		d.decodeValue(item, s.Index(i), name, elemIsText)
 	}

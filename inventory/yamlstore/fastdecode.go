@@ -51,13 +51,13 @@ func fastDecode(name, src string) (snap *inventory.Snapshot, probs inventory.Pro
 		if i+1 < len(starts) {
 			end = starts[i+1]
 		}
-		j, known := d.field(keys, 2*i, fields, "")
+		j, known := d.field(keys, 2*i, fields, objName{})
 		if !known {
 			continue
 		}
 		sec := p.lines[start:end]
 		fv := v.Field(fields.index[j])
-		elem := childName("", keys.content[2*i].value, fields.elem[j])
+		elem := childName(objName{}, keys.content[2*i].value, fields.elem[j])
 		_, rest, _ := splitKey(sec[0].text)
 		if rest != "" || len(sec) < 2*chunkLines || sec[1].indent == 0 || !isItem(sec[1].text) || fv.Kind() != reflect.Slice {
 			tasks = append(tasks, task{sec, func(sub *decoder, sp *fastParser) bool {
@@ -100,7 +100,7 @@ func fastDecode(name, src string) (snap *inventory.Snapshot, probs inventory.Pro
 					return false
 				}
 				for k, item := range seq.content {
-					sub.decode(item, sl.Index(pc.off+k), elementName(elem, item, pc.off+k))
+					sub.decode(item, sl.Index(pc.off+k), objName{name: elem.String(), item: item, idx: pc.off + k})
 				}
 				return true
 			}})

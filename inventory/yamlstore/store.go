@@ -198,7 +198,7 @@ func decode(name string, data []byte, src string) (snap *inventory.Snapshot, pro
 		}
 		docs++
 		if docs > 1 {
-			d.fail(&node{line: int32(root.Line), col: int32(root.Column)}, "", "more than one YAML document in a file; use one file per document")
+			d.fail(&node{line: int32(root.Line), col: int32(root.Column)}, objName{}, "more than one YAML document in a file; use one file per document")
 			break
 		}
 		if len(root.Content) == 0 {
