@@ -100,14 +100,8 @@ func TestFastParseMatchesYAMLv3(t *testing.T) {
 			accepted++
 		}
 	}
-	files, _ := filepath.Glob("testdata/invalid/*.yaml")
-	ex, _ := filepath.Glob("../../examples/manche/*.yaml")
-	for _, f := range append(files, ex...) {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if checkFast(t, f, data) {
+	for _, f := range corpusFiles(t) {
+		if checkFast(t, f.name, f.data) {
 			accepted++
 		}
 	}
@@ -186,4 +180,29 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+type corpusFile struct {
+	name string
+	data []byte
+}
+
+// corpusFiles are the real inputs the fast paths are held to: the broken
+// inventories of the golden tests and the example network.
+func corpusFiles(t *testing.T) []corpusFile {
+	t.Helper()
+	files, _ := filepath.Glob("testdata/invalid/*.yaml")
+	ex, _ := filepath.Glob("../../examples/manche/*.yaml")
+	var out []corpusFile
+	for _, f := range append(files, ex...) {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, corpusFile{f, data})
+	}
+	if len(out) == 0 {
+		t.Fatal("no corpus files found")
+	}
+	return out
 }

@@ -1,8 +1,6 @@
 package yamlstore
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -21,14 +19,8 @@ func TestSplitPiecesAgree(t *testing.T) {
 		"a: 1\n\n\n  \nb: 'x # y' # z\nc: 'open\n",
 		"no newline at the end",
 	)
-	files, _ := filepath.Glob("testdata/invalid/*.yaml")
-	ex, _ := filepath.Glob("../../examples/manche/*.yaml")
-	for _, f := range append(files, ex...) {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		inputs = append(inputs, string(data))
+	for _, f := range corpusFiles(t) {
+		inputs = append(inputs, string(f.data))
 	}
 	for _, in := range inputs {
 		one := &fastParser{}
