@@ -250,25 +250,10 @@ func (d *Device) routeRow(prefix string, first bool, p *api.Path, localAS uint32
 	} else {
 		status += " "
 	}
-	attrs, _ := apiutil.GetNativePathAttributes(p)
-	nh, path, origin, med, lp := "0.0.0.0", "", "i", "", ""
-	local := p.NeighborIp == "" || p.NeighborIp == "<nil>"
-	for _, a := range attrs {
-		switch a := a.(type) {
-		case *bgp.PathAttributeNextHop:
-			nh = a.Value.String()
-		case *bgp.PathAttributeMpReachNLRI:
-			nh = a.Nexthop.String()
-		case *bgp.PathAttributeAsPath:
-			path = bgp.AsPathString(a)
-		case *bgp.PathAttributeOrigin:
-			origin = map[uint8]string{0: "i", 1: "e", 2: "?"}[a.Value]
-		case *bgp.PathAttributeMultiExitDisc:
-			med = fmt.Sprint(a.Value)
-		case *bgp.PathAttributeLocalPref:
-			lp = fmt.Sprint(a.Value)
-		}
-	}
+	a := attrsOf(p)
+	nh, path, med, lp := a.nextHop, a.asPath, a.med, a.localPref
+	origin := map[uint8]string{0: "i", 1: "e", 2: "?"}[a.origin]
+	local := a.local
 	if !local {
 		nh = d.lab.labToInventory(nh)
 		if p.SourceAsn == localAS {
@@ -347,25 +332,16 @@ func (d *Device) BGPPrefix(ctx context.Context, family string, prefix netip.Pref
 	fmt.Fprintf(&b, "BGP routing table entry for %s, version %d\n", prefix, len(paths))
 	fmt.Fprintf(&b, "Paths: (%d available, best #1, table default)\n", len(paths))
 	for _, p := range paths {
-		attrs, _ := apiutil.GetNativePathAttributes(p)
-		nh, path, origin, med := "0.0.0.0", "Local", "IGP", "0"
-		for _, a := range attrs {
-			switch a := a.(type) {
-			case *bgp.PathAttributeNextHop:
-				nh = a.Value.String()
-			case *bgp.PathAttributeMpReachNLRI:
-				nh = a.Nexthop.String()
-			case *bgp.PathAttributeAsPath:
-				if s := bgp.AsPathString(a); s != "" {
-					path = s
-				}
-			case *bgp.PathAttributeOrigin:
-				origin = map[uint8]string{0: "IGP", 1: "EGP", 2: "incomplete"}[a.Value]
-			case *bgp.PathAttributeMultiExitDisc:
-				med = fmt.Sprint(a.Value)
-			}
+		a := attrsOf(p)
+		nh, path, med := a.nextHop, a.asPath, a.med
+		if path == "" {
+			path = "Local"
 		}
-		local := p.NeighborIp == "" || p.NeighborIp == "<nil>"
+		if med == "" {
+			med = "0"
+		}
+		origin := map[uint8]string{0: "IGP", 1: "EGP", 2: "incomplete"}[a.origin]
+		local := a.local
 		kind := "sourced, local"
 		from := "0.0.0.0 (" + routerID(cfg, d.plan.Addr).String() + ")"
 		if !local {
@@ -388,4 +364,35 @@ func (d *Device) BGPPrefix(ctx context.Context, family string, prefix netip.Pref
 		}
 	}
 	return b.String()
+}
+
+// pathAttrs are the attributes of a GoBGP path that the route views show,
+// as text; med and localPref are empty when the path has none.
+type pathAttrs struct {
+	nextHop, asPath, med, localPref string
+	origin                          uint8
+	// local is a path this device originates (no neighbor).
+	local bool
+}
+
+func attrsOf(p *api.Path) pathAttrs {
+	out := pathAttrs{nextHop: "0.0.0.0", local: p.NeighborIp == "" || p.NeighborIp == "<nil>"}
+	attrs, _ := apiutil.GetNativePathAttributes(p)
+	for _, a := range attrs {
+		switch a := a.(type) {
+		case *bgp.PathAttributeNextHop:
+			out.nextHop = a.Value.String()
+		case *bgp.PathAttributeMpReachNLRI:
+			out.nextHop = a.Nexthop.String()
+		case *bgp.PathAttributeAsPath:
+			out.asPath = bgp.AsPathString(a)
+		case *bgp.PathAttributeOrigin:
+			out.origin = a.Value
+		case *bgp.PathAttributeMultiExitDisc:
+			out.med = fmt.Sprint(a.Value)
+		case *bgp.PathAttributeLocalPref:
+			out.localPref = fmt.Sprint(a.Value)
+		}
+	}
+	return out
 }
