@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -49,24 +48,7 @@ protocol bgp lab {
 `, peerAddr, port, d.Addr(), l.plan.Ports.BGP, d.plan.ASN)
 	confPath := filepath.Join(dir, "bird.conf")
 	sock := filepath.Join(dir, "bird.ctl")
-	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	pctx, cancel := context.WithCancel(ctx)
-	cmd := exec.CommandContext(pctx, bird, "-f", "-c", confPath, "-s", sock, "-P", filepath.Join(dir, "bird.pid"))
-	logf, _ := os.Create(filepath.Join(dir, "bird.log"))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		cmd.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(dir, "bird.log"))
-			t.Logf("bird log:\n%s", b)
-		}
-	})
+	startPeer(t, dir, conf, confPath, bird, "-f", "-c", confPath, "-s", sock, "-P", filepath.Join(dir, "bird.pid"))
 	show := func(args ...string) string {
 		out, _ := exec.CommandContext(ctx, birdc, append([]string{"-s", sock}, args...)...).CombinedOutput()
 		return string(out)

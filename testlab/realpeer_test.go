@@ -98,25 +98,8 @@ func TestRealPeerGoBGPd(t *testing.T) {
     connect-retry = 1
 `, bgpPort, peerAddr, member.Addr(), member.plan.ASN, peerAddr, l.plan.Ports.BGP)
 	confPath := filepath.Join(dir, "gobgpd.toml")
-	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	pctx, cancel := context.WithCancel(ctx)
-	cmd := exec.CommandContext(pctx, gobgpd, "-f", confPath, "--api-hosts", "127.0.0.1:"+strconv.Itoa(apiPort),
+	startPeer(t, dir, conf, confPath, gobgpd, "-f", confPath, "--api-hosts", "127.0.0.1:"+strconv.Itoa(apiPort),
 		"--pprof-disable", "-p", "-l", "info")
-	logf, _ := os.Create(filepath.Join(dir, "gobgpd.log"))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		cmd.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(dir, "gobgpd.log"))
-			t.Logf("gobgpd log:\n%s", b)
-		}
-	})
 	cli := func(args ...string) (string, error) {
 		c := exec.CommandContext(ctx, gobgp, append([]string{"-u", "127.0.0.1", "-p", strconv.Itoa(apiPort)}, args...)...)
 		out, err := c.CombinedOutput()
@@ -173,5 +156,35 @@ func TestRealPeerGoBGPd(t *testing.T) {
 			}
 		}
 		return !strings.Contains(out, "10.97.0.0/24"), out
+	})
+}
+
+// startPeer writes a real peer's config to confPath and runs bin with args
+// until the test ends, its output in dir/BIN.log, shown if the test fails.
+func startPeer(t *testing.T, dir, conf, confPath, bin string, args ...string) {
+	t.Helper()
+	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(dir, filepath.Base(bin)+".log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		cmd.Wait()
+		logf.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			t.Logf("%s log:\n%s", filepath.Base(bin), b)
+		}
 	})
 }
