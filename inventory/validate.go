@@ -100,14 +100,22 @@ func (d dupCheck) seen(v *validator, kind, name string, src Source) bool {
 // seenIn checks a name unique within its holder (an interface in a device).
 func (d dupCheck) seenIn(v *validator, kind, holder, name string, src Source) {
 	if name == "" {
-		v.add(src, kind+" "+holder+":", "has no name")
+		v.noNameIn(kind, holder, src)
 		return
 	}
 	if first, ok := d[name]; ok {
-		v.add(src, kind+" "+holder+":"+name, "duplicate %s name on %s (first defined at %s)", kind, holder, first)
+		v.dupIn(kind, holder, name, src, first)
 		return
 	}
 	d[name] = src
+}
+
+func (v *validator) noNameIn(kind, holder string, src Source) {
+	v.add(src, kind+" "+holder+":", "has no name")
+}
+
+func (v *validator) dupIn(kind, holder, name string, src, first Source) {
+	v.add(src, kind+" "+holder+":"+name, "duplicate %s name on %s (first defined at %s)", kind, holder, first)
 }
 
 func (v *validator) names() {
@@ -168,25 +176,18 @@ func (v *validator) names() {
 	}
 }
 
-// interfaceNames checks interface names unique within a device. Most
-// devices have a handful of interfaces, fewer than a map is worth; the
-// scan finds the same first definition a map would.
+// interfaceNames checks interface names unique within a device. A device
+// has a handful of interfaces, a few hundred at most: a scan costs less
+// than a map per device and finds the same first definition.
 func (v *validator) interfaceNames(d *Device) {
-	if len(d.Interfaces) > 16 {
-		ifs := make(dupCheck, len(d.Interfaces))
-		for _, i := range d.Interfaces {
-			ifs.seenIn(v, "interface", d.Name, i.Name, i.Src)
-		}
-		return
-	}
 	for k, i := range d.Interfaces {
 		if i.Name == "" {
-			v.add(i.Src, "interface "+d.Name+":", "has no name")
+			v.noNameIn("interface", d.Name, i.Src)
 			continue
 		}
 		for _, first := range d.Interfaces[:k] {
 			if first.Name == i.Name {
-				v.add(i.Src, "interface "+d.Name+":"+i.Name, "duplicate %s name on %s (first defined at %s)", "interface", d.Name, first.Src)
+				v.dupIn("interface", d.Name, i.Name, i.Src, first.Src)
 				break
 			}
 		}
