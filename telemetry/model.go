@@ -1,0 +1,213 @@
+package telemetry
+
+import "time"
+
+// These types are what the collector publishes and what every sink and
+// reader carries. Their JSON shape is the contract with the NOC views and
+// with other tools reading Redis (docs/telemetry.md): add fields, never
+// rename them.
+
+// PathClass groups subscribed paths that share a mode and an interval.
+type PathClass string
+
+const (
+	ClassCounters PathClass = "counters" // SAMPLE: interface counters
+	ClassOptics   PathClass = "optics"   // SAMPLE: transceiver channel power
+	ClassOper     PathClass = "oper"     // ON_CHANGE: interface oper-status
+	ClassBGP      PathClass = "bgp"      // ON_CHANGE: BGP neighbor session-state
+)
+
+// Update is one decoded leaf from a target's notification. Key is the list
+// key that names the object (an interface name, a transceiver component, a
+// neighbor address); Leaf is the last path element (in-octets,
+// oper-status, input-power/instant, session-state).
+type Update struct {
+	Target    string    `json:"target"`
+	Class     PathClass `json:"class"`
+	Key       string    `json:"key"`
+	Channel   int       `json:"channel,omitempty"` // transceiver physical channel index
+	Leaf      string    `json:"leaf"`
+	Uint      uint64    `json:"uint,omitempty"`  // counters
+	Float     float64   `json:"float,omitempty"` // dBm
+	Str       string    `json:"str,omitempty"`   // enumerations: UP, DOWN, ESTABLISHED...
+	Timestamp time.Time `json:"ts"`              // the notification's timestamp (device clock)
+	Received  time.Time `json:"received"`        // when the collector decoded it
+}
+
+// InterfaceState is the latest of one device interface, with rates from
+// counter deltas (never negative: a wrap or a reset starts a new baseline).
+type InterfaceState struct {
+	Device     string `json:"device"`
+	Interface  string `json:"interface"`
+	Oper       string `json:"oper,omitempty"` // UP, DOWN, LOWER_LAYER_DOWN... "" when unknown
+	InOctets   uint64 `json:"in_octets"`
+	OutOctets  uint64 `json:"out_octets"`
+	InErrors   uint64 `json:"in_errors"`
+	OutErrors  uint64 `json:"out_errors"`
+	InDiscard  uint64 `json:"in_discards"`
+	OutDiscard uint64 `json:"out_discards"`
+	// InBps and OutBps are bits per second over the last counter interval.
+	InBps  float64 `json:"in_bps"`
+	OutBps float64 `json:"out_bps"`
+	// ErrorsPerSec and DiscardsPerSec count both directions.
+	ErrorsPerSec   float64 `json:"errors_per_sec"`
+	DiscardsPerSec float64 `json:"discards_per_sec"`
+	// RxDBm and TxDBm are the transceiver's worst channel; HasOptics says
+	// whether any was received.
+	RxDBm     float64   `json:"rx_dbm,omitempty"`
+	TxDBm     float64   `json:"tx_dbm,omitempty"`
+	HasOptics bool      `json:"has_optics"`
+	Resets    uint64    `json:"counter_resets"` // counter went backwards (reboot) or wrapped
+	Updated   time.Time `json:"updated"`
+}
+
+// LinkEnd is one side of a routed link.
+type LinkEnd struct {
+	Device    string `json:"device"`
+	Interface string `json:"interface"`
+	Site      string `json:"site"`
+	InterfaceState
+}
+
+// LinkState is a routed link (or a transit circuit) with both ends joined
+// and its receive power held against topology's budget.
+type LinkState struct {
+	ID string `json:"id"`
+	// Oper is "up" (both ends up), "down" (either end down), "unknown".
+	Oper        string  `json:"oper"`
+	A           LinkEnd `json:"a"`
+	B           LinkEnd `json:"b"` // empty Device for a circuit's far end
+	SpeedMbps   int64   `json:"speed_mbps"`
+	Utilization float64 `json:"utilization"` // worst direction, 0..1
+	// ExpectedRxDBm is the budget's receive power; MeasuredRxDBm the worse
+	// end's; DeviationDB = measured - expected; MarginDB = measured -
+	// sensitivity; DriftDB = measured - baseline (the first hour's median).
+	ExpectedRxDBm  float64   `json:"expected_rx_dbm"`
+	SensitivityDBm float64   `json:"sensitivity_dbm"`
+	MeasuredRxDBm  float64   `json:"measured_rx_dbm"`
+	HasRx          bool      `json:"has_rx"`
+	DeviationDB    float64   `json:"deviation_db"`
+	MarginDB       float64   `json:"margin_db"`
+	BaselineDBm    float64   `json:"baseline_dbm"`
+	DriftDB        float64   `json:"drift_db"`
+	Cables         []string  `json:"cables"`
+	Ducts          []string  `json:"ducts"` // shared-risk groups
+	External       bool      `json:"external,omitempty"`
+	Updated        time.Time `json:"updated"`
+}
+
+// TargetHealth is a gNMI target as the collector sees it; published like any
+// other state so that a silent target is visible.
+type TargetHealth struct {
+	Name          string    `json:"name"`
+	Address       string    `json:"address"`
+	Connected     bool      `json:"connected"`
+	Since         time.Time `json:"since"` // last connect or disconnect
+	LastUpdate    time.Time `json:"last_update"`
+	Reconnects    uint64    `json:"reconnects"`
+	UpdatesPerSec float64   `json:"updates_per_sec"`
+	// Expected and Received count samples in the gap ledger: what the
+	// subscription promises against what arrived; Gaps counts intervals
+	// with missing samples.
+	Expected  uint64 `json:"expected"`
+	Received  uint64 `json:"received"`
+	Gaps      uint64 `json:"gaps"`
+	LastError string `json:"last_error,omitempty"`
+	Collector string `json:"collector,omitempty"` // holder of the target's lease
+}
+
+// Severity orders alarms: critical first.
+type Severity string
+
+const (
+	SevCritical Severity = "critical"
+	SevMajor    Severity = "major"
+	SevMinor    Severity = "minor"
+	SevWarning  Severity = "warning"
+	SevInfo     Severity = "info"
+)
+
+// Rank is 0 for critical and grows as severity falls, for sorting.
+func (s Severity) Rank() int {
+	switch s {
+	case SevCritical:
+		return 0
+	case SevMajor:
+		return 1
+	case SevMinor:
+		return 2
+	case SevWarning:
+		return 3
+	}
+	return 4
+}
+
+// AlarmState is active or cleared.
+type AlarmState string
+
+const (
+	AlarmActive  AlarmState = "active"
+	AlarmCleared AlarmState = "cleared"
+)
+
+// Alarm is one condition on one object. ID is stable: the same condition on
+// the same object always has the same id, so raising twice is a no-op and
+// an acknowledgement survives restarts.
+type Alarm struct {
+	ID       string     `json:"id"`
+	Rule     string     `json:"rule"`   // link-down, rx-margin, rx-drift, utilization, errors, target-unreachable, telemetry-gap, duct, cable, site-loss, or a source's own (bgp-session-down...)
+	Source   string     `json:"source"` // telemetry, bgp...
+	Severity Severity   `json:"severity"`
+	State    AlarmState `json:"state"`
+	// ObjectKind is link, interface, target, cable, duct, site, prefix, peer, service.
+	ObjectKind string    `json:"object_kind"`
+	Object     string    `json:"object"`
+	Message    string    `json:"message"`
+	Raised     time.Time `json:"raised"`
+	Updated    time.Time `json:"updated"`
+	Cleared    time.Time `json:"cleared,omitempty"`
+	Acked      bool      `json:"acked"`
+	AckedBy    string    `json:"acked_by,omitempty"`
+	AckedAt    time.Time `json:"acked_at,omitempty"`
+	// Cables, Ducts and Sites name the fiber plant the alarm concerns.
+	Cables []string `json:"cables"`
+	Ducts  []string `json:"ducts"`
+	Sites  []string `json:"sites"`
+	// Parent is the root alarm that explains this one; Children the alarms
+	// a root explains.
+	Parent   string   `json:"parent,omitempty"`
+	Children []string `json:"children,omitempty"`
+	// LoseHosting and LoseOneCore are the member sites that lost both or
+	// one of the core sites, from topology's cut analysis (root alarms).
+	LoseHosting []string `json:"lose_hosting,omitempty"`
+	LoseOneCore []string `json:"lose_one_core,omitempty"`
+	// Attrs carries a source's details (prefix, expected and seen origin, peer).
+	Attrs map[string]string `json:"attrs,omitempty"`
+}
+
+// Event is what another package (the BGP speaker) reports to the alarm
+// engine: a condition that became true (Active) or false on an object.
+type Event struct {
+	Source     string            `json:"source"`
+	Rule       string            `json:"rule"`
+	Severity   Severity          `json:"severity"`
+	ObjectKind string            `json:"object_kind"`
+	Object     string            `json:"object"`
+	Active     bool              `json:"active"`
+	Message    string            `json:"message"`
+	Time       time.Time         `json:"time"`
+	Sites      []string          `json:"sites,omitempty"`
+	Attrs      map[string]string `json:"attrs,omitempty"`
+}
+
+// StateChange is a transition of a link, an interface, a target or a BGP
+// session: kept in its own long-retention history, never dropped (the
+// availability reports are computed from it).
+type StateChange struct {
+	Time       time.Time `json:"time"`
+	ObjectKind string    `json:"object_kind"` // link, interface, target, session, service
+	Object     string    `json:"object"`
+	From       string    `json:"from"`
+	To         string    `json:"to"`
+	Cause      string    `json:"cause,omitempty"` // root alarm id when known
+}

@@ -1,0 +1,34 @@
+package telemetry
+
+import "context"
+
+// Batch is what the collector hands its sinks at each flush. Samples may be
+// dropped under pressure (and are counted when they are); Changes and
+// Alarms never are.
+type Batch struct {
+	Updates    []Update         `json:"updates,omitempty"`
+	Interfaces []InterfaceState `json:"interfaces,omitempty"`
+	Links      []LinkState      `json:"links,omitempty"`
+	Targets    []TargetHealth   `json:"targets,omitempty"`
+	Changes    []StateChange    `json:"changes,omitempty"`
+	Alarms     []Alarm          `json:"alarms,omitempty"`
+}
+
+// Sink receives the collector's batches: memory, Redis, Prometheus.
+type Sink interface {
+	Write(ctx context.Context, b Batch) error
+	Close() error
+}
+
+// Reader is what the CLI and the NOC views read: a running collector's
+// HTTP API or Redis, never the collector's memory.
+type Reader interface {
+	Targets(ctx context.Context) ([]TargetHealth, error)
+	Links(ctx context.Context) ([]LinkState, error)
+	Alarms(ctx context.Context) ([]Alarm, error)
+}
+
+// Acker acknowledges an alarm by id.
+type Acker interface {
+	Ack(ctx context.Context, id, by string) error
+}
