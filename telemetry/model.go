@@ -18,13 +18,16 @@ const (
 )
 
 // Update is one decoded leaf from a target's notification. Key is the list
-// key that names the object (an interface name, a transceiver component, a
-// neighbor address); Leaf is the last path element (in-octets,
+// key that names the object: an interface name, or a neighbor address; for
+// optics it is the interface the transceiver serves (resolved through the
+// interface's state/transceiver leaf) and Component the component's name.
+// Leaf is the path below the object's state container (in-octets,
 // oper-status, input-power/instant, session-state).
 type Update struct {
 	Target    string    `json:"target"`
 	Class     PathClass `json:"class"`
 	Key       string    `json:"key"`
+	Component string    `json:"component,omitempty"`
 	Channel   int       `json:"channel,omitempty"` // transceiver physical channel index
 	Leaf      string    `json:"leaf"`
 	Uint      uint64    `json:"uint,omitempty"`  // counters

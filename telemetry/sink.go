@@ -12,6 +12,11 @@ type Batch struct {
 	Targets    []TargetHealth   `json:"targets,omitempty"`
 	Changes    []StateChange    `json:"changes,omitempty"`
 	Alarms     []Alarm          `json:"alarms,omitempty"`
+	// Collector names the writer; Tokens are the fencing tokens of the
+	// target leases it holds (target name -> token): a sink that enforces
+	// fencing refuses a write about a target with a stale token.
+	Collector string            `json:"collector,omitempty"`
+	Tokens    map[string]uint64 `json:"tokens,omitempty"`
 }
 
 // Sink receives the collector's batches: memory, Redis, Prometheus.
