@@ -35,6 +35,9 @@ type Update struct {
 	Str       string    `json:"str,omitempty"`   // enumerations: UP, DOWN, ESTABLISHED...
 	Timestamp time.Time `json:"ts"`              // the notification's timestamp (device clock)
 	Received  time.Time `json:"received"`        // when the collector decoded it
+	// Deleted says the target deleted the leaf (or the object holding it):
+	// the value fields are then empty and the state is unknown.
+	Deleted bool `json:"deleted,omitempty"`
 }
 
 // InterfaceState is the latest of one device interface, with rates from
