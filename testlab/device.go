@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/tuyau-net/tuyau/inventory"
 	"github.com/tuyau-net/tuyau/testlab/vtysh"
@@ -26,6 +27,11 @@ type Device struct {
 	applied *vtysh.Config
 	startup *vtysh.Config
 	alive   bool
+	// booted is when the device last started; ctrBase holds, per
+	// interface, its link's counters at that moment (out, in), so that
+	// the device counts from 0 after a reboot as a router does.
+	booted  time.Time
+	ctrBase map[string][2]dirCounters
 	// neighbors maps each configured neighbor address to its session's
 	// lab address and why it cannot come up, for show commands.
 	neighbors map[string]neighborInfo
@@ -89,6 +95,7 @@ func (d *Device) start(ctx context.Context) error {
 	}
 	d.mu.Lock()
 	d.alive = true
+	d.booted = d.lab.now()
 	d.mu.Unlock()
 	return nil
 }
@@ -112,6 +119,7 @@ func (d *Device) reboot(ctx context.Context) error {
 	boot := d.startup.Clone()
 	d.mu.Unlock()
 	d.run.Replace(boot)
+	d.resetCounters()
 	return d.start(ctx)
 }
 

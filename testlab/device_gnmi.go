@@ -73,7 +73,8 @@ func (d *Device) State(ctx context.Context) ([]gnmitarget.Leaf, error) {
 		iv := gnmitarget.InterfaceView{
 			Name: f.Name, Description: f.Description, Enabled: f.AdminUp, OperUp: f.OperUp,
 			MTU: uint16(f.MTU), Loopback: f.Name == "lo" || strings.HasPrefix(f.Name, "lo:"), LastChange: f.LastChange,
-			Counters: gnmitarget.Counters{InOctets: f.InOctets, OutOctets: f.OutOctets, InPkts: f.InPkts, OutPkts: f.OutPkts},
+			Counters: gnmitarget.Counters{InOctets: f.InOctets, OutOctets: f.OutOctets, InPkts: f.InPkts, OutPkts: f.OutPkts,
+				InErrors: f.InErrors, OutErrors: f.OutErrors, InDiscards: f.InDiscards, OutDiscards: f.OutDiscards},
 		}
 		for _, a := range f.Addresses {
 			if p, err := netip.ParsePrefix(a); err == nil && p.Addr().Is4() {

@@ -29,6 +29,10 @@ type InterfaceState struct {
 	OutOctets   uint64    `json:"out_octets"`
 	InPkts      uint64    `json:"in_pkts"`
 	OutPkts     uint64    `json:"out_pkts"`
+	InErrors    uint64    `json:"in_errors,omitempty"`
+	OutErrors   uint64    `json:"out_errors,omitempty"`
+	InDiscards  uint64    `json:"in_discards,omitempty"`
+	OutDiscards uint64    `json:"out_discards,omitempty"`
 	// Optical is false for copper and interfaces without a cable.
 	Optical     bool    `json:"optical"`
 	Transceiver string  `json:"transceiver,omitempty"`
@@ -42,7 +46,7 @@ type InterfaceState struct {
 // and those created in the running config, sorted by name as FRR does.
 func (d *Device) Interfaces() []InterfaceState {
 	d.mu.Lock()
-	cfg, alive := d.applied, d.alive
+	cfg, alive, boot := d.applied, d.alive, d.booted
 	d.mu.Unlock()
 	now := d.lab.now()
 	byName := map[string]*InterfaceState{}
@@ -75,15 +79,17 @@ func (d *Device) Interfaces() []InterfaceState {
 			st.OperUp, st.DownReason = false, "device down"
 		case cabled:
 			st.OperUp, st.DownReason, st.Link, st.LastChange = ls.up, ls.why, ls.ID, ls.since
-			ab, ba := ls.octets(now)
 			isA := ls.A.Device == d.plan.Name && ls.A.Interface == st.Name
-			st.OutOctets, st.InOctets = ab, ba
+			far := ls.B
 			st.RxDBm = ls.rxA
 			if !isA {
-				st.OutOctets, st.InOctets = ba, ab
+				far = ls.A
 				st.RxDBm = ls.rxB
 			}
-			st.OutPkts, st.InPkts = st.OutOctets/avgPacket, st.InOctets/avgPacket
+			d.countersOf(st, ls.counters(now), isA)
+			if st.Transceiver == "" && far.Circuit != "" {
+				st.Transceiver = far.Transceiver // a transit peer's hand-off optic
+			}
 			if ls.optical {
 				st.Optical = true
 				st.TxDBm, _ = txPower(st.Transceiver)
@@ -97,6 +103,9 @@ func (d *Device) Interfaces() []InterfaceState {
 			if !st.AdminUp {
 				st.DownReason = "admin down"
 			}
+		}
+		if st.LastChange.Before(boot) {
+			st.LastChange = boot // a rebooted router's interfaces all changed at boot
 		}
 		out = append(out, *st)
 	}

@@ -60,6 +60,12 @@ type testLab struct {
 
 func startTestLab(t testing.TB, snap *inventory.Snapshot, boot Bootstrap) *testLab {
 	t.Helper()
+	return startTestLabClock(t, snap, boot, nil)
+}
+
+// startTestLabClock starts a lab whose counters and timestamps follow now.
+func startTestLabClock(t testing.TB, snap *inventory.Snapshot, boot Bootstrap, now func() time.Time) *testLab {
+	t.Helper()
 	dir := t.TempDir()
 	pw, err := EnsurePassword(dir)
 	if err != nil {
@@ -82,7 +88,7 @@ func startTestLab(t testing.TB, snap *inventory.Snapshot, boot Bootstrap) *testL
 	defer cancel()
 	l, err := Start(ctx, plan, snap, Options{
 		Dir: dir, User: "admin", Password: pw, AuthorizedKeys: []ssh.PublicKey{key.PublicKey()},
-		Bootstrap: boot, Logger: log,
+		Bootstrap: boot, Logger: log, Now: now,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -51,7 +51,7 @@ func TestCountersStopWhenDown(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	s.evaluate(t0, newFaults(), up, up)
 	ab1, _ := s.octets(t0.Add(10 * time.Second))
-	if want := uint64(s.rateAB * 10 / 8); ab1 != want {
+	if want := uint64(s.rate[0].bps * 10 / 8); ab1 != want {
 		t.Fatalf("after 10 s up: %d octets, want %d", ab1, want)
 	}
 	f := newFaults()

@@ -93,6 +93,10 @@ type Link struct {
 	// LossDB is the loss of the cable chain, from topology's optical budget.
 	LossDB float64 `json:"loss_db"`
 	Fiber  string  `json:"fiber,omitempty"`
+	// SpeedMbps is the line rate of the slower end (a circuit's bandwidth
+	// when lower); the modelled load is a share of it. 0 in plans saved
+	// before links had speeds: the lab then takes 10 Gbit/s.
+	SpeedMbps int64 `json:"speed_mbps,omitempty"`
 }
 
 // deviceBase and ifaceBase split a lab's /16: device addresses from .0.1,
@@ -247,14 +251,20 @@ func tracedLinks(x *inventory.Index, snap *inventory.Snapshot) ([]Link, error) {
 			}
 			a := Endpoint{Device: d.Name, Interface: f.Name, Transceiver: f.Transceiver}
 			var b Endpoint
+			speed := int64(f.Speed)
 			switch path.To.Kind() {
 			case inventory.TermInterface:
 				b = Endpoint{Device: path.To.Device, Interface: path.To.Interface}
 				if fi := x.Interface(b.Device, b.Interface); fi != nil {
 					b.Transceiver = fi.Transceiver
+					speed = minSpeed(speed, int64(fi.Speed))
 				}
 			case inventory.TermCircuit:
-				b = Endpoint{Circuit: path.To.Circuit}
+				// The provider hands off with an optic matching ours.
+				b = Endpoint{Circuit: path.To.Circuit, Transceiver: f.Transceiver}
+				if c := x.Circuit(b.Circuit); c != nil {
+					speed = minSpeed(speed, int64(c.Bandwidth))
+				}
 			}
 			if b.Circuit == "" && b.String() < a.String() {
 				a, b = b, a
@@ -264,7 +274,7 @@ func tracedLinks(x *inventory.Index, snap *inventory.Snapshot) ([]Link, error) {
 				continue
 			}
 			seen[id] = true
-			l := Link{ID: id, A: a, B: b}
+			l := Link{ID: id, A: a, B: b, SpeedMbps: speed}
 			srlg := map[string]bool{}
 			for _, c := range path.Cables {
 				l.Cables = append(l.Cables, c.Label)
@@ -285,6 +295,14 @@ func tracedLinks(x *inventory.Index, snap *inventory.Snapshot) ([]Link, error) {
 	}
 	slices.SortFunc(links, func(a, b Link) int { return cmp.Compare(a.ID, b.ID) })
 	return links, nil
+}
+
+// minSpeed is the lower of two speeds, a zero standing for unknown.
+func minSpeed(a, b int64) int64 {
+	if a == 0 || (b != 0 && b < a) {
+		return b
+	}
+	return a
 }
 
 // LinksOnCable returns the links riding a cable.
