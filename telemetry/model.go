@@ -65,6 +65,11 @@ type InterfaceState struct {
 	HasOptics bool      `json:"has_optics"`
 	Resets    uint64    `json:"counter_resets"` // counter went backwards (reboot) or wrapped
 	Updated   time.Time `json:"updated"`
+	// Wraps counts the counter wraps among Resets (a 32- or 64-bit counter
+	// rolling over: the rate stays right); Dropped the counter samples
+	// refused because their delta implied more than the link can carry.
+	Wraps   uint64 `json:"counter_wraps"`
+	Dropped uint64 `json:"counter_dropped"`
 }
 
 // LinkEnd is one side of a routed link.
@@ -87,7 +92,8 @@ type LinkState struct {
 	Utilization float64 `json:"utilization"` // worst direction, 0..1
 	// ExpectedRxDBm is the budget's receive power; MeasuredRxDBm the worse
 	// end's; DeviationDB = measured - expected; MarginDB = measured -
-	// sensitivity; DriftDB = measured - baseline (the first hour's median).
+	// sensitivity; DriftDB = measured - baseline (the median of the first
+	// samples, docs/telemetry.md "Link state").
 	ExpectedRxDBm  float64   `json:"expected_rx_dbm"`
 	SensitivityDBm float64   `json:"sensitivity_dbm"`
 	MeasuredRxDBm  float64   `json:"measured_rx_dbm"`
@@ -100,6 +106,19 @@ type LinkState struct {
 	Ducts          []string  `json:"ducts"` // shared-risk groups
 	External       bool      `json:"external,omitempty"`
 	Updated        time.Time `json:"updated"`
+	// RxEnd says which end ("a" or "b") the receive figures are from: the
+	// one with the least margin left. BudgetMarginDB is that end's planned
+	// margin at worst-case launch power; LossDB the loss measured on the
+	// span (far end's Tx minus this end's Rx, when both are reported);
+	// ExcessLossDB the loss beyond the plan; WorstCaseMarginDB what is left
+	// of the planned margin after that excess: below 0 the link fails when
+	// the far transmitter ages to its worst-case power.
+	RxEnd             string  `json:"rx_end,omitempty"`
+	BudgetMarginDB    float64 `json:"budget_margin_db"`
+	LossDB            float64 `json:"loss_db,omitempty"`
+	ExcessLossDB      float64 `json:"excess_loss_db"`
+	WorstCaseMarginDB float64 `json:"worst_case_margin_db"`
+	HasBudget         bool    `json:"has_budget"`
 }
 
 // TargetHealth is a gNMI target as the collector sees it; published like any
