@@ -34,13 +34,25 @@ type Problem struct {
 	Where  string `json:"where" yaml:"where"`
 	Object string `json:"object" yaml:"object"`
 	Msg    string `json:"message" yaml:"message"`
+	// Severity is empty for an error and SeverityWarning for what is
+	// legal but most likely not what the network should look like.
+	Severity string `json:"severity,omitempty" yaml:"severity,omitempty"`
 }
+
+// SeverityWarning marks a Problem that does not make the inventory invalid.
+const SeverityWarning = "warning"
+
+// IsWarning reports whether the problem is only a warning.
+func (p Problem) IsWarning() bool { return p.Severity == SeverityWarning }
 
 func (p Problem) String() string {
 	var b strings.Builder
 	if s := p.Src.String(); s != "" {
 		b.WriteString(s)
 		b.WriteString(": ")
+	}
+	if p.IsWarning() {
+		b.WriteString("warning: ")
 	}
 	if p.Object != "" {
 		b.WriteString(p.Object)

@@ -28,10 +28,16 @@ type cutter struct {
 	treeOf []int32 // per component: the tree (root) it lies in
 	ids    []int32 // scratch for groupPieces
 	uf     []int32 // union-find for exactComponents
+
+	// behind sets (behind.go)
+	setStamp int32
+	setSeen  []int32
+	queue    []int32
 }
 
 func newCutter(f *forest, coreA, coreB int32) *cutter {
-	return &cutter{f: f, coreA: coreA, coreB: coreB, mark: make([]int32, len(f.eu)), seen: make([]int32, f.n)}
+	return &cutter{f: f, coreA: coreA, coreB: coreB, mark: make([]int32, len(f.eu)), seen: make([]int32, f.n),
+		setSeen: make([]int32, f.nSets())}
 }
 
 // cut removes edges (duplicates allowed) and site removed (-1 for none;
@@ -75,7 +81,7 @@ func (c *cutter) cut(edges []int32, removed int32) {
 		m := len(c.tops)
 		c.vec = resize(c.vec, m)
 		for _, e := range c.edges {
-			if f.uplink[e] {
+			if f.offBackbone(e) {
 				continue
 			}
 			pu, pv := c.pieceOf(f.eu[e]), c.pieceOf(f.ev[e])
@@ -275,7 +281,7 @@ func (c *cutter) exactComponents() {
 		return v
 	}
 	for e := range f.eu {
-		if f.uplink[e] || c.mark[e] == c.stamp {
+		if f.offBackbone(int32(e)) || c.mark[e] == c.stamp {
 			continue
 		}
 		if a, b := find(f.eu[e]), find(f.ev[e]); a != b {

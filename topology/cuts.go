@@ -49,6 +49,11 @@ type Analysis struct {
 	// cableDown the ids of the up links riding it.
 	cableEdges [][]int32
 	cableDown  [][]string
+	// base is what each member site reaches with every link up (reachA,
+	// reachB bits); a member with neither is cut off before any failure.
+	base []uint8
+	// lostHomed is scratch for evaluate.
+	lostHomed []int32
 }
 
 // Analyze prepares a topology for failure analysis.
@@ -62,6 +67,7 @@ func Analyze(t *Topology) *Analysis {
 	for e, l := range f.edgeOf {
 		edgeOfLink[l] = int32(e)
 	}
+	a.base = baseReach(newCutter(f, a.coreA, a.coreB))
 	a.cableEdges = make([][]int32, len(t.Physical.Spans))
 	a.cableDown = make([][]string, len(t.Physical.Spans))
 	for li, l := range t.Links {
@@ -137,6 +143,7 @@ func (a *Analysis) Cuts(o CutOptions) []Failure {
 				f := a.f
 				edges = append(edges, f.adjE[f.adjOff[v]:f.adjOff[v+1]]...)
 				edges = append(edges, f.upE[f.upOff[v]:f.upOff[v+1]]...)
+				edges = append(edges, f.feedE[f.feedOff[v]:f.feedOff[v+1]]...)
 				keep(a.evaluate(c, FailSite, s.Slug, edges, int32(v), byS[v]))
 			}
 		}
@@ -171,12 +178,9 @@ func (a *Analysis) evaluate(c *cutter, kind FailureKind, name string, edges []in
 		fl.LinksDown = []string{}
 	}
 	c.cut(edges, removed)
-	c.affected(func(m int32) {
-		if m == removed {
-			return
-		}
+	record := func(m int32, loss int) {
 		slug := a.t.Sites[m].Slug
-		switch c.memberLoss(m) {
+		switch loss {
 		case lostBoth:
 			fl.LoseHosting = append(fl.LoseHosting, slug)
 		case lostA:
@@ -184,7 +188,18 @@ func (a *Analysis) evaluate(c *cutter, kind FailureKind, name string, edges []in
 		case lostB:
 			fl.LoseCoreB = append(fl.LoseCoreB, slug)
 		}
+	}
+	a.lostHomed = a.lostHomed[:0]
+	c.affected(func(m int32) {
+		if m == removed {
+			return
+		}
+		if loss := c.memberLoss(m); loss != 0 {
+			record(m, loss)
+			a.lostHomed = append(a.lostHomed, m)
+		}
 	})
+	c.behindLosses(a.lostHomed, a.base, record)
 	slices.Sort(fl.LoseHosting)
 	slices.Sort(fl.LoseCoreA)
 	slices.Sort(fl.LoseCoreB)

@@ -189,6 +189,23 @@ func (r *searchRef) reach(down map[string]bool, deadSite string) (a, b map[strin
 func (r *searchRef) memberReach(down map[string]bool, deadSite string) map[string][2]bool {
 	ra, rb := r.reach(down, deadSite)
 	out := map[string][2]bool{}
+	// homed members have an up link to a backbone site, whatever failed.
+	homed := map[string]bool{}
+	memberAdj := map[string][]string{}
+	for _, l := range r.t.Links {
+		if !l.Up || l.External || l.ASite == l.BSite {
+			continue
+		}
+		switch ma, mb := r.member[l.ASite], r.member[l.BSite]; {
+		case ma && !mb:
+			homed[l.ASite] = true
+		case mb && !ma:
+			homed[l.BSite] = true
+		case ma && mb && !down[l.ID] && l.ASite != deadSite && l.BSite != deadSite:
+			memberAdj[l.ASite] = append(memberAdj[l.ASite], l.BSite)
+			memberAdj[l.BSite] = append(memberAdj[l.BSite], l.ASite)
+		}
+	}
 	for _, l := range r.t.Links {
 		if !l.Up || l.External || down[l.ID] || l.ASite == deadSite || l.BSite == deadSite {
 			continue
@@ -202,6 +219,31 @@ func (r *searchRef) memberReach(down map[string]bool, deadSite string) map[strin
 		}
 		cur := out[m]
 		out[m] = [2]bool{cur[0] || ra[p], cur[1] || rb[p]}
+	}
+	// A member without uplinks reaches what the homed members it is linked
+	// to reach, through other members without uplinks.
+	for _, s := range r.t.Sites {
+		if !r.member[s.Slug] || homed[s.Slug] || s.Slug == deadSite {
+			continue
+		}
+		seen := map[string]bool{s.Slug: true}
+		q := []string{s.Slug}
+		var got [2]bool
+		for len(q) > 0 {
+			v := q[0]
+			q = q[1:]
+			for _, w := range memberAdj[v] {
+				if homed[w] {
+					got[0], got[1] = got[0] || out[w][0], got[1] || out[w][1]
+				} else if !seen[w] {
+					seen[w] = true
+					q = append(q, w)
+				}
+			}
+		}
+		if got[0] || got[1] {
+			out[s.Slug] = got
+		}
 	}
 	return out
 }

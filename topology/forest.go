@@ -24,11 +24,19 @@ type forest struct {
 	// traffic between other sites (their routers are BGP customers, and the
 	// backbone's own AS in the path stops any route through them).
 	uplink []bool
+	// feed marks the edges between two member sites of which at least one
+	// has no uplink of its own: a school behind a town hall. They are not
+	// in the forest either; see behind.go for what they may carry.
+	feed   []bool
 	adjOff []int32 // CSR adjacency over backbone edges: adjE[adjOff[v]:adjOff[v+1]]
 	adjE   []int32
 	// upOff/upE list the uplinks at each site, member or backbone.
 	upOff []int32
 	upE   []int32
+	// feedOff/feedE list the feed edges at each member site.
+	feedOff []int32
+	feedE   []int32
+	behindSets
 
 	parent, parentEdge []int32
 	treeChild          []int32 // per edge: the child node when it is a tree edge, else -1
@@ -48,6 +56,7 @@ func newForest(t *Topology) *forest {
 	}
 	deg := make([]int32, f.n)
 	updeg := make([]int32, f.n)
+	var memberLinks [][3]int32 // u, v, link
 	for i, l := range t.Links {
 		if !l.Up || l.External {
 			continue
@@ -59,7 +68,8 @@ func newForest(t *Topology) *forest {
 		}
 		mu, mv := f.isMember[u], f.isMember[v]
 		if mu && mv {
-			continue // a link between two members carries nothing for others
+			memberLinks = append(memberLinks, [3]int32{int32(u), int32(v), int32(i)})
+			continue // kept for the members behind members, below
 		}
 		if mv {
 			u, v = v, u
@@ -68,6 +78,7 @@ func newForest(t *Topology) *forest {
 		f.ev = append(f.ev, int32(v))
 		f.edgeOf = append(f.edgeOf, int32(i))
 		f.uplink = append(f.uplink, mu || mv)
+		f.feed = append(f.feed, false)
 		if mu || mv {
 			updeg[u]++
 			updeg[v]++
@@ -76,15 +87,55 @@ func newForest(t *Topology) *forest {
 			deg[v]++
 		}
 	}
-	f.adjOff, f.adjE = csr(f, deg, false)
-	f.upOff, f.upE = csr(f, updeg, true)
+	// A link between two members that both have uplinks carries nothing
+	// for anyone; one to a member without uplinks feeds it.
+	feeddeg := make([]int32, f.n)
+	for _, ml := range memberLinks {
+		u, v := ml[0], ml[1]
+		if updeg[u] > 0 && updeg[v] > 0 {
+			continue
+		}
+		f.eu = append(f.eu, u)
+		f.ev = append(f.ev, v)
+		f.edgeOf = append(f.edgeOf, ml[2])
+		f.uplink = append(f.uplink, false)
+		f.feed = append(f.feed, true)
+		feeddeg[u]++
+		feeddeg[v]++
+	}
+	f.adjOff, f.adjE = csr(f, deg, kindBackbone)
+	f.upOff, f.upE = csr(f, updeg, kindUplink)
+	f.feedOff, f.feedE = csr(f, feeddeg, kindFeed)
+	f.groupBehind(updeg)
 	f.dfs()
 	f.labels(0x7475796175)
 	return f
 }
 
-// csr lays out the edges of one kind (uplinks or backbone) per node.
-func csr(f *forest, deg []int32, uplinks bool) (off, adj []int32) {
+type edgeKind int8
+
+const (
+	kindBackbone edgeKind = iota
+	kindUplink
+	kindFeed
+)
+
+func (f *forest) kind(e int32) edgeKind {
+	switch {
+	case f.uplink[e]:
+		return kindUplink
+	case f.feed[e]:
+		return kindFeed
+	}
+	return kindBackbone
+}
+
+// offBackbone reports whether edge e is an uplink or a feed edge: not part
+// of the backbone forest.
+func (f *forest) offBackbone(e int32) bool { return f.uplink[e] || f.feed[e] }
+
+// csr lays out the edges of one kind per node.
+func csr(f *forest, deg []int32, k edgeKind) (off, adj []int32) {
 	off = make([]int32, f.n+1)
 	for v := 0; v < f.n; v++ {
 		off[v+1] = off[v] + deg[v]
@@ -93,7 +144,7 @@ func csr(f *forest, deg []int32, uplinks bool) (off, adj []int32) {
 	fill := make([]int32, f.n)
 	copy(fill, off[:f.n])
 	for e := range f.eu {
-		if f.uplink[e] != uplinks {
+		if f.kind(int32(e)) != k {
 			continue
 		}
 		u, v := f.eu[e], f.ev[e]
@@ -183,7 +234,7 @@ func (f *forest) labels(seed uint64) {
 	acc := make([]uint64, f.n)
 	s := seed
 	for e := range f.eu {
-		if f.treeChild[e] >= 0 || f.uplink[e] {
+		if f.treeChild[e] >= 0 || f.offBackbone(int32(e)) {
 			continue
 		}
 		s += 0x9e3779b97f4a7c15 // splitmix64

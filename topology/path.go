@@ -132,18 +132,15 @@ func (a *Analysis) minCostRoutes(src, dst int32, k int) [][]int32 {
 	f := a.f
 	used := make([]int8, len(f.eu)) // +1: flow eu->ev, -1: ev->eu
 	km := func(e int32) float64 { return a.t.Links[f.edgeOf[e]].Km }
-	usable := func(e int32) bool {
-		// An uplink is only usable by the member at the route's end.
-		return !f.uplink[e] || f.eu[e] == src || f.eu[e] == dst
-	}
 	edgesAt := func(v int32, fn func(e int32)) {
 		for i := f.adjOff[v]; i < f.adjOff[v+1]; i++ {
 			fn(f.adjE[i])
 		}
 		for i := f.upOff[v]; i < f.upOff[v+1]; i++ {
-			if e := f.upE[i]; usable(e) {
-				fn(e)
-			}
+			fn(f.upE[i])
+		}
+		for i := f.feedOff[v]; i < f.feedOff[v+1]; i++ {
+			fn(f.feedE[i])
 		}
 	}
 	dist := make([]float64, f.n)
@@ -162,9 +159,6 @@ func (a *Analysis) minCostRoutes(src, dst int32, k int) [][]int32 {
 			v := q[0]
 			q = q[1:]
 			inQ[v] = false
-			if f.isMember[v] && v != src {
-				continue // members carry no transit
-			}
 			edgesAt(v, func(e int32) {
 				dir := int8(1)
 				if f.eu[e] != v {
@@ -176,6 +170,10 @@ func (a *Analysis) minCostRoutes(src, dst int32, k int) [][]int32 {
 					return
 				case -dir:
 					cost = -cost
+				default:
+					if !f.routeOK(e, v, src, dst) {
+						return
+					}
 				}
 				w := f.other(e, v)
 				if d := dist[v] + cost; d < dist[w]-1e-12 {
@@ -251,4 +249,24 @@ func compareFloat(x, y float64) int {
 		return 1
 	}
 	return 0
+}
+
+// routeOK says whether a route from src to dst may take edge e out of v
+// when e carries no flow yet. Members carry no transit: a route leaves
+// src's side over uplinks and member links towards the backbone only, and
+// enters dst's side only from the backbone towards dst (behind.go).
+func (f *forest) routeOK(e, v, src, dst int32) bool {
+	w := f.other(e, v)
+	switch f.kind(e) {
+	case kindUplink:
+		m := f.eu[e]
+		if v == m {
+			return m == src || f.isFeederOf(m, f.behind[src])
+		}
+		return m == dst || f.isFeederOf(m, f.behind[dst])
+	case kindFeed:
+		return f.behind[src] >= 0 && f.behind[v] == f.behind[src] ||
+			f.behind[dst] >= 0 && f.behind[w] == f.behind[dst]
+	}
+	return true
 }

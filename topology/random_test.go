@@ -51,7 +51,8 @@ func TestCutsRandomNetworks(t *testing.T) {
 		}
 		reach := ref.memberReach(nil, "")
 		for _, m := range a.Risk().Members {
-			if m.SRLGPathsA > m.FiberPathsA || m.SRLGPathsB > m.FiberPathsB || m.FiberPathsA > m.Uplinks || m.FiberPathsB > m.Uplinks {
+			deg := a.f.homingDegree(int32(top.siteIdx[m.Site]))
+			if m.SRLGPathsA > m.FiberPathsA || m.SRLGPathsB > m.FiberPathsB || m.FiberPathsA > deg || m.FiberPathsB > deg {
 				t.Fatalf("network %d: member %s: fiber paths %d/%d, SRLG paths %d/%d, uplinks %d", i, m.Site,
 					m.FiberPathsA, m.FiberPathsB, m.SRLGPathsA, m.SRLGPathsB, m.Uplinks)
 			}

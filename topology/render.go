@@ -71,13 +71,24 @@ func RenderRisk(w io.Writer, r Risk, top int) error {
 		if top > 0 && i >= top {
 			continue
 		}
-		tw.row(m.Site, strconv.Itoa(m.Uplinks), fmt.Sprintf("%d / %d", m.FiberPathsA, m.SRLGPathsA),
-			fmt.Sprintf("%d / %d", m.FiberPathsB, m.SRLGPathsB), strconv.Itoa(len(m.SPOFs)), firstFew(m.SPOFs, 3))
+		up := strconv.Itoa(m.Uplinks)
+		if len(m.Via) > 0 {
+			up += " (via " + strings.Join(m.Via, ",") + ")"
+		}
+		cut := firstFew(m.SPOFs, 3)
+		if m.Isolated {
+			cut = "CUT OFF WITH EVERY LINK UP"
+		}
+		tw.row(m.Site, up, fmt.Sprintf("%d / %d", m.FiberPathsA, m.SRLGPathsA),
+			fmt.Sprintf("%d / %d", m.FiberPathsB, m.SRLGPathsB), strconv.Itoa(len(m.SPOFs)), cut)
 	}
 	if err := tw.flush(); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "\n%d of %d member sites have a single point of failure\n", exposed, len(r.Members))
+	for _, s := range r.Isolated {
+		fmt.Fprintf(w, "WARNING: %s reaches no core site even with every link up: %s\n", s.Site, s.Reason)
+	}
 	fmt.Fprintf(w, "backbone bridges (%d): %s\n", len(r.Bridges), orNone(r.Bridges))
 	_, err := fmt.Fprintf(w, "backbone articulation sites (%d): %s\n", len(r.Articulations), orNone(r.Articulations))
 	return err

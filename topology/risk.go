@@ -8,8 +8,9 @@ import (
 
 // MemberRisk says how well a member site is homed on the two core sites.
 type MemberRisk struct {
-	Site    string `json:"site"`
-	Uplinks int    `json:"uplinks"`
+	Site string `json:"site"`
+	// Uplinks are the member's up links to backbone sites.
+	Uplinks int `json:"uplinks"`
 	// FiberPathsA/B count paths to core A/B that share no routed link (and,
 	// when no two links share a cable, no cable): exact, by maximum flow.
 	FiberPathsA int `json:"fiber_paths_a"`
@@ -22,6 +23,12 @@ type MemberRisk struct {
 	// SPOFs are the single failures ("cable FO-12", "srlg duct-x",
 	// "site p3") after which the site reaches neither core.
 	SPOFs []string `json:"spofs"`
+	// Via are the member sites it is fed through when it has no uplink of
+	// its own (a school behind a town hall), in slug order.
+	Via []string `json:"via,omitempty"`
+	// Isolated is true when the site reaches no core site even with every
+	// link up: it has lost the hosting before any failure.
+	Isolated bool `json:"isolated,omitempty"`
 }
 
 // Risk is the resilience report of a network.
@@ -33,6 +40,9 @@ type Risk struct {
 	// Articulations the backbone sites whose loss does.
 	Bridges       []string `json:"bridges"`
 	Articulations []string `json:"articulations"`
+	// Isolated are the member sites that reach no core site even with
+	// every link up, with why.
+	Isolated []IsolatedSite `json:"isolated"`
 }
 
 // Risk computes, for every member site, its disjoint paths to both cores
@@ -40,7 +50,7 @@ type Risk struct {
 // articulation points. Members are listed most exposed first.
 func (a *Analysis) Risk() Risk {
 	t, f := a.t, a.f
-	r := Risk{CoreA: t.CoreA, CoreB: t.CoreB, Bridges: []string{}, Articulations: []string{}}
+	r := Risk{CoreA: t.CoreA, CoreB: t.CoreB, Bridges: []string{}, Articulations: []string{}, Isolated: a.Isolated()}
 	spofs := map[string][]string{}
 	for _, fl := range a.Cuts(CutOptions{}) {
 		for _, m := range fl.LoseHosting {
@@ -48,7 +58,7 @@ func (a *Analysis) Risk() Risk {
 		}
 	}
 	for e := range f.eu {
-		if !f.uplink[e] && f.isBridge(int32(e)) {
+		if !f.offBackbone(int32(e)) && f.isBridge(int32(e)) {
 			r.Bridges = append(r.Bridges, t.Links[f.edgeOf[e]].ID)
 		}
 	}
@@ -64,7 +74,7 @@ func (a *Analysis) Risk() Risk {
 			continue
 		}
 		m := int32(v)
-		mr := MemberRisk{Site: s.Slug, Uplinks: int(f.upOff[v+1] - f.upOff[v]), SPOFs: spofs[s.Slug]}
+		mr := MemberRisk{Site: s.Slug, Uplinks: int(f.upOff[v+1] - f.upOff[v]), Via: a.via(m), Isolated: a.base[m] == 0, SPOFs: spofs[s.Slug]}
 		if mr.SPOFs == nil {
 			mr.SPOFs = []string{}
 		}
@@ -139,19 +149,35 @@ func linkRisks(l Link) []string {
 	return append(rs, l.SRLGs...)
 }
 
-// neighbours calls fn for each edge usable from v: backbone edges, and the
-// uplinks when v is the source member.
-func (fl *flow) neighbours(v, src int32, fn func(e int32)) {
+// neighbours calls fn for each edge at v: backbone edges, uplinks and
+// member links. Which of them a path may take is forwardOK's business.
+func (fl *flow) neighbours(v int32, fn func(e int32)) {
 	f := fl.a.f
 	for i := f.adjOff[v]; i < f.adjOff[v+1]; i++ {
 		fn(f.adjE[i])
 	}
 	for i := f.upOff[v]; i < f.upOff[v+1]; i++ {
-		e := f.upE[i]
-		if f.eu[e] == src {
-			fn(e)
-		}
+		fn(f.upE[i])
 	}
+	for i := f.feedOff[v]; i < f.feedOff[v+1]; i++ {
+		fn(f.feedE[i])
+	}
+}
+
+// forwardOK says whether a path from member src to the backbone may take
+// edge e out of v when e carries no flow yet: backbone links always,
+// uplinks only out of a member (src or a feeder of src's behind set: no
+// other member can be reached), member links only out of src's behind
+// set. Flow is only ever cancelled back, so every member edge keeps
+// carrying traffic towards the backbone and no member becomes transit.
+func (f *forest) forwardOK(e, v, src int32) bool {
+	switch f.kind(e) {
+	case kindUplink:
+		return f.eu[e] == v
+	case kindFeed:
+		return f.behind[src] >= 0 && f.behind[v] == f.behind[src]
+	}
+	return true
 }
 
 // augment finds one path from src to dst in the residual graph (or, with
@@ -166,7 +192,7 @@ func (fl *flow) augment(src, dst int32, residual bool) []int32 {
 		if v == dst {
 			break
 		}
-		fl.neighbours(v, src, func(e int32) {
+		fl.neighbours(v, func(e int32) {
 			if fl.dead[e] {
 				return
 			}
@@ -180,6 +206,9 @@ func (fl *flow) augment(src, dst int32, residual bool) []int32 {
 			}
 			if fl.used[e] == dir || (!residual && fl.used[e] != 0) {
 				return // already carries flow this way
+			}
+			if fl.used[e] == 0 && !f.forwardOK(e, v, src) {
+				return
 			}
 			fl.seen[w] = fl.stamp
 			fl.prevE[w] = e
@@ -220,7 +249,7 @@ func (fl *flow) reset(paths ...[]int32) {
 // maxFlow counts edge-disjoint paths from member m to core site dst.
 func (fl *flow) maxFlow(m, dst int32) int {
 	var paths [][]int32
-	for len(paths) < int(fl.a.f.upOff[m+1]-fl.a.f.upOff[m]) {
+	for len(paths) < fl.a.f.homingDegree(m) {
 		p := fl.augment(m, dst, true)
 		if p == nil {
 			break
@@ -237,7 +266,7 @@ func (fl *flow) greedyDisjoint(m, dst int32) int {
 	t, f := fl.a.t, fl.a.f
 	var killed [][]int32
 	n := 0
-	for n < int(f.upOff[m+1]-f.upOff[m]) {
+	for n < f.homingDegree(m) {
 		p := fl.augment(m, dst, false)
 		if p == nil {
 			break

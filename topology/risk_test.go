@@ -11,12 +11,12 @@ func TestRiskHandNetwork(t *testing.T) {
 	top := mustBuild(t, handNet(t, ringSites, ringCables))
 	r := Analyze(top).Risk()
 	want := map[string]MemberRisk{
-		"m1": {"m1", 1, 1, 1, 1, 1, []string{"site p1", "srlg duct-m1", "cable C6"}},
+		"m1": {"m1", 1, 1, 1, 1, 1, []string{"site p1", "srlg duct-m1", "cable C6"}, nil, false},
 		// Two uplinks in one duct: two fiber paths, one duct-disjoint.
-		"m2": {"m2", 2, 2, 2, 1, 1, []string{"srlg duct-m2"}},
+		"m2": {"m2", 2, 2, 2, 1, 1, []string{"srlg duct-m2"}, nil, false},
 		// Both of a's cables are in duct-a-out: one duct-disjoint path to a.
-		"m3": {"m3", 2, 2, 2, 1, 2, []string{}},
-		"m4": {"m4", 1, 1, 1, 1, 1, []string{"site p2", "site p3", "srlg duct-m4", "srlg duct-p2-e", "srlg trench-d7", "cable C11", "cable C5"}},
+		"m3": {"m3", 2, 2, 2, 1, 2, []string{}, nil, false},
+		"m4": {"m4", 1, 1, 1, 1, 1, []string{"site p2", "site p3", "srlg duct-m4", "srlg duct-p2-e", "srlg trench-d7", "cable C11", "cable C5"}, nil, false},
 	}
 	if len(r.Members) != len(want) {
 		t.Fatalf("%d members, want %d", len(r.Members), len(want))

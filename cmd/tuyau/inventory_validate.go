@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tuyau-net/tuyau/inventory"
+	"github.com/tuyau-net/tuyau/topology"
 )
 
 type validateOpts struct{ Output string }
@@ -22,9 +23,12 @@ func newInventoryValidateCmd(d *deps) *cobra.Command {
 unknown keys, malformed addresses, duplicate names or IPs, references to
 unknown sites, devices, interfaces or ports, ports used by two cables, link
 ends in different subnets, MTU or speed mismatches, ASNs out of range,
-unknown transceivers, negative lengths.
+unknown transceivers, negative lengths. Warnings (exit status 0) name what is
+legal but most likely wrong: a member site that reaches no core site even
+with every link up.
 
-Exit status: 0 when the inventory is clean, 1 when it has problems.`,
+Exit status: 0 when the inventory is clean or has only warnings, 1 when it
+has problems.`,
 		Example: `  tuyau inventory validate -i examples/manche
   tuyau inventory validate -i net.yaml -o json | jq '.[].message'`,
 		Args: cobra.NoArgs,
@@ -46,6 +50,15 @@ func runValidate(ctx context.Context, d *deps, o validateOpts) error {
 	if err != nil && !errors.As(err, &ps) {
 		return err
 	}
+	if err == nil {
+		ps = topology.Check(snap, topology.Options{})
+	}
+	errs := 0
+	for _, p := range ps {
+		if !p.IsWarning() {
+			errs++
+		}
+	}
 	if o.Output != "table" {
 		if ps == nil {
 			ps = inventory.Problems{}
@@ -57,17 +70,17 @@ func runValidate(ctx context.Context, d *deps, o validateOpts) error {
 		if err := write(d.stdout, ps); err != nil {
 			return err
 		}
-		if len(ps) > 0 {
-			return errSilent{fmt.Errorf("%d problems", len(ps))}
+		if errs > 0 {
+			return errSilent{fmt.Errorf("%d problems", errs)}
 		}
 		return nil
 	}
-	if len(ps) > 0 {
-		for _, p := range ps {
-			fmt.Fprintln(d.stderr, p)
-		}
-		fmt.Fprintf(d.stderr, "%d problems\n", len(ps))
-		return errSilent{fmt.Errorf("%d problems", len(ps))}
+	for _, p := range ps {
+		fmt.Fprintln(d.stderr, p)
+	}
+	if errs > 0 {
+		fmt.Fprintf(d.stderr, "%d problems\n", errs)
+		return errSilent{fmt.Errorf("%d problems", errs)}
 	}
 	s := inventory.Summarize(snap)
 	_, err = fmt.Fprintf(d.stdout, "ok: %d sites, %d devices, %d cables (%.1f km), %d BGP sessions, checked in %s\n",

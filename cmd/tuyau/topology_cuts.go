@@ -72,6 +72,9 @@ func runCuts(ctx context.Context, d *deps, to *topoOpts, o cutsOpts) error {
 	}
 	start := time.Now()
 	a := topology.Analyze(t)
+	for _, s := range a.Isolated() {
+		fmt.Fprintf(d.stderr, "warning: member site %s reaches no core site even with every link up (%s): it is in no cut\n", s.Site, s.Reason)
+	}
 	for _, one := range []struct {
 		kind topology.FailureKind
 		name string

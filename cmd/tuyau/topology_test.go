@@ -92,3 +92,91 @@ func TestTopologyRender(t *testing.T) {
 		}
 	}
 }
+
+// behindExample is the Manche example with a school behind the Brécey town
+// hall and a library linked to nothing.
+func behindExample(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, f := range []string{"circuits.yaml", "fiber.yaml", "network.yaml", "sites.yaml", "devices.yaml"} {
+		b, err := os.ReadFile(filepath.Join(example, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == "devices.yaml" {
+			old := "        addresses: [10.255.0.36/32]\n"
+			if !strings.Contains(string(b), old) {
+				t.Fatal("brecey-mairie-r1's loopback is not where the test expects it")
+			}
+			b = []byte(strings.Replace(string(b), old, old+"      - name: eth9\n        speed: 1G\n        transceiver: 1000BASE-LX\n", 1))
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	extra := `sites:
+  - {slug: brecey-ecole, role: member, latitude: 48.72, longitude: -1.17}
+  - {slug: brecey-bibliotheque, role: member, latitude: 48.73, longitude: -1.16}
+devices:
+  - name: brecey-ecole-r1
+    site: brecey-ecole
+    role: member
+    platform: frr
+    interfaces:
+      - {name: eth1, speed: 1G, transceiver: 1000BASE-LX}
+  - name: brecey-bibliotheque-r1
+    site: brecey-bibliotheque
+    role: member
+    platform: frr
+cables:
+  - label: FO-ECOLE
+    a: {device: brecey-ecole-r1, interface: eth1}
+    b: {device: brecey-mairie-r1, interface: eth9}
+    type: smf
+    length: 600 m
+`
+	if err := os.WriteFile(filepath.Join(dir, "behind.yaml"), []byte(extra), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestTopologyMembersBehindMembers(t *testing.T) {
+	inv := behindExample(t)
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout []string
+		stderr []string
+	}{
+		{"validate warns", []string{"inventory", "validate", "-i", inv}, 0, []string{"ok: 52 sites"},
+			[]string{"behind.yaml:3:5: warning: site brecey-bibliotheque: member site reaches neither core site", "no routed link"}},
+		{"risk", []string{"topology", "risk", "-i", inv}, 0,
+			[]string{"brecey-ecole", "0 (via brecey-mairie)", "site brecey-mairie", "WARNING: brecey-bibliotheque reaches no core site"}, nil},
+		{"cut the town hall", []string{"topology", "cuts", "-i", inv, "--site", "brecey-mairie"}, 0,
+			[]string{"member sites losing the hosting (neither saint-lo-dc nor cherbourg-en-cotentin-dc) (1):\n  brecey-ecole"}, nil},
+		{"cut the school's cable", []string{"topology", "cuts", "-i", inv, "--cable", "FO-ECOLE"}, 0,
+			[]string{"(1):\n  brecey-ecole"}, []string{"warning: member site brecey-bibliotheque reaches no core site"}},
+		{"path", []string{"topology", "path", "-i", inv, "brecey-ecole", "saint-lo-dc"}, 0,
+			[]string{"brecey-ecole              brecey-mairie             0.6"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCLI(t, nil, tt.args...)
+			if r.code != tt.code {
+				t.Errorf("exit %d, want %d; stderr: %s", r.code, tt.code, r.stderr)
+			}
+			for _, s := range tt.stdout {
+				if !strings.Contains(r.stdout, s) {
+					t.Errorf("stdout does not contain %q:\n%s", s, r.stdout)
+				}
+			}
+			for _, s := range tt.stderr {
+				if !strings.Contains(r.stderr, s) {
+					t.Errorf("stderr does not contain %q:\n%s", s, r.stderr)
+				}
+			}
+		})
+	}
+}
