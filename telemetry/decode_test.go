@@ -31,8 +31,12 @@ func notif(ts int64, prefix *gnmi.Path, us ...*gnmi.Update) *gnmi.SubscribeRespo
 	return &gnmi.SubscribeResponse{Response: &gnmi.SubscribeResponse_Update{Update: &gnmi.Notification{Timestamp: ts, Prefix: prefix, Update: us}}}
 }
 
-func uintV(n uint64) *gnmi.TypedValue { return &gnmi.TypedValue{Value: &gnmi.TypedValue_UintVal{UintVal: n}} }
-func strV(s string) *gnmi.TypedValue  { return &gnmi.TypedValue{Value: &gnmi.TypedValue_StringVal{StringVal: s}} }
+func uintV(n uint64) *gnmi.TypedValue {
+	return &gnmi.TypedValue{Value: &gnmi.TypedValue_UintVal{UintVal: n}}
+}
+func strV(s string) *gnmi.TypedValue {
+	return &gnmi.TypedValue{Value: &gnmi.TypedValue_StringVal{StringVal: s}}
+}
 func ietfV(j string) *gnmi.TypedValue {
 	return &gnmi.TypedValue{Value: &gnmi.TypedValue_JsonIetfVal{JsonIetfVal: []byte(j)}}
 }

@@ -62,9 +62,9 @@ func TestPlanTargetsExample(t *testing.T) {
 		t.Errorf("saint-lo-dc-r1 neighbors = %v, want the transit and iBGP peers", r1.Neighbors)
 	}
 	want := map[string]Subscription{
-		"/interfaces/interface[name=eth1]/state/counters":    {Class: ClassCounters, Mode: ModeSample, Interval: 10 * time.Second},
-		"/interfaces/interface[name=eth1]/state/oper-status": {Class: ClassOper, Mode: ModeOnChange, Heartbeat: DefaultHeartbeat},
-		"/interfaces/interface[name=eth1]/state/transceiver": {Class: ClassOptics, Mode: ModeOnChange, Heartbeat: DefaultHeartbeat},
+		"/interfaces/interface[name=eth1]/state/counters":                                                        {Class: ClassCounters, Mode: ModeSample, Interval: 10 * time.Second},
+		"/interfaces/interface[name=eth1]/state/oper-status":                                                     {Class: ClassOper, Mode: ModeOnChange, Heartbeat: DefaultHeartbeat},
+		"/interfaces/interface[name=eth1]/state/transceiver":                                                     {Class: ClassOptics, Mode: ModeOnChange, Heartbeat: DefaultHeartbeat},
 		"/components/component[name=*]/transceiver/physical-channels/channel[index=*]/state/input-power/instant": {Class: ClassOptics, Mode: ModeSample, Interval: 30 * time.Second},
 		"/network-instances/network-instance[name=default]/protocols/protocol[identifier=BGP][name=BGP]/bgp/neighbors/neighbor[neighbor-address=192.0.2.0]/state/session-state": {Class: ClassBGP, Mode: ModeOnChange, Heartbeat: DefaultHeartbeat},
 	}
