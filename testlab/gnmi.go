@@ -1,6 +1,7 @@
 package testlab
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -41,6 +42,12 @@ func loadCA(dir, lab string) (*gnmitarget.LabCA, error) {
 	return ca, nil
 }
 
+// DefaultGNMIMinSample is the shortest sample interval a lab device
+// accepts, and the one a sample_interval of 0 streams at: short enough for
+// tests and 1 s collectors, long enough that a client asking for "as fast
+// as you can" does not flood the lab (real routers stop at 1 to 10 s).
+const DefaultGNMIMinSample = 100 * time.Millisecond
+
 // gnmiServer is a device's gNMI target on its lab address.
 type gnmiServer struct {
 	dev *Device
@@ -55,6 +62,8 @@ func (g *gnmiServer) listen(ctx context.Context, addr string) error {
 	opts := []gnmitarget.Option{
 		gnmitarget.WithName(g.dev.Name()), gnmitarget.WithLogger(l.log.With("device", g.dev.Name())),
 		gnmitarget.WithClock(l.now),
+		gnmitarget.WithMinSampleInterval(cmp.Or(l.opts.GNMIMinSample, DefaultGNMIMinSample)),
+		gnmitarget.WithMaxUpdatesPerNotification(l.opts.GNMIBundle),
 	}
 	if l.opts.Password != "" {
 		opts = append(opts, gnmitarget.WithCredentials(l.opts.User, l.opts.Password))

@@ -31,7 +31,13 @@ type Options struct {
 	// GNMIInsecure serves gNMI without TLS; by default each device has a
 	// certificate from the lab CA (ca.pem in Dir).
 	GNMIInsecure bool
-	Logger       *slog.Logger
+	// GNMIMinSample is the shortest SAMPLE interval the devices accept,
+	// and what a sample_interval of 0 gets (DefaultGNMIMinSample when 0).
+	GNMIMinSample time.Duration
+	// GNMIBundle bounds the updates per gNMI notification (0: a
+	// subscription's due leaves in one; 1: no bundling).
+	GNMIBundle int
+	Logger     *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }

@@ -18,6 +18,10 @@ func (s *Server) Get(ctx context.Context, req *gpb.GetRequest) (*gpb.GetResponse
 	if err := checkEncoding(req.GetEncoding()); err != nil {
 		return nil, status.Error(codes.Unimplemented, err.Error())
 	}
+	models, err := useModels(req.GetUseModels())
+	if err != nil {
+		return nil, status.Error(codes.Unimplemented, err.Error())
+	}
 	prefix, err := fromProto(req.GetPrefix())
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
@@ -38,7 +42,7 @@ func (s *Server) Get(ctx context.Context, req *gpb.GetRequest) (*gpb.GetResponse
 	if err != nil {
 		return nil, err
 	}
-	state = filterType(state, req.GetType())
+	state = filterType(inModels(state, models), req.GetType())
 	resp := &gpb.GetResponse{}
 	ts := s.now().UnixNano()
 	for _, p := range paths {
@@ -176,8 +180,9 @@ func notification(gprefix *gpb.Path, prefix, p Path, leaves []parsedLeaf, enc gp
 			g = &group{at: at, root: map[string]any{}, nodes: map[string]map[string]any{}}
 			if len(at) > 0 {
 				// A list entry carries its keys as members (RFC 7951 §5.4).
-				for kn, kv := range at[len(at)-1].Keys {
-					g.root[kn] = keyJSON(kn, kv)
+				last := at[len(at)-1]
+				for kn, kv := range last.Keys {
+					g.root[kn] = keyJSON(last.Name, kn, kv, ietf)
 				}
 			}
 			groups[k] = g
@@ -203,7 +208,7 @@ func notification(gprefix *gpb.Path, prefix, p Path, leaves []parsedLeaf, enc gp
 			if !ok {
 				child = map[string]any{}
 				for kn, kv := range e.Keys {
-					child[kn] = keyJSON(kn, kv)
+					child[kn] = keyJSON(e.Name, kn, kv, ietf)
 				}
 				if len(e.Keys) > 0 {
 					arr, _ := node[e.Name].([]any)
@@ -215,7 +220,11 @@ func notification(gprefix *gpb.Path, prefix, p Path, leaves []parsedLeaf, enc gp
 			}
 			node = child
 		}
-		node[suffix[len(suffix)-1].Name] = v
+		name := suffix[len(suffix)-1].Name
+		if ietf {
+			name = qualifyLeaf(l.path, name)
+		}
+		node[name] = v
 	}
 	for _, g := range order {
 		var val any = g.root
@@ -261,13 +270,37 @@ func qualify(name string, root bool) string {
 	return name
 }
 
+// qualifyLeaf names a leaf member: the interface's state/transceiver leaf
+// comes from openconfig-platform-transceiver's augment of
+// openconfig-interfaces, so RFC 7951 qualifies it.
+func qualifyLeaf(full Path, name string) string {
+	if name == "transceiver" && len(full) >= 2 && full[0].Name == "interfaces" && full[len(full)-2].Name == "state" {
+		return "openconfig-platform-transceiver:transceiver"
+	}
+	return name
+}
+
+// identityKeys are the list keys whose type is an identityref, with the
+// module defining their identities: RFC 7951 qualifies identity values
+// with it (§6.8), so in JSON_IETF a protocol entry's identifier is
+// "openconfig-policy-types:BGP". Paths keep the bare name, as gNMI paths
+// do; ParsePath accepts both.
+var identityKeys = map[[2]string]string{
+	{"protocol", "identifier"}:    "openconfig-policy-types",
+	{"afi-safi", "afi-safi-name"}: "openconfig-bgp-types",
+}
+
 // keyJSON writes a list key inside a JSON tree: numeric "index" keys
-// (subinterfaces, transceiver channels) are uint32 in the models.
-func keyJSON(name, v string) any {
+// (subinterfaces, transceiver channels) are uint32 in the models, and in
+// JSON_IETF identityref keys carry their module.
+func keyJSON(list, name, v string, ietf bool) any {
 	if name == "index" {
 		if _, err := json.Number(v).Int64(); err == nil {
 			return json.Number(v)
 		}
+	}
+	if m, ok := identityKeys[[2]string{list, name}]; ok && ietf && !strings.Contains(v, ":") {
+		return m + ":" + v
 	}
 	return v
 }

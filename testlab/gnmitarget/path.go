@@ -272,10 +272,10 @@ func stripModule(name string) string {
 
 // normalizeKey drops the module prefix of identityref keys, the only keys
 // in our schema whose values carry one (protocol identifier
-// openconfig-policy-types:BGP). Other key values, such as IPv6 neighbor
-// addresses, keep their colons.
+// openconfig-policy-types:BGP, afi-safi-name openconfig-bgp-types:IPV4_UNICAST).
+// Other key values, such as IPv6 neighbor addresses, keep their colons.
 func normalizeKey(k, v string) string {
-	if k == "identifier" {
+	if k == "identifier" || k == "afi-safi-name" {
 		return stripModule(v)
 	}
 	return v

@@ -34,6 +34,7 @@ type Server struct {
 	password  string
 	now       func() time.Time
 	minSample time.Duration
+	bundle    int           // most updates per notification; 0: no limit
 	timeout   time.Duration // bound on each backend call
 	schema    *schema
 
@@ -76,9 +77,20 @@ func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 // WithClock sets the clock for notification timestamps.
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
 
-// WithMinSampleInterval sets the shortest SAMPLE interval accepted
-// (default 1ms); shorter requests fail with InvalidArgument.
+// WithMinSampleInterval sets the shortest SAMPLE and heartbeat interval
+// accepted (default 10ms); shorter requests fail with InvalidArgument, and a
+// sample_interval of 0 samples at this interval, the lowest the target
+// supports.
 func WithMinSampleInterval(d time.Duration) Option { return func(s *Server) { s.minSample = d } }
+
+// WithMaxUpdatesPerNotification bounds how many updates a Subscribe
+// bundles into one notification (0, the default: all the leaves of one
+// subscription that are due together; 1 turns bundling off, every leaf
+// in a notification of its own with its own timestamp). gNMI asks a target
+// that bundles to let the operator turn it off and bound it.
+func WithMaxUpdatesPerNotification(n int) Option {
+	return func(s *Server) { s.bundle = max(n, 0) }
+}
 
 // WithBackendTimeout bounds each State and Apply call (default 5s), so a
 // stuck device fails RPCs with DeadlineExceeded instead of hanging them.
@@ -90,7 +102,7 @@ func New(backend Backend, opts ...Option) *Server {
 		backend:   backend,
 		log:       slog.New(slog.DiscardHandler),
 		now:       time.Now,
-		minSample: time.Millisecond,
+		minSample: 10 * time.Millisecond,
 		timeout:   5 * time.Second,
 		schema:    newSchema(),
 		cache:     map[string]parsedPath{},
@@ -214,17 +226,19 @@ func (s *Server) watch() (<-chan struct{}, func()) {
 }
 
 type parsedPath struct {
-	path  Path
-	key   string    // canonical string
-	proto *gpb.Path // shared by every notification that carries the full path; never modified
+	path   Path
+	key    string    // canonical string
+	models modelSet  // the models defining the leaf
+	proto  *gpb.Path // shared by every notification that carries the full path; never modified
 }
 
 // parsedLeaf is a backend leaf with its path parsed and canonical.
 type parsedLeaf struct {
-	path  Path
-	key   string
-	proto *gpb.Path // nil when not from the cache
-	value any
+	path   Path
+	key    string
+	models modelSet
+	proto  *gpb.Path // nil when not from the cache
+	value  any
 }
 
 // readState reads the backend and parses its paths, through a cache since
@@ -253,10 +267,10 @@ func (s *Server) readState(ctx context.Context) ([]parsedLeaf, error) {
 				s.log.Warn("backend leaf with a bad path skipped", "target", s.name, "path", l.Path, "err", err)
 				continue
 			}
-			pp = parsedPath{path: p, key: p.String(), proto: p.proto()}
+			pp = parsedPath{path: p, key: p.String(), proto: p.proto(), models: leafModels(p)}
 			s.cache[l.Path] = pp
 		}
-		out = append(out, parsedLeaf{path: pp.path, key: pp.key, proto: pp.proto, value: l.Value})
+		out = append(out, parsedLeaf{path: pp.path, key: pp.key, proto: pp.proto, models: pp.models, value: l.Value})
 	}
 	return out, nil
 }

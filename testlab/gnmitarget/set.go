@@ -18,11 +18,15 @@ type configView struct {
 	leaves  map[string]any  // canonical path of a writable leaf → value
 	paths   map[string]Path // canonical path → parsed, for leaves and entries
 	entries map[string]bool // list entries present, by canonical path
+	// shapes are the schema paths (names, no keys) of the device's
+	// leaves and their ancestors: what a path must be to exist at all.
+	shapes map[string]bool
 }
 
 func (s *schema) view(state []parsedLeaf) *configView {
-	v := &configView{leaves: map[string]any{}, paths: map[string]Path{}, entries: map[string]bool{}}
+	v := &configView{leaves: map[string]any{}, paths: map[string]Path{}, entries: map[string]bool{}, shapes: map[string]bool{}}
 	for _, l := range state {
+		addShapes(v.shapes, l.path)
 		for i, e := range l.path {
 			if len(e.Keys) == 0 {
 				continue
@@ -43,7 +47,7 @@ func (s *schema) view(state []parsedLeaf) *configView {
 }
 
 func (v *configView) clone() *configView {
-	c := &configView{leaves: make(map[string]any, len(v.leaves)), paths: make(map[string]Path, len(v.paths)), entries: make(map[string]bool, len(v.entries))}
+	c := &configView{leaves: make(map[string]any, len(v.leaves)), paths: make(map[string]Path, len(v.paths)), entries: make(map[string]bool, len(v.entries)), shapes: v.shapes}
 	for k, x := range v.leaves {
 		c.leaves[k] = x
 	}
@@ -136,6 +140,9 @@ func (s *schema) del(v *configView, p Path, explicit bool, touched map[string]bo
 		return nil
 	}
 	if !s.covers(p) {
+		if err := s.unknown(v, p, "delete"); err != nil {
+			return err
+		}
 		if explicit {
 			return status.Errorf(codes.InvalidArgument, "delete %s: not a writable path on this target", p)
 		}
@@ -174,7 +181,10 @@ func (s *schema) update(v *configView, p Path, tv *gpb.TypedValue, touched map[s
 		}
 		ls, ok := s.leaf(f.path)
 		if !ok {
-			return status.Errorf(codes.InvalidArgument, "update %s: not a writable leaf on this target (writable: %v)", f.path, WritablePaths)
+			if err := s.unknown(v, f.path, "update"); err != nil {
+				return err
+			}
+			return status.Errorf(codes.InvalidArgument, "update %s: not a writable leaf on this target, it is read-only state (writable: %v)", f.path, WritablePaths)
 		}
 		val, err := ls.decode(f.v)
 		if err != nil {
@@ -188,6 +198,46 @@ func (s *schema) update(v *configView, p Path, tv *gpb.TypedValue, touched map[s
 		v.paths[k] = f.path
 	}
 	return nil
+}
+
+// unknown answers NotFound for a path this target does not have, as gNMI
+// asks of a Set naming an invalid path: one whose schema path (names, keys
+// aside) is neither a writable leaf nor anything the device reports, or a
+// writable leaf in a list entry that cannot exist (a network instance
+// other than default). It returns nil for a path that exists.
+func (s *schema) unknown(v *configView, p Path, op string) error {
+	sh := shapeOf(p)
+	for _, l := range s.leaves {
+		if shapeOf(l.pattern) == sh || strings.HasPrefix(shapeOf(l.pattern), sh+"/") {
+			if op == "update" {
+				return status.Errorf(codes.NotFound, "%s %s: no such entry on this target (writable: %v)", op, p, WritablePaths)
+			}
+			return nil
+		}
+	}
+	if v.shapes[sh] {
+		return nil
+	}
+	return status.Errorf(codes.NotFound, "%s %s: no such path on this target", op, p)
+}
+
+// shapeOf is a path's schema path: its names without keys.
+func shapeOf(p Path) string {
+	var b strings.Builder
+	for _, e := range p {
+		b.WriteString("/")
+		b.WriteString(e.Name)
+	}
+	return b.String()
+}
+
+func addShapes(set map[string]bool, p Path) {
+	var b strings.Builder
+	for _, e := range p {
+		b.WriteString("/")
+		b.WriteString(e.Name)
+		set[b.String()] = true
+	}
 }
 
 // ensureEntries checks the keys of every list entry on the way to leaf p

@@ -141,7 +141,11 @@ func TestPlan(t *testing.T) {
 		{name: "delete a mandatory leaf", req: &gpb.SetRequest{Delete: []*gpb.Path{gp(nbrs + "/neighbor[neighbor-address=10.0.0.1]/config/peer-as")}}, code: codes.InvalidArgument, msg: "peer-as is mandatory"},
 		{name: "wildcard", req: &gpb.SetRequest{Update: []*gpb.Update{upd("/interfaces/interface[name=*]/config/mtu", `1500`)}}, code: codes.InvalidArgument, msg: "wildcards"},
 		{name: "missing key", req: &gpb.SetRequest{Update: []*gpb.Update{upd("/interfaces/interface/config/mtu", `1500`)}}, code: codes.InvalidArgument, msg: "needs key"},
-		{name: "other network instance", req: &gpb.SetRequest{Update: []*gpb.Update{upd("/network-instances/network-instance[name=mgmt]/protocols/protocol[identifier=BGP][name=BGP]/bgp/neighbors/neighbor[neighbor-address=10.0.0.9]/config/peer-as", `1`)}}, code: codes.InvalidArgument, msg: "not a writable leaf"},
+		{name: "other network instance", req: &gpb.SetRequest{Update: []*gpb.Update{upd("/network-instances/network-instance[name=mgmt]/protocols/protocol[identifier=BGP][name=BGP]/bgp/neighbors/neighbor[neighbor-address=10.0.0.9]/config/peer-as", `1`)}}, code: codes.NotFound, msg: "no such entry"},
+		{name: "unknown leaf", req: &gpb.SetRequest{Update: []*gpb.Update{upd(eth1+"/config/speed-of-light", `1`)}}, code: codes.NotFound, msg: "no such path"},
+		{name: "unknown tree", req: &gpb.SetRequest{Replace: []*gpb.Update{upd("/qos/classifiers", `{"classifier": []}`)}}, code: codes.NotFound, msg: "no such path"},
+		{name: "unknown member in a JSON value", req: &gpb.SetRequest{Update: []*gpb.Update{upd(eth1+"/config", `{"mtu": 1500, "colour": "red"}`)}}, code: codes.NotFound, msg: "config/colour"},
+		{name: "delete an unknown path", req: &gpb.SetRequest{Delete: []*gpb.Path{gp("/system/ntp")}}, code: codes.NotFound, msg: "no such path"},
 		{name: "bad JSON", req: &gpb.SetRequest{Update: []*gpb.Update{upd(eth1+"/config", `{"mtu": 1500`)}}, code: codes.InvalidArgument, msg: "unexpected EOF"},
 		{
 			name: "one bad op rejects all",

@@ -11,8 +11,10 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// DefaultSampleInterval is used for SAMPLE subscriptions that give no
-// interval and for the counters of TARGET_DEFINED ones.
+// DefaultSampleInterval is the sample interval of the counters of
+// TARGET_DEFINED subscriptions. A SAMPLE subscription with a
+// sample_interval of 0 gets the shortest interval the target accepts
+// (WithMinSampleInterval), as gNMI asks.
 const DefaultSampleInterval = 10 * time.Second
 
 // sub is one subscription of a stream, as this target runs it.
@@ -57,6 +59,7 @@ type subscribeSession struct {
 	gprefix *gpb.Path
 	prefix  Path
 	enc     gpb.Encoding
+	models  modelSet
 	subs    []*sub
 }
 
@@ -75,11 +78,15 @@ func (s *Server) Subscribe(stream gpb.GNMI_SubscribeServer) error {
 	if err := checkEncoding(list.GetEncoding()); err != nil {
 		return status.Error(codes.Unimplemented, err.Error())
 	}
+	models, err := useModels(list.GetUseModels())
+	if err != nil {
+		return status.Error(codes.Unimplemented, err.Error())
+	}
 	prefix, err := fromProto(list.GetPrefix())
 	if err != nil {
 		return status.Error(codes.InvalidArgument, err.Error())
 	}
-	ss := &subscribeSession{s: s, stream: stream, gprefix: list.GetPrefix(), prefix: prefix, enc: list.GetEncoding()}
+	ss := &subscribeSession{s: s, stream: stream, gprefix: list.GetPrefix(), prefix: prefix, enc: list.GetEncoding(), models: models}
 	if len(list.GetSubscription()) == 0 {
 		return status.Error(codes.InvalidArgument, "SubscriptionList holds no subscription")
 	}
@@ -98,7 +105,7 @@ func (s *Server) Subscribe(stream gpb.GNMI_SubscribeServer) error {
 			return status.Errorf(codes.InvalidArgument, "subscription %s: sample_interval %v is below the minimum %v", full, iv, s.minSample)
 		}
 		if iv == 0 {
-			iv = DefaultSampleInterval
+			iv = s.minSample // "the lowest interval possible for the target"
 		}
 		hb := time.Duration(gs.GetHeartbeatInterval())
 		if hb != 0 && hb < s.minSample {
@@ -115,6 +122,9 @@ func (s *Server) Subscribe(stream gpb.GNMI_SubscribeServer) error {
 			ss.subs = append(ss.subs, &b)
 		case gpb.SubscriptionMode_TARGET_DEFINED:
 			sample, change := base, base
+			if gs.GetSampleInterval() == 0 {
+				sample.interval = DefaultSampleInterval
+			}
 			sample.filter = isCounter
 			change.onChange = true
 			change.filter = func(p Path) bool { return !isCounter(p) }
@@ -149,10 +159,19 @@ func (s *Server) Subscribe(stream gpb.GNMI_SubscribeServer) error {
 	return runErr
 }
 
+// readState reads the device, keeping the leaves of the session's models.
+func (ss *subscribeSession) readState(ctx context.Context) ([]parsedLeaf, error) {
+	state, err := ss.s.readState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return inModels(state, ss.models), nil
+}
+
 // snapshot sends every subscription's leaves, or with updatesOnly only
 // records them, then a sync_response.
 func (ss *subscribeSession) snapshot(ctx context.Context, updatesOnly bool) error {
-	state, err := ss.s.readState(ctx)
+	state, err := ss.readState(ctx)
 	if err != nil {
 		return err
 	}
@@ -279,7 +298,7 @@ func (ss *subscribeSession) nextDeadline() (time.Time, bool) {
 // tick sends what is due: samples and heartbeats whose time has come, and
 // for ON_CHANGE subscriptions whatever differs from what the client has.
 func (ss *subscribeSession) tick(ctx context.Context) error {
-	state, err := ss.s.readState(ctx)
+	state, err := ss.readState(ctx)
 	if err != nil {
 		return err
 	}
@@ -305,7 +324,10 @@ func (ss *subscribeSession) tick(ctx context.Context) error {
 				err = ss.send(leaves, nil)
 			}
 			b.record(leaves)
-		case hb:
+		case hb && b.suppress:
+			// The heartbeat of a suppress_redundant SAMPLE: everything once
+			// per heartbeat even if nothing changed. A plain SAMPLE sends
+			// everything each sample anyway.
 			err = ss.send(leaves, nil)
 			b.record(leaves)
 		}
@@ -374,24 +396,40 @@ func sameValue(a, b any) bool {
 	return false
 }
 
-// send writes one notification, unless there is nothing to say.
+// send writes what a subscription has due, in notifications of at most
+// the server's bundle size, unless there is nothing to say.
 func (ss *subscribeSession) send(leaves []parsedLeaf, deletes []Path) error {
 	if len(leaves) == 0 && len(deletes) == 0 {
 		return nil
-	}
-	n, err := notification(ss.gprefix, ss.prefix, nil, leaves, ss.enc, false)
-	if err != nil {
-		return status.Error(codes.Internal, err.Error())
 	}
 	strip := 0
 	if ss.gprefix != nil && !ss.prefix.HasWildcard() {
 		strip = len(ss.prefix)
 	}
+	var dels []*gpb.Path
 	for _, d := range deletes {
-		n.Delete = append(n.Delete, d[strip:].proto())
+		dels = append(dels, d[strip:].proto())
 	}
-	n.Timestamp = ss.s.now().UnixNano()
-	return ss.stream.Send(&gpb.SubscribeResponse{Response: &gpb.SubscribeResponse_Update{Update: n}})
+	size := ss.s.bundle
+	if size == 0 {
+		size = len(leaves) + len(dels)
+	}
+	for len(leaves) > 0 || len(dels) > 0 {
+		n, err := notification(ss.gprefix, ss.prefix, nil, leaves[:min(size, len(leaves))], ss.enc, false)
+		if err != nil {
+			return status.Error(codes.Internal, err.Error())
+		}
+		leaves = leaves[min(size, len(leaves)):]
+		if room := size - len(n.Update); room > 0 && len(dels) > 0 {
+			k := min(room, len(dels))
+			n.Delete, dels = dels[:k], dels[k:]
+		}
+		n.Timestamp = ss.s.now().UnixNano()
+		if err := ss.stream.Send(&gpb.SubscribeResponse{Response: &gpb.SubscribeResponse_Update{Update: n}}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func ctxStatus(ctx context.Context) error {
