@@ -636,6 +636,11 @@ func (v *validator) bgp() {
 			if (b.Role == BGPTransit || b.Role == BGPMember) && b.PeerASN == d.ASN {
 				v.add(src, obj(), "eBGP (%s) session to its own AS%d", b.Role, d.ASN)
 			}
+			if deviceHasAddr(&d, b.PeerAddress) {
+				// FRR refuses it ("Can not configure the local system as
+				// neighbor") half-way through a push: say so before.
+				v.add(src, obj(), "peer_address %s is the device's own address", b.PeerAddress)
+			}
 			if b.PeerDevice == "" {
 				continue
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"github.com/tuyau-net/tuyau/testlab/need"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -78,13 +79,7 @@ func TestRenderErrors(t *testing.T) {
 // TestFRRDryRun feeds every rendered FRR config of the example network to
 // the real vtysh in dry-run mode, which rejects any command FRR 8 lacks.
 func TestFRRDryRun(t *testing.T) {
-	vtysh, err := exec.LookPath("vtysh")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("vtysh not found (Debian package frr): %v", err)
-		}
-		t.Skip("vtysh not installed")
-	}
+	vtysh := need.Tool(t, "vtysh", "apt-get install frr")
 	x := loadManche(t)
 	rs, err := Render(x, Builtin(), nil, "frr", Options{})
 	if err != nil {

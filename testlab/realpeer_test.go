@@ -3,6 +3,7 @@ package testlab
 import (
 	"context"
 	"fmt"
+	"github.com/tuyau-net/tuyau/testlab/need"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -20,15 +21,7 @@ import (
 // failure (.ci/deps installs it), elsewhere a skip with the reason.
 func needBinary(t *testing.T, name, pkg string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s not found: install the Debian package %s (.ci/deps does)", name, pkg)
-	}
-	t.Skipf("%s not found: apt-get install %s", name, pkg)
-	return ""
+	return need.Tool(t, name, "apt-get install "+pkg+"; .ci/deps does")
 }
 
 // vtyshPush runs config lines in a fresh CLI session of a device, failing

@@ -2,8 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"github.com/tuyau-net/tuyau/testlab/need"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -67,12 +67,7 @@ func TestTopologyCommands(t *testing.T) {
 
 // TestTopologyRender draws the backbone through Graphviz, which CI installs.
 func TestTopologyRender(t *testing.T) {
-	if _, err := exec.LookPath("dot"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("Graphviz's dot is not installed, and CI must have it (.ci/deps installs graphviz): %v", err)
-		}
-		t.Skip("Graphviz's dot is not installed")
-	}
+	need.Tool(t, "dot", "apt-get install graphviz; .ci/deps does")
 	dir := t.TempDir()
 	for _, f := range []string{"svg", "png"} {
 		out := filepath.Join(dir, "backbone."+f)
