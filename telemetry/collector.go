@@ -1,0 +1,348 @@
+package telemetry
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/tuyau-net/tuyau/inventory"
+	"github.com/tuyau-net/tuyau/topology"
+)
+
+// CollectorEngine is what the collector needs of the alarm engine
+// (*Engine): it feeds updates and target health in from the sessions'
+// goroutines, and takes a Batch of what changed at each flush.
+type CollectorEngine interface {
+	Observe(ups []Update)
+	ObserveTarget(h TargetHealth)
+	Tick(now time.Time) Batch
+	Ack(id, by string, now time.Time) (Alarm, error)
+}
+
+// engineReloader is an engine that takes a new topology in place.
+type engineReloader interface {
+	Reload(topo *topology.Topology, budgets []topology.LinkBudget)
+}
+
+// Planned is what the collector derives from one inventory snapshot.
+type Planned struct {
+	Targets []Target
+	Topo    *topology.Topology
+	Budgets []topology.LinkBudget
+	// Fingerprint identifies the snapshot: a reload that reads the same
+	// inventory changes nothing.
+	Fingerprint [32]byte
+}
+
+// Plan builds the topology, its optical budgets and the targets of snap.
+func Plan(snap *inventory.Snapshot, po PlanOptions, bo topology.BudgetOptions) (Planned, error) {
+	topo, err := topology.Build(snap, topology.Options{})
+	if err != nil {
+		return Planned{}, fmt.Errorf("telemetry plan: %w", err)
+	}
+	budgets, err := topology.Budgets(topo, bo)
+	if err != nil {
+		return Planned{}, fmt.Errorf("telemetry plan: %w", err)
+	}
+	ts, err := PlanTargets(snap, topo, po)
+	if err != nil {
+		return Planned{}, err
+	}
+	raw, err := json.Marshal(snap)
+	if err != nil {
+		return Planned{}, fmt.Errorf("telemetry plan: %w", err)
+	}
+	return Planned{Targets: ts, Topo: topo, Budgets: budgets, Fingerprint: sha256.Sum256(raw)}, nil
+}
+
+// CollectorOptions configure a Collector.
+type CollectorOptions struct {
+	// Name is the collector's name in batches (host name by default in cmd).
+	Name   string
+	Engine CollectorEngine
+	Sinks  []Sink
+	Dial   DialOptions
+	// Flush is how often a batch goes to the sinks (1 s).
+	Flush time.Duration
+	// Load re-reads the inventory: on Reload (SIGHUP) and every Poll
+	// (30 s; negative: only on Reload). Nil: the targets never change.
+	Load func(ctx context.Context) (Planned, error)
+	Poll time.Duration
+	// NewEngine rebuilds the engine on a reload when it cannot Reload in
+	// place.
+	NewEngine func(topo *topology.Topology, budgets []topology.LinkBudget) CollectorEngine
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// Collector streams every target of a plan, feeds the engine and flushes
+// to the sinks.
+type Collector struct {
+	o      CollectorOptions
+	log    *slog.Logger
+	now    func() time.Time
+	creds  grpc.DialOption // built once for every target
+	reload chan struct{}
+
+	mu       sync.Mutex // guards engine, sessions, planned
+	engine   CollectorEngine
+	sessions map[string]*running
+	planned  Planned
+	flushMu  sync.Mutex // one flush at a time (ticker, ack, final)
+}
+
+type running struct {
+	t      Target
+	h      *health
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// NewCollector prepares a collector for p's targets; Run starts it.
+func NewCollector(p Planned, o CollectorOptions) (*Collector, error) {
+	if o.Engine == nil {
+		return nil, errors.New("collector: no engine")
+	}
+	if o.Flush <= 0 {
+		o.Flush = time.Second
+	}
+	if o.Poll == 0 {
+		o.Poll = 30 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	o.Dial = o.Dial.withDefaults()
+	creds, err := o.Dial.transport()
+	if err != nil {
+		return nil, err
+	}
+	return &Collector{o: o, log: o.Logger, now: o.Now, creds: creds, reload: make(chan struct{}, 1),
+		engine: o.Engine, sessions: map[string]*running{}, planned: p}, nil
+}
+
+// Reload asks the running collector to re-read the inventory now.
+func (c *Collector) Reload() {
+	select {
+	case c.reload <- struct{}{}:
+	default:
+	}
+}
+
+// Run streams until ctx is done, then stops every session and makes a
+// final flush. The sinks are the caller's to close.
+func (c *Collector) Run(ctx context.Context) error {
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	c.setTargets(runCtx, c.planned.Targets)
+	flush := time.NewTicker(c.o.Flush)
+	defer flush.Stop()
+	var poll <-chan time.Time
+	if c.o.Load != nil && c.o.Poll > 0 {
+		t := time.NewTicker(c.o.Poll)
+		defer t.Stop()
+		poll = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			c.stopAll()
+			fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			err := c.flush(fctx)
+			fcancel()
+			return err
+		case <-flush.C:
+			if err := c.flush(runCtx); err != nil {
+				c.log.Warn("flush", "err", err)
+			}
+		case <-poll:
+			c.doReload(runCtx, false)
+		case <-c.reload:
+			c.doReload(runCtx, true)
+		}
+	}
+}
+
+// doReload re-reads the inventory and applies what changed: targets
+// added, removed or resubscribed, the engine given the new topology.
+func (c *Collector) doReload(ctx context.Context, asked bool) {
+	if c.o.Load == nil {
+		return
+	}
+	p, err := c.o.Load(ctx)
+	if err != nil {
+		c.log.Error("inventory reload failed; keeping the running plan", "err", err)
+		return
+	}
+	c.mu.Lock()
+	same := p.Fingerprint == c.planned.Fingerprint
+	c.mu.Unlock()
+	if same {
+		if asked {
+			c.log.Info("inventory reload: unchanged")
+		}
+		return
+	}
+	c.mu.Lock()
+	c.planned = p
+	if r, ok := c.engine.(engineReloader); ok {
+		r.Reload(p.Topo, p.Budgets)
+	} else if c.o.NewEngine != nil {
+		c.engine = c.o.NewEngine(p.Topo, p.Budgets)
+	}
+	c.mu.Unlock()
+	added, removed, changed := c.setTargets(ctx, p.Targets)
+	c.log.Info("inventory reloaded", "targets", len(p.Targets), "added", added, "removed", removed, "resubscribed", changed)
+}
+
+// setTargets starts, stops and restarts sessions to match ts.
+func (c *Collector) setTargets(ctx context.Context, ts []Target) (added, removed, changed int) {
+	want := map[string]Target{}
+	for _, t := range ts {
+		want[t.Name] = t
+	}
+	c.mu.Lock()
+	var stop []*running
+	for name, r := range c.sessions {
+		t, ok := want[name]
+		switch {
+		case !ok:
+			removed++
+		case !sameTarget(r.t, t):
+			changed++
+		default:
+			continue
+		}
+		stop = append(stop, r)
+		delete(c.sessions, name)
+	}
+	c.mu.Unlock()
+	for _, r := range stop {
+		r.cancel()
+		<-r.done
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, t := range ts {
+		if _, ok := c.sessions[t.Name]; ok {
+			continue
+		}
+		if !slices.ContainsFunc(stop, func(r *running) bool { return r.t.Name == t.Name }) {
+			added++
+		}
+		c.start(ctx, t)
+	}
+	return added, removed, changed
+}
+
+func (c *Collector) start(ctx context.Context, t Target) {
+	sctx, cancel := context.WithCancel(ctx)
+	r := &running{t: t, h: newHealth(t, c.now()), cancel: cancel, done: make(chan struct{})}
+	s := &session{t: t, o: c.o.Dial, creds: c.creds, h: r.h, log: c.log, now: c.now,
+		deliver: func(ups []Update) { c.currentEngine().Observe(ups) }}
+	c.sessions[t.Name] = r
+	go func() {
+		defer close(r.done)
+		s.run(sctx)
+	}()
+}
+
+func (c *Collector) currentEngine() CollectorEngine {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.engine
+}
+
+func (c *Collector) stopAll() {
+	c.mu.Lock()
+	rs := make([]*running, 0, len(c.sessions))
+	for _, r := range c.sessions {
+		rs = append(rs, r)
+	}
+	c.mu.Unlock()
+	for _, r := range rs {
+		r.cancel()
+	}
+	for _, r := range rs {
+		<-r.done
+	}
+}
+
+// Targets returns every target's health, by name.
+func (c *Collector) Targets() []TargetHealth {
+	now := c.now()
+	c.mu.Lock()
+	rs := make([]*running, 0, len(c.sessions))
+	for _, r := range c.sessions {
+		rs = append(rs, r)
+	}
+	c.mu.Unlock()
+	out := make([]TargetHealth, 0, len(rs))
+	for _, r := range rs {
+		h := r.h.snapshot(now)
+		h.Collector = c.o.Name
+		out = append(out, h)
+	}
+	slices.SortFunc(out, func(a, b TargetHealth) int {
+		if a.Name < b.Name {
+			return -1
+		}
+		if a.Name > b.Name {
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// flush hands the engine the targets' health, takes its batch and
+// writes it to every sink.
+func (c *Collector) flush(ctx context.Context) error {
+	c.flushMu.Lock()
+	defer c.flushMu.Unlock()
+	eng := c.currentEngine()
+	hs := c.Targets()
+	for _, h := range hs {
+		eng.ObserveTarget(h)
+	}
+	b := eng.Tick(c.now())
+	b.Targets = hs
+	b.Collector = c.o.Name
+	return c.write(ctx, b)
+}
+
+func (c *Collector) write(ctx context.Context, b Batch) error {
+	var errs []error
+	for _, s := range c.o.Sinks {
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		if err := s.Write(wctx, b); err != nil {
+			errs = append(errs, err)
+		}
+		cancel()
+	}
+	return errors.Join(errs...)
+}
+
+// Ack acknowledges an alarm in the engine and writes the acknowledged
+// alarm to the sinks at once, so readers see it before the next flush.
+func (c *Collector) Ack(ctx context.Context, id, by string) error {
+	a, err := c.currentEngine().Ack(id, by, c.now())
+	if err != nil {
+		return err
+	}
+	c.flushMu.Lock()
+	defer c.flushMu.Unlock()
+	return c.write(ctx, Batch{Alarms: []Alarm{a}, Collector: c.o.Name})
+}

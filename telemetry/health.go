@@ -1,0 +1,172 @@
+package telemetry
+
+import (
+	"sync"
+	"time"
+)
+
+// health is one target's TargetHealth as its session updates it, with
+// the gap ledger. The session writes it once per notification; the
+// collector reads a snapshot at each flush.
+type health struct {
+	mu      sync.Mutex
+	h       TargetHealth
+	total   uint64 // updates received, ever
+	started bool   // a stream has been established once
+	ledger  ledger
+	// rate: updates between two snapshots.
+	lastTotal uint64
+	lastSnap  time.Time
+}
+
+func newHealth(t Target, now time.Time) *health {
+	h := &health{h: TargetHealth{Name: t.Name, Address: t.Address, Since: now, LastError: t.Problem}, lastSnap: now}
+	h.ledger = newLedger(t, now)
+	return h
+}
+
+func (h *health) connected(now time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.started {
+		h.h.Reconnects++
+	}
+	h.started = true
+	h.h.Connected, h.h.Since, h.h.LastError = true, now, ""
+}
+
+func (h *health) disconnected(now time.Time, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.h.Connected {
+		h.h.Since = now
+	}
+	h.h.Connected = false
+	if err != nil {
+		h.h.LastError = err.Error()
+	}
+}
+
+// saw records a notification's updates: counts, last update, and each
+// sample the ledger promised. Updates of one object come together, so the
+// ledger is asked once per object rather than once per leaf.
+func (h *health) saw(ups []Update, now time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.total += uint64(len(ups))
+	if len(ups) > 0 {
+		h.h.LastUpdate = now
+	}
+	var lastClass PathClass
+	lastKey := ""
+	for i := range ups {
+		u := &ups[i]
+		if u.Deleted || (u.Class != ClassCounters && u.Class != ClassOptics) {
+			continue
+		}
+		if u.Class == lastClass && u.Key == lastKey {
+			continue
+		}
+		lastClass, lastKey = u.Class, u.Key
+		h.ledger.saw(u.Class, u.Key, now)
+	}
+}
+
+// snapshot returns the health as published, closing the ledger's books
+// up to now.
+func (h *health) snapshot(now time.Time) TargetHealth {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.ledger.check(now)
+	out := h.h
+	out.Expected, out.Received, out.Gaps = h.ledger.totals(now)
+	if dt := now.Sub(h.lastSnap).Seconds(); dt > 0 {
+		out.UpdatesPerSec = float64(h.total-h.lastTotal) / dt
+		h.lastTotal, h.lastSnap = h.total, now
+		h.h.UpdatesPerSec = out.UpdatesPerSec
+	} else {
+		out.UpdatesPerSec = h.h.UpdatesPerSec
+	}
+	return out
+}
+
+// ledger counts, per SAMPLE class, the samples the subscription promises
+// against those that arrived. Each planned object (an interface's
+// counters, its transceiver's power) owes one sample per interval from
+// the moment the collector starts on the target, connected or not:
+// Expected = objects × (1 + intervals elapsed). A sample counts once per
+// object per interval (at most one every half interval); an object that
+// sends nothing for an interval plus half an interval of grace misses a
+// slot, and Gaps counts the missed slots. A healthy target therefore shows
+// Received ≈ Expected and Gaps = 0; a dead one grows Gaps by its objects
+// every interval.
+type ledger struct {
+	start   time.Time
+	classes []*classLedger
+}
+
+type classLedger struct {
+	class    PathClass
+	interval time.Duration
+	grace    time.Duration
+	slots    map[string]*slot
+	received uint64
+	missed   uint64
+}
+
+type slot struct{ last, due time.Time }
+
+func newLedger(t Target, now time.Time) ledger {
+	l := ledger{start: now}
+	for _, c := range []PathClass{ClassCounters, ClassOptics} {
+		objs, iv := t.Samples(c)
+		if len(objs) == 0 || iv <= 0 {
+			continue
+		}
+		cl := &classLedger{class: c, interval: iv, grace: iv / 2, slots: make(map[string]*slot, len(objs))}
+		for _, o := range objs {
+			cl.slots[o] = &slot{due: now.Add(iv + cl.grace)}
+		}
+		l.classes = append(l.classes, cl)
+	}
+	return l
+}
+
+func (l *ledger) saw(c PathClass, key string, now time.Time) {
+	for _, cl := range l.classes {
+		if cl.class != c {
+			continue
+		}
+		s := cl.slots[key]
+		if s == nil {
+			return // not planned: the target sends more than asked
+		}
+		if s.last.IsZero() || now.Sub(s.last) >= cl.interval/2 {
+			cl.received++
+			s.last = now
+		}
+		s.due = now.Add(cl.interval + cl.grace)
+		return
+	}
+}
+
+func (l *ledger) check(now time.Time) {
+	for _, cl := range l.classes {
+		for _, s := range cl.slots {
+			for !now.Before(s.due) {
+				cl.missed++
+				s.due = s.due.Add(cl.interval)
+			}
+		}
+	}
+}
+
+func (l *ledger) totals(now time.Time) (expected, received, gaps uint64) {
+	for _, cl := range l.classes {
+		n := uint64(now.Sub(l.start)/cl.interval) + 1
+		expected += n * uint64(len(cl.slots))
+		received += cl.received
+		gaps += cl.missed
+	}
+	return expected, received, gaps
+}

@@ -1,0 +1,42 @@
+package telemetry
+
+import (
+	"testing"
+	"time"
+)
+
+// TestLedger runs the gap ledger on a clock of its own: a target sending
+// every interval owes nothing; one silent for three intervals misses
+// three slots per object.
+func TestLedger(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	tg := Target{Name: "r1", Interfaces: []string{"eth1", "eth2"},
+		Subscriptions: []Subscription{{Class: ClassCounters, Mode: ModeSample, Interval: 10 * time.Second}}}
+	cases := []struct {
+		name     string
+		sends    []time.Duration // when both interfaces send a sample
+		at       time.Duration   // when the books are read
+		expected uint64
+		received uint64
+		gaps     uint64
+	}{
+		{"every interval", []time.Duration{0, 10 * time.Second, 20 * time.Second, 30 * time.Second}, 35 * time.Second, 8, 8, 0},
+		{"late but within grace", []time.Duration{0, 14 * time.Second, 24 * time.Second}, 25 * time.Second, 6, 6, 0},
+		{"duplicate within half an interval", []time.Duration{0, 2 * time.Second, 10 * time.Second}, 12 * time.Second, 4, 4, 0},
+		{"silent for three intervals", []time.Duration{0, 10 * time.Second}, 55 * time.Second, 12, 4, 8},
+		{"never connected", nil, 25 * time.Second, 6, 0, 4},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHealth(tg, t0)
+			for _, s := range c.sends {
+				h.saw([]Update{{Class: ClassCounters, Key: "eth1", Leaf: LeafInOctets}, {Class: ClassCounters, Key: "eth1", Leaf: LeafOutOctets},
+					{Class: ClassCounters, Key: "eth2", Leaf: LeafInOctets}, {Class: ClassCounters, Key: "eth9", Leaf: LeafInOctets}}, t0.Add(s))
+			}
+			got := h.snapshot(t0.Add(c.at))
+			if got.Expected != c.expected || got.Received != c.received || got.Gaps != c.gaps {
+				t.Errorf("expected/received/gaps = %d/%d/%d, want %d/%d/%d", got.Expected, got.Received, got.Gaps, c.expected, c.received, c.gaps)
+			}
+		})
+	}
+}
