@@ -14,11 +14,16 @@ import (
 // Request is one command on a lab's control socket: one JSON object per
 // connection, answered by one Response.
 type Request struct {
-	Op     string  `json:"op"` // status, cut, cut-srlg, degrade, kill, restore, shutdown
+	Op     string  `json:"op"` // status, cut, cut-srlg, degrade, errors, load, kill, restore, shutdown
 	Cable  string  `json:"cable,omitempty"`
 	SRLG   string  `json:"srlg,omitempty"`
 	Device string  `json:"device,omitempty"`
 	DB     float64 `json:"db,omitempty"`
+	// Errors and Discards are per second (op errors); Percent is the load
+	// (op load). Cable names the cable or link for both.
+	Errors   float64 `json:"errors,omitempty"`
+	Discards float64 `json:"discards,omitempty"`
+	Percent  float64 `json:"percent,omitempty"`
 }
 
 // Response answers a Request.
@@ -77,6 +82,10 @@ func (l *Lab) answer(ctx context.Context, c net.Conn, shutdown func()) {
 		res, err = l.CutSRLG(ctx, req.SRLG)
 	case "degrade":
 		res, err = l.Degrade(ctx, req.Cable, req.DB)
+	case "errors":
+		res, err = l.InjectErrors(ctx, req.Cable, ErrorRate{Errors: req.Errors, Discards: req.Discards})
+	case "load":
+		res, err = l.Load(ctx, req.Cable, req.Percent)
 	case "kill":
 		res, err = l.Kill(ctx, req.Device)
 	case "restore":

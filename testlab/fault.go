@@ -100,6 +100,8 @@ func (l *Lab) Kill(ctx context.Context, device string) (FaultResult, error) {
 }
 
 // Target names what Restore repairs; the zero value repairs everything.
+// Cable may also name a link (its ID or DEVICE:INTERFACE), whose error and
+// load faults are then cleared.
 type Target struct {
 	Cable  string `json:"cable,omitempty"`
 	SRLG   string `json:"srlg,omitempty"`
@@ -109,12 +111,15 @@ type Target struct {
 // Restore repairs a cable (cut or degraded), an SRLG, a device (which
 // reboots from its startup config), or everything.
 func (l *Lab) Restore(ctx context.Context, t Target) (FaultResult, error) {
-	var cables, devices []string
+	var cables, devices, traffic []string
 	switch {
-	case t.Cable != "":
-		if !l.cableExists(t.Cable) {
-			return FaultResult{}, fmt.Errorf("restore cable %s: %w", t.Cable, ErrUnknown)
+	case t.Cable != "" && !l.cableExists(t.Cable):
+		ids, err := l.resolveLinks(t.Cable)
+		if err != nil {
+			return FaultResult{}, fmt.Errorf("restore %s: %w", t.Cable, err)
 		}
+		traffic = ids
+	case t.Cable != "":
 		cables = []string{t.Cable}
 	case t.SRLG != "":
 		if cables = l.srlgCables(t.SRLG); len(cables) == 0 {
@@ -134,9 +139,12 @@ func (l *Lab) Restore(ctx context.Context, t Target) (FaultResult, error) {
 			}
 		}
 		devices = slices.Sorted(maps.Keys(l.faults.Killed))
+		traffic = l.trafficLinks()
 		l.mu.Unlock()
 	}
+	links := append(l.linksOn(cables), traffic...)
 	l.mu.Lock()
+	l.clearTraffic(links)
 	for _, c := range cables {
 		delete(l.faults.Cut, c)
 		delete(l.faults.Degrade, c)
@@ -149,7 +157,6 @@ func (l *Lab) Restore(ctx context.Context, t Target) (FaultResult, error) {
 		}
 	}
 	l.mu.Unlock()
-	links := l.linksOn(cables)
 	var errs []error
 	for _, name := range reboot {
 		if err := l.devices[name].reboot(ctx); err != nil {

@@ -60,6 +60,9 @@ type FaultsStatus struct {
 	Cut      []string           `json:"cut"`
 	Degraded map[string]float64 `json:"degraded"`
 	Killed   []string           `json:"killed"`
+	// Errors and Load are by link ID.
+	Errors map[string]ErrorRate `json:"errors,omitempty"`
+	Load   map[string]float64   `json:"load_percent,omitempty"`
 }
 
 // Status reports the lab as its devices see it now.
@@ -93,7 +96,8 @@ func (l *Lab) Status(ctx context.Context) LabStatus {
 	}
 	l.mu.Unlock()
 	cut, deg, killed := l.Faults()
-	st.Faults = FaultsStatus{Cut: nonNil(cut), Degraded: deg, Killed: nonNil(killed)}
+	errs, load := l.TrafficFaults()
+	st.Faults = FaultsStatus{Cut: nonNil(cut), Degraded: deg, Killed: nonNil(killed), Errors: errs, Load: load}
 	return st
 }
 

@@ -14,6 +14,6 @@ func newLabCmd(d *deps) *cobra.Command {
 	_ = d
 	c.AddCommand(newLabNetboxCmd(d))
 	c.AddCommand(newLabUpCmd(d), newLabDownCmd(d), newLabStatusCmd(d), newLabServeCmd(d),
-		newLabCutCmd(d), newLabDegradeCmd(d), newLabKillCmd(d), newLabRestoreCmd(d), newLabExecCmd(d))
+		newLabCutCmd(d), newLabDegradeCmd(d), newLabErrorsCmd(d), newLabLoadCmd(d), newLabKillCmd(d), newLabRestoreCmd(d), newLabExecCmd(d))
 	return c
 }

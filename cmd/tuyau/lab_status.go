@@ -118,7 +118,7 @@ func printLabStatus(w io.Writer, st testlab.LabStatus, o labStatusOpts) error {
 	}
 	fmt.Fprintf(w, "\naddresses: %d inventory addresses stand on lab addresses in %s (--addresses lists them)\n", len(st.Mapping), st.Block)
 	f := st.Faults
-	if len(f.Cut)+len(f.Degraded)+len(f.Killed) == 0 {
+	if len(f.Cut)+len(f.Degraded)+len(f.Killed)+len(f.Errors)+len(f.Load) == 0 {
 		fmt.Fprintln(w, "\nfaults: none")
 		return nil
 	}
@@ -128,6 +128,17 @@ func printLabStatus(w io.Writer, st testlab.LabStatus, o labStatusOpts) error {
 	}
 	sort.Strings(deg)
 	fmt.Fprintf(w, "\nfaults: cut %v, degraded %v, killed %v\n", f.Cut, deg, f.Killed)
+	var traffic []string
+	for id, e := range f.Errors {
+		traffic = append(traffic, fmt.Sprintf("%s errors %g/s discards %g/s", id, e.Errors, e.Discards))
+	}
+	for id, pct := range f.Load {
+		traffic = append(traffic, fmt.Sprintf("%s load %g %%", id, pct))
+	}
+	sort.Strings(traffic)
+	for _, t := range traffic {
+		fmt.Fprintf(w, "  %s\n", t)
+	}
 	return nil
 }
 

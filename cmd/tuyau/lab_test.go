@@ -91,8 +91,26 @@ func TestLabCommands(t *testing.T) {
 	if r := runCLI(t, env, "lab", "cut", "NO-SUCH-CABLE"); r.code != exitError || !strings.Contains(r.stderr, "NO-SUCH-CABLE") {
 		t.Errorf("cut of an unknown cable: exit %d, stderr %q", r.code, r.stderr)
 	}
+	// Traffic faults, by an end's name and by cable, shown in status.
+	r = runCLI(t, env, "lab", "load", "valognes-pop-r1:eth3", "--percent", "95")
+	if r.code != exitOK || !strings.Contains(r.stdout, "barfleur-mairie-r1:eth1--valognes-pop-r1:eth3") {
+		t.Errorf("load: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := runCLI(t, env, "lab", "errors", "FO-000050", "--rate", "20"); r.code != exitOK {
+		t.Errorf("errors: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = runCLI(t, env, "lab", "status")
+	if !strings.Contains(r.stdout, "barfleur-mairie-r1:eth1--valognes-pop-r1:eth3 load 95 %") || !strings.Contains(r.stdout, "errors 20/s") {
+		t.Errorf("status after load and errors:\n%s", r.stdout)
+	}
+	if r := runCLI(t, env, "lab", "load", "nowhere:eth1"); r.code != exitError || !strings.Contains(r.stderr, "nowhere:eth1") {
+		t.Errorf("load of an unknown link: exit %d, stderr %q", r.code, r.stderr)
+	}
 	if r := runCLI(t, env, "lab", "restore", "--all"); r.code != exitOK {
 		t.Errorf("restore --all: exit %d %s", r.code, r.stderr)
+	}
+	if r := runCLI(t, env, "lab", "status"); !strings.Contains(r.stdout, "faults: none") {
+		t.Errorf("status after restore --all:\n%s", r.stdout)
 	}
 
 	cancel()
