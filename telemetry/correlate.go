@@ -1,0 +1,365 @@
+package telemetry
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tuyau-net/tuyau/topology"
+)
+
+// Correlation names what broke. Every duct (shared-risk group), cable and
+// site is a candidate explanation with the links topology predicts it
+// takes down (topology.Analysis, the same answers as "tuyau topology
+// cuts"). Once the link-down alarms have settled, the candidates are tried
+// greedily: the one explaining the most link-down alarms not yet
+// explained wins, provided none of its predicted links is seen up (a link
+// with no data neither confirms nor refutes); on a tie a site whose
+// devices are unreachable comes first, then a duct, then a cable, then a
+// site cut off with its devices still answering, and then the candidate
+// predicting fewer links. The winner becomes a root alarm, the link-down
+// alarms it explains its children. A root stays until its last child
+// clears, so a duct repaired cable by cable keeps its name to the end.
+
+// candidate is one failure topology can predict.
+type candidate struct {
+	kind                     topology.FailureKind
+	name                     string
+	rule, objKind            string
+	prio                     int
+	links                    []*link
+	cables, ducts            []string
+	loseHosting, loseOneCore []string
+	devices                  []string // a site's devices
+}
+
+// root is an active root alarm and the links it explains.
+type root struct {
+	id    string
+	cand  *candidate
+	links []*link // children, in candidate order
+	tgts  []string
+}
+
+type correlator struct {
+	cands  []*candidate
+	byLink map[*link][]*candidate
+	byKey  map[string]*candidate // rule + object
+	roots  map[string]*root
+	owner  map[*link]*root
+}
+
+const (
+	prioSiteDark = iota // a site whose devices do not answer
+	prioDuct
+	prioCable
+	prioSiteCut // a site cut off, its devices still answering
+)
+
+func newCorrelator(an *topology.Analysis, links map[string]*link, devSite map[string]string, old *correlator) *correlator {
+	c := &correlator{byLink: map[*link][]*candidate{}, byKey: map[string]*candidate{}, roots: map[string]*root{}, owner: map[*link]*root{}}
+	t := an.Topology()
+	siteDevs := map[string][]string{}
+	for d, s := range devSite {
+		siteDevs[s] = append(siteDevs[s], d)
+	}
+	for _, fl := range an.Cuts(topology.CutOptions{Kinds: []topology.FailureKind{topology.FailSRLG, topology.FailCable, topology.FailSite}, Everything: true}) {
+		cd := &candidate{kind: fl.Kind, name: fl.Name, loseHosting: fl.LoseHosting}
+		cd.loseOneCore = append(append([]string(nil), fl.LoseCoreA...), fl.LoseCoreB...)
+		slices.Sort(cd.loseOneCore)
+		for _, id := range fl.LinksDown {
+			if l := links[id]; l != nil {
+				cd.links = append(cd.links, l)
+			}
+		}
+		if len(cd.links) == 0 {
+			continue
+		}
+		switch fl.Kind {
+		case topology.FailSRLG:
+			cd.rule, cd.objKind, cd.prio = "duct", "duct", prioDuct
+			cd.cables, cd.ducts = fl.Cables, []string{fl.Name}
+		case topology.FailCable:
+			cd.rule, cd.objKind, cd.prio = "cable", "cable", prioCable
+			cd.cables = []string{fl.Name}
+			if s, ok := t.Span(fl.Name); ok {
+				cd.ducts = s.SRLGs
+			}
+		case topology.FailSite:
+			cd.rule, cd.objKind, cd.prio = "site-loss", "site", prioSiteCut
+			cd.devices = siteDevs[fl.Name]
+			slices.Sort(cd.devices)
+		}
+		c.cands = append(c.cands, cd)
+		c.byKey[cd.rule+"\x00"+cd.name] = cd
+		for _, l := range cd.links {
+			c.byLink[l] = append(c.byLink[l], cd)
+		}
+	}
+	if old != nil {
+		// Roots survive a reload when topology still predicts them.
+		for id, r := range old.roots {
+			cd := c.byKey[r.cand.rule+"\x00"+r.cand.name]
+			if cd == nil {
+				continue
+			}
+			nr := &root{id: id, cand: cd, tgts: r.tgts}
+			for _, l := range cd.links {
+				if slices.Contains(r.links, l) {
+					nr.links = append(nr.links, l)
+					c.owner[l] = nr
+				}
+			}
+			c.roots[id] = nr
+		}
+	}
+	return c
+}
+
+// causeOf returns the root alarm explaining a link, if any.
+func (c *correlator) causeOf(linkID string) string {
+	for l, r := range c.owner {
+		if l.t.ID == linkID {
+			return r.id
+		}
+	}
+	return ""
+}
+
+// correlate updates the roots at now; it reports whether the link-down
+// alarms have settled (no raise or clear within the settle time). e.mu held.
+func (e *Engine) correlate(now time.Time) bool {
+	c := e.corr
+	cr := e.rules.Correlation
+	settled := now.Sub(e.downMoved) >= cr.Settle.D()
+	isDown := func(l *link) bool { return l.cond[ruleLinkDown].active }
+	// Existing roots keep the children still down and adopt their
+	// predicted links that went down since; a root without children clears.
+	for _, id := range sortedKeys(c.roots) {
+		r := c.roots[id]
+		if cr.Disabled {
+			e.dropRoot(r, now, "correlation disabled")
+			continue
+		}
+		var links []*link
+		for _, l := range r.cand.links {
+			if isDown(l) && (c.owner[l] == nil || c.owner[l] == r) {
+				links = append(links, l)
+			}
+		}
+		tgts := e.siteTargetsDown(r.cand)
+		if len(links) == 0 {
+			e.dropRoot(r, now, fmt.Sprintf("%s: every link it took down is back up", r.cand.label()))
+			continue
+		}
+		if !slices.Equal(links, r.links) || !slices.Equal(tgts, r.tgts) {
+			for _, l := range r.links {
+				delete(c.owner, l)
+			}
+			r.links, r.tgts = links, tgts
+			e.bindRoot(r, now)
+		}
+	}
+	if cr.Disabled || !settled {
+		return cr.Disabled || settled
+	}
+	for {
+		best := e.bestCandidate()
+		if best == nil {
+			break
+		}
+		r := &root{id: AlarmID(sourceTelemetry, best.rule, best.objKind, best.name), cand: best}
+		// A wider explanation replaces the narrower roots it contains: the
+		// second cable of a duct going down turns the cable into the duct.
+		for _, id := range sortedKeys(c.roots) {
+			o := c.roots[id]
+			if o.id != r.id && subset(o.links, best.links) {
+				e.dropRoot(o, now, fmt.Sprintf("superseded by %s", best.label()))
+			}
+		}
+		for _, l := range best.links {
+			if isDown(l) && c.owner[l] == nil {
+				r.links = append(r.links, l)
+			}
+		}
+		r.tgts = e.siteTargetsDown(best)
+		c.roots[r.id] = r
+		e.bindRoot(r, now)
+	}
+	return true
+}
+
+// bestCandidate picks the explanation of the most unexplained link-down
+// alarms, by the order the package comment gives. e.mu held.
+func (e *Engine) bestCandidate() *candidate {
+	c := e.corr
+	minLinks := e.rules.Correlation.MinLinks
+	var best *candidate
+	bestN, bestPrio := 0, 0
+	seen := map[*candidate]bool{}
+	for _, l := range e.links {
+		if !l.cond[ruleLinkDown].active || c.owner[l] != nil {
+			continue
+		}
+		for _, cd := range c.byLink[l] {
+			if seen[cd] {
+				continue
+			}
+			seen[cd] = true
+			n, all, contra := 0, true, false
+			for _, m := range cd.links {
+				if m.st.Oper == "up" {
+					contra = true
+					break
+				}
+				if !m.cond[ruleLinkDown].active {
+					all = false
+				} else if c.owner[m] == nil {
+					n++
+				}
+			}
+			if contra || n == 0 {
+				continue
+			}
+			prio := cd.prio
+			switch {
+			case cd.kind == topology.FailSite && len(cd.devices) > 0 && len(e.siteTargetsDown(cd)) == len(cd.devices):
+				prio = prioSiteDark
+			case cd.kind == topology.FailSite && (!all || n < minLinks):
+				continue
+			case cd.kind != topology.FailSite && n < minLinks:
+				continue
+			}
+			better := best == nil || n > bestN || n == bestN && (prio < bestPrio ||
+				prio == bestPrio && (len(cd.links) < len(best.links) || len(cd.links) == len(best.links) && cd.name < best.name))
+			if better {
+				best, bestN, bestPrio = cd, n, prio
+			}
+		}
+	}
+	return best
+}
+
+// siteTargetsDown lists a site candidate's devices whose target-unreachable
+// alarm is active.
+func (e *Engine) siteTargetsDown(cd *candidate) []string {
+	var out []string
+	for _, d := range cd.devices {
+		if t := e.targets[d]; t != nil && t.cond[ruleUnreachable].active {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func subset(a, b []*link) bool {
+	for _, l := range a {
+		if !slices.Contains(b, l) {
+			return false
+		}
+	}
+	return true
+}
+
+// bindRoot raises or updates the root alarm and points its children at it.
+func (e *Engine) bindRoot(r *root, now time.Time) {
+	c := e.corr
+	cd := r.cand
+	a := Alarm{ID: r.id, Rule: cd.rule, Source: sourceTelemetry, Severity: e.rules.Correlation.Severity, ObjectKind: cd.objKind, Object: cd.name,
+		Cables: slices.Clone(cd.cables), Ducts: slices.Clone(cd.ducts), LoseHosting: slices.Clone(cd.loseHosting), LoseOneCore: slices.Clone(cd.loseOneCore)}
+	if len(cd.loseHosting) > 0 || cd.kind == topology.FailSite {
+		a.Severity = SevCritical
+	}
+	sites := map[string]bool{}
+	for _, s := range cd.loseHosting {
+		sites[s] = true
+	}
+	for _, s := range cd.loseOneCore {
+		sites[s] = true
+	}
+	if cd.kind == topology.FailSite {
+		sites[cd.name] = true
+	}
+	for _, l := range r.links {
+		c.owner[l] = r
+		a.Children = append(a.Children, l.ids[ruleLinkDown])
+		for _, s := range linkSites(l) {
+			sites[s] = true
+		}
+	}
+	for _, d := range r.tgts {
+		if t := e.targets[d]; t != nil && t.ids[ruleUnreachable] != "" {
+			a.Children = append(a.Children, t.ids[ruleUnreachable])
+		}
+	}
+	slices.Sort(a.Children)
+	a.Sites = sortedKeys(sites)
+	a.Message = cd.message(len(r.links), len(r.tgts))
+	a.Attrs = map[string]string{"links_down": fmt.Sprint(len(r.links)), "links_predicted": fmt.Sprint(len(cd.links))}
+	rec := e.alarms.byID[r.id]
+	if rec == nil || rec.State != AlarmActive {
+		rec = e.alarms.raise(a, now)
+	} else {
+		a.State, a.Raised, a.Updated = rec.State, rec.Raised, now
+		a.Acked, a.AckedBy, a.AckedAt = rec.Acked, rec.AckedBy, rec.AckedAt
+		rec.Alarm, rec.dirty = a, true
+	}
+	for _, id := range a.Children {
+		if ch := e.alarms.byID[id]; ch != nil && ch.Parent != r.id {
+			ch.Parent, ch.Updated, ch.dirty = r.id, now, true
+		}
+	}
+}
+
+// dropRoot clears a root alarm and releases its children.
+func (e *Engine) dropRoot(r *root, now time.Time, why string) {
+	c := e.corr
+	for _, l := range r.links {
+		if c.owner[l] == r {
+			delete(c.owner, l)
+		}
+	}
+	delete(c.roots, r.id)
+	e.alarms.clear(r.id, now, why)
+}
+
+func (cd *candidate) label() string {
+	switch cd.kind {
+	case topology.FailCable:
+		return "cable " + cd.name
+	case topology.FailSite:
+		return "site " + cd.name
+	}
+	return cd.name
+}
+
+// message says what the root alarm suspects and what it costs the members.
+func (cd *candidate) message(links, tgts int) string {
+	var b strings.Builder
+	switch cd.kind {
+	case topology.FailSite:
+		fmt.Fprintf(&b, "site %s lost: %d links down", cd.name, links)
+		if tgts > 0 {
+			fmt.Fprintf(&b, ", %d of %d devices unreachable", tgts, len(cd.devices))
+		}
+	default:
+		fmt.Fprintf(&b, "%s suspected: %d links down", cd.label(), links)
+	}
+	if len(cd.loseHosting) > 0 {
+		fmt.Fprintf(&b, "; %d member sites lose the hosting (%s)", len(cd.loseHosting), strings.Join(cd.loseHosting, ", "))
+	}
+	if len(cd.loseOneCore) > 0 {
+		fmt.Fprintf(&b, "; %d keep one core site only (%s)", len(cd.loseOneCore), strings.Join(cd.loseOneCore, ", "))
+	}
+	return b.String()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,94 @@
+package telemetry
+
+import (
+	"cmp"
+	"maps"
+	"slices"
+)
+
+// Restore loads the alarms a sink kept (at start, before the first Tick):
+// their ids, raise times and acknowledgements stay, and the active ones
+// are bound to their conditions so that they clear through the rules like
+// any other, not raise a second time. An active alarm on an object no
+// longer in the inventory is cleared; events stay until their source
+// clears them.
+func (e *Engine) Restore(alarms []Alarm) {
+	now := e.clock()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var roots []Alarm
+	for _, a := range alarms {
+		if a.ID == "" {
+			continue
+		}
+		rec := e.alarms.byID[a.ID]
+		if rec == nil {
+			rec = &alarmRec{}
+			e.alarms.byID[a.ID] = rec
+		}
+		rec.Alarm = a
+		if a.State != AlarmActive {
+			continue
+		}
+		if a.Source != sourceTelemetry {
+			e.events[a.ID] = &eventCond{id: a.ID, cond: cond{active: true}, last: Event{Source: a.Source, Rule: a.Rule,
+				Severity: a.Severity, ObjectKind: a.ObjectKind, Object: a.Object, Active: true, Message: a.Message,
+				Time: a.Raised, Sites: slices.Clone(a.Sites), Attrs: maps.Clone(a.Attrs)}}
+			continue
+		}
+		bound := false
+		switch a.ObjectKind {
+		case "link":
+			if l := e.linkByID[a.Object]; l != nil {
+				if i := slices.Index(linkRuleNames[:], a.Rule); i >= 0 {
+					l.cond[i], l.ids[i], bound = cond{active: true}, a.ID, true
+				}
+			}
+		case "target":
+			if i := slices.Index(targetRuleNames[:], a.Rule); i >= 0 {
+				t := e.targetLocked(a.Object)
+				t.cond[i], t.ids[i], bound = cond{active: true}, a.ID, true
+			}
+		case "duct", "cable", "site":
+			roots = append(roots, a)
+			bound = true
+		}
+		if !bound {
+			e.alarms.clear(a.ID, now, a.Message+" (no longer in the inventory)")
+		}
+	}
+	// Roots last: their children are bound by now.
+	for _, a := range roots {
+		cd := e.corr.byKey[a.Rule+"\x00"+a.Object]
+		if cd == nil {
+			e.alarms.clear(a.ID, now, a.Message+" (no longer in the inventory)")
+			continue
+		}
+		r := &root{id: a.ID, cand: cd}
+		for _, l := range cd.links {
+			if slices.Contains(a.Children, l.ids[ruleLinkDown]) && l.cond[ruleLinkDown].active {
+				r.links = append(r.links, l)
+				e.corr.owner[l] = r
+			}
+		}
+		for _, d := range cd.devices {
+			if t := e.targets[d]; t != nil && slices.Contains(a.Children, t.ids[ruleUnreachable]) {
+				r.tgts = append(r.tgts, d)
+			}
+		}
+		e.corr.roots[a.ID] = r
+	}
+}
+
+// targetLocked returns the target record, creating it. e.mu held.
+func (e *Engine) targetLocked(name string) *target {
+	t := e.targets[name]
+	if t == nil {
+		t = &target{site: e.devSite[name]}
+		t.h.Name = name
+		e.targets[name] = t
+		i, _ := slices.BinarySearchFunc(e.tgtList, name, func(t *target, n string) int { return cmp.Compare(t.h.Name, n) })
+		e.tgtList = slices.Insert(e.tgtList, i, t)
+	}
+	return t
+}

@@ -1,0 +1,232 @@
+package telemetry
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+)
+
+// Target rules, by index into target.cond.
+const (
+	ruleUnreachable = iota
+	ruleGap
+	nTargetRules
+)
+
+var targetRuleNames = [nTargetRules]string{"target-unreachable", "telemetry-gap"}
+
+func (r *Rules) targetRule(i int) Rule {
+	if i == ruleUnreachable {
+		return r.TargetUnreachable
+	}
+	return r.TelemetryGap
+}
+
+// target is a gNMI target's health and the hysteresis of its rules.
+type target struct {
+	h    TargetHealth
+	seen bool
+	site string
+	cond [nTargetRules]cond
+	ids  [nTargetRules]string
+	// The gap ledger at the previous report, and what the last window lost.
+	prevExp, prevRecv, prevGaps uint64
+	missing, expected           uint64
+}
+
+// ObserveTarget records a target's health as the collector reports it:
+// connection, last update, the gap ledger. A reconnection starts a new
+// counter epoch for the device, so that a counter that went back across it
+// is taken for a reboot rather than a wrap.
+func (e *Engine) ObserveTarget(h TargetHealth) {
+	now := e.clock()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t := e.targetLocked(h.Name)
+	at := h.Since
+	if at.IsZero() {
+		at = now
+	}
+	prev := t.h
+	reconnected := t.seen && (h.Reconnects != prev.Reconnects || h.Connected && !prev.Connected)
+	if !t.seen || h.Connected != prev.Connected {
+		from := "unknown"
+		if t.seen {
+			from = upDown(prev.Connected)
+		}
+		e.changes = append(e.changes, StateChange{Time: at, ObjectKind: "target", Object: h.Name, From: from, To: upDown(h.Connected)})
+	}
+	e.devMu.Lock()
+	d := e.deviceLocked(h.Name)
+	e.devMu.Unlock()
+	d.mu.Lock()
+	if reconnected {
+		d.epoch++
+	}
+	conn := connDown
+	if h.Connected {
+		conn = connUp
+	}
+	if d.conn != conn {
+		d.conn, d.connDirty = conn, true
+	}
+	d.mu.Unlock()
+
+	if !e.rules.TargetUnreachable.Disabled {
+		t.cond[ruleUnreachable].observe(!h.Connected, h.Connected, now)
+	}
+	// The gap ledger: what the subscription promised since the last report
+	// against what arrived. A ledger that went back (the collector
+	// restarted its count) starts a new window.
+	if t.seen && h.Expected >= t.prevExp && h.Received >= t.prevRecv {
+		exp, recv := h.Expected-t.prevExp, h.Received-t.prevRecv
+		if exp > 0 && h.Connected && !e.rules.TelemetryGap.Disabled {
+			var miss uint64
+			if recv < exp {
+				miss = exp - recv
+			}
+			share := float64(miss) / float64(exp)
+			t.missing, t.expected = miss, exp
+			t.cond[ruleGap].observe(share > e.rules.TelemetryGap.Threshold, share <= e.rules.TelemetryGap.Clear, now)
+		}
+	}
+	t.prevExp, t.prevRecv, t.prevGaps = h.Expected, h.Received, h.Gaps
+	t.h, t.seen = h, true
+}
+
+func upDown(b bool) string {
+	if b {
+		return "up"
+	}
+	return "down"
+}
+
+// Targets returns the health of every target reported, sorted by name.
+func (e *Engine) Targets() []TargetHealth {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]TargetHealth, 0, len(e.tgtList))
+	for _, t := range e.tgtList {
+		out = append(out, t.h)
+	}
+	return out
+}
+
+// decideTargets raises and clears the target alarms due. e.mu held.
+func (e *Engine) decideTargets(now time.Time) {
+	for _, t := range e.tgtList {
+		for i := range t.cond {
+			r := e.rules.targetRule(i)
+			c := &t.cond[i]
+			if r.Disabled {
+				if c.active {
+					e.alarms.clear(t.ids[i], now, "")
+					c.active = false
+				}
+				continue
+			}
+			raise, clr := c.due(r, now)
+			switch {
+			case raise:
+				c.active = true
+				a := e.targetAlarm(t, i, r)
+				t.ids[i] = a.ID
+				e.alarms.raise(a, now)
+			case clr:
+				c.active = false
+				e.alarms.clear(t.ids[i], now, "")
+			}
+		}
+	}
+}
+
+func (e *Engine) targetAlarm(t *target, i int, r Rule) Alarm {
+	h := t.h
+	a := Alarm{ID: AlarmID(sourceTelemetry, targetRuleNames[i], "target", h.Name), Rule: targetRuleNames[i], Source: sourceTelemetry,
+		Severity: r.Severity, ObjectKind: "target", Object: h.Name}
+	if t.site != "" {
+		a.Sites = []string{t.site}
+	}
+	switch i {
+	case ruleUnreachable:
+		a.Message = fmt.Sprintf("target %s (%s) unreachable since %s", h.Name, h.Address, h.Since.UTC().Format(time.RFC3339))
+		if h.LastError != "" {
+			a.Message += ": " + h.LastError
+		}
+	case ruleGap:
+		a.Message = fmt.Sprintf("target %s: %d of the %d samples its subscription promised did not arrive (%.0f%%), %d gaps so far",
+			h.Name, t.missing, t.expected, 100*float64(t.missing)/float64(max(t.expected, 1)), h.Gaps)
+		a.Attrs = map[string]string{"missing": fmt.Sprint(t.missing), "expected": fmt.Sprint(t.expected)}
+	}
+	return a
+}
+
+const sourceTelemetry = "telemetry"
+
+// eventCond is a condition another package reports through Ingest.
+type eventCond struct {
+	id   string
+	last Event
+	cond cond
+}
+
+// Ingest takes an event from another package (the BGP speaker): a
+// condition that became true (Active) or false on an object. It goes
+// through the same hysteresis (Rules.Events by rule name; by default the
+// first report raises and the first clear clears), deduplication and
+// acknowledgement as the engine's own alarms, in the next Tick.
+func (e *Engine) Ingest(ev Event) {
+	if ev.Time.IsZero() {
+		ev.Time = e.clock()
+	}
+	if ev.Source == "" {
+		ev.Source = "external"
+	}
+	id := AlarmID(ev.Source, ev.Rule, ev.ObjectKind, ev.Object)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := e.events[id]
+	if c == nil {
+		c = &eventCond{id: id}
+		e.events[id] = c
+	}
+	c.last = ev
+	c.cond.observe(ev.Active, !ev.Active, ev.Time)
+}
+
+func (e *Engine) eventRule(name string) Rule {
+	if r, ok := e.rules.Events[name]; ok {
+		return r
+	}
+	return eventDefault
+}
+
+// decideEvents raises and clears the event alarms due. e.mu held.
+func (e *Engine) decideEvents(now time.Time) {
+	for id, c := range e.events {
+		r := e.eventRule(c.last.Rule)
+		raise, clr := c.cond.due(r, now)
+		switch {
+		case raise && !r.Disabled:
+			c.cond.active = true
+			ev := c.last
+			sev := r.Severity
+			if sev == "" {
+				sev = ev.Severity
+			}
+			if sev == "" {
+				sev = SevMajor
+			}
+			a := Alarm{ID: id, Rule: ev.Rule, Source: ev.Source, Severity: sev, ObjectKind: ev.ObjectKind, Object: ev.Object,
+				Message: ev.Message, Sites: slices.Clone(ev.Sites), Attrs: maps.Clone(ev.Attrs)}
+			e.alarms.raise(a, ev.Time)
+		case clr || r.Disabled && c.cond.active:
+			c.cond.active = false
+			e.alarms.clear(id, c.last.Time, "")
+		}
+		if !c.cond.active && !c.cond.pending() && !e.alarms.active(id) {
+			delete(e.events, id)
+		}
+	}
+}
