@@ -12,17 +12,17 @@ import (
 	"github.com/tuyau-net/tuyau/topology"
 )
 
-// net is examples/manche as the tests feed it: its topology, budgets and
+// testNet is examples/manche as the tests feed it: its topology, budgets and
 // failure analysis, loaded once per test binary.
-type net struct {
+type testNet struct {
 	topo    *topology.Topology
 	budgets []topology.LinkBudget
 	an      *topology.Analysis
 }
 
-var mancheNet *net
+var mancheNet *testNet
 
-func manche(t testing.TB) *net {
+func manche(t testing.TB) *testNet {
 	t.Helper()
 	if mancheNet != nil {
 		return mancheNet
@@ -39,7 +39,7 @@ func manche(t testing.TB) *net {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mancheNet = &net{topo: topo, budgets: b, an: topology.Analyze(topo)}
+	mancheNet = &testNet{topo: topo, budgets: b, an: topology.Analyze(topo)}
 	return mancheNet
 }
 
@@ -59,7 +59,7 @@ func testRules() Rules {
 // floor, a degradation adds loss, and a link is up when both receivers get
 // at least their sensitivity.
 type plant struct {
-	n        *net
+	n        *testNet
 	cut      map[string]bool    // cables
 	degrade  map[string]float64 // cables: extra dB
 	dead     map[string]bool    // devices powered off
@@ -72,7 +72,7 @@ type plant struct {
 
 const losFloor = -40.0
 
-func newPlant(n *net) *plant {
+func newPlant(n *testNet) *plant {
 	t0 := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
 	return &plant{n: n, cut: map[string]bool{}, degrade: map[string]float64{}, dead: map[string]bool{}, octets: map[string]uint64{},
 		bps: 1e9, start: t0, now: t0, interval: 10 * time.Second}
