@@ -28,7 +28,7 @@ func AlarmID(source, rule, kind, object string) string {
 }
 
 // cond is the hysteresis of one condition on one object.
-type cond struct {
+type alarmCond struct {
 	bad, good           int
 	badSince, goodSince time.Time
 	active              bool
@@ -37,7 +37,7 @@ type cond struct {
 // observe records one sample: bad (past the threshold), good (back past
 // the clear level) or, when neither, a value in the dead band that resets
 // both runs.
-func (c *cond) observe(bad, good bool, now time.Time) {
+func (c *alarmCond) observe(bad, good bool, now time.Time) {
 	switch {
 	case bad:
 		c.good, c.goodSince = 0, time.Time{}
@@ -58,7 +58,7 @@ func (c *cond) observe(bad, good bool, now time.Time) {
 }
 
 // due says whether the alarm must be raised or cleared now.
-func (c *cond) due(r Rule, now time.Time) (raise, clear bool) {
+func (c *alarmCond) due(r Rule, now time.Time) (raise, clear bool) {
 	if !c.active && c.bad > 0 {
 		raise = reached(c.bad, c.badSince, r.RaiseSamples, r.RaiseAfter, now)
 	}
@@ -77,31 +77,33 @@ func reached(n int, since time.Time, samples int, after Duration, now time.Time)
 
 // pending says whether the condition is on its way to a raise or a clear:
 // only those need a look when time passes without samples.
-func (c *cond) pending() bool { return !c.active && c.bad > 0 || c.active && c.good > 0 }
+func (c *alarmCond) pending() bool {
+	return !c.active && c.bad > 0 || c.active && c.good > 0
+}
 
 // alarmRec is an alarm as the engine holds it.
-type alarmRec struct {
+type alarmRecord struct {
 	Alarm
 	dirty bool // changed since the last Tick
 }
 
 // alarmTable holds every alarm by id, active and recently cleared.
-type alarmTable struct {
-	byID map[string]*alarmRec
+type alarmBook struct {
+	byID map[string]*alarmRecord
 }
 
-func newAlarmTable() *alarmTable { return &alarmTable{byID: map[string]*alarmRec{}} }
+func newAlarmTable() *alarmBook { return &alarmBook{byID: map[string]*alarmRecord{}} }
 
 // raise makes the alarm of a active, creating it or re-opening a cleared
 // one (a new occurrence: a new raise time, a new acknowledgement needed).
 // Raising an active alarm changes nothing.
-func (t *alarmTable) raise(a Alarm, now time.Time) *alarmRec {
+func (t *alarmBook) raise(a Alarm, now time.Time) *alarmRecord {
 	r := t.byID[a.ID]
 	if r != nil && r.State == AlarmActive {
 		return r
 	}
 	if r == nil {
-		r = &alarmRec{}
+		r = &alarmRecord{}
 		t.byID[a.ID] = r
 	}
 	a.State, a.Raised, a.Updated = AlarmActive, now, now
@@ -111,7 +113,7 @@ func (t *alarmTable) raise(a Alarm, now time.Time) *alarmRec {
 }
 
 // clear marks an active alarm cleared; why, when given, replaces its message.
-func (t *alarmTable) clear(id string, now time.Time, why string) *alarmRec {
+func (t *alarmBook) clear(id string, now time.Time, why string) *alarmRecord {
 	r := t.byID[id]
 	if r == nil || r.State != AlarmActive {
 		return r
@@ -123,13 +125,13 @@ func (t *alarmTable) clear(id string, now time.Time, why string) *alarmRec {
 	return r
 }
 
-func (t *alarmTable) active(id string) bool {
+func (t *alarmBook) isActive(id string) bool {
 	r := t.byID[id]
 	return r != nil && r.State == AlarmActive
 }
 
 // ack acknowledges an alarm.
-func (t *alarmTable) ack(id, by string, now time.Time) (Alarm, error) {
+func (t *alarmBook) ack(id, by string, now time.Time) (Alarm, error) {
 	r := t.byID[id]
 	if r == nil {
 		return Alarm{}, fmt.Errorf("acknowledge alarm %s: %w", id, ErrUnknownAlarm)
@@ -140,7 +142,7 @@ func (t *alarmTable) ack(id, by string, now time.Time) (Alarm, error) {
 
 // changed returns the alarms changed since the last call, in list order,
 // and forgets cleared alarms older than the retention.
-func (t *alarmTable) changed(now time.Time, retention Duration) []Alarm {
+func (t *alarmBook) changed(now time.Time, retention Duration) []Alarm {
 	var out []Alarm
 	for id, r := range t.byID {
 		if r.dirty {
@@ -155,7 +157,7 @@ func (t *alarmTable) changed(now time.Time, retention Duration) []Alarm {
 	return out
 }
 
-func (t *alarmTable) list() []Alarm {
+func (t *alarmBook) list() []Alarm {
 	out := make([]Alarm, 0, len(t.byID))
 	for _, r := range t.byID {
 		out = append(out, r.copy())
@@ -166,7 +168,7 @@ func (t *alarmTable) list() []Alarm {
 
 // copy returns the alarm with its slices and map its own, so that a batch
 // handed to a sink does not change under it.
-func (r *alarmRec) copy() Alarm {
+func (r *alarmRecord) copy() Alarm {
 	a := r.Alarm
 	a.Cables, a.Ducts, a.Sites = slices.Clone(a.Cables), slices.Clone(a.Ducts), slices.Clone(a.Sites)
 	a.Children = slices.Clone(a.Children)

@@ -28,7 +28,7 @@ func TestHysteresis(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var c cond
+			var c alarmCond
 			var got []byte
 			for i, s := range tt.samples {
 				now := t0.Add(time.Duration(i) * time.Second)
@@ -111,19 +111,19 @@ func TestDedupAckRestore(t *testing.T) {
 	e2 := newMancheEngine(t, testRules(), p)
 	e2.Restore(saved)
 	p.run(e2, 3)
-	got := active(e2, "link-down")[id]
+	got := activeAlarms(e2, "link-down")[id]
 	if got.ID != al.ID || !got.Acked || got.AckedBy != "alice" || !got.Raised.Equal(al.Raised) {
 		t.Errorf("after restart: %+v, want id %s raised %v acked by alice", got, al.ID, al.Raised)
 	}
 	// Repair: cleared once, and a new occurrence needs a new acknowledgement.
 	delete(p.cut, l.Cables[1])
 	p.run(e2, 2)
-	if a, ok := active(e2, "link-down")[id]; ok {
+	if a, ok := activeAlarms(e2, "link-down")[id]; ok {
 		t.Fatalf("still active after repair: %+v", a)
 	}
 	p.cut[l.Cables[1]] = true
 	p.run(e2, 2)
-	if a := active(e2, "link-down")[id]; a.ID != al.ID || a.Acked || !a.Raised.After(al.Raised) {
+	if a := activeAlarms(e2, "link-down")[id]; a.ID != al.ID || a.Acked || !a.Raised.After(al.Raised) {
 		t.Errorf("second occurrence: %+v, want the same id, not acknowledged, raised later", a)
 	}
 }

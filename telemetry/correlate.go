@@ -23,31 +23,31 @@ import (
 // clears, so a duct repaired cable by cable keeps its name to the end.
 
 // candidate is one failure topology can predict.
-type candidate struct {
+type rootCandidate struct {
 	kind                     topology.FailureKind
 	name                     string
 	rule, objKind            string
 	prio                     int
-	links                    []*link
+	links                    []*engLink
 	cables, ducts            []string
 	loseHosting, loseOneCore []string
 	devices                  []string // a site's devices
 }
 
 // root is an active root alarm and the links it explains.
-type root struct {
+type rootAlarm struct {
 	id    string
-	cand  *candidate
-	links []*link // children, in candidate order
+	cand  *rootCandidate
+	links []*engLink // children, in candidate order
 	tgts  []string
 }
 
-type correlator struct {
-	cands  []*candidate
-	byLink map[*link][]*candidate
-	byKey  map[string]*candidate // rule + object
-	roots  map[string]*root
-	owner  map[*link]*root
+type rootCorrelator struct {
+	cands  []*rootCandidate
+	byLink map[*engLink][]*rootCandidate
+	byKey  map[string]*rootCandidate // rule + object
+	roots  map[string]*rootAlarm
+	owner  map[*engLink]*rootAlarm
 }
 
 const (
@@ -57,15 +57,15 @@ const (
 	prioSiteCut // a site cut off, its devices still answering
 )
 
-func newCorrelator(an *topology.Analysis, links map[string]*link, devSite map[string]string, old *correlator) *correlator {
-	c := &correlator{byLink: map[*link][]*candidate{}, byKey: map[string]*candidate{}, roots: map[string]*root{}, owner: map[*link]*root{}}
+func newCorrelator(an *topology.Analysis, links map[string]*engLink, devSite map[string]string, old *rootCorrelator) *rootCorrelator {
+	c := &rootCorrelator{byLink: map[*engLink][]*rootCandidate{}, byKey: map[string]*rootCandidate{}, roots: map[string]*rootAlarm{}, owner: map[*engLink]*rootAlarm{}}
 	t := an.Topology()
 	siteDevs := map[string][]string{}
 	for d, s := range devSite {
 		siteDevs[s] = append(siteDevs[s], d)
 	}
 	for _, fl := range an.Cuts(topology.CutOptions{Kinds: []topology.FailureKind{topology.FailSRLG, topology.FailCable, topology.FailSite}, Everything: true}) {
-		cd := &candidate{kind: fl.Kind, name: fl.Name, loseHosting: fl.LoseHosting}
+		cd := &rootCandidate{kind: fl.Kind, name: fl.Name, loseHosting: fl.LoseHosting}
 		cd.loseOneCore = append(append([]string(nil), fl.LoseCoreA...), fl.LoseCoreB...)
 		slices.Sort(cd.loseOneCore)
 		for _, id := range fl.LinksDown {
@@ -104,7 +104,7 @@ func newCorrelator(an *topology.Analysis, links map[string]*link, devSite map[st
 			if cd == nil {
 				continue
 			}
-			nr := &root{id: id, cand: cd, tgts: r.tgts}
+			nr := &rootAlarm{id: id, cand: cd, tgts: r.tgts}
 			for _, l := range cd.links {
 				if slices.Contains(r.links, l) {
 					nr.links = append(nr.links, l)
@@ -118,7 +118,7 @@ func newCorrelator(an *topology.Analysis, links map[string]*link, devSite map[st
 }
 
 // causeOf returns the root alarm explaining a link, if any.
-func (c *correlator) causeOf(linkID string) string {
+func (c *rootCorrelator) causeOf(linkID string) string {
 	for l, r := range c.owner {
 		if l.t.ID == linkID {
 			return r.id
@@ -133,16 +133,16 @@ func (e *Engine) correlate(now time.Time) bool {
 	c := e.corr
 	cr := e.rules.Correlation
 	settled := now.Sub(e.downMoved) >= cr.Settle.D()
-	isDown := func(l *link) bool { return l.cond[ruleLinkDown].active }
+	isDown := func(l *engLink) bool { return l.alarmCond[ruleLinkDown].active }
 	// Existing roots keep the children still down and adopt their
 	// predicted links that went down since; a root without children clears.
-	for _, id := range sortedKeys(c.roots) {
+	for _, id := range alarmSortedKeys(c.roots) {
 		r := c.roots[id]
 		if cr.Disabled {
 			e.dropRoot(r, now, "correlation disabled")
 			continue
 		}
-		var links []*link
+		var links []*engLink
 		for _, l := range r.cand.links {
 			if isDown(l) && (c.owner[l] == nil || c.owner[l] == r) {
 				links = append(links, l)
@@ -169,12 +169,12 @@ func (e *Engine) correlate(now time.Time) bool {
 		if best == nil {
 			break
 		}
-		r := &root{id: AlarmID(sourceTelemetry, best.rule, best.objKind, best.name), cand: best}
+		r := &rootAlarm{id: AlarmID(sourceTelemetry, best.rule, best.objKind, best.name), cand: best}
 		// A wider explanation replaces the narrower roots it contains: the
 		// second cable of a duct going down turns the cable into the duct.
-		for _, id := range sortedKeys(c.roots) {
+		for _, id := range alarmSortedKeys(c.roots) {
 			o := c.roots[id]
-			if o.id != r.id && subset(o.links, best.links) {
+			if o.id != r.id && linksWithin(o.links, best.links) {
 				e.dropRoot(o, now, fmt.Sprintf("superseded by %s", best.label()))
 			}
 		}
@@ -192,14 +192,14 @@ func (e *Engine) correlate(now time.Time) bool {
 
 // bestCandidate picks the explanation of the most unexplained link-down
 // alarms, by the order the package comment gives. e.mu held.
-func (e *Engine) bestCandidate() *candidate {
+func (e *Engine) bestCandidate() *rootCandidate {
 	c := e.corr
 	minLinks := e.rules.Correlation.MinLinks
-	var best *candidate
+	var best *rootCandidate
 	bestN, bestPrio := 0, 0
-	seen := map[*candidate]bool{}
+	seen := map[*rootCandidate]bool{}
 	for _, l := range e.links {
-		if !l.cond[ruleLinkDown].active || c.owner[l] != nil {
+		if !l.alarmCond[ruleLinkDown].active || c.owner[l] != nil {
 			continue
 		}
 		for _, cd := range c.byLink[l] {
@@ -213,7 +213,7 @@ func (e *Engine) bestCandidate() *candidate {
 					contra = true
 					break
 				}
-				if !m.cond[ruleLinkDown].active {
+				if !m.alarmCond[ruleLinkDown].active {
 					all = false
 				} else if c.owner[m] == nil {
 					n++
@@ -243,17 +243,17 @@ func (e *Engine) bestCandidate() *candidate {
 
 // siteTargetsDown lists a site candidate's devices whose target-unreachable
 // alarm is active.
-func (e *Engine) siteTargetsDown(cd *candidate) []string {
+func (e *Engine) siteTargetsDown(cd *rootCandidate) []string {
 	var out []string
 	for _, d := range cd.devices {
-		if t := e.targets[d]; t != nil && t.cond[ruleUnreachable].active {
+		if t := e.targets[d]; t != nil && t.alarmCond[ruleUnreachable].active {
 			out = append(out, d)
 		}
 	}
 	return out
 }
 
-func subset(a, b []*link) bool {
+func linksWithin(a, b []*engLink) bool {
 	for _, l := range a {
 		if !slices.Contains(b, l) {
 			return false
@@ -263,7 +263,7 @@ func subset(a, b []*link) bool {
 }
 
 // bindRoot raises or updates the root alarm and points its children at it.
-func (e *Engine) bindRoot(r *root, now time.Time) {
+func (e *Engine) bindRoot(r *rootAlarm, now time.Time) {
 	c := e.corr
 	cd := r.cand
 	a := Alarm{ID: r.id, Rule: cd.rule, Source: sourceTelemetry, Severity: e.rules.Correlation.Severity, ObjectKind: cd.objKind, Object: cd.name,
@@ -294,7 +294,7 @@ func (e *Engine) bindRoot(r *root, now time.Time) {
 		}
 	}
 	slices.Sort(a.Children)
-	a.Sites = sortedKeys(sites)
+	a.Sites = alarmSortedKeys(sites)
 	a.Message = cd.message(len(r.links), len(r.tgts))
 	a.Attrs = map[string]string{"links_down": fmt.Sprint(len(r.links)), "links_predicted": fmt.Sprint(len(cd.links))}
 	rec := e.alarms.byID[r.id]
@@ -313,7 +313,7 @@ func (e *Engine) bindRoot(r *root, now time.Time) {
 }
 
 // dropRoot clears a root alarm and releases its children.
-func (e *Engine) dropRoot(r *root, now time.Time, why string) {
+func (e *Engine) dropRoot(r *rootAlarm, now time.Time, why string) {
 	c := e.corr
 	for _, l := range r.links {
 		if c.owner[l] == r {
@@ -324,7 +324,7 @@ func (e *Engine) dropRoot(r *root, now time.Time, why string) {
 	e.alarms.clear(r.id, now, why)
 }
 
-func (cd *candidate) label() string {
+func (cd *rootCandidate) label() string {
 	switch cd.kind {
 	case topology.FailCable:
 		return "cable " + cd.name
@@ -335,7 +335,7 @@ func (cd *candidate) label() string {
 }
 
 // message says what the root alarm suspects and what it costs the members.
-func (cd *candidate) message(links, tgts int) string {
+func (cd *rootCandidate) message(links, tgts int) string {
 	var b strings.Builder
 	switch cd.kind {
 	case topology.FailSite:
@@ -355,11 +355,11 @@ func (cd *candidate) message(links, tgts int) string {
 	return b.String()
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
+func alarmSortedKeys[V any](m map[string]V) []string {
+	sortedNames := make([]string, 0, len(m))
 	for k := range m {
-		keys = append(keys, k)
+		sortedNames = append(sortedNames, k)
 	}
-	slices.Sort(keys)
-	return keys
+	slices.Sort(sortedNames)
+	return sortedNames
 }

@@ -39,34 +39,34 @@ type Engine struct {
 	// devMu guards devices and devList; each device has its own lock for
 	// what Observe writes.
 	devMu   sync.RWMutex
-	devices map[string]*device
-	devList []*device
+	devices map[string]*engDevice
+	devList []*engDevice
 	ignored atomic.Uint64 // updates of classes or leaves the engine does not use
 
 	mu        sync.Mutex
 	rules     Rules
 	topo      *topology.Topology
-	links     []*link
-	linkByID  map[string]*link
+	links     []*engLink
+	linkByID  map[string]*engLink
 	devSite   map[string]string
-	targets   map[string]*target
-	tgtList   []*target
+	targets   map[string]*engTarget
+	tgtList   []*engTarget
 	events    map[string]*eventCond
-	alarms    *alarmTable
-	corr      *correlator
+	alarms    *alarmBook
+	corr      *rootCorrelator
 	changes   []StateChange
 	linkChg   []StateChange // link transitions waiting for the correlation to name their cause
 	downMoved time.Time     // last raise or clear of a link-down alarm
 }
 
 // device is one target's raw state.
-type device struct {
+type engDevice struct {
 	mu        sync.Mutex
 	name      string
-	ifaces    map[string]*iface
-	ifList    []*iface
-	sessions  map[string]*session
-	sessList  []*session
+	ifaces    map[string]*engIface
+	ifList    []*engIface
+	sessions  map[string]*bgpSession
+	sessList  []*bgpSession
 	epoch     uint32 // bumped when the target reconnects: counters may have reset
 	conn      int8   // connUnknown, connUp, connDown
 	connDirty bool
@@ -79,7 +79,7 @@ const (
 )
 
 // session is a BGP neighbor's session state as the device reports it.
-type session struct {
+type bgpSession struct {
 	neighbor string
 	state    string
 	ts       int64
@@ -90,7 +90,7 @@ type session struct {
 // NewEngine builds an engine over a topology and its budgets (in link
 // order, as topology.Budgets returns them; nil for none).
 func NewEngine(topo *topology.Topology, budgets []topology.LinkBudget, o EngineOptions) *Engine {
-	e := &Engine{clock: o.Clock, log: o.Logger, devices: map[string]*device{}, targets: map[string]*target{},
+	e := &Engine{clock: o.Clock, log: o.Logger, devices: map[string]*engDevice{}, targets: map[string]*engTarget{},
 		events: map[string]*eventCond{}, alarms: newAlarmTable()}
 	if e.clock == nil {
 		e.clock = time.Now
@@ -141,24 +141,24 @@ func (e *Engine) build(topo *topology.Topology, budgets []topology.LinkBudget, a
 	}
 	old := e.linkByID
 	e.topo = topo
-	e.links = make([]*link, 0, len(topo.Links))
-	e.linkByID = make(map[string]*link, len(topo.Links))
+	e.links = make([]*engLink, 0, len(topo.Links))
+	e.linkByID = make(map[string]*engLink, len(topo.Links))
 	e.devSite = map[string]string{}
 	e.devMu.Lock()
 	for _, tl := range topo.Links {
 		l := old[tl.ID]
 		if l == nil {
-			l = &link{}
+			l = &engLink{}
 		}
 		l.t, l.gone = tl, false
 		l.n = 2
 		if tl.External {
 			l.n = 1
 		}
-		ps := plans(topo, tl, budgetOf[tl.ID], prof)
+		ps := endPlans(topo, tl, budgetOf[tl.ID], prof)
 		for i, endStr := range [2]string{tl.A, tl.B} {
 			if i >= l.n {
-				l.ends[i] = linkEnd{}
+				l.ends[i] = engLinkEnd{}
 				continue
 			}
 			dev, ifName, _ := strings.Cut(endStr, ":")
@@ -168,14 +168,14 @@ func (e *Engine) build(topo *topology.Topology, budgets []topology.LinkBudget, a
 			}
 			e.devSite[dev] = site
 			end := &l.ends[i]
-			if end.device != dev || end.name != ifName {
-				*end = linkEnd{}
+			if end.engDevice != dev || end.name != ifName {
+				*end = engLinkEnd{}
 			}
-			end.device, end.name, end.site, end.plan = dev, ifName, site, ps[i]
+			end.engDevice, end.name, end.site, end.plan = dev, ifName, site, ps[i]
 			d := e.deviceLocked(dev)
 			d.mu.Lock()
 			f := d.ifaceLocked(ifName)
-			f.link = l
+			f.engLink = l
 			f.maxBps = e.maxBps(tl)
 			f.dirty = true
 			d.mu.Unlock()
@@ -195,13 +195,13 @@ func (e *Engine) build(topo *topology.Topology, budgets []topology.LinkBudget, a
 		for _, end := range l.ends {
 			if end.dev != nil {
 				end.dev.mu.Lock()
-				if end.ifc.link == l {
-					end.ifc.link = nil
+				if end.ifc.engLink == l {
+					end.ifc.engLink = nil
 				}
 				end.dev.mu.Unlock()
 			}
 		}
-		for i := range l.cond {
+		for i := range l.alarmCond {
 			if l.ids[i] != "" {
 				e.alarms.clear(l.ids[i], now, "link "+id+" is no longer in the inventory")
 			}
@@ -225,24 +225,24 @@ func (e *Engine) maxBps(l topology.Link) float64 {
 }
 
 // deviceLocked returns the device, creating it. devMu held for writing.
-func (e *Engine) deviceLocked(name string) *device {
+func (e *Engine) deviceLocked(name string) *engDevice {
 	d := e.devices[name]
 	if d == nil {
-		d = &device{name: name, ifaces: map[string]*iface{}, sessions: map[string]*session{}}
+		d = &engDevice{name: name, ifaces: map[string]*engIface{}, sessions: map[string]*bgpSession{}}
 		e.devices[name] = d
-		i, _ := slices.BinarySearchFunc(e.devList, name, func(d *device, n string) int { return cmp.Compare(d.name, n) })
+		i, _ := slices.BinarySearchFunc(e.devList, name, func(d *engDevice, n string) int { return cmp.Compare(d.name, n) })
 		e.devList = slices.Insert(e.devList, i, d)
 	}
 	return d
 }
 
 // ifaceLocked returns the interface, creating it. d.mu held.
-func (d *device) ifaceLocked(name string) *iface {
+func (d *engDevice) ifaceLocked(name string) *engIface {
 	f := d.ifaces[name]
 	if f == nil {
-		f = &iface{name: name, maxBps: 400e9 * 1.25}
+		f = &engIface{name: name, maxBps: 400e9 * 1.25}
 		d.ifaces[name] = f
-		i, _ := slices.BinarySearchFunc(d.ifList, name, func(f *iface, n string) int { return cmp.Compare(f.name, n) })
+		i, _ := slices.BinarySearchFunc(d.ifList, name, func(f *engIface, n string) int { return cmp.Compare(f.name, n) })
 		d.ifList = slices.Insert(d.ifList, i, f)
 	}
 	return f
@@ -254,7 +254,7 @@ func (d *device) ifaceLocked(name string) *iface {
 // are (a collector calls it from one goroutine per target).
 func (e *Engine) Observe(ups []Update) {
 	e.devMu.RLock()
-	var d *device
+	var d *engDevice
 	for i := range ups {
 		u := &ups[i]
 		if d == nil || d.name != u.Target {
@@ -279,19 +279,19 @@ func (e *Engine) Observe(ups []Update) {
 }
 
 // apply folds one update into the device. d.mu held.
-func (d *device) apply(u *Update) {
+func (d *engDevice) apply(u *Update) {
 	if u.Class == ClassBGP {
 		if u.Leaf != "session-state" && u.Leaf != "state/session-state" {
 			return
 		}
 		s := d.sessions[u.Key]
 		if s == nil {
-			s = &session{neighbor: u.Key}
+			s = &bgpSession{neighbor: u.Key}
 			d.sessions[u.Key] = s
-			i, _ := slices.BinarySearchFunc(d.sessList, u.Key, func(s *session, n string) int { return cmp.Compare(s.neighbor, n) })
+			i, _ := slices.BinarySearchFunc(d.sessList, u.Key, func(s *bgpSession, n string) int { return cmp.Compare(s.neighbor, n) })
 			d.sessList = slices.Insert(d.sessList, i, s)
 		}
-		ts := tsOf(u)
+		ts := updateNanos(u)
 		if ts < s.ts {
 			return
 		}

@@ -70,7 +70,7 @@ type plant struct {
 	interval time.Duration
 }
 
-const losFloor = -40.0
+const plantLOS = -40.0
 
 func newPlant(n *testNet) *plant {
 	t0 := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
@@ -78,7 +78,7 @@ func newPlant(n *testNet) *plant {
 		bps: 1e9, start: t0, now: t0, interval: 10 * time.Second}
 }
 
-func typical(optic string) (tx, sens float64, ok bool) {
+func typicalOptic(optic string) (tx, sens float64, ok bool) {
 	o, ok := topology.LookupOptic(optic)
 	if !ok {
 		return 0, 0, false
@@ -110,11 +110,11 @@ func (p *plant) updates() []Update {
 		var rx [2]float64
 		up := l.Up && !cut
 		for j := range 2 {
-			txFar, _, okFar := typical(types[1-j])
-			_, sens, _ := typical(types[j])
-			rx[j] = losFloor
+			txFar, _, okFar := typicalOptic(types[1-j])
+			_, sens, _ := typicalOptic(types[j])
+			rx[j] = plantLOS
 			if okFar && !cut {
-				rx[j] = math.Max(losFloor, math.Round((txFar-b.LossDB-extra)*100)/100)
+				rx[j] = math.Max(plantLOS, math.Round((txFar-b.LossDB-extra)*100)/100)
 			}
 			if okFar && rx[j] < sens {
 				up = false
@@ -144,9 +144,9 @@ func (p *plant) updates() []Update {
 			}
 			rxj := rx[j]
 			if p.dead[far] {
-				rxj = losFloor
+				rxj = plantLOS
 			}
-			tx, _, ok := typical(types[j])
+			tx, _, ok := typicalOptic(types[j])
 			ups = append(ups,
 				Update{Target: dev, Class: ClassOper, Key: ifc, Leaf: "oper-status", Str: oper, Timestamp: ts},
 				Update{Target: dev, Class: ClassCounters, Key: ifc, Leaf: "out-octets", Uint: p.octets[ends[j]], Timestamp: ts},
@@ -185,7 +185,7 @@ func newMancheEngine(t testing.TB, r Rules, p *plant) *Engine {
 }
 
 // active returns the active alarms of a rule, by object.
-func active(e *Engine, rule string) map[string]Alarm {
+func activeAlarms(e *Engine, rule string) map[string]Alarm {
 	out := map[string]Alarm{}
 	for _, a := range e.Alarms() {
 		if a.State == AlarmActive && a.Rule == rule {
@@ -195,7 +195,7 @@ func active(e *Engine, rule string) map[string]Alarm {
 	return out
 }
 
-func keys[V any](m map[string]V) []string {
+func sortedNames[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)

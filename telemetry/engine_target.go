@@ -24,12 +24,12 @@ func (r *Rules) targetRule(i int) Rule {
 }
 
 // target is a gNMI target's health and the hysteresis of its rules.
-type target struct {
-	h    TargetHealth
-	seen bool
-	site string
-	cond [nTargetRules]cond
-	ids  [nTargetRules]string
+type engTarget struct {
+	h         TargetHealth
+	seen      bool
+	site      string
+	alarmCond [nTargetRules]alarmCond
+	ids       [nTargetRules]string
 	// The gap ledger at the previous report, and what the last window lost.
 	prevExp, prevRecv, prevGaps uint64
 	missing, expected           uint64
@@ -74,7 +74,7 @@ func (e *Engine) ObserveTarget(h TargetHealth) {
 	d.mu.Unlock()
 
 	if !e.rules.TargetUnreachable.Disabled {
-		t.cond[ruleUnreachable].observe(!h.Connected, h.Connected, now)
+		t.alarmCond[ruleUnreachable].observe(!h.Connected, h.Connected, now)
 	}
 	// The gap ledger: what the subscription promised since the last report
 	// against what arrived. A ledger that went back (the collector
@@ -88,7 +88,7 @@ func (e *Engine) ObserveTarget(h TargetHealth) {
 			}
 			share := float64(miss) / float64(exp)
 			t.missing, t.expected = miss, exp
-			t.cond[ruleGap].observe(share > e.rules.TelemetryGap.Threshold, share <= e.rules.TelemetryGap.Clear, now)
+			t.alarmCond[ruleGap].observe(share > e.rules.TelemetryGap.Threshold, share <= e.rules.TelemetryGap.Clear, now)
 		}
 	}
 	t.prevExp, t.prevRecv, t.prevGaps = h.Expected, h.Received, h.Gaps
@@ -116,9 +116,9 @@ func (e *Engine) Targets() []TargetHealth {
 // decideTargets raises and clears the target alarms due. e.mu held.
 func (e *Engine) decideTargets(now time.Time) {
 	for _, t := range e.tgtList {
-		for i := range t.cond {
+		for i := range t.alarmCond {
 			r := e.rules.targetRule(i)
-			c := &t.cond[i]
+			c := &t.alarmCond[i]
 			if r.Disabled {
 				if c.active {
 					e.alarms.clear(t.ids[i], now, "")
@@ -141,7 +141,7 @@ func (e *Engine) decideTargets(now time.Time) {
 	}
 }
 
-func (e *Engine) targetAlarm(t *target, i int, r Rule) Alarm {
+func (e *Engine) targetAlarm(t *engTarget, i int, r Rule) Alarm {
 	h := t.h
 	a := Alarm{ID: AlarmID(sourceTelemetry, targetRuleNames[i], "target", h.Name), Rule: targetRuleNames[i], Source: sourceTelemetry,
 		Severity: r.Severity, ObjectKind: "target", Object: h.Name}
@@ -166,9 +166,9 @@ const sourceTelemetry = "telemetry"
 
 // eventCond is a condition another package reports through Ingest.
 type eventCond struct {
-	id   string
-	last Event
-	cond cond
+	id        string
+	last      Event
+	alarmCond alarmCond
 }
 
 // Ingest takes an event from another package (the BGP speaker): a
@@ -192,7 +192,7 @@ func (e *Engine) Ingest(ev Event) {
 		e.events[id] = c
 	}
 	c.last = ev
-	c.cond.observe(ev.Active, !ev.Active, ev.Time)
+	c.alarmCond.observe(ev.Active, !ev.Active, ev.Time)
 }
 
 func (e *Engine) eventRule(name string) Rule {
@@ -206,10 +206,10 @@ func (e *Engine) eventRule(name string) Rule {
 func (e *Engine) decideEvents(now time.Time) {
 	for id, c := range e.events {
 		r := e.eventRule(c.last.Rule)
-		raise, clr := c.cond.due(r, now)
+		raise, clr := c.alarmCond.due(r, now)
 		switch {
 		case raise && !r.Disabled:
-			c.cond.active = true
+			c.alarmCond.active = true
 			ev := c.last
 			sev := r.Severity
 			if sev == "" {
@@ -221,11 +221,11 @@ func (e *Engine) decideEvents(now time.Time) {
 			a := Alarm{ID: id, Rule: ev.Rule, Source: ev.Source, Severity: sev, ObjectKind: ev.ObjectKind, Object: ev.Object,
 				Message: ev.Message, Sites: slices.Clone(ev.Sites), Attrs: maps.Clone(ev.Attrs)}
 			e.alarms.raise(a, ev.Time)
-		case clr || r.Disabled && c.cond.active:
-			c.cond.active = false
+		case clr || r.Disabled && c.alarmCond.active:
+			c.alarmCond.active = false
 			e.alarms.clear(id, c.last.Time, "")
 		}
-		if !c.cond.active && !c.cond.pending() && !e.alarms.active(id) {
+		if !c.alarmCond.active && !c.alarmCond.pending() && !e.alarms.isActive(id) {
 			delete(e.events, id)
 		}
 	}

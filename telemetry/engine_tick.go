@@ -76,7 +76,7 @@ func (e *Engine) collect(b *Batch, now time.Time) {
 					Object: d.name + ":" + f.name, From: orUnknown(f.pubOper), To: orUnknown(f.oper)})
 				f.pubOper, f.published = f.oper, true
 			}
-			if l := f.link; l != nil {
+			if l := f.engLink; l != nil {
 				for i := 0; i < l.n; i++ {
 					end := &l.ends[i]
 					if end.ifc != f {
@@ -121,9 +121,9 @@ func orUnknown(s string) string {
 }
 
 // decideLink raises and clears the link's alarms that are due. e.mu held.
-func (e *Engine) decideLink(l *link, now time.Time) {
-	for i := range l.cond {
-		c := &l.cond[i]
+func (e *Engine) decideLink(l *engLink, now time.Time) {
+	for i := range l.alarmCond {
+		c := &l.alarmCond[i]
 		r := e.rules.linkRule(i)
 		if r.Disabled {
 			if c.active {
@@ -156,7 +156,7 @@ func (e *Engine) decideLink(l *link, now time.Time) {
 }
 
 // linkAlarm builds the alarm of rule i on a link from its current state.
-func (e *Engine) linkAlarm(l *link, i int, r Rule) Alarm {
+func (e *Engine) linkAlarm(l *engLink, i int, r Rule) Alarm {
 	st := &l.st
 	a := Alarm{ID: AlarmID(sourceTelemetry, linkRuleNames[i], "link", l.t.ID), Rule: linkRuleNames[i], Source: sourceTelemetry,
 		Severity: r.Severity, ObjectKind: "link", Object: l.t.ID,
@@ -172,7 +172,7 @@ func (e *Engine) linkAlarm(l *link, i int, r Rule) Alarm {
 		var ends []string
 		for j := 0; j < l.n; j++ {
 			en := &l.ends[j]
-			ends = append(ends, en.device+":"+en.name+" "+orUnknown(en.snap.Oper))
+			ends = append(ends, en.engDevice+":"+en.name+" "+orUnknown(en.snap.Oper))
 		}
 		a.Message = fmt.Sprintf("link %s down (%s)", l.t.ID, strings.Join(ends, ", "))
 	case ruleRxMargin:
@@ -197,7 +197,7 @@ func (e *Engine) linkAlarm(l *link, i int, r Rule) Alarm {
 
 func f1(v float64) string { return fmt.Sprintf("%.1f", v) }
 
-func linkSites(l *link) []string {
+func linkSites(l *engLink) []string {
 	var s []string
 	if l.t.ASite != "" {
 		s = append(s, l.t.ASite)

@@ -41,7 +41,7 @@ func (r *Rules) linkRule(i int) Rule {
 // far transmitter at its worst-case launch power less the planned loss in
 // that direction (topology budgets only the worse direction; with the same
 // optic at both ends the two are the same).
-type endPlan struct {
+type engEndPlan struct {
 	ok     bool
 	expRx  float64 // expected receive power at worst-case launch, dBm
 	sens   float64 // this end's receiver sensitivity, dBm
@@ -52,13 +52,13 @@ type endPlan struct {
 // baseline learns an end's normal receive power: the median of its first
 // samples with light. It is not moved afterwards, so that a fiber losing a
 // tenth of a dB a week shows as drift rather than as a new normal.
-type baseline struct {
+type rxBaseline struct {
 	samples []float64
 	value   float64
 	ok      bool
 }
 
-func (b *baseline) add(v float64, n int) {
+func (b *rxBaseline) add(v float64, n int) {
 	if b.ok {
 		return
 	}
@@ -68,10 +68,10 @@ func (b *baseline) add(v float64, n int) {
 	}
 	s := slices.Clone(b.samples)
 	slices.Sort(s)
-	b.value, b.ok, b.samples = median(s), true, nil
+	b.value, b.ok, b.samples = medianOf(s), true, nil
 }
 
-func median(s []float64) float64 {
+func medianOf(s []float64) float64 {
 	n := len(s)
 	if n%2 == 1 {
 		return s[n/2]
@@ -80,32 +80,32 @@ func median(s []float64) float64 {
 }
 
 // linkEnd is one device end of a link as the engine joins it.
-type linkEnd struct {
-	device, name, site string
-	dev                *device
-	ifc                *iface
-	snap               InterfaceState
-	plan               endPlan
-	base               baseline
-	seen               uint64 // ifc.rxSamples already looked at
-	oper               string // up, down or ""
+type engLinkEnd struct {
+	engDevice, name, site string
+	dev                   *engDevice
+	ifc                   *engIface
+	snap                  InterfaceState
+	plan                  engEndPlan
+	base                  rxBaseline
+	seen                  uint64 // ifc.rxSamples already looked at
+	oper                  string // up, down or ""
 }
 
 // link is a topology link with its state and the hysteresis of its rules.
-type link struct {
-	t      topology.Link
-	ends   [2]linkEnd
-	n      int // device ends: 1 for a circuit
-	st     LinkState
-	cond   [nLinkRules]cond
-	ids    [nLinkRules]string
-	sample bool // an end changed since the last Tick
-	gone   bool // no longer in the inventory
+type engLink struct {
+	t         topology.Link
+	ends      [2]engLinkEnd
+	n         int // device ends: 1 for a circuit
+	st        LinkState
+	alarmCond [nLinkRules]alarmCond
+	ids       [nLinkRules]string
+	sample    bool // an end changed since the last Tick
+	gone      bool // no longer in the inventory
 }
 
 // plans computes the per-end plan of a link from its budget.
-func plans(t *topology.Topology, l topology.Link, b topology.LinkBudget, prof topology.LossProfile) [2]endPlan {
-	var out [2]endPlan
+func endPlans(t *topology.Topology, l topology.Link, b topology.LinkBudget, prof topology.LossProfile) [2]engEndPlan {
+	var out [2]engEndPlan
 	switch b.Status {
 	case topology.BudgetOK, topology.BudgetLow, topology.BudgetFail, topology.BudgetOverload, topology.BudgetReach:
 	default:
@@ -128,15 +128,15 @@ func plans(t *topology.Topology, l topology.Link, b topology.LinkBudget, prof to
 			}
 		}
 		exp := tx.TxMinDBm - loss
-		out[i] = endPlan{ok: true, expRx: round2(exp), sens: rx.RxSensDBm, loss: round2(loss), margin: round2(exp - rx.RxSensDBm)}
+		out[i] = engEndPlan{ok: true, expRx: roundDB(exp), sens: rx.RxSensDBm, loss: roundDB(loss), margin: roundDB(exp - rx.RxSensDBm)}
 	}
 	return out
 }
 
-func round2(x float64) float64 { return math.Round(x*100) / 100 }
+func roundDB(x float64) float64 { return math.Round(x*100) / 100 }
 
 // linkFigures are the values the link rules test, from one evaluation.
-type linkFigures struct {
+type engLinkFigures struct {
 	worstMargin    float64 // least worst-case margin over the ends with light and a plan
 	hasMargin      bool
 	drop           float64 // most dB below baseline over the ends with light and a baseline
@@ -148,8 +148,8 @@ type linkFigures struct {
 
 // evaluate joins both ends into the link's published state. now is the
 // engine's time; los the no-light level; baseN the baseline's sample count.
-func (l *link) evaluate(o *OpticsRules) linkFigures {
-	var fig linkFigures
+func (l *engLink) evaluate(o *OpticsRules) engLinkFigures {
+	var fig engLinkFigures
 	st := &l.st
 	st.ID, st.SpeedMbps, st.External = l.t.ID, int64(l.t.Speed), l.t.External
 	st.Cables, st.Ducts = l.t.Cables, l.t.SRLGs
@@ -157,7 +157,7 @@ func (l *link) evaluate(o *OpticsRules) linkFigures {
 	up, down := 0, 0
 	for i := 0; i < l.n; i++ {
 		e := &l.ends[i]
-		*ends[i] = LinkEnd{Device: e.device, Interface: e.name, Site: e.site, InterfaceState: e.snap}
+		*ends[i] = LinkEnd{Device: e.engDevice, Interface: e.name, Site: e.site, InterfaceState: e.snap}
 		switch e.oper {
 		case "up":
 			up++
@@ -200,7 +200,7 @@ func (l *link) evaluate(o *OpticsRules) linkFigures {
 
 // optics holds each end's receive power against its plan and baseline,
 // and publishes the end with the least margin left.
-func (l *link) optics(o *OpticsRules, fig *linkFigures) {
+func (l *engLink) optics(o *OpticsRules, fig *engLinkFigures) {
 	st := &l.st
 	best := -1
 	var bestMargin, bestRx float64
@@ -283,16 +283,16 @@ func (l *link) optics(o *OpticsRules, fig *linkFigures) {
 	rx := e.snap.RxDBm
 	st.HasRx, st.MeasuredRxDBm, st.RxEnd = true, rx, endName(best)
 	if f.hasLoss {
-		st.LossDB = round2(f.loss)
+		st.LossDB = roundDB(f.loss)
 	}
 	if e.plan.ok {
 		p := e.plan
 		st.HasBudget, st.ExpectedRxDBm, st.SensitivityDBm, st.BudgetMarginDB = true, p.expRx, p.sens, p.margin
-		st.DeviationDB, st.MarginDB = round2(rx-p.expRx), round2(rx-p.sens)
-		st.ExcessLossDB, st.WorstCaseMarginDB = round2(f.excess), round2(f.wcm)
+		st.DeviationDB, st.MarginDB = roundDB(rx-p.expRx), roundDB(rx-p.sens)
+		st.ExcessLossDB, st.WorstCaseMarginDB = roundDB(f.excess), roundDB(f.wcm)
 	}
 	if e.base.ok {
-		st.BaselineDBm, st.DriftDB = round2(e.base.value), round2(rx-e.base.value)
+		st.BaselineDBm, st.DriftDB = roundDB(e.base.value), roundDB(rx-e.base.value)
 	}
 }
 
@@ -304,10 +304,10 @@ func endName(i int) string {
 }
 
 // observeRules feeds one sample of the link to each enabled rule.
-func (l *link) observeRules(r *Rules, fig linkFigures, now time.Time) {
+func (l *engLink) observeRules(r *Rules, fig engLinkFigures, now time.Time) {
 	sample := func(i int, bad, good bool) {
 		if !r.linkRule(i).Disabled {
-			l.cond[i].observe(bad, good, now)
+			l.alarmCond[i].observe(bad, good, now)
 		}
 	}
 	switch {

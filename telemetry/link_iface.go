@@ -21,7 +21,7 @@ const (
 
 // counterSlot maps an OpenConfig counter leaf to its slot. Leaves the
 // engine does not rate (in-unicast-pkts, carrier-transitions...) are ignored.
-func counterSlot(leaf string) (int, counterKind, bool) {
+func counterSlot(leaf string) (int, rateKind, bool) {
 	leaf = strings.TrimPrefix(leaf, "counters/")
 	switch leaf {
 	case "in-octets":
@@ -50,10 +50,10 @@ const maxChannels = 32
 
 // iface is the raw state of one device interface, written by Observe under
 // its device's lock and read by Tick under the same lock.
-type iface struct {
+type engIface struct {
 	name   string
 	maxBps float64 // speed x tolerance: the most a counter delta may imply
-	ctr    [nCounters]counter
+	ctr    [nCounters]rateCounter
 	oper   string
 	operTs int64
 	// rx and tx hold the power of each channel that reported, in dBm.
@@ -67,10 +67,10 @@ type iface struct {
 	dirty          bool // something changed since the last Tick
 	pubOper        string
 	published      bool // pubOper is the oper-status last published
-	link           *link
+	engLink        *engLink
 }
 
-func tsOf(u *Update) int64 {
+func updateNanos(u *Update) int64 {
 	if !u.Timestamp.IsZero() {
 		return u.Timestamp.UnixNano()
 	}
@@ -78,8 +78,8 @@ func tsOf(u *Update) int64 {
 }
 
 // apply folds one update into the interface. It does not allocate.
-func (f *iface) apply(u *Update, epoch uint32) {
-	ts := tsOf(u)
+func (f *engIface) apply(u *Update, epoch uint32) {
+	ts := updateNanos(u)
 	switch u.Class {
 	case ClassCounters:
 		slot, kind, ok := counterSlot(u.Leaf)
@@ -91,7 +91,7 @@ func (f *iface) apply(u *Update, epoch uint32) {
 		}
 		c := &f.ctr[slot]
 		if u.Deleted {
-			*c = counter{big: c.big}
+			*c = rateCounter{big: c.big}
 			f.dirty = true
 			return
 		}
@@ -159,16 +159,16 @@ func (f *iface) apply(u *Update, epoch uint32) {
 }
 
 // forget drops everything known of the interface: the target deleted it.
-func (f *iface) forget() {
+func (f *engIface) forget() {
 	for i := range f.ctr {
-		f.ctr[i] = counter{big: f.ctr[i].big}
+		f.ctr[i] = rateCounter{big: f.ctr[i].big}
 	}
 	f.oper, f.rxMask, f.txMask = "", 0, 0
 	f.dirty = true
 }
 
 // worst returns the lowest power among the channels of mask.
-func worst(p *[maxChannels]float64, mask uint32) (float64, bool) {
+func worstChannel(p *[maxChannels]float64, mask uint32) (float64, bool) {
 	if mask == 0 {
 		return 0, false
 	}
@@ -182,9 +182,9 @@ func worst(p *[maxChannels]float64, mask uint32) (float64, bool) {
 }
 
 // snapshot is the interface as published.
-func (f *iface) snapshot(device string) InterfaceState {
+func (f *engIface) snapshot(engDevice string) InterfaceState {
 	s := InterfaceState{
-		Device: device, Interface: f.name, Oper: f.oper,
+		Device: engDevice, Interface: f.name, Oper: f.oper,
 		InOctets: f.ctr[ctrInOctets].last, OutOctets: f.ctr[ctrOutOctets].last,
 		InErrors: f.ctr[ctrInErrors].last, OutErrors: f.ctr[ctrOutErrors].last,
 		InDiscard: f.ctr[ctrInDiscards].last, OutDiscard: f.ctr[ctrOutDiscards].last,
@@ -197,17 +197,17 @@ func (f *iface) snapshot(device string) InterfaceState {
 		s.Updated = time.Unix(0, f.updated).UTC()
 	}
 	var ok bool
-	if s.RxDBm, ok = worst(&f.rx, f.rxMask); ok {
+	if s.RxDBm, ok = worstChannel(&f.rx, f.rxMask); ok {
 		s.HasOptics = true
 	}
-	if tx, ok := worst(&f.tx, f.txMask); ok {
+	if tx, ok := worstChannel(&f.tx, f.txMask); ok {
 		s.TxDBm, s.HasOptics = tx, true
 	}
 	return s
 }
 
 // rated says whether the interface has a measured traffic rate.
-func (f *iface) rated() bool { return f.ctr[ctrInOctets].rated || f.ctr[ctrOutOctets].rated }
+func (f *engIface) rated() bool { return f.ctr[ctrInOctets].rated || f.ctr[ctrOutOctets].rated }
 
 // operOf reduces an oper-status to up, down or unknown (""). A value may
 // come module-qualified (openconfig-interfaces:UP).

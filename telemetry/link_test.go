@@ -108,15 +108,15 @@ func TestRxDrift(t *testing.T) {
 	if ls.Oper != "up" || math.Abs(ls.DriftDB+4) > 0.02 {
 		t.Fatalf("%s: oper %s drift %.2f, want up and -4 dB", id, ls.Oper, ls.DriftDB)
 	}
-	if _, ok := active(e, "rx-drift")[id]; !ok {
+	if _, ok := activeAlarms(e, "rx-drift")[id]; !ok {
 		t.Errorf("no rx-drift alarm on %s after 4 dB of drift", id)
 	}
-	if _, ok := active(e, "rx-margin")[id]; ok {
+	if _, ok := activeAlarms(e, "rx-margin")[id]; ok {
 		t.Errorf("rx-margin alarm on %s with 5 dB of margin left", id)
 	}
 	delete(p.degrade, l.Cables[0])
 	p.run(e, 4)
-	if _, ok := active(e, "rx-drift")[id]; ok {
+	if _, ok := activeAlarms(e, "rx-drift")[id]; ok {
 		t.Errorf("rx-drift alarm on %s did not clear after the repair", id)
 	}
 }

@@ -11,15 +11,15 @@ import "math"
 // is refused. Either way the rate is never negative nor absurd.
 
 // counterKind says what a counter counts, for the plausibility bound.
-type counterKind uint8
+type rateKind uint8
 
 const (
-	kindOctets counterKind = iota
+	kindOctets rateKind = iota
 	kindPackets
 )
 
 // counter is one counter leaf of one interface.
-type counter struct {
+type rateCounter struct {
 	last  uint64
 	ts    int64 // device timestamp of last, Unix ns
 	rate  float64
@@ -30,15 +30,15 @@ type counter struct {
 }
 
 // sampleResult says what a sample did to a counter.
-type sampleResult uint8
+type rateResult uint8
 
 const (
-	sampleRated   sampleResult = iota // a new rate
-	sampleFirst                       // first sample: a baseline, no rate yet
-	sampleStale                       // same or older timestamp: ignored
-	sampleWrapped                     // counter wrapped: rate from the wrapped delta
-	sampleReset                       // counter went back: new baseline
-	sampleAbsurd                      // delta above the link's capacity: refused, new baseline
+	sampleRated   rateResult = iota // a new rate
+	sampleFirst                     // first sample: a baseline, no rate yet
+	sampleStale                     // same or older timestamp: ignored
+	sampleWrapped                   // counter wrapped: rate from the wrapped delta
+	sampleReset                     // counter went back: new baseline
+	sampleAbsurd                    // delta above the link's capacity: refused, new baseline
 )
 
 // minPacketBits is the smallest Ethernet frame on the wire (64 bytes plus
@@ -49,9 +49,9 @@ const minPacketBits = 84 * 8
 // sample feeds one counter value taken at device time ts (Unix ns) in
 // target session epoch. maxBps bounds the rate: the interface speed times
 // the tolerance, in bit/s.
-func (c *counter) sample(v uint64, ts int64, epoch uint32, kind counterKind, maxBps float64) sampleResult {
+func (c *rateCounter) sample(v uint64, ts int64, epoch uint32, kind rateKind, maxBps float64) rateResult {
 	if !c.has {
-		c.baseline(v, ts, epoch)
+		c.rxBaseline(v, ts, epoch)
 		return sampleFirst
 	}
 	if ts <= c.ts {
@@ -70,18 +70,18 @@ func (c *counter) sample(v uint64, ts int64, epoch uint32, kind counterKind, max
 	case epoch != c.epoch:
 		// The target reconnected since the last sample and the counter went
 		// back: the device rebooted or cleared its counters. Not a wrap.
-		c.baseline(v, ts, epoch)
+		c.rxBaseline(v, ts, epoch)
 		return sampleReset
 	default:
 		d, ok := wrapDelta(c.last, v, c.big)
 		if !ok || float64(d) > limit {
-			c.baseline(v, ts, epoch)
+			c.rxBaseline(v, ts, epoch)
 			return sampleReset
 		}
 		delta, res = d, sampleWrapped
 	}
 	if float64(delta) > limit {
-		c.baseline(v, ts, epoch)
+		c.rxBaseline(v, ts, epoch)
 		return sampleAbsurd
 	}
 	r := float64(delta) / dt
@@ -95,7 +95,7 @@ func (c *counter) sample(v uint64, ts int64, epoch uint32, kind counterKind, max
 
 // baseline restarts the counter from v: the rate is unknown (0) until the
 // next sample.
-func (c *counter) baseline(v uint64, ts int64, epoch uint32) {
+func (c *rateCounter) rxBaseline(v uint64, ts int64, epoch uint32) {
 	c.last, c.ts, c.epoch, c.has = v, ts, epoch, true
 	c.rate, c.rated = 0, false
 	c.big = c.big || v > math.MaxUint32

@@ -13,12 +13,12 @@ func TestCounterSample(t *testing.T) {
 		v     uint64
 		ts    int64
 		epoch uint32
-		want  sampleResult
+		want  rateResult
 		rate  float64 // bit/s (octets) or per second (packets); -1: unchanged check skipped
 	}
 	tests := []struct {
 		name  string
-		kind  counterKind
+		kind  rateKind
 		steps []step
 	}{
 		{"steady 1 Gbit/s", kindOctets, []step{
@@ -81,7 +81,7 @@ func TestCounterSample(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var c counter
+			var c rateCounter
 			for i, s := range tt.steps {
 				got := c.sample(s.v, s.ts, s.epoch, tt.kind, tenG)
 				if got != s.want {
