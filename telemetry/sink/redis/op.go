@@ -1,0 +1,42 @@
+package redis
+
+import "strconv"
+
+// op is one fenced group of commands: one script call, one unit of the
+// buffer. Samples are droppable under pressure; events (alarms, state
+// changes) never are and carry a sequence number so a replay after an
+// uncertain flush applies them once.
+type op struct {
+	target string // the lease that fences it ("" unfenced)
+	token  uint64
+	fenced bool
+	seq    uint64 // events only
+	event  bool
+	n      int // objects it writes (samples or events)
+
+	keys []string
+	args []string // commands: name, nkeys, nargs, args...
+	size int64
+}
+
+// cmd appends one command; its keys go to KEYS, its args to ARGV.
+func (o *op) cmd(name string, keys []string, args ...string) {
+	o.keys = append(o.keys, keys...)
+	o.args = append(o.args, name, strconv.Itoa(len(keys)), strconv.Itoa(len(args)))
+	o.args = append(o.args, args...)
+}
+
+func (o *op) finish() {
+	var s int64 = 64
+	for _, k := range o.keys {
+		s += int64(len(k)) + 16
+	}
+	for _, a := range o.args {
+		s += int64(len(a)) + 16
+	}
+	o.size = s
+}
+
+func ftoa(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+func itoa(i int64) string   { return strconv.FormatInt(i, 10) }
+func utoa(u uint64) string  { return strconv.FormatUint(u, 10) }

@@ -1,0 +1,194 @@
+package redis
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/tuyau-net/tuyau/telemetry"
+)
+
+// TestSinkLayout writes one batch of each kind and reads it back both
+// through the Reader and as another tool would, by the documented keys.
+func TestSinkLayout(t *testing.T) {
+	s, _, c := startSink(t, Options{Network: "manche", HistoryLen: 5})
+	ctx := context.Background()
+	keys := NewKeys("manche")
+
+	sub := c.Subscribe(ctx, keys.Events())
+	defer sub.Close()
+	if _, err := sub.Receive(ctx); err != nil { // the subscription confirmation
+		t.Fatal(err)
+	}
+
+	link := telemetry.LinkState{ID: "l1", Oper: "up", SpeedMbps: 10000, Utilization: 0.25, HasRx: true,
+		MeasuredRxDBm: -8, MarginDB: 10, Cables: []string{"c1"}, Ducts: []string{"d1"}, Updated: t0,
+		A: telemetry.LinkEnd{Device: "dev000", Interface: "Ethernet1/1", Site: "s1"}}
+	for i := 0; i < 20; i++ {
+		at := t0.Add(time.Duration(i) * 10 * time.Second)
+		link.Updated = at
+		b := telemetry.Batch{Interfaces: ifaces(2, 3, at), Links: []telemetry.LinkState{link},
+			Targets: []telemetry.TargetHealth{{Name: "dev000", Connected: true, LastUpdate: at}}}
+		if i == 3 {
+			b.Changes = []telemetry.StateChange{change("l1", 0, at)}
+			b.Alarms = []telemetry.Alarm{alarm("a1", telemetry.AlarmActive, at)}
+		}
+		if err := s.Write(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flush(t, s)
+
+	r := s.Reader()
+	links, err := r.Links(ctx)
+	if err != nil || len(links) != 1 || !links[0].Updated.Equal(t0.Add(190*time.Second)) {
+		t.Fatalf("Links = %+v, %v; want l1 at its last update", links, err)
+	}
+	ifs, err := r.Interfaces(ctx)
+	if err != nil || len(ifs) != 6 || ifs[0].Device != "dev000" || ifs[0].Interface != "Ethernet1/1" {
+		t.Fatalf("Interfaces = %d states, %v; want 6 sorted", len(ifs), err)
+	}
+	tg, err := r.Targets(ctx)
+	if err != nil || len(tg) != 1 || !tg[0].Connected {
+		t.Fatalf("Targets = %+v, %v", tg, err)
+	}
+	al, err := r.Alarms(ctx)
+	if err != nil || len(al) != 1 || al[0].ID != "a1" || al[0].State != telemetry.AlarmActive || al[0].Ducts[0] != "d1" {
+		t.Fatalf("Alarms = %+v, %v", al, err)
+	}
+
+	// Flat fields and capped history, as redis-cli sees them.
+	if oper := c.HGet(ctx, keys.Link("l1"), "oper").Val(); oper != "up" {
+		t.Errorf("HGET %s oper = %q, want up", keys.Link("l1"), oper)
+	}
+	// MAXLEN ~ trims whole stream nodes (100 entries): write enough.
+	for i := 0; i < 300; i++ {
+		_ = s.Write(ctx, telemetry.Batch{Links: []telemetry.LinkState{link}})
+	}
+	flush(t, s)
+	if n := c.XLen(ctx, keys.LinkHistory("l1")).Val(); n < 5 || n >= 300 {
+		t.Errorf("XLEN %s = %d after 320 writes, want trimmed towards 5 (MAXLEN ~)", keys.LinkHistory("l1"), n)
+	}
+	last, err := c.XRevRangeN(ctx, keys.IfaceHistory("dev001", "Ethernet1/2"), "+", "-", 1).Result()
+	if err != nil || len(last) != 1 || last[0].Values["in_bps"] != "2e+06" {
+		t.Errorf("last history of dev001 Ethernet1/2 = %v, %v; want in_bps 2e+06", last, err)
+	}
+	if n := c.XLen(ctx, keys.Changes()).Val(); n != 1 {
+		t.Errorf("XLEN changes = %d, want 1", n)
+	}
+	if !c.SIsMember(ctx, keys.ActiveAlarms(), "a1").Val() {
+		t.Error("a1 not in the active alarm set")
+	}
+	for _, want := range []string{"change", "alarm"} {
+		m, err := sub.ReceiveMessage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ev struct{ Type string }
+		if json.Unmarshal([]byte(m.Payload), &ev); ev.Type != want {
+			t.Errorf("published %s, want %s first", m.Payload, want)
+		}
+	}
+
+	// Clearing keeps the record (readable as cleared) and leaves the set.
+	if err := s.Write(ctx, telemetry.Batch{Alarms: []telemetry.Alarm{alarm("a1", telemetry.AlarmCleared, t0.Add(time.Hour))}}); err != nil {
+		t.Fatal(err)
+	}
+	flush(t, s)
+	al, _ = r.Alarms(ctx)
+	if len(al) != 1 || al[0].State != telemetry.AlarmCleared || c.SIsMember(ctx, keys.ActiveAlarms(), "a1").Val() {
+		t.Fatalf("after clear: %+v", al)
+	}
+	if ttl := c.TTL(ctx, keys.Alarm("a1")).Val(); ttl <= 0 {
+		t.Errorf("cleared alarm TTL = %v, want the cleared retention", ttl)
+	}
+	if st := s.Stats(); st.Written == 0 || st.DroppedSamples != 0 || st.WriteErrors != 0 || !st.Connected {
+		t.Errorf("Stats = %+v", st)
+	}
+}
+
+// TestAckThroughRedis acks an alarm the way the CLI does and checks the
+// collector's subscription hears it, and that a new raise needs a new ack.
+func TestAckThroughRedis(t *testing.T) {
+	s, _, _ := startSink(t, Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := s.Write(ctx, telemetry.Batch{Alarms: []telemetry.Alarm{alarm("a1", telemetry.AlarmActive, t0)}}); err != nil {
+		t.Fatal(err)
+	}
+	flush(t, s)
+	r := s.Reader()
+	acks := r.Subscribe(ctx, "")
+	time.Sleep(50 * time.Millisecond) // let the subscription pin its start
+	if err := r.Ack(ctx, "nope", "alice"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Ack(nope) = %v, want ErrNotFound", err)
+	}
+	if err := r.Ack(ctx, "a1", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case a := <-acks:
+		if a.ID != "a1" || a.By != "alice" || !a.Raised.Equal(t0) {
+			t.Errorf("subscribed ack = %+v", a)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no ack delivered by Subscribe")
+	}
+	al, _ := r.Alarms(ctx)
+	if len(al) != 1 || !al[0].Acked || al[0].AckedBy != "alice" {
+		t.Fatalf("alarm after ack = %+v", al)
+	}
+	// The engine rewrites the alarm (same occurrence): the ack holds.
+	a := alarm("a1", telemetry.AlarmActive, t0.Add(time.Minute))
+	_ = s.Write(ctx, telemetry.Batch{Alarms: []telemetry.Alarm{a}})
+	flush(t, s)
+	if al, _ = r.Alarms(ctx); !al[0].Acked {
+		t.Error("ack lost on an update of the same occurrence")
+	}
+	// Cleared then raised again: a new occurrence, not acked.
+	a.Raised, a.Updated = t0.Add(time.Hour), t0.Add(time.Hour)
+	_ = s.Write(ctx, telemetry.Batch{Alarms: []telemetry.Alarm{a}})
+	flush(t, s)
+	if al, _ = r.Alarms(ctx); al[0].Acked {
+		t.Error("a new occurrence inherited the old ack")
+	}
+}
+
+// TestEventsInOrder: a long run of changes lands in the stream in the
+// order written, once each.
+func TestEventsInOrder(t *testing.T) {
+	s, _, c := startSink(t, Options{MaxPipeline: 7})
+	ctx := context.Background()
+	for i := 0; i < 200; i++ {
+		_ = s.Write(ctx, telemetry.Batch{Changes: []telemetry.StateChange{change("l1", i, t0)}})
+	}
+	flush(t, s)
+	checkChanges(t, c, s.Keys(), 200)
+}
+
+// checkChanges says the changes stream holds causes 0..n-1, in order,
+// once each.
+func checkChanges(t *testing.T, c goredis.UniversalClient, keys Keys, n int) {
+	t.Helper()
+	xs, err := c.XRange(context.Background(), keys.Changes(), "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(xs) != n {
+		t.Fatalf("changes stream holds %d entries, want %d", len(xs), n)
+	}
+	for i, x := range xs {
+		var ch telemetry.StateChange
+		if err := json.Unmarshal([]byte(x.Values["json"].(string)), &ch); err != nil {
+			t.Fatal(err)
+		}
+		if ch.Cause != strconv.Itoa(i) {
+			t.Fatalf("changes[%d] has cause %s: out of order or duplicated", i, ch.Cause)
+		}
+	}
+}
