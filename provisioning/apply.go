@@ -26,17 +26,25 @@ const (
 
 // Result is the outcome of one device's apply.
 type Result struct {
-	Device   string        `json:"device"`
-	Outcome  Outcome       `json:"outcome"`
-	PlanHash string        `json:"plan_hash"`
-	Commands int           `json:"commands"`
-	Duration time.Duration `json:"duration_ns"`
-	Error    string        `json:"error,omitempty"`
+	Device  string  `json:"device"`
+	Outcome Outcome `json:"outcome"`
+	// Platform and Transport are how the device's config was read and
+	// changed ("frr" over "ssh", "openconfig" over "gnmi"): the records
+	// keep them so a rollback never sends one format's text to another.
+	Platform  string        `json:"platform"`
+	Transport string        `json:"transport"`
+	PlanHash  string        `json:"plan_hash"`
+	Commands  int           `json:"commands"`
+	Duration  time.Duration `json:"duration_ns"`
+	Error     string        `json:"error,omitempty"`
 	// RollbackError is set when the rollback itself failed.
 	RollbackError string `json:"rollback_error,omitempty"`
 	// Notes name post-checks left out: what was already down before the
 	// apply is not the change's doing, and is reported rather than checked.
 	Notes []string `json:"notes,omitempty"`
+	// Saved is set once the kept config (applied, confirmed or rolled back
+	// to) was made the device's startup config ("write memory").
+	Saved bool `json:"saved"`
 	// Before and After are the running configs around the apply, for records.
 	Before []byte `json:"-"`
 	After  []byte `json:"-"`
@@ -45,7 +53,7 @@ type Result struct {
 // Event reports progress of an apply, one per device and stage.
 type Event struct {
 	Device string
-	Stage  string // "push", "verify", "confirm", "rollback", "done"
+	Stage  string // "push", "verify", "confirm", "rollback", "save", "done"
 	Err    error
 }
 
@@ -87,7 +95,8 @@ func Apply(ctx context.Context, plan *Plan, reg *Registry, devs map[string]inven
 	failCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	for i, dp := range plan.Devices {
-		results[i] = Result{Device: dp.Device, Outcome: Unchanged, PlanHash: dp.Hash(), Commands: len(dp.Commands)}
+		results[i] = Result{Device: dp.Device, Outcome: Unchanged, PlanHash: dp.Hash(), Commands: len(dp.Commands),
+			Platform: dp.Platform, Transport: dp.Transport}
 		if !dp.Changed() {
 			results[i].Outcome = Skipped
 			if dp.Error == "" {
@@ -122,8 +131,13 @@ func Apply(ctx context.Context, plan *Plan, reg *Registry, devs map[string]inven
 		}
 		baseline := opt.Confirm > 0 && opt.PostChecks
 		c, keep, checks := applyDevice(ctx, dev, dp, p, dial, r, progress, baseline)
-		if r.Outcome != Applied && opt.FailFast {
+		// A device already on the intent is no failure: fail-fast stops
+		// only on one that failed or had to be rolled back.
+		if r.Error != "" && opt.FailFast {
 			stop()
+		}
+		if !keep || opt.Confirm == 0 {
+			c = saveKept(ctx, c, dial, dev, r, progress)
 		}
 		if keep && opt.Confirm > 0 {
 			mu.Lock()
@@ -153,12 +167,66 @@ func Apply(ctx context.Context, plan *Plan, reg *Registry, devs map[string]inven
 				r.Error = fmt.Sprintf("not confirmed: %v", err)
 				c = rollbackRedial(ctx, c, dial, w.dev, dp.Transport, w.p, r)
 			}
+			c = saveKept(ctx, c, dial, w.dev, r, progress)
 			r.Duration += time.Since(start)
 			progress(Event{Device: dp.Device, Stage: "done", Err: errOf(r)})
 		}()
 	}
 	wg.Wait()
+	if opt.FailFast && failCtx.Err() != nil && ctx.Err() == nil {
+		for i := range results {
+			if results[i].Outcome == Skipped && results[i].Error == "" {
+				results[i].Error = "not attempted: --fail-fast stopped the apply after a failure"
+			}
+		}
+	}
 	return results
+}
+
+// saveKept makes the config the device was left on (applied or rolled
+// back to) its startup config, on a fresh session if c is gone. A device
+// left Failed is not saved: its config is unknown, and saving it would
+// make a reboot keep the damage. Saving is not undone on error: the
+// running config is right, and the error says it is not yet persistent.
+func saveKept(ctx context.Context, c Conn, dial Dialer, dev inventory.Device, r *Result, progress func(Event)) Conn {
+	if r.Outcome != Applied && r.Outcome != RolledBack {
+		return c
+	}
+	if r.Outcome == RolledBack && r.Before == nil {
+		return c // nothing was pushed
+	}
+	progress(Event{Device: r.Device, Stage: "save"})
+	ctx = context.WithoutCancel(ctx)
+	if c == nil {
+		var err error
+		if c, err = dial.Dial(ctx, dev, r.Transport); err != nil {
+			r.Error = joinMsg(r.Error, "not saved on the device (a restart would lose it): "+err.Error())
+			return nil
+		}
+	}
+	sv, ok := c.(Saver)
+	if !ok {
+		return c // the transport's changes persist by themselves (gNMI Set)
+	}
+	if err := sv.Save(ctx); errors.Is(err, errNoSave) {
+		return c
+	} else if err != nil {
+		r.Error = joinMsg(r.Error, "not saved on the device (a restart would lose it): "+err.Error())
+		return c
+	}
+	r.Saved = true
+	return c
+}
+
+// errNoSave is what a wrapped connection answers Save with when the
+// transport beneath has nothing to save.
+var errNoSave = errors.New("transport has no save")
+
+func joinMsg(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
 }
 
 func errOf(r *Result) error {

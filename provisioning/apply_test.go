@@ -45,6 +45,9 @@ type fakeDevice struct {
 	// after, when set, is the state the device reaches once a push lands.
 	after  *Status
 	pushes int
+	// saved is the config last saved with Save ("write memory").
+	saved string
+	saves int
 	// cut makes Push apply half the commands and kill the session: every
 	// later call on that session fails, a new session works.
 	cut bool
@@ -104,6 +107,16 @@ func (c *fakeConn) Push(_ context.Context, d Delta) error {
 
 func (c *fakeConn) Close() error { return nil }
 
+func (c *fakeConn) Save(context.Context) error {
+	c.d.mu.Lock()
+	defer c.d.mu.Unlock()
+	if c.dead {
+		return errors.New("session closed")
+	}
+	c.d.saved, c.d.saves = c.d.running, c.d.saves+1
+	return nil
+}
+
 func (c *fakeConn) Status(context.Context) (Status, error) {
 	c.d.mu.Lock()
 	defer c.d.mu.Unlock()
@@ -154,6 +167,11 @@ func TestApplyFake(t *testing.T) {
 		{name: "fail-fast stops the others", fault: func(n *fakeNet) { n.devs["r1"].pushErr = errors.New("connection reset") },
 			opt:  ApplyOptions{Parallel: 1, FailFast: true},
 			want: map[string]Outcome{"r1": RolledBack, "r2": Skipped, "r3": Skipped}},
+		{name: "fail-fast goes on past a device already on its intent", fault: func(n *fakeNet) {
+			n.devs["r1"].running = "hostname r1"
+			n.devs["r2"].pushErr = errors.New("connection reset")
+		}, opt: ApplyOptions{Parallel: 1, FailFast: true},
+			want: map[string]Outcome{"r1": Unchanged, "r2": RolledBack, "r3": Skipped}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -174,6 +192,15 @@ func TestApplyFake(t *testing.T) {
 					t.Errorf("%s: outcome %s (%s), want %s", r.Device, r.Outcome, r.Error, tt.want[r.Device])
 				}
 				got := net.devs[r.Device].running
+				// What the device is left on is what it boots with.
+				if r.Outcome == Applied || r.Outcome == RolledBack {
+					if !r.Saved || net.devs[r.Device].saved != got {
+						t.Errorf("%s %s: saved=%v, startup %q, running %q; want the running config saved", r.Device, r.Outcome, r.Saved, net.devs[r.Device].saved, got)
+					}
+				}
+				if r.Outcome == Skipped && r.Error == "" {
+					t.Errorf("%s skipped without saying why", r.Device)
+				}
 				switch r.Outcome {
 				case Applied:
 					if got != "hostname "+r.Device {
@@ -192,6 +219,9 @@ func TestApplyFake(t *testing.T) {
 				if o == Applied {
 					applied++
 				}
+			}
+			if tt.want["r1"] == Unchanged {
+				applied++
 			}
 			if again.Changes() != 3-applied {
 				t.Errorf("second plan has %d changes, want %d", again.Changes(), 3-applied)

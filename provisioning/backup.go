@@ -19,7 +19,7 @@ func Backup(ctx context.Context, x *inventory.Index, dial Dialer, rec *Records, 
 		}
 	}
 	var mu sync.Mutex
-	configs := map[string][]byte{}
+	configs := map[string]RecordedConfig{}
 	var errs []error
 	devs := make([]inventory.Device, 0, len(names))
 	for _, n := range names {
@@ -49,66 +49,28 @@ func Backup(ctx context.Context, x *inventory.Index, dial Dialer, rec *Records, 
 	return commit, changed, errors.Join(errs...)
 }
 
-func readRunning(ctx context.Context, d inventory.Device, dial Dialer, transport string) ([]byte, error) {
+func readRunning(ctx context.Context, d inventory.Device, dial Dialer, transport string) (RecordedConfig, error) {
 	tr, err := pickTransport(d, transport)
 	if err != nil {
-		return nil, err
+		return RecordedConfig{}, err
 	}
 	c, err := dial.Dial(ctx, d, tr)
 	if err != nil {
-		return nil, err
+		return RecordedConfig{}, err
 	}
 	defer c.Close()
 	cfg, err := c.Running(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("device %s: read running config: %w", d.Name, err)
+		return RecordedConfig{}, fmt.Errorf("device %s: read running config: %w", d.Name, err)
 	}
-	return cfg, nil
+	return RecordedConfig{Text: cfg, Platform: platformName(d, tr), Transport: tr}, nil
 }
 
-// Rollback moves a device back to the config recorded n versions ago
-// (see Records.Version) and records the result.
-func Rollback(ctx context.Context, x *inventory.Index, reg *Registry, dial Dialer, rec *Records, device string, n int, transport, who string) (AuditEntry, error) {
-	d := x.Device(device)
-	if d == nil {
-		return AuditEntry{}, fmt.Errorf("device %s: %w", device, ErrUnknownDevice)
+// platformName is the platform whose text a device's config is over a
+// transport: gNMI speaks OpenConfig whatever the device.
+func platformName(d inventory.Device, transport string) string {
+	if transport == "gnmi" {
+		return "openconfig"
 	}
-	target, err := rec.Version(ctx, device, n)
-	if err != nil {
-		return AuditEntry{}, err
-	}
-	tr, err := pickTransport(*d, transport)
-	if err != nil {
-		return AuditEntry{}, err
-	}
-	platform := d.Platform
-	if tr == "gnmi" {
-		platform = "openconfig"
-	}
-	p, err := reg.Get(platform)
-	if err != nil {
-		return AuditEntry{}, err
-	}
-	c, err := dial.Dial(ctx, *d, tr)
-	if err != nil {
-		return AuditEntry{}, err
-	}
-	defer c.Close()
-	e := AuditEntry{When: rec.Now().UTC(), Who: who, Action: "rollback", Device: device, Result: RolledBack,
-		Rollback: fmt.Sprintf("to recorded version %d", n)}
-	rerr := Restore(ctx, c, p, target)
-	if rerr != nil {
-		e.Result, e.Error = Failed, rerr.Error()
-	}
-	after, err := c.Running(ctx)
-	if err != nil {
-		after = nil
-	}
-	configs := map[string][]byte{}
-	if after != nil {
-		configs[device] = after
-	}
-	commit, _, err := rec.Save(ctx, "rollback "+device, configs, []AuditEntry{e})
-	e.Commit = commit
-	return e, errors.Join(rerr, err)
+	return d.Platform
 }

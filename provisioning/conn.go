@@ -2,6 +2,8 @@ package provisioning
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/tuyau-net/tuyau/inventory"
 )
@@ -34,4 +36,38 @@ type Status struct {
 // Dialer opens connections; transport is "ssh" or "gnmi".
 type Dialer interface {
 	Dial(ctx context.Context, dev inventory.Device, transport string) (Conn, error)
+}
+
+// Saver is implemented by connections that can make the running config the
+// one the device boots with (FRR and EOS "write memory"). Apply, confirm
+// and rollback save after a change is kept: an unsaved change is lost to
+// the next daemon restart or reboot, silently.
+type Saver interface {
+	Save(ctx context.Context) error
+}
+
+// CommandError is a command the device rejected, with its position in
+// the batch (1-based) and the context it was sent in.
+type CommandError struct {
+	Position, Total int
+	Command         string
+	// Context is the configuration context the command was sent in, as
+	// "router bgp 65000 > address-family ipv4 unicast"; "" at the root.
+	Context string
+	// Message is the device's answer ("% Can not configure ...").
+	Message string
+	// Others are the later rejections of the same batch, one line each.
+	Others []string
+}
+
+func (e *CommandError) Error() string {
+	s := fmt.Sprintf("command %d of %d %q", e.Position, e.Total, e.Command)
+	if e.Context != "" {
+		s += " (in " + e.Context + ")"
+	}
+	s += " rejected: " + e.Message
+	if len(e.Others) > 0 {
+		s += fmt.Sprintf("; %d more rejected: %s", len(e.Others), strings.Join(e.Others, "; "))
+	}
+	return s
 }

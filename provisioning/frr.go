@@ -1,6 +1,7 @@
 package provisioning
 
 import (
+	"fmt"
 	"strings"
 )
 
@@ -17,7 +18,17 @@ func (FRR) Render(in Intent) ([]byte, error) { return renderTemplate("frr", in) 
 
 // Delta implements Platform.
 func (FRR) Delta(running, want []byte) (Delta, error) {
+	if err := FRRReadError(string(running)); err != nil {
+		return Delta{}, fmt.Errorf("running config: %w", err)
+	}
+	if err := FRRReadError(string(want)); err != nil {
+		return Delta{}, fmt.Errorf("target config: %w", err)
+	}
 	have, w := parseFRR(string(running)), parseFRR(string(want))
+	if down := frrDaemonsDown(string(running), w); len(down) > 0 {
+		return Delta{}, fmt.Errorf("running config: %w: %s not running, so %s part is missing from the read",
+			ErrDaemonDown, strings.Join(down, ", "), pluralIts(len(down)))
+	}
 	d := Delta{Want: w.text(nil), Have: have.text(w)}
 	d.Commands = frrCommands(have, w)
 	return d, nil
@@ -232,4 +243,11 @@ func orderLike(lines, ref []string) []string {
 		}
 	}
 	return out
+}
+
+func pluralIts(n int) string {
+	if n == 1 {
+		return "its"
+	}
+	return "their"
 }

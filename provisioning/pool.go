@@ -115,6 +115,17 @@ func (c *pooledConn) Status(ctx context.Context) (Status, error) {
 	return st, err
 }
 
+// Save passes "write memory" through when the session can do it.
+func (c *pooledConn) Save(ctx context.Context) error {
+	sv, ok := c.Conn.(Saver)
+	if !ok {
+		return errNoSave
+	}
+	err := sv.Save(ctx)
+	c.broken = c.broken || err != nil
+	return err
+}
+
 // Close returns a healthy session to the pool.
 func (c *pooledConn) Close() error {
 	if c.closed {

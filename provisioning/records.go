@@ -23,15 +23,45 @@ type Records struct {
 	Now func() time.Time
 }
 
+// RecordedConfig is a device's running config as it was read, and how:
+// the platform whose text it is ("frr" vtysh text, "openconfig" JSON_IETF,
+// "eos"...) and the transport it came over. A config is only ever put
+// back through the same platform: FRR's delta engine fed gNMI JSON would
+// remove everything and send garbage.
+type RecordedConfig struct {
+	Text      []byte `json:"-"`
+	Platform  string `json:"platform"`
+	Transport string `json:"transport"`
+	// Format says what Text is, for a person reading the records.
+	Format string `json:"format"`
+}
+
+// formatOf names the text format of a platform's configs.
+func formatOf(platform string) string {
+	switch platform {
+	case "openconfig":
+		return "openconfig JSON_IETF (gNMI Get, CONFIG)"
+	case "frr":
+		return "FRR vtysh show running-config"
+	case "junos":
+		return "Junos show configuration"
+	}
+	return platform + " show running-config"
+}
+
 // AuditEntry is one line of audit.jsonl.
 type AuditEntry struct {
-	When     time.Time `json:"when"`
-	Who      string    `json:"who"`
-	Action   string    `json:"action"` // apply, rollback
-	Device   string    `json:"device"`
-	PlanHash string    `json:"plan_hash,omitempty"`
-	Result   Outcome   `json:"result"`
-	Error    string    `json:"error,omitempty"`
+	When      time.Time `json:"when"`
+	Who       string    `json:"who"`
+	Action    string    `json:"action"` // apply, rollback
+	Device    string    `json:"device"`
+	Platform  string    `json:"platform,omitempty"`
+	Transport string    `json:"transport,omitempty"`
+	// Saved says the kept config was written to the device's startup config.
+	Saved    bool    `json:"saved,omitempty"`
+	PlanHash string  `json:"plan_hash,omitempty"`
+	Result   Outcome `json:"result"`
+	Error    string  `json:"error,omitempty"`
 	// Rollback is set when the device was rolled back, and says why.
 	Rollback string `json:"rollback,omitempty"`
 	Commit   string `json:"commit,omitempty"`
@@ -71,14 +101,25 @@ func (r *Records) git(ctx context.Context, args ...string) (string, error) {
 // commit whose message starts with subject and names the changed devices.
 // It returns the commit hash ("" when nothing changed) and the devices
 // whose config changed.
-func (r *Records) Save(ctx context.Context, subject string, configs map[string][]byte, audit []AuditEntry) (string, []string, error) {
+func (r *Records) Save(ctx context.Context, subject string, configs map[string]RecordedConfig, audit []AuditEntry) (string, []string, error) {
 	names := make([]string, 0, len(configs))
 	for n := range configs {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		if err := os.WriteFile(filepath.Join(r.Dir, "configs", n+".conf"), configs[n], 0o644); err != nil {
+		c := configs[n]
+		if c.Format == "" {
+			c.Format = formatOf(c.Platform)
+		}
+		meta, err := json.MarshalIndent(c, "", "  ")
+		if err != nil {
+			return "", nil, fmt.Errorf("records: device %s: %w", n, err)
+		}
+		if err := os.WriteFile(filepath.Join(r.Dir, "configs", n+".conf"), c.Text, 0o644); err != nil {
+			return "", nil, fmt.Errorf("records: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(r.Dir, "configs", n+".meta.json"), append(meta, '\n'), 0o644); err != nil {
 			return "", nil, fmt.Errorf("records: %w", err)
 		}
 	}
@@ -107,7 +148,7 @@ func (r *Records) Save(ctx context.Context, subject string, configs map[string][
 	}
 	var changed []string
 	for _, l := range strings.Split(st, "\n") {
-		if len(l) > 3 && strings.HasPrefix(l[3:], "configs/") {
+		if len(l) > 3 && strings.HasPrefix(l[3:], "configs/") && strings.HasSuffix(l, ".conf") {
 			changed = append(changed, strings.TrimSuffix(strings.TrimPrefix(l[3:], "configs/"), ".conf"))
 		}
 	}
@@ -134,19 +175,35 @@ func (r *Records) Save(ctx context.Context, subject string, configs map[string][
 }
 
 // Version returns a recorded config of the device: 0 is the latest, 1 the
-// one before, and so on.
-func (r *Records) Version(ctx context.Context, device string, n int) ([]byte, error) {
+// one before, and so on, with the platform and transport it was read
+// with. Records written before those were kept say nothing: a config that
+// is JSON is then taken as OpenConfig over gNMI, any other as the
+// device's CLI text over SSH.
+func (r *Records) Version(ctx context.Context, device string, n int) (RecordedConfig, error) {
 	path := "configs/" + device + ".conf"
 	log, err := r.git(ctx, "log", "--format=%H", "--", path)
 	if err != nil {
-		return nil, err
+		return RecordedConfig{}, err
 	}
 	hashes := strings.Fields(log)
 	if n < 0 || n >= len(hashes) {
-		return nil, fmt.Errorf("device %s: records hold %d versions of its config, no version %d", device, len(hashes), n)
+		return RecordedConfig{}, fmt.Errorf("device %s: records hold %d versions of its config, no version %d", device, len(hashes), n)
 	}
 	out, err := r.git(ctx, "show", hashes[n]+":"+path)
-	return []byte(out), err
+	if err != nil {
+		return RecordedConfig{}, err
+	}
+	c := RecordedConfig{Text: []byte(out)}
+	if meta, err := r.git(ctx, "show", hashes[n]+":configs/"+device+".meta.json"); err == nil {
+		if err := json.Unmarshal([]byte(meta), &c); err != nil {
+			return c, fmt.Errorf("records %s: device %s version %d: meta: %w", r.Dir, device, n, err)
+		}
+	} else if t := strings.TrimSpace(out); strings.HasPrefix(t, "{") {
+		c.Platform, c.Transport = "openconfig", "gnmi"
+	} else {
+		c.Transport = "ssh"
+	}
+	return c, nil
 }
 
 // ConfirmFile is the file "tuyau config confirm" touches; an apply waiting

@@ -15,11 +15,11 @@ func TestRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c1, changed, err := rec.Save(ctx, "backup of 2 devices", map[string][]byte{"r1": []byte("hostname r1\n"), "r2": []byte("hostname r2\n")}, nil)
+	c1, changed, err := rec.Save(ctx, "backup of 2 devices", texts("r1", []byte("hostname r1\n"), "r2", []byte("hostname r2\n")), nil)
 	if err != nil || c1 == "" || strings.Join(changed, ",") != "r1,r2" {
 		t.Fatalf("first Save = %q %v %v, want a commit changing r1,r2", c1, changed, err)
 	}
-	c2, changed, err := rec.Save(ctx, "apply", map[string][]byte{"r1": []byte("hostname r1\nlog syslog\n"), "r2": []byte("hostname r2\n")},
+	c2, changed, err := rec.Save(ctx, "apply", texts("r1", []byte("hostname r1\nlog syslog\n"), "r2", []byte("hostname r2\n")),
 		[]AuditEntry{{When: time.Unix(0, 0).UTC(), Who: "noc", Action: "apply", Device: "r1", PlanHash: "abc", Result: Applied}})
 	if err != nil || c2 == "" || strings.Join(changed, ",") != "r1" {
 		t.Fatalf("second Save = %q %v %v, want a commit changing r1", c2, changed, err)
@@ -28,13 +28,13 @@ func TestRecords(t *testing.T) {
 	if strings.TrimSpace(msg) != "apply: r1 changed" {
 		t.Errorf("commit message %q, want %q", msg, "apply: r1 changed")
 	}
-	c3, _, err := rec.Save(ctx, "backup", map[string][]byte{"r1": []byte("hostname r1\nlog syslog\n")}, nil)
+	c3, _, err := rec.Save(ctx, "backup", texts("r1", []byte("hostname r1\nlog syslog\n")), nil)
 	if err != nil || c3 != "" {
 		t.Errorf("Save with nothing new = %q, %v; want no commit", c3, err)
 	}
 	for n, want := range []string{"hostname r1\nlog syslog\n", "hostname r1\n"} {
 		got, err := rec.Version(ctx, "r1", n)
-		if err != nil || string(got) != want {
+		if err != nil || string(got.Text) != want || got.Platform != "frr" || got.Transport != "ssh" {
 			t.Errorf("Version(r1, %d) = %q, %v; want %q", n, got, err, want)
 		}
 	}
@@ -52,4 +52,13 @@ func TestRecords(t *testing.T) {
 	if err := rec.Confirm(); err != nil || !rec.ConfirmedSince(start) {
 		t.Errorf("Confirm: %v, ConfirmedSince = %v", err, rec.ConfirmedSince(start))
 	}
+}
+
+// texts records configs as FRR text read over SSH.
+func texts(kv ...any) map[string]RecordedConfig {
+	m := map[string]RecordedConfig{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i].(string)] = RecordedConfig{Text: kv[i+1].([]byte), Platform: "frr", Transport: "ssh"}
+	}
+	return m
 }

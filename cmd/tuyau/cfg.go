@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -109,7 +111,7 @@ or a secrets file (--secrets, YAML with an ssh: section); never the inventory.`,
 	pf.StringVar(&o.Secrets, "secrets", envOr(d, "TUYAU_SECRETS", ""), "secrets file (YAML, ssh: username/password/private_key) (env TUYAU_SECRETS)")
 	pf.StringVar(&o.Targets, "targets", envOr(d, "TUYAU_TARGETS", ""), "YAML/JSON map of device name to SSH host:port, overriding management addresses (labs)")
 	pf.StringVar(&o.Transport, "transport", "", "force ssh or gnmi (default: ssh when the device has it)")
-	pf.StringVar(&o.Records, "records", envOr(d, "TUYAU_RECORDS", "records"), "records git repository: running configs and audit log (env TUYAU_RECORDS)")
+	pf.StringVar(&o.Records, "records", "", "records git repository: running configs and audit log (env TUYAU_RECORDS, records: in tuyau.yaml; default $XDG_STATE_HOME/tuyau/records)")
 	pf.IntVar(&o.Parallel, "parallel", 10, "devices handled at once")
 	pf.DurationVar(&o.Timeout, "timeout", 30*time.Second, "timeout of each device operation")
 	pf.StringSliceVar(&o.NTP, "ntp", nil, "NTP servers to configure (default: the route reflectors' loopbacks)")
@@ -171,12 +173,17 @@ func (o *cfgOpts) dialer(ctx context.Context, d *deps) (*cliDialer, error) {
 	return &cliDialer{o: o, d: d, targets: targets}, nil
 }
 
+// cliDialer builds each transport's dialer on first use, once: plan and
+// apply dial devices in parallel, and one sshcli.Dialer means one lock on
+// the known_hosts file.
 type cliDialer struct {
 	o       *cfgOpts
 	d       *deps
 	targets map[string]string
-	ssh     *sshcli.Dialer
-	gnmi    *gnmiset.Dialer
+
+	mu   sync.Mutex
+	ssh  *sshcli.Dialer
+	gnmi *gnmiset.Dialer
 }
 
 func (c *cliDialer) Dial(ctx context.Context, dev inventory.Device, tr string) (provisioning.Conn, error) {
@@ -184,35 +191,81 @@ func (c *cliDialer) Dial(ctx context.Context, dev inventory.Device, tr string) (
 	defer cancel()
 	switch tr {
 	case "ssh":
-		if c.ssh == nil {
-			creds, err := sshcli.LoadCredentials(c.d.getenv, c.o.Secrets)
-			if err != nil {
-				return nil, err
-			}
-			c.ssh = &sshcli.Dialer{KnownHosts: c.o.KnownHosts, TrustOnFirstUse: c.o.TOFU, Credentials: creds,
-				Targets: c.targets, Timeout: c.o.Timeout}
+		sd, err := c.sshDialer()
+		if err != nil {
+			return nil, err
 		}
-		return c.ssh.Dial(ctx, dev, tr)
+		return sd.Dial(ctx, dev, tr)
 	case "gnmi":
-		if c.gnmi == nil {
-			// --targets holds SSH addresses; gNMI goes to the management address.
-			c.gnmi = &gnmiset.Dialer{CAFile: c.o.GNMICA, Insecure: c.o.Insecure,
-				Username: c.d.getenv("TUYAU_GNMI_USERNAME"), Password: c.d.getenv("TUYAU_GNMI_PASSWORD"), Timeout: c.o.Timeout,
-				Roots: c.o.gnmiRoots()}
-		}
-		return c.gnmi.Dial(ctx, dev, tr)
+		return c.gnmiDialer().Dial(ctx, dev, tr)
 	}
 	return nil, fmt.Errorf("device %s: transport %s not available", dev.Name, tr)
+}
+
+func (c *cliDialer) sshDialer() (*sshcli.Dialer, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ssh == nil {
+		creds, err := sshcli.LoadCredentials(c.d.getenv, c.o.Secrets)
+		if err != nil {
+			return nil, err
+		}
+		c.ssh = &sshcli.Dialer{KnownHosts: c.o.KnownHosts, TrustOnFirstUse: c.o.TOFU, Credentials: creds,
+			Targets: c.targets, Timeout: c.o.Timeout}
+	}
+	return c.ssh, nil
+}
+
+func (c *cliDialer) gnmiDialer() *gnmiset.Dialer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gnmi == nil {
+		// --targets holds SSH addresses; gNMI goes to the management address.
+		c.gnmi = &gnmiset.Dialer{CAFile: c.o.GNMICA, Insecure: c.o.Insecure,
+			Username: c.d.getenv("TUYAU_GNMI_USERNAME"), Password: c.d.getenv("TUYAU_GNMI_PASSWORD"), Timeout: c.o.Timeout,
+			Roots: c.o.gnmiRoots()}
+	}
+	return c.gnmi
 }
 
 // prepare loads credentials up front so a missing secret is one clear
 // error, not one per device.
 func (c *cliDialer) prepare() error {
-	if c.ssh != nil || c.o.Transport == "gnmi" {
+	if c.o.Transport == "gnmi" {
 		return nil
 	}
-	_, err := sshcli.LoadCredentials(c.d.getenv, c.o.Secrets)
+	_, err := c.sshDialer()
 	return err
+}
+
+// records opens the records repository: --records, then TUYAU_RECORDS,
+// then records: in tuyau.yaml, then the user's state directory
+// ($XDG_STATE_HOME/tuyau/records, ~/.local/state/tuyau/records), never
+// the directory the command runs in.
+func (o *cfgOpts) records(ctx context.Context, d *deps) (*provisioning.Records, error) {
+	dir := o.Records
+	if dir == "" {
+		dir = d.getenv("TUYAU_RECORDS")
+	}
+	if dir == "" {
+		c, err := d.loadConfig()
+		if err != nil {
+			return nil, err
+		}
+		dir = c.Records
+	}
+	if dir == "" {
+		state := d.getenv("XDG_STATE_HOME")
+		if state == "" {
+			home := d.getenv("HOME")
+			if home == "" {
+				return nil, errors.New("no records directory: give --records DIR, TUYAU_RECORDS or records: in tuyau.yaml (no HOME to default to)")
+			}
+			state = filepath.Join(home, ".local", "state")
+		}
+		dir = filepath.Join(state, "tuyau", "records")
+	}
+	return provisioning.OpenRecords(ctx, dir)
 }
 
 func (d *deps) loadIndex(ctx context.Context) (*inventory.Index, error) {

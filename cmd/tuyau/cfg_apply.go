@@ -96,7 +96,7 @@ func runCfgApply(ctx context.Context, d *deps, o *cfgOpts, a applyOpts, names []
 		}
 		devs[dp.Device] = *dev
 	}
-	rec, err := provisioning.OpenRecords(ctx, o.Records)
+	rec, err := o.records(ctx, d)
 	if err != nil {
 		return err
 	}
@@ -108,35 +108,17 @@ func runCfgApply(ctx context.Context, d *deps, o *cfgOpts, a applyOpts, names []
 	})
 	prog.finish()
 
-	who := whoami(d)
-	configs := map[string][]byte{}
-	var audit []provisioning.AuditEntry
+	commit, rerr := provisioning.RecordApply(ctx, rec, plan, res, whoami(d))
 	failed := 0
-	for i, r := range res {
-		if r.Outcome == provisioning.Unchanged {
-			continue
-		}
-		if r.After != nil {
-			configs[r.Device] = r.After
-		}
-		e := provisioning.AuditEntry{When: time.Now().UTC(), Who: who, Action: "apply", Device: r.Device,
-			PlanHash: plan.Devices[i].Hash(), Result: r.Outcome, Error: r.Error}
-		if r.Outcome == provisioning.RolledBack {
-			e.Rollback = r.Error
-		}
-		if r.RollbackError != "" {
-			e.Error += "; rollback failed: " + r.RollbackError
-		}
-		audit = append(audit, e)
+	for _, r := range res {
 		if r.Error != "" {
 			failed++
 		}
 	}
-	commit, _, rerr := rec.Save(ctx, "apply", configs, audit)
 	if a.Output == "json" {
 		err = writeJSON(d.stdout, res)
 	} else {
-		err = printResults(d.stdout, res, commit)
+		err = printResults(d.stdout, res, commit, rec.Dir)
 	}
 	switch {
 	case err != nil:
@@ -149,7 +131,7 @@ func runCfgApply(ctx context.Context, d *deps, o *cfgOpts, a applyOpts, names []
 	return nil
 }
 
-func printResults(w io.Writer, res []provisioning.Result, commit string) error {
+func printResults(w io.Writer, res []provisioning.Result, commit, records string) error {
 	var rows [][]string
 	counts := map[provisioning.Outcome]int{}
 	for _, r := range res {
@@ -177,7 +159,7 @@ func printResults(w io.Writer, res []provisioning.Result, commit string) error {
 	}
 	fmt.Fprintf(w, "\nApply: %s.", strings.Join(parts, ", "))
 	if commit != "" {
-		fmt.Fprintf(w, " Recorded in %s.", shortHash(commit))
+		fmt.Fprintf(w, " Recorded in %s (commit %s).", records, shortHash(commit))
 	}
 	_, err := fmt.Fprintln(w)
 	return err

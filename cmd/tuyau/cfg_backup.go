@@ -35,16 +35,16 @@ func runCfgBackup(ctx context.Context, d *deps, o *cfgOpts, names []string) erro
 	if err := cd.prepare(); err != nil {
 		return err
 	}
-	rec, err := provisioning.OpenRecords(ctx, o.Records)
+	rec, err := o.records(ctx, d)
 	if err != nil {
 		return err
 	}
 	commit, changed, err := provisioning.Backup(ctx, x, dial, rec, names, o.Transport, o.Parallel)
 	switch {
 	case commit == "":
-		fmt.Fprintln(d.stdout, "Backup: no config changed since the last record.")
+		fmt.Fprintf(d.stdout, "Backup: no config changed since the last record in %s.\n", rec.Dir)
 	default:
-		fmt.Fprintf(d.stdout, "Backup: %s in %s: %s\n", plural(len(changed), "device"), shortHash(commit), strings.Join(changed, ", "))
+		fmt.Fprintf(d.stdout, "Backup: %s recorded in %s (commit %s): %s\n", plural(len(changed), "device"), rec.Dir, shortHash(commit), strings.Join(changed, ", "))
 	}
 	return err
 }

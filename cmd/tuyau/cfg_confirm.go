@@ -5,8 +5,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/tuyau-net/tuyau/provisioning"
 )
 
 func newCfgConfirmCmd(d *deps, o *cfgOpts) *cobra.Command {
@@ -22,13 +20,13 @@ func newCfgConfirmCmd(d *deps, o *cfgOpts) *cobra.Command {
 }
 
 func runCfgConfirm(ctx context.Context, d *deps, o *cfgOpts) error {
-	rec, err := provisioning.OpenRecords(ctx, o.Records)
+	rec, err := o.records(ctx, d)
 	if err != nil {
 		return err
 	}
 	if err := rec.Confirm(); err != nil {
 		return fmt.Errorf("confirm: %w", err)
 	}
-	_, err = fmt.Fprintln(d.stdout, "Confirmed: pending applies keep their changes.")
+	_, err = fmt.Fprintf(d.stdout, "Confirmed in %s: pending applies keep their changes.\n", rec.ConfirmFile())
 	return err
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -128,34 +127,9 @@ func printPlan(w io.Writer, plan *provisioning.Plan) error {
 	return err
 }
 
-// indentCommands shows FRR's configuration contexts as vtysh would nest
-// them; what is sent is unchanged.
 func indentCommands(platform string, cmds []string) []string {
 	if platform != "frr" {
 		return cmds
 	}
-	out := make([]string, len(cmds))
-	depth := 0
-	for i, c := range cmds {
-		switch {
-		case c == "exit-address-family" || c == "exit":
-			depth = max(depth-1, 0)
-			out[i] = strings.Repeat(" ", depth) + c
-			continue
-		}
-		out[i] = strings.Repeat(" ", depth) + c
-		if strings.HasPrefix(c, "address-family ") || (depth == 0 && isFRRContext(c)) {
-			depth++
-		}
-	}
-	return out
-}
-
-func isFRRContext(c string) bool {
-	for _, p := range []string{"interface ", "router ", "route-map ", "line vty", "key chain "} {
-		if strings.HasPrefix(c, p) {
-			return true
-		}
-	}
-	return false
+	return provisioning.FRRIndent(cmds)
 }

@@ -12,6 +12,8 @@ import (
 // config is tuyau.yaml. Precedence: flag > environment (TUYAU_*) > this file > default.
 type config struct {
 	Inventory string `yaml:"inventory"`
+	// Records is the records repository of "tuyau config" (--records).
+	Records string `yaml:"records"`
 }
 
 func (d *deps) loadConfig() (config, error) {

@@ -1,20 +1,14 @@
 package sshcli
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/scrapli/scrapligo/driver/network"
-	"github.com/scrapli/scrapligo/driver/opoptions"
 	"github.com/scrapli/scrapligo/driver/options"
 	"github.com/scrapli/scrapligo/platform"
 	"github.com/scrapli/scrapligo/transport"
@@ -37,7 +31,9 @@ type Dialer struct {
 	// Targets override where a device is reached (device name to
 	// host:port); otherwise its management address, port 22.
 	Targets map[string]string
-	// Timeout bounds each operation (30s by default).
+	// Timeout bounds each operation: the login, and then every read,
+	// push and status read on the session (30s by default). A device that
+	// stops answering is reported once it runs out, never waited for.
 	Timeout time.Duration
 
 	keysOnce sync.Once
@@ -129,7 +125,7 @@ func (d *Dialer) Dial(ctx context.Context, dev inventory.Device, tr string) (pro
 	if err != nil {
 		return nil, fmt.Errorf("device %s (%s): open ssh: %w", dev.Name, addr, cleanErr(err))
 	}
-	return &Conn{dev: dev.Name, platform: dev.Platform, drv: drv}, nil
+	return &Conn{dev: dev.Name, platform: dev.Platform, drv: drv, timeout: timeout}, nil
 }
 
 // cleanErr keeps scrapligo's errors short: they can repeat the whole
@@ -141,173 +137,3 @@ func cleanErr(err error) error {
 	}
 	return err
 }
-
-// Conn is an open CLI session to one device.
-type Conn struct {
-	dev, platform string
-	drv           *network.Driver
-}
-
-// run runs fn unless ctx ends first; scrapligo has no contexts, so on
-// cancellation the session is closed to unblock it.
-func (c *Conn) run(ctx context.Context, fn func() error) error {
-	done := make(chan error, 1)
-	go func() { done <- fn() }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		c.drv.Close()
-		<-done
-		return ctx.Err()
-	}
-}
-
-// Command runs one exec-mode command and returns its output.
-func (c *Conn) Command(ctx context.Context, cmd string) (string, error) {
-	var out string
-	err := c.run(ctx, func() error {
-		r, err := c.drv.SendCommand(cmd)
-		if err != nil {
-			return cleanErr(err)
-		}
-		if r.Failed != nil {
-			return fmt.Errorf("%q: %s", cmd, strings.TrimSpace(r.Result))
-		}
-		out = r.Result
-		return nil
-	})
-	if err != nil {
-		return "", fmt.Errorf("device %s: %w", c.dev, err)
-	}
-	return out, nil
-}
-
-// Running implements provisioning.Conn.
-func (c *Conn) Running(ctx context.Context) ([]byte, error) {
-	cmd := "show running-config"
-	if c.platform == "junos" {
-		cmd = "show configuration"
-	}
-	out, err := c.Command(ctx, cmd)
-	return []byte(out), err
-}
-
-// Push implements provisioning.Conn: commands are sent one by one in
-// configuration mode and the first one the device rejects stops the push.
-func (c *Conn) Push(ctx context.Context, d provisioning.Delta) error {
-	if d.Replace && c.platform != "frr" {
-		return fmt.Errorf("device %s: replacing a whole %s config over SSH is not implemented; use gNMI", c.dev, c.platform)
-	}
-	if c.platform == "frr" {
-		if err := c.pushBatch(ctx, d.Commands); err != nil {
-			return fmt.Errorf("device %s: push: %w", c.dev, err)
-		}
-		return nil
-	}
-	err := c.run(ctx, func() error {
-		mr, err := c.drv.SendConfigs(d.Commands, opoptions.WithStopOnFailed())
-		if err != nil {
-			return cleanErr(err)
-		}
-		if mr.Failed != nil {
-			for _, r := range mr.Responses {
-				if r.Failed != nil {
-					return fmt.Errorf("command %q rejected: %s", r.Input, strings.TrimSpace(r.Result))
-				}
-			}
-			return mr.Failed
-		}
-		_, err = c.drv.SendCommand("end")
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("device %s: push: %w", c.dev, err)
-	}
-	return nil
-}
-
-// pushBatch sends all commands to vtysh in one write instead of one round
-// trip per command (10 ms each, most of an apply's time). vtysh runs them in
-// order as readline hands them over; a final unknown command carrying a
-// nonce marks the end, since its error is printed only once vtysh has
-// processed everything before it (the pty echoes input at once, so an
-// echoed marker would prove nothing). Any "% ..." line before it is a
-// rejected command: vtysh goes on with the next ones, and apply rolls the
-// whole device back.
-func (c *Conn) pushBatch(ctx context.Context, cmds []string) error {
-	nonce := make([]byte, 8)
-	if _, err := rand.Read(nonce); err != nil {
-		return err
-	}
-	marker := "tuyau-sync-" + hex.EncodeToString(nonce)
-	return c.run(ctx, func() error {
-		if err := c.drv.AcquirePriv("configuration"); err != nil {
-			return cleanErr(err)
-		}
-		payload := strings.Join(cmds, "\n") + "\nend\n" + marker + "\n"
-		if err := c.drv.Channel.Write([]byte(payload), false); err != nil {
-			return err
-		}
-		out, err := c.readUntil(ctx, "Unknown command: "+marker)
-		if err != nil {
-			return err
-		}
-		c.drv.CurrentPriv = "exec"
-		var rejected []string
-		for _, l := range strings.Split(string(out), "\n") {
-			l = strings.TrimSpace(l)
-			if strings.HasPrefix(l, "%") && !strings.Contains(l, marker) {
-				rejected = append(rejected, l)
-			}
-		}
-		if len(rejected) > 0 {
-			return fmt.Errorf("rejected: %s", strings.Join(rejected, "; "))
-		}
-		return nil
-	})
-}
-
-// readUntil reads the session's output until it holds want and the prompt
-// that follows it.
-func (c *Conn) readUntil(ctx context.Context, want string) ([]byte, error) {
-	var out []byte
-	for {
-		if err := ctx.Err(); err != nil {
-			return out, err
-		}
-		b, err := c.drv.Channel.Read()
-		if err != nil {
-			return out, err
-		}
-		if b == nil {
-			time.Sleep(time.Millisecond)
-			continue
-		}
-		out = append(out, b...)
-		if i := bytes.Index(out, []byte(want)); i >= 0 && bytes.HasSuffix(bytes.TrimRight(out[i:], " "), []byte("#")) {
-			return out, nil
-		}
-	}
-}
-
-// Status implements provisioning.StatusReader from FRR's JSON output.
-func (c *Conn) Status(ctx context.Context) (provisioning.Status, error) {
-	st := provisioning.Status{}
-	out, err := c.Command(ctx, "show bgp summary json")
-	if err != nil {
-		return st, err
-	}
-	if st.BGP, err = ParseBGPSummary([]byte(out)); err != nil {
-		return st, fmt.Errorf("device %s: %w", c.dev, err)
-	}
-	out, err = c.Command(ctx, "show interface brief")
-	if err != nil {
-		return st, err
-	}
-	st.InterfacesUp = ParseInterfaceBrief(out)
-	return st, nil
-}
-
-// Close implements provisioning.Conn.
-func (c *Conn) Close() error { return c.drv.Close() }

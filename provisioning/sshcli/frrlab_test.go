@@ -2,6 +2,7 @@ package sshcli
 
 import (
 	"fmt"
+	"github.com/tuyau-net/tuyau/testlab/need"
 	"net"
 	"net/netip"
 	"os"
@@ -27,19 +28,9 @@ type frrRouter struct {
 func needRoot(t *testing.T) {
 	t.Helper()
 	for _, bin := range []string{"/usr/lib/frr/zebra", "/usr/sbin/sshd", "vtysh", "ip", "unshare", "ssh-keygen"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("%s missing (Debian frr, openssh-server, iproute2): %v", bin, err)
-			}
-			t.Skipf("%s not installed", bin)
-		}
+		need.Tool(t, bin, "Debian frr, openssh-server, iproute2, util-linux")
 	}
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatal("real-FRR tests need root (network namespaces) and CI runs as root")
-		}
-		t.Skip("not root: real-FRR tests need network namespaces")
-	}
+	need.Root(t, "real-FRR tests need network namespaces")
 }
 
 func run(t *testing.T, name string, args ...string) {
@@ -94,7 +85,11 @@ func startFRRLab(t *testing.T, routers []string, links [][2]string) (map[string]
 		r.addr = fmt.Sprintf("127.0.0.1:%d", port)
 		f := strings.Fields(string(hk))
 		khLines = append(khLines, fmt.Sprintf("[127.0.0.1]:%d %s %s", port, f[0], f[1]))
-		shell := fmt.Sprintf("exec unshare -u sh -c 'hostname %s && exec ip netns exec %s vtysh --vty_socket %s'", n, r.ns, r.dir)
+		// The router's own frr.conf: "write memory" saves there (an
+		// integrated config vtysh writes itself, no watchfrr), never to
+		// the host's /etc/frr.
+		os.WriteFile(filepath.Join(r.dir, "frr.conf"), nil, 0o644)
+		shell := fmt.Sprintf("exec unshare -u sh -c 'hostname %s && exec ip netns exec %s vtysh --vty_socket %s --config_dir %s'", n, r.ns, r.dir, r.dir)
 		cfg := filepath.Join(r.dir, "sshd_config")
 		os.WriteFile(cfg, []byte(fmt.Sprintf(`Port %d
 ListenAddress 127.0.0.1
