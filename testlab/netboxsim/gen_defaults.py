@@ -33,6 +33,13 @@ KINDS = [  # path, response component, writable request component
     ("ipam/asns", "ASN", "ASNRequest"),
     ("extras/custom-fields", "CustomField", "WritableCustomFieldRequest"),
     ("extras/config-contexts", "ConfigContext", "ConfigContextRequest"),
+    ("extras/tags", "Tag", "TagRequest"),
+    ("tenancy/tenants", "Tenant", "TenantRequest"),
+    ("dcim/site-groups", "SiteGroup", "WritableSiteGroupRequest"),
+    ("dcim/console-ports", "ConsolePort", "WritableConsolePortRequest"),
+    ("dcim/console-server-ports", "ConsoleServerPort", "WritableConsoleServerPortRequest"),
+    ("dcim/power-ports", "PowerPort", "WritablePowerPortRequest"),
+    ("dcim/power-outlets", "PowerOutlet", "WritablePowerOutletRequest"),
 ]
 
 def zero(p):

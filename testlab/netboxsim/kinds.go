@@ -120,7 +120,8 @@ func with(base []field, more ...field) []field {
 // kinds returns the endpoints the simulator serves, in dependency order.
 func kinds() []*kind {
 	cf := field{name: "custom_fields", kind: fCustom}
-	return []*kind{
+	early, late := moreKinds()
+	all := []*kind{
 		{path: "dcim/regions", objectType: "dcim.region", display: nameDisplay,
 			fields: with(orgFields, field{name: "parent", kind: fRef, ref: "dcim/regions"}, cf),
 			brief:  []string{"name", "slug", "description", "site_count", "_depth"}, unique: [][]string{{"name"}, {"slug"}}},
@@ -132,6 +133,9 @@ func kinds() []*kind {
 				field{name: "physical_address", kind: fStr, def: ""},
 				field{name: "latitude", kind: fNum},
 				field{name: "longitude", kind: fNum},
+				field{name: "group", kind: fRef, ref: "dcim/site-groups"},
+				field{name: "tenant", kind: fRef, ref: "tenancy/tenants"},
+				field{name: "asns", kind: fRefs, ref: "ipam/asns"},
 				field{name: "comments", kind: fStr, def: ""}, cf),
 			brief: []string{"name", "description", "slug"}, unique: [][]string{{"name"}, {"slug"}}},
 		{path: "dcim/locations", objectType: "dcim.location", display: nameDisplay,
@@ -283,4 +287,11 @@ func kinds() []*kind {
 				{name: "tags", kind: fStrs}, {name: "data", kind: fJSON, required: true}},
 			brief: []string{"name", "description"}, unique: [][]string{{"name"}}},
 	}
+	all = append(append(early, all...), late...)
+	for _, k := range all {
+		if taggable[k.path] {
+			k.fields = append(k.fields, field{name: "tags", kind: fRefs, ref: "extras/tags"})
+		}
+	}
+	return all
 }

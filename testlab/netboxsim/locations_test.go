@@ -23,7 +23,7 @@ func TestLocationsLikeNetBox(t *testing.T) {
 	parent, _ := m["parent"].(map[string]any)
 	siteB, _ := m["site"].(map[string]any)
 	status, _ := m["status"].(map[string]any)
-	if m["_depth"] != 1.0 || parent["slug"] != "batiment-1" || parent["_depth"] != 0.0 || len(parent) != 8 ||
+	if m["_depth"] != 1.0 || parent["slug"] != "batiment-1" || parent["_depth"] != 0.0 || len(parent) != 7 ||
 		siteB["slug"] != "dc" || len(siteB) != 6 || status["value"] != "active" || status["label"] != "Active" {
 		t.Errorf("location Salle A: %s", raw)
 	}

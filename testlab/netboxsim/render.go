@@ -31,6 +31,8 @@ type derived struct {
 }
 
 var objectTypeOfPath = map[string]string{
+	"dcim.consoleport": "dcim/console-ports", "dcim.consoleserverport": "dcim/console-server-ports",
+	"dcim.powerport": "dcim/power-ports", "dcim.poweroutlet": "dcim/power-outlets",
 	"dcim.interface": "dcim/interfaces", "dcim.frontport": "dcim/front-ports",
 	"dcim.rearport": "dcim/rear-ports", "circuits.circuittermination": "circuits/circuit-terminations",
 }
@@ -164,6 +166,9 @@ func (s *Server) briefField(d *derived, k *kind, o object, id int, name, base st
 		if k.path == "ipam/asns" {
 			return 0
 		}
+		if k.path == "dcim/site-groups" {
+			return s.count(d, "dcim/sites", "group", id)
+		}
 		return s.count(d, "dcim/sites", "region", id)
 	case "circuit_count":
 		if k.path == "circuits/providers" {
@@ -232,6 +237,10 @@ func (s *Server) renderFullEx(d *derived, k *kind, id int, base, exclude string)
 		case fChoice:
 			out[f.name] = renderChoice(f, v)
 		case fRef:
+			if f.name == "parent" && f.ref == k.path {
+				out[f.name] = s.nestedTreeNode(k.path, v, base)
+				continue
+			}
 			out[f.name] = s.brief(d, f.ref, v, base)
 		case fRefs:
 			ids, _ := v.([]int)
@@ -255,7 +264,7 @@ func (s *Server) renderFullEx(d *derived, k *kind, id int, base, exclude string)
 			out[f.name] = v
 		}
 	}
-	if _, ok := out["tags"]; ok {
+	if _, ok := out["tags"]; ok && k.field("tags") == nil {
 		out["tags"] = []any{}
 	}
 	for _, name := range k.brief {
@@ -348,7 +357,6 @@ func (s *Server) renderExtra(d *derived, k *kind, id int, o object, out map[stri
 		out["prefix_count"] = s.count(d, "ipam/prefixes", "site", id)
 		out["circuit_count"] = 0
 		out["time_zone"] = nil
-		out["asns"] = []any{}
 	case "ipam/ip-addresses":
 		out["family"] = family(str(o["address"]))
 		out["assigned_object"] = nil
@@ -488,3 +496,30 @@ func deepMerge(dst map[string]any, src any) {
 }
 
 func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000Z") }
+
+// nestedTreeNode renders the parent of a region, site group or location:
+// NetBox 4.0 still uses its Nested*Serializer there (dcim/api/
+// serializers_/nested.py: id, url, display, name, slug, a count, _depth),
+// not the brief form.
+func (s *Server) nestedTreeNode(path string, v any, base string) any {
+	id, ok := v.(int)
+	if !ok {
+		return nil
+	}
+	o := s.tables[path].objs[id]
+	if o == nil {
+		return nil
+	}
+	out := map[string]any{"id": id, "url": objURL(base, path, id), "display": s.byPath[path].display(s, o),
+		"name": o["name"], "slug": o["slug"], "_depth": s.depth(path, o)}
+	// The count is served, though the schema leaves it out
+	// (extend_schema_serializer(exclude_fields=...)).
+	switch path {
+	case "dcim/locations":
+		out["rack_count"] = 0
+	default:
+		d := s.derivedLocked()
+		out["site_count"] = s.briefField(d, s.byPath[path], o, id, "site_count", base)
+	}
+	return out
+}

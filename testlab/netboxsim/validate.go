@@ -94,7 +94,7 @@ func (s *Server) convert(k *kind, f *field, v any, o object) (any, string) {
 		ids := []int{}
 		for _, e := range list {
 			if m, ok := e.(map[string]any); ok {
-				e = m["id"]
+				e = s.lookup(f.ref, m)
 			}
 			rid, ok := toInt(e)
 			if !ok || s.tables[f.ref].objs[rid] == nil {
@@ -212,7 +212,7 @@ func (s *Server) checkObject(k *kind, id int, o object, e errs) {
 		}
 		if ot := o["assigned_object_type"]; ot != nil {
 			aid, _ := toInt(o["assigned_object_id"])
-			if path := objectTypeOfPath[str(ot)]; path == "" || s.tables[path].objs[aid] == nil {
+			if str(ot) != "dcim.interface" || s.tables["dcim/interfaces"].objs[aid] == nil {
 				e.add("assigned_object_id", "Related object not found.")
 			}
 		}
@@ -268,4 +268,34 @@ func (s *Server) checkObject(k *kind, id int, o object, e errs) {
 			}
 		}
 	}
+}
+
+// lookup resolves a related object given as a dictionary of attributes
+// ({"id": 3}, {"slug": "tuyau"}, {"name": "tuyau"}), as NetBox's nested
+// serializers do; nil when no object or several match.
+func (s *Server) lookup(path string, m map[string]any) any {
+	if id, ok := m["id"]; ok {
+		return id
+	}
+	t := s.tables[path]
+	found := 0
+	for _, id := range t.order {
+		o := t.objs[id]
+		ok := len(m) > 0
+		for k, v := range m {
+			if str(o[k]) != str(v) {
+				ok = false
+			}
+		}
+		if ok {
+			if found != 0 {
+				return nil
+			}
+			found = id
+		}
+	}
+	if found == 0 {
+		return nil
+	}
+	return found
 }
