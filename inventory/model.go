@@ -64,6 +64,12 @@ type Site struct {
 	Src       Source     `json:"-" yaml:"-"`
 }
 
+// HasCoordinates reports whether the site's position is known. A site
+// without latitude and longitude (YAML omits them, NetBox has null) is at
+// 0,0 in the struct, a point in the Gulf of Guinea no site of tuyau's
+// networks is at: views leave such a site off maps.
+func (s Site) HasCoordinates() bool { return s.Latitude != 0 || s.Longitude != 0 }
+
 // Location is a room, floor or building inside a site. Parent names another
 // location of the same site (a room inside a building), or is empty.
 type Location struct {

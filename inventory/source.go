@@ -85,7 +85,7 @@ func (ps Problems) Sort() {
 	sort.SliceStable(ps, func(i, j int) bool {
 		a, b := ps[i].Src, ps[j].Src
 		if a.File != b.File {
-			return a.File < b.File
+			return naturalLess(a.File, b.File)
 		}
 		if a.Line != b.Line {
 			return a.Line < b.Line
@@ -102,4 +102,36 @@ type problemList struct{ ps Problems }
 
 func (l *problemList) add(src Source, object, format string, args ...any) {
 	l.ps = append(l.ps, Problem{Src: src, Where: src.String(), Object: object, Msg: fmt.Sprintf(format, args...)})
+}
+
+// naturalLess orders strings with their runs of digits compared as
+// numbers, so that NetBox URLs come in id order: sites/2/ before sites/10/.
+func naturalLess(a, b string) bool {
+	for a != "" && b != "" {
+		da, db := digitRun(a), digitRun(b)
+		if da > 0 && db > 0 {
+			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
+			if len(na) != len(nb) {
+				return len(na) < len(nb)
+			}
+			if na != nb {
+				return na < nb
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return a[0] < b[0]
+		}
+		a, b = a[1:], b[1:]
+	}
+	return len(a) < len(b)
+}
+
+func digitRun(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/tuyau-net/tuyau/inventory/netbox"
 )
 
 // config is tuyau.yaml. Precedence: flag > environment (TUYAU_*) > this file > default.
@@ -14,6 +16,13 @@ type config struct {
 	Inventory string `yaml:"inventory"`
 	// Records is the records repository of "tuyau config" (--records).
 	Records string `yaml:"records"`
+	NetBox  struct {
+		// Mapping translates the NetBox's own slugs (device roles,
+		// platforms, cable types) into tuyau's; docs/netbox.md.
+		Mapping netbox.Mapping `yaml:"mapping"`
+		// Filter selects the network's sites in a larger NetBox.
+		Filter netbox.Filter `yaml:"filter"`
+	} `yaml:"netbox"`
 }
 
 func (d *deps) loadConfig() (config, error) {

@@ -59,7 +59,8 @@ func (d *deps) loadSide(ctx context.Context, side string, nb netboxOpts) (*inven
 		if err != nil {
 			return nil, err
 		}
-		return s.Load(ctx)
+		snap, _, err := d.loadNetBox(ctx, s)
+		return snap, err
 	}
 	return yamlstore.Open(side).Load(ctx)
 }

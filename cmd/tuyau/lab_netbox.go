@@ -20,6 +20,7 @@ type labNetboxOpts struct {
 	Latency     time.Duration
 	FailureRate float64
 	Empty       bool
+	Brownfield  int
 }
 
 func newLabNetboxCmd(d *deps) *cobra.Command {
@@ -43,6 +44,7 @@ The token is NETBOX_TOKEN when set, otherwise a random one printed at start.`,
 	c.Flags().DurationVar(&o.Latency, "latency", 0, "latency added to every request, like a remote NetBox")
 	c.Flags().Float64Var(&o.FailureRate, "failure-rate", 0, "fraction of requests answered 500")
 	c.Flags().BoolVar(&o.Empty, "empty", false, "start empty (only the custom fields), to try push")
+	c.Flags().IntVar(&o.Brownfield, "brownfield", 0, "serve a NetBox filled by hand instead (no tuyau custom fields): a Morbihan-like network with this many member sites (22 gives 28 sites)")
 	return c
 }
 
@@ -56,14 +58,18 @@ func runLabNetbox(ctx context.Context, d *deps, o labNetboxOpts, w io.Writer) er
 		token, printed = hex.EncodeToString(b), true
 	}
 	var snap *inventory.Snapshot
-	if !o.Empty {
+	if !o.Empty && o.Brownfield == 0 {
 		var err error
 		if snap, err = d.loadInventory(ctx); err != nil {
 			return err
 		}
 	}
-	lab, err := netboxsim.StartLab(ctx, o.Listen, token, snap, netboxsim.Options{Latency: o.Latency, FailureRate: o.FailureRate,
-		Logger: slog.New(slog.NewTextHandler(d.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+	opts := netboxsim.Options{Latency: o.Latency, FailureRate: o.FailureRate,
+		Logger: slog.New(slog.NewTextHandler(d.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+	if o.Brownfield > 0 {
+		opts.Brownfield = &netboxsim.BrownfieldOptions{Members: o.Brownfield}
+	}
+	lab, err := netboxsim.StartLab(ctx, o.Listen, token, snap, opts)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"strings"
@@ -19,6 +20,7 @@ type netboxOpts struct {
 	CAFile    string
 	TokenFile string
 	Verbose   bool
+	Filter    string
 }
 
 func addNetboxFlags(fs *pflag.FlagSet, o *netboxOpts) {
@@ -26,6 +28,7 @@ func addNetboxFlags(fs *pflag.FlagSet, o *netboxOpts) {
 	fs.StringVar(&o.CAFile, "netbox-ca", "", "PEM file of the CA that signed NetBox's certificate (env NETBOX_CA_FILE); TLS is always verified")
 	fs.StringVar(&o.TokenFile, "netbox-token-file", "", "file holding the API token (default: env NETBOX_TOKEN)")
 	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "also log every request retried on stderr")
+	fs.StringVar(&o.Filter, "filter", "", "read only these sites of a larger NetBox: tag=SLUG,region=SLUG,site_group=SLUG,tenant=SLUG (default netbox.filter in tuyau.yaml)")
 }
 
 // openNetBox builds the NetBox store from flags and environment.
@@ -63,6 +66,17 @@ func (d *deps) openNetBox(o netboxOpts) (*netbox.Store, error) {
 	if ca != "" {
 		opts = append(opts, netbox.WithCAFile(ca))
 	}
+	cfg, err := d.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	filter := cfg.NetBox.Filter
+	if o.Filter != "" {
+		if filter, err = netbox.ParseFilter(o.Filter); err != nil {
+			return nil, fmt.Errorf("--filter: %w", err)
+		}
+	}
+	opts = append(opts, netbox.WithMapping(cfg.NetBox.Mapping), netbox.WithFilter(filter))
 	return netbox.New(url, opts...)
 }
 

@@ -143,3 +143,60 @@ func TestNetboxNeedsURLAndToken(t *testing.T) {
 		t.Errorf("pull without a token: %d %q", r.code, r.stderr)
 	}
 }
+
+// brownfieldNetBox serves a NetBox never bootstrapped by tuyau.
+func brownfieldNetBox(t *testing.T) map[string]string {
+	t.Helper()
+	sim := netboxsim.New(netboxsim.Options{Tokens: []string{cliToken}})
+	if err := sim.Brownfield(netboxsim.BrownfieldOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	return map[string]string{"NETBOX_URL": srv.URL, "NETBOX_TOKEN": cliToken}
+}
+
+func TestNetboxPullAdoptsABrownfieldNetBox(t *testing.T) {
+	env := brownfieldNetBox(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "adopted.yaml")
+	// Unfiltered, the other tenant's campus has no router to take a site
+	// role from: pull and diff --from netbox refuse alike, naming it.
+	r := runCLI(t, env, "inventory", "pull", "--out", out)
+	d := runCLI(t, env, "inventory", "diff", "--from", "netbox", "--to", example)
+	for _, res := range []result{r, d} {
+		if res.code != 1 || !strings.Contains(res.stderr, "site ifremer-brest (NetBox /api/dcim/sites/") ||
+			!strings.Contains(res.stderr, "tuyau netbox bootstrap") {
+			t.Errorf("unfiltered: exit %d, stderr %s", res.code, res.stderr)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("pull wrote a file despite the error")
+	}
+	r = runCLI(t, env, "inventory", "pull", "--out", out, "--filter", "tenant=morbihan-numerique", "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("filtered pull: exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "site roles from their routers' device roles") || !strings.Contains(r.stderr, "cables to a dcim.powerport") {
+		t.Errorf("no report on stderr: %s", r.stderr)
+	}
+	if !strings.Contains(r.stdout, `"inferred"`) || !strings.Contains(r.stdout, `"skipped"`) {
+		t.Errorf("-o json report: %s", r.stdout)
+	}
+	snap, err := yamlstore.Open(out).Load(context.Background())
+	if err != nil || len(snap.Sites) != 28 {
+		t.Fatalf("adopted file: %v", err)
+	}
+	d = runCLI(t, env, "inventory", "diff", "--from", "netbox", "--to", out, "--filter", "tenant=morbihan-numerique", "--detailed-exitcode")
+	if d.code != 0 || !strings.Contains(d.stdout, "no differences") {
+		t.Errorf("diff --from netbox after pull: exit %d %s %s", d.code, d.stdout, d.stderr)
+	}
+	cfg := filepath.Join(dir, "tuyau.yaml")
+	if err := os.WriteFile(cfg, []byte("netbox:\n  filter:\n    tags: [rrm]\n  mapping:\n    platforms: {cisco-ios-xe: frr}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = runCLI(t, env, "--config", cfg, "inventory", "pull")
+	if r.code != 0 || !strings.Contains(r.stdout, "platform: frr") || strings.Contains(r.stdout, "platform: iosxe") {
+		t.Errorf("pull with tuyau.yaml mapping: exit %d: %s", r.code, r.stderr)
+	}
+}

@@ -26,7 +26,7 @@ func (s *Store) Apply(ctx context.Context, cs inventory.ChangeSet) error {
 	if err != nil {
 		return err
 	}
-	cur, err := st.snapshot(s.c.base)
+	cur, err := st.snapshot(s.c.base, s.mapping, newReport())
 	if err != nil {
 		return fmt.Errorf("netbox %s: %w", s.c.base, err)
 	}
@@ -61,7 +61,7 @@ func (s *Store) Push(ctx context.Context, want *inventory.Snapshot, prune, dryRu
 	if err != nil {
 		return PushResult{}, err
 	}
-	cur, err := st.snapshot(s.c.base)
+	cur, err := st.snapshot(s.c.base, s.mapping, newReport())
 	if err != nil {
 		return PushResult{}, fmt.Errorf("netbox %s: %w", s.c.base, err)
 	}

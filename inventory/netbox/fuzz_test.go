@@ -11,10 +11,10 @@ import (
 )
 
 // FuzzLoadCables serves arbitrary bytes as the cable list of an otherwise
-// recorded NetBox: Load must return a snapshot or an error, never panic.
+// hand-written NetBox: Load must return a snapshot or an error, never panic.
 func FuzzLoadCables(f *testing.F) {
 	for _, name := range []string{"dcim_cables.json", "dcim_interfaces.json", "dcim_devices.json", "ipam_ip-addresses.json"} {
-		data, err := os.ReadFile(filepath.Join("testdata", "recorded", name))
+		data, err := os.ReadFile(filepath.Join("testdata", "handwritten", name))
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -25,9 +25,9 @@ func FuzzLoadCables(f *testing.F) {
 	f.Add([]byte(`{"count":5,"next":"http://x/?offset=1","results":[{"id":1}]}`))
 	f.Add([]byte(`{"count":1,"next":null,"results":[{"id":1,"length":1e308,"length_unit":{"value":"km"}}]}`))
 	recorded := map[string][]byte{}
-	entries, _ := os.ReadDir(filepath.Join("testdata", "recorded"))
+	entries, _ := os.ReadDir(filepath.Join("testdata", "handwritten"))
 	for _, e := range entries {
-		data, _ := os.ReadFile(filepath.Join("testdata", "recorded", e.Name()))
+		data, _ := os.ReadFile(filepath.Join("testdata", "handwritten", e.Name()))
 		recorded[e.Name()] = data
 	}
 	f.Fuzz(func(t *testing.T, cables []byte) {

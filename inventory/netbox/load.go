@@ -13,17 +13,31 @@ import (
 )
 
 // Load reads the whole network from NetBox. It returns an error, never a
-// partial snapshot.
+// partial snapshot; a *MissingError when values tuyau needs are neither in
+// its custom fields nor inferable from NetBox's own data.
 func (s *Store) Load(ctx context.Context) (*inventory.Snapshot, error) {
+	snap, _, err := s.LoadReport(ctx)
+	return snap, err
+}
+
+// LoadReport is Load with the report of what was inferred, skipped and
+// missing. On a *MissingError the report is returned too.
+func (s *Store) LoadReport(ctx context.Context) (*inventory.Snapshot, *Report, error) {
 	st, err := s.fetchState(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	snap, err := st.snapshot(s.c.base)
+	rep := newReport()
+	rep.Version = st.version
+	snap, err := st.snapshot(s.c.base, s.mapping, rep)
 	if err != nil {
-		return nil, fmt.Errorf("netbox %s: %w", s.c.base, err)
+		return nil, rep, fmt.Errorf("netbox %s: %w", s.c.base, err)
 	}
-	return snap, nil
+	rep.sort()
+	if len(rep.Missing) > 0 {
+		return nil, rep, &MissingError{URL: s.c.base, Missing: rep.Missing}
+	}
+	return snap, rep, nil
 }
 
 func src(base, path string, id int) inventory.Source {
@@ -32,8 +46,9 @@ func src(base, path string, id int) inventory.Source {
 
 // snapshot turns what NetBox holds into the inventory model; docs/netbox.md
 // describes the mapping.
-func (st *state) snapshot(base string) (*inventory.Snapshot, error) {
+func (st *state) snapshot(base string, m Mapping, rep *Report) (*inventory.Snapshot, error) {
 	snap := &inventory.Snapshot{}
+	r := newReader(st, base, m, rep)
 	for _, c := range st.contexts {
 		switch {
 		case c.Name == networkContext:
@@ -78,24 +93,25 @@ func (st *state) snapshot(base string) (*inventory.Snapshot, error) {
 		locs[l.Site.ID] = append(locs[l.Site.ID], loc)
 	}
 	for _, x := range st.sites {
-		site := inventory.Site{Slug: x.Slug, Name: x.Name, Role: inventory.SiteRole(x.Custom.text(cfSiteRole)),
+		site := inventory.Site{Slug: x.Slug, Name: x.Name, Role: r.siteRole(x),
 			Facility: x.Facility, Address: x.PhysicalAddress, Src: src(base, "dcim/sites/", x.ID)}
 		if x.Region != nil {
 			site.Region = x.Region.Slug
 		}
-		if x.Latitude != nil {
-			site.Latitude = *x.Latitude
-		}
-		if x.Longitude != nil {
-			site.Longitude = *x.Longitude
+		// A site without coordinates stays without: 0,0 would put it in
+		// the Gulf of Guinea (inventory.Site.HasCoordinates).
+		if x.Latitude != nil && x.Longitude != nil {
+			site.Latitude, site.Longitude = *x.Latitude, *x.Longitude
+		} else {
+			rep.unknown("sites without coordinates")
 		}
 		site.Locations = locs[x.ID]
 		snap.Sites = append(snap.Sites, site)
 	}
-	if err := st.loadDevices(base, snap); err != nil {
+	if err := r.loadDevices(snap); err != nil {
 		return nil, err
 	}
-	if err := st.loadCables(base, snap); err != nil {
+	if err := r.loadCables(snap); err != nil {
 		return nil, err
 	}
 	st.loadCircuits(base, snap)
@@ -131,123 +147,6 @@ func deviceName(d Device) string {
 	return "netbox-device-" + strconv.Itoa(d.ID)
 }
 
-func (st *state) loadDevices(base string, snap *inventory.Snapshot) error {
-	ifaces := map[int][]Interface{}
-	for _, i := range st.interfaces {
-		ifaces[i.Device.ID] = append(ifaces[i.Device.ID], i)
-	}
-	addrs := map[int][]IPAddress{}
-	for _, ip := range st.ips {
-		if ip.AssignedObjectType != nil && *ip.AssignedObjectType == "dcim.interface" && ip.AssignedObjectID != nil {
-			addrs[*ip.AssignedObjectID] = append(addrs[*ip.AssignedObjectID], ip)
-		}
-	}
-	fronts, rears := map[int][]FrontPort{}, map[int][]RearPort{}
-	for _, p := range st.frontPorts {
-		fronts[p.Device.ID] = append(fronts[p.Device.ID], p)
-	}
-	for _, p := range st.rearPorts {
-		rears[p.Device.ID] = append(rears[p.Device.ID], p)
-	}
-	for _, d := range st.devices {
-		name := deviceName(d)
-		if d.Role.Slug == panelRole {
-			p := inventory.PatchPanel{Name: name, Site: d.Site.Slug, Src: src(base, "dcim/devices/", d.ID)}
-			if d.Location != nil {
-				p.Location = d.Location.Slug
-			}
-			for _, r := range sortByID(rears[d.ID], func(r RearPort) int { return r.ID }) {
-				rp := inventory.RearPort{Name: r.Name, Src: src(base, "dcim/rear-ports/", r.ID)}
-				if r.Positions != 1 {
-					rp.Positions = r.Positions
-				}
-				p.RearPorts = append(p.RearPorts, rp)
-			}
-			for _, f := range sortByID(fronts[d.ID], func(f FrontPort) int { return f.ID }) {
-				fp := inventory.FrontPort{Name: f.Name, RearPort: f.RearPort.Name, Src: src(base, "dcim/front-ports/", f.ID)}
-				if f.RearPortPosition != 1 {
-					fp.RearPosition = f.RearPortPosition
-				}
-				p.FrontPorts = append(p.FrontPorts, fp)
-			}
-			snap.PatchPanels = append(snap.PatchPanels, p)
-			continue
-		}
-		dev := inventory.Device{Name: name, Site: d.Site.Slug, Role: inventory.DeviceRole(d.Role.Slug),
-			Src: src(base, "dcim/devices/", d.ID), RouteReflector: d.Custom.boolean(cfRouteReflector)}
-		if d.Platform != nil {
-			dev.Platform = d.Platform.Slug
-		}
-		if d.Location != nil {
-			dev.Location = d.Location.Slug
-		}
-		var err error
-		if d.PrimaryIP4 != nil {
-			dev.Mgmt, err = addrOf(d.PrimaryIP4.Address)
-		} else if d.PrimaryIP6 != nil {
-			dev.Mgmt, err = addrOf(d.PrimaryIP6.Address)
-		}
-		if err != nil {
-			return fmt.Errorf("device %s: primary IP: %w", name, err)
-		}
-		if n, ok := d.Custom.integer(cfASN); ok {
-			dev.ASN = uint32(n)
-		}
-		for _, f := range []struct {
-			name string
-			dst  *netip.Addr
-		}{{cfLoopback, &dev.Loopback}, {cfLoopback6, &dev.Loopback6}} {
-			if v := d.Custom.text(f.name); v != "" {
-				if *f.dst, err = netip.ParseAddr(v); err != nil {
-					return fmt.Errorf("device %s: custom field %s: %w", name, f.name, err)
-				}
-			}
-		}
-		if raw := d.Custom[cfTransports]; len(raw) > 0 && string(raw) != "null" {
-			if err := json.Unmarshal(raw, &dev.Transports); err != nil {
-				return fmt.Errorf("device %s: custom field %s: want a JSON list of strings: %w", name, cfTransports, err)
-			}
-		}
-		if len(d.LocalContextData) > 0 && string(d.LocalContextData) != "null" {
-			var lc map[string]json.RawMessage
-			if err := json.Unmarshal(d.LocalContextData, &lc); err != nil {
-				return fmt.Errorf("device %s: local config context: %w", name, err)
-			}
-			if raw, ok := lc[localBGPKey]; ok {
-				if err := json.Unmarshal(raw, &dev.BGPSessions); err != nil {
-					return fmt.Errorf("device %s: local config context %s: %w", name, localBGPKey, err)
-				}
-			}
-		}
-		for _, i := range sortByID(ifaces[d.ID], func(i Interface) int { return i.ID }) {
-			if i.MgmtOnly {
-				continue
-			}
-			iface := inventory.Interface{Name: i.Name, Description: i.Description,
-				Transceiver: i.Custom.text(cfTransceiver), Src: src(base, "dcim/interfaces/", i.ID)}
-			if i.Speed != nil {
-				iface.Speed = inventory.Speed(*i.Speed / 1000)
-			}
-			if i.MTU != nil {
-				iface.MTU = *i.MTU
-			}
-			if !i.Enabled {
-				iface.Enabled = new(bool)
-			}
-			for _, ip := range sortByID(addrs[i.ID], func(ip IPAddress) int { return ip.ID }) {
-				p, err := netip.ParsePrefix(ip.Address)
-				if err != nil {
-					return fmt.Errorf("device %s interface %s: address %q: %w", name, i.Name, ip.Address, err)
-				}
-				iface.Addresses = append(iface.Addresses, p)
-			}
-			dev.Interfaces = append(dev.Interfaces, iface)
-		}
-		snap.Devices = append(snap.Devices, dev)
-	}
-	return nil
-}
-
 func addrOf(cidr string) (netip.Addr, error) {
 	p, err := netip.ParsePrefix(cidr)
 	if err != nil {
@@ -261,83 +160,6 @@ func addrOf(cidr string) (netip.Addr, error) {
 func sortByID[T any](list []T, id func(T) int) []T {
 	slices.SortFunc(list, func(a, b T) int { return id(a) - id(b) })
 	return list
-}
-
-func (st *state) loadCables(base string, snap *inventory.Snapshot) error {
-	for _, c := range st.cables {
-		label := c.Label
-		if label == "" {
-			label = "netbox-cable-" + strconv.Itoa(c.ID)
-		}
-		cable := inventory.Cable{Label: label, Type: inventory.FiberType(c.Type), Status: inventory.CableStatus(valueOf(c.Status)),
-			Color: c.Color, Src: src(base, "dcim/cables/", c.ID)}
-		var err error
-		if cable.A, err = termination(c.ATerminations); err != nil {
-			return fmt.Errorf("cable %s end A: %w", label, err)
-		}
-		if cable.B, err = termination(c.BTerminations); err != nil {
-			return fmt.Errorf("cable %s end B: %w", label, err)
-		}
-		if c.Length != nil {
-			unit := valueOf(c.LengthUnit)
-			if unit == "" {
-				unit = "m"
-			}
-			if cable.Length, err = inventory.NewLength(*c.Length, unit); err != nil {
-				return fmt.Errorf("cable %s: %w", label, err)
-			}
-		}
-		if n, ok := c.Custom.integer(cfStrands); ok {
-			cable.Strands = int(n)
-		}
-		if n, ok := c.Custom.integer(cfSplices); ok {
-			cable.Splices = int(n)
-		}
-		if n, ok := c.Custom.integer(cfConnectors); ok {
-			cable.Connectors = int(n)
-		}
-		if raw := c.Custom[cfSRLGs]; len(raw) > 0 && string(raw) != "null" {
-			if err := json.Unmarshal(raw, &cable.SRLGs); err != nil {
-				return fmt.Errorf("cable %s: custom field %s: want a JSON list of strings: %w", label, cfSRLGs, err)
-			}
-		}
-		snap.Cables = append(snap.Cables, cable)
-	}
-	return nil
-}
-
-// termination reads one cable end. tuyau models one termination per end,
-// as fiber patching is; NetBox allows several.
-func termination(ts []CableTermination) (inventory.Termination, error) {
-	if len(ts) != 1 {
-		return inventory.Termination{}, fmt.Errorf("%d terminations; tuyau models exactly one per end", len(ts))
-	}
-	t := ts[0]
-	switch t.ObjectType {
-	case "dcim.interface", "dcim.frontport", "dcim.rearport":
-		var p BriefPort
-		if err := json.Unmarshal(t.Object, &p); err != nil {
-			return inventory.Termination{}, fmt.Errorf("%s %d: %w", t.ObjectType, t.ObjectID, err)
-		}
-		dev := p.Device.Name
-		if dev == "" {
-			dev = "netbox-device-" + strconv.Itoa(p.Device.ID)
-		}
-		switch t.ObjectType {
-		case "dcim.interface":
-			return inventory.Termination{Device: dev, Interface: p.Name}, nil
-		case "dcim.frontport":
-			return inventory.Termination{Panel: dev, Front: p.Name}, nil
-		}
-		return inventory.Termination{Panel: dev, Rear: p.Name}, nil
-	case "circuits.circuittermination":
-		var ct BriefCircuitTermination
-		if err := json.Unmarshal(t.Object, &ct); err != nil {
-			return inventory.Termination{}, fmt.Errorf("%s %d: %w", t.ObjectType, t.ObjectID, err)
-		}
-		return inventory.Termination{Circuit: ct.Circuit.CID, Side: ct.TermSide}, nil
-	}
-	return inventory.Termination{}, fmt.Errorf("%s %d: tuyau does not model cables to a %s", t.ObjectType, t.ObjectID, t.ObjectType)
 }
 
 func (st *state) loadCircuits(base string, snap *inventory.Snapshot) {

@@ -8,6 +8,8 @@ import (
 // state is everything tuyau reads from NetBox, with ids, so that a load
 // can become a Snapshot and an apply can find what to update.
 type state struct {
+	// version is NetBox's, from /api/status/.
+	version       string
 	regions       []Region
 	sites         []Site
 	locations     []Location
@@ -31,6 +33,7 @@ type state struct {
 	circuitTypes  []Slugged
 	ipamRoles     []Slugged
 	rirs          []Slugged
+	tags          []Slugged
 }
 
 // fetchState reads every endpoint concurrently, sharing one bound on the
@@ -60,20 +63,36 @@ func (s *Store) fetchState(ctx context.Context) (*state, error) {
 			}
 		}()
 	}
-	// Big lists first so that their later pages queue behind fewer small ones.
-	run(fetchInto(ctx, &s.c, sem, "dcim/interfaces/", &st.interfaces))
-	run(fetchInto(ctx, &s.c, sem, "ipam/ip-addresses/", &st.ips))
-	run(fetchInto(ctx, &s.c, sem, "dcim/cables/", &st.cables))
-	run(fetchInto(ctx, &s.c, sem, "dcim/front-ports/", &st.frontPorts))
-	run(fetchInto(ctx, &s.c, sem, "dcim/rear-ports/", &st.rearPorts))
-	run(fetchInto(ctx, &s.c, sem, "dcim/devices/?exclude=config_context", &st.devices))
-	run(fetchInto(ctx, &s.c, sem, "dcim/sites/", &st.sites))
-	run(fetchInto(ctx, &s.c, sem, "dcim/locations/", &st.locations))
-	run(fetchInto(ctx, &s.c, sem, "ipam/prefixes/", &st.prefixes))
+	var status struct {
+		Version string `json:"netbox-version"`
+	}
+	if err := s.c.do(ctx, "GET", "status/", nil, nil, &status); err != nil {
+		return nil, err
+	}
+	st.version = status.Version
+	if err := checkVersion(s.c.base, status.Version); err != nil {
+		return nil, err
+	}
+	if !s.filter.IsZero() {
+		if err := s.fetchFiltered(ctx, sem, st); err != nil {
+			return nil, err
+		}
+	} else {
+		// Big lists first so that their later pages queue behind fewer small ones.
+		run(fetchInto(ctx, &s.c, sem, "dcim/interfaces/", &st.interfaces))
+		run(fetchInto(ctx, &s.c, sem, "ipam/ip-addresses/", &st.ips))
+		run(fetchInto(ctx, &s.c, sem, "dcim/cables/", &st.cables))
+		run(fetchInto(ctx, &s.c, sem, "dcim/front-ports/", &st.frontPorts))
+		run(fetchInto(ctx, &s.c, sem, "dcim/rear-ports/", &st.rearPorts))
+		run(fetchInto(ctx, &s.c, sem, "dcim/devices/?exclude=config_context", &st.devices))
+		run(fetchInto(ctx, &s.c, sem, "dcim/sites/", &st.sites))
+		run(fetchInto(ctx, &s.c, sem, "dcim/locations/", &st.locations))
+		run(fetchInto(ctx, &s.c, sem, "ipam/prefixes/", &st.prefixes))
+		run(fetchInto(ctx, &s.c, sem, "circuits/circuits/", &st.circuits))
+		run(fetchInto(ctx, &s.c, sem, "circuits/circuit-terminations/", &st.terminations))
+	}
 	run(fetchInto(ctx, &s.c, sem, "dcim/regions/", &st.regions))
 	run(fetchInto(ctx, &s.c, sem, "circuits/providers/", &st.providers))
-	run(fetchInto(ctx, &s.c, sem, "circuits/circuits/", &st.circuits))
-	run(fetchInto(ctx, &s.c, sem, "circuits/circuit-terminations/", &st.terminations))
 	run(fetchInto(ctx, &s.c, sem, "ipam/asns/", &st.asns))
 	run(fetchInto(ctx, &s.c, sem, "extras/config-contexts/", &st.contexts))
 	run(fetchInto(ctx, &s.c, sem, "extras/custom-fields/", &st.customFields))
@@ -84,6 +103,7 @@ func (s *Store) fetchState(ctx context.Context) (*state, error) {
 	run(fetchInto(ctx, &s.c, sem, "circuits/circuit-types/", &st.circuitTypes))
 	run(fetchInto(ctx, &s.c, sem, "ipam/roles/", &st.ipamRoles))
 	run(fetchInto(ctx, &s.c, sem, "ipam/rirs/", &st.rirs))
+	run(fetchInto(ctx, &s.c, sem, "extras/tags/", &st.tags))
 	wg.Wait()
 	if firstErr != nil {
 		return nil, firstErr

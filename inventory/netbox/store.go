@@ -17,7 +17,9 @@ import (
 // Store is a NetBox 4.x instance used as the inventory: Load reads the
 // whole network, Apply writes a change set in dependency order.
 type Store struct {
-	c client
+	c       client
+	mapping Mapping
+	filter  Filter
 }
 
 var _ inventory.Store = (*Store)(nil)
@@ -32,7 +34,7 @@ func New(baseURL string, opts ...Option) (*Store, error) {
 	u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/api")
 	cfg := gonetbox.NewConfiguration()
 	cfg.Servers = gonetbox.ServerConfigurations{{URL: u.String(), Description: "NetBox"}}
-	s := &Store{c: client{base: u.String(), hc: newHTTPClient(), cfg: cfg, log: slog.New(slog.DiscardHandler),
+	s := &Store{mapping: DefaultMapping(), c: client{base: u.String(), hc: newHTTPClient(), cfg: cfg, log: slog.New(slog.DiscardHandler),
 		concurrency: 8, pageSize: 1000, attempts: 5, backoff: 250 * time.Millisecond,
 		maxBackoff: 10 * time.Second, timeout: 30 * time.Second, sleep: sleepCtx}}
 	for _, o := range opts {

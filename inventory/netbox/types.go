@@ -153,7 +153,14 @@ type Site struct {
 	Latitude        *float64     `json:"latitude"`
 	Longitude       *float64     `json:"longitude"`
 	Description     string       `json:"description"`
+	ASNs            []BriefASN   `json:"asns"`
 	Custom          CustomFields `json:"custom_fields"`
+}
+
+// BriefASN is an ASN in brief form (a site's asns).
+type BriefASN struct {
+	ID  int   `json:"id"`
+	ASN int64 `json:"asn"`
 }
 
 // Location is dcim.location: a room or building inside a site. Its parent

@@ -224,7 +224,11 @@ func (b *filler) fill(o BrownfieldOptions) {
 		ipv4(r, "Loopback0", fmt.Sprintf("10.56.253.%d/32", i+1), "")
 		iface(r, "Management1", "1000base-t", map[string]any{"mgmt_only": true})
 		for e := 1; e <= 2+o.Members/len(morbihanPOPs)+1; e++ {
-			iface(r, "Ethernet"+strconv.Itoa(e), "10gbase-x-sfpp", map[string]any{"mtu": 9214})
+			typ := "10gbase-x-sfpp"
+			if e > 2 {
+				typ = "1000base-x-sfp" // member access ports
+			}
+			iface(r, "Ethernet"+strconv.Itoa(e), typ, map[string]any{"mtu": 9214})
 		}
 		pops = append(pops, r)
 		for c := 0; c < 2; c++ {

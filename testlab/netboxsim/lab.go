@@ -41,6 +41,15 @@ func StartLab(ctx context.Context, addr, token string, snap *inventory.Snapshot,
 	if err != nil {
 		return fail(err)
 	}
+	if opts.Brownfield != nil {
+		// A NetBox filled by hand: no tuyau custom fields, nothing pushed.
+		if err := sim.Brownfield(*opts.Brownfield); err != nil {
+			return fail(err)
+		}
+		sim.SetLatency(latency)
+		context.AfterFunc(ctx, cancel)
+		return lab, nil
+	}
 	if _, err := nb.Bootstrap(ctx); err != nil {
 		return fail(err)
 	}

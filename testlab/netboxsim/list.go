@@ -132,6 +132,9 @@ func (s *Server) knownFilter(k *kind, name string) bool {
 	if name == "id" {
 		return true
 	}
+	if _, ok := s.derivedFilter(k, nil, name, ""); ok {
+		return true
+	}
 	base := strings.TrimSuffix(name, "_id")
 	return k.field(name) != nil || k.field(base) != nil
 }
@@ -139,6 +142,9 @@ func (s *Server) knownFilter(k *kind, name string) bool {
 func (s *Server) matchOne(k *kind, o object, id int, name, v string) bool {
 	if name == "id" {
 		return strconv.Itoa(id) == v
+	}
+	if m, ok := s.derivedFilter(k, o, name, v); ok {
+		return m
 	}
 	if f := k.field(name); f != nil {
 		switch f.kind {
@@ -164,4 +170,87 @@ func (s *Server) matchOne(k *kind, o object, id int, name, v string) bool {
 		return ok && strconv.Itoa(rid) == v
 	}
 	return false
+}
+
+// derivedFilter is a filter NetBox answers through a relation rather than
+// a field of the object: tag (by slug), region and site group with their
+// children, site_id of a device component or cable, device_id of an IP
+// address. ok is false when name is not one of them for this kind; o nil
+// only asks that.
+func (s *Server) derivedFilter(k *kind, o object, name, v string) (match, ok bool) {
+	switch {
+	case name == "tag" && k.field("tags") != nil:
+		if o == nil {
+			return false, true
+		}
+		ids, _ := o["tags"].([]int)
+		for _, id := range ids {
+			if str(s.tables["extras/tags"].objs[id]["slug"]) == v {
+				return true, true
+			}
+		}
+		return false, true
+	case (name == "region" || name == "region_id") && k.path == "dcim/sites",
+		(name == "group" || name == "group_id") && k.path == "dcim/sites":
+		if o == nil {
+			return false, true
+		}
+		field, path := "region", "dcim/regions"
+		if strings.HasPrefix(name, "group") {
+			field, path = "group", "dcim/site-groups"
+		}
+		// TreeNodeMultipleChoiceFilter: the node or any of its descendants.
+		for n, hops := o[field], 0; n != nil && hops < 100; hops++ {
+			id, _ := n.(int)
+			node := s.tables[path].objs[id]
+			if node == nil {
+				break
+			}
+			if strconv.Itoa(id) == v || str(node["slug"]) == v {
+				return true, true
+			}
+			n = node["parent"]
+		}
+		return false, true
+	case name == "site_id" && k.field("site") == nil && k.field("device") != nil:
+		if o == nil {
+			return false, true
+		}
+		dev, _ := o["device"].(int)
+		return str(s.tables["dcim/devices"].objs[dev]["site"]) == v, true
+	case name == "site_id" && k.path == "dcim/cables":
+		if o == nil {
+			return false, true
+		}
+		for _, t := range append(terms(o["a_terminations"]), terms(o["b_terminations"])...) {
+			if str(s.siteOfTermination(t)) == v {
+				return true, true
+			}
+		}
+		return false, true
+	case name == "device_id" && k.path == "ipam/ip-addresses":
+		if o == nil {
+			return false, true
+		}
+		if o["assigned_object_type"] != "dcim.interface" {
+			return false, true
+		}
+		aid, _ := toInt(o["assigned_object_id"])
+		return str(s.tables["dcim/interfaces"].objs[aid]["device"]) == v, true
+	}
+	return false, false
+}
+
+// siteOfTermination is the site a cable end is in (NetBox caches it on
+// the termination as _site).
+func (s *Server) siteOfTermination(t termRef) any {
+	path := objectTypeOfPath[t.objType]
+	o := s.tables[path].objs[t.id]
+	if o == nil {
+		return nil
+	}
+	if dev, ok := o["device"].(int); ok {
+		return s.tables["dcim/devices"].objs[dev]["site"]
+	}
+	return o["site"]
 }

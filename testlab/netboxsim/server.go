@@ -15,7 +15,8 @@ import (
 	"time"
 )
 
-// Version is the NetBox release whose API the simulator answers like.
+// Version is the NetBox release whose API the simulator answers like by
+// default; Options.Version picks another.
 const Version = "4.0.3"
 
 // object is one stored row: writable fields as written (foreign keys as
@@ -42,6 +43,11 @@ type Options struct {
 	Seed        uint64
 	// DefaultPageSize and MaxPageSize are NetBox's PAGINATE_COUNT (50) and MAX_PAGE_SIZE (1000).
 	DefaultPageSize, MaxPageSize int
+	// Brownfield, for StartLab, fills the lab with the hand-filled
+	// network of Server.Brownfield instead of bootstrapping and pushing.
+	Brownfield *BrownfieldOptions
+	// Version is the NetBox release to answer like ("4.0.3" when empty).
+	Version string
 	// Logger receives the progress of StartLab's push; nil discards it.
 	Logger *slog.Logger
 }
@@ -198,12 +204,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if path == "status/" || path == "status" {
-		writeJSON(w, http.StatusOK, map[string]any{"netbox-version": Version, "python-version": "3.11.2",
-			"django-version": "5.0.6", "installed-apps": map[string]any{}, "plugins": map[string]any{}, "rq-workers-running": 1})
-		return
-	}
-	if !s.authorized(w, r) {
+	status := path == "status/" || path == "status"
+	// /api/status/ answers without a token (LOGIN_REQUIRED is off by default).
+	if !status && !s.authorized(w, r) {
 		return
 	}
 	if throttle {
@@ -217,6 +220,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(http.StatusInternalServerError)
 		_, _ = w.Write([]byte("\n<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Server Error (500)</title>\n</head>\n<body>\n  <h1>Server Error (500)</h1><p></p>\n</body>\n</html>\n"))
+		return
+	}
+	if status {
+		writeJSON(w, http.StatusOK, map[string]any{"netbox-version": s.netboxVersion(), "python-version": "3.11.2",
+			"django-version": "5.0.6", "installed-apps": map[string]any{}, "plugins": map[string]any{}, "rq-workers-running": 1})
 		return
 	}
 	path = strings.TrimSuffix(path, "/")
@@ -300,4 +308,11 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("API-Version", "4.0")
 	w.WriteHeader(code)
 	_, _ = w.Write(b)
+}
+
+func (s *Server) netboxVersion() string {
+	if s.opts.Version != "" {
+		return s.opts.Version
+	}
+	return Version
 }

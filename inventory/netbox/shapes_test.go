@@ -21,17 +21,19 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 const emptyPage = `{"count":0,"next":null,"previous":null,"results":[]}`
 
-// recordedNetBox serves testdata/recorded: one file per list endpoint.
-func recordedNetBox(t *testing.T) *httptest.Server {
+// handwrittenNetBox serves testdata/handwritten: one file per list
+// endpoint, written by hand in the shapes NetBox 4.0 sends (see
+// /work/shared/reference/netbox-4.0-shapes.md), not recorded from a NetBox.
+func handwrittenNetBox(t *testing.T) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Token recorded" {
+		if r.Header.Get("Authorization") != "Token handwritten" {
 			w.WriteHeader(http.StatusForbidden)
 			_, _ = w.Write([]byte(`{"detail": "Invalid token"}`))
 			return
 		}
 		name := strings.ReplaceAll(strings.Trim(strings.TrimPrefix(r.URL.Path, "/api/"), "/"), "/", "_") + ".json"
-		data, err := os.ReadFile(filepath.Join("testdata", "recorded", name))
+		data, err := os.ReadFile(filepath.Join("testdata", "handwritten", name))
 		if err != nil {
 			data = []byte(emptyPage)
 		}
@@ -42,11 +44,11 @@ func recordedNetBox(t *testing.T) *httptest.Server {
 	return srv
 }
 
-// TestRecordedResponses decodes responses shaped as NetBox 4.0 sends them
+// TestHandwrittenNetBox40Shapes decodes responses shaped as NetBox 4.0 sends them
 // and checks the snapshot tuyau makes of them against want.yaml.
-func TestRecordedResponses(t *testing.T) {
-	srv := recordedNetBox(t)
-	nb, err := New(srv.URL, WithToken("recorded"))
+func TestHandwrittenNetBox40Shapes(t *testing.T) {
+	srv := handwrittenNetBox(t)
+	nb, err := New(srv.URL, WithToken("handwritten"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +60,7 @@ func TestRecordedResponses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "recorded", "want.yaml")
+	golden := filepath.Join("testdata", "handwritten", "want.yaml")
 	if *update {
 		if err := os.WriteFile(golden, got, 0o644); err != nil {
 			t.Fatal(err)
@@ -69,7 +71,7 @@ func TestRecordedResponses(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("snapshot of the recorded responses differs from %s (run with -update if intended):\n%s", golden, got)
+		t.Errorf("snapshot of the hand-written responses differs from %s (run with -update if intended):\n%s", golden, got)
 	}
 	if d := snap.Devices[0]; d.Src.File != "https://netbox.example.org/api/dcim/devices/11/" && !strings.HasSuffix(d.Src.File, "/api/dcim/devices/11/") {
 		t.Errorf("device source %q does not point at its API URL", d.Src.File)
@@ -81,7 +83,7 @@ func TestRecordedResponses(t *testing.T) {
 // NetBox sends brief ones. If this starts passing, the models were fixed
 // upstream and could be used.
 func TestGoNetboxRejectsRealShapes(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("testdata", "recorded", "dcim_interfaces.json"))
+	data, err := os.ReadFile(filepath.Join("testdata", "handwritten", "dcim_interfaces.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +106,7 @@ func TestGoNetboxRejectsRealShapes(t *testing.T) {
 }
 
 func TestRecordedBadToken(t *testing.T) {
-	srv := recordedNetBox(t)
+	srv := handwrittenNetBox(t)
 	nb, err := New(srv.URL, WithToken("wrong"))
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,50 @@
+package netbox
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// NetBox releases tuyau reads and writes: 4.0 up to the newest 4.x.
+// docs/netbox.md has the table of what differs between them.
+const (
+	minMinor = 0
+)
+
+// apiVersion is a NetBox major.minor.
+type apiVersion struct{ major, minor int }
+
+func parseVersion(v string) (apiVersion, error) {
+	// "4.2.2", "4.1.11-Docker-3.0.2", "v4.3.0-beta1"
+	v = strings.TrimPrefix(strings.TrimSpace(v), "v")
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return apiVersion{}, fmt.Errorf("version %q: want MAJOR.MINOR", v)
+	}
+	major, err1 := strconv.Atoi(parts[0])
+	minor, err2 := strconv.Atoi(strings.TrimLeftFunc(parts[1], func(r rune) bool { return r < '0' || r > '9' }))
+	if err1 != nil || err2 != nil {
+		return apiVersion{}, fmt.Errorf("version %q: want MAJOR.MINOR", v)
+	}
+	return apiVersion{major, minor}, nil
+}
+
+func (v apiVersion) atLeast(major, minor int) bool {
+	return v.major > major || v.major == major && v.minor >= minor
+}
+
+// checkVersion refuses a NetBox tuyau cannot speak to, before any write.
+func checkVersion(base, v string) error {
+	if v == "" {
+		return fmt.Errorf("netbox %s: /api/status/ gives no netbox-version; tuyau supports NetBox 4.0 and later 4.x", base)
+	}
+	pv, err := parseVersion(v)
+	if err != nil {
+		return fmt.Errorf("netbox %s: %w", base, err)
+	}
+	if pv.major != 4 || pv.minor < minMinor {
+		return fmt.Errorf("netbox %s is NetBox %s; tuyau supports NetBox 4.0 and later 4.x", base, v)
+	}
+	return nil
+}
