@@ -46,6 +46,13 @@ func Start(t testing.TB) *Server {
 	return start(t, "redis-server", "")
 }
 
+// StartPersistent is Start with an append-only file, so what was written
+// survives Stop and Start (a restart, not a data loss).
+func StartPersistent(t testing.TB) *Server {
+	t.Helper()
+	return start(t, "redis-server", "appendonly yes\nappendfsync always\n")
+}
+
 func start(t testing.TB, bin, extra string) *Server {
 	t.Helper()
 	path := need.Tool(t, bin, "apt install "+bin)

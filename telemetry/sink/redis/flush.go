@@ -189,18 +189,19 @@ func (s *Sink) send(ctx context.Context, evs, sms []*op) (keepE, keepS []*op, er
 			val, _ = res[1].(int64)
 		}
 		switch code {
-		case 1:
+		case 1, 2: // 2: already applied by an earlier, uncertain flush
 			if o.event && !replicated {
 				keepE = append(keepE, o)
 				continue
 			}
-			s.mu.Lock()
-			s.stats.Written += uint64(o.n)
-			s.mu.Unlock()
+			if code == 1 {
+				s.mu.Lock()
+				s.stats.Written += uint64(o.n)
+				s.mu.Unlock()
+			}
 		case 0:
 			s.refused(Refusal{Target: o.target, Writer: s.opts.Collector, Token: o.token,
 				Current: uint64(val), Objects: o.n, Event: o.event, Reason: "stale fencing token"})
-		case 2: // already applied by an earlier, uncertain flush
 		case 3:
 			keepE = append(keepE, o)
 			if firstErr == nil {

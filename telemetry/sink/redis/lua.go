@@ -28,7 +28,11 @@ if ARGV[2] ~= '' then
   local last = redis.call('GET', KEYS[2])
   if last then
     last = tonumber(last)
-    if seq <= last then return {2, last} end
+    if seq <= last then
+      -- A write, so that a WAIT after it confirms this server's copy.
+      redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]))
+      return {2, last}
+    end
     if seq > last + 1 and last + 1 >= tonumber(ARGV[4]) then return {3, last} end
   end
   redis.call('SET', KEYS[2], ARGV[2], 'EX', tonumber(ARGV[3]))

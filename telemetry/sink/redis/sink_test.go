@@ -180,7 +180,13 @@ func checkChanges(t *testing.T, c goredis.UniversalClient, keys Keys, n int) {
 		t.Fatal(err)
 	}
 	if len(xs) != n {
-		t.Fatalf("changes stream holds %d entries, want %d", len(xs), n)
+		var causes []string
+		for _, x := range xs {
+			var ch telemetry.StateChange
+			_ = json.Unmarshal([]byte(x.Values["json"].(string)), &ch)
+			causes = append(causes, ch.Cause)
+		}
+		t.Fatalf("changes stream holds %d entries, want %d: causes %v", len(xs), n, causes)
 	}
 	for i, x := range xs {
 		var ch telemetry.StateChange
