@@ -118,11 +118,9 @@ func newCorrelator(an *topology.Analysis, links map[string]*engLink, devSite map
 }
 
 // causeOf returns the root alarm explaining a link, if any.
-func (c *rootCorrelator) causeOf(linkID string) string {
-	for l, r := range c.owner {
-		if l.t.ID == linkID {
-			return r.id
-		}
+func (c *rootCorrelator) causeOf(l *engLink) string {
+	if r := c.owner[l]; r != nil {
+		return r.id
 	}
 	return ""
 }

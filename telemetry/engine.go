@@ -65,6 +65,7 @@ type engDevice struct {
 	name      string
 	ifaces    map[string]*engIface
 	ifList    []*engIface
+	last      *engIface // the interface of the previous update
 	sessions  map[string]*bgpSession
 	sessList  []*bgpSession
 	epoch     uint32 // bumped when the target reconnects: counters may have reset
@@ -304,12 +305,17 @@ func (d *engDevice) apply(u *Update) {
 		s.dirty = true
 		return
 	}
-	f := d.ifaces[u.Key]
-	if f == nil {
-		if u.Key == "" {
-			return
+	// A notification carries an interface's leaves together: the last
+	// interface is usually the one.
+	f := d.last
+	if f == nil || f.name != u.Key {
+		if f = d.ifaces[u.Key]; f == nil {
+			if u.Key == "" {
+				return
+			}
+			f = d.ifaceLocked(u.Key)
 		}
-		f = d.ifaceLocked(u.Key)
+		d.last = f
 	}
 	f.apply(u, d.epoch)
 }

@@ -45,7 +45,9 @@ func (e *Engine) Tick(now time.Time) Batch {
 	if settled || len(e.linkChg) > 0 && now.Sub(e.linkChg[0].Time) > time.Minute {
 		for i := range e.linkChg {
 			c := &e.linkChg[i]
-			c.Cause = e.corr.causeOf(c.Object)
+			if l := e.linkByID[c.Object]; l != nil {
+				c.Cause = e.corr.causeOf(l)
+			}
 		}
 		e.changes = append(e.changes, e.linkChg...)
 		e.linkChg = e.linkChg[:0]

@@ -124,7 +124,7 @@ type Rules struct {
 func DefaultRules() Rules {
 	s := Duration(time.Second)
 	return Rules{
-		LinkDown:          Rule{Severity: SevMajor, RaiseSamples: 1, ClearSamples: 1, ClearAfter: 10 * s},
+		LinkDown:          Rule{Severity: SevMajor, RaiseSamples: 1, ClearAfter: 10 * s},
 		RxMargin:          Rule{Severity: SevMajor, Threshold: 0, Clear: 1, RaiseSamples: 3, ClearSamples: 3},
 		RxDrift:           Rule{Severity: SevMinor, Threshold: 3, Clear: 2, RaiseSamples: 3, ClearSamples: 3},
 		Utilization:       Rule{Severity: SevWarning, Threshold: 0.8, Clear: 0.7, RaiseSamples: 3, ClearSamples: 3},
