@@ -92,10 +92,14 @@ func runCollector(t *testing.T, p Planned, o CollectorOptions) (*Collector, cont
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
+	finished := make(chan struct{})
+	go func() {
+		done <- c.Run(ctx)
+		close(finished)
+	}()
 	t.Cleanup(func() {
 		cancel()
-		<-done
+		<-finished
 	})
 	return c, cancel, done
 }
