@@ -16,6 +16,9 @@ type Snapshot struct {
 	Prefixes    []Prefix         `json:"prefixes" yaml:"prefixes,omitempty"`
 	ASNs        []ASN            `json:"asns" yaml:"asns,omitempty"`
 	Services    []HostingService `json:"services" yaml:"services,omitempty"`
+	// Warnings are what the loader found legal but questionable (a
+	// deprecated field): a snapshot with errors is never returned.
+	Warnings Problems `json:"-" yaml:"-"`
 }
 
 // Network names the network the snapshot describes.
@@ -277,11 +280,18 @@ type Cable struct {
 	Length Length      `json:"length" yaml:"length,omitempty"`
 	Status CableStatus `json:"status,omitempty" yaml:"status,omitempty"`
 	// SRLGs are the shared-risk groups the cable runs in: duct, trench or bridge ids.
-	SRLGs      []string `json:"srlgs,omitempty" yaml:"srlgs,flow,omitempty"`
-	Splices    int      `json:"splices,omitempty" yaml:"splices,omitempty"`
-	Connectors int      `json:"connectors,omitempty" yaml:"connectors,omitempty"`
-	Color      string   `json:"color,omitempty" yaml:"color,omitempty"`
-	Src        Source   `json:"-" yaml:"-"`
+	SRLGs   []string `json:"srlgs,omitempty" yaml:"srlgs,flow,omitempty"`
+	Splices int      `json:"splices,omitempty" yaml:"splices,omitempty"`
+	// ConnectorPairs is the number of mated connector pairs the cable adds
+	// to the loss of a link over it; 0 means unset, which budgets count as
+	// one (see docs/inventory.md).
+	ConnectorPairs int `json:"connector_pairs,omitempty" yaml:"connector_pairs,omitempty"`
+	// Connectors is the deprecated field connector_pairs replaces. It
+	// counted single connectors, of which budgets charged half, rounded
+	// up; it is read that way when ConnectorPairs is unset.
+	Connectors int    `json:"connectors,omitempty" yaml:"connectors,omitempty"`
+	Color      string `json:"color,omitempty" yaml:"color,omitempty"`
+	Src        Source `json:"-" yaml:"-"`
 }
 
 // Circuit is a service bought from a provider: IP transit, leased fiber.
@@ -362,4 +372,14 @@ type HostingService struct {
 	Prefixes []netip.Prefix `json:"prefixes" yaml:"prefixes,flow"`
 	Sites    []string       `json:"sites" yaml:"sites,flow"`
 	Src      Source         `json:"-" yaml:"-"`
+}
+
+// Pairs returns the mated connector pairs the inventory gives a cable:
+// ConnectorPairs, else the deprecated Connectors halved and rounded up,
+// else 0 (unset; budgets then count one).
+func (c *Cable) Pairs() int {
+	if c.ConnectorPairs == 0 && c.Connectors > 0 {
+		return (c.Connectors + 1) / 2
+	}
+	return c.ConnectorPairs
 }

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"fmt"
 	"math"
 	"net/netip"
 	"runtime"
@@ -29,6 +30,7 @@ func Validate(s *Snapshot) Problems {
 		(*validator).circuits,
 		(*validator).bgp,
 		(*validator).services,
+		(*validator).deprecated,
 	}
 	const parts = 4
 	for k := range parts {
@@ -371,6 +373,12 @@ func (v *validator) cables(from, to int) {
 		if c.Connectors < 0 {
 			v.add(c.Src, obj(), "connectors %d is negative", c.Connectors)
 		}
+		if c.ConnectorPairs < 0 {
+			v.add(c.Src, obj(), "connector_pairs %d is negative", c.ConnectorPairs)
+		}
+		if c.ConnectorPairs != 0 && c.Connectors != 0 {
+			v.add(c.Src, obj(), "sets both connector_pairs and the deprecated connectors: keep connector_pairs only")
+		}
 		for k, g := range c.SRLGs {
 			if g == "" {
 				v.add(c.Src, obj(), "has an empty shared-risk group")
@@ -697,4 +705,24 @@ func (v *validator) services() {
 			}
 		}
 	}
+}
+
+// deprecated warns, once, about fields that are still read but renamed.
+func (v *validator) deprecated() {
+	n, first := 0, -1
+	for i := range v.s.Cables {
+		if c := &v.s.Cables[i]; c.Connectors != 0 && c.ConnectorPairs == 0 {
+			if first < 0 {
+				first = i
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	c := &v.s.Cables[first]
+	v.l.ps = append(v.l.ps, Problem{Src: c.Src, Where: c.Src.String(), Object: "cable " + c.Label, Severity: SeverityWarning,
+		Msg: fmt.Sprintf("connectors (here and on %d other cables) is deprecated: it counted single connectors and budgets charged half of them, rounded up (%d here); write connector_pairs: %d (see docs/inventory.md)",
+			n-1, c.Pairs(), c.Pairs())})
 }

@@ -57,6 +57,9 @@ type LinkBudget struct {
 	SpliceDB    float64 `json:"splice_db"`
 	ConnectorDB float64 `json:"connector_db"`
 	LossDB      float64 `json:"loss_db"`
+	// MinLossDB is the best-case loss (BestCaseLoss) the overload check
+	// uses, in the direction that comes closest to overload.
+	MinLossDB float64 `json:"min_loss_db"`
 	// TxDBm is the worst-case launch power, RxDBm what then arrives,
 	// SensitivityDBm what the receiver needs; MarginDB = RxDBm - SensitivityDBm.
 	TxDBm          float64      `json:"tx_dbm"`
@@ -89,7 +92,8 @@ func Budgets(t *Topology, o BudgetOptions) ([]LinkBudget, error) {
 }
 
 func (t *Topology) budget(l Link, prof LossProfile, margin float64) LinkBudget {
-	b := LinkBudget{Link: l.ID, Km: l.Km, Splices: l.Splices, ConnectorPairs: (l.Connectors + 1) / 2, RequiredDB: margin}
+	best := BestCaseLoss()
+	b := LinkBudget{Link: l.ID, Km: l.Km, Splices: l.Splices, ConnectorPairs: l.ConnectorPairs, RequiredDB: margin}
 	b.Optic = l.ATransceiver
 	if l.BTransceiver != "" && l.BTransceiver != l.ATransceiver {
 		b.Optic += "/" + l.BTransceiver
@@ -121,6 +125,7 @@ func (t *Topology) budget(l Link, prof LossProfile, margin float64) LinkBudget {
 	// Each direction is launched at its transmitter's wavelength; keep the worse.
 	type dir struct{ tx, rx Optic }
 	first := true
+	var hotDir *float64 // how far above overload the hotter direction gets
 	for _, d := range []dir{{oa, ob}, {ob, oa}} {
 		fiber := 0.0
 		for _, si := range l.spans {
@@ -137,9 +142,22 @@ func (t *Topology) budget(l Link, prof LossProfile, margin float64) LinkBudget {
 			b.TxDBm, b.RxDBm, b.SensitivityDBm, b.MarginDB = d.tx.TxMinDBm, round(rx, 2), d.rx.RxSensDBm, round(m, 2)
 			first = false
 		}
-		if hot := d.tx.TxMaxDBm - loss; hot > d.rx.RxMaxDBm && b.Note == "" {
-			b.Note = fmt.Sprintf("up to %.1f dBm at the %s receiver, above its %.1f dBm overload: add %.0f dB of attenuation",
-				round(hot, 1)+0, d.rx.Type, d.rx.RxMaxDBm, math.Ceil(hot-d.rx.RxMaxDBm))
+		// Overload: the strongest transmitter over the least loss.
+		minLoss := 0.0
+		for _, si := range l.spans {
+			s := t.Physical.Spans[si]
+			minLoss += s.Km * best.Attenuation(s.Type, d.tx.Wavelength)
+		}
+		minLoss += float64(l.Splices)*best.SpliceDB + float64(b.ConnectorPairs)*best.ConnectorDB
+		hot := d.tx.TxMaxDBm - minLoss
+		if first2 := b.MinLossDB == 0 && hotDir == nil; first2 || hot-d.rx.RxMaxDBm > *hotDir {
+			over := hot - d.rx.RxMaxDBm
+			hotDir = &over
+			b.MinLossDB = round(minLoss, 2)
+		}
+		if hot > d.rx.RxMaxDBm && b.Note == "" {
+			b.Note = fmt.Sprintf("up to %.1f dBm at the %s receiver at best-case loss (%.1f dB), above its %.1f dBm overload: add %.0f dB of attenuation",
+				round(hot, 1)+0, d.rx.Type, round(minLoss, 1)+0, d.rx.RxMaxDBm, math.Ceil(hot-d.rx.RxMaxDBm))
 		}
 	}
 	reach := min(oa.ReachKm, ob.ReachKm)

@@ -2,6 +2,7 @@ package topology
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/tuyau-net/tuyau/inventory"
@@ -54,6 +55,13 @@ func TestBudgetsHandComputed(t *testing.T) {
 		// 60 km of ER: 12.5 dB loss, -17.2 dBm: no light.
 		{"ER60", "a", "p", 60, nil, "10GBASE-ER"},
 		{"T", "a", "b", 0.01, nil, "10GBASE-T"},
+		// 25 km of ER: 5.5 dB planning loss keeps +4 dBm below the -1 dBm
+		// overload, but new fiber and clean connectors lose 25 x 0.17 =
+		// 4.25 dB: up to -0.25 dBm arrives. Overload is a best-case check.
+		{"ER25", "b", "a", 25, nil, "10GBASE-ER"},
+		// 4 km of LX on single-mode: -11.0 dBm (the SMF minimum of
+		// Table 38-7, not the -11.5 multi-mode one) - 2.1 dB = -13.1 dBm.
+		{"LX4", "p", "a", 4, nil, "1000BASE-LX"},
 	}
 	top := mustBuild(t, handNet(t, sites, cables))
 	bs, err := Budgets(top, BudgetOptions{})
@@ -70,6 +78,8 @@ func TestBudgetsHandComputed(t *testing.T) {
 		"LR5":  {2.5, -10.7, 3.7, BudgetOK},
 		"ER60": {12.5, -17.2, -1.4, BudgetFail},
 		"T":    {0, 0, 0, BudgetElectrical},
+		"ER25": {5.5, -10.2, 5.6, BudgetOverload},
+		"LX4":  {2.1, -13.1, 5.9, BudgetOK},
 	}
 	if len(bs) != len(want) {
 		t.Fatalf("%d budgets, want %d", len(bs), len(want))
@@ -83,6 +93,9 @@ func TestBudgetsHandComputed(t *testing.T) {
 		if math.Abs(b.LossDB-w.loss) > 1e-9 || math.Abs(b.RxDBm-w.rx) > 1e-9 || math.Abs(b.MarginDB-w.margin) > 1e-9 || b.Status != w.status {
 			t.Errorf("%s: loss %v dB, rx %v dBm, margin %v dB, %s; want %v, %v, %v, %s",
 				l.Cables[0], b.LossDB, b.RxDBm, b.MarginDB, b.Status, w.loss, w.rx, w.margin, w.status)
+		}
+		if l.Cables[0] == "ER25" && (b.MinLossDB != 4.25 || !strings.Contains(b.Note, "best-case loss (4.3 dB)")) {
+			t.Errorf("ER25: min loss %v dB, note %q; want 4.25 dB named in the note", b.MinLossDB, b.Note)
 		}
 		if b.Status.Flagged() != (w.status == BudgetLow || w.status == BudgetFail || w.status == BudgetOverload) {
 			t.Errorf("%s: %s flagged = %v", l.Cables[0], b.Status, b.Status.Flagged())

@@ -68,17 +68,21 @@ type Node struct {
 
 // Span is a cable as an edge of the physical graph.
 type Span struct {
-	Cable      string                `json:"cable"`
-	From       string                `json:"from"` // node ids
-	To         string                `json:"to"`
-	FromSite   string                `json:"from_site,omitempty"`
-	ToSite     string                `json:"to_site,omitempty"`
-	Km         float64               `json:"km"`
-	Type       inventory.FiberType   `json:"type,omitempty"`
-	Status     inventory.CableStatus `json:"status,omitempty"`
-	SRLGs      []string              `json:"srlgs,omitempty"`
-	Splices    int                   `json:"splices,omitempty"`
-	Connectors int                   `json:"connectors,omitempty"`
+	Cable    string                `json:"cable"`
+	From     string                `json:"from"` // node ids
+	To       string                `json:"to"`
+	FromSite string                `json:"from_site,omitempty"`
+	ToSite   string                `json:"to_site,omitempty"`
+	Km       float64               `json:"km"`
+	Type     inventory.FiberType   `json:"type,omitempty"`
+	Status   inventory.CableStatus `json:"status,omitempty"`
+	SRLGs    []string              `json:"srlgs,omitempty"`
+	Splices  int                   `json:"splices,omitempty"`
+	// ConnectorPairs are the mated connector pairs the cable adds to the
+	// loss of a link over it (the inventory's connector_pairs, 1 when
+	// unset). Connectors is twice that, kept for readers of the old field.
+	ConnectorPairs int `json:"connector_pairs"`
+	Connectors     int `json:"connectors,omitempty"`
 	// Links are the ids of the routed links riding this cable.
 	Links []string `json:"links,omitempty"`
 }
@@ -104,8 +108,11 @@ type Link struct {
 	Cables       []string        `json:"cables"`
 	Km           float64         `json:"km"`
 	Splices      int             `json:"splices"`
-	Connectors   int             `json:"connectors"`
-	SRLGs        []string        `json:"srlgs,omitempty"`
+	// ConnectorPairs adds up the cables' mated connector pairs: what the
+	// budget charges. Connectors is twice that, kept for old readers.
+	ConnectorPairs int      `json:"connector_pairs"`
+	Connectors     int      `json:"connectors"`
+	SRLGs          []string `json:"srlgs,omitempty"`
 	// External marks a link to a circuit (transit): it leaves the network.
 	External bool `json:"external,omitempty"`
 	// Up is false when an interface is disabled or a cable is not connected;
@@ -223,12 +230,11 @@ func (t *Topology) buildPhysical(snap *inventory.Snapshot, x *inventory.Index) {
 				t.Physical.Nodes = append(t.Physical.Nodes, n)
 			}
 		}
-		conn := c.Connectors
-		if conn == 0 {
-			conn = 2 // a cable has a connector at each end unless told otherwise
-		}
+		// A cable counts one mated pair unless told otherwise: the joint at
+		// its far end (docs/inventory.md, connector_pairs).
+		pairs := max(c.Pairs(), 1)
 		t.Physical.Spans = append(t.Physical.Spans, Span{Cable: c.Label, From: a.ID, To: b.ID, FromSite: a.Site, ToSite: b.Site,
-			Km: c.Length.Km(), Type: c.Type, Status: c.Status, SRLGs: sortedSet(c.SRLGs), Splices: c.Splices, Connectors: conn})
+			Km: c.Length.Km(), Type: c.Type, Status: c.Status, SRLGs: sortedSet(c.SRLGs), Splices: c.Splices, ConnectorPairs: pairs, Connectors: 2 * pairs})
 	}
 	slices.SortFunc(t.Physical.Nodes, func(a, b Node) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(t.Physical.Spans, func(a, b Span) int { return cmp.Compare(a.Cable, b.Cable) })
@@ -295,6 +301,7 @@ func (t *Topology) newLink(x *inventory.Index, p inventory.Path) Link {
 		l.Cables = append(l.Cables, c.Label)
 		l.Km += s.Km
 		l.Splices += s.Splices
+		l.ConnectorPairs += s.ConnectorPairs
 		l.Connectors += s.Connectors
 		for _, g := range s.SRLGs {
 			srlgs[g] = true

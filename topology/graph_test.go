@@ -32,7 +32,7 @@ func TestLinksThroughPatchPanels(t *testing.T) {
 		if want := round(trunk.Km+0.006, 3); l.Km != want {
 			t.Errorf("link %s is %v km, want trunk %v km + two 3 m cords = %v", l.ID, l.Km, trunk.Km, want)
 		}
-		if l.Connectors != 6 || !l.Up {
+		if l.Connectors != 6 || l.ConnectorPairs != 3 || !l.Up {
 			t.Errorf("link %s: %d connectors, up %v; want 6, true", l.ID, l.Connectors, l.Up)
 		}
 		if l.A > l.B {

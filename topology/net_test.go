@@ -65,7 +65,7 @@ func handNet(t testing.TB, sites []tsite, cables []tcable) *inventory.Snapshot {
 			t.Fatal(err)
 		}
 		s.Cables = append(s.Cables, inventory.Cable{Label: c.label, A: port(c.a, optic), B: port(c.b, optic), Type: inventory.FiberSMF,
-			Length: l, SRLGs: c.srlgs, Status: inventory.CableConnected, Connectors: 2})
+			Length: l, SRLGs: c.srlgs, Status: inventory.CableConnected, ConnectorPairs: 1})
 	}
 	return s
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -23,8 +24,21 @@ func newInventoryCmd(d *deps) *cobra.Command {
 	return c
 }
 
-// loadInventory opens the inventory the flags, environment or config name.
+// loadInventory opens the inventory the flags, environment or config name;
+// the loader's warnings (deprecated fields) go to stderr.
 func (d *deps) loadInventory(ctx context.Context) (*inventory.Snapshot, error) {
+	snap, err := d.readInventory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range snap.Warnings {
+		fmt.Fprintln(d.stderr, w)
+	}
+	return snap, nil
+}
+
+// readInventory is loadInventory leaving the warnings to the caller.
+func (d *deps) readInventory(ctx context.Context) (*inventory.Snapshot, error) {
 	path, err := d.inventoryPath()
 	if err != nil {
 		return nil, err

@@ -45,13 +45,14 @@ func runValidate(ctx context.Context, d *deps, o validateOpts) error {
 		return err
 	}
 	start := time.Now()
-	snap, err := d.loadInventory(ctx)
+	snap, err := d.readInventory(ctx)
 	var ps inventory.Problems
 	if err != nil && !errors.As(err, &ps) {
 		return err
 	}
 	if err == nil {
-		ps = topology.Check(snap, topology.Options{})
+		ps = append(snap.Warnings, topology.Check(snap, topology.Options{})...)
+		ps.Sort()
 	}
 	errs := 0
 	for _, p := range ps {

@@ -285,7 +285,7 @@ func (w *writer) upsertCables(ctx context.Context, keys []string) error {
 		}
 		req.LengthUnit = &unit
 		req.CustomFields = map[string]any{cfStrands: nullable(c.Strands), cfSplices: nullable(c.Splices),
-			cfConnectors: nullable(c.Connectors), cfSRLGs: jsonOrNull(c.SRLGs)}
+			cfConnectors: nullable(c.Pairs()), cfSRLGs: jsonOrNull(c.SRLGs)}
 		if id, ok := w.cables[label]; ok {
 			if err := w.patch(ctx, "dcim/cables/", id, "cable "+label, req); err != nil {
 				return err

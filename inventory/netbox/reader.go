@@ -397,7 +397,7 @@ func (r *reader) loadCables(snap *inventory.Snapshot) error {
 			cable.Splices = int(n)
 		}
 		if n, ok := c.Custom.integer(cfConnectors); ok {
-			cable.Connectors = int(n)
+			cable.ConnectorPairs = int(n)
 		}
 		if raw := c.Custom[cfSRLGs]; len(raw) > 0 && string(raw) != "null" {
 			if err := json.Unmarshal(raw, &cable.SRLGs); err != nil {

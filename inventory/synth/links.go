@@ -187,7 +187,7 @@ func (g *gen) link(a, b int, sp linkSpec) link {
 	ta := inventory.Termination{Device: da.Name, Interface: an}
 	tb := inventory.Termination{Device: db.Name, Interface: bn}
 	trunk := inventory.Cable{Type: inventory.FiberSMF, Strands: strands(sp.speed), Status: inventory.CableConnected,
-		Length: km(sp.km), SRLGs: sp.srlgs, Splices: splices, Connectors: 2}
+		Length: km(sp.km), SRLGs: sp.srlgs, Splices: splices, ConnectorPairs: 1}
 	if g.o.NoPanels {
 		trunk.A, trunk.B = ta, tb
 		g.cable("FO", trunk)
@@ -217,7 +217,7 @@ func km(v float64) inventory.Length {
 
 func patchCord(a, b inventory.Termination) inventory.Cable {
 	l, _ := inventory.NewLength(3, "m")
-	return inventory.Cable{A: a, B: b, Type: inventory.FiberSMF, Strands: 2, Length: l, Status: inventory.CableConnected, Connectors: 2}
+	return inventory.Cable{A: a, B: b, Type: inventory.FiberSMF, Strands: 2, Length: l, Status: inventory.CableConnected, ConnectorPairs: 1}
 }
 
 func (g *gen) cable(prefix string, c inventory.Cable) {

@@ -58,9 +58,14 @@ func (s *Store) Load(ctx context.Context) (*inventory.Snapshot, error) {
 		}
 		probs = append(probs, p)
 	}
+	probs.Sort()
+	for _, p := range probs {
+		if !p.IsWarning() {
+			return nil, probs
+		}
+	}
 	if len(probs) > 0 {
-		probs.Sort()
-		return nil, probs
+		snap.Warnings = probs
 	}
 	return snap, nil
 }
