@@ -16,6 +16,9 @@ type Snapshot struct {
 	Prefixes    []Prefix         `json:"prefixes" yaml:"prefixes,omitempty"`
 	ASNs        []ASN            `json:"asns" yaml:"asns,omitempty"`
 	Services    []HostingService `json:"services" yaml:"services,omitempty"`
+	// Optics adds transceiver types to the built-in table (BiDi, CWDM and
+	// DWDM, 400G, vendor modules), with their optical figures.
+	Optics []Optic `json:"optics,omitempty" yaml:"optics,omitempty"`
 	// Warnings are what the loader found legal but questionable (a
 	// deprecated field): a snapshot with errors is never returned.
 	Warnings Problems `json:"-" yaml:"-"`

@@ -198,6 +198,7 @@ func (s *Snapshot) Clone() *Snapshot {
 	c.Circuits = append([]Circuit(nil), s.Circuits...)
 	c.Prefixes = append([]Prefix(nil), s.Prefixes...)
 	c.ASNs = append([]ASN(nil), s.ASNs...)
+	c.Optics = append([]Optic(nil), s.Optics...)
 	c.Services = make([]HostingService, len(s.Services))
 	for i, h := range s.Services {
 		h.Prefixes = append([]netip.Prefix(nil), h.Prefixes...)

@@ -31,6 +31,7 @@ func Validate(s *Snapshot) Problems {
 		(*validator).bgp,
 		(*validator).services,
 		(*validator).deprecated,
+		(*validator).optics,
 	}
 	const parts = 4
 	for k := range parts {
@@ -250,8 +251,8 @@ func (v *validator) devices() {
 			if i.Speed < 0 {
 				v.add(i.Src, iobj(), "speed %d is negative", i.Speed)
 			}
-			if i.Transceiver != "" && !slices.Contains(Transceivers, i.Transceiver) {
-				v.add(i.Src, iobj(), "unknown transceiver type %q (known: %v)", i.Transceiver, Transceivers)
+			if i.Transceiver != "" && !v.s.KnownTransceiver(i.Transceiver) {
+				v.add(i.Src, iobj(), "unknown transceiver type %q (known: %v, or add it under optics:)", i.Transceiver, Transceivers)
 			}
 			for _, a := range i.Addresses {
 				if a.Bits() < a.Addr().BitLen()-1 && a.Addr() == a.Masked().Addr() {
@@ -480,6 +481,13 @@ func (v *validator) links(from, to int) {
 				v.add(i.Src, obj(), "speed mismatch: %s here, %s at %s (%s)", i.Speed, far.Speed, p.To, far.Src)
 			}
 			v.sameSubnet(i, far, obj, p.To)
+			for _, x := range i.Addresses {
+				for _, y := range far.Addresses {
+					if x.Addr().IsLinkLocalUnicast() && x.Addr() == y.Addr() {
+						v.add(i.Src, obj(), "both ends use link-local address %s (%s): it must be unique on the link", x.Addr(), far.Src)
+					}
+				}
+			}
 		}
 	}
 }
@@ -611,6 +619,12 @@ func (v *validator) addresses() {
 				if a.Addr() == d.Loopback || a.Addr() == d.Loopback6 {
 					continue // the loopback interface carries the loopback address
 				}
+				if a.Addr().IsLinkLocalUnicast() {
+					// fe80::1 on every interface is common practice: a
+					// link-local address need only be unique on its link,
+					// which links() checks.
+					continue
+				}
 				claim(a.Addr(), owner{d: d, i: i})
 			}
 		}
@@ -725,4 +739,45 @@ func (v *validator) deprecated() {
 	v.l.ps = append(v.l.ps, Problem{Src: c.Src, Where: c.Src.String(), Object: "cable " + c.Label, Severity: SeverityWarning,
 		Msg: fmt.Sprintf("connectors (here and on %d other cables) is deprecated: it counted single connectors and budgets charged half of them, rounded up (%d here); write connector_pairs: %d (see docs/inventory.md)",
 			n-1, c.Pairs(), c.Pairs())})
+}
+
+// optics checks the inventory's own transceiver types: figures that make
+// a budget, and names that do not shadow a built-in type.
+func (v *validator) optics() {
+	seen := dupCheck{}
+	for _, o := range v.s.Optics {
+		if seen.seen(v, "optic", o.Type, o.Src) {
+			continue
+		}
+		obj := "optic " + o.Type
+		if slices.Contains(Transceivers, o.Type) {
+			v.add(o.Src, obj, "is a built-in type (see tuyau topology optics); give a vendor module its own name, such as %s-ACME", o.Type)
+		}
+		if o.Fiber != FiberSMF && o.Fiber != FiberMMF {
+			v.add(o.Src, obj, "fiber %q is not %s or %s", o.Fiber, FiberSMF, FiberMMF)
+		}
+		if o.Wavelength < 700 || o.Wavelength > 1700 {
+			v.add(o.Src, obj, "wavelength_nm %d is outside 700..1700", o.Wavelength)
+		}
+		if o.TxMinDBm > o.TxMaxDBm {
+			v.add(o.Src, obj, "tx_min_dbm %v is above tx_max_dbm %v", o.TxMinDBm, o.TxMaxDBm)
+		}
+		if o.RxSensDBm >= o.RxMaxDBm {
+			v.add(o.Src, obj, "rx_sensitivity_dbm %v is not below rx_overload_dbm %v", o.RxSensDBm, o.RxMaxDBm)
+		}
+		for _, p := range []struct {
+			name string
+			val  float64
+		}{{"tx_min_dbm", o.TxMinDBm}, {"tx_max_dbm", o.TxMaxDBm}, {"rx_sensitivity_dbm", o.RxSensDBm}, {"rx_overload_dbm", o.RxMaxDBm}} {
+			if p.val < -40 || p.val > 20 || math.IsNaN(p.val) {
+				v.add(o.Src, obj, "%s %v is outside -40..20 dBm", p.name, p.val)
+			}
+		}
+		if o.ReachKm <= 0 || math.IsNaN(o.ReachKm) {
+			v.add(o.Src, obj, "reach_km %v must be positive", o.ReachKm)
+		}
+		if o.Source == "" {
+			v.add(o.Src, obj, "has no source: name the data sheet or standard the figures come from")
+		}
+	}
 }

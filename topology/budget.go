@@ -116,8 +116,8 @@ func (t *Topology) budget(l Link, prof LossProfile, margin float64) LinkBudget {
 		b.Status = BudgetElectrical
 		return b
 	}
-	oa, okA := LookupOptic(aType)
-	ob, okB := LookupOptic(bType)
+	oa, okA := t.Optic(aType)
+	ob, okB := t.Optic(bType)
 	if !okA || !okB {
 		b.Status, b.Note = BudgetUnknown, "no optical data for "+b.Optic
 		return b

@@ -200,9 +200,9 @@ func (a *Analysis) evaluate(c *cutter, kind FailureKind, name string, edges []in
 		}
 	})
 	c.behindLosses(a.lostHomed, a.base, record)
-	slices.Sort(fl.LoseHosting)
-	slices.Sort(fl.LoseCoreA)
-	slices.Sort(fl.LoseCoreB)
+	fl.LoseHosting = sortedList(fl.LoseHosting)
+	fl.LoseCoreA = sortedList(fl.LoseCoreA)
+	fl.LoseCoreB = sortedList(fl.LoseCoreB)
 	return fl
 }
 
@@ -228,7 +228,17 @@ func (a *Analysis) Cut(kind FailureKind, name string) (Failure, error) {
 	if !known {
 		return Failure{}, fmt.Errorf("%s %q: not in the topology", kind, name)
 	}
-	return Failure{Kind: kind, Name: name, LinksDown: []string{}}, nil
+	return Failure{Kind: kind, Name: name, LinksDown: []string{}, LoseHosting: []string{}, LoseCoreA: []string{}, LoseCoreB: []string{}}, nil
+}
+
+// sortedList sorts a list of names in place; an empty one is [] in JSON,
+// not null.
+func sortedList(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	slices.Sort(s)
+	return s
 }
 
 // rank sorts failures by impact. It sorts small keys rather than the

@@ -38,6 +38,8 @@ type Topology struct {
 	devSite  map[string]string
 	endIdx   map[string]int // "device:interface" -> link
 	srlgList []SRLG
+	// optics are the inventory's own transceiver types, by type.
+	optics map[string]Optic
 }
 
 // Site is a node of the logical graph.
@@ -162,9 +164,36 @@ func Build(snap *inventory.Snapshot, o Options) (*Topology, error) {
 	if err := t.chooseCores(snap, o); err != nil {
 		return nil, err
 	}
+	t.optics = map[string]Optic{}
+	for _, o := range snap.Optics {
+		if _, builtin := LookupOptic(o.Type); builtin {
+			continue // validation refuses it; the standard's figures win
+		}
+		if _, dup := t.optics[o.Type]; !dup {
+			t.optics[o.Type] = FromInventory(o)
+		}
+	}
 	t.buildPhysical(snap, x)
 	t.buildLinks(snap, x)
 	t.buildSRLGs()
+	// Empty lists print as [] in JSON, never null.
+	for _, l := range []*[]Problem{&t.Problems} {
+		if *l == nil {
+			*l = []Problem{}
+		}
+	}
+	if t.Sites == nil {
+		t.Sites = []Site{}
+	}
+	if t.Links == nil {
+		t.Links = []Link{}
+	}
+	if t.Physical.Nodes == nil {
+		t.Physical.Nodes = []Node{}
+	}
+	if t.Physical.Spans == nil {
+		t.Physical.Spans = []Span{}
+	}
 	return t, nil
 }
 

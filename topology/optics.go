@@ -94,6 +94,36 @@ func LookupOptic(typ string) (Optic, bool) {
 	return os[i], true
 }
 
+// FromInventory makes an optic of a transceiver type the inventory
+// defines under optics:, its source saying where it was read.
+func FromInventory(o inventory.Optic) Optic {
+	src := o.Source
+	if at := o.Src.String(); at != "" {
+		src += " (inventory " + at + ")"
+	}
+	return Optic{o.Type, o.Wavelength, o.Fiber, o.TxMinDBm, o.TxMaxDBm, o.RxSensDBm, o.RxMaxDBm, o.ReachKm, src}
+}
+
+// Optic returns the optic of a transceiver type: the built-in table first,
+// then the inventory's own optics.
+func (t *Topology) Optic(typ string) (Optic, bool) {
+	if o, ok := LookupOptic(typ); ok {
+		return o, true
+	}
+	o, ok := t.optics[typ]
+	return o, ok
+}
+
+// Optics returns the built-in optics and then the inventory's own, each
+// part sorted by type.
+func (t *Topology) Optics() []Optic {
+	out := Optics()
+	for _, k := range sortedKeys(t.optics) {
+		out = append(out, t.optics[k])
+	}
+	return out
+}
+
 // LossProfile holds the planning values for fiber attenuation, splices and
 // mated connector pairs.
 type LossProfile struct {
@@ -130,7 +160,7 @@ func LossProfiles() []LossProfile {
 // spans that saturate a receiver.
 func BestCaseLoss() LossProfile {
 	return LossProfile{"best-case", 0.30, 0.17, 2.3, 0.6, 0, 0,
-		"low end of G.652.D and OM3/OM4 fiber data sheet attenuation; splices and connectors at 0 dB"}
+		"overload check only: low end of G.652.D and OM3/OM4 data sheet attenuation; splices and connectors at 0 dB"}
 }
 
 // LookupLossProfile returns a loss profile by name; "" is the default.

@@ -100,7 +100,7 @@ func runShow(ctx context.Context, d *deps, o showOpts, view string) error {
 			Device string `json:"device"`
 			inventory.BGPSession
 		}
-		var list []row
+		list := []row{}
 		header = []string{"DEVICE", "PEER", "PEER ASN", "ROLE", "PEER DEVICE", "FAMILIES"}
 		for _, dv := range snap.Devices {
 			for _, b := range dv.BGPSessions {

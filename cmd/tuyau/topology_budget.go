@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -14,6 +15,7 @@ type budgetOpts struct {
 	Margin       float64
 	Flagged      bool
 	DetailedExit bool
+	AllowNoOptic bool
 }
 
 func newTopologyBudgetCmd(d *deps, to *topoOpts) *cobra.Command {
@@ -26,7 +28,11 @@ length x attenuation at the transmitter's wavelength, splices, mated
 connector pairs) and the power that then reaches the receiver at the
 worst-case launch power, in the worse direction. Links below the margin,
 with no light at all, overloading their receiver or beyond their optic's
-rated reach are flagged. See "tuyau topology optics" for the figures.`,
+rated reach are flagged. See "tuyau topology optics" for the figures.
+
+With --detailed-exitcode the exit status is 2 when a link is flagged, and
+also when a link cannot be checked because an end has no transceiver in the
+inventory (no-optic), unless --allow-no-optic says that is expected.`,
 		Example: `  tuyau topology budget -i examples/manche
   tuyau topology budget -i examples/manche --flagged --profile conservative --margin 4
   tuyau topology budget -i examples/manche --detailed-exitcode -o json > budget.json`,
@@ -39,7 +45,8 @@ rated reach are flagged. See "tuyau topology optics" for the figures.`,
 	c.Flags().StringVar(&o.Profile, "profile", "typical", "loss profile: typical|conservative|tia")
 	c.Flags().Float64Var(&o.Margin, "margin", 3, "safety margin in dB a link must keep above receiver sensitivity")
 	c.Flags().BoolVar(&o.Flagged, "flagged", false, "list only the links that need attention")
-	c.Flags().BoolVar(&o.DetailedExit, "detailed-exitcode", false, "exit 2 when a link is flagged")
+	c.Flags().BoolVar(&o.DetailedExit, "detailed-exitcode", false, "exit 2 when a link is flagged or cannot be checked (no-optic)")
+	c.Flags().BoolVar(&o.AllowNoOptic, "allow-no-optic", false, "with --detailed-exitcode: links without a transceiver do not count")
 	return c
 }
 
@@ -55,11 +62,14 @@ func runBudget(ctx context.Context, d *deps, to *topoOpts, o budgetOpts) error {
 	if err != nil {
 		return err
 	}
-	flagged := 0
+	flagged, unchecked := 0, 0
 	shown := make([]topology.LinkBudget, 0, len(bs))
 	for _, b := range bs {
 		if b.Status.Flagged() {
 			flagged++
+		}
+		if b.Status == topology.BudgetNoOptic {
+			unchecked++
 		}
 		if !o.Flagged || b.Status.Flagged() {
 			shown = append(shown, b)
@@ -73,7 +83,10 @@ func runBudget(ctx context.Context, d *deps, to *topoOpts, o budgetOpts) error {
 	if err != nil {
 		return err
 	}
-	if o.DetailedExit && flagged > 0 {
+	if unchecked > 0 {
+		fmt.Fprintf(d.stderr, "%d of %d links not checked: an end has no transceiver in the inventory (status no-optic)\n", unchecked, len(bs))
+	}
+	if o.DetailedExit && (flagged > 0 || unchecked > 0 && !o.AllowNoOptic) {
 		return errChangesPending
 	}
 	return nil

@@ -58,6 +58,15 @@ func runCuts(ctx context.Context, d *deps, to *topoOpts, o cutsOpts) error {
 	if err := checkFormat(o.Output, "table", "json"); err != nil {
 		return err
 	}
+	var chosen []string
+	for _, s := range []struct{ flag, val string }{{"--cable", o.Cable}, {"--srlg", o.SRLG}, {"--site", o.Site}} {
+		if s.val != "" {
+			chosen = append(chosen, s.flag+" "+s.val)
+		}
+	}
+	if len(chosen) > 1 {
+		return fmt.Errorf("%s: --cable, --srlg and --site each answer for one failure; give one of them (a failure of several is not analysed)", strings.Join(chosen, " and "))
+	}
 	var kinds []topology.FailureKind
 	for _, k := range o.Kinds {
 		kind := topology.FailureKind(strings.TrimSpace(k))

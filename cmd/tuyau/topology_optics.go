@@ -14,16 +14,30 @@ func newTopologyOpticsCmd(d *deps) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "optics",
 		Short: "The optics table and loss profiles budgets use, with their sources",
-		Args:  cobra.NoArgs,
+		Long: `optics prints the built-in optics table (IEEE 802.3 clauses and vendor data
+sheets, cited per row), then the inventory's own types (its optics: section)
+when an inventory is given, and the loss profiles.`,
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if err := checkFormat(output, "table", "json"); err != nil {
 				return err
 			}
+			optics := topology.Optics()
+			if _, err := d.inventoryPath(); err == nil {
+				snap, err := d.loadInventory(c.Context())
+				if err != nil {
+					return err
+				}
+				for _, o := range snap.Optics {
+					optics = append(optics, topology.FromInventory(o))
+				}
+			}
+			profiles := append(topology.LossProfiles(), topology.BestCaseLoss())
 			if output == "json" {
-				return writeJSON(d.stdout, map[string]any{"optics": topology.Optics(), "loss_profiles": topology.LossProfiles()})
+				return writeJSON(d.stdout, map[string]any{"optics": optics, "loss_profiles": profiles})
 			}
 			var rows [][]string
-			for _, o := range topology.Optics() {
+			for _, o := range optics {
 				rows = append(rows, []string{o.Type, strconv.Itoa(o.Wavelength), string(o.Fiber), f1(o.TxMinDBm) + ".." + f1(o.TxMaxDBm),
 					f1(o.RxSensDBm), f1(o.RxMaxDBm), f1(o.BudgetDB()), f1(o.ReachKm), o.Source})
 			}
@@ -32,7 +46,7 @@ func newTopologyOpticsCmd(d *deps) *cobra.Command {
 			}
 			fmt.Fprintln(d.stdout)
 			rows = rows[:0]
-			for _, p := range topology.LossProfiles() {
+			for _, p := range profiles {
 				rows = append(rows, []string{p.Name, f2(p.SMF1310), f2(p.SMF1550), f2(p.MMF850), f2(p.MMF1300), f2(p.SpliceDB), f2(p.ConnectorDB), p.Source})
 			}
 			return table(d.stdout, []string{"PROFILE", "SMF 1310", "SMF 1550", "MMF 850", "MMF 1300", "SPLICE", "CONNECTOR", "SOURCE"}, rows)

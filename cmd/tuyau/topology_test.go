@@ -175,3 +175,35 @@ func TestTopologyMembersBehindMembers(t *testing.T) {
 		})
 	}
 }
+
+func TestTopologyRefusalsAndUncheckedLinks(t *testing.T) {
+	sparse := filepath.Join(t.TempDir(), "sparse.yaml")
+	if err := os.WriteFile(sparse, []byte(sparseInventory), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"two selectors", []string{"topology", "cuts", "-i", example, "--cable", "FO-000161", "--srlg", "duct-valognes-pop-s"}, 1,
+			"--cable FO-000161 and --srlg duct-valognes-pop-s: --cable, --srlg and --site each answer for one failure"},
+		{"three selectors", []string{"topology", "cuts", "-i", example, "--cable", "X", "--srlg", "Y", "--site", "Z"}, 1,
+			"--cable X and --srlg Y and --site Z:"},
+		// Every link lacks a transceiver: nothing was checked, CI must not pass.
+		{"no optic fails", []string{"topology", "budget", "-i", sparse, "--flagged", "--detailed-exitcode"}, 2,
+			"1 of 1 links not checked"},
+		{"no optic allowed", []string{"topology", "budget", "-i", sparse, "--detailed-exitcode", "--allow-no-optic"}, 0,
+			"1 of 1 links not checked"},
+		{"no optic without the flag", []string{"topology", "budget", "-i", sparse}, 0, "not checked"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCLI(t, nil, tt.args...)
+			if r.code != tt.code || !strings.Contains(r.stderr, tt.stderr) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", r.code, r.stderr, tt.code, tt.stderr)
+			}
+		})
+	}
+}

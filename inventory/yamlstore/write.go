@@ -74,6 +74,7 @@ func Sections(snap *inventory.Snapshot) map[string]*inventory.Snapshot {
 	put("devices.yaml", func(p *inventory.Snapshot) { p.Devices = snap.Devices })
 	put("fiber.yaml", func(p *inventory.Snapshot) { p.PatchPanels, p.Cables = snap.PatchPanels, snap.Cables })
 	put("circuits.yaml", func(p *inventory.Snapshot) { p.Circuits = snap.Circuits })
+	put("optics.yaml", func(p *inventory.Snapshot) { p.Optics = snap.Optics })
 	return out
 }
 
@@ -92,7 +93,7 @@ func WriteDir(dir string, snap *inventory.Snapshot) error {
 
 func isEmpty(s *inventory.Snapshot) bool {
 	return s.Network == (inventory.Network{}) && len(s.Regions)+len(s.Sites)+len(s.Devices)+len(s.PatchPanels)+
-		len(s.Cables)+len(s.Circuits)+len(s.Prefixes)+len(s.ASNs)+len(s.Services) == 0
+		len(s.Cables)+len(s.Circuits)+len(s.Prefixes)+len(s.ASNs)+len(s.Services)+len(s.Optics) == 0
 }
 
 // writeByOrigin rewrites a directory inventory keeping every object in the
@@ -120,6 +121,7 @@ func writeByOrigin(dir string, snap *inventory.Snapshot) error {
 	spread(snap.Prefixes, "network.yaml", get, func(p *inventory.Snapshot) *[]inventory.Prefix { return &p.Prefixes }, func(x *inventory.Prefix) inventory.Source { return x.Src })
 	spread(snap.ASNs, "network.yaml", get, func(p *inventory.Snapshot) *[]inventory.ASN { return &p.ASNs }, func(x *inventory.ASN) inventory.Source { return x.Src })
 	spread(snap.Services, "network.yaml", get, func(p *inventory.Snapshot) *[]inventory.HostingService { return &p.Services }, func(x *inventory.HostingService) inventory.Source { return x.Src })
+	spread(snap.Optics, "optics.yaml", get, func(p *inventory.Snapshot) *[]inventory.Optic { return &p.Optics }, func(x *inventory.Optic) inventory.Source { return x.Src })
 	// A file whose objects were all deleted is emptied, not removed: the
 	// engineer may keep comments or other documents next to it.
 	old, err := Open(dir).files()
