@@ -6,6 +6,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tuyau-net/tuyau/inventory/netbox"
 )
 
 type pushOpts struct {
@@ -55,8 +57,13 @@ func runInventoryPush(ctx context.Context, d *deps, o pushOpts, w io.Writer) err
 		return err
 	}
 	res, err := nb.Push(ctx, want, o.Prune, o.DryRun)
-	if err != nil {
-		return fmt.Errorf("push to %s stopped (run it again to finish; every step is idempotent): %w", nb.URL(), err)
+	switch {
+	case err != nil && o.DryRun:
+		return fmt.Errorf("dry run: the push to %s would be refused: %w", nb.URL(), err)
+	case err != nil && netbox.Transient(err):
+		return fmt.Errorf("push to %s stopped (NetBox or the network failed; run it again to finish: every step is idempotent): %w", nb.URL(), err)
+	case err != nil:
+		return fmt.Errorf("push to %s refused (running it again will not help until this is fixed; what was written before stays and a re-run continues from it): %w", nb.URL(), err)
 	}
 	if o.Output == "json" {
 		return writeJSON(w, res)
@@ -70,6 +77,9 @@ func runInventoryPush(ctx context.Context, d *deps, o pushOpts, w io.Writer) err
 	}
 	if res.Kept > 0 {
 		fmt.Fprintf(w, "kept %d objects NetBox has and the inventory does not (use --prune to delete them)\n", res.Kept)
+	}
+	if res.NotOwned > 0 {
+		fmt.Fprintf(w, "kept %d objects the inventory does not have but tuyau did not create (no tag %q): --prune deletes only what tuyau created\n", res.NotOwned, "tuyau")
 	}
 	return nil
 }

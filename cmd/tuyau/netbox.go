@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -76,7 +77,7 @@ func (d *deps) openNetBox(o netboxOpts) (*netbox.Store, error) {
 			return nil, fmt.Errorf("--filter: %w", err)
 		}
 	}
-	opts = append(opts, netbox.WithMapping(cfg.NetBox.Mapping), netbox.WithFilter(filter))
+	opts = append(opts, netbox.WithMapping(cfg.NetBox.Mapping), netbox.WithFilter(filter), netbox.WithProgress(progressTo(d.stderr)))
 	return netbox.New(url, opts...)
 }
 
@@ -87,4 +88,28 @@ func newNetboxCmd(d *deps) *cobra.Command {
 	}
 	c.AddCommand(newNetboxBootstrapCmd(d))
 	return c
+}
+
+// progressTo draws a push's progress as a bar redrawn in place on a
+// terminal; elsewhere (logs, CI) the push's plain log lines, one per kind,
+// say the same.
+func progressTo(w io.Writer) func(kind string, done, total int) {
+	f, ok := w.(*os.File)
+	tty := false
+	if ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			tty = true
+		}
+	}
+	return func(kind string, done, total int) {
+		if !tty {
+			return // the push's log lines say the same, one per kind
+		}
+		const width = 30
+		n := width * done / max(total, 1)
+		fmt.Fprintf(w, "\r%-12s [%s%s] %d/%d", kind, strings.Repeat("#", n), strings.Repeat(" ", width-n), done, total)
+		if done == total {
+			fmt.Fprintln(w)
+		}
+	}
 }

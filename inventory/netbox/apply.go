@@ -38,8 +38,9 @@ func (s *Store) Apply(ctx context.Context, cs inventory.ChangeSet) error {
 	if err != nil {
 		return fmt.Errorf("netbox %s: %w", s.c.base, err)
 	}
-	w := newWriter(&s.c, st, want)
-	if err := w.checkCustomFields(); err != nil {
+	w := newWriter(&s.c, st, want, s.mapping)
+	w.progress = s.progress
+	if err := w.preflight(); err != nil {
 		return err
 	}
 	return w.run(ctx, fixed)
@@ -51,6 +52,9 @@ type PushResult struct {
 	// Kept counts objects NetBox has and the inventory does not, left in
 	// place because Prune was not set.
 	Kept int `json:"kept"`
+	// NotOwned counts objects a prune would delete but tuyau did not
+	// create (no tag tuyau): they are kept.
+	NotOwned int `json:"not_owned"`
 }
 
 // Push makes NetBox hold want: it reads NetBox, diffs, and writes the
@@ -70,21 +74,30 @@ func (s *Store) Push(ctx context.Context, want *inventory.Snapshot, prune, dryRu
 		return PushResult{}, err
 	}
 	var res PushResult
-	for _, c := range all {
-		if c.Op == inventory.OpDelete && !prune {
-			res.Kept++
-			continue
-		}
-		res.Changes = append(res.Changes, c)
-	}
-	if dryRun || len(res.Changes) == 0 {
-		return res, nil
-	}
 	// want holds every object created or updated, so the writer can look
 	// them up there; skipped deletions need nothing from it.
-	w := newWriter(&s.c, st, want)
-	if err := w.checkCustomFields(); err != nil {
+	w := newWriter(&s.c, st, want, s.mapping)
+	w.progress = s.progress
+	for _, c := range all {
+		switch {
+		case c.Op == inventory.OpDelete && !prune:
+			res.Kept++
+		case c.Op == inventory.OpDelete && !w.owns(c):
+			// Entered by hand, not created by tuyau: never pruned.
+			res.NotOwned++
+		default:
+			res.Changes = append(res.Changes, c)
+		}
+	}
+	if len(res.Changes) == 0 {
+		return res, nil
+	}
+	// A dry run meets the same refusals the push would.
+	if err := w.preflight(); err != nil {
 		return res, err
+	}
+	if dryRun {
+		return res, nil
 	}
 	return res, w.run(ctx, res.Changes)
 }
@@ -139,10 +152,21 @@ type writer struct {
 	sitesWithLocations []string
 	// devicesWritten are devices whose local context the device step wrote.
 	devicesWritten []string
+	// mapping reads NetBox's slugs as tuyau's, so that an update keeps a
+	// role, platform or cable type that already means what is wanted.
+	mapping Mapping
+	// owned are the objects carrying the owner tag, by path+id; tags the
+	// tags by slug, tagID the owner tag's id once ensured.
+	owned     map[string]bool
+	tags      map[string]int
+	tagID     int
+	cableByID map[int]*Cable
+	progress  func(kind string, done, total int)
 }
 
-func newWriter(c *client, st *state, want *inventory.Snapshot) *writer {
-	w := &writer{c: c, st: st, want: want, ix: inventory.NewIndex(want),
+func newWriter(c *client, st *state, want *inventory.Snapshot, m Mapping) *writer {
+	w := &writer{c: c, st: st, want: want, ix: inventory.NewIndex(want), mapping: m, owned: st.ownedObjects(),
+		tags: bySlug(st.tags), cableByID: map[int]*Cable{},
 		regions: map[string]int{}, sites: map[string]int{}, devices: map[string]int{}, circuits: map[string]int{},
 		prefixes: map[string]int{}, asns: map[string]int{}, contexts: map[string]int{},
 		ifaces: map[string]int{}, fronts: map[string]int{}, rears: map[string]int{}, terms: map[string]int{}, cables: map[string]int{},
@@ -175,7 +199,9 @@ func newWriter(c *client, st *state, want *inventory.Snapshot) *writer {
 	for _, p := range st.rearPorts {
 		w.rears[p.Device.Name+":"+p.Name] = p.ID
 	}
-	for _, c := range st.cables {
+	for i := range st.cables {
+		c := &st.cables[i]
+		w.cableByID[c.ID] = c
 		if c.Label != "" {
 			w.cables[c.Label] = c.ID
 		} else {
@@ -240,7 +266,7 @@ func (w *writer) checkCustomFields() error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("netbox %s lacks the custom fields tuyau writes (%v): run `tuyau netbox bootstrap` with an admin token first", w.c.base, missing)
+		return &RefusedError{fmt.Sprintf("netbox %s lacks the custom fields tuyau writes (%v): run `tuyau netbox bootstrap` with an admin token first", w.c.base, missing)}
 	}
 	return nil
 }
@@ -257,11 +283,9 @@ func (w *writer) run(ctx context.Context, cs inventory.ChangeSet) error {
 			touched[c.Kind] = append(touched[c.Kind], c.Key)
 		}
 	}
-	for _, d := range w.want.Devices {
-		for _, i := range d.Interfaces {
-			if i.Name == mgmtInterface && d.Mgmt.IsValid() {
-				return fmt.Errorf("device %s: interface %s is where tuyau keeps the management address in NetBox; rename it", d.Name, mgmtInterface)
-			}
+	if len(touched) > 0 {
+		if err := w.ensureOwnerTag(ctx); err != nil {
+			return err
 		}
 	}
 	// Cables go first so that a cable moved to another label frees its ports.
@@ -284,8 +308,14 @@ func (w *writer) run(ctx context.Context, cs inventory.ChangeSet) error {
 	for _, step := range steps {
 		if keys := touched[step.kind]; len(keys) > 0 {
 			w.c.log.Info("netbox push", "kind", step.kind, "objects", len(keys))
+			if w.progress != nil {
+				w.progress(step.kind, 0, len(keys))
+			}
 			if err := step.fn(ctx, keys); err != nil {
 				return err
+			}
+			if w.progress != nil {
+				w.progress(step.kind, len(keys), len(keys))
 			}
 		}
 	}
@@ -312,6 +342,9 @@ func (w *writer) create(ctx context.Context, path string, bodies []any) ([]int, 
 	ids := make([]int, 0, len(bodies))
 	for start := 0; start < len(bodies); start += bulkSize {
 		chunk := bodies[start:min(start+bulkSize, len(bodies))]
+		for i := range chunk {
+			chunk[i] = w.tagged(path, chunk[i])
+		}
 		var out []created
 		if err := w.c.do(ctx, http.MethodPost, path, nil, chunk, &out); err != nil {
 			return ids, fmt.Errorf("create %d %s: %w", len(chunk), path, err)
@@ -328,7 +361,7 @@ func (w *writer) create(ctx context.Context, path string, bodies []any) ([]int, 
 
 func (w *writer) createOne(ctx context.Context, path, what string, body any) (int, error) {
 	var out created
-	if err := w.c.do(ctx, http.MethodPost, path, nil, body, &out); err != nil {
+	if err := w.c.do(ctx, http.MethodPost, path, nil, w.tagged(path, body), &out); err != nil {
 		return 0, fmt.Errorf("create %s: %w", what, err)
 	}
 	return out.ID, nil

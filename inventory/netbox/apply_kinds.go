@@ -57,14 +57,19 @@ func (w *writer) upsertRegions(ctx context.Context, keys []string) error {
 
 func (w *writer) upsertSites(ctx context.Context, keys []string) error {
 	var bodies []any
+	var patches []map[string]any
 	var newKeys []string
 	for _, slug := range keys {
 		x := w.ix.Site(slug)
 		if x == nil {
 			continue
 		}
+		var lat, lon any
+		if x.HasCoordinates() {
+			lat, lon = x.Latitude, x.Longitude // unknown stays null, not 0,0
+		}
 		body := map[string]any{"name": x.Name, "slug": x.Slug, "status": "active", "facility": x.Facility,
-			"physical_address": x.Address, "latitude": x.Latitude, "longitude": x.Longitude,
+			"physical_address": x.Address, "latitude": lat, "longitude": lon,
 			"custom_fields": map[string]any{cfSiteRole: nullable(string(x.Role))}, "region": nil}
 		if x.Name == "" {
 			body["name"] = x.Slug
@@ -77,12 +82,16 @@ func (w *writer) upsertSites(ctx context.Context, keys []string) error {
 			body["region"] = rid
 		}
 		if id, ok := w.sites[slug]; ok {
-			if err := w.patch(ctx, "dcim/sites/", id, "site "+slug, body); err != nil {
-				return err
-			}
+			// The site's status is the operator's, not tuyau's.
+			delete(body, "status")
+			body["id"] = id
+			patches = append(patches, body)
 			continue
 		}
 		bodies, newKeys = append(bodies, body), append(newKeys, slug)
+	}
+	if err := w.bulkPatch(ctx, "dcim/sites/", "sites", patches); err != nil {
+		return err
 	}
 	ids, err := w.create(ctx, "dcim/sites/", bodies)
 	for i, id := range ids {
@@ -133,6 +142,7 @@ func (w *writer) upsertDevices(ctx context.Context, keys []string) error {
 	}
 	var bodies []any
 	var newKeys []string
+	var patches []map[string]any
 	var touched []*inventory.Device
 	for _, name := range keys {
 		d := w.ix.Device(name)
@@ -145,18 +155,27 @@ func (w *writer) upsertDevices(ctx context.Context, keys []string) error {
 		if err != nil {
 			return err
 		}
-		role, err := w.ensure(ctx, "dcim/device-roles/", w.deviceRoles, string(d.Role), map[string]any{})
-		if err != nil {
-			return err
-		}
+		cur := w.deviceByID[w.devices[name]]
 		loc, err := w.locationID("device "+name, d.Site, d.Location)
 		if err != nil {
 			return err
 		}
-		var platform any
-		if d.Platform != "" {
-			if platform, err = w.ensure(ctx, "dcim/platforms/", w.platforms, d.Platform, map[string]any{}); err != nil {
+		body := map[string]any{"name": d.Name, "site": site, "location": loc, "status": "active"}
+		// A role or platform that already means what is wanted is kept
+		// (a NetBox role "router" read as member stays "router").
+		if cur == nil || !w.sameRole(cur.Role.Slug, d.Role) {
+			role, err := w.ensure(ctx, "dcim/device-roles/", w.deviceRoles, string(d.Role), map[string]any{})
+			if err != nil {
 				return err
+			}
+			body["role"] = role
+		}
+		if cur == nil || cur.Platform == nil || w.platformOf(cur.Platform.Slug) != d.Platform {
+			body["platform"] = nil
+			if d.Platform != "" {
+				if body["platform"], err = w.ensure(ctx, "dcim/platforms/", w.platforms, d.Platform, map[string]any{}); err != nil {
+					return err
+				}
 			}
 		}
 		cf := map[string]any{cfASN: nullable(d.ASN), cfLoopback: nil, cfLoopback6: nil,
@@ -167,16 +186,18 @@ func (w *writer) upsertDevices(ctx context.Context, keys []string) error {
 		if d.Loopback6.IsValid() {
 			cf[cfLoopback6] = d.Loopback6.String()
 		}
-		body := map[string]any{"name": d.Name, "site": site, "location": loc, "role": role, "platform": platform, "status": "active",
-			"custom_fields": cf, "local_context_data": w.localContext(name, d.BGPSessions)}
+		body["custom_fields"], body["local_context_data"] = cf, w.localContext(name, d.BGPSessions)
 		if id, ok := w.devices[name]; ok {
-			if err := w.patch(ctx, "dcim/devices/", id, "device "+name, body); err != nil {
-				return err
-			}
+			delete(body, "status") // the operator's
+			body["id"] = id
+			patches = append(patches, body)
 			continue
 		}
 		body["device_type"] = dt
 		bodies, newKeys = append(bodies, body), append(newKeys, name)
+	}
+	if err := w.bulkPatch(ctx, "dcim/devices/", "devices", patches); err != nil {
+		return err
 	}
 	ids, err := w.create(ctx, "dcim/devices/", bodies)
 	for i, id := range ids {
@@ -293,4 +314,17 @@ func (w *writer) upsertSessions(ctx context.Context, keys []string) error {
 		patches = append(patches, map[string]any{"id": id, "local_context_data": w.localContext(name, d.BGPSessions)})
 	}
 	return w.bulkPatch(ctx, "dcim/devices/", "device BGP sessions", patches)
+}
+
+// sameRole reports whether a NetBox device role already means the tuyau role.
+func (w *writer) sameRole(slug string, role inventory.DeviceRole) bool {
+	return slug == string(role) || w.mapping.DeviceRoles[slug] == role
+}
+
+// platformOf is the tuyau platform a NetBox platform slug means.
+func (w *writer) platformOf(slug string) string {
+	if p := w.mapping.Platforms[slug]; p != "" {
+		return p
+	}
+	return slug
 }

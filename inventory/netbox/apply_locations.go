@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 
 	"github.com/tuyau-net/tuyau/inventory"
 )
@@ -97,6 +98,10 @@ func (w *writer) pruneLocations(ctx context.Context) error {
 	for _, l := range w.st.locations {
 		slug, ok := siteIDs[l.Site.ID]
 		if !ok {
+			continue
+		}
+		// Only locations tuyau created: one entered by hand stays.
+		if !w.owned["dcim/locations/"+strconv.Itoa(l.ID)] {
 			continue
 		}
 		if x := w.ix.Site(slug); x != nil && !slices.ContainsFunc(x.Locations, func(k inventory.Location) bool { return k.Slug == l.Slug }) {

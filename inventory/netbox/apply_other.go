@@ -99,6 +99,7 @@ func (w *writer) upsertPrefixes(ctx context.Context, keys []string) error {
 	}
 	var bodies []any
 	var newKeys []string
+	var patches []map[string]any
 	for _, key := range keys {
 		p := byKey[key]
 		if p == nil {
@@ -120,12 +121,15 @@ func (w *writer) upsertPrefixes(ctx context.Context, keys []string) error {
 			body["role"] = role
 		}
 		if id, ok := w.prefixes[key]; ok {
-			if err := w.patch(ctx, "ipam/prefixes/", id, "prefix "+key, body); err != nil {
-				return err
-			}
+			delete(body, "status")
+			body["id"] = id
+			patches = append(patches, body)
 			continue
 		}
 		bodies, newKeys = append(bodies, body), append(newKeys, key)
+	}
+	if err := w.bulkPatch(ctx, "ipam/prefixes/", "prefixes", patches); err != nil {
+		return err
 	}
 	ids, err := w.create(ctx, "ipam/prefixes/", bodies)
 	for i, id := range ids {
@@ -214,36 +218,46 @@ func (w *writer) upsertNetwork(ctx context.Context, _ []string) error {
 	return w.putContext(ctx, req)
 }
 
+// target is the NetBox object a change of this kind and key names.
+func (w *writer) target(c inventory.Change) (string, int, bool) {
+	var path string
+	var id int
+	switch c.Kind {
+	case "region":
+		path, id = "dcim/regions/", w.regions[c.Key]
+	case "site":
+		path, id = "dcim/sites/", w.sites[c.Key]
+	case "device", "patch-panel":
+		path, id = "dcim/devices/", w.devices[c.Key]
+	case "interface":
+		path, id = "dcim/interfaces/", w.ifaces[c.Key]
+	case "circuit":
+		path, id = "circuits/circuits/", w.circuits[c.Key]
+	case "cable":
+		path, id = "dcim/cables/", w.cables[c.Key]
+	case "prefix":
+		path, id = "ipam/prefixes/", w.prefixes[c.Key]
+	case "asn":
+		path, id = "ipam/asns/", w.asns[c.Key]
+	case "service":
+		path, id = "extras/config-contexts/", w.contexts[servicePrefix+c.Key]
+	case "network":
+		path, id = "extras/config-contexts/", w.contexts[networkContext]
+	default:
+		return "", 0, false
+	}
+	return path, id, id != 0
+}
+
 // deleteOne deletes what one change removes. Deleting a device deletes its
 // interfaces and their addresses in NetBox too.
 func (w *writer) deleteOne(ctx context.Context, c inventory.Change) error {
-	var path string
-	var id int
-	var ok bool
 	switch c.Kind {
-	case "region":
-		path, id, ok = "dcim/regions/", w.regions[c.Key], w.regions[c.Key] != 0
-	case "site":
-		path, id, ok = "dcim/sites/", w.sites[c.Key], w.sites[c.Key] != 0
-	case "device", "patch-panel":
-		path, id, ok = "dcim/devices/", w.devices[c.Key], w.devices[c.Key] != 0
-	case "interface":
-		path, id, ok = "dcim/interfaces/", w.ifaces[c.Key], w.ifaces[c.Key] != 0
-	case "circuit":
-		path, id, ok = "circuits/circuits/", w.circuits[c.Key], w.circuits[c.Key] != 0
-	case "cable":
-		path, id, ok = "dcim/cables/", w.cables[c.Key], w.cables[c.Key] != 0
-	case "prefix":
-		path, id, ok = "ipam/prefixes/", w.prefixes[c.Key], w.prefixes[c.Key] != 0
-	case "asn":
-		path, id, ok = "ipam/asns/", w.asns[c.Key], w.asns[c.Key] != 0
-	case "service":
-		path, id, ok = "extras/config-contexts/", w.contexts[servicePrefix+c.Key], w.contexts[servicePrefix+c.Key] != 0
-	case "network":
-		path, id, ok = "extras/config-contexts/", w.contexts[networkContext], w.contexts[networkContext] != 0
+	case "region", "site", "device", "patch-panel", "interface", "circuit", "cable", "prefix", "asn", "service", "network":
 	default:
 		return fmt.Errorf("delete %s: unknown kind", c)
 	}
+	path, id, ok := w.target(c)
 	if !ok {
 		return nil
 	}

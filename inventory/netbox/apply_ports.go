@@ -12,6 +12,7 @@ import (
 
 func (w *writer) upsertInterfaces(ctx context.Context, keys []string) error {
 	var bodies []any
+	var patches []map[string]any
 	var newKeys []string
 	var touched []string
 	for _, key := range keys {
@@ -26,12 +27,18 @@ func (w *writer) upsertInterfaces(ctx context.Context, keys []string) error {
 			"mtu": nullable(i.MTU), "speed": nullable(int64(i.Speed) * 1000), "mgmt_only": false,
 			"description": i.Description, "custom_fields": map[string]any{cfTransceiver: nullable(i.Transceiver)}}
 		if id, ok := w.ifaces[key]; ok {
-			if err := w.patch(ctx, "dcim/interfaces/", id, "interface "+key, body); err != nil {
-				return err
-			}
+			// The real type (an SFP+ cage, a QSFP28) is the operator's:
+			// tuyau only guesses one from the speed for what it creates.
+			delete(body, "type")
+			delete(body, "mgmt_only")
+			body["id"] = id
+			patches = append(patches, body)
 			continue
 		}
 		bodies, newKeys = append(bodies, body), append(newKeys, key)
+	}
+	if err := w.bulkPatch(ctx, "dcim/interfaces/", "interfaces", patches); err != nil {
+		return err
 	}
 	ids, err := w.create(ctx, "dcim/interfaces/", bodies)
 	for i, id := range ids {
@@ -99,6 +106,7 @@ func (w *writer) upsertPanels(ctx context.Context, keys []string) error {
 	}
 	var bodies []any
 	var newKeys []string
+	var panelPatches []map[string]any
 	var panels []*inventory.PatchPanel
 	for _, name := range keys {
 		p := w.ix.PatchPanel(name)
@@ -116,13 +124,19 @@ func (w *writer) upsertPanels(ctx context.Context, keys []string) error {
 		}
 		body := map[string]any{"name": p.Name, "site": site, "location": loc, "role": role, "status": "active"}
 		if id, ok := w.devices[name]; ok {
-			if err := w.patch(ctx, "dcim/devices/", id, "patch panel "+name, body); err != nil {
-				return err
+			delete(body, "status")
+			if cur := w.deviceByID[id]; cur != nil && slices.Contains(w.mapping.PanelRoles, cur.Role.Slug) {
+				delete(body, "role") // already a patch panel role ("odf")
 			}
+			body["id"] = id
+			panelPatches = append(panelPatches, body)
 			continue
 		}
 		body["device_type"] = dt
 		bodies, newKeys = append(bodies, body), append(newKeys, name)
+	}
+	if err := w.bulkPatch(ctx, "dcim/devices/", "patch panels", panelPatches); err != nil {
+		return err
 	}
 	ids, err := w.create(ctx, "dcim/devices/", bodies)
 	for i, id := range ids {
@@ -171,6 +185,7 @@ func (w *writer) reconcilePorts(ctx context.Context, panels []*inventory.PatchPa
 			key := p.Name + ":" + r.Name
 			body := map[string]any{"device": dev, "name": r.Name, "type": gonetbox.FRONTPORTTYPEVALUE_LC, "positions": max(r.Positions, 1)}
 			if id, ok := w.rears[key]; ok {
+				delete(body, "type") // LC, SC, MPO: the operator's
 				body["id"] = id
 				patches = append(patches, body)
 				continue
@@ -200,6 +215,7 @@ func (w *writer) reconcilePorts(ctx context.Context, panels []*inventory.PatchPa
 			body := map[string]any{"device": dev, "name": f.Name, "type": gonetbox.FRONTPORTTYPEVALUE_LC,
 				"rear_port": rear, "rear_port_position": max(f.RearPosition, 1)}
 			if id, ok := w.fronts[key]; ok {
+				delete(body, "type")
 				body["id"] = id
 				patches = append(patches, body)
 				continue
@@ -248,6 +264,7 @@ func (w *writer) endRequest(t inventory.Termination) (gonetbox.GenericObjectRequ
 
 func (w *writer) upsertCables(ctx context.Context, keys []string) error {
 	var bodies []any
+	var patches []map[string]any
 	var newKeys []string
 	for _, label := range keys {
 		c := w.ix.Cable(label)
@@ -287,12 +304,19 @@ func (w *writer) upsertCables(ctx context.Context, keys []string) error {
 		req.CustomFields = map[string]any{cfStrands: nullable(c.Strands), cfSplices: nullable(c.Splices),
 			cfConnectors: nullable(c.Pairs()), cfSRLGs: jsonOrNull(c.SRLGs)}
 		if id, ok := w.cables[label]; ok {
-			if err := w.patch(ctx, "dcim/cables/", id, "cable "+label, req); err != nil {
-				return err
+			body := toMap(req)
+			// smf-os2 already is single-mode: keep NetBox's finer type.
+			if cur := w.cableByID[id]; cur != nil && (cur.Type == string(c.Type) || w.mapping.CableTypes[cur.Type] == c.Type) {
+				delete(body, "type")
 			}
+			body["id"] = id
+			patches = append(patches, body)
 			continue
 		}
 		bodies, newKeys = append(bodies, req), append(newKeys, label)
+	}
+	if err := w.bulkPatch(ctx, "dcim/cables/", "cables", patches); err != nil {
+		return err
 	}
 	ids, err := w.create(ctx, "dcim/cables/", bodies)
 	for i, id := range ids {

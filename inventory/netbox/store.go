@@ -20,6 +20,13 @@ type Store struct {
 	c       client
 	mapping Mapping
 	filter  Filter
+	// progress, when set, hears each kind a push writes: done of total.
+	progress func(kind string, done, total int)
+}
+
+// WithProgress calls fn as a push starts and finishes each kind of object.
+func WithProgress(fn func(kind string, done, total int)) Option {
+	return func(s *Store) error { s.progress = fn; return nil }
 }
 
 var _ inventory.Store = (*Store)(nil)

@@ -139,6 +139,7 @@ type Region struct {
 	Description string       `json:"description"`
 	Parent      *Brief       `json:"parent"`
 	Custom      CustomFields `json:"custom_fields"`
+	Tags        []Brief      `json:"tags"`
 }
 
 // Site is dcim.site.
@@ -155,6 +156,7 @@ type Site struct {
 	Description     string       `json:"description"`
 	ASNs            []BriefASN   `json:"asns"`
 	Custom          CustomFields `json:"custom_fields"`
+	Tags            []Brief      `json:"tags"`
 }
 
 // BriefASN is an ASN in brief form (a site's asns).
@@ -174,6 +176,7 @@ type Location struct {
 	Status      *Choice      `json:"status"`
 	Description string       `json:"description"`
 	Custom      CustomFields `json:"custom_fields"`
+	Tags        []Brief      `json:"tags"`
 }
 
 // Device is dcim.device (with config context).
@@ -190,6 +193,7 @@ type Device struct {
 	PrimaryIP6       *BriefIP        `json:"primary_ip6"`
 	LocalContextData json.RawMessage `json:"local_context_data"`
 	Custom           CustomFields    `json:"custom_fields"`
+	Tags             []Brief         `json:"tags"`
 }
 
 // Interface is dcim.interface.
@@ -206,6 +210,7 @@ type Interface struct {
 	Cable       *BriefCable  `json:"cable"`
 	CableEnd    string       `json:"cable_end"`
 	Custom      CustomFields `json:"custom_fields"`
+	Tags        []Brief      `json:"tags"`
 }
 
 // FrontPort is dcim.frontport.
@@ -218,6 +223,7 @@ type FrontPort struct {
 	RearPortPosition int          `json:"rear_port_position"`
 	Cable            *BriefCable  `json:"cable"`
 	Custom           CustomFields `json:"custom_fields"`
+	Tags             []Brief      `json:"tags"`
 }
 
 // RearPort is dcim.rearport.
@@ -229,6 +235,7 @@ type RearPort struct {
 	Positions int          `json:"positions"`
 	Cable     *BriefCable  `json:"cable"`
 	Custom    CustomFields `json:"custom_fields"`
+	Tags      []Brief      `json:"tags"`
 }
 
 // CableTermination is one entry of a cable's a_terminations or b_terminations.
@@ -251,6 +258,7 @@ type Cable struct {
 	LengthUnit    *Choice            `json:"length_unit"`
 	Description   string             `json:"description"`
 	Custom        CustomFields       `json:"custom_fields"`
+	Tags          []Brief            `json:"tags"`
 }
 
 // Provider is circuits.provider.
@@ -270,6 +278,7 @@ type Circuit struct {
 	CommitRate  *int64       `json:"commit_rate"` // Kbit/s
 	Description string       `json:"description"`
 	Custom      CustomFields `json:"custom_fields"`
+	Tags        []Brief      `json:"tags"`
 }
 
 // CircuitTermination is circuits.circuittermination.
@@ -282,6 +291,7 @@ type CircuitTermination struct {
 	Description string       `json:"description"`
 	Cable       *BriefCable  `json:"cable"`
 	Custom      CustomFields `json:"custom_fields"`
+	Tags        []Brief      `json:"tags"`
 }
 
 // IPAddress is ipam.ipaddress.
@@ -296,6 +306,7 @@ type IPAddress struct {
 	AssignedObject     *BriefPort   `json:"assigned_object"`
 	Description        string       `json:"description"`
 	Custom             CustomFields `json:"custom_fields"`
+	Tags               []Brief      `json:"tags"`
 }
 
 // Prefix is ipam.prefix.
@@ -307,6 +318,7 @@ type Prefix struct {
 	Status      *Choice      `json:"status"`
 	Description string       `json:"description"`
 	Custom      CustomFields `json:"custom_fields"`
+	Tags        []Brief      `json:"tags"`
 }
 
 // ASN is ipam.asn.
@@ -316,6 +328,7 @@ type ASN struct {
 	RIR         *Brief       `json:"rir"`
 	Description string       `json:"description"`
 	Custom      CustomFields `json:"custom_fields"`
+	Tags        []Brief      `json:"tags"`
 }
 
 // ConfigContext is extras.configcontext.
