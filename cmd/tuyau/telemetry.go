@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tuyau-net/tuyau/telemetry"
+	"github.com/tuyau-net/tuyau/telemetry/sink/redis"
+)
+
+func newTelemetryCmd(d *deps) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "telemetry",
+		Short: "Stream gNMI from the inventory's devices; show targets, links and alarms",
+		Long: `telemetry collect subscribes to every device with the gnmi transport, with
+paths computed from the inventory (docs/telemetry.md), and serves what it
+holds over a local HTTP API. The other commands read a running collector
+(--collector URL) or Redis (--redis URL).`,
+	}
+	c.AddCommand(newTelemetryCollectCmd(d), newTelemetryTargetsCmd(d), newTelemetryLinksCmd(d),
+		newTelemetryAlarmsCmd(d), newTelemetryAckCmd(d))
+	return c
+}
+
+// readerOpts choose where the read commands read: a collector's HTTP API
+// or Redis.
+type readerOpts struct {
+	Collector string
+	Redis     string
+	Network   string
+	Output    string
+}
+
+func (o *readerOpts) flags(c *cobra.Command, d *deps) {
+	c.Flags().StringVar(&o.Collector, "collector", envOr(d, "TUYAU_COLLECTOR", "http://"+telemetry.DefaultListen), "running collector's HTTP API (env TUYAU_COLLECTOR)")
+	c.Flags().StringVar(&o.Redis, "redis", d.getenv("TUYAU_REDIS_URL"), "read Redis instead: redis://host:port or redis-sentinel://h1,h2/master (env TUYAU_REDIS_URL; password TUYAU_REDIS_PASSWORD)")
+	c.Flags().StringVar(&o.Network, "network", "", "network name of the Redis keys (default: the inventory's, else default)")
+	c.Flags().StringVarP(&o.Output, "output", "o", "table", "table|json")
+}
+
+// telemetryReader is what the read commands need.
+type telemetryReader interface {
+	telemetry.Reader
+	telemetry.Acker
+}
+
+func (o *readerOpts) open(d *deps) (telemetryReader, func(), error) {
+	if err := checkFormat(o.Output, "table", "json"); err != nil {
+		return nil, nil, err
+	}
+	if o.Redis != "" {
+		c, err := redis.ParseURL(o.Redis, d.getenv("TUYAU_REDIS_PASSWORD"))
+		if err != nil {
+			return nil, nil, err
+		}
+		net := o.Network
+		if net == "" {
+			if s, err := d.loadInventory(context.Background()); err == nil {
+				net = s.Network.Name
+			}
+		}
+		return redis.NewReader(c, net), func() { c.Close() }, nil
+	}
+	if o.Collector == "" {
+		return nil, nil, fmt.Errorf("no collector: give --collector URL or --redis URL")
+	}
+	tok, _ := apiToken(d, "")
+	return telemetry.NewHTTPReader(o.Collector, telemetry.WithToken(tok)), func() {}, nil
+}

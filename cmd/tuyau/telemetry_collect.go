@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tuyau-net/tuyau/provisioning/sshcli"
+	"github.com/tuyau-net/tuyau/telemetry"
+	"github.com/tuyau-net/tuyau/telemetry/sink/memory"
+	"github.com/tuyau-net/tuyau/telemetry/sink/redis"
+	"github.com/tuyau-net/tuyau/testlab"
+	"github.com/tuyau-net/tuyau/topology"
+)
+
+type collectOpts struct {
+	Listen    string
+	Lab       string
+	LabDir    string
+	Insecure  bool
+	CA        string
+	Secrets   string
+	Intervals string
+	Heartbeat time.Duration
+	Port      int
+	Flush     time.Duration
+	Poll      time.Duration
+	Redis     string
+	Name      string
+	TokenFile string
+}
+
+func newTelemetryCollectCmd(d *deps) *cobra.Command {
+	var o collectOpts
+	c := &cobra.Command{
+		Use:   "collect",
+		Short: "Stream gNMI from every gnmi device of the inventory until stopped",
+		Long: `collect subscribes to every device with the gnmi transport: counters and
+optical power sampled (--interval), oper-status and BGP session-state on
+change with a heartbeat. It keeps the latest state in memory, serves it on
+--listen (GET /api/v1/targets|links|interfaces|alarms, POST
+/api/v1/alarms/ID/ack, /healthz) and writes to Redis with --redis.
+
+TLS is the default (--ca to trust a private CA, --insecure for labs only).
+Credentials: TUYAU_GNMI_USERNAME/TUYAU_GNMI_PASSWORD, else the SSH ones
+(TUYAU_SSH_USERNAME/TUYAU_SSH_PASSWORD or --secrets); never logged.
+
+SIGHUP re-reads the inventory (it is also re-read every --poll); SIGTERM
+or SIGINT stop it after a final flush.`,
+		Example: `  tuyau telemetry collect -i examples/manche --ca /etc/tuyau/gnmi-ca.pem
+  tuyau telemetry collect -i examples/manche --lab lab --interval counters=1s,optics=5s`,
+		Args: cobra.NoArgs, SilenceUsage: true,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return runCollect(c.Context(), d, o)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&o.Listen, "listen", envOr(d, "TUYAU_TELEMETRY_LISTEN", telemetry.DefaultListen), "HTTP API address (env TUYAU_TELEMETRY_LISTEN); empty: none")
+	f.StringVar(&o.Lab, "lab", "", "collect from this running virtual lab (addresses, CA and credentials from its state)")
+	f.StringVar(&o.LabDir, "lab-dir", "", "directory of the labs' state (env TUYAU_LAB_DIR)")
+	f.BoolVar(&o.Insecure, "insecure", false, "gNMI without TLS (labs only)")
+	f.StringVar(&o.CA, "ca", d.getenv("TUYAU_GNMI_CA"), "CA certificate the targets' certificates are checked against (env TUYAU_GNMI_CA; default: system pool)")
+	f.StringVar(&o.Secrets, "secrets", d.getenv("TUYAU_SECRETS"), "secrets file (YAML, ssh: username/password) (env TUYAU_SECRETS)")
+	f.StringVar(&o.Intervals, "interval", "", "SAMPLE intervals per class, e.g. counters=10s,optics=30s (default 10s each)")
+	f.DurationVar(&o.Heartbeat, "heartbeat", telemetry.DefaultHeartbeat, "heartbeat of the ON_CHANGE paths")
+	f.IntVar(&o.Port, "port", telemetry.DefaultGNMIPort, "gNMI port on the devices' management addresses")
+	f.DurationVar(&o.Flush, "flush", time.Second, "how often state goes to the sinks")
+	f.DurationVar(&o.Poll, "poll", 30*time.Second, "how often the inventory is re-read for changes (0: only on SIGHUP)")
+	f.StringVar(&o.Redis, "redis", d.getenv("TUYAU_REDIS_URL"), "also write to Redis: redis://host:port or redis-sentinel://h1,h2/master (env TUYAU_REDIS_URL; password TUYAU_REDIS_PASSWORD)")
+	f.StringVar(&o.Name, "name", "", "collector name in what it writes (default host-pid)")
+	f.StringVar(&o.TokenFile, "token-file", "", "file holding the API token that lets non-loopback clients acknowledge (env TUYAU_API_TOKEN)")
+	return c
+}
+
+func runCollect(ctx context.Context, d *deps, o collectOpts) error {
+	log := slog.New(slog.NewTextHandler(d.stderr, nil))
+	ivs, err := telemetry.ParseIntervals(o.Intervals)
+	if err != nil {
+		return fmt.Errorf("--interval: %w", err)
+	}
+	po := telemetry.PlanOptions{Port: o.Port, Intervals: ivs, Heartbeat: o.Heartbeat}
+	dial := telemetry.DialOptions{Insecure: o.Insecure, CAFile: o.CA}
+	if o.Lab != "" {
+		if err := labTargets(ctx, d, o, &po, &dial); err != nil {
+			return err
+		}
+	} else if err := gnmiCredentials(d, o, &dial); err != nil {
+		return err
+	}
+	load := func(ctx context.Context) (telemetry.Planned, error) {
+		snap, err := d.loadInventory(ctx)
+		if err != nil {
+			return telemetry.Planned{}, err
+		}
+		return telemetry.Plan(snap, po, topology.BudgetOptions{})
+	}
+	token, err := apiToken(d, o.TokenFile)
+	if err != nil {
+		return err
+	}
+	planned, err := load(ctx)
+	if err != nil {
+		return err
+	}
+	if o.Name == "" {
+		h, _ := os.Hostname()
+		o.Name = fmt.Sprintf("%s-%d", h, os.Getpid())
+	}
+	mem := memory.New(memory.Options{})
+	sinks := []telemetry.Sink{mem}
+	var rd *redis.Sink
+	if o.Redis != "" {
+		client, err := redis.ParseURL(o.Redis, d.getenv("TUYAU_REDIS_PASSWORD"))
+		if err != nil {
+			return err
+		}
+		defer client.Close()
+		rd = redis.New(client, redis.Options{Network: networkName(ctx, d), Collector: o.Name, Logger: log})
+		sinks = append(sinks, rd)
+	}
+	engine := telemetry.NewEngine(planned.Topo, planned.Budgets, telemetry.EngineOptions{Logger: log})
+	poll := o.Poll
+	if poll == 0 {
+		poll = -1
+	}
+	col, err := telemetry.NewCollector(planned, telemetry.CollectorOptions{Name: o.Name, Engine: engine, Sinks: sinks,
+		Dial: dial, Flush: o.Flush, Load: load, Poll: poll, Logger: log})
+	if err != nil {
+		return err
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if rd != nil {
+		// Acknowledgements given through Redis (another collector's API,
+		// a script) reach this engine too.
+		go func() {
+			for a := range rd.Reader().Subscribe(runCtx, "") {
+				if err := col.Ack(runCtx, a.ID, a.By); err != nil {
+					log.Warn("ack from redis", "alarm", a.ID, "err", err)
+				}
+			}
+		}()
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-runCtx.Done():
+				return
+			case <-hup:
+				log.Info("SIGHUP: re-reading the inventory")
+				col.Reload()
+			}
+		}
+	}()
+	var srv *http.Server
+	if o.Listen != "" {
+		ln, err := net.Listen("tcp", o.Listen)
+		if err != nil {
+			return fmt.Errorf("--listen %s: %w", o.Listen, err)
+		}
+		srv = &http.Server{Handler: telemetry.NewAPI(mem, telemetry.APIOptions{Acker: col, Token: token, Logger: log}),
+			ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("http api", "err", err)
+			}
+		}()
+		log.Info("api listening", "addr", "http://"+ln.Addr().String())
+	}
+	log.Info("collecting", "targets", len(planned.Targets), "collector", o.Name, "dial", dial.String())
+	err = col.Run(ctx)
+	cancel()
+	if srv != nil {
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = srv.Shutdown(sctx)
+		scancel()
+	}
+	for _, s := range sinks {
+		if cerr := s.Close(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+	}
+	log.Info("collector stopped")
+	if errors.Is(ctx.Err(), context.Canceled) && err == nil {
+		return nil
+	}
+	return err
+}
+
+func networkName(ctx context.Context, d *deps) string {
+	if s, err := d.loadInventory(ctx); err == nil {
+		return s.Network.Name
+	}
+	return ""
+}
+
+// gnmiCredentials reads the gNMI login: TUYAU_GNMI_*, else the SSH
+// credentials (environment or --secrets), as provisioning does.
+func gnmiCredentials(d *deps, o collectOpts, dial *telemetry.DialOptions) error {
+	dial.Username, dial.Password = d.getenv("TUYAU_GNMI_USERNAME"), d.getenv("TUYAU_GNMI_PASSWORD")
+	if dial.Username != "" {
+		return nil
+	}
+	c, err := sshcli.LoadCredentials(d.getenv, o.Secrets)
+	if err != nil {
+		return fmt.Errorf("gnmi credentials: set TUYAU_GNMI_USERNAME/TUYAU_GNMI_PASSWORD, or: %w", err)
+	}
+	dial.Username, dial.Password = c.Username, c.Password
+	return nil
+}
+
+// labTargets points the plan at a running lab's devices, with its CA and
+// credentials, as "tuyau config --lab" does.
+func labTargets(ctx context.Context, d *deps, o collectOpts, po *telemetry.PlanOptions, dial *telemetry.DialOptions) error {
+	lo := labOpts{Dir: o.LabDir, Name: o.Lab}
+	lo.resolve(d)
+	st, err := testlab.StatusOf(ctx, lo.Dir, lo.Name)
+	if err != nil {
+		return err
+	}
+	if !st.Running {
+		return fmt.Errorf("lab %s: not running (%s)", lo.Name, st.Note)
+	}
+	pw, err := os.ReadFile(st.Password)
+	if err != nil {
+		return fmt.Errorf("lab %s: password: %w", lo.Name, err)
+	}
+	po.Addresses = map[string]string{}
+	for _, dev := range st.Devices {
+		po.Addresses[dev.Name] = net.JoinHostPort(dev.Addr, fmt.Sprint(st.Ports.GNMI))
+	}
+	dial.Username, dial.Password = st.User, strings.TrimSpace(string(pw))
+	if st.GNMICA == "" {
+		dial.Insecure = true
+	} else if dial.CAFile == "" {
+		dial.CAFile = st.GNMICA
+	}
+	return nil
+}
+
+// apiToken is TUYAU_API_TOKEN, or the first line of the token file.
+func apiToken(d *deps, file string) (string, error) {
+	if t := d.getenv("TUYAU_API_TOKEN"); t != "" || file == "" {
+		return t, nil
+	}
+	b, err := os.ReadFile(filepath.Clean(file))
+	if err != nil {
+		return "", fmt.Errorf("--token-file: %w", err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	return strings.TrimSpace(line), nil
+}
