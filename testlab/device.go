@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tuyau-net/tuyau/inventory"
+	"github.com/tuyau-net/tuyau/testlab/gnmitarget"
 	"github.com/tuyau-net/tuyau/testlab/vtysh"
 )
 
@@ -41,6 +42,8 @@ type Device struct {
 	ssh   *sshServer
 	gnmi  *gnmiServer
 	watch watchers
+	paths gnmitarget.ViewCache // the gNMI leaves' path strings, built once
+	nbrs  neighborCache        // the BGP neighbors gNMI reads, briefly kept
 }
 
 type neighborInfo struct {
@@ -81,6 +84,7 @@ func (d *Device) configChanged(c *vtysh.Config) {
 	d.mu.Lock()
 	d.applied = c
 	d.mu.Unlock()
+	d.nbrs.invalidate() // the neighbors' config leaves come with their state
 	d.lab.changed()
 }
 
@@ -110,6 +114,7 @@ func (d *Device) stop(ctx context.Context) {
 	d.bgpMu.Lock()
 	d.spk.stop(ctx)
 	d.bgpMu.Unlock()
+	d.nbrs.invalidate()
 }
 
 // reboot starts a stopped device from its startup config, as a power
@@ -151,6 +156,7 @@ func (d *Device) view() *deviceView {
 func (d *Device) reconcileBGP(ctx context.Context) error {
 	d.bgpMu.Lock()
 	defer d.bgpMu.Unlock()
+	defer d.nbrs.invalidate()
 	d.mu.Lock()
 	cfg, alive := d.applied, d.alive
 	d.mu.Unlock()

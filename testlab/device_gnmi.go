@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/tuyau-net/tuyau/testlab/gnmitarget"
 	"github.com/tuyau-net/tuyau/testlab/vtysh"
@@ -86,7 +87,7 @@ func (d *Device) State(ctx context.Context) ([]gnmitarget.Leaf, error) {
 		}
 		v.Interfaces = append(v.Interfaces, iv)
 	}
-	asn, rid, ns := d.Neighbors(ctx, "ipv4 unicast")
+	asn, rid, ns := d.nbrs.get(func() (uint32, string, []NeighborState) { return d.Neighbors(ctx, "ipv4 unicast") })
 	if asn != 0 {
 		v.BGP = &gnmitarget.BGPView{AS: asn, RouterID: rid}
 		for _, n := range ns {
@@ -101,7 +102,40 @@ func (d *Device) State(ctx context.Context) ([]gnmitarget.Leaf, error) {
 			v.BGP.Neighbors = append(v.BGP.Neighbors, nv)
 		}
 	}
-	return v.Leaves(), nil
+	return v.AppendLeaves(nil, &d.paths), nil
+}
+
+// neighborCache keeps a device's neighbor states for gNMI reads for a
+// moment: every sample of every subscription reads the device's state,
+// and asking GoBGP for its peers each time cost a tenth of a lab's CPU at
+// 1 s samples. Any BGP reconcile (config change, fault) and a power-off
+// drop it, so faults show at once; GoBGP's own transitions show within
+// neighborCacheAge, less than the 1 s poll that announces them.
+type neighborCache struct {
+	mu  sync.Mutex
+	at  time.Time
+	asn uint32
+	rid string
+	ns  []NeighborState
+}
+
+const neighborCacheAge = 250 * time.Millisecond
+
+func (c *neighborCache) get(read func() (uint32, string, []NeighborState)) (uint32, string, []NeighborState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.at.IsZero() && time.Since(c.at) < neighborCacheAge {
+		return c.asn, c.rid, c.ns
+	}
+	c.asn, c.rid, c.ns = read()
+	c.at = time.Now()
+	return c.asn, c.rid, c.ns
+}
+
+func (c *neighborCache) invalidate() {
+	c.mu.Lock()
+	c.at = time.Time{}
+	c.mu.Unlock()
 }
 
 // Apply makes a gNMI Set's changes to the running config, all or none, the

@@ -30,7 +30,16 @@ type Options struct {
 	DualHomed float64
 	// POPRatio is the number of sites per aggregation POP (default 5).
 	POPRatio int
+	// InterfacesPerDevice tops every device up to this many monitored
+	// interfaces (routed links and circuits, the loopback aside) with
+	// access circuits handed over to operators: the shape of a telemetry
+	// load test, 48 ports a router. 0 adds none.
+	InterfacesPerDevice int
 }
+
+// MaxInterfacesPerDevice bounds InterfacesPerDevice: port names and
+// circuit ids stay short, and no router has more ports in one chassis.
+const MaxInterfacesPerDevice = 512
 
 // MaxSites bounds the generator: loopback and management addresses come
 // from two /16s.
@@ -52,6 +61,9 @@ func Generate(o Options) (*inventory.Snapshot, error) {
 	}
 	if o.POPRatio == 0 {
 		o.POPRatio = 5
+	}
+	if o.InterfacesPerDevice < 0 || o.InterfacesPerDevice > MaxInterfacesPerDevice {
+		return nil, fmt.Errorf("generate: --interfaces-per-device %d is outside 0..%d", o.InterfacesPerDevice, MaxInterfacesPerDevice)
 	}
 	if o.POPRatio < 1 {
 		return nil, fmt.Errorf("generate: POP ratio %d must be at least 1", o.POPRatio)
@@ -130,4 +142,5 @@ func (g *gen) build() {
 	g.transit()
 	g.bgp()
 	g.prefixes()
+	g.accessCircuits()
 }

@@ -116,3 +116,46 @@ func TestBadOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestInterfacesPerDevice checks the load-test shape: every device gets
+// at least the ports asked for, each cabled to a link or an access circuit
+// that lands on it, and the network stays valid.
+func TestInterfacesPerDevice(t *testing.T) {
+	for _, o := range []Options{{Sites: 12, Seed: 1, InterfacesPerDevice: 48}, {Sites: 12, Seed: 1, InterfacesPerDevice: 4, NoPanels: true}} {
+		s, err := Generate(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ps := inventory.Validate(s); ps != nil {
+			t.Fatalf("%+v: invalid: %v", o, ps)
+		}
+		x := inventory.NewIndex(s)
+		landed := map[string]bool{}
+		for _, c := range s.Circuits {
+			landed[c.A.Device+":"+c.A.Interface] = true
+		}
+		for _, d := range s.Devices {
+			ports := 0
+			for _, f := range d.Interfaces {
+				if f.Name == "lo" {
+					continue
+				}
+				path, err := x.Trace(d.Name, f.Name)
+				if err != nil || !path.Complete {
+					t.Errorf("%+v: %s %s: no complete cable path (%v)", o, d.Name, f.Name, err)
+					continue
+				}
+				if path.To.Kind() == inventory.TermCircuit && !landed[d.Name+":"+f.Name] {
+					t.Errorf("%+v: %s %s ends on circuit %s, which does not say it lands there", o, d.Name, f.Name, path.To.Circuit)
+				}
+				ports++
+			}
+			if ports < o.InterfacesPerDevice {
+				t.Errorf("%+v: %s has %d monitored ports, want at least %d", o, d.Name, ports, o.InterfacesPerDevice)
+			}
+		}
+	}
+	if _, err := Generate(Options{Sites: 12, InterfacesPerDevice: MaxInterfacesPerDevice + 1}); err == nil {
+		t.Error("too many interfaces per device accepted")
+	}
+}

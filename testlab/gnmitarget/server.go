@@ -42,7 +42,8 @@ type Server struct {
 	pending *pendingCommit // a commit awaiting confirmation; guarded by setMu
 
 	cacheMu sync.Mutex
-	cache   map[string]parsedPath // leaf path string as the backend gives it → parsed
+	cache   map[string]*parsedPath // leaf path string as the backend gives it → parsed
+	layout  *layout                // the paths of the last State, in its order
 
 	watchMu  sync.Mutex
 	watchers map[chan struct{}]struct{}
@@ -105,7 +106,7 @@ func New(backend Backend, opts ...Option) *Server {
 		minSample: 10 * time.Millisecond,
 		timeout:   5 * time.Second,
 		schema:    newSchema(),
-		cache:     map[string]parsedPath{},
+		cache:     map[string]*parsedPath{},
 		watchers:  map[chan struct{}]struct{}{},
 		serveCtx:  context.Background(),
 	}
@@ -223,56 +224,6 @@ func (s *Server) watch() (<-chan struct{}, func()) {
 		delete(s.watchers, c)
 		s.watchMu.Unlock()
 	}
-}
-
-type parsedPath struct {
-	path   Path
-	key    string    // canonical string
-	models modelSet  // the models defining the leaf
-	proto  *gpb.Path // shared by every notification that carries the full path; never modified
-}
-
-// parsedLeaf is a backend leaf with its path parsed and canonical.
-type parsedLeaf struct {
-	path   Path
-	key    string
-	models modelSet
-	proto  *gpb.Path // nil when not from the cache
-	value  any
-}
-
-// readState reads the backend and parses its paths, through a cache since
-// a device reports the same paths on every read.
-func (s *Server) readState(ctx context.Context) ([]parsedLeaf, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	leaves, err := s.backend.State(ctx)
-	if err != nil {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return nil, status.FromContextError(err).Err()
-		}
-		return nil, status.Errorf(codes.Unavailable, "read device state: %v", err)
-	}
-	out := make([]parsedLeaf, 0, len(leaves))
-	s.cacheMu.Lock()
-	defer s.cacheMu.Unlock()
-	if len(s.cache) > 1<<16 {
-		s.cache = map[string]parsedPath{} // a device whose paths churn; start over
-	}
-	for _, l := range leaves {
-		pp, ok := s.cache[l.Path]
-		if !ok {
-			p, err := ParsePath(l.Path)
-			if err != nil {
-				s.log.Warn("backend leaf with a bad path skipped", "target", s.name, "path", l.Path, "err", err)
-				continue
-			}
-			pp = parsedPath{path: p, key: p.String(), proto: p.proto(), models: leafModels(p)}
-			s.cache[l.Path] = pp
-		}
-		out = append(out, parsedLeaf{path: pp.path, key: pp.key, proto: pp.proto, models: pp.models, value: l.Value})
-	}
-	return out, nil
 }
 
 // Models are the OpenConfig modules whose paths this target serves.

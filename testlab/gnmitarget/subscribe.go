@@ -29,14 +29,27 @@ type sub struct {
 	last   map[string]any // what the client has, for ON_CHANGE and suppress_redundant
 	next   time.Time      // next sample
 	nextHB time.Time      // next heartbeat
+
+	// idx are the positions in the state of layout lay of the leaves the
+	// subscription matches: while the device's layout holds, a sample
+	// picks them without matching paths again.
+	lay *layout
+	idx []int
 }
 
-func (b *sub) leaves(state []parsedLeaf) []parsedLeaf {
-	var out []parsedLeaf
-	for _, l := range state {
-		if b.path.Match(l.path) && (b.filter == nil || b.filter(l.path)) {
-			out = append(out, l)
+func (b *sub) leaves(state []parsedLeaf, lay *layout) []parsedLeaf {
+	if lay == nil || lay != b.lay {
+		b.idx = b.idx[:0]
+		for i, l := range state {
+			if b.path.Match(l.path) && (b.filter == nil || b.filter(l.path)) {
+				b.idx = append(b.idx, i)
+			}
 		}
+		b.lay = lay
+	}
+	out := make([]parsedLeaf, len(b.idx))
+	for i, j := range b.idx {
+		out[i] = state[j]
 	}
 	return out
 }
@@ -160,23 +173,23 @@ func (s *Server) Subscribe(stream gpb.GNMI_SubscribeServer) error {
 }
 
 // readState reads the device, keeping the leaves of the session's models.
-func (ss *subscribeSession) readState(ctx context.Context) ([]parsedLeaf, error) {
-	state, err := ss.s.readState(ctx)
+func (ss *subscribeSession) readState(ctx context.Context) ([]parsedLeaf, *layout, error) {
+	state, lay, err := ss.s.readStateLayout(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return inModels(state, ss.models), nil
+	return inModels(state, ss.models), lay, nil
 }
 
 // snapshot sends every subscription's leaves, or with updatesOnly only
 // records them, then a sync_response.
 func (ss *subscribeSession) snapshot(ctx context.Context, updatesOnly bool) error {
-	state, err := ss.readState(ctx)
+	state, lay, err := ss.readState(ctx)
 	if err != nil {
 		return err
 	}
 	for _, b := range ss.subs {
-		leaves := b.leaves(state)
+		leaves := b.leaves(state, lay)
 		b.record(leaves)
 		if updatesOnly {
 			continue
@@ -298,17 +311,23 @@ func (ss *subscribeSession) nextDeadline() (time.Time, bool) {
 // tick sends what is due: samples and heartbeats whose time has come, and
 // for ON_CHANGE subscriptions whatever differs from what the client has.
 func (ss *subscribeSession) tick(ctx context.Context) error {
-	state, err := ss.readState(ctx)
+	now := ss.s.now()
+	if !ss.anyDue(now) {
+		return nil // a change signal, and only sampled subscriptions
+	}
+	state, lay, err := ss.readState(ctx)
 	if err != nil {
 		return err
 	}
-	now := ss.s.now()
 	for _, b := range ss.subs {
 		hb := !b.nextHB.IsZero() && !now.Before(b.nextHB)
 		if hb {
 			b.nextHB = later(b.nextHB, b.heartbeat, now)
 		}
-		leaves := b.leaves(state)
+		if !b.onChange && !hb && now.Before(b.next) {
+			continue // not due: neither read nor matched
+		}
+		leaves := b.leaves(state, lay)
 		switch {
 		case b.onChange && hb:
 			err = ss.send(leaves, b.deleted(leaves))
@@ -336,6 +355,18 @@ func (ss *subscribeSession) tick(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// anyDue reports whether a tick at now has anything to look at: an
+// ON_CHANGE subscription (a change may have come), or a sample or a
+// heartbeat whose time has come.
+func (ss *subscribeSession) anyDue(now time.Time) bool {
+	for _, b := range ss.subs {
+		if b.onChange || (!b.next.IsZero() && !now.Before(b.next)) || (!b.nextHB.IsZero() && !now.Before(b.nextHB)) {
+			return true
+		}
+	}
+	return false
 }
 
 // later moves a deadline on by one period, skipping periods already
@@ -415,21 +446,43 @@ func (ss *subscribeSession) send(leaves []parsedLeaf, deletes []Path) error {
 		size = len(leaves) + len(dels)
 	}
 	for len(leaves) > 0 || len(dels) > 0 {
-		n, err := notification(ss.gprefix, ss.prefix, nil, leaves[:min(size, len(leaves))], ss.enc, false)
+		chunk := leaves[:min(size, len(leaves))]
+		leaves = leaves[min(size, len(leaves)):]
+		var d []*gpb.Path
+		if room := size - len(chunk); room > 0 && len(dels) > 0 {
+			k := min(room, len(dels))
+			d, dels = dels[:k], dels[k:]
+		}
+		r, err := ss.response(chunk, d, strip)
 		if err != nil {
 			return status.Error(codes.Internal, err.Error())
 		}
-		leaves = leaves[min(size, len(leaves)):]
-		if room := size - len(n.Update); room > 0 && len(dels) > 0 {
-			k := min(room, len(dels))
-			n.Delete, dels = dels[:k], dels[k:]
-		}
-		n.Timestamp = ss.s.now().UnixNano()
-		if err := ss.stream.Send(&gpb.SubscribeResponse{Response: &gpb.SubscribeResponse_Update{Update: n}}); err != nil {
+		if err := ss.stream.Send(r); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// response encodes one notification: straight to wire bytes when its
+// updates carry full paths (no request prefix to strip), else through
+// notification().
+func (ss *subscribeSession) response(leaves []parsedLeaf, dels []*gpb.Path, strip int) (*gpb.SubscribeResponse, error) {
+	ts := ss.s.now().UnixNano()
+	if strip == 0 {
+		var prefix *gpb.Path
+		if ss.gprefix != nil {
+			prefix = &gpb.Path{Target: ss.gprefix.GetTarget(), Origin: ss.gprefix.GetOrigin()}
+		}
+		return wireResponse(ts, prefix, leaves, dels, ss.enc)
+	}
+	n, err := notification(ss.gprefix, ss.prefix, nil, leaves, ss.enc, false)
+	if err != nil {
+		return nil, err
+	}
+	n.Delete = dels
+	n.Timestamp = ts
+	return &gpb.SubscribeResponse{Response: &gpb.SubscribeResponse_Update{Update: n}}, nil
 }
 
 func ctxStatus(ctx context.Context) error {

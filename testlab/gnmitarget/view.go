@@ -3,7 +3,6 @@ package gnmitarget
 import (
 	"fmt"
 	"net/netip"
-	"strings"
 	"time"
 )
 
@@ -69,108 +68,6 @@ type NeighborView struct {
 	EstablishedTransitions uint64
 	PrefixesReceived       uint32
 	PrefixesSent           uint32
-}
-
-// Leaves renders the view as the leaves a Backend's State returns, config
-// and state, in the order of the view (the server needs no order).
-func (v DeviceView) Leaves() []Leaf {
-	var out []Leaf
-	add := func(path string, value any) { out = append(out, Leaf{Path: path, Value: value}) }
-	for _, f := range v.Interfaces {
-		for _, c := range []string{"config", "state"} {
-			add(InterfacePath(f.Name, c+"/name"), f.Name)
-			add(InterfacePath(f.Name, c+"/enabled"), f.Enabled)
-			if f.Description != "" {
-				add(InterfacePath(f.Name, c+"/description"), f.Description)
-			}
-			if f.MTU != 0 {
-				add(InterfacePath(f.Name, c+"/mtu"), f.MTU)
-			}
-		}
-		typ := "iana-if-type:ethernetCsmacd"
-		if f.Loopback {
-			typ = "iana-if-type:softwareLoopback"
-		}
-		add(InterfacePath(f.Name, "config/type"), typ)
-		add(InterfacePath(f.Name, "state/type"), typ)
-		add(InterfacePath(f.Name, "state/admin-status"), upDown(f.Enabled))
-		add(InterfacePath(f.Name, "state/oper-status"), upDown(f.OperUp))
-		if !f.LastChange.IsZero() {
-			add(InterfacePath(f.Name, "state/last-change"), uint64(f.LastChange.UnixNano()))
-		}
-		c := f.Counters
-		for _, kv := range []struct {
-			leaf string
-			n    uint64
-		}{
-			{"in-octets", c.InOctets}, {"out-octets", c.OutOctets}, {"in-pkts", c.InPkts}, {"out-pkts", c.OutPkts},
-			{"in-unicast-pkts", c.InPkts}, {"out-unicast-pkts", c.OutPkts},
-			{"in-errors", c.InErrors}, {"out-errors", c.OutErrors}, {"in-discards", c.InDiscards}, {"out-discards", c.OutDiscards},
-		} {
-			add(InterfacePath(f.Name, "state/counters/"+kv.leaf), kv.n)
-		}
-		if len(f.Addresses) > 0 {
-			for _, c := range []string{"config", "state"} {
-				add(InterfacePath(f.Name, "subinterfaces/subinterface[index=0]/"+c+"/index"), uint32(0))
-			}
-		}
-		for _, a := range f.Addresses {
-			ip := a.Addr().String()
-			for _, c := range []string{"config", "state"} {
-				add(AddressPath(f.Name, 0, ip, c+"/ip"), ip)
-				add(AddressPath(f.Name, 0, ip, c+"/prefix-length"), uint8(a.Bits()))
-			}
-		}
-		if t := f.Transceiver; t != nil {
-			comp := t.Component
-			if comp == "" {
-				comp = f.Name
-			}
-			add(InterfacePath(f.Name, "state/transceiver"), comp)
-			add("/components/component[name="+comp+"]/state/name", comp)
-			add("/components/component[name="+comp+"]/state/type", "openconfig-platform-types:TRANSCEIVER")
-			add(TransceiverPath(comp, "state/present"), "PRESENT")
-			if t.FormFactor != "" {
-				add(TransceiverPath(comp, "state/form-factor"), "openconfig-transport-types:"+t.FormFactor)
-			}
-			add(TransceiverPath(comp, "state/input-power/instant"), t.InputDBm)
-			add(TransceiverPath(comp, "state/output-power/instant"), t.OutputDBm)
-			add(TransceiverChannelPath(comp, 0, "state/index"), uint16(0))
-			add(TransceiverChannelPath(comp, 0, "state/input-power/instant"), t.InputDBm)
-			add(TransceiverChannelPath(comp, 0, "state/output-power/instant"), t.OutputDBm)
-		}
-	}
-	if b := v.BGP; b != nil {
-		for _, c := range []string{"config", "state"} {
-			add(bgpPrefix+"/global/"+c+"/as", b.AS)
-			if b.RouterID != "" {
-				add(bgpPrefix+"/global/"+c+"/router-id", b.RouterID)
-			}
-		}
-		for _, n := range b.Neighbors {
-			for _, c := range []string{"config", "state"} {
-				add(NeighborPath(n.Address, c+"/neighbor-address"), n.Address)
-				add(NeighborPath(n.Address, c+"/peer-as"), n.PeerAS)
-				add(NeighborPath(n.Address, c+"/enabled"), n.Enabled)
-				if n.Description != "" {
-					add(NeighborPath(n.Address, c+"/description"), n.Description)
-				}
-			}
-			st := n.SessionState
-			if st == "" {
-				st = "IDLE"
-			}
-			add(NeighborPath(n.Address, "state/session-state"), strings.ToUpper(st))
-			add(NeighborPath(n.Address, "state/established-transitions"), n.EstablishedTransitions)
-			if !n.LastEstablished.IsZero() {
-				add(NeighborPath(n.Address, "state/last-established"), uint64(n.LastEstablished.UnixNano()))
-			}
-			af := "afi-safis/afi-safi[afi-safi-name=IPV4_UNICAST]/state/"
-			add(NeighborPath(n.Address, af+"prefixes/received"), n.PrefixesReceived)
-			add(NeighborPath(n.Address, af+"prefixes/sent"), n.PrefixesSent)
-		}
-	}
-	return out
 }
 
 func upDown(up bool) string {

@@ -1,0 +1,124 @@
+package gnmitarget
+
+import (
+	"context"
+	"errors"
+
+	gpb "github.com/openconfig/gnmi/proto/gnmi"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+// A device reports the same leaves in the same order on every State call,
+// values aside: only a config change or a fault adds or removes some. The
+// server keeps the parsed paths of the last call (a layout) and, when the
+// next call's paths are the same strings in the same order, reuses them,
+// and each subscription reuses the leaves it matched in that layout. A
+// sample then costs the backend's State, one string comparison per leaf,
+// and the encoding of the leaves it sends: no parsing, no matching, no
+// path marshaling.
+
+type parsedPath struct {
+	path   Path
+	key    string   // canonical string
+	models modelSet // the models defining the leaf
+	proto  *gpb.Path
+	// wire is proto's encoding, appended as is to notifications that
+	// carry the full path; proto is shared and never modified.
+	wire []byte
+}
+
+// parsedLeaf is a backend leaf with its path parsed and canonical.
+type parsedLeaf struct {
+	path   Path
+	key    string
+	models modelSet
+	proto  *gpb.Path
+	wire   []byte
+	value  any
+}
+
+// layout is the sequence of paths one State call returned.
+type layout struct {
+	paths  []string      // as the backend gave them
+	parsed []*parsedPath // nil for a path that does not parse
+}
+
+// readState reads the backend and parses its paths, through the layout of
+// the previous read or, when it changed, the path cache.
+func (s *Server) readState(ctx context.Context) ([]parsedLeaf, error) {
+	out, _, err := s.readStateLayout(ctx)
+	return out, err
+}
+
+func (s *Server) readStateLayout(ctx context.Context) ([]parsedLeaf, *layout, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	leaves, err := s.backend.State(ctx)
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return nil, nil, status.FromContextError(err).Err()
+		}
+		return nil, nil, status.Errorf(codes.Unavailable, "read device state: %v", err)
+	}
+	s.cacheMu.Lock()
+	lay := s.layout
+	s.cacheMu.Unlock()
+	if !lay.same(leaves) {
+		lay = s.newLayout(leaves)
+	}
+	out := make([]parsedLeaf, 0, len(leaves))
+	for i, l := range leaves {
+		pp := lay.parsed[i]
+		if pp == nil {
+			continue
+		}
+		out = append(out, parsedLeaf{path: pp.path, key: pp.key, models: pp.models, proto: pp.proto, wire: pp.wire, value: l.Value})
+	}
+	return out, lay, nil
+}
+
+func (lay *layout) same(leaves []Leaf) bool {
+	if lay == nil || len(lay.paths) != len(leaves) {
+		return false
+	}
+	for i, l := range leaves {
+		if l.Path != lay.paths[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// newLayout parses the paths of a read whose layout changed, through the
+// path cache, and makes it the current layout.
+func (s *Server) newLayout(leaves []Leaf) *layout {
+	lay := &layout{paths: make([]string, len(leaves)), parsed: make([]*parsedPath, len(leaves))}
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	if len(s.cache) > 1<<16 {
+		s.cache = map[string]*parsedPath{} // a device whose paths churn; start over
+	}
+	for i, l := range leaves {
+		lay.paths[i] = l.Path
+		pp, ok := s.cache[l.Path]
+		if !ok {
+			p, err := ParsePath(l.Path)
+			if err != nil {
+				s.log.Warn("backend leaf with a bad path skipped", "target", s.name, "path", l.Path, "err", err)
+				continue
+			}
+			gp := p.proto()
+			wire, err := proto.MarshalOptions{Deterministic: true}.Marshal(gp)
+			if err != nil {
+				continue
+			}
+			pp = &parsedPath{path: p, key: p.String(), proto: gp, models: leafModels(p), wire: wire}
+			s.cache[l.Path] = pp
+		}
+		lay.parsed[i] = pp
+	}
+	s.layout = lay
+	return lay
+}

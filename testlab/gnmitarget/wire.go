@@ -1,0 +1,153 @@
+package gnmitarget
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+
+	gpb "github.com/openconfig/gnmi/proto/gnmi"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+)
+
+// A stream's notifications are encoded here straight to protobuf wire
+// bytes: each leaf's path was marshaled once when its layout was parsed
+// (parsedPath.wire), so a sample appends those bytes and a few for the
+// value instead of building and marshaling a Path message per update, the
+// biggest cost of a SAMPLE stream. The bytes travel as the unknown fields
+// of an empty SubscribeResponse, which protobuf writes out verbatim: on
+// the wire it is exactly the message notification() would have built
+// (TestWireEncodingMatches compares them).
+
+// Field numbers of gnmi.proto (v0.14.1).
+const (
+	fRespUpdate     = 1 // SubscribeResponse.update
+	fNoteTimestamp  = 1 // Notification.timestamp
+	fNotePrefix     = 2
+	fNoteUpdate     = 4
+	fNoteDelete     = 5
+	fUpdatePath     = 1 // Update.path
+	fUpdateVal      = 3
+	fTVString       = 1 // TypedValue oneof
+	fTVInt          = 2
+	fTVUint         = 3
+	fTVBool         = 4
+	fTVJSON         = 10
+	fTVJSONIETF     = 11
+	fTVDouble       = 14
+	wireBytesPerLen = 4 // room for a tag and a length, most of the time
+)
+
+// wireResponse encodes one update notification with full leaf paths under
+// prefix (nil for none).
+func wireResponse(ts int64, prefix *gpb.Path, leaves []parsedLeaf, dels []*gpb.Path, enc gpb.Encoding) (*gpb.SubscribeResponse, error) {
+	size := 16
+	for _, l := range leaves {
+		size += len(l.wire) + 3*wireBytesPerLen + 12
+	}
+	b := make([]byte, 0, size)
+	if ts != 0 {
+		b = protowire.AppendTag(b, fNoteTimestamp, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(ts))
+	}
+	if prefix != nil {
+		pb, err := proto.MarshalOptions{Deterministic: true}.Marshal(prefix)
+		if err != nil {
+			return nil, err
+		}
+		b = protowire.AppendTag(b, fNotePrefix, protowire.BytesType)
+		b = protowire.AppendBytes(b, pb)
+	}
+	var val []byte
+	for _, l := range leaves {
+		var err error
+		if val, err = appendTypedValue(val[:0], l.value, enc); err != nil {
+			return nil, err
+		}
+		n := protowire.SizeTag(fUpdatePath) + protowire.SizeBytes(len(l.wire)) + protowire.SizeTag(fUpdateVal) + protowire.SizeBytes(len(val))
+		b = protowire.AppendTag(b, fNoteUpdate, protowire.BytesType)
+		b = protowire.AppendVarint(b, uint64(n))
+		b = protowire.AppendTag(b, fUpdatePath, protowire.BytesType)
+		b = protowire.AppendBytes(b, l.wire)
+		b = protowire.AppendTag(b, fUpdateVal, protowire.BytesType)
+		b = protowire.AppendBytes(b, val)
+	}
+	for _, d := range dels {
+		db, err := proto.MarshalOptions{Deterministic: true}.Marshal(d)
+		if err != nil {
+			return nil, err
+		}
+		b = protowire.AppendTag(b, fNoteDelete, protowire.BytesType)
+		b = protowire.AppendBytes(b, db)
+	}
+	out := make([]byte, 0, len(b)+2*wireBytesPerLen)
+	out = protowire.AppendTag(out, fRespUpdate, protowire.BytesType)
+	out = protowire.AppendBytes(out, b)
+	r := &gpb.SubscribeResponse{}
+	r.ProtoReflect().SetUnknown(out)
+	return r, nil
+}
+
+// appendTypedValue appends the TypedValue typedValue(v, enc) would build,
+// encoded.
+func appendTypedValue(b []byte, v any, enc gpb.Encoding) ([]byte, error) {
+	switch enc {
+	case gpb.Encoding_JSON, gpb.Encoding_JSON_IETF:
+		ietf := enc == gpb.Encoding_JSON_IETF
+		j, err := jsonScalar(v, ietf)
+		if err != nil {
+			return nil, err
+		}
+		raw, err := json.Marshal(j)
+		if err != nil {
+			return nil, err
+		}
+		f := protowire.Number(fTVJSON)
+		if ietf {
+			f = fTVJSONIETF
+		}
+		b = protowire.AppendTag(b, f, protowire.BytesType)
+		return protowire.AppendBytes(b, raw), nil
+	case gpb.Encoding_PROTO:
+	default:
+		return nil, checkEncoding(enc)
+	}
+	varint := func(f protowire.Number, n uint64) []byte {
+		b = protowire.AppendTag(b, f, protowire.VarintType)
+		return protowire.AppendVarint(b, n)
+	}
+	switch x := v.(type) {
+	case string:
+		b = protowire.AppendTag(b, fTVString, protowire.BytesType)
+		return protowire.AppendString(b, x), nil
+	case bool:
+		return varint(fTVBool, protowire.EncodeBool(x)), nil
+	case int8:
+		return varint(fTVInt, uint64(int64(x))), nil
+	case int16:
+		return varint(fTVInt, uint64(int64(x))), nil
+	case int32:
+		return varint(fTVInt, uint64(int64(x))), nil
+	case int64:
+		return varint(fTVInt, uint64(x)), nil
+	case int:
+		return varint(fTVInt, uint64(int64(x))), nil
+	case uint8:
+		return varint(fTVUint, uint64(x)), nil
+	case uint16:
+		return varint(fTVUint, uint64(x)), nil
+	case uint32:
+		return varint(fTVUint, uint64(x)), nil
+	case uint64:
+		return varint(fTVUint, x), nil
+	case uint:
+		return varint(fTVUint, uint64(x)), nil
+	case float32:
+		b = protowire.AppendTag(b, fTVDouble, protowire.Fixed64Type)
+		return protowire.AppendFixed64(b, math.Float64bits(float64(x))), nil
+	case float64:
+		b = protowire.AppendTag(b, fTVDouble, protowire.Fixed64Type)
+		return protowire.AppendFixed64(b, math.Float64bits(x)), nil
+	}
+	return nil, fmt.Errorf("leaf value of type %T is not supported", v)
+}
