@@ -65,6 +65,7 @@ func (s *Sink) flushOnce(ctx context.Context) (more bool, err error) {
 		return false, nil
 	}
 	s.inflight = true
+	s.inflightE = len(evs)
 	s.mu.Unlock()
 
 	keepE, keepS, werr := s.send(ctx, evs, sms)
@@ -72,6 +73,7 @@ func (s *Sink) flushOnce(ctx context.Context) (more bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.inflight = false
+	s.inflightE = 0
 	s.events = append(keepE, s.events...)
 	s.samples = append(keepS, s.samples...)
 	for _, o := range evs {

@@ -115,6 +115,7 @@ type Sink struct {
 	eBytes   int64
 	seq      uint64
 	inflight bool
+	inflightE int // events being sent, still counted as queued
 	idle     chan struct{} // closed when the queue empties; replaced on enqueue
 	idleOpen bool
 	closed   bool
@@ -264,7 +265,7 @@ func (s *Sink) Stats() telemetry.SinkStats {
 	st := s.stats
 	st.BufferBytes = s.sBytes
 	st.EventBytes = s.eBytes
-	st.QueuedEvents = int64(len(s.events))
+	st.QueuedEvents = int64(len(s.events) + s.inflightE)
 	return st
 }
 
