@@ -71,3 +71,48 @@ redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[5], '*', 'ack', ARGV[4])
 redis.call('PUBLISH', KEYS[3], ARGV[4])
 return 1
 `)
+
+// acquireScript takes a free lease (SET NX PX) and gives it a fencing
+// token from the target's counter (INCR): tokens only grow, so a write
+// carrying an older one is known stale.
+//
+//	KEYS: lease, fence; ARGV: holder, ttl (ms). Returns the token or 0.
+var acquireScript = goredis.NewScript(`
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
+local t = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. t, 'PX', ARGV[2])
+return t
+`)
+
+// renewScript extends a lease if it is still ours (compare and set).
+//
+//	KEYS: lease; ARGV: "holder token", ttl (ms). Returns 1 or 0.
+var renewScript = goredis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+`)
+
+// releaseScript gives a lease back if it is still ours.
+var releaseScript = goredis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`)
+
+// heartbeatScript registers a collector until now+ttl by the server's
+// clock (collectors' clocks never compared), forgets expired ones, and
+// returns the live ones.
+//
+//	KEYS: collectors zset; ARGV: id, ttl (ms), "" or "leave".
+var heartbeatScript = goredis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if ARGV[3] == 'leave' then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+else
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+return redis.call('ZRANGE', KEYS[1], 0, -1)
+`)
