@@ -40,7 +40,7 @@ type Leases struct {
 
 	mu      sync.Mutex
 	targets []string
-	owned   map[string]uint64 // target -> token (EngineLease included)
+	owned   map[string]uint64    // target -> token (EngineLease included)
 	renewed map[string]time.Time // last acquisition or renewal (monotonic)
 	live    []string
 	changes chan struct{}

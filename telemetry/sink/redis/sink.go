@@ -108,18 +108,18 @@ type Sink struct {
 	keys Keys
 	id   string // applied-sequence key owner: unique per sink instance
 
-	mu       sync.Mutex
-	events   []*op // FIFO, never dropped
-	samples  []*op // FIFO, oldest dropped beyond the budget
-	sBytes   int64
-	eBytes   int64
-	seq      uint64
-	inflight bool
-	inflightE int // events being sent, still counted as queued
-	idle     chan struct{} // closed when the queue empties; replaced on enqueue
-	idleOpen bool
-	closed   bool
-	stats    telemetry.SinkStats
+	mu        sync.Mutex
+	events    []*op // FIFO, never dropped
+	samples   []*op // FIFO, oldest dropped beyond the budget
+	sBytes    int64
+	eBytes    int64
+	seq       uint64
+	inflight  bool
+	inflightE int           // events being sent, still counted as queued
+	idle      chan struct{} // closed when the queue empties; replaced on enqueue
+	idleOpen  bool
+	closed    bool
+	stats     telemetry.SinkStats
 
 	kick   chan struct{}
 	stop   context.CancelFunc
