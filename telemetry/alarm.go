@@ -27,7 +27,7 @@ func AlarmID(source, rule, kind, object string) string {
 	return hex.EncodeToString(h.Sum(sum[:0])[:8])
 }
 
-// cond is the hysteresis of one condition on one object.
+// alarmCond is the hysteresis of one condition on one object.
 type alarmCond struct {
 	bad, good           int
 	badSince, goodSince time.Time
@@ -81,13 +81,13 @@ func (c *alarmCond) pending() bool {
 	return !c.active && c.bad > 0 || c.active && c.good > 0
 }
 
-// alarmRec is an alarm as the engine holds it.
+// alarmRecord is an alarm as the engine holds it.
 type alarmRecord struct {
 	Alarm
 	dirty bool // changed since the last Tick
 }
 
-// alarmTable holds every alarm by id, active and recently cleared.
+// alarmBook holds every alarm by id, active and recently cleared.
 type alarmBook struct {
 	byID map[string]*alarmRecord
 }

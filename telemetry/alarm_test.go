@@ -168,34 +168,39 @@ func TestTargetRules(t *testing.T) {
 	p := newPlant(n)
 	e := newMancheEngine(t, testRules(), p)
 	h := TargetHealth{Name: "saint-lo-dc-r1", Address: "10.0.0.1:57400", Connected: true}
-	tick := func() []Alarm {
-		p.now = p.now.Add(time.Second)
-		return e.Tick(p.now).Alarms
+	tick := func() []Alarm { return e.Tick(p.now).Alarms }
+	// One health report per second, as at each flush; 100 samples promised
+	// per second, and gaps as the ledger counts them.
+	var exp, gaps uint64
+	report := func(secs int, missedPerSec uint64) {
+		for range secs {
+			p.now = p.now.Add(time.Second)
+			exp += 100
+			gaps += missedPerSec
+			h.Expected, h.Received, h.Gaps = exp, exp-gaps, gaps
+			e.ObserveTarget(h)
+		}
 	}
-	report := func(exp, recv uint64) {
-		h.Expected, h.Received = exp, recv
-		e.ObserveTarget(h)
-	}
-	report(0, 0)
-	report(1000, 1000)
-	report(2000, 1990) // 1% missing: under the 5% threshold
+	report(1, 0)
+	report(20, 1) // 1% missed: under the 5% threshold
 	if as := tick(); len(as) != 0 {
 		t.Fatalf("alarms %+v with 1%% missing", as)
 	}
-	report(3000, 2800)
-	report(4000, 3600) // 20% missing twice
+	report(10, 20) // a window of 20% missed
 	as := tick()
 	if len(as) != 1 || as[0].Rule != "telemetry-gap" || as[0].Attrs["missing"] != "200" || as[0].Sites[0] != "saint-lo-dc" {
 		t.Fatalf("alarms %+v, want one telemetry-gap with 200 missing at saint-lo-dc", as)
 	}
-	for i := uint64(5); i < 8; i++ {
-		report(i*1000, i*1000-400) // the shortfall stopped growing: complete windows
+	report(10, 0)
+	if as := tick(); len(as) != 0 {
+		t.Fatalf("alarms %+v after one complete window (clears after 2)", as)
 	}
+	report(10, 0)
 	if as := tick(); len(as) != 1 || as[0].State != AlarmCleared {
-		t.Fatalf("alarms %+v, want the gap cleared after 3 complete windows", as)
+		t.Fatalf("alarms %+v, want the gap cleared after 2 complete windows", as)
 	}
 	h.Connected, h.LastError = false, "connection refused"
-	report(8000, 7600)
+	report(1, 100)
 	if as := tick(); len(as) != 0 {
 		t.Fatalf("alarms %+v right after the disconnect (raise after 5 s)", as)
 	}
@@ -205,7 +210,7 @@ func TestTargetRules(t *testing.T) {
 		t.Fatalf("alarms %+v, want target-unreachable with the error", as)
 	}
 	h.Connected, h.Reconnects = true, 1
-	report(9000, 8600)
+	report(1, 0)
 	if as := tick(); len(as) != 1 || as[0].State != AlarmCleared {
 		t.Fatalf("alarms %+v, want unreachable cleared on reconnect", as)
 	}

@@ -22,7 +22,7 @@ import (
 // alarms it explains its children. A root stays until its last child
 // clears, so a duct repaired cable by cable keeps its name to the end.
 
-// candidate is one failure topology can predict.
+// rootCandidate is one failure topology can predict.
 type rootCandidate struct {
 	kind                     topology.FailureKind
 	name                     string
@@ -34,12 +34,13 @@ type rootCandidate struct {
 	devices                  []string // a site's devices
 }
 
-// root is an active root alarm and the links it explains.
+// rootAlarm is an active root alarm and the links it explains.
 type rootAlarm struct {
-	id    string
-	cand  *rootCandidate
-	links []*engLink // children, in candidate order
-	tgts  []string
+	id     string
+	cand   *rootCandidate
+	links  []*engLink // children, in candidate order
+	tgts   []string
+	formed time.Time // when it was named
 }
 
 type rootCorrelator struct {
@@ -48,6 +49,9 @@ type rootCorrelator struct {
 	byKey  map[string]*rootCandidate // rule + object
 	roots  map[string]*rootAlarm
 	owner  map[*engLink]*rootAlarm
+	// lastPass is the last time new roots were looked for: link-down
+	// alarms raised since are the ones to explain.
+	lastPass time.Time
 }
 
 const (
@@ -98,13 +102,14 @@ func newCorrelator(an *topology.Analysis, links map[string]*engLink, devSite map
 		}
 	}
 	if old != nil {
+		c.lastPass = old.lastPass
 		// Roots survive a reload when topology still predicts them.
 		for id, r := range old.roots {
 			cd := c.byKey[r.cand.rule+"\x00"+r.cand.name]
 			if cd == nil {
 				continue
 			}
-			nr := &rootAlarm{id: id, cand: cd, tgts: r.tgts}
+			nr := &rootAlarm{id: id, cand: cd, tgts: r.tgts, formed: r.formed}
 			for _, l := range cd.links {
 				if slices.Contains(r.links, l) {
 					nr.links = append(nr.links, l)
@@ -131,7 +136,7 @@ func (e *Engine) correlate(now time.Time) bool {
 	c := e.corr
 	cr := e.rules.Correlation
 	settled := now.Sub(e.downMoved) >= cr.Settle.D()
-	isDown := func(l *engLink) bool { return l.alarmCond[ruleLinkDown].active }
+	isDown := func(l *engLink) bool { return l.cond[ruleLinkDown].active }
 	// Existing roots keep the children still down and adopt their
 	// predicted links that went down since; a root without children clears.
 	for _, id := range alarmSortedKeys(c.roots) {
@@ -142,7 +147,10 @@ func (e *Engine) correlate(now time.Time) bool {
 		}
 		var links []*engLink
 		for _, l := range r.cand.links {
-			if isDown(l) && (c.owner[l] == nil || c.owner[l] == r) {
+			// Keep the children still down; adopt the predicted links
+			// that went down after the root was named, not those that were
+			// down before (a dark link is not explained by a new cut).
+			if isDown(l) && (c.owner[l] == r || c.owner[l] == nil && !e.downSince(l).Before(r.formed)) {
 				links = append(links, l)
 			}
 		}
@@ -167,7 +175,7 @@ func (e *Engine) correlate(now time.Time) bool {
 		if best == nil {
 			break
 		}
-		r := &rootAlarm{id: AlarmID(sourceTelemetry, best.rule, best.objKind, best.name), cand: best}
+		r := &rootAlarm{id: AlarmID(sourceTelemetry, best.rule, best.objKind, best.name), cand: best, formed: now}
 		// A wider explanation replaces the narrower roots it contains: the
 		// second cable of a duct going down turns the cable into the duct.
 		for _, id := range alarmSortedKeys(c.roots) {
@@ -177,7 +185,7 @@ func (e *Engine) correlate(now time.Time) bool {
 			}
 		}
 		for _, l := range best.links {
-			if isDown(l) && c.owner[l] == nil {
+			if isDown(l) && c.owner[l] == nil && e.fresh(l) {
 				r.links = append(r.links, l)
 			}
 		}
@@ -185,8 +193,22 @@ func (e *Engine) correlate(now time.Time) bool {
 		c.roots[r.id] = r
 		e.bindRoot(r, now)
 	}
+	c.lastPass = now
 	return true
 }
+
+// downSince is when the link's link-down alarm was raised.
+func (e *Engine) downSince(l *engLink) time.Time {
+	if a := e.alarms.byID[l.ids[ruleLinkDown]]; a != nil {
+		return a.Raised
+	}
+	return time.Time{}
+}
+
+// fresh says whether a link went down since the last correlation pass:
+// only those are explained anew. A link down before (dark since the
+// start, or left unexplained) neither counts for a candidate nor refutes it.
+func (e *Engine) fresh(l *engLink) bool { return e.downSince(l).After(e.corr.lastPass) }
 
 // bestCandidate picks the explanation of the most unexplained link-down
 // alarms, by the order the package comment gives. e.mu held.
@@ -197,7 +219,7 @@ func (e *Engine) bestCandidate() *rootCandidate {
 	bestN, bestPrio := 0, 0
 	seen := map[*rootCandidate]bool{}
 	for _, l := range e.links {
-		if !l.alarmCond[ruleLinkDown].active || c.owner[l] != nil {
+		if !l.cond[ruleLinkDown].active || c.owner[l] != nil || !e.fresh(l) {
 			continue
 		}
 		for _, cd := range c.byLink[l] {
@@ -211,9 +233,9 @@ func (e *Engine) bestCandidate() *rootCandidate {
 					contra = true
 					break
 				}
-				if !m.alarmCond[ruleLinkDown].active {
+				if !m.cond[ruleLinkDown].active {
 					all = false
-				} else if c.owner[m] == nil {
+				} else if c.owner[m] == nil && e.fresh(m) {
 					n++
 				}
 			}
@@ -244,7 +266,7 @@ func (e *Engine) bestCandidate() *rootCandidate {
 func (e *Engine) siteTargetsDown(cd *rootCandidate) []string {
 	var out []string
 	for _, d := range cd.devices {
-		if t := e.targets[d]; t != nil && t.alarmCond[ruleUnreachable].active {
+		if t := e.targets[d]; t != nil && t.cond[ruleUnreachable].active {
 			out = append(out, d)
 		}
 	}

@@ -59,7 +59,7 @@ type Engine struct {
 	downMoved time.Time     // last raise or clear of a link-down alarm
 }
 
-// device is one target's raw state.
+// engDevice is one target's raw state.
 type engDevice struct {
 	mu        sync.Mutex
 	name      string
@@ -79,7 +79,7 @@ const (
 	connDown
 )
 
-// session is a BGP neighbor's session state as the device reports it.
+// bgpSession is a BGP neighbor's session state as the device reports it.
 type bgpSession struct {
 	neighbor string
 	state    string
@@ -169,14 +169,14 @@ func (e *Engine) build(topo *topology.Topology, budgets []topology.LinkBudget, a
 			}
 			e.devSite[dev] = site
 			end := &l.ends[i]
-			if end.engDevice != dev || end.name != ifName {
+			if end.device != dev || end.name != ifName {
 				*end = engLinkEnd{}
 			}
-			end.engDevice, end.name, end.site, end.plan = dev, ifName, site, ps[i]
+			end.device, end.name, end.site, end.plan = dev, ifName, site, ps[i]
 			d := e.deviceLocked(dev)
 			d.mu.Lock()
 			f := d.ifaceLocked(ifName)
-			f.engLink = l
+			f.link = l
 			f.maxBps = e.maxBps(tl)
 			f.dirty = true
 			d.mu.Unlock()
@@ -196,13 +196,13 @@ func (e *Engine) build(topo *topology.Topology, budgets []topology.LinkBudget, a
 		for _, end := range l.ends {
 			if end.dev != nil {
 				end.dev.mu.Lock()
-				if end.ifc.engLink == l {
-					end.ifc.engLink = nil
+				if end.ifc.link == l {
+					end.ifc.link = nil
 				}
 				end.dev.mu.Unlock()
 			}
 		}
-		for i := range l.alarmCond {
+		for i := range l.cond {
 			if l.ids[i] != "" {
 				e.alarms.clear(l.ids[i], now, "link "+id+" is no longer in the inventory")
 			}

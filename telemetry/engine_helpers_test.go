@@ -50,6 +50,7 @@ func testRules() Rules {
 	r.LinkDown.ClearAfter = 0
 	r.Optics.BaselineSamples = 3
 	r.TargetUnreachable.RaiseAfter = Duration(5 * time.Second)
+	r.TelemetryGap.Window = Duration(10 * time.Second)
 	return r
 }
 

@@ -31,7 +31,7 @@ func (e *Engine) Restore(alarms []Alarm) {
 			continue
 		}
 		if a.Source != sourceTelemetry {
-			e.events[a.ID] = &eventCond{id: a.ID, alarmCond: alarmCond{active: true}, last: Event{Source: a.Source, Rule: a.Rule,
+			e.events[a.ID] = &eventCond{id: a.ID, cond: alarmCond{active: true}, last: Event{Source: a.Source, Rule: a.Rule,
 				Severity: a.Severity, ObjectKind: a.ObjectKind, Object: a.Object, Active: true, Message: a.Message,
 				Time: a.Raised, Sites: slices.Clone(a.Sites), Attrs: maps.Clone(a.Attrs)}}
 			continue
@@ -41,13 +41,13 @@ func (e *Engine) Restore(alarms []Alarm) {
 		case "link":
 			if l := e.linkByID[a.Object]; l != nil {
 				if i := slices.Index(linkRuleNames[:], a.Rule); i >= 0 {
-					l.alarmCond[i], l.ids[i], bound = alarmCond{active: true}, a.ID, true
+					l.cond[i], l.ids[i], bound = alarmCond{active: true}, a.ID, true
 				}
 			}
 		case "target":
 			if i := slices.Index(targetRuleNames[:], a.Rule); i >= 0 {
 				t := e.targetLocked(a.Object)
-				t.alarmCond[i], t.ids[i], bound = alarmCond{active: true}, a.ID, true
+				t.cond[i], t.ids[i], bound = alarmCond{active: true}, a.ID, true
 			}
 		case "duct", "cable", "site":
 			roots = append(roots, a)
@@ -64,9 +64,9 @@ func (e *Engine) Restore(alarms []Alarm) {
 			e.alarms.clear(a.ID, now, a.Message+" (no longer in the inventory)")
 			continue
 		}
-		r := &rootAlarm{id: a.ID, cand: cd}
+		r := &rootAlarm{id: a.ID, cand: cd, formed: a.Raised}
 		for _, l := range cd.links {
-			if slices.Contains(a.Children, l.ids[ruleLinkDown]) && l.alarmCond[ruleLinkDown].active {
+			if slices.Contains(a.Children, l.ids[ruleLinkDown]) && l.cond[ruleLinkDown].active {
 				r.links = append(r.links, l)
 				e.corr.owner[l] = r
 			}

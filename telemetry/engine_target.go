@@ -23,16 +23,18 @@ func (r *Rules) targetRule(i int) Rule {
 	return r.TelemetryGap
 }
 
-// target is a gNMI target's health and the hysteresis of its rules.
+// engTarget is a gNMI target's health and the hysteresis of its rules.
 type engTarget struct {
-	h         TargetHealth
-	seen      bool
-	site      string
-	alarmCond [nTargetRules]alarmCond
-	ids       [nTargetRules]string
-	// The gap ledger at the previous report, and what the last window lost.
-	prevExp, prevRecv, prevGaps uint64
-	missing, expected           uint64
+	h    TargetHealth
+	seen bool
+	site string
+	cond [nTargetRules]alarmCond
+	ids  [nTargetRules]string
+	// The gap ledger at the start of the current window, and what the
+	// last window lost.
+	winStart          time.Time
+	winExp, winGaps   uint64
+	missing, expected uint64
 }
 
 // ObserveTarget records a target's health as the collector reports it:
@@ -74,24 +76,27 @@ func (e *Engine) ObserveTarget(h TargetHealth) {
 	d.mu.Unlock()
 
 	if !e.rules.TargetUnreachable.Disabled {
-		t.alarmCond[ruleUnreachable].observe(!h.Connected, h.Connected, now)
+		t.cond[ruleUnreachable].observe(!h.Connected, h.Connected, now)
 	}
-	// The gap ledger: what the subscription promised since the last report
-	// against what arrived. A ledger that went back (the collector
-	// restarted its count) starts a new window.
-	if t.seen && h.Expected >= t.prevExp && h.Received >= t.prevRecv {
-		exp, recv := h.Expected-t.prevExp, h.Received-t.prevRecv
-		if exp > 0 && h.Connected && !e.rules.TelemetryGap.Disabled {
-			var miss uint64
-			if recv < exp {
-				miss = exp - recv
-			}
-			share := float64(miss) / float64(exp)
-			t.missing, t.expected = miss, exp
-			t.alarmCond[ruleGap].observe(share > e.rules.TelemetryGap.Threshold, share <= e.rules.TelemetryGap.Clear, now)
+	// The gap ledger: the slots the collector counts as missed (a sample
+	// later than its interval plus a grace) against those the subscription
+	// promised, over windows of at least the rule's window: a report every
+	// flush would see a sample due but not yet arrived. A ledger that went
+	// back (the collector restarted its count) or a disconnection starts a
+	// new window; a disconnected target is target-unreachable's business.
+	gr := e.rules.TelemetryGap
+	switch {
+	case !t.seen || !h.Connected || h.Expected < t.winExp || h.Gaps < t.winGaps:
+		t.winStart, t.winExp, t.winGaps = now, h.Expected, h.Gaps
+	case now.Sub(t.winStart) >= gr.Window.D() && h.Expected > t.winExp:
+		exp, miss := h.Expected-t.winExp, h.Gaps-t.winGaps
+		share := float64(miss) / float64(exp)
+		t.missing, t.expected = miss, exp
+		if !gr.Disabled {
+			t.cond[ruleGap].observe(share > gr.Threshold, share <= gr.Clear, now)
 		}
+		t.winStart, t.winExp, t.winGaps = now, h.Expected, h.Gaps
 	}
-	t.prevExp, t.prevRecv, t.prevGaps = h.Expected, h.Received, h.Gaps
 	t.h, t.seen = h, true
 }
 
@@ -116,9 +121,9 @@ func (e *Engine) Targets() []TargetHealth {
 // decideTargets raises and clears the target alarms due. e.mu held.
 func (e *Engine) decideTargets(now time.Time) {
 	for _, t := range e.tgtList {
-		for i := range t.alarmCond {
+		for i := range t.cond {
 			r := e.rules.targetRule(i)
-			c := &t.alarmCond[i]
+			c := &t.cond[i]
 			if r.Disabled {
 				if c.active {
 					e.alarms.clear(t.ids[i], now, "")
@@ -155,7 +160,7 @@ func (e *Engine) targetAlarm(t *engTarget, i int, r Rule) Alarm {
 			a.Message += ": " + h.LastError
 		}
 	case ruleGap:
-		a.Message = fmt.Sprintf("target %s: %d of the %d samples its subscription promised did not arrive (%.0f%%), %d gaps so far",
+		a.Message = fmt.Sprintf("target %s: %d of the %d samples its subscription promised were missed (%.0f%%), %d so far",
 			h.Name, t.missing, t.expected, 100*float64(t.missing)/float64(max(t.expected, 1)), h.Gaps)
 		a.Attrs = map[string]string{"missing": fmt.Sprint(t.missing), "expected": fmt.Sprint(t.expected)}
 	}
@@ -166,9 +171,9 @@ const sourceTelemetry = "telemetry"
 
 // eventCond is a condition another package reports through Ingest.
 type eventCond struct {
-	id        string
-	last      Event
-	alarmCond alarmCond
+	id   string
+	last Event
+	cond alarmCond
 }
 
 // Ingest takes an event from another package (the BGP speaker): a
@@ -192,7 +197,7 @@ func (e *Engine) Ingest(ev Event) {
 		e.events[id] = c
 	}
 	c.last = ev
-	c.alarmCond.observe(ev.Active, !ev.Active, ev.Time)
+	c.cond.observe(ev.Active, !ev.Active, ev.Time)
 }
 
 func (e *Engine) eventRule(name string) Rule {
@@ -206,10 +211,10 @@ func (e *Engine) eventRule(name string) Rule {
 func (e *Engine) decideEvents(now time.Time) {
 	for id, c := range e.events {
 		r := e.eventRule(c.last.Rule)
-		raise, clr := c.alarmCond.due(r, now)
+		raise, clr := c.cond.due(r, now)
 		switch {
 		case raise && !r.Disabled:
-			c.alarmCond.active = true
+			c.cond.active = true
 			ev := c.last
 			sev := r.Severity
 			if sev == "" {
@@ -221,11 +226,11 @@ func (e *Engine) decideEvents(now time.Time) {
 			a := Alarm{ID: id, Rule: ev.Rule, Source: ev.Source, Severity: sev, ObjectKind: ev.ObjectKind, Object: ev.Object,
 				Message: ev.Message, Sites: slices.Clone(ev.Sites), Attrs: maps.Clone(ev.Attrs)}
 			e.alarms.raise(a, ev.Time)
-		case clr || r.Disabled && c.alarmCond.active:
-			c.alarmCond.active = false
+		case clr || r.Disabled && c.cond.active:
+			c.cond.active = false
 			e.alarms.clear(id, c.last.Time, "")
 		}
-		if !c.alarmCond.active && !c.alarmCond.pending() && !e.alarms.isActive(id) {
+		if !c.cond.active && !c.cond.pending() && !e.alarms.isActive(id) {
 			delete(e.events, id)
 		}
 	}

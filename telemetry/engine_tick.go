@@ -78,7 +78,7 @@ func (e *Engine) collect(b *Batch, now time.Time) {
 					Object: d.name + ":" + f.name, From: orUnknown(f.pubOper), To: orUnknown(f.oper)})
 				f.pubOper, f.published = f.oper, true
 			}
-			if l := f.engLink; l != nil {
+			if l := f.link; l != nil {
 				for i := 0; i < l.n; i++ {
 					end := &l.ends[i]
 					if end.ifc != f {
@@ -124,8 +124,8 @@ func orUnknown(s string) string {
 
 // decideLink raises and clears the link's alarms that are due. e.mu held.
 func (e *Engine) decideLink(l *engLink, now time.Time) {
-	for i := range l.alarmCond {
-		c := &l.alarmCond[i]
+	for i := range l.cond {
+		c := &l.cond[i]
 		r := e.rules.linkRule(i)
 		if r.Disabled {
 			if c.active {
@@ -174,7 +174,7 @@ func (e *Engine) linkAlarm(l *engLink, i int, r Rule) Alarm {
 		var ends []string
 		for j := 0; j < l.n; j++ {
 			en := &l.ends[j]
-			ends = append(ends, en.engDevice+":"+en.name+" "+orUnknown(en.snap.Oper))
+			ends = append(ends, en.device+":"+en.name+" "+orUnknown(en.snap.Oper))
 		}
 		a.Message = fmt.Sprintf("link %s down (%s)", l.t.ID, strings.Join(ends, ", "))
 	case ruleRxMargin:

@@ -37,7 +37,7 @@ func (r *Rules) linkRule(i int) Rule {
 	return r.Discards
 }
 
-// endPlan is what the optical plan promises the receiver at one end: the
+// engEndPlan is what the optical plan promises the receiver at one end: the
 // far transmitter at its worst-case launch power less the planned loss in
 // that direction (topology budgets only the worse direction; with the same
 // optic at both ends the two are the same).
@@ -49,7 +49,7 @@ type engEndPlan struct {
 	margin float64 // expRx - sens
 }
 
-// baseline learns an end's normal receive power: the median of its first
+// rxBaseline learns an end's normal receive power: the median of its first
 // samples with light. It is not moved afterwards, so that a fiber losing a
 // tenth of a dB a week shows as drift rather than as a new normal.
 type rxBaseline struct {
@@ -79,31 +79,31 @@ func medianOf(s []float64) float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-// linkEnd is one device end of a link as the engine joins it.
+// engLinkEnd is one device end of a link as the engine joins it.
 type engLinkEnd struct {
-	engDevice, name, site string
-	dev                   *engDevice
-	ifc                   *engIface
-	snap                  InterfaceState
-	plan                  engEndPlan
-	base                  rxBaseline
-	seen                  uint64 // ifc.rxSamples already looked at
-	oper                  string // up, down or ""
+	device, name, site string
+	dev                *engDevice
+	ifc                *engIface
+	snap               InterfaceState
+	plan               engEndPlan
+	base               rxBaseline
+	seen               uint64 // ifc.rxSamples already looked at
+	oper               string // up, down or ""
 }
 
-// link is a topology link with its state and the hysteresis of its rules.
+// engLink is a topology link with its state and the hysteresis of its rules.
 type engLink struct {
-	t         topology.Link
-	ends      [2]engLinkEnd
-	n         int // device ends: 1 for a circuit
-	st        LinkState
-	alarmCond [nLinkRules]alarmCond
-	ids       [nLinkRules]string
-	sample    bool // an end changed since the last Tick
-	gone      bool // no longer in the inventory
+	t      topology.Link
+	ends   [2]engLinkEnd
+	n      int // device ends: 1 for a circuit
+	st     LinkState
+	cond   [nLinkRules]alarmCond
+	ids    [nLinkRules]string
+	sample bool // an end changed since the last Tick
+	gone   bool // no longer in the inventory
 }
 
-// plans computes the per-end plan of a link from its budget.
+// endPlans computes the per-end plan of a link from its budget.
 func endPlans(t *topology.Topology, l topology.Link, b topology.LinkBudget, prof topology.LossProfile) [2]engEndPlan {
 	var out [2]engEndPlan
 	switch b.Status {
@@ -135,7 +135,7 @@ func endPlans(t *topology.Topology, l topology.Link, b topology.LinkBudget, prof
 
 func roundDB(x float64) float64 { return math.Round(x*100) / 100 }
 
-// linkFigures are the values the link rules test, from one evaluation.
+// engLinkFigures are the values the link rules test, from one evaluation.
 type engLinkFigures struct {
 	worstMargin    float64 // least worst-case margin over the ends with light and a plan
 	hasMargin      bool
@@ -157,7 +157,7 @@ func (l *engLink) evaluate(o *OpticsRules) engLinkFigures {
 	up, down := 0, 0
 	for i := 0; i < l.n; i++ {
 		e := &l.ends[i]
-		*ends[i] = LinkEnd{Device: e.engDevice, Interface: e.name, Site: e.site, InterfaceState: e.snap}
+		*ends[i] = LinkEnd{Device: e.device, Interface: e.name, Site: e.site, InterfaceState: e.snap}
 		switch e.oper {
 		case "up":
 			up++
@@ -307,7 +307,7 @@ func endName(i int) string {
 func (l *engLink) observeRules(r *Rules, fig engLinkFigures, now time.Time) {
 	sample := func(i int, bad, good bool) {
 		if !r.linkRule(i).Disabled {
-			l.alarmCond[i].observe(bad, good, now)
+			l.cond[i].observe(bad, good, now)
 		}
 	}
 	switch {

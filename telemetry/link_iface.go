@@ -48,7 +48,7 @@ func counterSlot(leaf string) (int, rateKind, bool) {
 // (400G-FR8 has 8); higher indexes are ignored.
 const maxChannels = 32
 
-// iface is the raw state of one device interface, written by Observe under
+// engIface is the raw state of one device interface, written by Observe under
 // its device's lock and read by Tick under the same lock.
 type engIface struct {
 	name   string
@@ -67,7 +67,7 @@ type engIface struct {
 	dirty          bool // something changed since the last Tick
 	pubOper        string
 	published      bool // pubOper is the oper-status last published
-	engLink        *engLink
+	link           *engLink
 }
 
 func updateNanos(u *Update) int64 {
@@ -167,7 +167,7 @@ func (f *engIface) forget() {
 	f.dirty = true
 }
 
-// worst returns the lowest power among the channels of mask.
+// worstChannel returns the lowest power among the channels of mask.
 func worstChannel(p *[maxChannels]float64, mask uint32) (float64, bool) {
 	if mask == 0 {
 		return 0, false
@@ -182,9 +182,9 @@ func worstChannel(p *[maxChannels]float64, mask uint32) (float64, bool) {
 }
 
 // snapshot is the interface as published.
-func (f *engIface) snapshot(engDevice string) InterfaceState {
+func (f *engIface) snapshot(device string) InterfaceState {
 	s := InterfaceState{
-		Device: engDevice, Interface: f.name, Oper: f.oper,
+		Device: device, Interface: f.name, Oper: f.oper,
 		InOctets: f.ctr[ctrInOctets].last, OutOctets: f.ctr[ctrOutOctets].last,
 		InErrors: f.ctr[ctrInErrors].last, OutErrors: f.ctr[ctrOutErrors].last,
 		InDiscard: f.ctr[ctrInDiscards].last, OutDiscard: f.ctr[ctrOutDiscards].last,

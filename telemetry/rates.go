@@ -10,7 +10,7 @@ import "math"
 // cleared the counters); a delta that implies more than the link can carry
 // is refused. Either way the rate is never negative nor absurd.
 
-// counterKind says what a counter counts, for the plausibility bound.
+// rateKind says what a counter counts, for the plausibility bound.
 type rateKind uint8
 
 const (
@@ -18,7 +18,7 @@ const (
 	kindPackets
 )
 
-// counter is one counter leaf of one interface.
+// rateCounter is one counter leaf of one interface.
 type rateCounter struct {
 	last  uint64
 	ts    int64 // device timestamp of last, Unix ns
@@ -29,7 +29,7 @@ type rateCounter struct {
 	big   bool   // the counter once exceeded 32 bits: it is a 64-bit counter
 }
 
-// sampleResult says what a sample did to a counter.
+// rateResult says what a sample did to a counter.
 type rateResult uint8
 
 const (
@@ -51,7 +51,7 @@ const minPacketBits = 84 * 8
 // the tolerance, in bit/s.
 func (c *rateCounter) sample(v uint64, ts int64, epoch uint32, kind rateKind, maxBps float64) rateResult {
 	if !c.has {
-		c.rxBaseline(v, ts, epoch)
+		c.baseline(v, ts, epoch)
 		return sampleFirst
 	}
 	if ts <= c.ts {
@@ -70,18 +70,18 @@ func (c *rateCounter) sample(v uint64, ts int64, epoch uint32, kind rateKind, ma
 	case epoch != c.epoch:
 		// The target reconnected since the last sample and the counter went
 		// back: the device rebooted or cleared its counters. Not a wrap.
-		c.rxBaseline(v, ts, epoch)
+		c.baseline(v, ts, epoch)
 		return sampleReset
 	default:
 		d, ok := wrapDelta(c.last, v, c.big)
 		if !ok || float64(d) > limit {
-			c.rxBaseline(v, ts, epoch)
+			c.baseline(v, ts, epoch)
 			return sampleReset
 		}
 		delta, res = d, sampleWrapped
 	}
 	if float64(delta) > limit {
-		c.rxBaseline(v, ts, epoch)
+		c.baseline(v, ts, epoch)
 		return sampleAbsurd
 	}
 	r := float64(delta) / dt
@@ -95,7 +95,7 @@ func (c *rateCounter) sample(v uint64, ts int64, epoch uint32, kind rateKind, ma
 
 // baseline restarts the counter from v: the rate is unknown (0) until the
 // next sample.
-func (c *rateCounter) rxBaseline(v uint64, ts int64, epoch uint32) {
+func (c *rateCounter) baseline(v uint64, ts int64, epoch uint32) {
 	c.last, c.ts, c.epoch, c.has = v, ts, epoch, true
 	c.rate, c.rated = 0, false
 	c.big = c.big || v > math.MaxUint32

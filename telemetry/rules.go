@@ -48,6 +48,9 @@ type Rule struct {
 	RaiseAfter   Duration `yaml:"raise_after,omitempty" json:"raise_after,omitempty"`
 	ClearSamples int      `yaml:"clear_samples,omitempty" json:"clear_samples,omitempty"`
 	ClearAfter   Duration `yaml:"clear_after,omitempty" json:"clear_after,omitempty"`
+	// Window is the shortest span one sample covers, for rules measured
+	// over a window (telemetry_gap).
+	Window Duration `yaml:"window,omitempty" json:"window,omitempty"`
 }
 
 // Correlation sets how link-down alarms are grouped under a root alarm
@@ -109,8 +112,8 @@ type Rules struct {
 	// TargetUnreachable: the collector has no session with the target.
 	TargetUnreachable Rule `yaml:"target_unreachable" json:"target_unreachable"`
 	// TelemetryGap: Threshold and Clear as the share (0..1) of the samples
-	// a target's subscription promised that did not arrive, between two
-	// health reports.
+	// a target's subscription promised that the collector's gap ledger
+	// counts as missed, over windows of at least Window.
 	TelemetryGap Rule            `yaml:"telemetry_gap" json:"telemetry_gap"`
 	Correlation  Correlation     `yaml:"correlation" json:"correlation"`
 	Optics       OpticsRules     `yaml:"optics" json:"optics"`
@@ -131,7 +134,7 @@ func DefaultRules() Rules {
 		Errors:            Rule{Severity: SevMinor, Threshold: 1, Clear: 0.1, RaiseSamples: 3, ClearSamples: 6},
 		Discards:          Rule{Severity: SevWarning, Threshold: 100, Clear: 10, RaiseSamples: 3, ClearSamples: 6},
 		TargetUnreachable: Rule{Severity: SevMajor, RaiseAfter: 30 * s, ClearSamples: 1},
-		TelemetryGap:      Rule{Severity: SevMinor, Threshold: 0.05, Clear: 0.01, RaiseSamples: 2, ClearSamples: 3},
+		TelemetryGap:      Rule{Severity: SevMinor, Threshold: 0.05, Clear: 0.01, RaiseSamples: 1, ClearSamples: 2, Window: 30 * s},
 		Correlation:       Correlation{Settle: 3 * s, MinLinks: 2, Severity: SevMajor},
 		Optics:            OpticsRules{LOSDBm: -30, BaselineSamples: 30},
 		Counters:          CounterRules{Tolerance: 1.25, DefaultSpeedMbps: 400_000},
@@ -252,8 +255,8 @@ func (r Rule) validate(badAbove bool) error {
 		return errors.New("threshold and clear must be numbers")
 	case r.RaiseSamples < 0 || r.ClearSamples < 0:
 		return errors.New("raise_samples and clear_samples must not be negative")
-	case r.RaiseAfter < 0 || r.ClearAfter < 0:
-		return errors.New("raise_after and clear_after must not be negative")
+	case r.RaiseAfter < 0 || r.ClearAfter < 0 || r.Window < 0:
+		return errors.New("raise_after, clear_after and window must not be negative")
 	case badAbove && r.Clear > r.Threshold:
 		return fmt.Errorf("clear %v is above threshold %v: the alarm would never clear between them", r.Clear, r.Threshold)
 	case !badAbove && r.Clear < r.Threshold:
