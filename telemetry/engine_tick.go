@@ -85,6 +85,7 @@ func (e *Engine) collect(b *Batch, now time.Time) {
 						continue
 					}
 					end.snap = s
+					end.rated, end.rxSamples = f.rated(), f.rxSamples
 					end.oper = operOf(s.Oper)
 					if d.conn == connDown {
 						end.oper = "" // the device is not telling: its last word is stale

@@ -87,8 +87,12 @@ type engLinkEnd struct {
 	snap               InterfaceState
 	plan               engEndPlan
 	base               rxBaseline
-	seen               uint64 // ifc.rxSamples already looked at
-	oper               string // up, down or ""
+	seen               uint64 // rxSamples already looked at
+	// rated and rxSamples are copied from the interface under its
+	// device's lock at each Tick: Observe writes the interface meanwhile.
+	rated     bool
+	rxSamples uint64
+	oper      string // up, down or ""
 }
 
 // engLink is a topology link with its state and the hysteresis of its rules.
@@ -183,7 +187,7 @@ func (l *engLink) evaluate(o *OpticsRules) engLinkFigures {
 	speed := float64(l.t.Speed) * 1e6
 	for i := 0; i < l.n; i++ {
 		e := &l.ends[i]
-		if e.ifc == nil || !e.ifc.rated() {
+		if !e.rated {
 			continue
 		}
 		fig.rated = true
@@ -216,8 +220,8 @@ func (l *engLink) optics(o *OpticsRules, fig *engLinkFigures) {
 		}
 		rx := e.snap.RxDBm
 		light := rx > o.LOSDBm
-		if e.ifc != nil && e.ifc.rxSamples != e.seen {
-			e.seen = e.ifc.rxSamples
+		if e.rxSamples != e.seen {
+			e.seen = e.rxSamples
 			if light && e.oper != "down" {
 				e.base.add(rx, o.BaselineSamples)
 			}
