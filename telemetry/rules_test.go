@@ -82,3 +82,28 @@ func TestEngineRulesDefaults(t *testing.T) {
 		t.Errorf("rules %+v", r)
 	}
 }
+
+// FuzzParseRules: tuyau.yaml is outside input. Whatever it holds,
+// ParseRules returns valid rules or an error naming the file, never panics.
+func FuzzParseRules(f *testing.F) {
+	for _, s := range []string{
+		"", "rx_margin:\n  threshold: 1\n  clear: 2\n", "link_down:\n  clear_after: 30\n",
+		"events:\n  x:\n    severity: critical\n", "correlation: {settle: 5s, min_links: 0}\n",
+		"utilization: [1, 2]\n", "counters:\n  tolerance: .nan\n", "telemetry_gap:\n  window: -1s\n",
+		"optics: {los_dbm: -30, baseline_samples: 1}\ncleared_retention: 1h\n", "{{{", "- a\n- b\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := ParseRules(data, "tuyau.yaml")
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "tuyau.yaml: ") {
+				t.Fatalf("error %q does not name the file", err)
+			}
+			return
+		}
+		if err := r.Validate(); err != nil {
+			t.Fatalf("ParseRules returned rules that do not validate: %v", err)
+		}
+	})
+}
