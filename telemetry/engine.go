@@ -183,6 +183,7 @@ func (e *Engine) build(topo *topology.Topology, budgets []topology.LinkBudget, a
 			end.dev, end.ifc = d, f
 		}
 		l.sample = true
+		l.evaluate(&e.rules.Optics) // Links lists every link from the start, "unknown" until data comes
 		e.links = append(e.links, l)
 		e.linkByID[tl.ID] = l
 	}
