@@ -78,6 +78,11 @@ type LinkEnd struct {
 	Interface string `json:"interface"`
 	Site      string `json:"site"`
 	InterfaceState
+	// BaselineDBm is this end's learned receive power (HasBaseline), kept
+	// by the sinks so that a restarted engine keeps measuring drift
+	// against it (Engine.RestoreLinks).
+	BaselineDBm float64 `json:"baseline_dbm,omitempty"`
+	HasBaseline bool    `json:"has_baseline,omitempty"`
 }
 
 // LinkState is a routed link (or a transit circuit) with both ends joined
