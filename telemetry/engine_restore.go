@@ -92,3 +92,23 @@ func (e *Engine) targetLocked(name string) *engTarget {
 	}
 	return t
 }
+
+// RestoreLinks takes back the Rx baselines a sink kept (LinkEnd.BaselineDBm)
+// for the links that still exist, so that a restart does not learn a
+// degraded fiber as its new normal. Call it at start, with Restore.
+func (e *Engine) RestoreLinks(links []LinkState) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, ls := range links {
+		l := e.linkByID[ls.ID]
+		if l == nil {
+			continue
+		}
+		for i, end := range [2]LinkEnd{ls.A, ls.B} {
+			le := &l.ends[i]
+			if i < l.n && end.HasBaseline && !le.base.ok && end.Device == le.device && end.Interface == le.name {
+				le.base = rxBaseline{value: end.BaselineDBm, ok: true}
+			}
+		}
+	}
+}

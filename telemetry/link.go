@@ -161,7 +161,8 @@ func (l *engLink) evaluate(o *OpticsRules) engLinkFigures {
 	up, down := 0, 0
 	for i := 0; i < l.n; i++ {
 		e := &l.ends[i]
-		*ends[i] = LinkEnd{Device: e.device, Interface: e.name, Site: e.site, InterfaceState: e.snap}
+		*ends[i] = LinkEnd{Device: e.device, Interface: e.name, Site: e.site, InterfaceState: e.snap,
+			BaselineDBm: roundDB(e.base.value), HasBaseline: e.base.ok}
 		switch e.oper {
 		case "up":
 			up++

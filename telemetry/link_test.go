@@ -120,3 +120,30 @@ func TestRxDrift(t *testing.T) {
 		t.Errorf("rx-drift alarm on %s did not clear after the repair", id)
 	}
 }
+
+// A restarted engine keeps the baselines a sink kept: a fiber that lost
+// 4 dB while the engine was down still shows its drift.
+func TestRestoreLinks(t *testing.T) {
+	n := manche(t)
+	p := newPlant(n)
+	e := newMancheEngine(t, testRules(), p)
+	p.run(e, 4)
+	const id = "avranches-pop-r1:eth1 -- coutances-pop-r1:eth2"
+	l, _ := n.topo.Link(id)
+	saved := e.Links()
+	p.degrade[l.Cables[1]] = 4
+	e2 := newMancheEngine(t, testRules(), p)
+	e2.RestoreLinks(saved)
+	p.run(e2, 4)
+	for _, ls := range e2.Links() {
+		if ls.ID != id {
+			continue
+		}
+		if !ls.A.HasBaseline || math.Abs(ls.DriftDB+4) > 0.02 {
+			t.Errorf("%s after restart: drift %.2f (baseline %.2f), want -4 against the restored baseline", id, ls.DriftDB, ls.BaselineDBm)
+		}
+	}
+	if _, ok := activeAlarms(e2, "rx-drift")[id]; !ok {
+		t.Errorf("no rx-drift on %s after the restart", id)
+	}
+}
