@@ -161,12 +161,15 @@ type writer struct {
 	tags      map[string]int
 	tagID     int
 	cableByID map[int]*Cable
-	progress  func(kind string, done, total int)
+	// scoped is NetBox 4.2 and later: terminations and prefixes name their
+	// site as termination_type/_id and scope_type/_id.
+	scoped   bool
+	progress func(kind string, done, total int)
 }
 
 func newWriter(c *client, st *state, want *inventory.Snapshot, m Mapping) *writer {
 	w := &writer{c: c, st: st, want: want, ix: inventory.NewIndex(want), mapping: m, owned: st.ownedObjects(),
-		tags: bySlug(st.tags), cableByID: map[int]*Cable{},
+		tags: bySlug(st.tags), cableByID: map[int]*Cable{}, scoped: st.scoped(),
 		regions: map[string]int{}, sites: map[string]int{}, devices: map[string]int{}, circuits: map[string]int{},
 		prefixes: map[string]int{}, asns: map[string]int{}, contexts: map[string]int{},
 		ifaces: map[string]int{}, fronts: map[string]int{}, rears: map[string]int{}, terms: map[string]int{}, cables: map[string]int{},

@@ -64,15 +64,17 @@ func (w *writer) upsertCircuits(ctx context.Context, keys []string) error {
 				}
 				continue
 			}
-			body := map[string]any{"circuit": id, "term_side": end.side, "site": nil,
+			body := map[string]any{"circuit": id, "term_side": end.side,
 				"custom_fields": map[string]any{cfCircuitDevice: nullable(end.e.Device), cfCircuitIface: nullable(end.e.Interface)}}
+			var site any
 			if end.e.Site != "" {
-				site, err := w.siteID("circuit "+key, end.e.Site)
+				id, err := w.siteID("circuit "+key, end.e.Site)
 				if err != nil {
 					return err
 				}
-				body["site"] = site
+				site = id
 			}
+			siteRef(body, w.scoped, "termination_type", "termination_id", site)
 			if have {
 				if err := w.patch(ctx, "circuits/circuit-terminations/", tid, "circuit termination "+key, body); err != nil {
 					return err
@@ -105,14 +107,16 @@ func (w *writer) upsertPrefixes(ctx context.Context, keys []string) error {
 		if p == nil {
 			continue
 		}
-		body := map[string]any{"prefix": key, "status": "active", "description": p.Description, "site": nil, "role": nil}
+		body := map[string]any{"prefix": key, "status": "active", "description": p.Description, "role": nil}
+		var site any
 		if p.Site != "" {
-			site, err := w.siteID("prefix "+key, p.Site)
+			id, err := w.siteID("prefix "+key, p.Site)
 			if err != nil {
 				return err
 			}
-			body["site"] = site
+			site = id
 		}
+		siteRef(body, w.scoped, "scope_type", "scope_id", site)
 		if p.Role != "" {
 			role, err := w.ensure(ctx, "ipam/roles/", w.ipamRoles, p.Role, map[string]any{})
 			if err != nil {

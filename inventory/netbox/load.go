@@ -124,8 +124,8 @@ func (st *state) snapshot(base string, m Mapping, rep *Report) (*inventory.Snaps
 		if p.Role != nil {
 			out.Role = p.Role.Slug
 		}
-		if p.Site != nil {
-			out.Site = p.Site.Slug
+		if site := siteOf(p.Site, p.ScopeType, p.Scope); site != nil {
+			out.Site = site.Slug
 		}
 		snap.Prefixes = append(snap.Prefixes, out)
 	}
@@ -179,8 +179,8 @@ func (st *state) loadCircuits(base string, snap *inventory.Snapshot) {
 		for _, t := range ends[c.ID] {
 			e := inventory.CircuitEnd{Device: t.Custom.text(cfCircuitDevice), Interface: t.Custom.text(cfCircuitIface),
 				Src: src(base, "circuits/circuit-terminations/", t.ID)}
-			if t.Site != nil {
-				e.Site = t.Site.Slug
+			if site := siteOf(t.Site, t.TerminationType, t.Termination); site != nil {
+				e.Site = site.Slug
 			}
 			if t.TermSide == "Z" {
 				out.Z = e

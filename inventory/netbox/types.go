@@ -283,15 +283,20 @@ type Circuit struct {
 
 // CircuitTermination is circuits.circuittermination.
 type CircuitTermination struct {
-	ID          int          `json:"id"`
-	Circuit     BriefCircuit `json:"circuit"`
-	TermSide    string       `json:"term_side"`
-	Site        *Brief       `json:"site"`
-	PortSpeed   *int64       `json:"port_speed"`
-	Description string       `json:"description"`
-	Cable       *BriefCable  `json:"cable"`
-	Custom      CustomFields `json:"custom_fields"`
-	Tags        []Brief      `json:"tags"`
+	ID       int          `json:"id"`
+	Circuit  BriefCircuit `json:"circuit"`
+	TermSide string       `json:"term_side"`
+	// Site is NetBox 4.0/4.1's; 4.2 has TerminationType ("dcim.site"),
+	// TerminationID and Termination (a brief site) instead.
+	Site            *Brief       `json:"site"`
+	TerminationType *string      `json:"termination_type"`
+	TerminationID   *int         `json:"termination_id"`
+	Termination     *Brief       `json:"termination"`
+	PortSpeed       *int64       `json:"port_speed"`
+	Description     string       `json:"description"`
+	Cable           *BriefCable  `json:"cable"`
+	Custom          CustomFields `json:"custom_fields"`
+	Tags            []Brief      `json:"tags"`
 }
 
 // IPAddress is ipam.ipaddress.
@@ -311,9 +316,13 @@ type IPAddress struct {
 
 // Prefix is ipam.prefix.
 type Prefix struct {
-	ID          int          `json:"id"`
-	Prefix      string       `json:"prefix"`
+	ID     int    `json:"id"`
+	Prefix string `json:"prefix"`
+	// Site is NetBox 4.0/4.1's; 4.2 has ScopeType, ScopeID and Scope.
 	Site        *Brief       `json:"site"`
+	ScopeType   *string      `json:"scope_type"`
+	ScopeID     *int         `json:"scope_id"`
+	Scope       *Brief       `json:"scope"`
 	Role        *Brief       `json:"role"`
 	Status      *Choice      `json:"status"`
 	Description string       `json:"description"`
@@ -375,3 +384,14 @@ func (o ASN) objectID() int                { return o.ID }
 func (o ConfigContext) objectID() int      { return o.ID }
 func (o CustomField) objectID() int        { return o.ID }
 func (o Slugged) objectID() int            { return o.ID }
+
+// siteOf is the site a 4.0 site field or a 4.2 scope names.
+func siteOf(site *Brief, scopeType *string, scope *Brief) *Brief {
+	if site != nil {
+		return site
+	}
+	if scopeType != nil && *scopeType == "dcim.site" {
+		return scope
+	}
+	return nil
+}

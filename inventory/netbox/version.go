@@ -48,3 +48,24 @@ func checkVersion(base, v string) error {
 	}
 	return nil
 }
+
+// scoped reports NetBox 4.2 or later (see writer.scoped).
+func (st *state) scoped() bool {
+	v, err := parseVersion(st.version)
+	return err == nil && v.atLeast(4, 2)
+}
+
+// siteRef is a body's reference to a site: "site" up to 4.1, the
+// scope fields named from 4.2.
+func siteRef(body map[string]any, scoped bool, typeField, idField string, site any) {
+	if !scoped {
+		body["site"] = site
+		return
+	}
+	delete(body, "site")
+	if site == nil {
+		body[typeField], body[idField] = nil, nil
+		return
+	}
+	body[typeField], body[idField] = "dcim.site", site
+}

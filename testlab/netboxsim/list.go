@@ -228,6 +228,16 @@ func (s *Server) derivedFilter(k *kind, o object, name, v string) (match, ok boo
 			}
 		}
 		return false, true
+	case name == "site_id" && s.rel.scoped() && (k.path == "circuits/circuit-terminations" || k.path == "ipam/prefixes"):
+		// 4.2 keeps the site filters through the scope (its cached _site).
+		if o == nil {
+			return false, true
+		}
+		tf, idf := "scope_type", "scope_id"
+		if k.path == "circuits/circuit-terminations" {
+			tf, idf = "termination_type", "termination_id"
+		}
+		return str(scopeSite(o, tf, idf)) == v, true
 	case name == "device_id" && k.path == "ipam/ip-addresses":
 		if o == nil {
 			return false, true

@@ -139,6 +139,8 @@ func (s *Server) briefField(d *derived, k *kind, o object, id int, name, base st
 		return s.brief(d, "dcim/manufacturers", o["manufacturer"], base)
 	case "circuit":
 		return s.brief(d, "circuits/circuits", o["circuit"], base)
+	case "provider":
+		return s.brief(d, "circuits/providers", o["provider"], base)
 	case "cable":
 		if ce, ok := d.cableAt[termRef{k.objectType, id}]; ok {
 			return s.brief(d, "dcim/cables", ce.cable, base)
@@ -277,6 +279,19 @@ func (s *Server) renderFullEx(d *derived, k *kind, id int, base, exclude string)
 	if k.cabled {
 		s.renderCabled(d, k, id, out, base)
 	}
+	if s.rel.displayURL() {
+		out["display_url"] = base + "/" + k.path + "/" + strconv.Itoa(id) + "/"
+	}
+	if s.rel.scoped() {
+		switch k.path {
+		case "circuits/circuit-terminations":
+			out["termination"] = s.scopeBrief(d, o, "termination_type", "termination_id", base)
+			out["termination_type"], out["termination_id"] = o["termination_type"], jsonInt(o["termination_id"])
+		case "ipam/prefixes":
+			out["scope"] = s.scopeBrief(d, o, "scope_type", "scope_id", base)
+			out["scope_type"], out["scope_id"] = o["scope_type"], jsonInt(o["scope_id"])
+		}
+	}
 	s.renderExtra(d, k, id, o, out, base)
 	if exclude == "config_context" {
 		delete(out, "config_context")
@@ -388,10 +403,18 @@ func (s *Server) circuitTermination(d *derived, circuit int, side, base string) 
 	for _, id := range t.order {
 		o := t.objs[id]
 		if o["circuit"] == circuit && o["term_side"] == side {
-			return map[string]any{"id": id, "url": objURL(base, t.k.path, id), "display": t.k.display(s, o),
+			out := map[string]any{"id": id, "url": objURL(base, t.k.path, id), "display": t.k.display(s, o),
 				"site": s.brief(d, "dcim/sites", o["site"], base), "provider_network": nil,
 				"port_speed": jsonInt(o["port_speed"]), "upstream_speed": nil, "xconnect_id": o["xconnect_id"],
 				"description": o["description"]}
+			if s.rel.scoped() {
+				delete(out, "site")
+				delete(out, "provider_network")
+				out["termination_type"], out["termination_id"] = o["termination_type"], jsonInt(o["termination_id"])
+				out["termination"] = s.scopeBrief(d, o, "termination_type", "termination_id", base)
+				out["display_url"] = base + "/" + t.k.path + "/" + strconv.Itoa(id) + "/"
+			}
+			return out
 		}
 	}
 	return nil
@@ -512,6 +535,9 @@ func (s *Server) nestedTreeNode(path string, v any, base string) any {
 	}
 	out := map[string]any{"id": id, "url": objURL(base, path, id), "display": s.byPath[path].display(s, o),
 		"name": o["name"], "slug": o["slug"], "_depth": s.depth(path, o)}
+	if s.rel.displayURL() {
+		out["display_url"] = base + "/" + path + "/" + strconv.Itoa(id) + "/"
+	}
 	// The count is served, though the schema leaves it out
 	// (extend_schema_serializer(exclude_fields=...)).
 	switch path {
@@ -522,4 +548,13 @@ func (s *Server) nestedTreeNode(path string, v any, base string) any {
 		out["site_count"] = s.briefField(d, s.byPath[path], o, id, "site_count", base)
 	}
 	return out
+}
+
+func (s *Server) scopeBrief(d *derived, o object, typeField, idField, base string) any {
+	path := scopeTypes[str(o[typeField])]
+	if path == "" {
+		return nil
+	}
+	id, _ := toInt(o[idField])
+	return s.brief(d, path, id, base)
 }

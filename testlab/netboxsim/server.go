@@ -56,6 +56,7 @@ type Options struct {
 // wrap it in httptest.NewServer, the CLI serves it with Serve.
 type Server struct {
 	opts   Options
+	rel    release
 	kinds  []*kind
 	byPath map[string]*kind
 	defs   map[string]map[string]any
@@ -94,7 +95,18 @@ func New(opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{opts: opts, kinds: kinds(), byPath: map[string]*kind{}, defs: schemaDefaults(),
+	rel, err := parseRelease(opts.Version)
+	if opts.Version == "" || err != nil {
+		// An unparsable version is the caller's bug; serve the default.
+		rel = release{minor: 0}
+	}
+	defs := schemaDefaults()
+	if rel.scoped() {
+		defs = schemaDefaults42()
+	}
+	all := kinds()
+	rel.adapt(all)
+	s := &Server{opts: opts, rel: rel, kinds: all, byPath: map[string]*kind{}, defs: defs,
 		tables: map[string]*table{}, clock: time.Now, cableIdx: map[termRef]cableEnd{},
 		rnd:      rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
 		failRate: opts.FailureRate, latency: opts.Latency, writesLeft: -1}
@@ -315,4 +327,10 @@ func (s *Server) netboxVersion() string {
 		return s.opts.Version
 	}
 	return Version
+}
+
+// CheckVersion says whether the simulator can answer like NetBox v.
+func CheckVersion(v string) error {
+	_, err := parseRelease(v)
+	return err
 }

@@ -223,8 +223,15 @@ func (s *Server) checkObject(k *kind, id int, o object, e errs) {
 		} else if p.Masked() != p {
 			e.add("prefix", fmt.Sprintf("%s is not a valid prefix. Did you mean %s?", p, p.Masked()))
 		}
+		if s.rel.scoped() {
+			s.checkScope(o, "scope_type", "scope_id", e)
+		}
 	case "dcim/locations":
 		s.checkLocation(id, o, e)
+	case "circuits/circuit-terminations":
+		if s.rel.scoped() {
+			s.checkScope(o, "termination_type", "termination_id", e)
+		}
 	case "dcim/devices":
 		if lid, ok := o["location"].(int); ok {
 			if loc := s.tables["dcim/locations"].objs[lid]; loc["site"] != o["site"] {
