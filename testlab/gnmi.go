@@ -64,6 +64,7 @@ func (g *gnmiServer) listen(ctx context.Context, addr string) error {
 		gnmitarget.WithClock(l.now),
 		gnmitarget.WithMinSampleInterval(cmp.Or(l.opts.GNMIMinSample, DefaultGNMIMinSample)),
 		gnmitarget.WithMaxUpdatesPerNotification(l.opts.GNMIBundle),
+		gnmitarget.WithPathCache(l.gnmiPaths),
 	}
 	if l.opts.Password != "" {
 		opts = append(opts, gnmitarget.WithCredentials(l.opts.User, l.opts.Password))

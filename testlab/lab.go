@@ -53,6 +53,9 @@ type Lab struct {
 
 	hostKeys *hostKeys
 	ca       *gnmitarget.LabCA // nil when gNMI runs without TLS
+	// gnmiPaths is shared by every device's gNMI target: devices report
+	// the same paths (eth1..ethN, their transceivers), held once.
+	gnmiPaths *gnmitarget.PathCache
 
 	mu      sync.Mutex // guards faults, links, comp
 	faults  faults
@@ -94,7 +97,7 @@ func Start(ctx context.Context, plan *Plan, snap *inventory.Snapshot, o Options)
 	l := &Lab{
 		plan: plan, snap: snap, opts: o, log: o.Logger, now: o.Now, hostKeys: keys,
 		faults: newFaults(), linkAt: map[portKey]int{}, devices: map[string]*Device{},
-		owned: map[string][]netip.Addr{}, kick: make(chan struct{}, 1),
+		owned: map[string][]netip.Addr{}, kick: make(chan struct{}, 1), gnmiPaths: gnmitarget.NewPathCache(),
 	}
 	if !o.GNMIInsecure {
 		if l.ca, err = loadCA(o.Dir, plan.Name); err != nil {

@@ -41,9 +41,9 @@ type Server struct {
 	setMu   sync.Mutex     // one Set at a time
 	pending *pendingCommit // a commit awaiting confirmation; guarded by setMu
 
+	paths   *PathCache // parsed leaf paths, maybe shared with other targets
 	cacheMu sync.Mutex
-	cache   map[string]*parsedPath // leaf path string as the backend gives it → parsed
-	layout  *layout                // the paths of the last State, in its order
+	layout  *layout // the paths of the last State, in its order
 
 	watchMu  sync.Mutex
 	watchers map[chan struct{}]struct{}
@@ -93,6 +93,11 @@ func WithMaxUpdatesPerNotification(n int) Option {
 	return func(s *Server) { s.bundle = max(n, 0) }
 }
 
+// WithPathCache makes the server parse its backend's leaf paths through c,
+// which several servers may share: the devices of a lab report the same
+// paths (eth1 to eth48, their transceivers), parsed and held once for all.
+func WithPathCache(c *PathCache) Option { return func(s *Server) { s.paths = c } }
+
 // WithBackendTimeout bounds each State and Apply call (default 5s), so a
 // stuck device fails RPCs with DeadlineExceeded instead of hanging them.
 func WithBackendTimeout(d time.Duration) Option { return func(s *Server) { s.timeout = d } }
@@ -106,12 +111,14 @@ func New(backend Backend, opts ...Option) *Server {
 		minSample: 10 * time.Millisecond,
 		timeout:   5 * time.Second,
 		schema:    newSchema(),
-		cache:     map[string]*parsedPath{},
 		watchers:  map[chan struct{}]struct{}{},
 		serveCtx:  context.Background(),
 	}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.paths == nil {
+		s.paths = NewPathCache()
 	}
 	return s
 }

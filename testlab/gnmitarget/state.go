@@ -3,6 +3,7 @@ package gnmitarget
 import (
 	"context"
 	"errors"
+	"sync"
 
 	gpb "github.com/openconfig/gnmi/proto/gnmi"
 	"google.golang.org/grpc/codes"
@@ -95,30 +96,59 @@ func (lay *layout) same(leaves []Leaf) bool {
 // path cache, and makes it the current layout.
 func (s *Server) newLayout(leaves []Leaf) *layout {
 	lay := &layout{paths: make([]string, len(leaves)), parsed: make([]*parsedPath, len(leaves))}
-	s.cacheMu.Lock()
-	defer s.cacheMu.Unlock()
-	if len(s.cache) > 1<<16 {
-		s.cache = map[string]*parsedPath{} // a device whose paths churn; start over
-	}
 	for i, l := range leaves {
 		lay.paths[i] = l.Path
-		pp, ok := s.cache[l.Path]
-		if !ok {
-			p, err := ParsePath(l.Path)
-			if err != nil {
-				s.log.Warn("backend leaf with a bad path skipped", "target", s.name, "path", l.Path, "err", err)
-				continue
-			}
-			gp := p.proto()
-			wire, err := proto.MarshalOptions{Deterministic: true}.Marshal(gp)
-			if err != nil {
-				continue
-			}
-			pp = &parsedPath{path: p, key: p.String(), proto: gp, models: leafModels(p), wire: wire}
-			s.cache[l.Path] = pp
+		pp, err := s.paths.parse(l.Path)
+		if err != nil {
+			s.log.Warn("backend leaf with a bad path skipped", "target", s.name, "path", l.Path, "err", err)
+			continue
 		}
 		lay.parsed[i] = pp
 	}
+	s.cacheMu.Lock()
 	s.layout = lay
+	s.cacheMu.Unlock()
 	return lay
+}
+
+// PathCache holds parsed leaf paths by their string, for one gNMI target
+// or for many (WithPathCache). The zero value is not ready: use
+// NewPathCache. It is safe for concurrent use.
+type PathCache struct {
+	mu sync.RWMutex
+	m  map[string]*parsedPath
+}
+
+// maxCachedPaths bounds a PathCache: beyond it the cache starts over (the
+// layouts in use keep their parsed paths), so devices whose paths churn
+// cannot grow it without bound.
+const maxCachedPaths = 1 << 20
+
+// NewPathCache returns an empty cache.
+func NewPathCache() *PathCache { return &PathCache{m: map[string]*parsedPath{}} }
+
+func (c *PathCache) parse(s string) (*parsedPath, error) {
+	c.mu.RLock()
+	pp, ok := c.m[s]
+	c.mu.RUnlock()
+	if ok {
+		return pp, nil
+	}
+	p, err := ParsePath(s)
+	if err != nil {
+		return nil, err
+	}
+	gp := p.proto()
+	wire, err := proto.MarshalOptions{Deterministic: true}.Marshal(gp)
+	if err != nil {
+		return nil, err
+	}
+	pp = &parsedPath{path: p, key: p.String(), proto: gp, models: leafModels(p), wire: wire}
+	c.mu.Lock()
+	if len(c.m) >= maxCachedPaths {
+		c.m = map[string]*parsedPath{}
+	}
+	c.m[s] = pp
+	c.mu.Unlock()
+	return pp, nil
 }
