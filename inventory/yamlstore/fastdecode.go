@@ -19,9 +19,21 @@ const chunkLines = 20_000
 // file is outside the subset (nothing is returned) and the caller must use
 // the yaml.v3 path.
 func fastDecode(name, src string) (snap *inventory.Snapshot, probs inventory.Problems, ok bool) {
+	snap, probs, why := fastDecodeWhy(name, src)
+	return snap, probs, why.line == 0
+}
+
+// fastDecodeWhy is fastDecode saying why it gave up (why.line != 0).
+func fastDecodeWhy(name, src string) (snap *inventory.Snapshot, probs inventory.Problems, why fallback) {
 	p := &fastParser{}
-	if !p.split(src) || len(p.lines) == 0 || p.lines[0].indent != 0 {
-		return nil, nil, false
+	if !p.split(src) {
+		return nil, nil, p.why
+	}
+	if len(p.lines) == 0 {
+		return nil, nil, fallback{1, "no content"}
+	}
+	if p.lines[0].indent != 0 {
+		return nil, nil, fallback{p.lines[0].num, "an indented first line"}
 	}
 	var starts []int
 	keys := &node{kind: mappingNode}
@@ -31,7 +43,7 @@ func fastDecode(name, src string) (snap *inventory.Snapshot, probs inventory.Pro
 		}
 		k, _, isKey := splitKey(l.text)
 		if !isKey || resolveTag(k) != tagStr {
-			return nil, nil, false
+			return nil, nil, fallback{l.num, "a top level that is not a mapping of plain keys"}
 		}
 		starts = append(starts, i)
 		keys.content = append(keys.content, &node{kind: scalarNode, value: k, line: l.num, col: 1}, nil)
@@ -63,6 +75,7 @@ func fastDecode(name, src string) (snap *inventory.Snapshot, probs inventory.Pro
 			tasks = append(tasks, task{sec, func(sub *decoder, sp *fastParser) bool {
 				m, ok := sp.mapping(0, 0)
 				if !ok || sp.pos != len(sp.lines) || len(m.content) != 2 {
+					sp.gaveUp()
 					return false
 				}
 				sub.decode(m.content[1], fv, elem)
@@ -97,6 +110,7 @@ func fastDecode(name, src string) (snap *inventory.Snapshot, probs inventory.Pro
 			tasks = append(tasks, task{sec[pc.from:pc.to], func(sub *decoder, sp *fastParser) bool {
 				seq, ok := sp.sequence(1, int(ind))
 				if !ok || sp.pos != len(sp.lines) || len(seq.content) != pc.n {
+					sp.gaveUp()
 					return false
 				}
 				for k, item := range seq.content {
@@ -112,6 +126,7 @@ func fastDecode(name, src string) (snap *inventory.Snapshot, probs inventory.Pro
 	// memory a chunk used is warm for the next.
 	taskProbs := make([]inventory.Problems, len(tasks))
 	oks := make([]bool, len(tasks))
+	whys := make([]fallback, len(tasks))
 	var next atomic.Int32
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), len(tasks)) {
@@ -127,6 +142,7 @@ func fastDecode(name, src string) (snap *inventory.Snapshot, probs inventory.Pro
 				}
 				sp.reset(tasks[i].lines)
 				oks[i] = tasks[i].run(sub, sp)
+				whys[i] = sp.why
 				taskProbs[i], sub.probs = sub.probs, nil
 			}
 		}()
@@ -135,11 +151,11 @@ func fastDecode(name, src string) (snap *inventory.Snapshot, probs inventory.Pro
 	probs = d.probs
 	for i := range tasks {
 		if !oks[i] {
-			return nil, nil, false
+			return nil, nil, whys[i]
 		}
 		probs = append(probs, taskProbs[i]...)
 	}
-	return snap, probs, true
+	return snap, probs, fallback{}
 }
 
 func isItem(text string) bool {

@@ -23,9 +23,45 @@ func fastParse(data []byte) (root *node, ok bool) {
 	}
 	n, ok := p.block(0, 0)
 	if !ok || p.pos != len(p.lines) {
+		p.gaveUp()
 		return nil, false
 	}
 	return n, true
+}
+
+// gaveUp records why the parse stopped, from the line it stopped at.
+func (p *fastParser) gaveUp() {
+	if len(p.lines) == 0 || p.why.line != 0 {
+		return // none, or already said where
+	}
+	l := p.lines[min(p.pos, len(p.lines)-1)]
+	p.why = fallback{l.num, outsideSubset(l.text)}
+}
+
+// outsideSubset names what a line has that the fast subset leaves to
+// yaml.v3, as well as one line can tell.
+func outsideSubset(text string) string {
+	_, rest, isKey := splitKey(text)
+	if !isKey {
+		rest = strings.TrimLeft(strings.TrimPrefix(text, "-"), " ")
+	}
+	switch {
+	case rest == "|" || rest == ">" || strings.HasPrefix(rest, "|") || strings.HasPrefix(rest, ">"):
+		return "a block scalar (| or >)"
+	case strings.HasPrefix(rest, "&") || strings.HasPrefix(rest, "*") || strings.Contains(text, " &") || strings.Contains(text, " *"):
+		return "an anchor or alias"
+	case strings.HasPrefix(rest, "!"):
+		return "a tag (!)"
+	case strings.Contains(text, "\\") && strings.Contains(text, "\""):
+		return "an escape in a double-quoted string"
+	case strings.HasPrefix(text, "<<"):
+		return "a merge key (<<)"
+	case strings.Contains(text, "\t"):
+		return "a tab where the fast reader does not take one"
+	case rest == "" && isKey:
+		return "a key with no value"
+	}
+	return "YAML outside the fast subset (multi-line scalar, complex key, nested one-line sequence...)"
 }
 
 // fline is one line of a file; a 10k-site inventory has 1.2 million, so
@@ -39,6 +75,8 @@ type fline struct {
 type fastParser struct {
 	lines []fline
 	pos   int
+	// why is set when the parser gives up: the line and what is there.
+	why fallback
 	// Nodes come from slabs, and children lists from ptrs: a large
 	// inventory has millions of both. reset hands the same slabs out again.
 	slab   []node
@@ -55,7 +93,7 @@ type fastParser struct {
 // reset readies the parser for other lines, reusing the memory of every
 // node it returned so far: those nodes must no longer be in use.
 func (p *fastParser) reset(lines []fline) {
-	p.lines, p.pos = lines, 0
+	p.lines, p.pos, p.why = lines, 0, fallback{}
 	p.slab, p.nslabs = nil, 0
 	p.ptrs, p.npslab = nil, 0
 	clear(p.stack) // left over when a parse gave up half way
@@ -124,20 +162,27 @@ func splitKey(s string) (key, rest string, ok bool) {
 	case '"', '\'', '[', '{', '?', '&', '*', '!', '|', '>', '%', '@', '`', '-':
 		return "", "", false
 	}
-	i := strings.Index(s, ": ")
+	i := keyColon(s)
 	if i < 0 {
-		if strings.HasSuffix(s, ":") {
-			i = len(s) - 1
-		} else {
-			return "", "", false
-		}
-	}
-	key = s[:i]
-	if hasAny(key, &keySpecial) || strings.HasSuffix(key, " ") {
 		return "", "", false
 	}
-	rest = strings.TrimLeft(s[i+1:], " ")
+	key = s[:i]
+	if hasAny(key, &keySpecial) || strings.HasSuffix(key, " ") || strings.HasSuffix(key, "\t") {
+		return "", "", false
+	}
+	rest = strings.TrimLeft(s[i+1:], " \t")
 	return key, rest, true
+}
+
+// keyColon returns the index of the first ':' followed by a blank (space
+// or tab, both separate a key from its value in YAML) or ending s, or -1.
+func keyColon(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == ':' && (i+1 == len(s) || s[i+1] == ' ' || s[i+1] == '\t') {
+			return i
+		}
+	}
+	return -1
 }
 
 func (p *fastParser) mapping(depth, indent int) (*node, bool) {
@@ -169,6 +214,7 @@ func (p *fastParser) mapping(depth, indent int) (*node, bool) {
 			col := indent + 1 + runes(l.text[:len(l.text)-len(rest)])
 			v, ok = p.inline(rest, int(l.num), col)
 			if !ok {
+				p.why = fallback{l.num, outsideSubset(l.text)}
 				return nil, false
 			}
 		} else if p.pos < len(p.lines) && int(p.lines[p.pos].indent) > indent {
@@ -211,6 +257,9 @@ func (p *fastParser) sequence(depth, indent int) (*node, bool) {
 			return nil, false
 		}
 		rest := strings.TrimLeft(l.text[1:], " ")
+		if rest[0] == '\t' {
+			return nil, false // "- <tab>": rare, and yaml.v3's columns there are its own
+		}
 		col := indent + len(l.text) - len(rest) // "- " and spaces: bytes are columns
 		if _, _, isKey := splitKey(rest); isKey {
 			// "- key: value": the item is a mapping whose keys sit at col.
@@ -227,6 +276,7 @@ func (p *fastParser) sequence(depth, indent int) (*node, bool) {
 		}
 		item, ok := p.inline(rest, int(l.num), col+1)
 		if !ok {
+			p.why = fallback{l.num, outsideSubset(l.text)}
 			return nil, false
 		}
 		p.pos++
@@ -274,7 +324,7 @@ func (p *fastParser) flow(s string, line, col, depth int) (*node, int, bool) {
 	base := len(p.stack)
 	i := 1
 	skip := func() {
-		for i < len(s) && s[i] == ' ' {
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
 			i++
 		}
 	}
@@ -314,7 +364,7 @@ func (p *fastParser) flow(s string, line, col, depth int) (*node, int, bool) {
 				return nil, 0, false
 			}
 			skip()
-			if i+1 >= len(s) || s[i] != ':' || s[i+1] != ' ' {
+			if i+1 >= len(s) || s[i] != ':' || (s[i+1] != ' ' && s[i+1] != '\t') {
 				return nil, 0, false
 			}
 			i++
@@ -393,7 +443,7 @@ func scalar(s string, inFlow bool) (val string, quoted byte, used int, ok bool) 
 		if end < 0 {
 			return "", 0, 0, false
 		}
-		if k := strings.Index(s[:end], ": "); k >= 0 {
+		if k := keyColon(s[:end]); k >= 0 && k+1 < end {
 			end = k
 		}
 		// A colon inside a flow plain scalar (an unquoted IPv6 address)
@@ -401,11 +451,11 @@ func scalar(s string, inFlow bool) (val string, quoted byte, used int, ok bool) 
 		if hasAny(s[:end], &flowPlainSpecial) {
 			return "", 0, 0, false
 		}
-		v := strings.TrimRight(s[:end], " ")
+		v := strings.TrimRight(s[:end], " \t")
 		return v, 0, len(v), v != ""
 	}
 	v := s[:end]
-	if strings.Contains(v, ": ") || strings.HasSuffix(v, ":") || strings.Contains(v, " #") {
+	if keyColon(v) >= 0 || strings.Contains(v, " #") || strings.Contains(v, "\t#") {
 		return "", 0, 0, false
 	}
 	return v, 0, len(v), true

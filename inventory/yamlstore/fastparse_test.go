@@ -91,6 +91,25 @@ var fastCases = []string{
 	"a: [x, [y, z], {k: v}]\n",
 	"a: plain words, with comma\n",
 	"a:\nb: 1\n",
+	// CRLF line ends and tabs where YAML allows them.
+	"a: 1\r\nb: two\r\n",
+	"list:\r\n  - x\r\n  - {k: v, n: [1, 2]}\r\n# c\r\n\r\nz: 'q'\r\n",
+	"a: 1\r\nb: 2",
+	"a: b\t# comment\n",
+	"a: 'x\ty'\nb: \"p\tq\"\n",
+	"a: x\ty z\n",
+	"a: [x,\ty]\nb: {k:\tv}\n",
+	"\t# comment\na: 1\n",
+	"a: 1\n  \t\nb: 2\n",
+	"a:\n  b: 1\n  \t# x\n  c: 2\n",
+	"a: 1 \t\n",
+	"a:\t1\nb:\t\n  c: d\n",
+	"k\t: v\n",
+	"a:\n\t- x\n",
+	"- \tx\n",
+	"a: 1\rb: 2\n",
+	"a: 1\r",
+	"a:\n  - name: r1\r\n    addresses: [10.0.0.1/31]\r\n",
 }
 
 func TestFastParseMatchesYAMLv3(t *testing.T) {

@@ -1,6 +1,7 @@
 package yamlstore
 
 import (
+	"fmt"
 	"runtime"
 	"strings"
 	"sync"
@@ -43,6 +44,7 @@ func (p *fastParser) splitPieces(src string, n int) bool {
 	// by its newlines, so no piece grows a slice and nothing is copied but
 	// the final compaction.
 	pieces := make([]splitResult, len(cuts)-1)
+	p.why = fallback{}
 	run := func(f func(k int)) {
 		if len(pieces) == 1 {
 			f(0)
@@ -70,11 +72,12 @@ func (p *fastParser) splitPieces(src string, n int) bool {
 			from += pc.newlines + 1
 			base += pc.newlines
 		}
-		pieces[k].lines, pieces[k].ok = splitLines(src[cuts[k]:cuts[k+1]], base, all[from:from:from+pieces[k].newlines+1])
+		pieces[k].lines, pieces[k].why = splitLines(src[cuts[k]:cuts[k+1]], base, all[from:from:from+pieces[k].newlines+1])
 	})
 	n = 0
 	for k, pc := range pieces {
-		if !pc.ok {
+		if pc.why.line != 0 {
+			p.why = pc.why
 			return false
 		}
 		if k == 0 {
@@ -86,22 +89,36 @@ func (p *fastParser) splitPieces(src string, n int) bool {
 	p.lines = all[:n]
 	// Directives ("%YAML") may only open a document: leave them to yaml.v3.
 	if len(p.lines) > 0 && p.lines[0].indent == 0 && strings.HasPrefix(p.lines[0].text, "%") {
+		p.why = fallback{p.lines[0].num, "a %YAML or %TAG directive"}
 		return false
 	}
 	return true
 }
 
+// fallback says why a file left the fast path: the line and what is
+// there. The zero value means it did not.
+type fallback struct {
+	line int32
+	why  string
+}
+
 type splitResult struct {
 	lines    []fline
 	newlines int
-	ok       bool
+	why      fallback
 }
 
 // splitLines appends to lines the lines of one piece of a file, which
-// starts at a line boundary after base lines.
-func splitLines(src string, base int, lines []fline) ([]fline, bool) {
-	if !printable(src) {
-		return nil, false
+// starts at a line boundary after base lines. Lines may end in CRLF, and
+// tabs may appear where YAML allows them: in comments, quoted and plain
+// scalars, trailing blanks and blank lines, never in indentation.
+func splitLines(src string, base int, lines []fline) ([]fline, fallback) {
+	if bad := printable(src); bad >= 0 {
+		line := int32(base + 1 + strings.Count(src[:bad], "\n"))
+		if src[bad] == '\r' {
+			return nil, fallback{line, "a carriage return that does not end a line"}
+		}
+		return nil, fallback{line, fmt.Sprintf("a character YAML does not allow (%q)", src[bad:bad+min(len(src)-bad, utf8.UTFMax)])}
 	}
 	num := base
 	for len(src) > 0 {
@@ -112,31 +129,40 @@ func splitLines(src string, base int, lines []fline) ([]fline, bool) {
 		} else {
 			line, src = src, ""
 		}
+		if n := len(line); n > 0 && line[n-1] == '\r' {
+			line = line[:n-1] // CRLF: printable made sure the CR ends the line
+		}
 		indent := 0
 		for indent < len(line) && line[indent] == ' ' {
 			indent++
 		}
 		text := line[indent:]
+		if text != "" && text[0] == '\t' {
+			// A tab in the indentation: yaml.v3 refuses it on most lines,
+			// and on blank and comment lines depending on the block they
+			// sit in. It decides, and reports.
+			return nil, fallback{int32(num), "a tab in the indentation"}
+		}
 		if text == "" || text[0] == '#' {
 			continue
 		}
 		if strings.IndexByte(text, '#') >= 0 {
 			var ok bool
 			if text, ok = stripComment(text); !ok {
-				return nil, false
+				return nil, fallback{int32(num), "a quoted string that does not close on its line"}
 			}
 		} else {
-			text = strings.TrimRight(text, " ")
+			text = strings.TrimRight(text, " \t")
 		}
 		if text == "" {
 			continue
 		}
 		if indent == 0 && (text == "---" || text == "...") {
-			return nil, false // explicit documents: leave them to yaml.v3
+			return nil, fallback{int32(num), "an explicit document marker (" + text + ")"}
 		}
 		lines = append(lines, fline{num: int32(num), indent: int32(indent), text: text})
 	}
-	return lines, true
+	return lines, fallback{}
 }
 
 // stripComment removes a trailing " # comment", minding quotes.
@@ -155,40 +181,43 @@ func stripComment(s string) (string, bool) {
 			quote = 0
 		case quote == 0 && (c == '"' || c == '\'') && (i == 0 || strings.IndexByte(" [{,:-", s[i-1]) >= 0):
 			quote = c
-		case quote == 0 && c == '#' && i > 0 && s[i-1] == ' ':
-			return strings.TrimRight(s[:i], " "), true
+		case quote == 0 && c == '#' && i > 0 && (s[i-1] == ' ' || s[i-1] == '\t'):
+			return strings.TrimRight(s[:i], " \t"), true
 		}
 	}
 	if quote != 0 {
 		return "", false
 	}
-	return strings.TrimRight(s, " "), true
+	return strings.TrimRight(s, " \t"), true
 }
 
-// printable reports whether s holds only what yaml.v3 accepts as
-// printable, minus tabs and carriage returns, which the subset leaves out.
-// One pass: runes are decoded only where a byte is not ASCII.
-func printable(s string) bool {
+// printable returns the index of the first byte of s that yaml.v3 would
+// not accept as printable, or that the subset leaves out (a carriage
+// return not followed by a line feed), or -1. One pass: runes are decoded
+// only where a byte is not ASCII.
+func printable(s string) int {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if (c < 0x20 && c != '\n') || c == 0x7f {
-				return false
+			switch {
+			case c == '\r' && i+1 < len(s) && s[i+1] == '\n':
+			case (c < 0x20 && c != '\n' && c != '\t') || c == 0x7f:
+				return i
 			}
 			i++
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
-			return false // not UTF-8
+			return i // not UTF-8
 		}
 		switch {
 		case r == 0x85, r >= 0xA0 && r <= 0xD7FF, r >= 0x10000 && r <= 0x10FFFF:
 		case r >= 0xE000 && r <= 0xFFFD && r != 0xFEFF:
 		default:
-			return false
+			return i
 		}
 		i += size
 	}
-	return true
+	return -1
 }

@@ -7,13 +7,16 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unsafe"
 
 	"gopkg.in/yaml.v3"
@@ -26,10 +29,46 @@ import (
 // hold any top-level section.
 type Store struct {
 	path string
+	log  *slog.Logger
+
+	mu    sync.Mutex
+	stats []FileStats
 }
 
+// Option configures a Store.
+type Option func(*Store)
+
+// WithLogger sets where the store logs; at debug level it says, for each
+// file that leaves the fast reader, the line and why.
+func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
+
 // Open returns a store for a file or a directory. Nothing is read yet.
-func Open(path string) *Store { return &Store{path: path} }
+func Open(path string, opts ...Option) *Store {
+	s := &Store{path: path, log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// FileStats says how one file of the last Load or Parse was read.
+type FileStats struct {
+	File  string
+	Bytes int
+	// Fast is true when the fast reader took the file; otherwise
+	// Fallback says where and why yaml.v3 read it ("file:line: why").
+	Fast     bool
+	Fallback string
+	Duration time.Duration
+}
+
+// Stats returns how each file of the last Load or Parse was read, in
+// file order.
+func (s *Store) Stats() []FileStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.stats)
+}
 
 // Path returns the file or directory the store reads.
 func (s *Store) Path() string { return s.path }
@@ -91,6 +130,7 @@ func (s *Store) parse(ctx context.Context) (*inventory.Snapshot, inventory.Probl
 	}
 	parts := make([]*inventory.Snapshot, len(files))
 	probs := make([]inventory.Problems, len(files))
+	stats := make([]FileStats, len(files))
 	errs := make([]error, len(files))
 	// Files parse independently; two workers match the machines tuyau runs on
 	// and keep memory bounded on huge trees.
@@ -111,10 +151,20 @@ func (s *Store) parse(ctx context.Context) (*inventory.Snapshot, inventory.Probl
 				errs[i] = fmt.Errorf("read inventory: %w", err)
 				return
 			}
-			parts[i], probs[i] = decodeOwned(f, data)
+			start := time.Now()
+			var why fallback
+			parts[i], probs[i], why = decodeOwned(f, data)
+			stats[i] = FileStats{File: f, Bytes: len(data), Fast: why.line == 0, Duration: time.Since(start)}
+			if why.line != 0 {
+				stats[i].Fallback = fmt.Sprintf("%s:%d: %s", f, why.line, why.why)
+				s.log.Debug("yaml: fast reader left the file to yaml.v3", "at", stats[i].Fallback, "bytes", len(data))
+			}
 		}()
 	}
 	wg.Wait()
+	s.mu.Lock()
+	s.stats = stats
+	s.mu.Unlock()
 	if err := errors.Join(errs...); err != nil {
 		return nil, nil, err
 	}
@@ -164,19 +214,21 @@ func (s *Store) files() ([]string, error) {
 // Decode parses one YAML document into a snapshot. It never panics and
 // reports every problem it finds; name is used in positions.
 func Decode(name string, data []byte) (snap *inventory.Snapshot, probs inventory.Problems) {
-	return decode(name, data, string(data))
+	snap, probs, _ = decode(name, data, string(data))
+	return snap, probs
 }
 
 // decodeOwned is Decode for a buffer nothing else holds or will change,
 // such as a file just read: the snapshot's strings then point into it
 // instead of into a copy (30 MB and as many page faults on a
 // 10,000-device file).
-func decodeOwned(name string, data []byte) (*inventory.Snapshot, inventory.Problems) {
+func decodeOwned(name string, data []byte) (*inventory.Snapshot, inventory.Problems, fallback) {
 	return decode(name, data, unsafe.String(unsafe.SliceData(data), len(data)))
 }
 
-// decode reads data, of which src is a string with the same bytes.
-func decode(name string, data []byte, src string) (snap *inventory.Snapshot, probs inventory.Problems) {
+// decode reads data, of which src is a string with the same bytes; why
+// says why the fast reader left it to yaml.v3, if it did.
+func decode(name string, data []byte, src string) (snap *inventory.Snapshot, probs inventory.Problems, why fallback) {
 	snap = &inventory.Snapshot{}
 	d := &decoder{file: name}
 	defer func() {
@@ -187,8 +239,12 @@ func decode(name string, data []byte, src string) (snap *inventory.Snapshot, pro
 			probs = inventory.Problems{{Src: inventory.Source{File: name}, Where: name, Msg: fmt.Sprintf("cannot parse YAML: %v", r)}}
 		}
 	}()
-	if s, ps, ok := fastDecode(name, src); ok {
-		return s, ps
+	s, ps, why := fastDecodeWhy(name, src)
+	if why.line == 0 {
+		return s, ps, why
+	}
+	if s, ps, ok := slowDecode(name, src); ok {
+		return s, ps, why
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	docs := 0
@@ -199,7 +255,7 @@ func decode(name string, data []byte, src string) (snap *inventory.Snapshot, pro
 			break
 		}
 		if err != nil {
-			return snap, inventory.Problems{{Src: inventory.Source{File: name, Line: yamlErrLine(err)}, Where: name, Msg: cleanYAMLError(err)}}
+			return snap, inventory.Problems{{Src: inventory.Source{File: name, Line: yamlErrLine(err)}, Where: name, Msg: cleanYAMLError(err)}}, why
 		}
 		docs++
 		if docs > 1 {
@@ -214,7 +270,7 @@ func decode(name string, data []byte, src string) (snap *inventory.Snapshot, pro
 		d.maxNodes = aliasBudget*len(memo) + 100_000
 		d.decodeTop(top, snap)
 	}
-	return snap, d.probs
+	return snap, d.probs, why
 }
 
 // merge concatenates the sections of several files in file order. The
