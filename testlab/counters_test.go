@@ -152,3 +152,44 @@ func TestCountersContinueAcrossRateChange(t *testing.T) {
 		t.Errorf("a load change moved last-change to %v", s.since)
 	}
 }
+
+// TestGNMIReadsDuringFaults reads devices' gNMI state while faults come
+// and go: the neighbor cache read and a BGP reconcile take their locks in
+// opposite orders unless the read runs unlocked (it once deadlocked).
+func TestGNMIReadsDuringFaults(t *testing.T) {
+	l := startTestLab(t, smallNet(t, 8), BootstrapFull)
+	ctx := context.Background()
+	cable := l.plan.Links[0].Cables[0]
+	done := make(chan struct{})
+	stop := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			for _, d := range l.order {
+				if _, err := d.State(ctx); err != nil {
+					t.Errorf("%s: %v", d.Name(), err)
+				}
+			}
+		}
+	}()
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for range 10 {
+			l.Cut(ctx, cable)
+			l.Restore(ctx, Target{Cable: cable})
+		}
+	}()
+	select {
+	case <-finished:
+	case <-time.After(60 * time.Second):
+		t.Fatal("ten cuts and restores with gNMI reads did not finish in 60 s: deadlock")
+	}
+	close(stop)
+	<-done
+}

@@ -113,6 +113,7 @@ func (d *Device) State(ctx context.Context) ([]gnmitarget.Leaf, error) {
 // neighborCacheAge, less than the 1 s poll that announces them.
 type neighborCache struct {
 	mu  sync.Mutex
+	gen uint64 // bumped by invalidate: a read begun before is not kept
 	at  time.Time
 	asn uint32
 	rid string
@@ -121,19 +122,29 @@ type neighborCache struct {
 
 const neighborCacheAge = 250 * time.Millisecond
 
+// get returns the kept answer or reads a new one. read runs without c.mu
+// held: it takes the device's BGP lock, which reconcileBGP holds while it
+// invalidates.
 func (c *neighborCache) get(read func() (uint32, string, []NeighborState)) (uint32, string, []NeighborState) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if !c.at.IsZero() && time.Since(c.at) < neighborCacheAge {
+		defer c.mu.Unlock()
 		return c.asn, c.rid, c.ns
 	}
-	c.asn, c.rid, c.ns = read()
-	c.at = time.Now()
-	return c.asn, c.rid, c.ns
+	gen := c.gen
+	c.mu.Unlock()
+	asn, rid, ns := read()
+	c.mu.Lock()
+	if c.gen == gen {
+		c.asn, c.rid, c.ns, c.at = asn, rid, ns, time.Now()
+	}
+	c.mu.Unlock()
+	return asn, rid, ns
 }
 
 func (c *neighborCache) invalidate() {
 	c.mu.Lock()
+	c.gen++
 	c.at = time.Time{}
 	c.mu.Unlock()
 }
