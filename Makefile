@@ -5,7 +5,7 @@ BIN     := bin/tuyau
 EXAMPLE := examples/manche
 export GOFLAGS ?= -mod=mod
 
-.PHONY: all build test test-race demo bench lint deps clean
+.PHONY: all build test test-race test-converge demo bench lint deps clean
 
 all: build
 
@@ -25,6 +25,11 @@ RACE_PKGS ?= ./inventory/... ./provisioning ./provisioning/gnmiset ./provisionin
 
 test: deps lint
 	$(GO) test -count=1 -timeout 20m ./...
+
+# The FRR delta against real FRR 8.4 for longer than CI's 240 cases (root).
+test-converge:
+	TUYAU_CONVERGE_WALKS=$${WALKS:-20} TUYAU_CONVERGE_STEPS=$${STEPS:-200} \
+		$(GO) test -count=1 -timeout 60m -run TestFRRConvergence -v ./provisioning/sshcli
 
 test-race:
 	$(GO) test -race -count=1 -timeout 10m $(RACE_PKGS)

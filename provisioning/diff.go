@@ -27,30 +27,37 @@ func UnifiedDiff(nameA, nameB, a, b string) string {
 			}
 		}
 	}
-	type op struct {
-		kind byte // ' ', '-', '+'
-		text string
-		ai   int // line index in a (for ' ' and '-')
-		bi   int
-	}
-	var ops []op
+	var ops []diffOp
 	i, j := 0, 0
 	for i < n || j < m {
 		switch {
 		case i < n && j < m && x[i] == y[j]:
-			ops = append(ops, op{' ', x[i], i, j})
+			ops = append(ops, diffOp{' ', x[i], i, j})
 			i, j = i+1, j+1
 		case j < m && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
-			ops = append(ops, op{'+', y[j], i, j})
+			ops = append(ops, diffOp{'+', y[j], i, j})
 			j++
 		default:
-			ops = append(ops, op{'-', x[i], i, j})
+			ops = append(ops, diffOp{'-', x[i], i, j})
 			i++
 		}
 	}
+	return writeHunks(fmt.Sprintf("--- %s\n+++ %s\n", nameA, nameB), ops)
+}
+
+// diffOp is one line of a diff: kept (' '), removed ('-') or added ('+'),
+// with its 0-based line number in a and in b.
+type diffOp struct {
+	kind   byte
+	text   string
+	ai, bi int
+}
+
+// writeHunks prints ops as unified diff hunks with 3 lines of context.
+func writeHunks(header string, ops []diffOp) string {
 	const ctx = 3
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "--- %s\n+++ %s\n", nameA, nameB)
+	sb.WriteString(header)
 	for k := 0; k < len(ops); {
 		if ops[k].kind == ' ' {
 			k++

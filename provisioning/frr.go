@@ -6,8 +6,8 @@ import (
 )
 
 // FRR renders FRRouting configs and computes the vtysh commands that move
-// a running FRR to them, in the manner of frr-reload.py: removals first,
-// each in its context with the "no" form, then additions.
+// a running FRR to them: an ordered, hierarchy-aware delta (see
+// frr_commands.go) made on contexts as vtysh nests them.
 type FRR struct{}
 
 // Name implements Platform.
@@ -31,12 +31,23 @@ func (FRR) Delta(running, want []byte) (Delta, error) {
 	}
 	d := Delta{Want: w.text(nil), Have: have.text(w)}
 	d.Commands = frrCommands(have, w)
+	if d.Changed() {
+		text := string(running)
+		d.diff = func(a, b string) string { return frrDeviceDiff(a, b, text, have, w) }
+	}
 	return d, nil
 }
 
+func pluralIts(n int) string {
+	if n == 1 {
+		return "its"
+	}
+	return "their"
+}
+
 // frrConfig is a config split into contexts, as vtysh sees it: the root
-// (single-line commands), and blocks such as "interface eth1" or
-// "router bgp 65000" / "address-family ipv4 unicast".
+// (single-line commands), and blocks such as "interface eth1",
+// "router bgp 65000" > "address-family l2vpn evpn" > "vni 10".
 type frrConfig struct {
 	order  []string // block keys in first-seen order; "" is the root
 	blocks map[string]*frrBlock
@@ -77,55 +88,122 @@ var frrNoise = []string{"Building configuration", "Current configuration", "frr 
 var frrContexts = []string{"interface ", "router ", "route-map ", "line vty", "key chain ", "vrf ",
 	"bfd", "segment-routing", "mpls ldp", "rpki", "nexthop-group ", "pbr-map "}
 
-// parseFRR reads vtysh config text (rendered or "show running-config").
-func parseFRR(text string) *frrConfig {
-	c := &frrConfig{blocks: map[string]*frrBlock{}}
-	c.block(nil)
+// frrExits close a context of each kind; "exit" closes the others.
+var frrExits = map[string]string{"address-family ": "exit-address-family", "vni ": "exit-vni", "link-params": "exit-link-params"}
+
+// opensSub reports whether line opens a context inside the context path:
+// address families under "router bgp", EVPN "vni N" under
+// "address-family l2vpn evpn" (a "vni" line under "vrf X" is a value),
+// "link-params" under an interface.
+func opensSub(path []string, line string) bool {
+	if len(path) == 0 {
+		return false
+	}
+	top, last := path[0], path[len(path)-1]
+	switch {
+	case strings.HasPrefix(line, "address-family "):
+		return len(path) == 1 && strings.HasPrefix(top, "router bgp")
+	case strings.HasPrefix(line, "vni "):
+		return len(path) == 2 && last == "address-family l2vpn evpn"
+	case line == "link-params":
+		return len(path) == 1 && strings.HasPrefix(top, "interface ")
+	}
+	return false
+}
+
+// exitOf is the command that leaves the context opened by header.
+func exitOf(header string, depth int) string {
+	if depth > 0 {
+		for p, e := range frrExits {
+			if strings.HasPrefix(header, p) {
+				return e
+			}
+		}
+	}
+	return "exit"
+}
+
+// frrEvent is what one line of config text is to the parser.
+type frrEvent int
+
+const (
+	evSkip   frrEvent = iota // blank, "!", noise: no intent
+	evLine                   // a config line of the context path
+	evHeader                 // opens the context path
+	evExit                   // closes a context
+)
+
+// scanFRR walks vtysh config text (rendered or "show running-config")
+// line by line and says what each line is and in which context. Contexts
+// nest by the one-space indentation vtysh prints and by their exit
+// commands; a line less indented than its context closes it.
+func scanFRR(text string, fn func(i int, raw string, ev frrEvent, path []string, line string)) {
 	var cur []string
-	for _, raw := range strings.Split(text, "\n") {
+	for i, raw := range strings.Split(text, "\n") {
 		raw = strings.TrimRight(raw, " \t\r")
 		trimmed := strings.TrimLeft(raw, " ")
 		indent := len(raw) - len(trimmed)
 		line := strings.Join(strings.Fields(trimmed), " ")
 		switch {
-		case line == "" || strings.HasPrefix(line, "!"):
+		case line == "" || strings.HasPrefix(line, "!") || isNoise(line):
+			fn(i, raw, evSkip, cur, line)
 			continue
-		case line == "exit-address-family" || line == "exit-vrf" || line == "exit-vni":
+		case line == "exit-address-family" || line == "exit-vni" || line == "exit-link-params":
+			fn(i, raw, evExit, cur, line)
+			if len(cur) > 1 {
+				cur = cur[:len(cur)-1]
+			}
+			continue
+		case line == "exit-vrf":
+			fn(i, raw, evExit, cur, line)
 			if len(cur) > 1 {
 				cur = cur[:1]
 			}
 			continue
 		case line == "exit" || line == "end":
+			fn(i, raw, evExit, cur, line)
 			cur = nil
-			continue
-		case isNoise(line):
 			continue
 		}
 		if indent == 0 {
 			cur = nil
 			if isContext(line) {
 				cur = []string{line}
-				c.block(cur)
+				fn(i, raw, evHeader, cur, line)
 				continue
 			}
-			c.block(nil).add(line)
+			fn(i, raw, evLine, nil, line)
 			continue
 		}
 		if cur == nil {
-			c.block(nil).add(line)
+			fn(i, raw, evLine, nil, line)
 			continue
 		}
-		if strings.HasPrefix(cur[0], "router bgp") && (strings.HasPrefix(line, "address-family ") || strings.HasPrefix(line, "vni ")) {
-			cur = []string{cur[0], line}
-			c.block(cur)
+		// A sub-context closed without its exit: the indentation says so.
+		for len(cur) > 1 && indent < len(cur) {
+			cur = cur[:len(cur)-1]
+		}
+		if opensSub(cur, line) {
+			cur = append(cur, line)
+			fn(i, raw, evHeader, cur, line)
 			continue
 		}
-		if len(cur) > 1 && indent == 1 {
-			// An address family closed without exit-address-family.
-			cur = cur[:1]
-		}
-		c.block(cur).add(line)
+		fn(i, raw, evLine, cur, line)
 	}
+}
+
+// parseFRR reads vtysh config text into its contexts.
+func parseFRR(text string) *frrConfig {
+	c := &frrConfig{blocks: map[string]*frrBlock{}}
+	c.block(nil)
+	scanFRR(text, func(_ int, _ string, ev frrEvent, path []string, line string) {
+		switch ev {
+		case evHeader:
+			c.block(path)
+		case evLine:
+			c.block(path).add(line)
+		}
+	})
 	return c
 }
 
@@ -148,71 +226,53 @@ func isContext(line string) bool {
 }
 
 // text writes the config back in a canonical form; with ref, blocks and
-// lines follow ref's order first so a diff against ref is minimal. Address
-// families always follow their router bgp block.
+// lines follow ref's order first. Sub-contexts follow their parent's lines.
 func (c *frrConfig) text(ref *frrConfig) string {
 	var sb strings.Builder
-	for _, k := range c.orderedKeys(ref) {
-		b := c.blocks[k]
-		lines := b.lines
-		if ref != nil {
-			if rb, ok := ref.blocks[k]; ok {
-				lines = orderLike(b.lines, rb.lines)
-			}
-		}
-		ind := strings.Repeat(" ", len(b.path))
-		if len(b.path) > 0 {
-			sb.WriteString(ind[1:] + b.path[len(b.path)-1] + "\n")
-		}
-		for _, l := range lines {
-			sb.WriteString(ind + l + "\n")
-		}
-		for _, ck := range c.children(k, ref) {
-			cb := c.blocks[ck]
-			sb.WriteString(" " + cb.path[1] + "\n")
-			clines := cb.lines
-			if ref != nil {
-				if rb, ok := ref.blocks[ck]; ok {
-					clines = orderLike(cb.lines, rb.lines)
-				}
-			}
-			for _, l := range clines {
-				sb.WriteString("  " + l + "\n")
-			}
-			sb.WriteString(" exit-address-family\n")
-		}
-		if len(b.path) > 0 {
-			sb.WriteString("exit\n")
-		}
+	for _, k := range c.childKeys(nil, ref) {
+		c.writeBlock(&sb, k, ref)
 	}
 	return sb.String()
 }
 
-// orderedKeys lists the top-level keys (root first), ref's order first.
-func (c *frrConfig) orderedKeys(ref *frrConfig) []string {
-	var keys []string
-	seen := map[string]bool{}
-	add := func(order []string) {
-		for _, k := range order {
-			if b, ok := c.blocks[k]; ok && len(b.path) <= 1 && !seen[k] {
-				keys, seen[k] = append(keys, k), true
-			}
+func (c *frrConfig) writeBlock(sb *strings.Builder, k string, ref *frrConfig) {
+	b := c.blocks[k]
+	lines := b.lines
+	if ref != nil {
+		if rb, ok := ref.blocks[k]; ok {
+			lines = orderLike(b.lines, rb.lines)
 		}
 	}
-	if ref != nil {
-		add(ref.order)
+	depth := len(b.path)
+	if depth > 0 {
+		sb.WriteString(strings.Repeat(" ", depth-1) + b.path[depth-1] + "\n")
 	}
-	add(c.order)
-	return keys
+	ind := strings.Repeat(" ", depth)
+	for _, l := range lines {
+		sb.WriteString(ind + l + "\n")
+	}
+	if depth == 0 {
+		return
+	}
+	for _, ck := range c.childKeys(b.path, ref) {
+		c.writeBlock(sb, ck, ref)
+	}
+	sb.WriteString(strings.Repeat(" ", depth-1) + exitOf(b.path[depth-1], depth-1) + "\n")
 }
 
-// children lists the address-family blocks under a top-level block.
-func (c *frrConfig) children(parent string, ref *frrConfig) []string {
+// childKeys lists the blocks directly under parent (the root's lines and
+// top-level contexts when parent is nil), ref's order first.
+func (c *frrConfig) childKeys(parent []string, ref *frrConfig) []string {
 	var out []string
 	seen := map[string]bool{}
+	pk := blockKey(parent)
 	add := func(order []string) {
 		for _, k := range order {
-			if b, ok := c.blocks[k]; ok && len(b.path) == 2 && blockKey(b.path[:1]) == parent && !seen[k] {
+			b, ok := c.blocks[k]
+			if !ok || seen[k] {
+				continue
+			}
+			if parent == nil && len(b.path) <= 1 || parent != nil && len(b.path) == len(parent)+1 && blockKey(b.path[:len(parent)]) == pk {
 				out, seen[k] = append(out, k), true
 			}
 		}
@@ -243,11 +303,4 @@ func orderLike(lines, ref []string) []string {
 		}
 	}
 	return out
-}
-
-func pluralIts(n int) string {
-	if n == 1 {
-		return "its"
-	}
-	return "their"
 }

@@ -22,7 +22,7 @@ func TestFRRDelta(t *testing.T) {
 				t.Fatalf("Delta: %v", err)
 			}
 			checkGolden(t, filepath.Join(dir, "commands.golden"), []byte(strings.Join(d.Commands, "\n")+"\n"))
-			checkGolden(t, filepath.Join(dir, "diff.golden"), []byte(UnifiedDiff("running", "intended", d.Have, d.Want)))
+			checkGolden(t, filepath.Join(dir, "diff.golden"), []byte(d.Diff("running", "intended")))
 			// Idempotence: the intended config against itself needs nothing.
 			again, _ := FRR{}.Delta(want, want)
 			if again.Changed() {

@@ -189,6 +189,16 @@ func MakePlan(ctx context.Context, x *inventory.Index, reg *Registry, dial Diale
 	return plan, ctx.Err()
 }
 
+// PlanConfig plans one device towards a config given as text rather than
+// rendered from the inventory (a config from elsewhere, generated test
+// configs): it reads the device's running config over transport and
+// computes the change. It never changes the device.
+func PlanConfig(ctx context.Context, dev inventory.Device, p Platform, dial Dialer, transport string, intended []byte) (DevicePlan, error) {
+	dp := DevicePlan{Device: dev.Name, Platform: p.Name(), Transport: transport, Intended: string(intended)}
+	err := planDevice(ctx, dev, p, dial, &dp)
+	return dp, err
+}
+
 func planDevice(ctx context.Context, dev inventory.Device, p Platform, dial Dialer, dp *DevicePlan) error {
 	c, err := dial.Dial(ctx, dev, dp.Transport)
 	if err != nil {
@@ -204,7 +214,7 @@ func planDevice(ctx context.Context, dev inventory.Device, p Platform, dial Dial
 		return err
 	}
 	dp.RunningHash = hashBytes([]byte(d.Have))
-	dp.Diff = UnifiedDiff(dev.Name+" (running)", dev.Name+" (intended)", d.Have, d.Want)
+	dp.Diff = d.Diff(dev.Name+" (running)", dev.Name+" (intended)")
 	dp.Commands, dp.Replace = d.Commands, d.Replace
 	return nil
 }

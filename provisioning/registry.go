@@ -27,6 +27,18 @@ type Delta struct {
 	// platforms (Replace true) Commands holds the whole config to load.
 	Commands []string
 	Replace  bool
+	// diff, when set, shows the change on the device's own text.
+	diff func(nameA, nameB string) string
+}
+
+// Diff returns the change as a unified diff: on the device's own text
+// with its line numbers where the platform can, else between the
+// normalized configs.
+func (d Delta) Diff(nameA, nameB string) string {
+	if d.diff != nil {
+		return d.diff(nameA, nameB)
+	}
+	return UnifiedDiff(nameA, nameB, d.Have, d.Want)
 }
 
 // Changed reports whether anything would be sent.

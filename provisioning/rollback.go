@@ -70,7 +70,7 @@ func Rollback(ctx context.Context, x *inventory.Index, reg *Registry, dial Diale
 		return res, fmt.Errorf("device %s: rollback: %w", opt.Device, err)
 	}
 	res.Plan = DevicePlan{Device: opt.Device, Platform: p.Name(), Transport: tr, RunningHash: hashBytes([]byte(delta.Have)),
-		Diff:     UnifiedDiff(opt.Device+" (running)", fmt.Sprintf("%s (recorded version %d)", opt.Device, opt.To), delta.Have, delta.Want),
+		Diff:     delta.Diff(opt.Device+" (running)", fmt.Sprintf("%s (recorded version %d)", opt.Device, opt.To)),
 		Commands: delta.Commands, Replace: delta.Replace, Intended: string(target.Text)}
 	if opt.PlanOnly {
 		return res, nil
