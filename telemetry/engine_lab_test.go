@@ -18,14 +18,6 @@ import (
 // a 6 dB degradation raises rx-margin exactly where the budget margin is
 // under 6 dB. The lab devices are reached over gNMI only, as in production.
 func TestEngineLab(t *testing.T) {
-	// Known lab bug (testlab, e6995b9): reconcileBGP holds the device's
-	// bgpMu while its deferred neighbor-cache invalidate waits for the
-	// cache's lock, which a gNMI read holds while Device.Neighbors waits
-	// for bgpMu (testlab/device.go reconcileBGP, device_gnmi.go
-	// neighborCache.get): a fault (cut, degrade) during a subscription
-	// deadlocks the lab about one run in four. This test passes when the
-	// lab does not deadlock; remove the skip once testlab is fixed.
-	t.Skip("testlab deadlock between reconcileBGP and neighborCache.get: see the comment")
 	env := startLab(t, 12)
 	topo, err := topology.Build(env.snap, topology.Options{})
 	if err != nil {
