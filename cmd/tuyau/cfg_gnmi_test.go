@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/tuyau-net/tuyau/inventory/yamlstore"
-	"github.com/tuyau-net/tuyau/testlab"
 )
 
 // TestConfigGNMIOnLab drives the example network's virtual lab through
@@ -24,28 +22,7 @@ func TestConfigGNMIOnLab(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() {
-		_, err := testlab.Up(ctx, testlab.UpOptions{Root: root, Name: "gnmitest", Snapshot: snap, Bootstrap: testlab.BootstrapFull,
-			User: "noc", Password: "lab-pw", Foreground: true})
-		done <- err
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("lab: %v", err)
-		}
-	})
-	for i := 0; ; i++ {
-		st, err := testlab.StatusOf(ctx, root, "gnmitest")
-		if err == nil && st.Running {
-			break
-		}
-		if i > 200 {
-			t.Fatalf("lab did not start: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	startForegroundLab(t, ctx, cancel, root, "gnmitest", snap, 10*time.Second)
 	// The inventory as the operator changed it: one description.
 	inv := filepath.Join(t.TempDir(), "inventory.yaml")
 	for i, ifc := range snap.Devices[12].Interfaces {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -16,7 +15,6 @@ import (
 	"github.com/tuyau-net/tuyau/inventory/synth"
 	"github.com/tuyau-net/tuyau/inventory/yamlstore"
 	"github.com/tuyau-net/tuyau/telemetry"
-	"github.com/tuyau-net/tuyau/testlab"
 )
 
 // lockedBuffer is a bytes.Buffer a running command writes while the test reads.
@@ -51,28 +49,7 @@ func TestTelemetryCollectLab(t *testing.T) {
 	if err := yamlstore.WriteFile(inv, snap); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() {
-		_, err := testlab.Up(ctx, testlab.UpOptions{Root: root, Name: "teltest", Snapshot: snap, Bootstrap: testlab.BootstrapFull,
-			User: "noc", Password: "lab-pw", Foreground: true})
-		done <- err
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("lab: %v", err)
-		}
-	})
-	for i := 0; ; i++ {
-		st, err := testlab.StatusOf(ctx, root, "teltest")
-		if err == nil && st.Running {
-			break
-		}
-		if i > 400 {
-			t.Fatalf("lab did not start: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	startForegroundLab(t, ctx, cancel, root, "teltest", snap, 20*time.Second)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
