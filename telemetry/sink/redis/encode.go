@@ -52,14 +52,7 @@ func (s *Sink) encode(b telemetry.Batch) encoded {
 	now := s.opts.Now()
 
 	// Interfaces grouped by device, in first-seen order.
-	var devs []string
-	byDev := map[string][]telemetry.InterfaceState{}
-	for _, ifc := range b.Interfaces {
-		if _, ok := byDev[ifc.Device]; !ok {
-			devs = append(devs, ifc.Device)
-		}
-		byDev[ifc.Device] = append(byDev[ifc.Device], ifc)
-	}
+	devs, byDev := groupBy(b.Interfaces, func(ifc telemetry.InterfaceState) string { return ifc.Device })
 	for _, dev := range devs {
 		list := byDev[dev]
 		o := newOp(dev, false, len(list))
@@ -100,14 +93,7 @@ func (s *Sink) encode(b telemetry.Batch) encoded {
 	}
 
 	if s.opts.UpdatesLen > 0 {
-		var targets []string
-		byT := map[string][]telemetry.Update{}
-		for _, u := range b.Updates {
-			if _, ok := byT[u.Target]; !ok {
-				targets = append(targets, u.Target)
-			}
-			byT[u.Target] = append(byT[u.Target], u)
-		}
+		targets, byT := groupBy(b.Updates, func(u telemetry.Update) string { return u.Target })
 		for _, t := range targets {
 			list := byT[t]
 			o := newOp(t, false, len(list))
@@ -243,4 +229,19 @@ func (s *Sink) encodeLink(o *op, l telemetry.LinkState, writer string) {
 		}
 		o.cmd("XADD", []string{s.keys.LinkHistory(l.ID)}, f...)
 	}
+}
+
+// groupBy groups items by key, with the keys in first-seen order so that
+// writes keep the batch's order.
+func groupBy[T any](items []T, key func(T) string) ([]string, map[string][]T) {
+	var keys []string
+	by := map[string][]T{}
+	for _, it := range items {
+		k := key(it)
+		if _, ok := by[k]; !ok {
+			keys = append(keys, k)
+		}
+		by[k] = append(by[k], it)
+	}
+	return keys, by
 }
