@@ -16,6 +16,8 @@ type Snapshot struct {
 	Prefixes    []Prefix         `json:"prefixes" yaml:"prefixes,omitempty"`
 	ASNs        []ASN            `json:"asns" yaml:"asns,omitempty"`
 	Services    []HostingService `json:"services" yaml:"services,omitempty"`
+	// Speakers are tuyau's own BGP speakers, one per core site (speaker.go).
+	Speakers []Speaker `json:"speakers,omitempty" yaml:"speakers,omitempty"`
 	// Optics adds transceiver types to the built-in table (BiDi, CWDM and
 	// DWDM, 400G, vendor modules), with their optical figures.
 	Optics []Optic `json:"optics,omitempty" yaml:"optics,omitempty"`

@@ -205,6 +205,11 @@ func (s *Snapshot) Clone() *Snapshot {
 		h.Sites = append([]string(nil), h.Sites...)
 		c.Services[i] = h
 	}
+	c.Speakers = make([]Speaker, len(s.Speakers))
+	for i, sp := range s.Speakers {
+		sp.Peers = append([]SpeakerPeer(nil), sp.Peers...)
+		c.Speakers[i] = sp
+	}
 	return &c
 }
 

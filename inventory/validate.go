@@ -30,6 +30,7 @@ func Validate(s *Snapshot) Problems {
 		(*validator).circuits,
 		(*validator).bgp,
 		(*validator).services,
+		(*validator).speakers,
 		(*validator).deprecated,
 		(*validator).optics,
 	}

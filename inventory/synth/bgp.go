@@ -74,6 +74,7 @@ func (g *gen) prefixes() {
 	add("10.128.0.0/10", "links", "point-to-point /31 links")
 	add("2001:db8:ffff::/48", "loopbacks", "router loopbacks (IPv6)")
 	add("192.0.2.0/24", "transit", "transit interconnects")
+	add("10.254.0.0/24", "speakers", "tuyau BGP speakers on the core datacenter LANs")
 	add("198.51.100.0/24", "hosting", "shared hosting for local authorities")
 	add("203.0.113.0/25", "hosting", "backup service")
 	add("2001:db8:100::/48", "hosting", "shared hosting for local authorities (IPv6)")
@@ -90,4 +91,20 @@ func (g *gen) prefixes() {
 		{Name: "backup", Prefixes: []netip.Prefix{netip.MustParsePrefix("203.0.113.0/25")}, Sites: []string{dc1, dc0}},
 	}
 	g.s.ASNs = append([]inventory.ASN{{ASN: NetworkASN, Name: g.s.Network.Name, Description: "the network's own AS (core and aggregation)"}}, g.s.ASNs...)
+}
+
+// speakers places one tuyau BGP speaker at each core site, peering with
+// that site's core router: short timers so a failed site is noticed in
+// seconds, GTSM (the speaker sits on the datacenter LAN, one hop away) and
+// graceful restart so a restarted speaker does not flap the hosting.
+func (g *gen) speakers() {
+	for i, c := range g.cores {
+		d := &g.s.Devices[c]
+		addr := netip.AddrFrom4([4]byte{10, 254, 0, byte(i + 1)})
+		g.s.Speakers = append(g.s.Speakers, inventory.Speaker{
+			Name: d.Site, ASN: d.ASN, RouterID: addr, Site: d.Site, Listen: addr,
+			API:   "/run/tuyau/bgp-" + d.Site + ".sock",
+			Peers: []inventory.SpeakerPeer{{Device: d.Name, TTLSecurity: 1, HoldTime: 9, Keepalive: 3, GracefulRestart: 120}},
+		})
+	}
 }

@@ -142,5 +142,6 @@ func (g *gen) build() {
 	g.transit()
 	g.bgp()
 	g.prefixes()
+	g.speakers()
 	g.accessCircuits()
 }

@@ -71,11 +71,11 @@ var singular = map[string]string{
 	"patch_panels": "patch panel", "front_ports": "front port", "rear_ports": "rear port",
 	"cables": "cable", "circuits": "circuit", "prefixes": "prefix", "asns": "asn",
 	"services": "service", "bgp_sessions": "bgp session", "locations": "location",
-	"optics": "optic",
+	"optics": "optic", "speakers": "speaker", "peers": "peer",
 }
 
 // nameKeys are the keys that identify a list element, in order of preference.
-var nameKeys = []string{"name", "slug", "label", "id", "prefix", "peer_address", "asn", "type"}
+var nameKeys = []string{"name", "slug", "label", "id", "prefix", "peer_address", "asn", "type", "device"}
 
 func (d *decoder) decode(n *node, v reflect.Value, obj objName) {
 	d.decodeValue(n, v, obj, d.isText(v.Type()))

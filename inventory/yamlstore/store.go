@@ -299,6 +299,7 @@ func merge(parts []*inventory.Snapshot) (*inventory.Snapshot, inventory.Problems
 		out.Prefixes = append(out.Prefixes, p.Prefixes...)
 		out.ASNs = append(out.ASNs, p.ASNs...)
 		out.Services = append(out.Services, p.Services...)
+		out.Speakers = append(out.Speakers, p.Speakers...)
 		out.Optics = append(out.Optics, p.Optics...)
 	}
 	return out, probs

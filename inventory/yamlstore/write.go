@@ -70,6 +70,7 @@ func Sections(snap *inventory.Snapshot) map[string]*inventory.Snapshot {
 	put("network.yaml", func(p *inventory.Snapshot) {
 		p.Network, p.Regions, p.ASNs, p.Prefixes, p.Services = snap.Network, snap.Regions, snap.ASNs, snap.Prefixes, snap.Services
 	})
+	put("speakers.yaml", func(p *inventory.Snapshot) { p.Speakers = snap.Speakers })
 	put("sites.yaml", func(p *inventory.Snapshot) { p.Sites = snap.Sites })
 	put("devices.yaml", func(p *inventory.Snapshot) { p.Devices = snap.Devices })
 	put("fiber.yaml", func(p *inventory.Snapshot) { p.PatchPanels, p.Cables = snap.PatchPanels, snap.Cables })
@@ -93,7 +94,7 @@ func WriteDir(dir string, snap *inventory.Snapshot) error {
 
 func isEmpty(s *inventory.Snapshot) bool {
 	return s.Network == (inventory.Network{}) && len(s.Regions)+len(s.Sites)+len(s.Devices)+len(s.PatchPanels)+
-		len(s.Cables)+len(s.Circuits)+len(s.Prefixes)+len(s.ASNs)+len(s.Services)+len(s.Optics) == 0
+		len(s.Cables)+len(s.Circuits)+len(s.Prefixes)+len(s.ASNs)+len(s.Services)+len(s.Optics)+len(s.Speakers) == 0
 }
 
 // writeByOrigin rewrites a directory inventory keeping every object in the
@@ -121,6 +122,7 @@ func writeByOrigin(dir string, snap *inventory.Snapshot) error {
 	spread(snap.Prefixes, "network.yaml", get, func(p *inventory.Snapshot) *[]inventory.Prefix { return &p.Prefixes }, func(x *inventory.Prefix) inventory.Source { return x.Src })
 	spread(snap.ASNs, "network.yaml", get, func(p *inventory.Snapshot) *[]inventory.ASN { return &p.ASNs }, func(x *inventory.ASN) inventory.Source { return x.Src })
 	spread(snap.Services, "network.yaml", get, func(p *inventory.Snapshot) *[]inventory.HostingService { return &p.Services }, func(x *inventory.HostingService) inventory.Source { return x.Src })
+	spread(snap.Speakers, "speakers.yaml", get, func(p *inventory.Snapshot) *[]inventory.Speaker { return &p.Speakers }, func(x *inventory.Speaker) inventory.Source { return x.Src })
 	spread(snap.Optics, "optics.yaml", get, func(p *inventory.Snapshot) *[]inventory.Optic { return &p.Optics }, func(x *inventory.Optic) inventory.Source { return x.Src })
 	// A file whose objects were all deleted is emptied, not removed: the
 	// engineer may keep comments or other documents next to it.
