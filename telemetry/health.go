@@ -80,6 +80,7 @@ func (h *health) snapshot(now time.Time) TargetHealth {
 	h.ledger.check(now)
 	out := h.h
 	out.Expected, out.Received, out.Gaps = h.ledger.totals(now)
+	out.Updates = h.total
 	if dt := now.Sub(h.lastSnap).Seconds(); dt > 0 {
 		out.UpdatesPerSec = float64(h.total-h.lastTotal) / dt
 		h.lastTotal, h.lastSnap = h.total, now

@@ -52,6 +52,12 @@ type InterfaceState struct {
 	OutErrors  uint64 `json:"out_errors"`
 	InDiscard  uint64 `json:"in_discards"`
 	OutDiscard uint64 `json:"out_discards"`
+	InPkts     uint64 `json:"in_pkts"`
+	OutPkts    uint64 `json:"out_pkts"`
+	// HasCounters says whether the counters above come from the device:
+	// an interface that has only reported its oper-status has none yet,
+	// and a zero published as a counter would read as a reset.
+	HasCounters bool `json:"has_counters,omitempty"`
 	// InBps and OutBps are bits per second over the last counter interval.
 	InBps  float64 `json:"in_bps"`
 	OutBps float64 `json:"out_bps"`
@@ -136,6 +142,9 @@ type TargetHealth struct {
 	LastUpdate    time.Time `json:"last_update"`
 	Reconnects    uint64    `json:"reconnects"`
 	UpdatesPerSec float64   `json:"updates_per_sec"`
+	// Updates counts the leaves received since the collector started on
+	// the target (across reconnects): the counter behind UpdatesPerSec.
+	Updates uint64 `json:"updates"`
 	// Expected and Received count samples in the gap ledger: what the
 	// subscription promises against what arrived; Gaps counts intervals
 	// with missing samples.

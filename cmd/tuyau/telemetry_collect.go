@@ -19,6 +19,7 @@ import (
 	"github.com/tuyau-net/tuyau/provisioning/sshcli"
 	"github.com/tuyau-net/tuyau/telemetry"
 	"github.com/tuyau-net/tuyau/telemetry/sink/memory"
+	"github.com/tuyau-net/tuyau/telemetry/sink/prom"
 	"github.com/tuyau-net/tuyau/telemetry/sink/redis"
 	"github.com/tuyau-net/tuyau/testlab"
 	"github.com/tuyau-net/tuyau/topology"
@@ -50,7 +51,7 @@ func newTelemetryCollectCmd(d *deps) *cobra.Command {
 optical power sampled (--interval), oper-status and BGP session-state on
 change with a heartbeat. It keeps the latest state in memory, serves it on
 --listen (GET /api/v1/targets|links|interfaces|alarms, POST
-/api/v1/alarms/ID/ack, /healthz) and writes to Redis with --redis.
+/api/v1/alarms/ID/ack, /healthz, Prometheus /metrics) and writes to Redis with --redis.
 
 TLS is the default (--ca to trust a private CA, --insecure for labs only).
 Credentials: TUYAU_GNMI_USERNAME/TUYAU_GNMI_PASSWORD, else the SSH ones
@@ -130,6 +131,8 @@ func runCollect(ctx context.Context, d *deps, o collectOpts) error {
 		sinks = append(sinks, rd)
 	}
 	engine := telemetry.NewEngine(planned.Topo, planned.Budgets, telemetry.EngineOptions{Logger: log})
+	metrics := prom.New(engine, prom.Options{Sinks: promStats(rd), Logger: log})
+	sinks = append(sinks, metrics)
 	poll := o.Poll
 	if poll == 0 {
 		poll = -1
@@ -172,7 +175,7 @@ func runCollect(ctx context.Context, d *deps, o collectOpts) error {
 		if err != nil {
 			return fmt.Errorf("--listen %s: %w", o.Listen, err)
 		}
-		srv = &http.Server{Handler: telemetry.NewAPI(mem, telemetry.APIOptions{Acker: col, Token: token, Logger: log}),
+		srv = &http.Server{Handler: telemetry.NewAPI(mem, telemetry.APIOptions{Acker: col, Token: token, Logger: log, Metrics: metrics.Handler()}),
 			ReadHeaderTimeout: 5 * time.Second}
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -199,6 +202,14 @@ func runCollect(ctx context.Context, d *deps, o collectOpts) error {
 		return nil
 	}
 	return err
+}
+
+// promStats lists the sinks whose buffers and drops /metrics reports.
+func promStats(rd *redis.Sink) []prom.StatsSource {
+	if rd == nil {
+		return nil
+	}
+	return []prom.StatsSource{rd}
 }
 
 func networkName(ctx context.Context, d *deps) string {

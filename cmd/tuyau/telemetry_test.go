@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -114,6 +116,16 @@ func TestTelemetryCollectLab(t *testing.T) {
 			t.Fatalf("no link up with rx power: %v %+v", err, links)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+	// /metrics is served on the same listener, from the same engine.
+	if resp, err := http.Get(url + "/metrics"); err != nil {
+		t.Errorf("GET /metrics: %v", err)
+	} else {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if want := `tuyau_target_up{target="` + ts[0].Name + `"} 1`; resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+			t.Errorf("GET /metrics: %d, no %s in:\n%.2000s", resp.StatusCode, want, body)
+		}
 	}
 	r := runCLI(t, nil, "telemetry", "alarms", "-o", "json", "--collector", url)
 	if r.code != exitOK || !strings.HasPrefix(strings.TrimSpace(r.stdout), "[") {

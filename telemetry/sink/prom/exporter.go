@@ -1,0 +1,354 @@
+package prom
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tuyau-net/tuyau/telemetry"
+)
+
+// Source is what the exporter reads at each scrape: the engine
+// (*telemetry.Engine).
+type Source interface {
+	State() telemetry.EngineState
+}
+
+// StatsSource is a sink that reports on itself (the Redis sink).
+type StatsSource interface {
+	Stats() telemetry.SinkStats
+}
+
+// Options configure an Exporter.
+type Options struct {
+	// Sinks report their buffers and drops as tuyau_sink_* series.
+	Sinks []StatsSource
+	// NoRuntime leaves out the Go runtime and process collectors (tests
+	// that count series).
+	NoRuntime bool
+	// Logger receives scrape errors; discarded when nil.
+	Logger *slog.Logger
+	// Now is the clock of tuyau_collector_last_flush_timestamp_seconds
+	// (time.Now).
+	Now func() time.Time
+}
+
+// Exporter is a prometheus.Collector over the engine's state, with its own
+// registry. It is also a telemetry.Sink, so that the collector's flushes
+// are counted: a collector that stops flushing is seen from Prometheus.
+type Exporter struct {
+	src  Source
+	o    Options
+	d    *descs
+	reg  *prometheus.Registry
+	log  *slog.Logger
+	mu   sync.Mutex
+	nb   uint64
+	last time.Time
+}
+
+// New returns an exporter over src with a registry of its own holding it
+// (and the Go and process collectors unless o.NoRuntime).
+func New(src Source, o Options) *Exporter {
+	x := &Exporter{src: src, o: o, d: newDescs(), reg: prometheus.NewRegistry(), log: o.Logger}
+	if x.log == nil {
+		x.log = slog.New(slog.DiscardHandler)
+	}
+	if x.o.Now == nil {
+		x.o.Now = time.Now
+	}
+	x.reg.MustRegister(x)
+	if !o.NoRuntime {
+		x.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	return x
+}
+
+// Registry is the exporter's registry (to gather in tests, or to add
+// collectors to).
+func (x *Exporter) Registry() *prometheus.Registry { return x.reg }
+
+// Handler serves the registry in the Prometheus text format (or
+// OpenMetrics when asked), with the handler's own request counters.
+func (x *Exporter) Handler() http.Handler {
+	h := promhttp.HandlerFor(x.reg, promhttp.HandlerOpts{
+		ErrorLog:      slogPrinter{x.log},
+		ErrorHandling: promhttp.ContinueOnError,
+		Registry:      x.reg,
+		Timeout:       10 * time.Second,
+	})
+	return promhttp.InstrumentMetricHandler(x.reg, h)
+}
+
+type slogPrinter struct{ l *slog.Logger }
+
+func (p slogPrinter) Println(v ...any) { p.l.Warn("prometheus scrape", "err", fmt.Sprint(v...)) }
+
+// Write counts the collector's flush; the state itself is read at scrape
+// time from the engine, never buffered here.
+func (x *Exporter) Write(_ context.Context, _ telemetry.Batch) error {
+	x.mu.Lock()
+	x.nb++
+	x.last = x.o.Now()
+	x.mu.Unlock()
+	return nil
+}
+
+// Close implements telemetry.Sink.
+func (x *Exporter) Close() error { return nil }
+
+// Describe sends every metric's description: the set is fixed.
+func (x *Exporter) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range x.d.all() {
+		ch <- d
+	}
+}
+
+// Collect reads the engine's state once and turns it into series.
+func (x *Exporter) Collect(ch chan<- prometheus.Metric) {
+	st := x.src.State()
+	e := emitter{ch: ch}
+	down := make(map[string]bool, len(st.Targets))
+	for _, t := range st.Targets {
+		down[t.Name] = !t.Connected
+	}
+	x.links(&e, st, down)
+	x.targets(&e, st.Targets)
+	x.alarms(&e, st.Alarms)
+	x.sinks(&e)
+	e.counter(x.d.ignored, float64(st.Ignored))
+	x.mu.Lock()
+	nb, last := x.nb, x.last
+	x.mu.Unlock()
+	e.counter(x.d.flushes, float64(nb))
+	if !last.IsZero() {
+		e.gauge(x.d.lastFlush, unixSeconds(last))
+	}
+}
+
+// emitter sends const metrics, turning a construction error (a bug: the
+// labels do not match the description) into an invalid metric that fails
+// the scrape loudly rather than a panic.
+type emitter struct{ ch chan<- prometheus.Metric }
+
+func (e *emitter) send(d *prometheus.Desc, t prometheus.ValueType, v float64, labels ...string) {
+	m, err := prometheus.NewConstMetric(d, t, v, labels...)
+	if err != nil {
+		m = prometheus.NewInvalidMetric(d, err)
+	}
+	e.ch <- m
+}
+
+func (e *emitter) gauge(d *prometheus.Desc, v float64, labels ...string) {
+	e.send(d, prometheus.GaugeValue, v, labels...)
+}
+
+func (e *emitter) counter(d *prometheus.Desc, v float64, labels ...string) {
+	e.send(d, prometheus.CounterValue, v, labels...)
+}
+
+// stateSet publishes one series per state, 1 for the current one.
+func (e *emitter) stateSet(d *prometheus.Desc, current string, labels ...string) {
+	for _, s := range operStates {
+		v := 0.0
+		if s == current {
+			v = 1
+		}
+		e.gauge(d, v, append(slices.Clip(labels), s)...)
+	}
+}
+
+func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+
+func b01(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// links publishes every inventory link and its device ends. An end whose
+// target is known to be down publishes its oper state as unknown and no
+// counters or power: its last values are stale, and a flat line would
+// read as a quiet link.
+func (x *Exporter) links(e *emitter, st telemetry.EngineState, down map[string]bool) {
+	d := x.d
+	seen := make(map[string]bool, 2*len(st.Links))
+	for i := range st.Links {
+		l := &st.Links[i]
+		ll := []string{l.ID, l.A.Site, l.B.Site}
+		e.gauge(d.linkInfo, 1, l.ID, l.A.Device, l.A.Interface, l.A.Site, l.B.Device, l.B.Interface, l.B.Site,
+			strings.Join(l.Cables, ","), strings.Join(l.Ducts, ","), strconv.FormatBool(l.External))
+		e.stateSet(d.linkOper, l.Oper, ll...)
+		e.gauge(d.utilization, l.Utilization, ll...)
+		if l.SpeedMbps > 0 {
+			e.gauge(d.speed, float64(l.SpeedMbps)*1e6/8, ll...)
+		}
+		x.optics(e, l, st.LOSDBm, ll)
+		ends := [2]*telemetry.LinkEnd{&l.A, &l.B}
+		for j, end := range ends {
+			if end.Device == "" {
+				continue // a circuit's far end: no device of ours
+			}
+			key := end.Device + "\x00" + end.Interface
+			if seen[key] {
+				continue // one interface, one set of series
+			}
+			seen[key] = true
+			far := ends[1-j]
+			x.end(e, end, []string{end.Device, end.Interface, end.Site, l.ID, far.Device, far.Interface, far.Site}, down[end.Device])
+		}
+	}
+}
+
+func (x *Exporter) optics(e *emitter, l *telemetry.LinkState, los float64, ll []string) {
+	d := x.d
+	if l.HasBudget {
+		e.gauge(d.expectedRx, l.ExpectedRxDBm, ll...)
+		e.gauge(d.sensitivity, l.SensitivityDBm, ll...)
+		e.gauge(d.budgetMargin, l.BudgetMarginDB, ll...)
+	}
+	if !l.HasRx {
+		return
+	}
+	e.gauge(d.linkRx, l.MeasuredRxDBm, ll...)
+	if l.HasBudget {
+		// Measured against the plan even with no light: a dark receiver
+		// is that many dB under its sensitivity.
+		e.gauge(d.rxMargin, l.MeasuredRxDBm-l.SensitivityDBm, ll...)
+		e.gauge(d.deviation, l.MeasuredRxDBm-l.ExpectedRxDBm, ll...)
+	}
+	if l.MeasuredRxDBm <= los {
+		return // no light: the loss and the worst-case margin are not measured
+	}
+	if l.HasBudget {
+		e.gauge(d.worstMargin, l.WorstCaseMarginDB, ll...)
+		e.gauge(d.excessLoss, l.ExcessLossDB, ll...)
+	}
+	if l.LossDB != 0 {
+		e.gauge(d.loss, l.LossDB, ll...)
+	}
+	rxEnd := &l.A
+	if l.RxEnd == "b" {
+		rxEnd = &l.B
+	}
+	if rxEnd.HasBaseline {
+		e.gauge(d.drift, l.DriftDB, ll...)
+	}
+}
+
+func (x *Exporter) end(e *emitter, end *telemetry.LinkEnd, el []string, targetDown bool) {
+	d := x.d
+	oper := telemetry.OperOf(end.Oper)
+	if oper == "" || targetDown {
+		oper = "unknown"
+	}
+	e.stateSet(d.ifOper, oper, el...)
+	e.counter(d.counterResets, float64(end.Resets), el...)
+	if targetDown {
+		return
+	}
+	if end.HasCounters {
+		e.counter(d.rxBytes, float64(end.InOctets), el...)
+		e.counter(d.txBytes, float64(end.OutOctets), el...)
+		e.counter(d.rxPkts, float64(end.InPkts), el...)
+		e.counter(d.txPkts, float64(end.OutPkts), el...)
+		e.counter(d.rxErrors, float64(end.InErrors), el...)
+		e.counter(d.txErrors, float64(end.OutErrors), el...)
+		e.counter(d.rxDiscards, float64(end.InDiscard), el...)
+		e.counter(d.txDiscard, float64(end.OutDiscard), el...)
+	}
+	if end.HasOptics {
+		e.gauge(d.rxPower, end.RxDBm, el...)
+		e.gauge(d.txPower, end.TxDBm, el...)
+	}
+	if !end.Updated.IsZero() {
+		e.gauge(d.ifUpdated, unixSeconds(end.Updated), el...)
+	}
+}
+
+func (x *Exporter) targets(e *emitter, ts []telemetry.TargetHealth) {
+	d := x.d
+	for i := range ts {
+		t := &ts[i]
+		e.gauge(d.targetUp, b01(t.Connected), t.Name)
+		e.gauge(d.targetInfo, 1, t.Name, t.Address, t.Collector)
+		e.counter(d.updates, float64(t.Updates), t.Name)
+		e.counter(d.reconnects, float64(t.Reconnects), t.Name)
+		e.counter(d.expected, float64(t.Expected), t.Name)
+		e.counter(d.received, float64(t.Received), t.Name)
+		e.counter(d.missed, float64(t.Gaps), t.Name)
+		if !t.LastUpdate.IsZero() {
+			e.gauge(d.lastUpdate, unixSeconds(t.LastUpdate), t.Name)
+		}
+		if !t.Since.IsZero() {
+			e.gauge(d.lastMove, unixSeconds(t.Since), t.Name)
+		}
+	}
+}
+
+func (x *Exporter) alarms(e *emitter, as []telemetry.Alarm) {
+	d := x.d
+	active := map[string]int{}
+	unacked := map[string]int{}
+	type ruleSev struct{ rule, sev string }
+	byRule := map[ruleSev]int{}
+	var order []ruleSev
+	for i := range as {
+		a := &as[i]
+		if a.State != telemetry.AlarmActive {
+			continue
+		}
+		sev := string(a.Severity)
+		active[sev]++
+		if !a.Acked {
+			unacked[sev]++
+		}
+		k := ruleSev{a.Rule, sev}
+		if byRule[k] == 0 {
+			order = append(order, k)
+		}
+		byRule[k]++
+	}
+	for _, s := range severities {
+		e.gauge(d.alarmsActive, float64(active[s]), s)
+		e.gauge(d.alarmsUnacked, float64(unacked[s]), s)
+		delete(active, s)
+	}
+	// A severity outside the five (an event source's own) still counts.
+	for s, n := range active {
+		e.gauge(d.alarmsActive, float64(n), s)
+		e.gauge(d.alarmsUnacked, float64(unacked[s]), s)
+	}
+	for _, k := range order {
+		e.gauge(d.alarmsByRule, float64(byRule[k]), k.rule, k.sev)
+	}
+}
+
+func (x *Exporter) sinks(e *emitter) {
+	d := x.d
+	for _, s := range x.o.Sinks {
+		st := s.Stats()
+		n := st.Sink
+		e.gauge(d.sinkUp, b01(st.Connected), n)
+		e.gauge(d.sinkBuffer, float64(st.BufferBytes), n)
+		e.gauge(d.sinkBudget, float64(st.BufferBudget), n)
+		e.gauge(d.sinkEvents, float64(st.EventBytes), n)
+		e.gauge(d.sinkQueued, float64(st.QueuedEvents), n)
+		e.counter(d.sinkDropped, float64(st.DroppedSamples), n)
+		e.counter(d.sinkErrors, float64(st.WriteErrors), n)
+		e.counter(d.sinkFence, float64(st.FenceRefusals), n)
+		e.counter(d.sinkWritten, float64(st.Written), n)
+		e.counter(d.sinkFlushes, float64(st.Flushes), n)
+	}
+}
