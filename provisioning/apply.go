@@ -19,6 +19,7 @@ type Outcome string
 const (
 	Unchanged  Outcome = "unchanged"   // nothing to do
 	Applied    Outcome = "applied"     // changed, verified (and confirmed)
+	Saved      Outcome = "saved"       // on the intent already, its unsaved running config saved
 	RolledBack Outcome = "rolled-back" // failed or unconfirmed, back on the previous config
 	Failed     Outcome = "failed"      // failed and could not be restored: look at it
 	Skipped    Outcome = "skipped"     // not attempted (stale plan, fail-fast)
@@ -108,7 +109,7 @@ func Apply(ctx context.Context, plan *Plan, reg *Registry, devs map[string]inven
 	}
 	var idx []int
 	for i, dp := range plan.Devices {
-		if dp.Changed() {
+		if dp.Changed() || dp.NeedsSave() {
 			idx = append(idx, i)
 			results[i].Outcome = Skipped
 		}
@@ -127,6 +128,11 @@ func Apply(ctx context.Context, plan *Plan, reg *Registry, devs map[string]inven
 		dev, ok := devs[dp.Device]
 		if !ok {
 			r.Error = fmt.Sprintf("device %s: %v", dp.Device, ErrUnknownDevice)
+			return
+		}
+		if dp.NeedsSave() {
+			saveUnsaved(ctx, dev, dp, p, dial, r, progress)
+			progress(Event{Device: dp.Device, Stage: "done", Err: errOf(r)})
 			return
 		}
 		baseline := opt.Confirm > 0 && opt.PostChecks
@@ -216,6 +222,45 @@ func saveKept(ctx context.Context, c Conn, dial Dialer, dev inventory.Device, r 
 	}
 	r.Saved = true
 	return c
+}
+
+// saveUnsaved saves a device whose running config is on the intent but not
+// saved, once it is checked to be the very config the plan read.
+func saveUnsaved(ctx context.Context, dev inventory.Device, dp DevicePlan, p Platform, dial Dialer, r *Result, progress func(Event)) {
+	c, err := dial.Dial(ctx, dev, dp.Transport)
+	if err != nil {
+		r.Error = err.Error()
+		return
+	}
+	defer c.Close()
+	running, err := c.Running(ctx)
+	if err != nil {
+		r.Error = fmt.Sprintf("read running config: %v", err)
+		return
+	}
+	d, err := p.Delta(running, []byte(dp.Intended))
+	if err != nil {
+		r.Error = err.Error()
+		return
+	}
+	if d.Changed() || hashBytes([]byte(d.Have)) != dp.RunningHash {
+		r.Error = "not saved: " + ErrStale.Error()
+		return
+	}
+	sv, ok := c.(Saver)
+	if !ok {
+		r.Outcome = Unchanged
+		return
+	}
+	progress(Event{Device: dev.Name, Stage: "save"})
+	if err := sv.Save(context.WithoutCancel(ctx)); errors.Is(err, errNoSave) {
+		r.Outcome = Unchanged
+		return
+	} else if err != nil {
+		r.Error = "save: " + err.Error()
+		return
+	}
+	r.Outcome, r.Saved, r.After = Saved, true, running
 }
 
 // errNoSave is what a wrapped connection answers Save with when the

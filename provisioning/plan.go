@@ -41,11 +41,22 @@ type DevicePlan struct {
 	// Intended is the rendered config; apply checks the device ends on it.
 	Intended string `json:"intended"`
 	Checks   Checks `json:"checks"`
-	Error    string `json:"error,omitempty"`
+	// Unsaved is set when the running config differs from the one the
+	// device boots with: a restart or reboot would silently revert to
+	// it. It is drift of its own, reported even when the running config
+	// is on the intent; apply saves the device once it is. UnsavedDiff
+	// goes from the startup config to the running config.
+	Unsaved     string `json:"unsaved,omitempty"`
+	UnsavedDiff string `json:"unsaved_diff,omitempty"`
+	Error       string `json:"error,omitempty"`
 }
 
 // Changed reports whether apply would touch the device.
 func (p DevicePlan) Changed() bool { return len(p.Commands) > 0 && p.Error == "" }
+
+// NeedsSave reports whether apply would only save the device: its running
+// config is on the intent but is not the one it boots with.
+func (p DevicePlan) NeedsSave() bool { return !p.Changed() && p.Unsaved != "" && p.Error == "" }
 
 // Hash identifies the planned change in the audit log.
 func (p DevicePlan) Hash() string {
@@ -99,6 +110,17 @@ func (p *Plan) Changes() int {
 	return n
 }
 
+// Unsaved counts the devices whose running config is not saved.
+func (p *Plan) Unsaved() int {
+	n := 0
+	for _, d := range p.Devices {
+		if d.Unsaved != "" && d.Error == "" {
+			n++
+		}
+	}
+	return n
+}
+
 // Err joins the per-device errors of the plan.
 func (p *Plan) Err() error {
 	var errs []error
@@ -124,6 +146,26 @@ type PlanOptions struct {
 	Parallel  int
 	Render    Options
 	Now       func() time.Time
+	// Startup knows the config tuyau last saved on each device (the
+	// records), for devices that cannot show their startup config.
+	Startup StartupSource
+}
+
+// StartupReader is implemented by connections that can show the config
+// the device boots with ("show startup-config" on EOS and IOS-XE).
+// ErrNoStartup says the device cannot.
+type StartupReader interface {
+	Startup(ctx context.Context) ([]byte, error)
+}
+
+// ErrNoStartup is what StartupReader answers on a device that cannot show
+// its startup config: FRR 8.4's vtysh has no "show startup-config".
+var ErrNoStartup = errors.New("the device cannot show its startup config")
+
+// StartupSource knows the config tuyau last made each device's startup
+// config; ok is false for a device tuyau never saved.
+type StartupSource interface {
+	Startup(ctx context.Context, device string) (cfg RecordedConfig, ok bool, err error)
 }
 
 // MakePlan renders the intent of each device, reads its running config
@@ -181,7 +223,7 @@ func MakePlan(ctx context.Context, x *inventory.Index, reg *Registry, dial Diale
 		j := jobs[i]
 		dp := DevicePlan{Device: j.dev.Name, Platform: j.platform.Name(), Transport: j.transport,
 			Intended: string(j.want), Checks: j.checks}
-		if err := planDevice(ctx, j.dev, j.platform, dial, &dp); err != nil {
+		if err := planDevice(ctx, j.dev, j.platform, dial, opt.Startup, &dp); err != nil {
 			dp.Error = err.Error()
 		}
 		plan.Devices[i] = dp
@@ -195,11 +237,11 @@ func MakePlan(ctx context.Context, x *inventory.Index, reg *Registry, dial Diale
 // computes the change. It never changes the device.
 func PlanConfig(ctx context.Context, dev inventory.Device, p Platform, dial Dialer, transport string, intended []byte) (DevicePlan, error) {
 	dp := DevicePlan{Device: dev.Name, Platform: p.Name(), Transport: transport, Intended: string(intended)}
-	err := planDevice(ctx, dev, p, dial, &dp)
+	err := planDevice(ctx, dev, p, dial, nil, &dp)
 	return dp, err
 }
 
-func planDevice(ctx context.Context, dev inventory.Device, p Platform, dial Dialer, dp *DevicePlan) error {
+func planDevice(ctx context.Context, dev inventory.Device, p Platform, dial Dialer, startup StartupSource, dp *DevicePlan) error {
 	c, err := dial.Dial(ctx, dev, dp.Transport)
 	if err != nil {
 		return err
@@ -216,7 +258,66 @@ func planDevice(ctx context.Context, dev inventory.Device, p Platform, dial Dial
 	dp.RunningHash = hashBytes([]byte(d.Have))
 	dp.Diff = d.Diff(dev.Name+" (running)", dev.Name+" (intended)")
 	dp.Commands, dp.Replace = d.Commands, d.Replace
+	return checkSaved(ctx, c, dev, p, startup, running, dp)
+}
+
+// checkSaved sets dp.Unsaved when running is not the config the device
+// boots with: read from the device where it can show it, otherwise the
+// config tuyau last saved on it (the records). A device tuyau never saved
+// and that cannot show its startup config is not judged. Transports
+// whose changes persist by themselves (gNMI Set) are not Savers and have
+// nothing unsaved.
+func checkSaved(ctx context.Context, c Conn, dev inventory.Device, p Platform, src StartupSource, running []byte, dp *DevicePlan) error {
+	if !saves(c) {
+		return nil
+	}
+	var saved []byte
+	how := "the device's startup config"
+	if sr, ok := c.(StartupReader); ok {
+		b, err := sr.Startup(ctx)
+		switch {
+		case err == nil:
+			saved = b
+		case !errors.Is(err, ErrNoStartup):
+			return fmt.Errorf("read startup config: %w", err)
+		}
+	}
+	if saved == nil && src != nil {
+		rc, ok, err := src.Startup(ctx, dev.Name)
+		if err != nil {
+			return err
+		}
+		if !ok || rc.Platform != "" && rc.Platform != p.Name() {
+			return nil
+		}
+		saved = rc.Text
+		how = "the config tuyau saved on it"
+		if !rc.When.IsZero() {
+			how += " at " + rc.When.UTC().Format(time.RFC3339)
+		}
+		how += ", as the device cannot show its startup config; a save by hand since is not seen"
+	}
+	if saved == nil {
+		return nil
+	}
+	d, err := p.Delta(saved, running)
+	if err != nil {
+		return fmt.Errorf("compare with the startup config: %w", err)
+	}
+	if !d.Changed() {
+		return nil
+	}
+	dp.Unsaved = fmt.Sprintf("running config not saved: it differs from %s by %s, lost to a restart or reboot; "+
+		"apply saves it once it is on the intent (or run \"write memory\" on the device)", how, countOf(len(d.Commands), "command"))
+	dp.UnsavedDiff = d.Diff(dev.Name+" (startup)", dev.Name+" (running)")
 	return nil
+}
+
+func countOf(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 func pickTransport(d inventory.Device, force string) (string, error) {

@@ -126,6 +126,27 @@ func (c *pooledConn) Save(ctx context.Context) error {
 	return err
 }
 
+// Startup passes a startup config read through when the session can do it.
+func (c *pooledConn) Startup(ctx context.Context) ([]byte, error) {
+	sr, ok := c.Conn.(StartupReader)
+	if !ok {
+		return nil, ErrNoStartup
+	}
+	b, err := sr.Startup(ctx)
+	c.broken = c.broken || err != nil && !errors.Is(err, ErrNoStartup)
+	return b, err
+}
+
+// saves reports whether the connection's transport has a save: changes
+// made over it are lost to a restart until saved.
+func saves(c Conn) bool {
+	if pc, ok := c.(*pooledConn); ok {
+		c = pc.Conn
+	}
+	_, ok := c.(Saver)
+	return ok
+}
+
 // Close returns a healthy session to the pool.
 func (c *pooledConn) Close() error {
 	if c.closed {

@@ -34,6 +34,14 @@ type RecordedConfig struct {
 	Transport string `json:"transport"`
 	// Format says what Text is, for a person reading the records.
 	Format string `json:"format"`
+	// Saved says Text was made the device's startup config ("write
+	// memory") right after it was read: Save then also keeps it as the
+	// device's startup config (configs/DEVICE.startup), which plan
+	// compares the running config with on devices that cannot show
+	// their startup config (FRR 8.4's vtysh has no "show startup-config").
+	Saved bool `json:"saved,omitempty"`
+	// When is when the config was recorded (set by Save for startups).
+	When time.Time `json:"when,omitzero"`
 }
 
 // formatOf names the text format of a platform's configs.
@@ -122,6 +130,11 @@ func (r *Records) Save(ctx context.Context, subject string, configs map[string]R
 		if err := os.WriteFile(filepath.Join(r.Dir, "configs", n+".meta.json"), append(meta, '\n'), 0o644); err != nil {
 			return "", nil, fmt.Errorf("records: %w", err)
 		}
+		if c.Saved {
+			if err := r.writeStartup(n, c); err != nil {
+				return "", nil, err
+			}
+		}
 	}
 	if len(audit) > 0 {
 		f, err := os.OpenFile(filepath.Join(r.Dir, "audit.jsonl"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
@@ -204,6 +217,45 @@ func (r *Records) Version(ctx context.Context, device string, n int) (RecordedCo
 		c.Transport = "ssh"
 	}
 	return c, nil
+}
+
+// writeStartup keeps c as the config device n boots with.
+func (r *Records) writeStartup(n string, c RecordedConfig) error {
+	c.When = r.Now().UTC()
+	meta, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return fmt.Errorf("records: device %s: %w", n, err)
+	}
+	if err := os.WriteFile(filepath.Join(r.Dir, "configs", n+".startup"), c.Text, 0o644); err != nil {
+		return fmt.Errorf("records: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(r.Dir, "configs", n+".startup.meta.json"), append(meta, '\n'), 0o644); err != nil {
+		return fmt.Errorf("records: %w", err)
+	}
+	return nil
+}
+
+// Startup returns the config tuyau last made the device's startup config
+// (apply, confirm or rollback followed by "write memory"), and false when
+// tuyau never saved the device. It implements StartupSource.
+func (r *Records) Startup(_ context.Context, device string) (RecordedConfig, bool, error) {
+	text, err := os.ReadFile(filepath.Join(r.Dir, "configs", device+".startup"))
+	if errors.Is(err, os.ErrNotExist) {
+		return RecordedConfig{}, false, nil
+	}
+	if err != nil {
+		return RecordedConfig{}, false, fmt.Errorf("records %s: device %s: startup: %w", r.Dir, device, err)
+	}
+	c := RecordedConfig{}
+	meta, err := os.ReadFile(filepath.Join(r.Dir, "configs", device+".startup.meta.json"))
+	if err == nil {
+		err = json.Unmarshal(meta, &c)
+	}
+	if err != nil {
+		return RecordedConfig{}, false, fmt.Errorf("records %s: device %s: startup meta: %w", r.Dir, device, err)
+	}
+	c.Text = text
+	return c, true, nil
 }
 
 // ConfirmFile is the file "tuyau config confirm" touches; an apply waiting

@@ -24,7 +24,7 @@ func RecordApply(ctx context.Context, rec *Records, plan *Plan, res []Result, wh
 			}
 		}
 		if r.After != nil {
-			after[r.Device] = RecordedConfig{Text: r.After, Platform: r.Platform, Transport: r.Transport}
+			after[r.Device] = RecordedConfig{Text: r.After, Platform: r.Platform, Transport: r.Transport, Saved: r.Saved}
 		}
 		e := AuditEntry{When: rec.Now().UTC(), Who: who, Action: "apply", Device: r.Device,
 			Platform: r.Platform, Transport: r.Transport, Saved: r.Saved,

@@ -35,7 +35,7 @@ func TestRecords(t *testing.T) {
 	for n, want := range []string{"hostname r1\nlog syslog\n", "hostname r1\n"} {
 		got, err := rec.Version(ctx, "r1", n)
 		if err != nil || string(got.Text) != want || got.Platform != "frr" || got.Transport != "ssh" {
-			t.Errorf("Version(r1, %d) = %q, %v; want %q", n, got, err, want)
+			t.Errorf("Version(r1, %d) = %q (%s over %s), %v; want %q", n, got.Text, got.Platform, got.Transport, err, want)
 		}
 	}
 	if _, err := rec.Version(ctx, "r1", 2); err == nil {

@@ -92,7 +92,7 @@ func Rollback(ctx context.Context, x *inventory.Index, reg *Registry, dial Diale
 	}
 	configs := map[string]RecordedConfig{}
 	if after, err := c.Running(ctx); err == nil {
-		configs[opt.Device] = RecordedConfig{Text: after, Platform: p.Name(), Transport: tr}
+		configs[opt.Device] = RecordedConfig{Text: after, Platform: p.Name(), Transport: tr, Saved: e.Saved}
 	}
 	commit, _, err := rec.Save(ctx, "rollback "+opt.Device, configs, []AuditEntry{e})
 	e.Commit = commit

@@ -243,6 +243,28 @@ func (c *cliDialer) prepare() error {
 // ($XDG_STATE_HOME/tuyau/records, ~/.local/state/tuyau/records), never
 // the directory the command runs in.
 func (o *cfgOpts) records(ctx context.Context, d *deps) (*provisioning.Records, error) {
+	dir, err := o.recordsDir(d)
+	if err != nil {
+		return nil, err
+	}
+	return provisioning.OpenRecords(ctx, dir)
+}
+
+// startupSource is the records as plan reads them, to tell an unsaved
+// running config on devices that cannot show their startup config; nil
+// when there are no records yet (plan creates none).
+func (o *cfgOpts) startupSource(d *deps) (provisioning.StartupSource, error) {
+	dir, err := o.recordsDir(d)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".git")); err != nil {
+		return nil, nil
+	}
+	return &provisioning.Records{Dir: dir, Now: time.Now}, nil
+}
+
+func (o *cfgOpts) recordsDir(d *deps) (string, error) {
 	dir := o.Records
 	if dir == "" {
 		dir = d.getenv("TUYAU_RECORDS")
@@ -250,7 +272,7 @@ func (o *cfgOpts) records(ctx context.Context, d *deps) (*provisioning.Records, 
 	if dir == "" {
 		c, err := d.loadConfig()
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		dir = c.Records
 	}
@@ -259,13 +281,13 @@ func (o *cfgOpts) records(ctx context.Context, d *deps) (*provisioning.Records, 
 		if state == "" {
 			home := d.getenv("HOME")
 			if home == "" {
-				return nil, errors.New("no records directory: give --records DIR, TUYAU_RECORDS or records: in tuyau.yaml (no HOME to default to)")
+				return "", errors.New("no records directory: give --records DIR, TUYAU_RECORDS or records: in tuyau.yaml (no HOME to default to)")
 			}
 			state = filepath.Join(home, ".local", "state")
 		}
 		dir = filepath.Join(state, "tuyau", "records")
 	}
-	return provisioning.OpenRecords(ctx, dir)
+	return dir, nil
 }
 
 func (d *deps) loadIndex(ctx context.Context) (*inventory.Index, error) {

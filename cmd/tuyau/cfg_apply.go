@@ -79,8 +79,12 @@ func runCfgApply(ctx context.Context, d *deps, o *cfgOpts, a applyOpts, names []
 		// Planned here on the sessions apply then uses: the read that made
 		// a device's plan is its stale check too if apply starts soon after.
 		dial.ReuseReads(5 * time.Second)
+		startup, err := o.startupSource(d)
+		if err != nil {
+			return err
+		}
 		plan, err = provisioning.MakePlan(ctx, x, reg, dial,
-			provisioning.PlanOptions{Devices: names, Transport: o.Transport, Parallel: o.Parallel, Render: ropt})
+			provisioning.PlanOptions{Devices: names, Transport: o.Transport, Parallel: o.Parallel, Render: ropt, Startup: startup})
 		if err != nil {
 			return err
 		}
@@ -147,7 +151,7 @@ func printResults(w io.Writer, res []provisioning.Result, commit, records string
 		return err
 	}
 	var parts []string
-	for _, o := range []provisioning.Outcome{provisioning.Applied, provisioning.Unchanged, provisioning.RolledBack, provisioning.Failed, provisioning.Skipped} {
+	for _, o := range []provisioning.Outcome{provisioning.Applied, provisioning.Saved, provisioning.Unchanged, provisioning.RolledBack, provisioning.Failed, provisioning.Skipped} {
 		if counts[o] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[o], o))
 		}

@@ -57,8 +57,12 @@ func runCfgPlan(ctx context.Context, d *deps, o *cfgOpts, p planOpts, names []st
 	if err := cd.prepare(); err != nil {
 		return err
 	}
+	startup, err := o.startupSource(d)
+	if err != nil {
+		return err
+	}
 	plan, err := provisioning.MakePlan(ctx, x, o.registry(), dial,
-		provisioning.PlanOptions{Devices: names, Transport: o.Transport, Parallel: o.Parallel, Render: ropt})
+		provisioning.PlanOptions{Devices: names, Transport: o.Transport, Parallel: o.Parallel, Render: ropt, Startup: startup})
 	if err != nil {
 		return err
 	}
@@ -86,7 +90,7 @@ func runCfgPlan(ctx context.Context, d *deps, o *cfgOpts, p planOpts, names []st
 	if perr := plan.Err(); perr != nil {
 		return perr
 	}
-	if p.DetailedExit && plan.Changes() > 0 {
+	if p.DetailedExit && (plan.Changes() > 0 || plan.Unsaved() > 0) {
 		return errChangesPending
 	}
 	return nil
@@ -108,6 +112,14 @@ func printPlan(w io.Writer, plan *provisioning.Plan) error {
 			}
 			fmt.Fprintln(w)
 		}
+		if dp.Unsaved != "" && dp.Error == "" {
+			if status == "no change" {
+				status = "unsaved"
+			} else {
+				status += ", unsaved"
+			}
+			fmt.Fprintf(w, "# %s: %s\n%s\n", dp.Device, dp.Unsaved, dp.UnsavedDiff)
+		}
 		rows = append(rows, []string{dp.Device, dp.Platform, dp.Transport, strconv.Itoa(len(dp.Commands)), shortHash(dp.RunningHash), status})
 	}
 	if err := table(w, []string{"DEVICE", "PLATFORM", "TRANSPORT", "COMMANDS", "RUNNING", "STATUS"}, rows); err != nil {
@@ -122,6 +134,9 @@ func printPlan(w io.Writer, plan *provisioning.Plan) error {
 	msg := fmt.Sprintf("\nPlan: %s to change, %d unchanged", plural(plan.Changes(), "device"), len(plan.Devices)-plan.Changes()-failed)
 	if failed > 0 {
 		msg += fmt.Sprintf(", %d could not be planned", failed)
+	}
+	if n := plan.Unsaved(); n > 0 {
+		msg += fmt.Sprintf("; %s not saved on the device (apply saves them)", plural(n, "running config"))
 	}
 	_, err := fmt.Fprintln(w, msg+".")
 	return err

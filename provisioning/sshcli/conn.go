@@ -159,6 +159,24 @@ func (c *Conn) Save(ctx context.Context) error {
 	return nil
 }
 
+// Startup implements provisioning.StartupReader: "show startup-config" on
+// EOS and IOS-XE. FRR 8.4's vtysh has no command that shows the saved
+// file ("show startup-config" is not in its grammar, checked on 8.4.4),
+// and a login whose shell is vtysh cannot read it otherwise: plan then
+// compares with the config tuyau last saved, from the records.
+func (c *Conn) Startup(ctx context.Context) ([]byte, error) {
+	switch c.platform {
+	case "eos", "iosxe":
+	default:
+		return nil, provisioning.ErrNoStartup
+	}
+	out, err := c.Command(ctx, "show startup-config")
+	if err != nil {
+		return nil, err
+	}
+	return []byte(out), nil
+}
+
 // Status implements provisioning.StatusReader from FRR's JSON output.
 func (c *Conn) Status(ctx context.Context) (provisioning.Status, error) {
 	st := provisioning.Status{}
