@@ -195,8 +195,9 @@ func (s *session) stream(ctx context.Context) error {
 			return fmt.Errorf("target error %d: %s", e.GetCode(), e.GetMessage())
 		}
 		// A fresh slice per notification: the engine may keep it.
+		skipped := dec.Skipped
 		ups, _ := dec.Response(&resp, now, nil)
-		s.h.saw(ups, now)
+		s.h.saw(ups, dec.Skipped-skipped, now)
 		if len(ups) > 0 {
 			s.deliver(ups)
 		}

@@ -12,6 +12,7 @@ type health struct {
 	mu      sync.Mutex
 	h       TargetHealth
 	total   uint64 // updates received, ever
+	leaves  uint64 // leaves received, ever: total plus the skipped ones
 	started bool   // a stream has been established once
 	ledger  ledger
 	// rate: updates between two snapshots.
@@ -47,13 +48,15 @@ func (h *health) disconnected(now time.Time, err error) {
 	}
 }
 
-// saw records a notification's updates: counts, last update, and each
-// sample the ledger promised. Updates of one object come together, so the
-// ledger is asked once per object rather than once per leaf.
-func (h *health) saw(ups []Update, now time.Time) {
+// saw records a notification's updates and the leaves of it the decoder
+// skipped: counts, last update, and each sample the ledger promised.
+// Updates of one object come together, so the ledger is asked once per
+// object rather than once per leaf.
+func (h *health) saw(ups []Update, skipped uint64, now time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.total += uint64(len(ups))
+	h.leaves += uint64(len(ups)) + skipped
 	if len(ups) > 0 {
 		h.h.LastUpdate = now
 	}
@@ -81,6 +84,7 @@ func (h *health) snapshot(now time.Time) TargetHealth {
 	out := h.h
 	out.Expected, out.Received, out.Gaps = h.ledger.totals(now)
 	out.Updates = h.total
+	out.Leaves = h.leaves
 	if dt := now.Sub(h.lastSnap).Seconds(); dt > 0 {
 		out.UpdatesPerSec = float64(h.total-h.lastTotal) / dt
 		h.lastTotal, h.lastSnap = h.total, now

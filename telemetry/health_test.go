@@ -31,11 +31,15 @@ func TestLedger(t *testing.T) {
 			h := newHealth(tg, t0)
 			for _, s := range c.sends {
 				h.saw([]Update{{Class: ClassCounters, Key: "eth1", Leaf: LeafInOctets}, {Class: ClassCounters, Key: "eth1", Leaf: LeafOutOctets},
-					{Class: ClassCounters, Key: "eth2", Leaf: LeafInOctets}, {Class: ClassCounters, Key: "eth9", Leaf: LeafInOctets}}, t0.Add(s))
+					{Class: ClassCounters, Key: "eth2", Leaf: LeafInOctets}, {Class: ClassCounters, Key: "eth9", Leaf: LeafInOctets}}, 3, t0.Add(s))
 			}
 			got := h.snapshot(t0.Add(c.at))
 			if got.Expected != c.expected || got.Received != c.received || got.Gaps != c.gaps {
 				t.Errorf("expected/received/gaps = %d/%d/%d, want %d/%d/%d", got.Expected, got.Received, got.Gaps, c.expected, c.received, c.gaps)
+			}
+			// Four decoded updates and three skipped leaves per send.
+			if want := uint64(7 * len(c.sends)); got.Leaves != want {
+				t.Errorf("leaves = %d, want %d", got.Leaves, want)
 			}
 		})
 	}

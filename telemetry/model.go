@@ -145,6 +145,9 @@ type TargetHealth struct {
 	// Updates counts the leaves received since the collector started on
 	// the target (across reconnects): the counter behind UpdatesPerSec.
 	Updates uint64 `json:"updates"`
+	// Leaves counts every leaf received, used or not: Updates plus the
+	// leaves the plan did not ask for (what a benchmark divides CPU by).
+	Leaves uint64 `json:"leaves"`
 	// Expected and Received count samples in the gap ledger: what the
 	// subscription promises against what arrived; Gaps counts intervals
 	// with missing samples.
