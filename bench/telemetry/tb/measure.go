@@ -20,14 +20,14 @@ import (
 // Run is one measured run: one lab size, both collectors streaming from it
 // at once. Every figure is over the measured window only.
 type Run struct {
-	Size       int        `json:"size"`      // lab devices (targets)
-	Ports      int        `json:"ports"`     // monitored interfaces per device
-	Interval   string     `json:"interval"`  // SAMPLE interval
-	Flush      string     `json:"flush"`     // tuyau --flush
-	Pinning    string     `json:"pinning"`   // how tuyau was confined
-	Started    time.Time  `json:"started"`   // window start
-	Seconds    float64    `json:"seconds"`   // window length
-	LoadAvg    [3]float64 `json:"loadavg"`   // /proc/loadavg at the window's start
+	Size       int        `json:"size"`     // lab devices (targets)
+	Ports      int        `json:"ports"`    // monitored interfaces per device
+	Interval   string     `json:"interval"` // SAMPLE interval
+	Flush      string     `json:"flush"`    // tuyau --flush
+	Pinning    string     `json:"pinning"`  // how tuyau was confined
+	Started    time.Time  `json:"started"`  // window start
+	Seconds    float64    `json:"seconds"`  // window length
+	LoadAvg    [3]float64 `json:"loadavg"`  // /proc/loadavg at the window's start
 	LoadAvgEnd [3]float64 `json:"loadavg_end"`
 
 	Targets   int `json:"targets"`
