@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
 	"slices"
 	"sync"
 	"time"
@@ -33,6 +34,11 @@ type engineReloader interface {
 	Reload(topo *topology.Topology, budgets []topology.LinkBudget)
 }
 
+// rulesSetter is an engine that takes new alarm rules in place.
+type rulesSetter interface {
+	SetRules(r Rules) error
+}
+
 // Planned is what the collector derives from one inventory snapshot.
 type Planned struct {
 	Targets []Target
@@ -41,6 +47,9 @@ type Planned struct {
 	// Fingerprint identifies the snapshot: a reload that reads the same
 	// inventory changes nothing.
 	Fingerprint [32]byte
+	// Rules are the alarm rules read with the inventory (the alarms:
+	// section of tuyau.yaml); nil leaves the engine's rules as they are.
+	Rules *Rules
 }
 
 // Plan builds the topology, its optical budgets and the targets of snap.
@@ -188,13 +197,31 @@ func (c *Collector) doReload(ctx context.Context, asked bool) {
 	}
 	c.mu.Lock()
 	same := p.Fingerprint == c.planned.Fingerprint
+	sameRules := p.Rules == nil || c.planned.Rules != nil && reflect.DeepEqual(*p.Rules, *c.planned.Rules)
+	if !sameRules {
+		if rs, ok := c.engine.(rulesSetter); ok {
+			if err := rs.SetRules(*p.Rules); err != nil {
+				c.log.Error("alarm rules reload refused; keeping the running rules", "err", err)
+				p.Rules = c.planned.Rules
+			} else {
+				c.log.Info("alarm rules reloaded")
+			}
+		}
+		c.planned.Rules = p.Rules
+	}
 	c.mu.Unlock()
 	if same {
-		if asked {
+		if asked && sameRules {
 			c.log.Info("inventory reload: unchanged")
 		}
 		return
 	}
+	c.applyPlan(ctx, p)
+}
+
+// applyPlan gives the engine the new topology and matches the sessions to
+// the new targets.
+func (c *Collector) applyPlan(ctx context.Context, p Planned) {
 	c.mu.Lock()
 	c.planned = p
 	if r, ok := c.engine.(engineReloader); ok {

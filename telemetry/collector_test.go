@@ -1,7 +1,10 @@
 package telemetry
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -99,4 +102,62 @@ func TestCollectorReloadAckFlush(t *testing.T) {
 	if _, m := sink.last(); m <= n {
 		t.Errorf("no final flush: %d batches before shutdown, %d after", n, m)
 	}
+}
+
+// TestCollectorReloadRules: a reload that reads new alarm rules (the
+// inventory unchanged) gives them to the engine; rules that do not
+// validate are refused and the running ones kept.
+func TestCollectorReloadRules(t *testing.T) {
+	eng := NewEngine(nil, nil, EngineOptions{})
+	def := DefaultRules()
+	p := Planned{Fingerprint: [32]byte{1}, Rules: &def}
+	var mu sync.Mutex
+	next := p
+	var logs lockedLog
+	c, cancel, done := runCollector(t, p, CollectorOptions{Name: "col-1", Engine: eng, Flush: time.Hour, Poll: -1,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)), Load: func(context.Context) (Planned, error) { mu.Lock(); defer mu.Unlock(); return next, nil }})
+	defer func() { cancel(); <-done }()
+	tests := []struct {
+		name     string
+		edit     func(r *Rules)
+		wantUtil float64
+		wantLog  string
+	}{
+		{"a new threshold is taken", func(r *Rules) { r.Utilization.Threshold, r.Utilization.Clear = 0.95, 0.9 }, 0.95, "alarm rules reloaded"},
+		{"an invalid rule is refused", func(r *Rules) { r.Utilization.Threshold, r.Utilization.Clear = 0.5, 0.9 }, 0.95, "alarm rules reload refused"},
+		{"back to the defaults", func(r *Rules) {}, def.Utilization.Threshold, "alarm rules reloaded"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := DefaultRules()
+			tt.edit(&r)
+			mu.Lock()
+			next = Planned{Fingerprint: [32]byte{1}, Rules: &r}
+			mu.Unlock()
+			before := strings.Count(logs.String(), tt.wantLog)
+			c.Reload()
+			waitFor(t, 5*time.Second, "rules in force", func() (bool, string) {
+				got := eng.Rules().Utilization.Threshold
+				return got == tt.wantUtil && strings.Count(logs.String(), tt.wantLog) > before, fmt.Sprint(got, logs.String())
+			})
+		})
+	}
+}
+
+// lockedLog is a log buffer the collector writes while the test reads.
+type lockedLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

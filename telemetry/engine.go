@@ -46,6 +46,7 @@ type Engine struct {
 	mu        sync.Mutex
 	rules     Rules
 	topo      *topology.Topology
+	budgets   []topology.LinkBudget
 	links     []*engLink
 	linkByID  map[string]*engLink
 	devSite   map[string]string
@@ -121,6 +122,24 @@ func (e *Engine) Rules() Rules {
 	return e.rules
 }
 
+// SetRules replaces the rules (tuyau.yaml changed and was re-read):
+// thresholds and hysteresis apply from the next samples, active alarms
+// stay and clear through the new rules, those of a rule now disabled
+// clear at the next Tick. Invalid rules are refused and the old ones kept.
+func (e *Engine) SetRules(r Rules) error {
+	r = r.withDefaults()
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.rules = r
+	// The links' speed bounds and per-end optical plans (loss profile)
+	// derive from the rules.
+	e.build(e.topo, e.budgets, nil)
+	return nil
+}
+
 // Ignored counts the updates the engine had no use for (leaves it does not
 // rate, unknown classes).
 func (e *Engine) Ignored() uint64 { return e.ignored.Load() }
@@ -141,7 +160,7 @@ func (e *Engine) build(topo *topology.Topology, budgets []topology.LinkBudget, a
 		budgetOf[b.Link] = b
 	}
 	old := e.linkByID
-	e.topo = topo
+	e.topo, e.budgets = topo, budgets
 	e.links = make([]*engLink, 0, len(topo.Links))
 	e.linkByID = make(map[string]*engLink, len(topo.Links))
 	e.devSite = map[string]string{}

@@ -1,12 +1,12 @@
 package telemetry
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
+	"maps"
 	"math"
 	"reflect"
+	"slices"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -194,6 +194,14 @@ func (r Rules) withDefaults() Rules {
 
 // Validate checks every rule and names the first bad one.
 func (r Rules) Validate() error {
+	_, err := r.check()
+	return err
+}
+
+// check is Validate that also says where the bad rule is, as a path of
+// YAML keys (rx_margin, correlation, events.bgp-session-down), so that
+// ParseRulesNode can point at its line.
+func (r Rules) check() (string, error) {
 	rules := []struct {
 		name string
 		r    Rule
@@ -203,40 +211,44 @@ func (r Rules) Validate() error {
 		{"utilization", r.Utilization, true}, {"errors", r.Errors, true}, {"discards", r.Discards, true},
 		{"target_unreachable", r.TargetUnreachable, true}, {"telemetry_gap", r.TelemetryGap, true},
 	}
-	for name, e := range r.Events {
+	events := slices.Sorted(maps.Keys(r.Events)) // the first bad one is the same on every run
+	for _, name := range events {
 		rules = append(rules, struct {
 			name string
 			r    Rule
 			up   bool
-		}{"events." + name, e, true})
+		}{"events." + name, r.Events[name], true})
 	}
 	for _, x := range rules {
 		if err := x.r.validate(x.up); err != nil {
-			return fmt.Errorf("alarm rule %s: %w", x.name, err)
+			return x.name, fmt.Errorf("alarm rule %s: %w", x.name, err)
 		}
 	}
-	if r.Utilization.Threshold > 1 || r.TelemetryGap.Threshold > 1 {
-		return errors.New("alarm rules utilization and telemetry_gap: thresholds are shares between 0 and 1")
+	if r.Utilization.Threshold > 1 {
+		return "utilization", errors.New("alarm rules utilization and telemetry_gap: thresholds are shares between 0 and 1")
+	}
+	if r.TelemetryGap.Threshold > 1 {
+		return "telemetry_gap", errors.New("alarm rules utilization and telemetry_gap: thresholds are shares between 0 and 1")
 	}
 	if r.Correlation.MinLinks < 1 {
-		return fmt.Errorf("alarm correlation: min_links %d: want at least 1", r.Correlation.MinLinks)
+		return "correlation.min_links", fmt.Errorf("alarm correlation: min_links %d: want at least 1", r.Correlation.MinLinks)
 	}
 	if r.Correlation.Settle < 0 {
-		return fmt.Errorf("alarm correlation: settle %v is negative", r.Correlation.Settle.D())
+		return "correlation.settle", fmt.Errorf("alarm correlation: settle %v is negative", r.Correlation.Settle.D())
 	}
 	if !knownSeverity(r.Correlation.Severity) {
-		return fmt.Errorf("alarm correlation: severity %q: want critical, major, minor, warning or info", r.Correlation.Severity)
+		return "correlation.severity", fmt.Errorf("alarm correlation: severity %q: want critical, major, minor, warning or info", r.Correlation.Severity)
 	}
 	if r.Optics.BaselineSamples < 1 {
-		return fmt.Errorf("alarm optics: baseline_samples %d: want at least 1", r.Optics.BaselineSamples)
+		return "optics.baseline_samples", fmt.Errorf("alarm optics: baseline_samples %d: want at least 1", r.Optics.BaselineSamples)
 	}
 	if r.Counters.Tolerance < 1 || math.IsNaN(r.Counters.Tolerance) {
-		return fmt.Errorf("alarm counters: tolerance %v: want at least 1 (times the link speed)", r.Counters.Tolerance)
+		return "counters.tolerance", fmt.Errorf("alarm counters: tolerance %v: want at least 1 (times the link speed)", r.Counters.Tolerance)
 	}
 	if r.Counters.DefaultSpeedMbps < 1 {
-		return fmt.Errorf("alarm counters: default_speed_mbps %d: want a positive speed", r.Counters.DefaultSpeedMbps)
+		return "counters.default_speed_mbps", fmt.Errorf("alarm counters: default_speed_mbps %d: want a positive speed", r.Counters.DefaultSpeedMbps)
 	}
-	return nil
+	return "", nil
 }
 
 func knownSeverity(s Severity) bool {
@@ -266,18 +278,12 @@ func (r Rule) validate(badAbove bool) error {
 }
 
 // ParseRules reads alarm rules in YAML over the defaults: only the fields
-// given change. name (a file name) prefixes the errors; unknown fields are
-// refused.
+// given change. name (a file name) prefixes the errors, with the line and
+// column of what is wrong; unknown fields are refused.
 func ParseRules(data []byte, name string) (Rules, error) {
-	r := DefaultRules()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&r); err != nil && !errors.Is(err, io.EOF) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return Rules{}, fmt.Errorf("%s: alarm rules: %w", name, err)
 	}
-	r = r.withDefaults()
-	if err := r.Validate(); err != nil {
-		return Rules{}, fmt.Errorf("%s: %w", name, err)
-	}
-	return r, nil
+	return ParseRulesNode(&doc, name)
 }

@@ -28,7 +28,13 @@ func TestParseRules(t *testing.T) {
 			func(r Rules) bool { return r.Events["bgp-session-down"].Severity == SevCritical }, ""},
 		{"disable a rule", "utilization:\n  disabled: true\n", func(r Rules) bool { return r.Utilization.Disabled }, ""},
 		{"a bare number is not a duration", "link_down:\n  clear_after: 30\n", nil, `duration "30": want a number with a unit`},
-		{"unknown field", "link_dwn:\n  severity: major\n", nil, "field link_dwn not found"},
+		{"unknown field", "link_dwn:\n  severity: major\n", nil, `tuyau.yaml:1:1: alarm rules: unknown key "link_dwn" in alarms (known keys: cleared_retention, correlation`},
+		{"unknown nested field", "rx_margin:\n  threshhold: 1\n", nil, `tuyau.yaml:2:3: alarm rules: unknown key "threshhold" in alarms.rx_margin (known keys: clear, clear_after`},
+		{"a duration's line", "link_down:\n  severity: major\n  clear_after: 30\n", nil, `tuyau.yaml:3:16: alarm rules: link_down.clear_after: duration "30"`},
+		{"a wrong type's line", "errors:\n  threshold: lots\n", nil, "tuyau.yaml:2: alarm rules: cannot unmarshal"},
+		{"a bad rule's line", "\n\nerrors:\n  severity: urgent\n", nil, "tuyau.yaml:3:1: alarm rule errors"},
+		{"a bad nested figure's line", "correlation:\n  min_links: 3\n  settle: -1s\n", nil, "tuyau.yaml:3:3: alarm correlation: settle -1s is negative"},
+		{"not a mapping", "- a\n", nil, "tuyau.yaml:1:1: alarm rules: want a mapping"},
 		{"unknown severity", "errors:\n  severity: urgent\n", nil, `alarm rule errors: severity "urgent"`},
 		{"clear past the threshold", "utilization:\n  threshold: 0.8\n  clear: 0.9\n", nil, "alarm rule utilization: clear 0.9 is above threshold 0.8"},
 		{"rx margin clears above its threshold", "rx_margin:\n  threshold: 2\n  clear: 1\n", nil, "alarm rule rx_margin: clear 1 is below threshold 2"},
@@ -40,7 +46,7 @@ func TestParseRules(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r, err := ParseRules([]byte(tt.in), "tuyau.yaml")
 			if tt.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.err) || !strings.HasPrefix(err.Error(), "tuyau.yaml: ") {
+				if err == nil || !strings.Contains(err.Error(), tt.err) || !strings.HasPrefix(err.Error(), "tuyau.yaml:") {
 					t.Fatalf("ParseRules(%q) error %v, want one naming the file and containing %q", tt.in, err, tt.err)
 				}
 				return
@@ -97,7 +103,7 @@ func FuzzParseRules(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := ParseRules(data, "tuyau.yaml")
 		if err != nil {
-			if !strings.HasPrefix(err.Error(), "tuyau.yaml: ") {
+			if !strings.HasPrefix(err.Error(), "tuyau.yaml:") {
 				t.Fatalf("error %q does not name the file", err)
 			}
 			return

@@ -9,6 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tuyau-net/tuyau/inventory/netbox"
+	"github.com/tuyau-net/tuyau/telemetry"
 )
 
 // config is tuyau.yaml. Precedence: flag > environment (TUYAU_*) > this file > default.
@@ -23,6 +24,11 @@ type config struct {
 		// Filter selects the network's sites in a larger NetBox.
 		Filter netbox.Filter `yaml:"filter"`
 	} `yaml:"netbox"`
+	// Alarms are the alarm rules of "tuyau telemetry collect", kept as a
+	// node so that telemetry.ParseRulesNode names their lines.
+	Alarms yaml.Node `yaml:"alarms"`
+	// file is the path read ("" when there was none), for errors.
+	file string
 }
 
 func (d *deps) loadConfig() (config, error) {
@@ -46,7 +52,18 @@ func (d *deps) loadConfig() (config, error) {
 	if err := dec.Decode(&c); err != nil && err.Error() != "EOF" {
 		return c, fmt.Errorf("config %s: %w", path, err)
 	}
+	c.file = path
 	return c, nil
+}
+
+// alarmRules reads the alarms: section of tuyau.yaml (the defaults when
+// there is none); errors name the file's line.
+func (d *deps) alarmRules() (telemetry.Rules, error) {
+	c, err := d.loadConfig()
+	if err != nil {
+		return telemetry.Rules{}, err
+	}
+	return telemetry.ParseRulesNode(&c.Alarms, c.file)
 }
 
 // inventoryPath resolves the inventory location: --inventory, then

@@ -57,8 +57,13 @@ TLS is the default (--ca to trust a private CA, --insecure for labs only).
 Credentials: TUYAU_GNMI_USERNAME/TUYAU_GNMI_PASSWORD, else the SSH ones
 (TUYAU_SSH_USERNAME/TUYAU_SSH_PASSWORD or --secrets); never logged.
 
-SIGHUP re-reads the inventory (it is also re-read every --poll); SIGTERM
-or SIGINT stop it after a final flush.`,
+Alarm rules come from the alarms: section of tuyau.yaml (--config;
+docs/telemetry.md "Alarm rules"); rules that do not parse or validate
+refuse the start, with the file and line.
+
+SIGHUP re-reads the inventory and the alarm rules (the inventory is also
+re-read every --poll; a bad file then keeps the running plan and rules);
+SIGTERM or SIGINT stop it after a final flush.`,
 		Example: `  tuyau telemetry collect -i examples/manche --ca /etc/tuyau/gnmi-ca.pem
   tuyau telemetry collect -i examples/manche --lab lab --interval counters=1s,optics=5s`,
 		Args: cobra.NoArgs, SilenceUsage: true,
@@ -104,7 +109,13 @@ func runCollect(ctx context.Context, d *deps, o collectOpts) error {
 		if err != nil {
 			return telemetry.Planned{}, err
 		}
-		return telemetry.Plan(snap, po, topology.BudgetOptions{})
+		rules, err := d.alarmRules()
+		if err != nil {
+			return telemetry.Planned{}, err
+		}
+		p, err := telemetry.Plan(snap, po, topology.BudgetOptions{})
+		p.Rules = &rules
+		return p, err
 	}
 	token, err := apiToken(d, o.TokenFile)
 	if err != nil {
@@ -130,7 +141,7 @@ func runCollect(ctx context.Context, d *deps, o collectOpts) error {
 		rd = redis.New(client, redis.Options{Network: networkName(ctx, d), Collector: o.Name, Logger: log})
 		sinks = append(sinks, rd)
 	}
-	engine := telemetry.NewEngine(planned.Topo, planned.Budgets, telemetry.EngineOptions{Logger: log})
+	engine := telemetry.NewEngine(planned.Topo, planned.Budgets, telemetry.EngineOptions{Logger: log, Rules: *planned.Rules})
 	metrics := prom.New(engine, prom.Options{Sinks: promStats(rd), Logger: log})
 	sinks = append(sinks, metrics)
 	poll := o.Poll

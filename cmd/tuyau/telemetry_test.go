@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -153,5 +154,30 @@ func TestTelemetryCollectLab(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("collect did not stop within 30 s")
+	}
+}
+
+// TestTelemetryCollectBadRules: alarm rules in tuyau.yaml that do not
+// parse or validate refuse the start, naming the file and the line.
+func TestTelemetryCollectBadRules(t *testing.T) {
+	tests := []struct {
+		name, alarms, want string
+	}{
+		{"unknown key", "alarms:\n  link_down:\n    severity: major\n  rx_margn:\n    threshold: 1\n", `:5:3: alarm rules: unknown key "rx_margn"`},
+		{"clear past threshold", "alarms:\n  utilization:\n    threshold: 0.8\n    clear: 0.9\n", ":3:3: alarm rule utilization: clear 0.9 is above threshold 0.8"},
+		{"duration without unit", "alarms:\n  target_unreachable:\n    raise_after: 30\n", `:4:18: alarm rules: target_unreachable.raise_after: duration "30"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := filepath.Join(t.TempDir(), "tuyau.yaml")
+			if err := os.WriteFile(cfg, []byte("inventory: "+example+"\n"+tt.alarms /* the alarms start on line 2 */), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r := runCLI(t, map[string]string{"TUYAU_GNMI_USERNAME": "u", "TUYAU_GNMI_PASSWORD": "p"},
+				"telemetry", "collect", "--config", cfg, "--listen", "", "--insecure")
+			if r.code != exitError || !strings.Contains(r.stderr, cfg+tt.want) {
+				t.Errorf("collect with %q: exit %d, stderr %q; want exit 1 and %q", tt.alarms, r.code, r.stderr, cfg+tt.want)
+			}
+		})
 	}
 }
