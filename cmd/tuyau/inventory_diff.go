@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tuyau-net/tuyau/inventory"
+	"github.com/tuyau-net/tuyau/inventory/netbox"
 	"github.com/tuyau-net/tuyau/inventory/yamlstore"
 )
 
@@ -76,6 +77,14 @@ func runInventoryDiff(ctx context.Context, d *deps, o diffOpts, w io.Writer) err
 	to, err := d.loadSide(ctx, o.To, o.NetBox)
 	if err != nil {
 		return err
+	}
+	if o.To == "netbox" && o.From != "netbox" {
+		// Compare what a push would write: NetBox keeps fewer decimals.
+		var rounded []netbox.Rounded
+		from, rounded = netbox.Storable(from)
+		for _, r := range rounded {
+			fmt.Fprintf(d.stderr, "note: %s\n", r)
+		}
 	}
 	cs, err := inventory.Diff(to, from)
 	if err != nil {

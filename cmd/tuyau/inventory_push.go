@@ -68,6 +68,9 @@ func runInventoryPush(ctx context.Context, d *deps, o pushOpts, w io.Writer) err
 	if o.Output == "json" {
 		return writeJSON(w, res)
 	}
+	for _, r := range res.Rounded {
+		fmt.Fprintf(w, "note: %s\n", r)
+	}
 	if o.DryRun {
 		if err := renderChanges(w, res.Changes, o.Output); err != nil {
 			return err

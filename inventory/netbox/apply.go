@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/tuyau-net/tuyau/inventory"
 )
@@ -55,10 +56,14 @@ type PushResult struct {
 	// NotOwned counts objects a prune would delete but tuyau did not
 	// create (no tag tuyau): they are kept.
 	NotOwned int `json:"not_owned"`
+	// Rounded lists the values written with the precision NetBox has
+	// rather than the inventory's (see Storable).
+	Rounded []Rounded `json:"rounded"`
 }
 
 // Push makes NetBox hold want: it reads NetBox, diffs, and writes the
-// difference. Without prune, objects only NetBox has are kept. With dryRun
+// difference. Values NetBox keeps with fewer decimals (cable lengths,
+// coordinates) are compared and written rounded, and listed in Rounded. Without prune, objects only NetBox has are kept. With dryRun
 // nothing is written. Like Apply it is idempotent and converges when re-run.
 func (s *Store) Push(ctx context.Context, want *inventory.Snapshot, prune, dryRun bool) (PushResult, error) {
 	st, err := s.fetchState(ctx)
@@ -69,11 +74,15 @@ func (s *Store) Push(ctx context.Context, want *inventory.Snapshot, prune, dryRu
 	if err != nil {
 		return PushResult{}, fmt.Errorf("netbox %s: %w", s.c.base, err)
 	}
+	want, rounded := Storable(want)
 	all, err := inventory.Diff(cur, want)
 	if err != nil {
 		return PushResult{}, err
 	}
-	var res PushResult
+	res := PushResult{Rounded: rounded}
+	if res.Rounded == nil {
+		res.Rounded = []Rounded{}
+	}
 	// want holds every object created or updated, so the writer can look
 	// them up there; skipped deletions need nothing from it.
 	w := newWriter(&s.c, st, want, s.mapping)
@@ -381,8 +390,27 @@ func (w *writer) patch(ctx context.Context, path string, id int, what string, bo
 func (w *writer) bulkPatch(ctx context.Context, path, what string, bodies []map[string]any) error {
 	for start := 0; start < len(bodies); start += bulkSize {
 		chunk := bodies[start:min(start+bulkSize, len(bodies))]
-		if err := w.c.do(ctx, http.MethodPatch, path, nil, chunk, nil); err != nil {
-			return fmt.Errorf("update %d %s: %w", len(chunk), what, err)
+		var got []struct {
+			ID int `json:"id"`
+		}
+		// NetBox updates a chunk in one transaction: a refusal changes nothing.
+		if err := w.c.do(ctx, http.MethodPatch, path, nil, chunk, &got); err != nil {
+			return fmt.Errorf("update %d %s (none of them changed): %w", len(chunk), what, err)
+		}
+		// NetBox passes over ids it no longer has: someone deleted them
+		// since the read. A re-run reads again and creates them.
+		back := make(map[int]bool, len(got))
+		for _, g := range got {
+			back[g.ID] = true
+		}
+		var gone []string
+		for _, b := range chunk {
+			if id, _ := b["id"].(int); !back[id] {
+				gone = append(gone, strconv.Itoa(id))
+			}
+		}
+		if len(gone) > 0 {
+			return fmt.Errorf("update %s: %d of them (ids %s) were deleted in NetBox since it was read; run the push again", what, len(gone), strings.Join(gone, ", "))
 		}
 	}
 	return nil

@@ -66,7 +66,7 @@ func (w *writer) upsertSites(ctx context.Context, keys []string) error {
 		}
 		var lat, lon any
 		if x.HasCoordinates() {
-			lat, lon = x.Latitude, x.Longitude // unknown stays null, not 0,0
+			lat, lon = roundPlaces(x.Latitude, coordPlaces), roundPlaces(x.Longitude, coordPlaces) // unknown stays null, not 0,0
 		}
 		body := map[string]any{"name": x.Name, "slug": x.Slug, "status": "active", "facility": x.Facility,
 			"physical_address": x.Address, "latitude": lat, "longitude": lon,

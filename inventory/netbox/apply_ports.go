@@ -298,7 +298,7 @@ func (w *writer) upsertCables(ctx context.Context, keys []string) error {
 				u = "m"
 			}
 			unit = gonetbox.PatchedWritableCableRequestLengthUnit(u)
-			req.Length.Set(gonetbox.PtrFloat64(c.Length.Value()))
+			req.Length.Set(gonetbox.PtrFloat64(roundPlaces(c.Length.Value(), lengthPlaces)))
 		}
 		req.LengthUnit = &unit
 		req.CustomFields = map[string]any{cfStrands: nullable(c.Strands), cfSplices: nullable(c.Splices),

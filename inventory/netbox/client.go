@@ -244,7 +244,13 @@ func (c *client) once(ctx context.Context, method, u string, payload []byte) (in
 	}
 	req.Header.Set("User-Agent", "tuyau ("+c.cfg.UserAgent+")")
 	if c.token != "" {
-		req.Header.Set("Authorization", "Token "+c.token)
+		// NetBox 4.5's v2 tokens (nbt_KEY.TOKEN) go in a Bearer header;
+		// legacy tokens, which 4.7 drops, in a Token one.
+		if strings.HasPrefix(c.token, "nbt_") {
+			req.Header.Set("Authorization", "Bearer "+c.token)
+		} else {
+			req.Header.Set("Authorization", "Token "+c.token)
+		}
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {

@@ -126,6 +126,9 @@ func (r *reader) siteRole(x Site) inventory.SiteRole {
 func (r *reader) loadDevices(snap *inventory.Snapshot) error {
 	st := r.st
 	fronts, rears := map[int][]FrontPort{}, map[int][]RearPort{}
+	if len(st.frontPorts) > 0 && st.portMappings() {
+		return errPortMappings(r.base, st.version, false)
+	}
 	for _, p := range st.frontPorts {
 		fronts[p.Device.ID] = append(fronts[p.Device.ID], p)
 	}

@@ -49,6 +49,26 @@ func checkVersion(base, v string) error {
 	return nil
 }
 
+// portMappings reports NetBox 4.5 or later, where a front port's
+// rear_port and rear_port_position gave way to a list of port mappings
+// (rear_ports). tuyau does not read or write those yet, and NetBox
+// ignores the old fields it would send: patch panels are refused there
+// rather than read or written wrong.
+func (st *state) portMappings() bool {
+	v, err := parseVersion(st.version)
+	return err == nil && v.atLeast(4, 5)
+}
+
+// errPortMappings is the refusal, naming what would get past it.
+func errPortMappings(base, version string, write bool) error {
+	verb, fix := "read", "use --filter to leave the patch panels out, or NetBox 4.4"
+	if write {
+		verb, fix = "write", "push an inventory without patch panels, or use NetBox 4.4"
+	}
+	return &RefusedError{fmt.Sprintf("netbox %s is NetBox %s: from 4.5 a front port's rear port is a port mapping (rear_ports), which tuyau does not %s yet; %s (docs/netbox.md, compatibility)",
+		base, version, verb, fix)}
+}
+
 // scoped reports NetBox 4.2 or later (see writer.scoped).
 func (st *state) scoped() bool {
 	v, err := parseVersion(st.version)

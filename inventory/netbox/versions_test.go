@@ -2,6 +2,7 @@ package netbox_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -71,5 +72,43 @@ func TestUnsupportedNetBoxIsRefused(t *testing.T) {
 			t.Errorf("NetBox %q: %v", v, err)
 		}
 		srv.Close()
+	}
+}
+
+// From NetBox 4.5 a v2 token (nbt_KEY.TOKEN) is sent as Bearer, and patch
+// panels are refused both ways: 4.5 replaced a front port's rear_port with
+// port mappings, and NetBox would ignore the old fields a push sends.
+func TestNetBox45TokensAndPortMappings(t *testing.T) {
+	ctx := context.Background()
+	const v2 = "nbt_3f9a1c.5b2e77d0c4a14f6e9b8d2a7c1e0f3b6d"
+	sim := netboxsim.New(netboxsim.Options{Tokens: []string{v2, testToken}, Version: "4.5.2"})
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	nb, err := netbox.New(srv.URL, netbox.WithToken(v2), netbox.WithRetry(2, time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nb.Bootstrap(ctx); err != nil {
+		t.Fatalf("bootstrap with a v2 token: %v", err)
+	}
+	want := loadExample(t)
+	_, err = nb.Push(ctx, want, false, true)
+	var refused *netbox.RefusedError
+	if !errors.As(err, &refused) || !strings.Contains(err.Error(), "port mapping") {
+		t.Fatalf("dry-run push of patch panels to 4.5: %v, want a refusal naming port mappings", err)
+	}
+	// A front port entered by hand makes a read refuse, not misread.
+	var m, dt, role, site, dev, rp struct {
+		ID int `json:"id"`
+	}
+	call(t, "POST", srv.URL+"/api/dcim/manufacturers/", map[string]any{"name": "M", "slug": "m"}, &m)
+	call(t, "POST", srv.URL+"/api/dcim/device-types/", map[string]any{"model": "P", "slug": "p", "manufacturer": m.ID}, &dt)
+	call(t, "POST", srv.URL+"/api/dcim/device-roles/", map[string]any{"name": "patch-panel", "slug": "patch-panel"}, &role)
+	call(t, "POST", srv.URL+"/api/dcim/sites/", map[string]any{"name": "S", "slug": "s"}, &site)
+	call(t, "POST", srv.URL+"/api/dcim/devices/", map[string]any{"name": "pp1", "site": site.ID, "role": role.ID, "device_type": dt.ID}, &dev)
+	call(t, "POST", srv.URL+"/api/dcim/rear-ports/", map[string]any{"device": dev.ID, "name": "r1", "type": "lc"}, &rp)
+	call(t, "POST", srv.URL+"/api/dcim/front-ports/", map[string]any{"device": dev.ID, "name": "f1", "type": "lc", "rear_port": rp.ID}, nil)
+	if _, err := nb.Load(ctx); !errors.As(err, &refused) || !strings.Contains(err.Error(), "port mapping") {
+		t.Errorf("load of a 4.5 NetBox with front ports: %v, want a refusal naming port mappings", err)
 	}
 }

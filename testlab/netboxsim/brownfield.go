@@ -2,6 +2,7 @@ package netboxsim
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 )
 
@@ -244,7 +245,9 @@ func (b *filler) fill(o BrownfieldOptions) {
 			slugName += "-" + strconv.Itoa(m/len(morbihanTowns)+1)
 		}
 		asn := b.add("ipam/asns", map[string]any{"asn": 4200056100 + m, "rir": rir})
-		var lat, lon any = 47.5 + float64(m%10)*0.05, -3.2 + float64(m%7)*0.12
+		// Rounded as NetBox stores them (6 decimals): -3.2+3*0.12 is
+		// -2.8400000000000003 in float64, which NetBox refuses.
+		var lat, lon any = math.Round((47.5+float64(m%10)*0.05)*1e6) / 1e6, math.Round((-3.2+float64(m%7)*0.12)*1e6) / 1e6
 		if m%9 == 4 {
 			lat, lon = nil, nil
 		}

@@ -36,6 +36,7 @@ type field struct {
 	required bool
 	choices  []choice
 	def      any // stored value when the client sends nothing
+	lim      *limit
 }
 
 // kind describes one endpoint: what can be written and how it renders.

@@ -100,12 +100,13 @@ func New(opts Options) *Server {
 		// An unparsable version is the caller's bug; serve the default.
 		rel = release{minor: 0}
 	}
-	defs := schemaDefaults()
+	defs, limits := schemaDefaults(), schemaLimits()
 	if rel.scoped() {
-		defs = schemaDefaults42()
+		defs, limits = schemaDefaults42(), schemaLimits42()
 	}
 	all := kinds()
 	rel.adapt(all)
+	applyLimits(all, limits)
 	s := &Server{opts: opts, rel: rel, kinds: all, byPath: map[string]*kind{}, defs: defs,
 		tables: map[string]*table{}, clock: time.Now, cableIdx: map[termRef]cableEnd{},
 		rnd:      rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
@@ -298,7 +299,11 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	kw, tok, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(kw, "Token") {
+	// From 4.5, v2 tokens come as "Bearer nbt_KEY.TOKEN", and only so;
+	// legacy tokens as "Token TOKEN".
+	v2 := strings.HasPrefix(strings.TrimSpace(tok), "nbt_")
+	bearer := s.rel.minor >= 5 && strings.EqualFold(kw, "Bearer") && v2
+	if !ok || !(strings.EqualFold(kw, "Token") && !v2) && !bearer {
 		writeJSON(w, http.StatusForbidden, map[string]any{"detail": "Invalid token header. No credentials provided."})
 		return false
 	}

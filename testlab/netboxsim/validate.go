@@ -2,7 +2,6 @@ package netboxsim
 
 import (
 	"fmt"
-	"math"
 	"net/netip"
 	"slices"
 	"strings"
@@ -22,6 +21,9 @@ func (s *Server) convert(k *kind, f *field, v any, o object) (any, string) {
 		if f.required && sv == "" {
 			return nil, "This field may not be blank."
 		}
+		if msg := f.lim.checkString(sv); msg != "" {
+			return nil, msg
+		}
 		return sv, ""
 	case fInt:
 		if v == nil {
@@ -34,6 +36,9 @@ func (s *Server) convert(k *kind, f *field, v any, o object) (any, string) {
 		if !ok {
 			return nil, "A valid integer is required."
 		}
+		if msg := f.lim.checkNumber(float64(n)); msg != "" {
+			return nil, msg
+		}
 		return float64(n), ""
 	case fNum:
 		if v == nil {
@@ -43,9 +48,8 @@ func (s *Server) convert(k *kind, f *field, v any, o object) (any, string) {
 		if !ok {
 			return nil, "A valid number is required."
 		}
-		if k.path == "dcim/cables" {
-			// length is DecimalField(max_digits=8, decimal_places=2)
-			n = math.Round(n*100) / 100
+		if msg := f.lim.checkNumber(n); msg != "" {
+			return nil, msg
 		}
 		return n, ""
 	case fBool:

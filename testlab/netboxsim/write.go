@@ -147,7 +147,11 @@ func (s *Server) updateHTTP(w http.ResponseWriter, r *http.Request, k *kind, id 
 	s.respondObjects(w, http.StatusOK, k, []int{id}, base, false)
 }
 
-// bulkUpdateHTTP answers PATCH/PUT on a list endpoint: a list of objects with ids.
+// bulkUpdateHTTP answers PATCH/PUT on a list endpoint: a list of objects
+// with ids, updated in one transaction as NetBox's BulkUpdateModelMixin
+// does: the first invalid object's errors come back with 400 and nothing
+// is changed. Like NetBox (which filters the queryset by the ids given),
+// an id that matches no object is passed over, not an error.
 func (s *Server) bulkUpdateHTTP(w http.ResponseWriter, r *http.Request, k *kind, base string, partial bool) {
 	body, err := readBody(r)
 	if err != nil {
@@ -162,22 +166,52 @@ func (s *Server) bulkUpdateHTTP(w http.ResponseWriter, r *http.Request, k *kind,
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var ids []int
-	for _, it := range items {
+	var ins []map[string]any
+	for i, it := range items {
 		in, _ := it.(map[string]any)
 		id, ok := toInt(in["id"])
-		if !ok || s.tables[k.path].objs[id] == nil {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"id": []string{"Related object not found using the provided numeric ID: " + str(in["id"])}})
+		if !ok {
+			all := make([]any, len(items))
+			for j := range all {
+				all[j] = map[string]any{}
+			}
+			all[i] = map[string]any{"id": []string{"A valid integer is required."}}
+			writeJSON(w, http.StatusBadRequest, all)
 			return
 		}
-		ids = append(ids, id)
+		if s.tables[k.path].objs[id] == nil {
+			continue
+		}
+		ids, ins = append(ids, id), append(ins, in)
 	}
-	for i, it := range items {
-		if _, e := s.write(k, ids[i], it.(map[string]any), partial); len(e) > 0 {
+	t := s.tables[k.path]
+	before := make([]object, 0, len(ids))
+	for i, id := range ids {
+		old := t.objs[id]
+		if _, e := s.write(k, id, ins[i], partial); len(e) > 0 {
+			before = append(before, old)
+			s.rollback(k, ids[:len(before)], before)
 			writeJSON(w, http.StatusBadRequest, e)
 			return
 		}
+		before = append(before, old)
 	}
 	s.respondObjects(w, http.StatusOK, k, ids, base, true)
+}
+
+// rollback puts back the objects a failed bulk update had written, last
+// first, as the transaction's rollback does.
+func (s *Server) rollback(k *kind, ids []int, before []object) {
+	t := s.tables[k.path]
+	for i := len(ids) - 1; i >= 0; i-- {
+		id := ids[i]
+		if cur := t.objs[id]; cur != nil {
+			s.unindex(k, id, cur)
+		}
+		t.objs[id] = before[i]
+		s.index(k, id, before[i])
+	}
+	s.version++
 }
 
 func (s *Server) bulkDeleteHTTP(w http.ResponseWriter, r *http.Request, k *kind) {

@@ -1,0 +1,72 @@
+package netbox_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/tuyau-net/tuyau/inventory"
+	"github.com/tuyau-net/tuyau/inventory/netbox"
+)
+
+// TestPushRoundsToWhatNetBoxKeeps: NetBox answers 400 to a cable length
+// with 3 decimals or a latitude with 7 (the simulator as NetBox does).
+// Push writes them rounded, says so, reads them back equal to the rounded
+// inventory, and a second push changes nothing.
+func TestPushRoundsToWhatNetBoxKeeps(t *testing.T) {
+	ctx := context.Background()
+	_, nb := newTestNetBox(t)
+	want := loadExample(t)
+	want.Cables[0].Length = mustLength(t, 12.345, "km")
+	want.Cables[1].Length = mustLength(t, 812.125, "m")
+	want.Sites[0].Latitude, want.Sites[0].Longitude = 49.1158333, -1.0906111
+	orig := want.Cables[0].Length
+
+	res, err := nb.Push(ctx, want, true, false)
+	if err != nil {
+		t.Fatalf("push: %v", err)
+	}
+	if want.Cables[0].Length != orig {
+		t.Errorf("push changed the caller's snapshot: %v", want.Cables[0].Length)
+	}
+	got := map[string]string{}
+	for _, r := range res.Rounded {
+		got[r.Object+" "+r.Field] = r.From + " -> " + r.To
+	}
+	wantRounded := map[string]string{
+		"cable " + want.Cables[0].Label + " length": "12.345 km -> 12.35 km",
+		"cable " + want.Cables[1].Label + " length": "812.125 m -> 812.13 m",
+		"site " + want.Sites[0].Slug + " latitude":  "49.1158333 -> 49.115833",
+		"site " + want.Sites[0].Slug + " longitude": "-1.0906111 -> -1.090611",
+	}
+	for k, v := range wantRounded {
+		if got[k] != v {
+			t.Errorf("rounded %s: %q, want %q (all: %v)", k, got[k], v, got)
+		}
+	}
+	if len(got) != len(wantRounded) {
+		t.Errorf("rounded: %v, want only %v", got, wantRounded)
+	}
+
+	pulled, err := nb.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := netbox.Storable(want)
+	assertSame(t, stored, pulled)
+	if l := pulled.Cables[0].Length; l.String() != "12.35 km" {
+		t.Errorf("pulled length %s, want 12.35 km", l)
+	}
+	again, err := nb.Push(ctx, want, true, false)
+	if err != nil || len(again.Changes) != 0 {
+		t.Errorf("second push: %v, %d changes (%v), want none", err, len(again.Changes), again.Changes)
+	}
+}
+
+func mustLength(t *testing.T, v float64, unit string) inventory.Length {
+	t.Helper()
+	l, err := inventory.NewLength(v, unit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
