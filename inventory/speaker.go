@@ -46,8 +46,12 @@ type SpeakerPeer struct {
 	Keepalive int `json:"keepalive,omitempty" yaml:"keepalive,omitempty"`
 	// GracefulRestart is the restart time in seconds advertised (RFC 4724);
 	// 0 turns graceful restart off.
-	GracefulRestart int    `json:"graceful_restart,omitempty" yaml:"graceful_restart,omitempty"`
-	Src             Source `json:"-" yaml:"-"`
+	GracefulRestart int `json:"graceful_restart,omitempty" yaml:"graceful_restart,omitempty"`
+	// MaxPrefixes caps the routes accepted from the router per family: over
+	// it the session is closed with a Cease (RFC 4486 subcode 1) and stays
+	// down until reset. 0 means no limit (the core sends its full view).
+	MaxPrefixes int    `json:"max_prefixes,omitempty" yaml:"max_prefixes,omitempty"`
+	Src         Source `json:"-" yaml:"-"`
 }
 
 // DefaultBGPPort is the port a speaker without one listens on.

@@ -118,6 +118,9 @@ func (v *validator) speakerPeer(sp *Speaker, p SpeakerPeer, seen dupCheck) {
 	if p.HoldTime != 0 && p.Keepalive >= p.HoldTime {
 		v.add(src, obj, "keepalive %d must be below hold_time %d (a third of it is usual)", p.Keepalive, p.HoldTime)
 	}
+	if p.MaxPrefixes < 0 {
+		v.add(src, obj, "max_prefixes %d is negative (0 means no limit)", p.MaxPrefixes)
+	}
 	if p.GracefulRestart < 0 || p.GracefulRestart > 4095 {
 		v.add(src, obj, "graceful_restart %d is not 0 (off) or 1..4095 seconds (RFC 4724)", p.GracefulRestart)
 	}
