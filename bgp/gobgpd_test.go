@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // gobgpdPeer is Debian's gobgpd playing a core router: route reflector,
@@ -124,7 +123,7 @@ func speakerConfig(t *testing.T, peer netip.Addr, peerPort int, p PeerConfig) Co
 	p.ConnectRetry = 1
 	return Config{Name: "dc1", ASN: 65000, RouterID: netip.MustParseAddr("10.254.0.1"), Site: "dc1",
 		Listen: netip.MustParseAddr("127.0.0.1"), Port: freePort(t, "127.0.0.1"),
-		API:   filepath.Join(t.TempDir(), "bgp.sock"), Peers: []PeerConfig{p},
+		API: filepath.Join(t.TempDir(), "bgp.sock"), Peers: []PeerConfig{p},
 		Origins: map[netip.Addr]string{netip.MustParseAddr("10.255.0.1"): "dc1", netip.MustParseAddr("10.255.0.2"): "dc2"}}
 }
 
