@@ -78,8 +78,11 @@ func (m Model) cableLine(label string) string {
 		return label
 	}
 	parts := []string{label}
-	if c.Length.Meters > 0 {
-		parts = append(parts, fmt.Sprintf("%.1f km", c.Length.Meters/1000))
+	switch l := c.Length.Meters; {
+	case l >= 1000:
+		parts = append(parts, fmt.Sprintf("%.1f km", l/1000))
+	case l > 0:
+		parts = append(parts, fmt.Sprintf("%.0f m", l))
 	}
 	if c.Type != "" {
 		parts = append(parts, string(c.Type))
@@ -122,7 +125,12 @@ func (m Model) budgetLines(l telemetry.LinkState, w int) []string {
 // history is the sink's history of the open link, then what the dashboard
 // polled after it.
 func (m Model) history() []telemetry.LinkPoint {
-	pts := append([]telemetry.LinkPoint(nil), m.served...)
+	var pts []telemetry.LinkPoint
+	for _, p := range m.served {
+		if !p.Time.IsZero() { // a link's state before its first update
+			pts = append(pts, p)
+		}
+	}
 	var last = m.o.Now().AddDate(-100, 0, 0)
 	if n := len(pts); n > 0 {
 		last = pts[n-1].Time

@@ -156,6 +156,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m *Model) apply(s Snapshot) {
 	m.snap, m.loaded = s, true
 	for _, l := range s.Links {
+		if l.Updated.IsZero() {
+			continue
+		}
 		h := m.hist[l.ID]
 		p := pointOf(l)
 		if n := len(h); n > 0 && !h[n-1].Time.Before(p.Time) {
@@ -192,6 +195,7 @@ func (m *Model) clamp() {
 }
 
 func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
+	m.status = "" // said once; the next key clears it
 	if m.editing {
 		switch k.Type {
 		case tea.KeyEnter:

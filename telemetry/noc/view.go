@@ -122,7 +122,7 @@ func (m Model) header() string {
 			conn++
 		}
 	}
-	s := m.st.r(m.st.title, "tuyau noc")
+	s := m.st.r(m.st.title, "noc")
 	if !m.loaded {
 		return s + "  reading the sink..."
 	}
@@ -134,7 +134,7 @@ func (m Model) header() string {
 	if down > 0 {
 		links = m.st.r(m.st.bad, links)
 	}
-	return s + " " + m.snap.At.Format("15:04:05") + "  " + alarms + "  " + links + fmt.Sprintf("  %d/%d targets up", conn, len(m.snap.Targets))
+	return s + " " + m.snap.At.Format("15:04:05") + "  " + alarms + "  " + links + fmt.Sprintf("  %d/%d targets", conn, len(m.snap.Targets))
 }
 
 func (m Model) footer() string {
@@ -276,8 +276,12 @@ func (m Model) list(p pane, head string, n, rows int, row func(i int) string, em
 		}
 		out = append(out, line)
 	}
-	if more := n - to; to-from < n && (more > 0 || from > 0) {
-		out = append(out, m.st.r(m.st.dim, fmt.Sprintf("  … %d above, %d below", from, more)))
+	if more := n - to; to-from < n {
+		note := fmt.Sprintf("  … %d more", more)
+		if from > 0 {
+			note = fmt.Sprintf("  … %d above, %d below", from, more)
+		}
+		out = append(out, m.st.r(m.st.dim, note))
 	}
 	return out
 }
