@@ -91,6 +91,17 @@ type CollectorOptions struct {
 	NewEngine func(topo *topology.Topology, budgets []topology.LinkBudget) CollectorEngine
 	Logger    *slog.Logger
 	Now       func() time.Time
+	// Leases, when set, share the targets with the network's other
+	// collectors: only the targets held are streamed, every batch carries
+	// the leases' fencing tokens, and the engine decides alarms only while
+	// this collector holds EngineLease (Shared required).
+	Leases LeaseHolder
+	// Shared reads what the collectors wrote (Redis): the alarms and links
+	// restored at start or on taking the engine over, and the other
+	// collectors' targets for the engine holder. Also an Acker: an
+	// acknowledgement given to a collector not running the alarms is
+	// passed on through it to the one that is.
+	Shared SharedState
 }
 
 // Collector streams every target of a plan, feeds the engine and flushes
@@ -107,6 +118,7 @@ type Collector struct {
 	sessions map[string]*running
 	planned  Planned
 	flushMu  sync.Mutex // one flush at a time (ticker, ack, final)
+	holding  bool       // the engine runs the alarms (EngineLease held); flushMu
 }
 
 type running struct {
@@ -133,6 +145,17 @@ func NewCollector(p Planned, o CollectorOptions) (*Collector, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Leases != nil {
+		if o.Shared == nil {
+			return nil, errors.New("collector: leases without shared state to read the others' targets from")
+		}
+		se, ok := o.Engine.(sharedEngine)
+		if !ok {
+			return nil, errors.New("collector: leases need an engine that can stand by (*Engine)")
+		}
+		se.SetStandby(true) // until the engine lease is held and the alarms restored
+		o.Leases.SetTargets(targetNames(p.Targets))
+	}
 	o.Dial = o.Dial.withDefaults()
 	creds, err := o.Dial.transport()
 	if err != nil {
@@ -155,7 +178,21 @@ func (c *Collector) Reload() {
 func (c *Collector) Run(ctx context.Context) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	c.setTargets(runCtx, c.planned.Targets)
+	var leaseChanges <-chan struct{}
+	if c.o.Leases != nil {
+		leaseChanges = c.o.Leases.Changes()
+		leasesDone := make(chan struct{})
+		go func() {
+			defer close(leasesDone)
+			_ = c.o.Leases.Run(runCtx)
+		}()
+		defer func() { cancel(); <-leasesDone }()
+	} else if err := c.restoreAtStart(runCtx); err != nil {
+		// Without the sink's alarms the engine starts empty: it raises
+		// again what is still wrong, under new raise times.
+		c.log.Warn("alarms not restored", "err", err)
+	}
+	c.setTargets(runCtx, c.ownedTargets(c.planned.Targets))
 	flush := time.NewTicker(c.o.Flush)
 	defer flush.Stop()
 	var poll <-chan time.Time
@@ -175,6 +212,14 @@ func (c *Collector) Run(ctx context.Context) error {
 		case <-flush.C:
 			if err := c.flush(runCtx); err != nil {
 				c.log.Warn("flush", "err", err)
+			}
+		case <-leaseChanges:
+			c.mu.Lock()
+			ts := c.planned.Targets
+			c.mu.Unlock()
+			added, removed, _ := c.setTargets(runCtx, c.ownedTargets(ts))
+			if added+removed > 0 {
+				c.log.Info("leases changed", "collector", c.o.Name, "started", added, "stopped", removed)
 			}
 		case <-poll:
 			c.doReload(runCtx, false)
@@ -230,7 +275,10 @@ func (c *Collector) applyPlan(ctx context.Context, p Planned) {
 		c.engine = c.o.NewEngine(p.Topo, p.Budgets)
 	}
 	c.mu.Unlock()
-	added, removed, changed := c.setTargets(ctx, p.Targets)
+	if c.o.Leases != nil {
+		c.o.Leases.SetTargets(targetNames(p.Targets))
+	}
+	added, removed, changed := c.setTargets(ctx, c.ownedTargets(p.Targets))
 	c.log.Info("inventory reloaded", "targets", len(p.Targets), "added", added, "removed", removed, "resubscribed", changed)
 }
 
@@ -340,11 +388,29 @@ func (c *Collector) flush(ctx context.Context) error {
 	c.flushMu.Lock()
 	defer c.flushMu.Unlock()
 	eng := c.currentEngine()
+	var tokens map[string]uint64
 	hs := c.Targets()
+	if c.o.Leases != nil {
+		if tokens = c.o.Leases.Owned(); tokens == nil {
+			tokens = map[string]uint64{} // fenced even when nothing is held
+		}
+		c.syncEngine(ctx, eng, tokens)
+		// A session of a lease just lost runs until the change is handled.
+		kept := hs[:0]
+		for _, h := range hs {
+			if _, ok := tokens[h.Name]; ok {
+				kept = append(kept, h)
+			}
+		}
+		hs = kept
+	}
 	for _, h := range hs {
 		eng.ObserveTarget(h)
 	}
 	b := eng.Tick(c.now())
+	if tokens != nil {
+		b = fence(b, tokens, c.holding)
+	}
 	b.Targets = hs
 	b.Collector = c.o.Name
 	return c.write(ctx, b)
@@ -364,12 +430,45 @@ func (c *Collector) write(ctx context.Context, b Batch) error {
 
 // Ack acknowledges an alarm in the engine and writes the acknowledged
 // alarm to the sinks at once, so readers see it before the next flush.
+// A collector sharing its targets that does not run the alarms passes
+// the acknowledgement on through Shared (Redis), where the holder of the
+// engine lease picks it up (AckShared).
 func (c *Collector) Ack(ctx context.Context, id, by string) error {
+	c.flushMu.Lock()
+	holding := c.holding
+	c.flushMu.Unlock()
+	if c.o.Leases != nil && !holding {
+		if ak, ok := c.o.Shared.(Acker); ok {
+			return ak.Ack(ctx, id, by)
+		}
+		return fmt.Errorf("acknowledge alarm %s: %w", id, ErrNotEngineHolder)
+	}
+	return c.applyAck(ctx, id, by)
+}
+
+// AckShared applies an acknowledgement given through the shared state
+// (the Redis ack stream): the engine lease holder takes it, the others
+// ignore it (it is already recorded there).
+func (c *Collector) AckShared(ctx context.Context, id, by string) error {
+	c.flushMu.Lock()
+	holding := c.holding
+	c.flushMu.Unlock()
+	if c.o.Leases != nil && !holding {
+		return nil
+	}
+	return c.applyAck(ctx, id, by)
+}
+
+func (c *Collector) applyAck(ctx context.Context, id, by string) error {
 	a, err := c.currentEngine().Ack(id, by, c.now())
 	if err != nil {
 		return err
 	}
 	c.flushMu.Lock()
 	defer c.flushMu.Unlock()
-	return c.write(ctx, Batch{Alarms: []Alarm{a}, Collector: c.o.Name})
+	b := Batch{Alarms: []Alarm{a}, Collector: c.o.Name}
+	if c.o.Leases != nil {
+		b = fence(b, c.o.Leases.Owned(), c.holding)
+	}
+	return c.write(ctx, b)
 }

@@ -58,6 +58,7 @@ type Engine struct {
 	changes   []StateChange
 	linkChg   []StateChange // link transitions waiting for the correlation to name their cause
 	downMoved time.Time     // last raise or clear of a link-down alarm
+	standby   bool          // another collector decides the alarms (SetStandby)
 }
 
 // engDevice is one target's raw state.

@@ -41,7 +41,11 @@ type engTarget struct {
 // connection, last update, the gap ledger. A reconnection starts a new
 // counter epoch for the device, so that a counter that went back across it
 // is taken for a reboot rather than a wrap.
-func (e *Engine) ObserveTarget(h TargetHealth) {
+func (e *Engine) ObserveTarget(h TargetHealth) { e.observeTarget(h, true) }
+
+// observeTarget is ObserveTarget; emit says whether a connection change
+// is this engine's to publish (not for a target another collector holds).
+func (e *Engine) observeTarget(h TargetHealth, emit bool) {
 	now := e.clock()
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -52,7 +56,7 @@ func (e *Engine) ObserveTarget(h TargetHealth) {
 	}
 	prev := t.h
 	reconnected := t.seen && (h.Reconnects != prev.Reconnects || h.Connected && !prev.Connected)
-	if !t.seen || h.Connected != prev.Connected {
+	if emit && (!t.seen || h.Connected != prev.Connected) {
 		from := "unknown"
 		if t.seen {
 			from = upDown(prev.Connected)

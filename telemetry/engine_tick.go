@@ -16,6 +16,10 @@ func (e *Engine) Tick(now time.Time) Batch {
 	defer e.mu.Unlock()
 	var b Batch
 	e.collect(&b, now)
+	if e.standby {
+		e.standbyTick(&b, now)
+		return b
+	}
 	for _, l := range e.links {
 		if l.sample {
 			l.sample = false

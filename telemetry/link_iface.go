@@ -68,6 +68,10 @@ type engIface struct {
 	pubOper        string
 	published      bool // pubOper is the oper-status last published
 	link           *engLink
+	// ext is the interface as the collector holding its device published
+	// it (ObserveShared): it stands for the raw state until the device's
+	// own updates arrive here again.
+	ext *InterfaceState
 }
 
 func updateNanos(u *Update) int64 {
@@ -79,6 +83,7 @@ func updateNanos(u *Update) int64 {
 
 // apply folds one update into the interface. It does not allocate.
 func (f *engIface) apply(u *Update, epoch uint32) {
+	f.ext = nil
 	ts := updateNanos(u)
 	switch u.Class {
 	case ClassCounters:
@@ -194,6 +199,10 @@ func (f *engIface) snapshot(device string) InterfaceState {
 		ErrorsPerSec:   f.ctr[ctrInErrors].rate + f.ctr[ctrOutErrors].rate,
 		DiscardsPerSec: f.ctr[ctrInDiscards].rate + f.ctr[ctrOutDiscards].rate,
 		Resets:         f.resets, Wraps: f.wraps, Dropped: f.dropped,
+		Rated: f.rated(), RxSamples: f.rxSamples,
+	}
+	if f.ext != nil {
+		return *f.ext
 	}
 	if f.updated != 0 {
 		s.Updated = time.Unix(0, f.updated).UTC()
@@ -209,7 +218,12 @@ func (f *engIface) snapshot(device string) InterfaceState {
 }
 
 // rated says whether the interface has a measured traffic rate.
-func (f *engIface) rated() bool { return f.ctr[ctrInOctets].rated || f.ctr[ctrOutOctets].rated }
+func (f *engIface) rated() bool {
+	if f.ext != nil {
+		return f.ext.Rated
+	}
+	return f.ctr[ctrInOctets].rated || f.ctr[ctrOutOctets].rated
+}
 
 // operOf reduces an oper-status to up, down or unknown (""). A value may
 // come module-qualified (openconfig-interfaces:UP).

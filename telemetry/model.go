@@ -76,6 +76,12 @@ type InterfaceState struct {
 	// refused because their delta implied more than the link can carry.
 	Wraps   uint64 `json:"counter_wraps"`
 	Dropped uint64 `json:"counter_dropped"`
+	// Rated says InBps/OutBps are measured (two samples at least since the
+	// last reset); RxSamples counts the input-power samples received, so
+	// that the engine run by another collector counts the same samples
+	// (Engine.ObserveShared).
+	Rated     bool   `json:"rated,omitempty"`
+	RxSamples uint64 `json:"rx_samples,omitempty"`
 }
 
 // LinkEnd is one side of a routed link.

@@ -40,6 +40,7 @@ type collectOpts struct {
 	Redis     string
 	Name      string
 	TokenFile string
+	Lease     time.Duration
 }
 
 func newTelemetryCollectCmd(d *deps) *cobra.Command {
@@ -84,7 +85,9 @@ SIGTERM or SIGINT stop it after a final flush.`,
 	f.DurationVar(&o.Flush, "flush", time.Second, "how often state goes to the sinks")
 	f.DurationVar(&o.Poll, "poll", 30*time.Second, "how often the inventory is re-read for changes (0: only on SIGHUP)")
 	f.StringVar(&o.Redis, "redis", d.getenv("TUYAU_REDIS_URL"), "also write to Redis: redis://host:port or redis-sentinel://h1,h2/master (env TUYAU_REDIS_URL; password TUYAU_REDIS_PASSWORD)")
-	f.StringVar(&o.Name, "name", "", "collector name in what it writes (default host-pid)")
+	f.StringVar(&o.Name, "id", "", "collector id, unique among the network's collectors, in what it writes and in the leases (default host-pid)")
+	f.StringVar(&o.Name, "name", "", "same as --id")
+	f.DurationVar(&o.Lease, "lease", 10*time.Second, "with --redis: lease period of the targets shared with other collectors (a dead collector's targets move within 2 periods)")
 	f.StringVar(&o.TokenFile, "token-file", "", "file holding the API token that lets non-loopback clients acknowledge (env TUYAU_API_TOKEN)")
 	return c
 }
@@ -132,13 +135,17 @@ func runCollect(ctx context.Context, d *deps, o collectOpts) error {
 	mem := memory.New(memory.Options{})
 	sinks := []telemetry.Sink{mem}
 	var rd *redis.Sink
+	var leases *redis.Leases
 	if o.Redis != "" {
 		client, err := redis.ParseURL(o.Redis, d.getenv("TUYAU_REDIS_PASSWORD"))
 		if err != nil {
 			return err
 		}
 		defer client.Close()
-		rd = redis.New(client, redis.Options{Network: networkName(ctx, d), Collector: o.Name, Logger: log})
+		network := networkName(ctx, d)
+		leases = redis.NewLeases(client, network, o.Name, nil, redis.LeaseOptions{TTL: o.Lease, Logger: log})
+		rd = redis.New(client, redis.Options{Network: network, Collector: o.Name, Logger: log,
+			OnRefused: func(r redis.Refusal) { leases.Lost(r.Target) }})
 		sinks = append(sinks, rd)
 	}
 	engine := telemetry.NewEngine(planned.Topo, planned.Budgets, telemetry.EngineOptions{Logger: log, Rules: *planned.Rules})
@@ -148,8 +155,12 @@ func runCollect(ctx context.Context, d *deps, o collectOpts) error {
 	if poll == 0 {
 		poll = -1
 	}
-	col, err := telemetry.NewCollector(planned, telemetry.CollectorOptions{Name: o.Name, Engine: engine, Sinks: sinks,
-		Dial: dial, Flush: o.Flush, Load: load, Poll: poll, Logger: log})
+	co := telemetry.CollectorOptions{Name: o.Name, Engine: engine, Sinks: sinks,
+		Dial: dial, Flush: o.Flush, Load: load, Poll: poll, Logger: log}
+	if rd != nil {
+		co.Leases, co.Shared = leases, rd.Reader()
+	}
+	col, err := telemetry.NewCollector(planned, co)
 	if err != nil {
 		return err
 	}
@@ -160,7 +171,7 @@ func runCollect(ctx context.Context, d *deps, o collectOpts) error {
 		// a script) reach this engine too.
 		go func() {
 			for a := range rd.Reader().Subscribe(runCtx, "") {
-				if err := col.Ack(runCtx, a.ID, a.By); err != nil {
+				if err := col.AckShared(runCtx, a.ID, a.By); err != nil {
 					log.Warn("ack from redis", "alarm", a.ID, "err", err)
 				}
 			}
@@ -198,6 +209,18 @@ func runCollect(ctx context.Context, d *deps, o collectOpts) error {
 	log.Info("collecting", "targets", len(planned.Targets), "collector", o.Name, "dial", dial.String())
 	err = col.Run(ctx)
 	cancel()
+	if leases != nil && !errors.Is(context.Cause(ctx), errCollectorKilled) {
+		// Hand the targets over now rather than when the leases expire,
+		// once the final flush is in Redis under our tokens.
+		fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		if ferr := rd.Flush(fctx); ferr != nil {
+			log.Warn("final flush to redis", "err", ferr)
+		}
+		if rerr := leases.Release(fctx); rerr != nil {
+			log.Warn("release leases", "err", rerr)
+		}
+		fcancel()
+	}
 	if srv != nil {
 		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = srv.Shutdown(sctx)
@@ -214,6 +237,11 @@ func runCollect(ctx context.Context, d *deps, o collectOpts) error {
 	}
 	return err
 }
+
+// errCollectorKilled, as the cause of collect's context, stops it as a
+// crash would leave its leases: held until they expire, not released (the
+// takeover tests kill a collector in-process this way).
+var errCollectorKilled = errors.New("collector killed")
 
 // promStats lists the sinks whose buffers and drops /metrics reports.
 func promStats(rd *redis.Sink) []prom.StatsSource {

@@ -10,11 +10,11 @@ import (
 )
 
 // EngineLease is the lease whose holder runs the alarm engine for the whole
-// network. In a fenced batch (Tokens not nil), links, alarms and state
-// changes other than a target's are fenced by Tokens[EngineLease]; interface
-// states and updates by their device's token; target health and target
-// state changes by the target's token.
-const EngineLease = "@engine"
+// network. In a fenced batch (Tokens not nil), links, alarms and link state
+// changes are fenced by Tokens[EngineLease]; interface states, updates and
+// the state changes of a device (its target, interfaces, BGP sessions:
+// telemetry.ChangeDevice) by the device's token.
+const EngineLease = telemetry.EngineLease
 
 // encoded is a batch as ops, and the parts refused before sending: a
 // fenced batch without the token they need.
@@ -144,8 +144,8 @@ func (s *Sink) encode(b telemetry.Batch) encoded {
 	}
 	for _, c := range b.Changes {
 		fence := EngineLease
-		if c.ObjectKind == "target" {
-			fence = c.Object
+		if dev := telemetry.ChangeDevice(c); dev != "" {
+			fence = dev
 		}
 		if !fenced {
 			fence = ""
