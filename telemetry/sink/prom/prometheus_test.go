@@ -24,6 +24,7 @@ import (
 	"github.com/tuyau-net/tuyau/inventory/synth"
 	"github.com/tuyau-net/tuyau/telemetry"
 	"github.com/tuyau-net/tuyau/telemetry/sink/memory"
+	"github.com/tuyau-net/tuyau/telemetry/sink/redis"
 	"github.com/tuyau-net/tuyau/testlab"
 	"github.com/tuyau-net/tuyau/testlab/need"
 	"github.com/tuyau-net/tuyau/topology"
@@ -65,7 +66,7 @@ func freePort(t *testing.T) int {
 // startPrometheus runs Debian's prometheus on loopback with a temporary
 // configuration scraping target (host:port, path /metrics) every
 // interval, and waits until it is ready. It is stopped at cleanup.
-func startPrometheus(t *testing.T, target string, interval time.Duration) *promServer {
+func startPrometheus(t *testing.T, target string, interval time.Duration, ruleFiles ...string) *promServer {
 	t.Helper()
 	bin := need.Tool(t, "prometheus", "apt install prometheus")
 	dir := t.TempDir()
@@ -78,6 +79,16 @@ scrape_configs:
     static_configs:
       - targets: [%[2]q]
 `, interval, target)
+	if len(ruleFiles) > 0 {
+		cfg += "rule_files:\n"
+		for _, f := range ruleFiles {
+			abs, err := filepath.Abs(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg += fmt.Sprintf("  - %q\n", abs)
+		}
+	}
 	cfgFile := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -215,9 +226,19 @@ type labCollector struct {
 	x       *Exporter
 }
 
-func startLabCollector(t *testing.T, sites int, iv time.Duration) *labCollector {
+// labConfig shapes startLabCollector: the generated network's size, the
+// sample interval, an optional Redis sink and alarm rules.
+type labConfig struct {
+	sites    int
+	interval time.Duration
+	redisURL string
+	rules    telemetry.Rules
+}
+
+func startLabCollector(t *testing.T, lc labConfig) *labCollector {
 	t.Helper()
-	snap, err := synth.Generate(synth.Options{Sites: sites, Seed: 1})
+	iv := lc.interval
+	snap, err := synth.Generate(synth.Options{Sites: lc.sites, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,10 +278,25 @@ func startLabCollector(t *testing.T, sites int, iv time.Duration) *labCollector 
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng := telemetry.NewEngine(p.Topo, p.Budgets, telemetry.EngineOptions{})
+	eng := telemetry.NewEngine(p.Topo, p.Budgets, telemetry.EngineOptions{Rules: lc.rules})
 	mem := memory.New(memory.Options{})
-	x := New(eng, Options{})
-	col, err := telemetry.NewCollector(p, telemetry.CollectorOptions{Name: "prom-test", Engine: eng, Sinks: []telemetry.Sink{mem, x},
+	sinks := []telemetry.Sink{mem}
+	var stats []StatsSource
+	if lc.redisURL != "" {
+		client, err := redis.ParseURL(lc.redisURL, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd := redis.New(client, redis.Options{Network: "promtest", Collector: "prom-test"})
+		t.Cleanup(func() {
+			rd.Close()
+			client.Close()
+		})
+		sinks, stats = append(sinks, rd), append(stats, rd)
+	}
+	x := New(eng, Options{Sinks: stats})
+	sinks = append(sinks, x)
+	col, err := telemetry.NewCollector(p, telemetry.CollectorOptions{Name: "prom-test", Engine: eng, Sinks: sinks,
 		Dial: telemetry.DialOptions{CAFile: filepath.Join(dir, testlab.CAFile), Username: "noc", Password: pw, Timeout: 5 * time.Second,
 			MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second},
 		Flush: 200 * time.Millisecond})
@@ -290,7 +326,7 @@ func startLabCollector(t *testing.T, sites int, iv time.Duration) *labCollector 
 // interfaces' series gone stale, and up again after the restore.
 func TestPrometheusScrapesCollector(t *testing.T) {
 	const iv = 500 * time.Millisecond
-	lc := startLabCollector(t, 4, iv)
+	lc := startLabCollector(t, labConfig{sites: 4, interval: iv})
 	prom := startPrometheus(t, lc.api.Listener.Addr().String(), iv)
 	nTargets := len(lc.planned.Targets)
 
