@@ -14,7 +14,7 @@ import (
 // Request is one command on a lab's control socket: one JSON object per
 // connection, answered by one Response.
 type Request struct {
-	Op     string  `json:"op"` // status, cut, cut-srlg, degrade, errors, load, kill, restore, shutdown
+	Op     string  `json:"op"` // status, cut, cut-srlg, degrade, errors, load, kill, restore, fail-service, restore-service, shutdown
 	Cable  string  `json:"cable,omitempty"`
 	SRLG   string  `json:"srlg,omitempty"`
 	Device string  `json:"device,omitempty"`
@@ -24,6 +24,11 @@ type Request struct {
 	Errors   float64 `json:"errors,omitempty"`
 	Discards float64 `json:"discards,omitempty"`
 	Percent  float64 `json:"percent,omitempty"`
+	// Site, Service and Mode name the hosting endpoints of ops
+	// fail-service and restore-service (Service "" is every service).
+	Site    string `json:"site,omitempty"`
+	Service string `json:"service,omitempty"`
+	Mode    string `json:"mode,omitempty"`
 }
 
 // Response answers a Request.
@@ -90,6 +95,10 @@ func (l *Lab) answer(ctx context.Context, c net.Conn, shutdown func()) {
 		res, err = l.Kill(ctx, req.Device)
 	case "restore":
 		res, err = l.Restore(ctx, Target{Cable: req.Cable, SRLG: req.SRLG, Device: req.Device})
+	case "fail-service":
+		res, err = l.FailService(ctx, req.Site, req.Service, req.Mode)
+	case "restore-service":
+		res, err = l.RestoreService(ctx, req.Site, req.Service)
 	case "shutdown":
 		json.NewEncoder(c).Encode(Response{})
 		shutdown()

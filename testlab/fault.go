@@ -20,6 +20,9 @@ type FaultResult struct {
 	// Down are the links down after the fault, among Links.
 	Down    []string `json:"down"`
 	Devices []string `json:"devices,omitempty"`
+	// Endpoints are the hosting service endpoints a fail-service or
+	// restore-service touched.
+	Endpoints []EndpointStatus `json:"endpoints,omitempty"`
 }
 
 func (l *Lab) cableExists(label string) bool {
@@ -163,6 +166,11 @@ func (l *Lab) Restore(ctx context.Context, t Target) (FaultResult, error) {
 			errs = append(errs, fmt.Errorf("restore device %s: %w", name, err))
 		}
 		links = append(links, l.linksOf(name)...)
+	}
+	if t == (Target{}) {
+		if err := l.restoreEndpoints(ctx, l.endpoints); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	r := l.after(ctx, "restore", links)
 	r.Devices = reboot

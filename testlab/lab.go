@@ -67,6 +67,9 @@ type Lab struct {
 
 	// owned lists each device's lab addresses (primary first).
 	owned map[string][]netip.Addr
+	// endpoints are the hosting services' endpoints, one per service and
+	// core site (service.go).
+	endpoints []*endpoint
 
 	kick   chan struct{}
 	cancel context.CancelFunc
@@ -145,6 +148,12 @@ func Start(ctx context.Context, plan *Plan, snap *inventory.Snapshot, o Options)
 		l.closeDevices()
 		return nil, err
 	}
+	if err := l.startEndpoints(ctx); err != nil {
+		cancel()
+		l.closeEndpoints()
+		l.closeDevices()
+		return nil, err
+	}
 	l.refresh(ctx)
 	l.wg.Add(2)
 	go l.loop(runCtx)
@@ -198,6 +207,7 @@ func (l *Lab) Device(name string) (*Device, bool) {
 func (l *Lab) Close() error {
 	l.cancel()
 	l.wg.Wait()
+	l.closeEndpoints()
 	l.closeDevices()
 	return nil
 }

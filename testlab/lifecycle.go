@@ -343,6 +343,9 @@ func StatusOf(ctx context.Context, root, name string) (LabStatus, error) {
 			out.Phase, out.PID, out.Dir = st.Phase, st.PID, dir
 		}
 	}
+	if out.Endpoints == nil {
+		out.Endpoints = []EndpointStatus{}
+	}
 	if !out.Running {
 		out.Note = fmt.Sprintf("lab process %d is not running; tuyau lab down cleans up", st.PID)
 		if st.Error != "" {

@@ -27,7 +27,10 @@ type LabStatus struct {
 	Links   []LinkStatus   `json:"links"`
 	Faults  FaultsStatus   `json:"faults"`
 	Mapping []AddressMap   `json:"mapping"`
-	Note    string         `json:"note,omitempty"`
+	// Endpoints are the hosting services' endpoints at the core sites
+	// (tuyau lab fail-service / restore-service).
+	Endpoints []EndpointStatus `json:"endpoints"`
+	Note      string           `json:"note,omitempty"`
 }
 
 // DeviceStatus is one device in a status.
@@ -98,6 +101,7 @@ func (l *Lab) Status(ctx context.Context) LabStatus {
 	cut, deg, killed := l.Faults()
 	errs, load := l.TrafficFaults()
 	st.Faults = FaultsStatus{Cut: nonNil(cut), Degraded: deg, Killed: nonNil(killed), Errors: errs, Load: load}
+	st.Endpoints = l.Endpoints()
 	return st
 }
 

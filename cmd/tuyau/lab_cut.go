@@ -71,7 +71,11 @@ func runLabFault(ctx context.Context, d *deps, o labOpts, format string, req tes
 }
 
 func printFault(w io.Writer, r testlab.FaultResult) error {
-	fmt.Fprintf(w, "%s: %d links, %d down\n", r.Fault, len(r.Links), len(r.Down))
+	if len(r.Links) == 0 && len(r.Endpoints) > 0 {
+		fmt.Fprintf(w, "%s:\n", r.Fault)
+	} else {
+		fmt.Fprintf(w, "%s: %d links, %d down\n", r.Fault, len(r.Links), len(r.Down))
+	}
 	down := map[string]bool{}
 	for _, id := range r.Down {
 		down[id] = true
@@ -86,7 +90,17 @@ func printFault(w io.Writer, r testlab.FaultResult) error {
 	if len(r.Devices) > 0 {
 		fmt.Fprintf(w, "devices: %s\n", strings.Join(r.Devices, " "))
 	}
+	for _, e := range r.Endpoints {
+		fmt.Fprintf(w, "  %-8s %s at %s (%s)\n", endpointHealth(e), e.Service, e.Site, e.Addr)
+	}
 	return nil
+}
+
+func endpointHealth(e testlab.EndpointStatus) string {
+	if e.Healthy {
+		return "healthy"
+	}
+	return "FAILED: " + e.Fault
 }
 
 // runNetnsFault applies a fault to a netns lab: the same commands act on

@@ -116,9 +116,25 @@ func printLabStatus(w io.Writer, st testlab.LabStatus, o labStatusOpts) error {
 			return err
 		}
 	}
+	if len(st.Endpoints) > 0 {
+		rows = rows[:0]
+		for _, e := range st.Endpoints {
+			rows = append(rows, []string{e.Service, e.Site, "http://" + e.Addr + "/", endpointHealth(e)})
+		}
+		fmt.Fprintf(w, "\nhosting endpoints: %d\n", len(st.Endpoints))
+		if err := table(w, []string{"SERVICE", "SITE", "ENDPOINT", "HEALTH"}, rows); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(w, "\naddresses: %d inventory addresses stand on lab addresses in %s (--addresses lists them)\n", len(st.Mapping), st.Block)
 	f := st.Faults
-	if len(f.Cut)+len(f.Degraded)+len(f.Killed)+len(f.Errors)+len(f.Load) == 0 {
+	var failed []string
+	for _, e := range st.Endpoints {
+		if !e.Healthy {
+			failed = append(failed, e.Service+"@"+e.Site)
+		}
+	}
+	if len(f.Cut)+len(f.Degraded)+len(f.Killed)+len(f.Errors)+len(f.Load)+len(failed) == 0 {
 		fmt.Fprintln(w, "\nfaults: none")
 		return nil
 	}
@@ -127,7 +143,7 @@ func printLabStatus(w io.Writer, st testlab.LabStatus, o labStatusOpts) error {
 		deg = append(deg, fmt.Sprintf("%s +%.1f dB", c, db))
 	}
 	sort.Strings(deg)
-	fmt.Fprintf(w, "\nfaults: cut %v, degraded %v, killed %v\n", f.Cut, deg, f.Killed)
+	fmt.Fprintf(w, "\nfaults: cut %v, degraded %v, killed %v, services failed %v\n", f.Cut, deg, f.Killed, failed)
 	var traffic []string
 	for id, e := range f.Errors {
 		traffic = append(traffic, fmt.Sprintf("%s errors %g/s discards %g/s", id, e.Errors, e.Discards))

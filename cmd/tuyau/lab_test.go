@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tuyau-net/tuyau/bgp/hosting"
 	"github.com/tuyau-net/tuyau/testlab"
 )
 
@@ -105,6 +106,53 @@ func TestLabCommands(t *testing.T) {
 	}
 	if r := runCLI(t, env, "lab", "load", "nowhere:eth1"); r.code != exitError || !strings.Contains(r.stderr, "nowhere:eth1") {
 		t.Errorf("load of an unknown link: exit %d, stderr %q", r.code, r.stderr)
+	}
+	// Hosting endpoints: failed, seen failed by a health check and in
+	// status, restored on the same address.
+	endpoint := func() testlab.EndpointStatus {
+		var st testlab.LabStatus
+		json.Unmarshal([]byte(runCLI(t, env, "lab", "status", "-o", "json").stdout), &st)
+		for _, e := range st.Endpoints {
+			if e.Service == "hosting" && e.Site == "saint-lo-dc" {
+				return e
+			}
+		}
+		t.Fatalf("lab status -o json: no endpoint of hosting at saint-lo-dc: %+v", st.Endpoints)
+		return testlab.EndpointStatus{}
+	}
+	healthy := func(addr string) error {
+		c, _ := hosting.NewProbe(hosting.CheckConfig{Kind: "http"}, addr)
+		return c.Check(ctx)
+	}
+	ep := endpoint()
+	if err := healthy(ep.Addr); err != nil || !ep.Healthy {
+		t.Errorf("endpoint %+v before any fault: %v", ep, err)
+	}
+	r = runCLI(t, env, "lab", "fail-service", "saint-lo-dc", "--service", "hosting")
+	if r.code != exitOK || !strings.Contains(r.stdout, "FAILED: stopped hosting at saint-lo-dc") {
+		t.Errorf("fail-service: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if err := healthy(ep.Addr); err == nil {
+		t.Errorf("endpoint %s still answers after fail-service", ep.Addr)
+	}
+	r = runCLI(t, env, "lab", "status")
+	if !strings.Contains(r.stdout, "services failed [hosting@saint-lo-dc]") || !strings.Contains(r.stdout, "http://"+ep.Addr+"/") {
+		t.Errorf("status after fail-service:\n%s", r.stdout)
+	}
+	if r := runCLI(t, env, "lab", "restore-service", "saint-lo-dc"); r.code != exitOK || !strings.Contains(r.stdout, "healthy  hosting at saint-lo-dc") {
+		t.Errorf("restore-service: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if err := healthy(ep.Addr); err != nil {
+		t.Errorf("endpoint %s after restore-service: %v", ep.Addr, err)
+	}
+	if r := runCLI(t, env, "lab", "fail-service", "saint-lo-dc", "--mode", "http-503"); r.code != exitOK {
+		t.Errorf("fail-service --mode http-503: exit %d %s", r.code, r.stderr)
+	}
+	if err := healthy(ep.Addr); err == nil || !strings.Contains(err.Error(), "status 503") {
+		t.Errorf("endpoint %s after fail-service --mode http-503: %v, want status 503", ep.Addr, err)
+	}
+	if r := runCLI(t, env, "lab", "fail-service", "valognes-pop"); r.code != exitError || !strings.Contains(r.stderr, "no endpoint") {
+		t.Errorf("fail-service of a site without services: exit %d, stderr %q", r.code, r.stderr)
 	}
 	if r := runCLI(t, env, "lab", "restore", "--all"); r.code != exitOK {
 		t.Errorf("restore --all: exit %d %s", r.code, r.stderr)

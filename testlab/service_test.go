@@ -1,0 +1,103 @@
+package testlab
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/tuyau-net/tuyau/bgp/hosting"
+)
+
+// TestFailService fails and restores hosting endpoints and checks them with
+// the failover's own probes, as the failover would see them.
+func TestFailService(t *testing.T) {
+	snap := smallNet(t, 8)
+	l := startTestLab(t, snap, BootstrapFull)
+	ctx := context.Background()
+	eps := l.Endpoints()
+	want := 0
+	for _, s := range snap.Services {
+		want += len(s.Sites)
+	}
+	if len(eps) != want || want == 0 {
+		t.Fatalf("Endpoints() = %d endpoints, want one per service and site (%d): %+v", len(eps), want, eps)
+	}
+	svc := snap.Services[0]
+	primary, backup := svc.Sites[0], svc.Sites[1]
+	addr := func(service, site string) string {
+		for _, e := range l.Endpoints() {
+			if e.Service == service && e.Site == site {
+				return e.Addr
+			}
+		}
+		t.Fatalf("no endpoint for %s at %s", service, site)
+		return ""
+	}
+	probe := func(kind, service, site string) error {
+		c, err := hosting.NewProbe(hosting.CheckConfig{Kind: kind, Path: "/health"}, addr(service, site))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := hosting.Monitor{Checks: []hosting.Check{c}, Timeout: 2e9}
+		if r := m.Round(ctx); !r.OK {
+			return errors.New(r.Reason)
+		}
+		return nil
+	}
+	other := snap.Services[1].Name
+	for _, e := range eps {
+		if err := probe("http", e.Service, e.Site); err != nil {
+			t.Errorf("fresh endpoint %+v: %v", e, err)
+		}
+	}
+	before := addr(svc.Name, primary)
+	steps := []struct {
+		name   string
+		do     func() (FaultResult, error)
+		checks []struct {
+			kind, service, site, err string
+		}
+	}{
+		{"stop the primary's service", func() (FaultResult, error) { return l.FailService(ctx, primary, svc.Name, "") },
+			[]struct{ kind, service, site, err string }{
+				{"tcp", svc.Name, primary, "connection refused"},
+				{"http", svc.Name, backup, ""},
+				{"http", other, primary, ""}, // another service at the same site is untouched
+			}},
+		{"restore it", func() (FaultResult, error) { return l.RestoreService(ctx, primary, svc.Name) },
+			[]struct{ kind, service, site, err string }{{"http", svc.Name, primary, ""}}},
+		{"503 at the backup site, every service", func() (FaultResult, error) { return l.FailService(ctx, backup, "", Service503) },
+			[]struct{ kind, service, site, err string }{
+				{"tcp", svc.Name, backup, ""}, // still accepts
+				{"http", svc.Name, backup, "status 503"},
+				{"http", other, backup, "status 503"},
+			}},
+		{"restore --all repairs services too", func() (FaultResult, error) { return l.Restore(ctx, Target{}) },
+			[]struct{ kind, service, site, err string }{{"http", svc.Name, backup, ""}, {"http", other, backup, ""}}},
+	}
+	for _, st := range steps {
+		if _, err := st.do(); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		for _, c := range st.checks {
+			err := probe(c.kind, c.service, c.site)
+			if (c.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.err)) {
+				t.Errorf("%s: %s probe of %s at %s = %v, want %q", st.name, c.kind, c.service, c.site, err, c.err)
+			}
+		}
+	}
+	if got := addr(svc.Name, primary); got != before {
+		t.Errorf("restored endpoint moved from %s to %s", before, got)
+	}
+	st := l.Status(ctx)
+	if len(st.Endpoints) != want {
+		t.Errorf("Status().Endpoints = %+v", st.Endpoints)
+	}
+	if _, err := l.FailService(ctx, "nowhere", "", ""); !errors.Is(err, ErrUnknown) {
+		t.Errorf("FailService(nowhere) = %v, want ErrUnknown", err)
+	}
+	if _, err := l.FailService(ctx, primary, "", "reboot"); err == nil {
+		t.Errorf("FailService with mode reboot accepted")
+	}
+}
