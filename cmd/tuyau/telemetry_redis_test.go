@@ -8,12 +8,17 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/tuyau-net/tuyau/inventory/yamlstore"
 	"github.com/tuyau-net/tuyau/telemetry"
+	"github.com/tuyau-net/tuyau/telemetry/sink/redis"
 	"github.com/tuyau-net/tuyau/testlab/redislab"
 	"github.com/tuyau-net/tuyau/topology"
 )
@@ -378,3 +383,284 @@ func freeAddr(t *testing.T) string {
 }
 
 func netListen() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
+
+// localTargets are the targets a collector streams now, from its own API.
+func localTargets(t *testing.T, listen string) ([]string, error) {
+	r := runCLI(t, nil, "telemetry", "targets", "-o", "json", "--collector", "http://"+listen)
+	var hs []telemetry.TargetHealth
+	if r.code != exitOK {
+		return nil, fmt.Errorf("telemetry targets --collector: exit %d: %s", r.code, r.stderr)
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &hs); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, h := range hs {
+		out = append(out, h.Name)
+	}
+	return out, nil
+}
+
+// TestTelemetryCollectorsTakeover runs three collectors on one Redis over
+// the example network's lab. They share the targets (each streamed by
+// exactly one, counts within one of each other) and the engine holder
+// raises exactly the alarms of a duct cut from the others' data. The
+// engine holder is then killed without releasing its leases: its targets
+// and the engine are taken over within 2 lease periods, and a write with
+// its stale tokens is refused.
+func TestTelemetryCollectorsTakeover(t *testing.T) {
+	rs := redislab.Start(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	snap, err := yamlstore.Open(example).Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	startForegroundLab(t, ctx, cancel, root, "manche", snap, 60*time.Second)
+	cfg := filepath.Join(t.TempDir(), "tuyau.yaml")
+	if err := os.WriteFile(cfg, []byte(fastAlarms), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	url := rs.URL()
+	const lease = 2 * time.Second
+	common := []string{"-i", example, "--config", cfg, "--lab", "manche", "--lab-dir", root, "--redis", url,
+		"--interval", "counters=1s,optics=1s", "--flush", "200ms", "--lease", lease.String()}
+	cols := map[string]*collectorProc{}
+	listens := map[string]string{}
+	for _, id := range []string{"col-1", "col-2", "col-3"} {
+		listens[id] = freeAddr(t)
+		cols[id] = startCollect(t, id, append(common, "--listen", listens[id])...)
+	}
+	rc := goredis.NewClient(&goredis.Options{Addr: rs.Addr()})
+	defer rc.Close()
+	keys := redis.NewKeys(snap.Network.Name)
+	var names []string
+	for _, d := range snap.Devices {
+		names = append(names, d.Name)
+	}
+	slices.Sort(names)
+	// holders reads who holds each target's lease and the engine's.
+	holders := func() (map[string]string, error) {
+		ks := []string{keys.Lease(telemetry.EngineLease)}
+		for _, n := range names {
+			ks = append(ks, keys.Lease(n))
+		}
+		vals, err := rc.MGet(ctx, ks...).Result()
+		if err != nil {
+			return nil, err
+		}
+		out := map[string]string{}
+		for i, v := range vals {
+			if s, ok := v.(string); ok {
+				out[strings.TrimPrefix(ks[i], keys.Prefix()+"lease:")] = s
+			}
+		}
+		return out, nil
+	}
+	// shared checks that the live collectors stream every target, each
+	// exactly once, as the leases say, evenly.
+	shared := func(live []string) (bool, string) {
+		hs, err := holders()
+		if err != nil {
+			return false, err.Error()
+		}
+		seen := map[string]string{}
+		count := map[string]int{}
+		for _, id := range live {
+			ts, err := localTargets(t, listens[id])
+			if err != nil {
+				return false, err.Error()
+			}
+			for _, n := range ts {
+				if other, dup := seen[n]; dup {
+					return false, fmt.Sprintf("%s streamed by %s and %s", n, other, id)
+				}
+				holder, _, _ := strings.Cut(hs[n], " ")
+				if holder != id {
+					return false, fmt.Sprintf("%s streamed by %s, lease held by %q", n, id, hs[n])
+				}
+				seen[n] = id
+				count[id]++
+			}
+		}
+		lo, hi := len(names), 0
+		for _, id := range live {
+			lo, hi = min(lo, count[id]), max(hi, count[id])
+		}
+		return len(seen) == len(names) && hi-lo <= 1, fmt.Sprintf("%d of %d targets streamed, per collector %v", len(seen), len(names), count)
+	}
+	live := []string{"col-1", "col-2", "col-3"}
+	eventually(t, 30*time.Second, "the targets shared by three collectors", func() (bool, string) { return shared(live) })
+
+	// The engine holder decides from the three collectors' data: a duct
+	// cut raises exactly what topology predicts.
+	topo, err := topology.Build(snap, topology.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 60*time.Second, "every link in Redis, most of them up", func() (bool, string) {
+		var ls []telemetry.LinkState
+		if err := readRedis(t, url, "links", &ls); err != nil {
+			return false, err.Error()
+		}
+		up := 0
+		for _, l := range ls {
+			if l.Oper == "up" {
+				up++
+			}
+		}
+		return len(ls) == len(topo.Links) && up > len(ls)/2, fmt.Sprintf("%d links, %d up", len(ls), up)
+	})
+	time.Sleep(4 * time.Second)
+	before, err := activeAlarms(t, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	an := topology.Analyze(topo)
+	var duct topology.Failure
+	for _, g := range topo.SRLGs() {
+		if f, _ := an.Cut(topology.FailSRLG, g.Name); len(f.LinksDown) > len(duct.LinksDown) {
+			duct = f
+		}
+	}
+	var want []string
+	for _, l := range duct.LinksDown {
+		if _, dark := before[telemetry.AlarmID("telemetry", "link-down", "link", l)]; !dark {
+			want = append(want, l)
+		}
+	}
+	slices.Sort(want)
+	if r := runCLI(t, nil, "lab", "cut", "--srlg", duct.Name, "--lab-dir", root, "--name", "manche"); r.code != exitOK {
+		t.Fatalf("lab cut: exit %d %s", r.code, r.stderr)
+	}
+	rootID := telemetry.AlarmID("telemetry", "duct", "duct", duct.Name)
+	eventually(t, 30*time.Second, "the cut's alarms from three collectors' data", func() (bool, string) {
+		now, err := activeAlarms(t, url)
+		if err != nil {
+			return false, err.Error()
+		}
+		var got []string
+		for id, a := range now {
+			if _, was := before[id]; !was && a.Rule == "link-down" {
+				got = append(got, a.Object)
+			}
+		}
+		slices.Sort(got)
+		r, ok := now[rootID]
+		return ok && slices.Equal(got, want) && len(r.Children) == len(want), fmt.Sprintf("link alarms %v want %v, root %v", got, want, ok)
+	})
+
+	// Kill the engine holder, leases held.
+	hs, err := holders()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead, _, _ := strings.Cut(hs[telemetry.EngineLease], " ")
+	stale := map[string]uint64{}
+	for k, v := range hs {
+		if id, tok, _ := strings.Cut(v, " "); id == dead {
+			n, err := strconv.ParseUint(tok, 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stale[k] = n
+		}
+	}
+	if len(stale) < 2 {
+		t.Fatalf("engine holder %s holds %v", dead, stale)
+	}
+	killed := time.Now()
+	cols[dead].halt(t, errCollectorKilled)
+	live = slices.DeleteFunc(live, func(id string) bool { return id == dead })
+	var took time.Duration
+	for {
+		hs, err := holders()
+		if err != nil {
+			t.Fatal(err)
+		}
+		moved := 0
+		for k := range stale {
+			if id, _, _ := strings.Cut(hs[k], " "); slices.Contains(live, id) {
+				moved++
+			}
+		}
+		if moved == len(stale) {
+			took = time.Since(killed)
+			break
+		}
+		if time.Since(killed) > 10*lease {
+			t.Fatalf("%d of the %d leases of %s taken over after %v: %v", moved, len(stale), dead, time.Since(killed), hs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("%s killed holding %d leases (engine included): all taken over in %v (lease period %v)", dead, len(stale), took.Round(time.Millisecond), lease)
+	if took > 2*lease {
+		t.Errorf("takeover took %v, more than 2 lease periods (%v)", took, 2*lease)
+	}
+	eventually(t, 20*time.Second, "the targets shared by the two survivors", func() (bool, string) { return shared(live) })
+
+	// The new engine holder took the alarms over: the cut's are still
+	// active with their raise times; the restore clears them.
+	if r := runCLI(t, nil, "lab", "restore", "--srlg", duct.Name, "--lab-dir", root, "--name", "manche"); r.code != exitOK {
+		t.Fatalf("lab restore: exit %d %s", r.code, r.stderr)
+	}
+	eventually(t, 30*time.Second, "the cut's alarms cleared by the new engine holder", func() (bool, string) {
+		now, err := activeAlarms(t, url)
+		if err != nil {
+			return false, err.Error()
+		}
+		var left []string
+		for id, a := range now {
+			if _, was := before[id]; !was {
+				left = append(left, a.Rule+" "+a.Object)
+			}
+		}
+		return len(left) == 0, fmt.Sprint(left)
+	})
+
+	// The dead collector wakes up and writes with its stale tokens: refused.
+	var refused []redis.Refusal
+	var mu sync.Mutex
+	late := redis.New(goredis.NewClient(&goredis.Options{Addr: rs.Addr()}), redis.Options{Network: snap.Network.Name, Collector: dead,
+		OnRefused: func(r redis.Refusal) { mu.Lock(); refused = append(refused, r); mu.Unlock() }})
+	var target string
+	for k := range stale {
+		if k != telemetry.EngineLease {
+			target = k
+			break
+		}
+	}
+	now := time.Now()
+	err = late.Write(ctx, telemetry.Batch{Collector: dead, Tokens: stale,
+		Targets: []telemetry.TargetHealth{{Name: target, Connected: false, Collector: dead}},
+		Alarms: []telemetry.Alarm{{ID: rootID, Rule: "duct", Source: "telemetry", Severity: telemetry.SevMajor, State: telemetry.AlarmActive,
+			ObjectKind: "duct", Object: duct.Name, Raised: now, Updated: now}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fctx, fcancel := context.WithTimeout(ctx, 10*time.Second)
+	if err := late.Flush(fctx); err != nil {
+		t.Fatal(err)
+	}
+	fcancel()
+	late.Close()
+	mu.Lock()
+	got := slices.Clone(refused)
+	mu.Unlock()
+	var fenced []string
+	for _, r := range got {
+		fenced = append(fenced, r.Target)
+	}
+	slices.Sort(fenced)
+	if !slices.Equal(fenced, []string{telemetry.EngineLease, target}) {
+		t.Errorf("stale writes of %s refused for %v, want [%s %s] (%+v)", dead, fenced, telemetry.EngineLease, target, got)
+	}
+	w, err := rc.HGet(ctx, keys.Target(target), "writer").Result()
+	if err != nil || w == dead {
+		t.Errorf("target %s last written by %q (%v), want a live collector", target, w, err)
+	}
+	st, err := rc.HGet(ctx, keys.Alarm(rootID), "state").Result()
+	if err != nil || st != string(telemetry.AlarmCleared) {
+		t.Errorf("duct alarm state %q (%v) after the stale write, want cleared", st, err)
+	}
+}
