@@ -48,7 +48,11 @@ type Path struct {
 
 // View says which sites the core currently carries a prefix from. The state
 // machine reads it before any withdraw or demotion: a site is only taken
-// away once the site replacing it is seen.
+// away once the site replacing it is seen. Only paths the core routers hold
+// count: a speaker's own announcement (its local RIB) proves nothing, so a
+// view over several speakers gives each site's path as another site's
+// speaker receives it (add-path from the route reflectors). Of the
+// attributes, LocalPref and MED are compared, when HasAttrs is set.
 type View interface {
 	Paths(ctx context.Context, prefix netip.Prefix) ([]Path, error)
 }

@@ -1,8 +1,12 @@
 package hosting
 
 import (
+	"os"
 	"strings"
 	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 func TestHysteresis(t *testing.T) {
@@ -61,5 +65,43 @@ func TestConfigValidate(t *testing.T) {
 				t.Errorf("validate() = %v, want %q", err, tc.err)
 			}
 		})
+	}
+}
+
+// TestConfigYAML decodes the example of docs/bgp.md "Hosting failover".
+func TestConfigYAML(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/bgp.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(doc)
+	i := strings.Index(text, "```yaml\nhosting:\n")
+	if i < 0 {
+		t.Fatal("docs/bgp.md has no hosting: example")
+	}
+	block := text[i+len("```yaml\n"):]
+	block = block[:strings.Index(block, "```")]
+	var got struct {
+		Hosting map[string]Config `yaml:"hosting"`
+	}
+	dec := yaml.NewDecoder(strings.NewReader(block))
+	dec.KnownFields(true)
+	if err := dec.Decode(&got); err != nil {
+		t.Fatalf("decode the docs' example: %v", err)
+	}
+	c, ok := got.Hosting["hosting"]
+	if !ok || c.Check.Kind != "http" || c.Endpoints["saint-lo-dc"] != "10.1.0.10:80" || c.Links == nil ||
+		c.Steering == nil || c.Steering.Backup.MED != 100 || len(c.Steering.Backup.Communities) != 1 {
+		t.Fatalf("decoded %+v", got)
+	}
+	if err := c.withDefaults().validate(); err != nil {
+		t.Errorf("the docs' example does not validate: %v", err)
+	}
+	var timers struct {
+		C Config `yaml:"c"`
+	}
+	if err := yaml.Unmarshal([]byte("c: {interval: 1s, fast-interval: 500ms, fall: 2}"), &timers); err != nil ||
+		timers.C.Interval != time.Second || timers.C.FastInterval != 500*time.Millisecond || timers.C.Fall != 2 {
+		t.Errorf("timers: %+v, %v", timers.C, err)
 	}
 }

@@ -221,7 +221,9 @@ func (s *Service) readView(ctx context.Context) {
 				present[x.name]++
 			}
 			a := path.Attrs
-			if path.HasAttrs && (a.LocalPref != x.attrs.LocalPref || a.MED != x.attrs.MED || a.Prepend != x.attrs.Prepend) {
+			// Prepend is not compared: a view does not tell our prepends
+			// from the path's other ASes.
+			if path.HasAttrs && (a.LocalPref != x.attrs.LocalPref || a.MED != x.attrs.MED) {
 				continue
 			}
 			got[x.name] = true
