@@ -91,6 +91,12 @@ type session struct {
 	deliver func([]Update)
 	log     *slog.Logger
 	now     func() time.Time
+	// firstWait is the wait for the first answer: Timeout, doubled after
+	// each attempt that got none (up to the stream's staleness bound) so
+	// that a target slow to build its initial snapshot, hundreds of them
+	// starting at once on a loaded machine, is not cut off and asked again
+	// in a loop that only adds to its load.
+	firstWait time.Duration
 }
 
 // errStale ends a stream that has been silent longer than its
@@ -160,7 +166,11 @@ func (s *session) stream(ctx context.Context) error {
 	}
 	// The watchdog first bounds the wait for the first answer, then the
 	// silence between messages.
-	watchdog := time.AfterFunc(s.o.Timeout, func() { cancel(errStale) })
+	stale := s.staleAfter()
+	if s.firstWait == 0 {
+		s.firstWait = s.o.Timeout
+	}
+	watchdog := time.AfterFunc(s.firstWait, func() { cancel(errStale) })
 	defer watchdog.Stop()
 	st, err := gnmi.NewGNMIClient(cc).Subscribe(ctx)
 	if err != nil {
@@ -169,7 +179,6 @@ func (s *session) stream(ctx context.Context) error {
 	if err := st.Send(req); err != nil {
 		return s.cause(ctx, err)
 	}
-	stale := s.staleAfter()
 	dec := NewDecoder(s.t)
 	var resp gnmi.SubscribeResponse
 	first := true
@@ -179,11 +188,16 @@ func (s *session) stream(ctx context.Context) error {
 			if errors.Is(err, io.EOF) {
 				err = errors.New("target closed the stream")
 			}
-			return s.cause(ctx, err)
+			err = s.cause(ctx, err)
+			if first && errors.Is(err, errStale) {
+				s.firstWait = min(2*s.firstWait, max(stale, s.o.Timeout))
+			}
+			return err
 		}
 		now := s.now()
 		if first {
 			first = false
+			s.firstWait = s.o.Timeout
 			s.h.connected(now)
 		}
 		if stale > 0 {

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tuyau-net/tuyau/inventory"
 )
 
 // TestMain doubles as the lab process: Up starts this test binary with
@@ -318,4 +320,34 @@ func init() {
 	// (sysmon at least) keep the process and its files.
 	syscall.RawSyscall(syscall.SYS_EXIT, 0, 0, 0)
 	runtime.KeepAlive(ln)
+}
+
+// TestServeMemoryLimit: small labs keep the 700 MiB floor; telemetry load
+// labs (48 ports a device) get room for their interfaces.
+func TestServeMemoryLimit(t *testing.T) {
+	snapOf := func(devices, ports int) *inventory.Snapshot {
+		s := &inventory.Snapshot{}
+		for i := 0; i < devices; i++ {
+			s.Devices = append(s.Devices, inventory.Device{Interfaces: make([]inventory.Interface, ports)})
+		}
+		return s
+	}
+	cases := []struct {
+		name           string
+		devices, ports int
+		want           int64
+	}{
+		{"empty", 0, 0, 700 << 20},
+		{"examples/manche size", 50, 6, 700 << 20},
+		{"500 devices, generator default", 500, 4, 700 << 20},
+		{"200 x 48", 200, 48, 200*(1<<20) + 9600*(96<<10)},
+		{"500 x 48", 500, 48, 500*(1<<20) + 24000*(96<<10)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := serveMemoryLimit(snapOf(c.devices, c.ports)); got != c.want {
+				t.Errorf("limit = %d MiB, want %d MiB", got>>20, c.want>>20)
+			}
+		})
+	}
 }

@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -41,6 +43,10 @@ type collectOpts struct {
 	Name      string
 	TokenFile string
 	Lease     time.Duration
+	// CPUProfile and HeapProfile are pprof files written at shutdown
+	// (bench/telemetry profiles the collector under load with them).
+	CPUProfile  string
+	HeapProfile string
 }
 
 func newTelemetryCollectCmd(d *deps) *cobra.Command {
@@ -89,11 +95,18 @@ SIGTERM or SIGINT stop it after a final flush.`,
 	f.StringVar(&o.Name, "name", "", "same as --id")
 	f.DurationVar(&o.Lease, "lease", 10*time.Second, "with --redis: lease period of the targets shared with other collectors (a dead collector's targets move within 2 periods)")
 	f.StringVar(&o.TokenFile, "token-file", "", "file holding the API token that lets non-loopback clients acknowledge (env TUYAU_API_TOKEN)")
+	f.StringVar(&o.CPUProfile, "cpuprofile", "", "write a pprof CPU profile of the whole run to this file")
+	f.StringVar(&o.HeapProfile, "heapprofile", "", "write a pprof heap profile to this file at shutdown")
 	return c
 }
 
 func runCollect(ctx context.Context, d *deps, o collectOpts) error {
 	log := slog.New(slog.NewTextHandler(d.stderr, nil))
+	stop, err := startProfiles(o.CPUProfile, o.HeapProfile)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	ivs, err := telemetry.ParseIntervals(o.Intervals)
 	if err != nil {
 		return fmt.Errorf("--interval: %w", err)
@@ -313,4 +326,34 @@ func apiToken(d *deps, file string) (string, error) {
 	}
 	line, _, _ := strings.Cut(string(b), "\n")
 	return strings.TrimSpace(line), nil
+}
+
+// startProfiles starts a CPU profile into cpu and returns what stops it
+// and writes the heap profile into heap ("" for none).
+func startProfiles(cpu, heap string) (func(), error) {
+	var cf *os.File
+	if cpu != "" {
+		f, err := os.Create(cpu)
+		if err != nil {
+			return nil, fmt.Errorf("--cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("--cpuprofile: %w", err)
+		}
+		cf = f
+	}
+	return func() {
+		if cf != nil {
+			pprof.StopCPUProfile()
+			cf.Close()
+		}
+		if heap != "" {
+			if f, err := os.Create(heap); err == nil {
+				runtime.GC()
+				_ = pprof.WriteHeapProfile(f)
+				f.Close()
+			}
+		}
+	}, nil
 }

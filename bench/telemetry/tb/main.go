@@ -7,6 +7,7 @@
 //
 //	tb cert DIR
 //	tb gnmicfg -i INV -status STATUS.json -password FILE -interval 10s > gc.cfg
+//	tb wait -api ADDR -timeout 240s
 //	tb measure -tuyau PID -peer PID -lab PID -api ADDR -redis ADDR -duration 30s ... > run.json
 //	tb summary DIR
 package main
@@ -38,6 +39,8 @@ func main() {
 		err = cert(os.Args[2:])
 	case "gnmicfg":
 		err = gnmiConfig(ctx, os.Args[2:])
+	case "wait":
+		err = wait(ctx, os.Args[2:])
 	case "measure":
 		err = measure(ctx, os.Args[2:])
 	case "summary":

@@ -277,7 +277,7 @@ func delays(ctx context.Context, addr string, t0, t1 time.Time) (Delay, error) {
 				idMs, _, _ := strings.Cut(m.ID, "-")
 				at, err1 := strconv.ParseInt(idMs, 10, 64)
 				ts, err2 := strconv.ParseInt(fmt.Sprint(m.Values["ts"]), 10, 64)
-				if err1 != nil || err2 != nil || ts == 0 {
+				if err1 != nil || err2 != nil || ts <= 0 { // no timestamp yet (zero time)
 					continue
 				}
 				d := float64(at - ts)
@@ -302,4 +302,36 @@ func pct(v []float64, p float64) float64 {
 	slices.Sort(v)
 	i := int(p * float64(len(v)-1))
 	return v[i]
+}
+
+// wait polls the collector until every target is connected and has sent
+// data, or the timeout passes (an error that says how many were).
+func wait(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("wait", flag.ContinueOnError)
+	api := fs.String("api", "", "tuyau collector API address")
+	timeout := fs.Duration("timeout", 240*time.Second, "give up after")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	start := time.Now()
+	r := telemetry.NewHTTPReader(*api)
+	conn, n := 0, 0
+	for time.Since(start) < *timeout {
+		time.Sleep(time.Second)
+		hs, err := r.Targets(ctx)
+		if err != nil {
+			continue // not listening yet
+		}
+		conn, n = 0, len(hs)
+		for _, h := range hs {
+			if h.Connected && h.Leaves > 0 {
+				conn++
+			}
+		}
+		if n > 0 && conn == n {
+			fmt.Printf("%d targets connected in %.0f s\n", n, time.Since(start).Seconds())
+			return nil
+		}
+	}
+	return fmt.Errorf("%d of %d targets connected after %s", conn, n, *timeout)
 }
