@@ -102,7 +102,7 @@ SIGTERM or SIGINT stop it after a final flush.`,
 
 func runCollect(ctx context.Context, d *deps, o collectOpts) error {
 	log := slog.New(slog.NewTextHandler(d.stderr, nil))
-	stop, err := startProfiles(o.CPUProfile, o.HeapProfile)
+	stop, err := startProfiles(ctx, o.CPUProfile, o.HeapProfile)
 	if err != nil {
 		return err
 	}
@@ -328,9 +328,10 @@ func apiToken(d *deps, file string) (string, error) {
 	return strings.TrimSpace(line), nil
 }
 
-// startProfiles starts a CPU profile into cpu and returns what stops it
-// and writes the heap profile into heap ("" for none).
-func startProfiles(cpu, heap string) (func(), error) {
+// startProfiles starts a CPU profile into cpu and returns what stops it;
+// the heap profile goes into heap ("" for none) as soon as ctx ends,
+// while the sessions still hold their state.
+func startProfiles(ctx context.Context, cpu, heap string) (func(), error) {
 	var cf *os.File
 	if cpu != "" {
 		f, err := os.Create(cpu)
@@ -343,17 +344,26 @@ func startProfiles(cpu, heap string) (func(), error) {
 		}
 		cf = f
 	}
+	heapDone := make(chan struct{})
+	go func() {
+		defer close(heapDone)
+		<-ctx.Done()
+		if heap == "" {
+			return
+		}
+		if f, err := os.Create(heap); err == nil {
+			runtime.GC()
+			_ = pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+	}()
 	return func() {
 		if cf != nil {
 			pprof.StopCPUProfile()
 			cf.Close()
 		}
-		if heap != "" {
-			if f, err := os.Create(heap); err == nil {
-				runtime.GC()
-				_ = pprof.WriteHeapProfile(f)
-				f.Close()
-			}
+		if ctx.Err() != nil {
+			<-heapDone
 		}
 	}, nil
 }
