@@ -74,7 +74,8 @@ type ApplyOptions struct {
 }
 
 // Apply carries out exactly the plan: devices with changes only, at most
-// Parallel at a time. A device whose running config changed since the
+// Parallel at a time. devs holds the plan's devices and may hold the rest
+// of the inventory: post-checks read the far ends of a change there. A device whose running config changed since the
 // plan is skipped untouched; a device failing mid-way is rolled back to
 // its exact previous config while the others go on.
 func Apply(ctx context.Context, plan *Plan, reg *Registry, devs map[string]inventory.Device, dial Dialer, opt ApplyOptions) []Result {
@@ -167,7 +168,7 @@ func Apply(ctx context.Context, plan *Plan, reg *Registry, devs map[string]inven
 			defer func() { c.Close() }()
 			dp, r := plan.Devices[w.i], &results[w.i]
 			start := time.Now()
-			err := awaitConfirm(ctx, c, w.checks, opt)
+			err := awaitConfirm(ctx, c, w.checks, devs, dial, opt)
 			if err != nil {
 				progress(Event{Device: dp.Device, Stage: "rollback", Err: err})
 				r.Error = fmt.Sprintf("not confirmed: %v", err)
@@ -419,7 +420,7 @@ func Restore(ctx context.Context, c Conn, p Platform, config []byte) error {
 }
 
 // awaitConfirm waits for an operator's confirmation or passing post-checks.
-func awaitConfirm(ctx context.Context, c Conn, want Checks, opt ApplyOptions) error {
+func awaitConfirm(ctx context.Context, c Conn, want Checks, devs map[string]inventory.Device, dial Dialer, opt ApplyOptions) error {
 	every := opt.PollEvery
 	if every <= 0 {
 		every = 2 * time.Second
@@ -434,18 +435,11 @@ func awaitConfirm(ctx context.Context, c Conn, want Checks, opt ApplyOptions) er
 			return nil
 		}
 		if opt.PostChecks {
-			if sr, ok := c.(StatusReader); ok {
-				st, err := sr.Status(ctx)
-				if err == nil {
-					err = PostCheck(st, want)
-				}
-				if err == nil {
-					return nil
-				}
-				last = err
-			} else {
-				last = errors.New("transport cannot read status for post-checks")
+			err := postCheckAll(ctx, c, want, devs, dial)
+			if err == nil {
+				return nil
 			}
+			last = err
 		}
 		select {
 		case <-ctx.Done():
@@ -457,21 +451,3 @@ func awaitConfirm(ctx context.Context, c Conn, want Checks, opt ApplyOptions) er
 	}
 }
 
-// PostCheck reports what is not up: interfaces down, sessions not established.
-func PostCheck(st Status, want Checks) error {
-	var errs []error
-	for _, i := range want.Interfaces {
-		if !st.InterfacesUp[i] {
-			errs = append(errs, fmt.Errorf("interface %s down", i))
-		}
-	}
-	for _, n := range want.Neighbors {
-		if s := st.BGP[n]; s != "Established" {
-			if s == "" {
-				s = "absent"
-			}
-			errs = append(errs, fmt.Errorf("bgp %s %s", n, s))
-		}
-	}
-	return errors.Join(errs...)
-}

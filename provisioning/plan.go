@@ -67,38 +67,6 @@ func (p DevicePlan) Hash() string {
 	return hashBytes(b)
 }
 
-// Checks are the post-checks of a device: what must be up after apply.
-type Checks struct {
-	Interfaces []string `json:"interfaces,omitempty"`
-	Neighbors  []string `json:"bgp_neighbors,omitempty"`
-}
-
-// Excluding returns the checks left once what was already down in base,
-// the device's state before the apply, is taken out, and a note for each
-// one taken out. An interface down before the change (a dark fiber, a
-// neighbor's port) or a session that existed and was not established (a
-// provider not ready) is not the change's doing: rolling back would not
-// bring it up. What base does not show at all is new and stays checked.
-func (c Checks) Excluding(base Status) (Checks, []string) {
-	var out Checks
-	var notes []string
-	for _, i := range c.Interfaces {
-		if up, seen := base.InterfacesUp[i]; seen && !up {
-			notes = append(notes, "interface "+i+" was down before the apply: not checked")
-			continue
-		}
-		out.Interfaces = append(out.Interfaces, i)
-	}
-	for _, n := range c.Neighbors {
-		if st, seen := base.BGP[n]; seen && st != "Established" {
-			notes = append(notes, "bgp "+n+" was "+st+" before the apply: not checked")
-			continue
-		}
-		out.Neighbors = append(out.Neighbors, n)
-	}
-	return out, notes
-}
-
 // Changes counts the devices with pending changes.
 func (p *Plan) Changes() int {
 	n := 0
@@ -228,6 +196,7 @@ func MakePlan(ctx context.Context, x *inventory.Index, reg *Registry, dial Diale
 		}
 		plan.Devices[i] = dp
 	})
+	farEnds(x, plan, opt.Transport)
 	return plan, ctx.Err()
 }
 
@@ -337,21 +306,6 @@ func pickTransport(d inventory.Device, force string) (string, error) {
 		return "gnmi", nil
 	}
 	return "", fmt.Errorf("device %s: no supported transport in %v (want ssh or gnmi)", d.Name, d.Transports)
-}
-
-func checksOf(in Intent) Checks {
-	var c Checks
-	for _, i := range in.Interfaces {
-		if !i.Shutdown && !i.Loopback {
-			c.Interfaces = append(c.Interfaces, i.Name)
-		}
-	}
-	if in.BGP != nil {
-		for _, n := range in.BGP.Neighbors {
-			c.Neighbors = append(c.Neighbors, n.Address.String())
-		}
-	}
-	return c
 }
 
 func hashBytes(b []byte) string {

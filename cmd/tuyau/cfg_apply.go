@@ -92,13 +92,15 @@ func runCfgApply(ctx context.Context, d *deps, o *cfgOpts, a applyOpts, names []
 			return fmt.Errorf("plan failed, nothing applied: %w", perr)
 		}
 	}
-	devs := map[string]inventory.Device{}
 	for _, dp := range plan.Devices {
-		dev := x.Device(dp.Device)
-		if dev == nil {
+		if x.Device(dp.Device) == nil {
 			return fmt.Errorf("plan names device %s: %w", dp.Device, provisioning.ErrUnknownDevice)
 		}
-		devs[dp.Device] = *dev
+	}
+	// The whole inventory: post-checks read the far ends of a change.
+	devs := map[string]inventory.Device{}
+	for _, dev := range x.Snapshot().Devices {
+		devs[dev.Name] = dev
 	}
 	rec, err := o.records(ctx, d)
 	if err != nil {
