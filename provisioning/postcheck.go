@@ -16,8 +16,10 @@ type Checks struct {
 	Interfaces []string `json:"interfaces,omitempty"`
 	Neighbors  []string `json:"bgp_neighbors,omitempty"`
 	// Configured are the interfaces and neighbors above that the plan's
-	// commands configure: they are checked even when they were down
-	// before the apply, since the apply is what should bring them up.
+	// commands configure. A configured neighbor is checked even when its
+	// session was down before the apply: the apply is what should bring
+	// it up. An interface down before stays out (carrier is not config:
+	// a dark fiber's port gets its description and still has no light).
 	Configured []string `json:"configured,omitempty"`
 	// Remote are the far ends of what the plan configures (the other
 	// router of a link or a session, from the inventory), checked on that
@@ -25,12 +27,15 @@ type Checks struct {
 	Remote []RemoteCheck `json:"remote,omitempty"`
 }
 
-// RemoteCheck is what must be up on the far end of a device's change.
+// RemoteCheck is one thing that must be up on the far end of a device's
+// change: an interface or a session of Device, the far end of Of (this
+// device's interface or neighbor).
 type RemoteCheck struct {
-	Device     string   `json:"device"`
-	Transport  string   `json:"transport"`
-	Interfaces []string `json:"interfaces,omitempty"`
-	Neighbors  []string `json:"bgp_neighbors,omitempty"`
+	Device    string `json:"device"`
+	Transport string `json:"transport"`
+	Interface string `json:"interface,omitempty"`
+	Neighbor  string `json:"bgp_neighbor,omitempty"`
+	Of        string `json:"of"`
 }
 
 func checksOf(in Intent) Checks {
@@ -56,11 +61,13 @@ func checksOf(in Intent) Checks {
 // bring it up. What the change configures is kept: the change is meant to
 // bring it up. What base does not show at all is new and stays checked.
 func (c Checks) Excluding(base Status) (Checks, []string) {
-	out := Checks{Configured: c.Configured, Remote: c.Remote}
+	out := Checks{Configured: c.Configured}
 	var notes []string
+	left := map[string]bool{}
 	for _, i := range c.Interfaces {
-		if up, seen := base.InterfacesUp[i]; seen && !up && !slices.Contains(c.Configured, i) {
+		if up, seen := base.InterfacesUp[i]; seen && !up {
 			notes = append(notes, "interface "+i+" was down before the apply: not checked")
+			left[i] = true
 			continue
 		}
 		out.Interfaces = append(out.Interfaces, i)
@@ -68,9 +75,15 @@ func (c Checks) Excluding(base Status) (Checks, []string) {
 	for _, n := range c.Neighbors {
 		if st, seen := base.BGP[n]; seen && st != "Established" && !slices.Contains(c.Configured, n) {
 			notes = append(notes, "bgp "+n+" was "+st+" before the apply: not checked")
+			left[n] = true
 			continue
 		}
 		out.Neighbors = append(out.Neighbors, n)
+	}
+	for _, r := range c.Remote {
+		if !left[r.Of] {
+			out.Remote = append(out.Remote, r)
+		}
 	}
 	return out, notes
 }
@@ -106,33 +119,51 @@ func postCheckAll(ctx context.Context, c Conn, want Checks, devs map[string]inve
 		return err
 	}
 	errs := []error{PostCheck(st, Checks{Interfaces: want.Interfaces, Neighbors: want.Neighbors})}
+	// One status read per far router.
+	var order []string
+	far := map[string]*Checks{}
+	tr := map[string]string{}
 	for _, r := range want.Remote {
-		if err := remoteCheck(ctx, r, devs, dial); err != nil {
-			errs = append(errs, fmt.Errorf("far end %s: %w", r.Device, err))
+		c, ok := far[r.Device]
+		if !ok {
+			c = &Checks{}
+			far[r.Device], tr[r.Device] = c, r.Transport
+			order = append(order, r.Device)
+		}
+		if r.Interface != "" {
+			c.Interfaces = append(c.Interfaces, r.Interface)
+		}
+		if r.Neighbor != "" {
+			c.Neighbors = append(c.Neighbors, r.Neighbor)
+		}
+	}
+	for _, d := range order {
+		if err := remoteCheck(ctx, d, tr[d], *far[d], devs, dial); err != nil {
+			errs = append(errs, fmt.Errorf("far end %s: %w", d, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func remoteCheck(ctx context.Context, r RemoteCheck, devs map[string]inventory.Device, dial Dialer) error {
-	dev, ok := devs[r.Device]
+func remoteCheck(ctx context.Context, name, transport string, want Checks, devs map[string]inventory.Device, dial Dialer) error {
+	dev, ok := devs[name]
 	if !ok {
 		return fmt.Errorf("%w: not among the devices given to apply", ErrUnknownDevice)
 	}
-	c, err := dial.Dial(ctx, dev, r.Transport)
+	c, err := dial.Dial(ctx, dev, transport)
 	if err != nil {
 		return fmt.Errorf("cannot read its state: %w", err)
 	}
 	defer c.Close()
 	sr, ok := c.(StatusReader)
 	if !ok {
-		return fmt.Errorf("transport %s cannot read status", r.Transport)
+		return fmt.Errorf("transport %s cannot read status", transport)
 	}
 	st, err := sr.Status(ctx)
 	if err != nil {
 		return fmt.Errorf("cannot read its state: %w", err)
 	}
-	return PostCheck(st, Checks{Interfaces: r.Interfaces, Neighbors: r.Neighbors})
+	return PostCheck(st, want)
 }
 
 // farEnds fills, for each planned change, what its commands configure and
@@ -166,21 +197,12 @@ func farEnds(x *inventory.Index, plan *Plan, transport string) {
 		if dev == nil {
 			continue
 		}
-		remote := map[string]*RemoteCheck{}
-		var order []string
-		at := func(name string) *RemoteCheck {
-			if r, ok := remote[name]; ok {
-				return r
-			}
-			far := x.Device(name)
-			tr, err := pickTransport(*far, transport)
+		at := func(name, of string) RemoteCheck {
+			tr, err := pickTransport(*x.Device(name), transport)
 			if err != nil {
 				tr = dp.Transport
 			}
-			r := &RemoteCheck{Device: name, Transport: tr}
-			remote[name] = r
-			order = append(order, name)
-			return r
+			return RemoteCheck{Device: name, Transport: tr, Of: of}
 		}
 		for _, name := range dp.Checks.Interfaces {
 			if !mentions(dp.Commands, name) {
@@ -188,8 +210,9 @@ func farEnds(x *inventory.Index, plan *Plan, transport string) {
 			}
 			dp.Checks.Configured = append(dp.Checks.Configured, name)
 			if fd, fi, ok := p2pPeer(x, dev, name); ok {
-				r := at(fd)
-				r.Interfaces = appendNew(r.Interfaces, fi)
+				r := at(fd, name)
+				r.Interface = fi
+				dp.Checks.Remote = append(dp.Checks.Remote, r)
 			}
 		}
 		for _, n := range dp.Checks.Neighbors {
@@ -208,13 +231,11 @@ func farEnds(x *inventory.Index, plan *Plan, transport string) {
 			far := x.Device(fd)
 			for _, s := range far.BGPSessions {
 				if slices.Contains(addrs[dev.Name], s.PeerAddress) && s.PeerAddress.Is4() == addr.Is4() {
-					r := at(fd)
-					r.Neighbors = appendNew(r.Neighbors, s.PeerAddress.String())
+					r := at(fd, n)
+					r.Neighbor = s.PeerAddress.String()
+					dp.Checks.Remote = append(dp.Checks.Remote, r)
 				}
 			}
-		}
-		for _, n := range order {
-			dp.Checks.Remote = append(dp.Checks.Remote, *remote[n])
 		}
 	}
 }
@@ -260,11 +281,4 @@ func mentions(cmds []string, word string) bool {
 		}
 	}
 	return false
-}
-
-func appendNew(l []string, s string) []string {
-	if slices.Contains(l, s) {
-		return l
-	}
-	return append(l, s)
 }

@@ -68,7 +68,7 @@ func TestFRRPostChecksBothEnds(t *testing.T) {
 		breakSession(t)
 		p := planMairie(t)
 		c := p.Devices[0].Checks
-		want := []provisioning.RemoteCheck{{Device: "pop-r1", Transport: "ssh", Neighbors: []string{"10.128.0.1"}}}
+		want := []provisioning.RemoteCheck{{Device: "pop-r1", Transport: "ssh", Neighbor: "10.128.0.1", Of: "10.128.0.0"}}
 		if !reflect.DeepEqual(c.Remote, want) || !strings.Contains(strings.Join(c.Configured, " "), "10.128.0.0") {
 			t.Fatalf("checks of the repair: configured %q, remote %+v; want the session configured and pop-r1's end %+v", c.Configured, c.Remote, want)
 		}
