@@ -85,6 +85,12 @@ func (b *frrBlock) add(line string) {
 var frrNoise = []string{"Building configuration", "Current configuration", "frr version ", "frr defaults ",
 	"service integrated-vtysh-config", "username "}
 
+// frrImplicit are lines the intent states that FRR never shows when they
+// hold: "show running-config" prints "no ip forwarding" when forwarding is
+// off and nothing when it is on. They are verified by the absence of
+// their "no" form, which the delta removes.
+var frrImplicit = map[string]bool{"ip forwarding": true, "ipv6 forwarding": true}
+
 var frrContexts = []string{"interface ", "router ", "route-map ", "line vty", "key chain ", "vrf ",
 	"bfd", "segment-routing", "mpls ldp", "rpki", "nexthop-group ", "pbr-map "}
 
@@ -201,6 +207,9 @@ func parseFRR(text string) *frrConfig {
 		case evHeader:
 			c.block(path)
 		case evLine:
+			if len(path) == 0 && frrImplicit[line] {
+				return
+			}
 			c.block(path).add(line)
 		}
 	})

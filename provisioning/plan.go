@@ -48,6 +48,10 @@ type DevicePlan struct {
 	// goes from the startup config to the running config.
 	Unsaved     string `json:"unsaved,omitempty"`
 	UnsavedDiff string `json:"unsaved_diff,omitempty"`
+	// Drift is what differs from the intent but tuyau cannot change on
+	// this platform (an FRR router's MTUs belong to the Linux host), each
+	// with what to do: reported on every plan, never pushed.
+	Drift []string `json:"drift,omitempty"`
 	Error       string `json:"error,omitempty"`
 }
 
@@ -153,6 +157,7 @@ func MakePlan(ctx context.Context, x *inventory.Index, reg *Registry, dial Diale
 		transport string
 		want      []byte
 		checks    Checks
+		in        Intent
 	}
 	jobs := make([]job, 0, len(names))
 	for _, n := range names {
@@ -180,7 +185,7 @@ func MakePlan(ctx context.Context, x *inventory.Index, reg *Registry, dial Diale
 		if err != nil {
 			return nil, fmt.Errorf("device %s: render %s: %w", n, platform, err)
 		}
-		jobs = append(jobs, job{*d, p, tr, cfg, checksOf(in)})
+		jobs = append(jobs, job{*d, p, tr, cfg, checksOf(in), in})
 	}
 	now := time.Now
 	if opt.Now != nil {
@@ -191,7 +196,7 @@ func MakePlan(ctx context.Context, x *inventory.Index, reg *Registry, dial Diale
 		j := jobs[i]
 		dp := DevicePlan{Device: j.dev.Name, Platform: j.platform.Name(), Transport: j.transport,
 			Intended: string(j.want), Checks: j.checks}
-		if err := planDevice(ctx, j.dev, j.platform, dial, opt.Startup, &dp); err != nil {
+		if err := planDevice(ctx, j.dev, j.platform, dial, opt.Startup, &j.in, &dp); err != nil {
 			dp.Error = err.Error()
 		}
 		plan.Devices[i] = dp
@@ -206,11 +211,11 @@ func MakePlan(ctx context.Context, x *inventory.Index, reg *Registry, dial Diale
 // computes the change. It never changes the device.
 func PlanConfig(ctx context.Context, dev inventory.Device, p Platform, dial Dialer, transport string, intended []byte) (DevicePlan, error) {
 	dp := DevicePlan{Device: dev.Name, Platform: p.Name(), Transport: transport, Intended: string(intended)}
-	err := planDevice(ctx, dev, p, dial, nil, &dp)
+	err := planDevice(ctx, dev, p, dial, nil, nil, &dp)
 	return dp, err
 }
 
-func planDevice(ctx context.Context, dev inventory.Device, p Platform, dial Dialer, startup StartupSource, dp *DevicePlan) error {
+func planDevice(ctx context.Context, dev inventory.Device, p Platform, dial Dialer, startup StartupSource, in *Intent, dp *DevicePlan) error {
 	c, err := dial.Dial(ctx, dev, dp.Transport)
 	if err != nil {
 		return err
@@ -227,6 +232,11 @@ func planDevice(ctx context.Context, dev inventory.Device, p Platform, dial Dial
 	dp.RunningHash = hashBytes([]byte(d.Have))
 	dp.Diff = d.Diff(dev.Name+" (running)", dev.Name+" (intended)")
 	dp.Commands, dp.Replace = d.Commands, d.Replace
+	if in != nil {
+		if err := hostDrift(ctx, c, *in, running, dp); err != nil {
+			return err
+		}
+	}
 	return checkSaved(ctx, c, dev, p, startup, running, dp)
 }
 

@@ -298,6 +298,29 @@ func (d *Device) InterfaceBrief(context.Context) string {
 	return b.String()
 }
 
+// InterfaceJSON renders "show interface json" with the fields provisioning
+// reads: states and the MTU the host has.
+func (d *Device) InterfaceJSON(context.Context) string {
+	type ifc struct {
+		Admin string `json:"administrativeStatus"`
+		Oper  string `json:"operationalStatus"`
+		MTU   int    `json:"mtu"`
+		Desc  string `json:"description,omitempty"`
+	}
+	out := map[string]ifc{}
+	updown := func(b bool) string {
+		if b {
+			return "up"
+		}
+		return "down"
+	}
+	for _, f := range d.Interfaces() {
+		out[f.Name] = ifc{updown(f.AdminUp), updown(f.OperUp), f.MTU, f.Description}
+	}
+	b, _ := json.MarshalIndent(out, "", "  ")
+	return string(b) + "\n"
+}
+
 // BGPPrefix renders "show bgp ipv4 unicast PREFIX", FRR's detail of one
 // table entry, next hops in inventory addressing.
 func (d *Device) BGPPrefix(ctx context.Context, family string, prefix netip.Prefix) string {

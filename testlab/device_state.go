@@ -52,7 +52,9 @@ func (d *Device) Interfaces() []InterfaceState {
 	byName := map[string]*InterfaceState{}
 	if d.inv != nil {
 		for _, f := range d.inv.Interfaces {
-			byName[f.Name] = &InterfaceState{Name: f.Name, SpeedMbps: int64(f.Speed), Transceiver: f.Transceiver, AdminUp: true}
+			// The host is built as the inventory says: its MTU is the
+			// interface's (FRR cannot set it; a config's mtu overrides).
+			byName[f.Name] = &InterfaceState{Name: f.Name, SpeedMbps: int64(f.Speed), Transceiver: f.Transceiver, AdminUp: true, MTU: f.MTU}
 		}
 	}
 	for _, f := range cfg.Interfaces {
@@ -63,7 +65,9 @@ func (d *Device) Interfaces() []InterfaceState {
 		}
 		st.Description = f.Description
 		st.AdminUp = !f.Shutdown
-		st.MTU = f.MTU
+		if f.MTU > 0 {
+			st.MTU = f.MTU
+		}
 		for _, a := range f.Addresses {
 			st.Addresses = append(st.Addresses, a.String())
 		}

@@ -112,6 +112,9 @@ func printPlan(w io.Writer, plan *provisioning.Plan) error {
 			}
 			fmt.Fprintln(w)
 		}
+		for _, dr := range dp.Drift {
+			fmt.Fprintf(w, "# %s: drift tuyau cannot change: %s\n", dp.Device, dr)
+		}
 		if dp.Unsaved != "" && dp.Error == "" {
 			if status == "no change" {
 				status = "unsaved"

@@ -177,6 +177,29 @@ func (c *Conn) Startup(ctx context.Context) ([]byte, error) {
 	return []byte(out), nil
 }
 
+// HostState implements provisioning.HostStateReader on FRR: the MTUs come
+// from the kernel ("show interface json"), which FRR cannot set, and the
+// defaults profile from the running config's "frr defaults" line.
+func (c *Conn) HostState(ctx context.Context, running []byte) (provisioning.HostState, error) {
+	var hs provisioning.HostState
+	if c.platform != "frr" {
+		return hs, provisioning.ErrNoHostState
+	}
+	out, err := c.Command(ctx, "show interface json")
+	if err != nil {
+		return hs, err
+	}
+	if hs.MTU, err = ParseInterfaceMTUs([]byte(out)); err != nil {
+		return hs, fmt.Errorf("device %s: %w", c.dev, err)
+	}
+	for _, l := range strings.Split(string(running), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "frr defaults "); ok {
+			hs.Defaults = v
+		}
+	}
+	return hs, nil
+}
+
 // Status implements provisioning.StatusReader from FRR's JSON output.
 func (c *Conn) Status(ctx context.Context) (provisioning.Status, error) {
 	st := provisioning.Status{}

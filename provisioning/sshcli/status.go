@@ -62,3 +62,19 @@ func ParseInterfaceBrief(text string) map[string]bool {
 	}
 	return out
 }
+
+// ParseInterfaceMTUs reads FRR's "show interface json" into interface →
+// MTU, as the kernel has it.
+func ParseInterfaceMTUs(data []byte) (map[string]int, error) {
+	var ifs map[string]struct {
+		MTU int `json:"mtu"`
+	}
+	if err := json.Unmarshal(data, &ifs); err != nil {
+		return nil, fmt.Errorf("show interface json: %w", err)
+	}
+	out := make(map[string]int, len(ifs))
+	for n, i := range ifs {
+		out[n] = i.MTU
+	}
+	return out, nil
+}

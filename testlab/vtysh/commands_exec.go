@@ -51,6 +51,9 @@ func defineExec() {
 	def(e, "show interface brief", func(ctx context.Context, s *Session, _ []string) string {
 		return s.host.InterfaceBrief(ctx)
 	})
+	def(e, "show interface json", func(ctx context.Context, s *Session, _ []string) string {
+		return s.host.InterfaceJSON(ctx)
+	})
 	for _, pre := range []string{"show bgp", "show ip bgp", "show bgp ipv4 unicast", "show ip bgp ipv4 unicast"} {
 		def(e, pre+" summary", bgpSummary("ipv4 unicast", false))
 		def(e, pre+" summary json", bgpSummary("ipv4 unicast", true))

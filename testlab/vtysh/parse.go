@@ -64,5 +64,6 @@ type noHost struct{}
 func (noHost) BGPSummary(context.Context, string, bool) string        { return "" }
 func (noHost) BGPRoutes(context.Context, string) string               { return "" }
 func (noHost) InterfaceBrief(context.Context) string                  { return "" }
+func (noHost) InterfaceJSON(context.Context) string                   { return "{}\n" }
 func (noHost) BGPPrefix(context.Context, string, netip.Prefix) string { return "" }
 func (noHost) WriteMemory(context.Context, *Config) error             { return nil }

@@ -53,6 +53,9 @@ type Host interface {
 	BGPPrefix(ctx context.Context, family string, prefix netip.Prefix) string
 	// InterfaceBrief renders "show interface brief".
 	InterfaceBrief(ctx context.Context) string
+	// InterfaceJSON renders "show interface json": the host's view of
+	// each interface, its MTU among them (FRR cannot set it).
+	InterfaceJSON(ctx context.Context) string
 	// WriteMemory saves the configuration as the startup configuration.
 	WriteMemory(ctx context.Context, cfg *Config) error
 }

@@ -22,6 +22,7 @@ func (h *fakeHost) BGPRoutes(_ context.Context, family string) string {
 	return "routes " + family + "\n"
 }
 func (h *fakeHost) InterfaceBrief(context.Context) string { return "brief\n" }
+func (h *fakeHost) InterfaceJSON(context.Context) string  { return "{}\n" }
 func (h *fakeHost) WriteMemory(_ context.Context, c *Config) error {
 	h.saved = c
 	return nil
