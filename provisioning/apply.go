@@ -450,4 +450,3 @@ func awaitConfirm(ctx context.Context, c Conn, want Checks, devs map[string]inve
 		}
 	}
 }
-

@@ -52,7 +52,7 @@ type DevicePlan struct {
 	// this platform (an FRR router's MTUs belong to the Linux host), each
 	// with what to do: reported on every plan, never pushed.
 	Drift []string `json:"drift,omitempty"`
-	Error       string `json:"error,omitempty"`
+	Error string   `json:"error,omitempty"`
 }
 
 // Changed reports whether apply would touch the device.
