@@ -43,8 +43,10 @@ type Transition struct {
 	From    string    `json:"from"`
 	To      string    `json:"to"`
 	Reason  string    `json:"reason"`
-	// Active is the service's active site after the transition.
-	Active string `json:"active_site"`
+	// Active is the service's active site after the transition; Preferred
+	// its first site, where it runs when all is well.
+	Active    string `json:"active_site"`
+	Preferred string `json:"preferred_site"`
 }
 
 // ServiceStatus is a service as "tuyau bgp services -o json" shows it.

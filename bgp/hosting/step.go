@@ -274,7 +274,8 @@ func (s *Service) updateStates(now time.Time) {
 }
 
 func (s *Service) transition(now time.Time, site, from, to, why, active string) Transition {
-	return Transition{Time: now, Service: s.name, Site: site, From: from, To: to, Reason: why, Active: active}
+	return Transition{Time: now, Service: s.name, Site: site, From: from, To: to, Reason: why, Active: active,
+		Preferred: s.sites[0].name}
 }
 
 // Status returns a snapshot of the service.
