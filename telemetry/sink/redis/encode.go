@@ -27,6 +27,7 @@ type encoded struct {
 // per target, per link, and one per fence for the batch's events.
 func (s *Sink) encode(b telemetry.Batch) encoded {
 	var e encoded
+	var js []byte // reused by the state appenders
 	fenced := b.Tokens != nil
 	writer := b.Collector
 	if writer == "" {
@@ -61,7 +62,8 @@ func (s *Sink) encode(b telemetry.Batch) encoded {
 		}
 		hset := make([]string, 0, 2*len(list))
 		for _, ifc := range list {
-			hset = append(hset, ifc.Interface, mustJSON(ifc))
+			js = interfaceJSON(js, &ifc)
+			hset = append(hset, ifc.Interface, string(js))
 		}
 		o.cmd("HSET", []string{s.keys.Interfaces(dev)}, hset...)
 		o.cmd("SADD", []string{s.keys.DeviceIndex()}, dev)
@@ -115,7 +117,7 @@ func (s *Sink) encode(b telemetry.Batch) encoded {
 			continue
 		}
 		for _, l := range chunk {
-			s.encodeLink(o, l, writer)
+			js = s.encodeLink(o, &l, writer, js)
 		}
 		o.finish()
 	}
@@ -215,8 +217,11 @@ func boolStr(b bool) string {
 // small enough that one call does not hold Redis for long.
 const linkChunk = 64
 
-func (s *Sink) encodeLink(o *op, l telemetry.LinkState, writer string) {
-	o.cmd("HSET", []string{s.keys.Link(l.ID)}, "json", mustJSON(l), "oper", l.Oper,
+// encodeLink adds a link's writes to o; js is the JSON buffer to reuse
+// (returned grown).
+func (s *Sink) encodeLink(o *op, l *telemetry.LinkState, writer string, js []byte) []byte {
+	js = linkJSON(js, l)
+	o.cmd("HSET", []string{s.keys.Link(l.ID)}, "json", string(js), "oper", l.Oper,
 		"utilization", ftoa(l.Utilization), "margin_db", ftoa(l.MarginDB),
 		"updated", l.Updated.UTC().Format(time.RFC3339Nano), "writer", writer, "token", utoa(o.token))
 	o.cmd("SADD", []string{s.keys.LinkIndex()}, l.ID)
@@ -229,6 +234,7 @@ func (s *Sink) encodeLink(o *op, l telemetry.LinkState, writer string) {
 		}
 		o.cmd("XADD", []string{s.keys.LinkHistory(l.ID)}, f...)
 	}
+	return js
 }
 
 // groupBy groups items by key, with the keys in first-seen order so that

@@ -1,0 +1,222 @@
+package redis
+
+import (
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/tuyau-net/tuyau/telemetry"
+)
+
+// The interface and link states are most of what the sink writes (one
+// of each per monitored interface per sample: 500 x 48 every 10 s), and
+// encoding/json's reflection was a tenth of the collector's CPU. These
+// appenders write the same bytes as json.Marshal (TestStateJSON compares
+// them on random values, so a field added to the types without being added
+// here fails it); anything unusual (a NaN, a string to escape) goes back
+// to encoding/json.
+
+// jsonBuf collects one object; bad says a value needs encoding/json.
+type jsonBuf struct {
+	b   []byte
+	bad bool
+}
+
+func (j *jsonBuf) key(k string) {
+	if len(j.b) > 0 && j.b[len(j.b)-1] != '{' {
+		j.b = append(j.b, ',')
+	}
+	j.b = append(j.b, '"')
+	j.b = append(j.b, k...)
+	j.b = append(j.b, '"', ':')
+}
+
+func (j *jsonBuf) str(k, v string) {
+	j.key(k)
+	j.strVal(v)
+}
+
+func (j *jsonBuf) strVal(v string) {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			j.bad = true
+			return
+		}
+	}
+	j.b = append(j.b, '"')
+	j.b = append(j.b, v...)
+	j.b = append(j.b, '"')
+}
+
+func (j *jsonBuf) uint(k string, v uint64) {
+	j.key(k)
+	j.b = strconv.AppendUint(j.b, v, 10)
+}
+
+func (j *jsonBuf) int(k string, v int64) {
+	j.key(k)
+	j.b = strconv.AppendInt(j.b, v, 10)
+}
+
+func (j *jsonBuf) bool(k string, v bool) {
+	j.key(k)
+	j.b = strconv.AppendBool(j.b, v)
+}
+
+// float formats as encoding/json does: shortest 'f' form, 'e' below 1e-6
+// or from 1e21 on with a one-digit negative exponent (e-7, not e-07).
+func (j *jsonBuf) float(k string, f float64) {
+	j.key(k)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		j.bad = true
+		return
+	}
+	format := byte('f')
+	if a := math.Abs(f); a != 0 && (a < 1e-6 || a >= 1e21) {
+		format = 'e'
+	}
+	j.b = strconv.AppendFloat(j.b, f, format, -1, 64)
+	if format == 'e' {
+		if n := len(j.b); n >= 4 && j.b[n-4] == 'e' && j.b[n-3] == '-' && j.b[n-2] == '0' {
+			j.b[n-2] = j.b[n-1]
+			j.b = j.b[:n-1]
+		}
+	}
+}
+
+func (j *jsonBuf) time(k string, t time.Time) {
+	j.key(k)
+	if y := t.Year(); y < 0 || y > 9999 {
+		j.bad = true
+		return
+	}
+	j.b = append(j.b, '"')
+	j.b = t.AppendFormat(j.b, time.RFC3339Nano)
+	j.b = append(j.b, '"')
+}
+
+func (j *jsonBuf) strs(k string, v []string) {
+	j.key(k)
+	if v == nil {
+		j.b = append(j.b, "null"...)
+		return
+	}
+	j.b = append(j.b, '[')
+	for i, s := range v {
+		if i > 0 {
+			j.b = append(j.b, ',')
+		}
+		j.strVal(s)
+	}
+	j.b = append(j.b, ']')
+}
+
+// ifaceFields writes the fields of an InterfaceState; withName false
+// leaves out device and interface (a LinkEnd's own fields hide them).
+func (j *jsonBuf) ifaceFields(s *telemetry.InterfaceState, withName bool) {
+	if withName {
+		j.str("device", s.Device)
+		j.str("interface", s.Interface)
+	}
+	if s.Oper != "" {
+		j.str("oper", s.Oper)
+	}
+	j.uint("in_octets", s.InOctets)
+	j.uint("out_octets", s.OutOctets)
+	j.uint("in_errors", s.InErrors)
+	j.uint("out_errors", s.OutErrors)
+	j.uint("in_discards", s.InDiscard)
+	j.uint("out_discards", s.OutDiscard)
+	j.uint("in_pkts", s.InPkts)
+	j.uint("out_pkts", s.OutPkts)
+	if s.HasCounters {
+		j.bool("has_counters", true)
+	}
+	j.float("in_bps", s.InBps)
+	j.float("out_bps", s.OutBps)
+	j.float("errors_per_sec", s.ErrorsPerSec)
+	j.float("discards_per_sec", s.DiscardsPerSec)
+	if s.RxDBm != 0 {
+		j.float("rx_dbm", s.RxDBm)
+	}
+	if s.TxDBm != 0 {
+		j.float("tx_dbm", s.TxDBm)
+	}
+	j.bool("has_optics", s.HasOptics)
+	j.uint("counter_resets", s.Resets)
+	j.time("updated", s.Updated)
+	j.uint("counter_wraps", s.Wraps)
+	j.uint("counter_dropped", s.Dropped)
+	if s.Rated {
+		j.bool("rated", true)
+	}
+	if s.RxSamples != 0 {
+		j.uint("rx_samples", s.RxSamples)
+	}
+}
+
+func (j *jsonBuf) end(e *telemetry.LinkEnd) {
+	j.b = append(j.b, '{')
+	j.str("device", e.Device)
+	j.str("interface", e.Interface)
+	j.str("site", e.Site)
+	j.ifaceFields(&e.InterfaceState, false)
+	if e.BaselineDBm != 0 {
+		j.float("baseline_dbm", e.BaselineDBm)
+	}
+	if e.HasBaseline {
+		j.bool("has_baseline", true)
+	}
+	j.b = append(j.b, '}')
+}
+
+// interfaceJSON is json.Marshal(s).
+func interfaceJSON(buf []byte, s *telemetry.InterfaceState) []byte {
+	j := jsonBuf{b: append(buf[:0], '{')}
+	j.ifaceFields(s, true)
+	if j.bad {
+		return append(buf[:0], mustJSON(s)...)
+	}
+	return append(j.b, '}')
+}
+
+// linkJSON is json.Marshal(l).
+func linkJSON(buf []byte, l *telemetry.LinkState) []byte {
+	j := jsonBuf{b: append(buf[:0], '{')}
+	j.str("id", l.ID)
+	j.str("oper", l.Oper)
+	j.key("a")
+	j.end(&l.A)
+	j.key("b")
+	j.end(&l.B)
+	j.int("speed_mbps", l.SpeedMbps)
+	j.float("utilization", l.Utilization)
+	j.float("expected_rx_dbm", l.ExpectedRxDBm)
+	j.float("sensitivity_dbm", l.SensitivityDBm)
+	j.float("measured_rx_dbm", l.MeasuredRxDBm)
+	j.bool("has_rx", l.HasRx)
+	j.float("deviation_db", l.DeviationDB)
+	j.float("margin_db", l.MarginDB)
+	j.float("baseline_dbm", l.BaselineDBm)
+	j.float("drift_db", l.DriftDB)
+	j.strs("cables", l.Cables)
+	j.strs("ducts", l.Ducts)
+	if l.External {
+		j.bool("external", true)
+	}
+	j.time("updated", l.Updated)
+	if l.RxEnd != "" {
+		j.str("rx_end", l.RxEnd)
+	}
+	j.float("budget_margin_db", l.BudgetMarginDB)
+	if l.LossDB != 0 {
+		j.float("loss_db", l.LossDB)
+	}
+	j.float("excess_loss_db", l.ExcessLossDB)
+	j.float("worst_case_margin_db", l.WorstCaseMarginDB)
+	j.bool("has_budget", l.HasBudget)
+	if j.bad {
+		return append(buf[:0], mustJSON(l)...)
+	}
+	return append(j.b, '}')
+}
