@@ -16,6 +16,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/tuyau-net/tuyau/inventory/synth"
 	"github.com/tuyau-net/tuyau/inventory/yamlstore"
 	"github.com/tuyau-net/tuyau/telemetry"
 	"github.com/tuyau-net/tuyau/telemetry/sink/redis"
@@ -663,4 +664,108 @@ func TestTelemetryCollectorsTakeover(t *testing.T) {
 	if err != nil || st != string(telemetry.AlarmCleared) {
 		t.Errorf("duct alarm state %q (%v) after the stale write, want cleared", st, err)
 	}
+}
+
+// TestTelemetryRedisOutage stops Redis for 10 s under a running collector
+// (leases and all) while a lab device dies: once Redis is back, the
+// alarms raised and the state changes made meanwhile are all in it, none
+// refused as stale.
+func TestTelemetryRedisOutage(t *testing.T) {
+	rs := redislab.StartPersistent(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	snap, err := synth.Generate(synth.Options{Sites: 5, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := filepath.Join(t.TempDir(), "inventory.yaml")
+	if err := yamlstore.WriteFile(inv, snap); err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	startForegroundLab(t, ctx, cancel, root, "outage", snap, 30*time.Second)
+	cfg := filepath.Join(t.TempDir(), "tuyau.yaml")
+	if err := os.WriteFile(cfg, []byte(fastAlarms), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	url := rs.URL()
+	col := startCollect(t, "col-o", "-i", inv, "--config", cfg, "--lab", "outage", "--lab-dir", root, "--redis", url,
+		"--interval", "counters=1s,optics=1s", "--flush", "200ms", "--lease", "2s", "--listen", "")
+	read := func(what string, v any) error {
+		r := runCLI(t, nil, "telemetry", what, "-o", "json", "--redis", url, "-i", inv)
+		if r.code != exitOK {
+			return fmt.Errorf("telemetry %s --redis: exit %d: %s", what, r.code, r.stderr)
+		}
+		return json.Unmarshal([]byte(r.stdout), v)
+	}
+	var dev string
+	eventually(t, 30*time.Second, "every target connected in Redis", func() (bool, string) {
+		var hs []telemetry.TargetHealth
+		if err := read("targets", &hs); err != nil {
+			return false, err.Error()
+		}
+		ok := len(hs) == len(snap.Devices)
+		for _, h := range hs {
+			ok = ok && h.Connected
+		}
+		if ok {
+			dev = hs[len(hs)-1].Name
+		}
+		return ok, fmt.Sprintf("%d targets %+v\n%s", len(hs), hs, col.stderr.String())
+	})
+	rc := goredis.NewClient(&goredis.Options{Addr: rs.Addr()})
+	defer rc.Close()
+	keys := redis.NewKeys(snap.Network.Name)
+	rs.Stop(t)
+	stopped := time.Now()
+	if r := runCLI(t, nil, "lab", "kill", dev, "--lab-dir", root, "--name", "outage"); r.code != exitOK {
+		t.Fatalf("lab kill %s: exit %d %s", dev, r.code, r.stderr)
+	}
+	time.Sleep(10*time.Second - time.Since(stopped))
+	rs.Start(t)
+	unreachable := telemetry.AlarmID("telemetry", "target-unreachable", "target", dev)
+	eventually(t, 20*time.Second, "the alarm raised during the outage in Redis", func() (bool, string) {
+		now, err := read2(t, read)
+		if err != nil {
+			return false, err.Error()
+		}
+		a, ok := now[unreachable]
+		return ok && a.Raised.After(stopped), fmt.Sprintf("%v %+v", ok, a)
+	})
+	eventually(t, 10*time.Second, "the state changes of the outage in Redis", func() (bool, string) {
+		xs, err := rc.XRange(ctx, keys.Changes(), "-", "+").Result()
+		if err != nil {
+			return false, err.Error()
+		}
+		var target, links int
+		for _, x := range xs {
+			var c telemetry.StateChange
+			if json.Unmarshal([]byte(fmt.Sprint(x.Values["json"])), &c) != nil || c.Time.Before(stopped) {
+				continue
+			}
+			switch {
+			case c.ObjectKind == "target" && c.Object == dev && c.To == "down":
+				target++
+			case c.ObjectKind == "link" && c.To == "down":
+				links++
+			}
+		}
+		return target == 1 && links > 0, fmt.Sprintf("target %s down %d times, %d links down, in %d changes", dev, target, links, len(xs))
+	})
+	if strings.Contains(col.stderr.String(), "fenced write refused") {
+		t.Errorf("writes refused after the outage:\n%s", col.stderr.String())
+	}
+}
+
+func read2(t *testing.T, read func(string, any) error) (map[string]telemetry.Alarm, error) {
+	var as []telemetry.Alarm
+	if err := read("alarms", &as); err != nil {
+		return nil, err
+	}
+	out := map[string]telemetry.Alarm{}
+	for _, a := range as {
+		if a.State == telemetry.AlarmActive {
+			out[a.ID] = a
+		}
+	}
+	return out, nil
 }

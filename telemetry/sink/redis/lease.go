@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -44,6 +45,12 @@ type Leases struct {
 	renewed map[string]time.Time // last acquisition or renewal (monotonic)
 	live    []string
 	changes chan struct{}
+	// instance names this process among the holders of id: a restarted
+	// collector with the same id is another instance, given new tokens.
+	instance string
+	// unreachable: the last round failed (Redis down or cut off). The
+	// leases are then kept past their local TTL, see Owned.
+	unreachable bool
 }
 
 // NewLeases is the lease keeper of collector id (unique among the
@@ -58,7 +65,8 @@ func NewLeases(c goredis.UniversalClient, net, id string, targets []string, opts
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	l := &Leases{c: c, keys: NewKeys(net), id: id, opts: opts, owned: map[string]uint64{}, renewed: map[string]time.Time{}, changes: make(chan struct{}, 1)}
+	l := &Leases{c: c, keys: NewKeys(net), id: id, opts: opts, owned: map[string]uint64{}, renewed: map[string]time.Time{}, changes: make(chan struct{}, 1),
+		instance: id + "@" + strconv.FormatInt(time.Now().UnixNano(), 36)}
 	l.SetTargets(targets)
 	return l
 }
@@ -78,12 +86,19 @@ func (l *Leases) SetTargets(targets []string) {
 // renewed for a whole TTL by this process's monotonic clock is left out
 // even before a round notices it is lost (a process that was paused);
 // the fencing tokens cover what slips through between Owned and a write.
+//
+// While Redis cannot be reached (the last round failed) the leases are
+// kept instead: the collector goes on collecting and its sink buffers,
+// and what it wrote is checked against the fencing tokens when Redis
+// answers again: accepted if nobody took the targets meanwhile (the
+// same process gets its tokens back, acquireScript), refused if someone
+// did.
 func (l *Leases) Owned() map[string]uint64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	m := make(map[string]uint64, len(l.owned))
 	for k, v := range l.owned {
-		if time.Since(l.renewed[k]) < l.opts.TTL {
+		if l.unreachable || time.Since(l.renewed[k]) < l.opts.TTL {
 			m[k] = v
 		}
 	}
@@ -132,9 +147,13 @@ func (l *Leases) Run(ctx context.Context) error {
 	t := time.NewTicker(l.opts.Renew)
 	defer t.Stop()
 	for {
-		if err := l.Round(ctx); err != nil && ctx.Err() == nil {
+		err := l.Round(ctx)
+		if err != nil && ctx.Err() == nil {
 			l.opts.Logger.Warn("leases: round failed", "collector", l.id, "err", err)
 		}
+		l.mu.Lock()
+		l.unreachable = err != nil && ctx.Err() == nil
+		l.mu.Unlock()
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -218,10 +237,24 @@ func (l *Leases) Round(ctx context.Context) error {
 		}
 	}
 	l.mu.Unlock()
-	if len(lost) > 0 {
-		l.drop(lost)
-		l.opts.Logger.Warn("leases: lost", "collector", l.id, "targets", lost)
-	}
+	// The lost leases stay listed until the acquisitions below: one taken
+	// back at once (after an outage that let it expire) never disappears
+	// from Owned, and the collector does not stop and restart its session.
+	defer func() {
+		var gone []string
+		l.mu.Lock()
+		for _, t := range lost {
+			if _, ok := l.owned[t]; ok && !l.renewed[t].After(sent) {
+				gone = append(gone, t)
+			}
+		}
+		l.mu.Unlock()
+		if len(gone) > 0 {
+			l.drop(gone)
+			l.opts.Logger.Warn("leases: lost", "collector", l.id, "targets", gone)
+			l.signal()
+		}
+	}()
 
 	// Release leases of targets no longer in the inventory, then the
 	// excess over the quota, least preferred first.
@@ -282,7 +315,7 @@ func (l *Leases) Round(ctx context.Context) error {
 		pipe := l.c.Pipeline()
 		cmds := make([]*goredis.Cmd, len(want))
 		for i, t := range want {
-			cmds[i] = acquireScript.Eval(ctx, pipe, []string{l.keys.Lease(t), l.keys.Fence(t)}, l.id, ttl)
+			cmds[i] = acquireScript.Eval(ctx, pipe, []string{l.keys.Lease(t), l.keys.Fence(t), l.keys.FenceBy(t)}, l.id, ttl, l.instance)
 		}
 		if _, err := pipe.Exec(ctx); err != nil && !isNil(err) {
 			return fmt.Errorf("leases %s: acquire: %w", l.id, err)

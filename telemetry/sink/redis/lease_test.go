@@ -251,3 +251,53 @@ func TestQuota(t *testing.T) {
 		}
 	}
 }
+
+// TestLeasesThroughOutage: while Redis is down the keeper keeps its
+// leases (the collector goes on, its sink buffers); when Redis is back
+// the same process takes its expired lease back with the same token, so
+// what it buffered is not refused as stale; another instance of the
+// same collector id gets a new token.
+func TestLeasesThroughOutage(t *testing.T) {
+	srv := redislab.StartPersistent(t)
+	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr(), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	defer c.Close()
+	const ttl = time.Second
+	k := runKeeper(c, "col-a", []string{"d1"}, ttl)
+	defer k.kill()
+	var tok uint64
+	waitFor(t, 5*time.Second, "d1 held", func() bool { tok = k.l.Owned()["d1"]; return tok > 0 })
+	srv.Stop(t)
+	time.Sleep(3 * ttl)
+	if got := k.l.Owned()["d1"]; got != tok {
+		t.Fatalf("Redis down for 3 lease periods: d1 token %d, want %d kept", got, tok)
+	}
+	srv.Start(t)
+	waitFor(t, 10*time.Second, "d1 renewed or taken back", func() bool {
+		v, err := c.Get(context.Background(), k.l.keys.Lease("d1")).Result()
+		return err == nil && v == fmt.Sprintf("col-a %d", tok)
+	})
+	if got := k.l.Owned()["d1"]; got != tok {
+		t.Errorf("after the outage d1 token %d, want %d", got, tok)
+	}
+	k.kill()
+	if err := k.l.Release(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	k2 := runKeeper(c, "col-a", []string{"d1"}, ttl)
+	defer k2.kill()
+	waitFor(t, 5*time.Second, "d1 held by the new instance", func() bool { return k2.l.Owned()["d1"] > 0 })
+	if got := k2.l.Owned()["d1"]; got <= tok {
+		t.Errorf("a new instance of col-a got token %d, want more than %d", got, tok)
+	}
+}
+
+func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, within)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

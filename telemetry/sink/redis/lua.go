@@ -74,12 +74,22 @@ return 1
 
 // acquireScript takes a free lease (SET NX PX) and gives it a fencing
 // token from the target's counter (INCR): tokens only grow, so a write
-// carrying an older one is known stale.
+// carrying an older one is known stale. A lease taken back by the same
+// process (its instance) with nobody else having taken it since keeps its
+// token: what that process buffered while Redis was unreachable is not
+// stale, and is accepted when replayed.
 //
-//	KEYS: lease, fence; ARGV: holder, ttl (ms). Returns the token or 0.
+//	KEYS: lease, fence, fence holder; ARGV: holder, ttl (ms), instance.
+//	Returns the token or 0.
 var acquireScript = goredis.NewScript(`
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
-local t = redis.call('INCR', KEYS[2])
+local t = redis.call('GET', KEYS[2])
+if t and redis.call('GET', KEYS[3]) == ARGV[3] then
+  t = tonumber(t)
+else
+  t = redis.call('INCR', KEYS[2])
+  redis.call('SET', KEYS[3], ARGV[3])
+end
 redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. t, 'PX', ARGV[2])
 return t
 `)
