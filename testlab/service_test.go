@@ -3,8 +3,11 @@ package testlab
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/tuyau-net/tuyau/bgp/hosting"
 )
@@ -100,4 +103,103 @@ func TestFailService(t *testing.T) {
 	if _, err := l.FailService(ctx, primary, "", "reboot"); err == nil {
 		t.Errorf("FailService with mode reboot accepted")
 	}
+}
+
+// ribs is the BGP side of TestFailServiceFailover: what each site announces,
+// shown at once by the view (the lab's own BGP is not what is tested here).
+type ribs struct {
+	mu  sync.Mutex
+	rib map[string]map[netip.Prefix]hosting.Attrs
+}
+
+type ribAnnouncer struct {
+	r    *ribs
+	site string
+}
+
+func (a ribAnnouncer) Announce(_ context.Context, p netip.Prefix, at hosting.Attrs) error {
+	a.r.mu.Lock()
+	defer a.r.mu.Unlock()
+	if a.r.rib[a.site] == nil {
+		a.r.rib[a.site] = map[netip.Prefix]hosting.Attrs{}
+	}
+	a.r.rib[a.site][p] = at
+	return nil
+}
+
+func (a ribAnnouncer) Withdraw(_ context.Context, p netip.Prefix) error {
+	a.r.mu.Lock()
+	defer a.r.mu.Unlock()
+	delete(a.r.rib[a.site], p)
+	return nil
+}
+
+func (r *ribs) Paths(_ context.Context, p netip.Prefix) ([]hosting.Path, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []hosting.Path
+	for site, m := range r.rib {
+		if at, ok := m[p]; ok {
+			out = append(out, hosting.Path{Site: site, Attrs: at, HasAttrs: true})
+		}
+	}
+	return out, nil
+}
+
+// TestFailServiceFailover runs the failover's state machine on the lab's
+// endpoints: fail-service at the primary moves the service to the backup
+// site, restore-service brings it back.
+func TestFailServiceFailover(t *testing.T) {
+	snap := smallNet(t, 8)
+	l := startTestLab(t, snap, BootstrapBase)
+	svc := snap.Services[0]
+	eps := map[string]string{}
+	for _, e := range l.Endpoints() {
+		if e.Service == svc.Name {
+			eps[e.Site] = e.Addr
+		}
+	}
+	r := &ribs{rib: map[string]map[netip.Prefix]hosting.Attrs{}}
+	ann := map[string]hosting.Announcer{}
+	for _, s := range svc.Sites {
+		ann[s] = ribAnnouncer{r, s}
+	}
+	trs := make(chan hosting.Transition, 100)
+	cfg := hosting.Config{Check: hosting.CheckConfig{Kind: "http"}, Endpoints: eps, Rise: 2, Fall: 2,
+		Interval: 50 * time.Millisecond, FastInterval: 10 * time.Millisecond, Timeout: 50 * time.Millisecond, Step: 10 * time.Millisecond}
+	fo, err := hosting.NewService(svc, cfg, ann, r, hosting.WithEvents(func(tr hosting.Transition) { trs <- tr }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { fo.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	waitActive := func(want string) {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		for {
+			select {
+			case tr := <-trs:
+				if tr.Site == "" && tr.To == want {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("active site never became %s: %s", want, fo.Status())
+			}
+		}
+	}
+	primary, backup := svc.Sites[0], svc.Sites[1]
+	waitActive(primary)
+	if _, err := l.FailService(ctx, primary, svc.Name, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitActive(backup)
+	if st := fo.Status(); !strings.Contains(st.Sites[0].HealthReason, "connection refused") {
+		t.Errorf("primary's health after fail-service: %+v", st.Sites[0])
+	}
+	if _, err := l.RestoreService(ctx, primary, svc.Name); err != nil {
+		t.Fatal(err)
+	}
+	waitActive(primary)
 }
