@@ -67,6 +67,14 @@ func runNoc(ctx context.Context, d *deps, o nocOpts) error {
 	}
 	no := noc.Options{Source: r, Acker: r, Inventory: snap, User: by, Interval: o.Interval,
 		Color: !o.NoColor && d.getenv("NO_COLOR") == "" && d.getenv("TERM") != "dumb"}
+	if snap != nil {
+		sv, err := newSpeakerView(ctx, snap)
+		if err != nil {
+			return err
+		}
+		defer sv.Close()
+		no.BGP = sv
+	}
 	if o.Once {
 		no.Width, no.Height = o.Width, o.Height
 		if no.Width == 0 {

@@ -37,6 +37,9 @@ type BGPState struct {
 	Running  bool
 	Sessions []Session
 	Services []Service
+	// Note says why no speaker answered ("no speaker in the inventory",
+	// the dial error).
+	Note string
 }
 
 // Session is one BGP session as the speaker sees it.
@@ -52,7 +55,10 @@ type Session struct {
 type Service struct {
 	Name       string   `json:"name"`
 	Sites      []string `json:"sites"`       // in order of preference
-	ActiveSite string   `json:"active_site"` // "" when unknown
+	ActiveSite string   `json:"active_site"` // "" when unknown or withdrawn
+	// Known says a speaker answered for the service: with no ActiveSite,
+	// no site announces it.
+	Known bool `json:"known"`
 }
 
 // Options configure the dashboard.

@@ -382,6 +382,9 @@ func (m Model) bgpPane(w, rows int) []string {
 	head := "SESSION / SERVICE   STATE / ACTIVE SITE"
 	if !b.Running {
 		head = "BGP speaker not running: no session state"
+		if b.Note != "" {
+			head += " (" + b.Note + ")"
+		}
 	}
 	now := m.o.Now()
 	return m.list(paneBGP, head, len(items), rows, func(i int) string {
@@ -391,14 +394,21 @@ func (m Model) bgpPane(w, rows int) []string {
 			if s.State != "ESTABLISHED" {
 				st = m.st.r(m.st.bad, st)
 			}
-			return fmt.Sprintf("session %s  %s  %s %s AS%d", st, ageOf(now, s.Since), s.Device, s.Peer, s.PeerASN)
+			return fmt.Sprintf("session %s %-4s %s %s AS%d", st, ageOf(now, s.Since), s.Device, s.Peer, s.PeerASN)
 		}
 		s := it.service
 		active := s.ActiveSite
-		if active == "" {
+		switch {
+		case !s.Known:
 			active = "?"
+		case active == "":
+			active = m.st.r(m.st.bad, "NONE (withdrawn)")
 		}
-		return fmt.Sprintf("service %-12s active %s  (preference %s)", s.Name, active, strings.Join(s.Sites, " > "))
+		line := fmt.Sprintf("service %-12s active %s", s.Name, active)
+		if len(s.Sites) > 0 {
+			line += "  (preference " + strings.Join(s.Sites, " > ") + ")"
+		}
+		return line
 	}, "no session or service")
 }
 
