@@ -155,3 +155,12 @@ func (c *frrConfig) daemons() []string {
 	}
 	return out
 }
+
+// IndentCommands shows a plan's commands as the platform nests them: FRR's
+// by their context (FRRIndent), the others as they are.
+func IndentCommands(platform string, cmds []string) []string {
+	if platform != "frr" {
+		return cmds
+	}
+	return FRRIndent(cmds)
+}

@@ -54,7 +54,7 @@ type neighborInfo struct {
 func newDevice(l *Lab, p DevicePlan, inv *inventory.Device, boot *vtysh.Config) (*Device, error) {
 	log := l.log.With("device", p.Name)
 	d := &Device{lab: l, plan: p, inv: inv, log: log, applied: boot.Clone(), startup: boot.Clone(), spk: newSpeaker(log)}
-	d.run = vtysh.NewRunning(boot, d.configChanged)
+	d.run = vtysh.NewRunning(l.grammar, boot, d.configChanged)
 	signer, err := l.hostKeys.signer(p.Name)
 	if err != nil {
 		return nil, fmt.Errorf("device %s: host key: %w", p.Name, err)

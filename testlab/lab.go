@@ -45,11 +45,13 @@ type Options struct {
 // Lab is a running virtual lab: one Device per planned device and the
 // link model between them.
 type Lab struct {
-	plan *Plan
-	snap *inventory.Snapshot
-	opts Options
-	log  *slog.Logger
-	now  func() time.Time
+	// grammar is the virtual vtysh's command set, one for every device.
+	grammar *vtysh.Grammar
+	plan    *Plan
+	snap    *inventory.Snapshot
+	opts    Options
+	log     *slog.Logger
+	now     func() time.Time
 
 	hostKeys *hostKeys
 	ca       *gnmitarget.LabCA // nil when gNMI runs without TLS
@@ -101,6 +103,7 @@ func Start(ctx context.Context, plan *Plan, snap *inventory.Snapshot, o Options)
 		plan: plan, snap: snap, opts: o, log: o.Logger, now: o.Now, hostKeys: keys,
 		faults: newFaults(), linkAt: map[portKey]int{}, devices: map[string]*Device{},
 		owned: map[string][]netip.Addr{}, kick: make(chan struct{}, 1), gnmiPaths: gnmitarget.NewPathCache(),
+		grammar: vtysh.NewGrammar(),
 	}
 	if !o.GNMIInsecure {
 		if l.ca, err = loadCA(o.Dir, plan.Name); err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/tuyau-net/tuyau/provisioning"
 	"github.com/tuyau-net/tuyau/provisioning/gnmiset"
 	"github.com/tuyau-net/tuyau/provisioning/sshcli"
+	"github.com/tuyau-net/tuyau/testlab/gnmitarget"
 )
 
 // cfgOpts are the flags shared by the config subcommands.
@@ -44,16 +45,6 @@ type cfgOpts struct {
 	GNMIPaths  []string
 }
 
-// labGNMIPaths are the OpenConfig leaves the virtual lab's gNMI target
-// lets a Set change.
-var labGNMIPaths = []string{
-	"/interfaces/interface[name=*]/config/description",
-	"/interfaces/interface[name=*]/config/mtu",
-	"/interfaces/interface[name=*]/config/enabled",
-	"/interfaces/interface[name=*]/subinterfaces/subinterface[index=*]/ipv4/addresses/address[ip=*]/config/prefix-length",
-	"/network-instances/network-instance[name=default]/protocols/protocol[identifier=BGP][name=BGP]/bgp/neighbors/neighbor[neighbor-address=*]/config",
-}
-
 // registry is the platform registry, with OpenConfig limited to the
 // managed gNMI paths when some are given.
 func (o *cfgOpts) registry() *provisioning.Registry {
@@ -66,7 +57,7 @@ func (o *cfgOpts) registry() *provisioning.Registry {
 
 func (o *cfgOpts) gnmiPaths() []string {
 	if len(o.GNMIPaths) == 0 && o.Lab != "" && o.Transport == "gnmi" {
-		return labGNMIPaths
+		return gnmitarget.SetPaths()
 	}
 	return o.GNMIPaths
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -107,12 +106,12 @@ func runCfgApply(ctx context.Context, d *deps, o *cfgOpts, a applyOpts, names []
 		return err
 	}
 	started := time.Now()
-	prog := newProgress(d.stderr, plan.Changes(), isTerminal(d.stderr) && d.getenv("CI") == "")
+	prog := provisioning.NewProgress(d.stderr, plan.Changes()+plan.Unsaved(), isTerminal(d.stderr) && d.getenv("CI") == "")
 	res := provisioning.Apply(ctx, plan, reg, devs, dial, provisioning.ApplyOptions{
 		Parallel: o.Parallel, FailFast: a.FailFast, Confirm: a.Confirm, PostChecks: !a.NoPostChecks,
-		Confirmed: func() bool { return rec.ConfirmedSince(started) }, Progress: prog.event,
+		Confirmed: func() bool { return rec.ConfirmedSince(started) }, Progress: prog.Event,
 	})
-	prog.finish()
+	prog.Finish()
 
 	commit, rerr := provisioning.RecordApply(ctx, rec, plan, res, whoami(d))
 	failed := 0
@@ -169,50 +168,6 @@ func printResults(w io.Writer, res []provisioning.Result, commit, records string
 	}
 	_, err := fmt.Fprintln(w)
 	return err
-}
-
-// progress draws a bar on a terminal and plain lines otherwise (CI).
-type progress struct {
-	mu    sync.Mutex
-	w     io.Writer
-	total int
-	done  int
-	tty   bool
-}
-
-func newProgress(w io.Writer, total int, tty bool) *progress {
-	return &progress{w: w, total: total, tty: tty}
-}
-
-func (p *progress) event(e provisioning.Event) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if e.Stage == "done" {
-		p.done++
-	}
-	if !p.tty {
-		switch {
-		case e.Err != nil:
-			fmt.Fprintf(p.w, "%s: %s: %v\n", e.Device, e.Stage, e.Err)
-		case e.Stage == "done":
-			fmt.Fprintf(p.w, "%s: done (%d/%d)\n", e.Device, p.done, p.total)
-		default:
-			fmt.Fprintf(p.w, "%s: %s\n", e.Device, e.Stage)
-		}
-		return
-	}
-	const width = 30
-	fill := 0
-	if p.total > 0 {
-		fill = width * p.done / p.total
-	}
-	fmt.Fprintf(p.w, "\r[%s%s] %d/%d %-40.40s", strings.Repeat("#", fill), strings.Repeat(".", width-fill), p.done, p.total, e.Device+" "+e.Stage)
-}
-
-func (p *progress) finish() {
-	if p.tty && p.total > 0 {
-		fmt.Fprintln(p.w)
-	}
 }
 
 func isTerminal(w io.Writer) bool {

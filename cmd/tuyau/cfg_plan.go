@@ -107,7 +107,7 @@ func printPlan(w io.Writer, plan *provisioning.Plan) error {
 			status = "change"
 			fmt.Fprintf(w, "# %s (%s over %s): %s\n%s", dp.Device, dp.Platform, dp.Transport, plural(len(dp.Commands), "command"), dp.Diff)
 			fmt.Fprintln(w, "  commands:")
-			for _, c := range indentCommands(dp.Platform, dp.Commands) {
+			for _, c := range provisioning.IndentCommands(dp.Platform, dp.Commands) {
 				fmt.Fprintln(w, "    "+c)
 			}
 			fmt.Fprintln(w)
@@ -143,11 +143,4 @@ func printPlan(w io.Writer, plan *provisioning.Plan) error {
 	}
 	_, err := fmt.Fprintln(w, msg+".")
 	return err
-}
-
-func indentCommands(platform string, cmds []string) []string {
-	if platform != "frr" {
-		return cmds
-	}
-	return provisioning.FRRIndent(cmds)
 }

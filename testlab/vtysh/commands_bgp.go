@@ -65,15 +65,15 @@ func enterBGP(_ context.Context, s *Session, a []string) string {
 	return out
 }
 
-func defineBGP() {
+func (g *Grammar) defineBGP() {
 	c, r, af := NodeConfig, NodeBGP, NodeBGPAF
-	def(c, "router bgp (1-4294967295)", enterBGP)
-	def(c, "router bgp", enterBGP)
-	def(c, "no router bgp", change(func(_ *Session, c *Config, _ []string) string {
+	g.def(c, "router bgp (1-4294967295)", enterBGP)
+	g.def(c, "router bgp", enterBGP)
+	g.def(c, "no router bgp", change(func(_ *Session, c *Config, _ []string) string {
 		c.BGP = nil
 		return ""
 	}))
-	def(c, "no router bgp (1-4294967295)", change(func(_ *Session, c *Config, a []string) string {
+	g.def(c, "no router bgp (1-4294967295)", change(func(_ *Session, c *Config, a []string) string {
 		if c.BGP == nil || strconv.FormatUint(uint64(c.BGP.ASN), 10) != a[3] {
 			return "% BGP instance not found\n"
 		}
@@ -81,33 +81,33 @@ func defineBGP() {
 		return ""
 	}))
 	for _, cmd := range []string{"exit", "quit"} {
-		def(r, cmd, func(_ context.Context, s *Session, _ []string) string {
+		g.def(r, cmd, func(_ context.Context, s *Session, _ []string) string {
 			s.node = NodeConfig
 			return ""
 		})
 	}
-	def(r, "bgp router-id A.B.C.D", bgpEdit(func(_ *Session, b *BGP, a []string) string {
+	g.def(r, "bgp router-id A.B.C.D", bgpEdit(func(_ *Session, b *BGP, a []string) string {
 		b.RouterID = netip.MustParseAddr(a[2])
 		return ""
 	}))
-	def(r, "no bgp router-id", bgpEdit(func(_ *Session, b *BGP, _ []string) string {
+	g.def(r, "no bgp router-id", bgpEdit(func(_ *Session, b *BGP, _ []string) string {
 		b.RouterID = netip.Addr{}
 		return ""
 	}))
-	def(r, "no bgp router-id A.B.C.D", bgpEdit(func(_ *Session, b *BGP, _ []string) string {
+	g.def(r, "no bgp router-id A.B.C.D", bgpEdit(func(_ *Session, b *BGP, _ []string) string {
 		b.RouterID = netip.Addr{}
 		return ""
 	}))
-	def(r, "bgp cluster-id A.B.C.D", bgpEdit(func(_ *Session, b *BGP, a []string) string {
+	g.def(r, "bgp cluster-id A.B.C.D", bgpEdit(func(_ *Session, b *BGP, a []string) string {
 		b.ClusterID = netip.MustParseAddr(a[2])
 		return ""
 	}))
-	def(r, "no bgp cluster-id", bgpEdit(func(_ *Session, b *BGP, _ []string) string {
+	g.def(r, "no bgp cluster-id", bgpEdit(func(_ *Session, b *BGP, _ []string) string {
 		b.ClusterID = netip.Addr{}
 		return ""
 	}))
 	flag := func(pattern string, set func(b *BGP)) {
-		def(r, pattern, bgpEdit(func(_ *Session, b *BGP, _ []string) string {
+		g.def(r, pattern, bgpEdit(func(_ *Session, b *BGP, _ []string) string {
 			set(b)
 			return ""
 		}))
@@ -118,26 +118,26 @@ func defineBGP() {
 	flag("no bgp default ipv4-unicast", func(b *BGP) { b.NoDefaultIPv4 = true })
 	flag("bgp log-neighbor-changes", func(b *BGP) { b.LogNeighborChanges = true })
 	flag("no bgp log-neighbor-changes", func(b *BGP) { b.LogNeighborChanges = false })
-	def(r, "timers bgp (0-65535) (0-65535)", bgpEdit(func(_ *Session, b *BGP, a []string) string {
+	g.def(r, "timers bgp (0-65535) (0-65535)", bgpEdit(func(_ *Session, b *BGP, a []string) string {
 		b.Keepalive, _ = strconv.Atoi(a[2])
 		b.Hold, _ = strconv.Atoi(a[3])
 		return ""
 	}))
-	def(r, "no timers bgp", bgpEdit(func(_ *Session, b *BGP, _ []string) string {
+	g.def(r, "no timers bgp", bgpEdit(func(_ *Session, b *BGP, _ []string) string {
 		b.Keepalive, b.Hold = 0, 0
 		return ""
 	}))
 
 	for _, peer := range []string{"A.B.C.D", "X:X::X:X"} {
-		defineNeighbor(r, peer)
-		defineAFNeighbor(af, peer)
+		g.defineNeighbor(r, peer)
+		g.defineAFNeighbor(af, peer)
 	}
 
 	for _, fam := range []struct{ pattern, name string }{
 		{"address-family ipv4", "ipv4 unicast"}, {"address-family ipv4 unicast", "ipv4 unicast"},
 		{"address-family ipv6", "ipv6 unicast"}, {"address-family ipv6 unicast", "ipv6 unicast"},
 	} {
-		def(r, fam.pattern, func(_ context.Context, s *Session, _ []string) string {
+		g.def(r, fam.pattern, func(_ context.Context, s *Session, _ []string) string {
 			out := s.run.update(func(c *Config) (string, bool) {
 				if c.BGP == nil {
 					return "% BGP instance not found\n", false
@@ -152,7 +152,7 @@ func defineBGP() {
 		})
 	}
 	for _, cmd := range []string{"exit-address-family", "exit", "quit"} {
-		def(af, cmd, func(_ context.Context, s *Session, _ []string) string {
+		g.def(af, cmd, func(_ context.Context, s *Session, _ []string) string {
 			s.node = NodeBGP
 			return ""
 		})
@@ -163,7 +163,7 @@ func defineBGP() {
 		})
 	}
 	for _, pfx := range []string{"A.B.C.D/M", "X:X::X:X/M"} {
-		def(af, "network "+pfx, familyEdit(func(f *AddressFamily, a []string) string {
+		g.def(af, "network "+pfx, familyEdit(func(f *AddressFamily, a []string) string {
 			p := netip.MustParsePrefix(a[1])
 			if p != p.Masked() {
 				return "% Inconsistent address and mask\n"
@@ -173,7 +173,7 @@ func defineBGP() {
 			}
 			return ""
 		}))
-		def(af, "no network "+pfx, familyEdit(func(f *AddressFamily, a []string) string {
+		g.def(af, "no network "+pfx, familyEdit(func(f *AddressFamily, a []string) string {
 			p := netip.MustParsePrefix(a[2])
 			if !slices.Contains(f.Networks, p) {
 				return "% Can't find static route specified\n"
@@ -183,31 +183,31 @@ func defineBGP() {
 		}))
 	}
 	for _, src := range []string{"connected", "static", "kernel", "ospf", "isis"} {
-		def(af, "redistribute "+src, familyEdit(func(f *AddressFamily, a []string) string {
+		g.def(af, "redistribute "+src, familyEdit(func(f *AddressFamily, a []string) string {
 			if !slices.Contains(f.Redistribute, a[1]) {
 				f.Redistribute = append(f.Redistribute, a[1])
 			}
 			return ""
 		}))
-		def(af, "no redistribute "+src, familyEdit(func(f *AddressFamily, a []string) string {
+		g.def(af, "no redistribute "+src, familyEdit(func(f *AddressFamily, a []string) string {
 			f.Redistribute = slices.DeleteFunc(f.Redistribute, func(x string) bool { return x == a[2] })
 			return ""
 		}))
 	}
-	def(af, "maximum-paths (1-64)", familyEdit(func(f *AddressFamily, a []string) string {
+	g.def(af, "maximum-paths (1-64)", familyEdit(func(f *AddressFamily, a []string) string {
 		f.MaxPaths, _ = strconv.Atoi(a[1])
 		return ""
 	}))
-	def(af, "no maximum-paths", familyEdit(func(f *AddressFamily, _ []string) string {
+	g.def(af, "no maximum-paths", familyEdit(func(f *AddressFamily, _ []string) string {
 		f.MaxPaths = 0
 		return ""
 	}))
 }
 
-func defineNeighbor(r Node, peer string) {
+func (g *Grammar) defineNeighbor(r Node, peer string) {
 	nb := "neighbor " + peer
 	for _, as := range []string{"(1-4294967295)", "internal", "external"} {
-		def(r, nb+" remote-as "+as, bgpEdit(func(_ *Session, b *BGP, a []string) string {
+		g.def(r, nb+" remote-as "+as, bgpEdit(func(_ *Session, b *BGP, a []string) string {
 			if n := b.Neighbor(a[1]); n != nil {
 				n.RemoteAS = a[3]
 				return ""
@@ -216,14 +216,14 @@ func defineNeighbor(r Node, peer string) {
 			return ""
 		}))
 	}
-	def(r, "no "+nb, bgpEdit(func(_ *Session, b *BGP, a []string) string {
+	g.def(r, "no "+nb, bgpEdit(func(_ *Session, b *BGP, a []string) string {
 		if b.Neighbor(a[2]) == nil {
 			return errNoNeighbor
 		}
 		b.deleteNeighbor(a[2])
 		return ""
 	}))
-	def(r, "no "+nb+" remote-as LINE", bgpEdit(func(_ *Session, b *BGP, a []string) string {
+	g.def(r, "no "+nb+" remote-as LINE", bgpEdit(func(_ *Session, b *BGP, a []string) string {
 		if b.Neighbor(a[2]) == nil {
 			return errNoNeighbor
 		}
@@ -231,13 +231,13 @@ func defineNeighbor(r Node, peer string) {
 		return ""
 	}))
 	set := func(pattern string, fn func(n *Neighbor, a []string)) {
-		def(r, nb+" "+pattern, neighborEdit(1, func(n *Neighbor, a []string) string {
+		g.def(r, nb+" "+pattern, neighborEdit(1, func(n *Neighbor, a []string) string {
 			fn(n, a)
 			return ""
 		}))
 	}
 	unset := func(pattern string, fn func(n *Neighbor)) {
-		def(r, "no "+nb+" "+pattern, neighborEdit(2, func(n *Neighbor, _ []string) string {
+		g.def(r, "no "+nb+" "+pattern, neighborEdit(2, func(n *Neighbor, _ []string) string {
 			fn(n)
 			return ""
 		}))
@@ -267,16 +267,16 @@ func defineNeighbor(r Node, peer string) {
 	unset("timers", func(n *Neighbor) { n.Keepalive, n.Hold = 0, 0 })
 }
 
-func defineAFNeighbor(af Node, peer string) {
+func (g *Grammar) defineAFNeighbor(af Node, peer string) {
 	nb := "neighbor " + peer
 	set := func(pattern string, fn func(n *AFNeighbor, a []string)) {
-		def(af, nb+" "+pattern, afNeighborEdit(1, func(n *AFNeighbor, a []string) string {
+		g.def(af, nb+" "+pattern, afNeighborEdit(1, func(n *AFNeighbor, a []string) string {
 			fn(n, a)
 			return ""
 		}))
 	}
 	unset := func(pattern string, fn func(n *AFNeighbor, a []string)) {
-		def(af, "no "+nb+" "+pattern, afNeighborEdit(2, func(n *AFNeighbor, a []string) string {
+		g.def(af, "no "+nb+" "+pattern, afNeighborEdit(2, func(n *AFNeighbor, a []string) string {
 			fn(n, a)
 			return ""
 		}))

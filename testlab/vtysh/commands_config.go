@@ -19,65 +19,65 @@ func change(fn func(s *Session, c *Config, a []string) string) handler {
 	}
 }
 
-func defineConfig() {
+func (g *Grammar) defineConfig() {
 	c := NodeConfig
 	for _, n := range []Node{NodeConfig, NodeInterface, NodeBGP, NodeBGPAF, NodeRouteMap, NodeOSPF} {
-		def(n, "end", func(_ context.Context, s *Session, _ []string) string {
+		g.def(n, "end", func(_ context.Context, s *Session, _ []string) string {
 			s.node = NodeEnable
 			return ""
 		})
 	}
-	def(c, "exit", func(_ context.Context, s *Session, _ []string) string {
+	g.def(c, "exit", func(_ context.Context, s *Session, _ []string) string {
 		s.node = NodeEnable
 		return ""
 	})
-	def(c, "quit", func(_ context.Context, s *Session, _ []string) string {
+	g.def(c, "quit", func(_ context.Context, s *Session, _ []string) string {
 		s.node = NodeEnable
 		return ""
 	})
-	def(c, "hostname WORD", change(func(_ *Session, c *Config, a []string) string {
+	g.def(c, "hostname WORD", change(func(_ *Session, c *Config, a []string) string {
 		c.Hostname = a[1]
 		return ""
 	}))
-	def(c, "no hostname", change(func(_ *Session, c *Config, _ []string) string {
+	g.def(c, "no hostname", change(func(_ *Session, c *Config, _ []string) string {
 		c.Hostname = ""
 		return ""
 	}))
-	def(c, "no hostname WORD", change(func(_ *Session, c *Config, _ []string) string {
+	g.def(c, "no hostname WORD", change(func(_ *Session, c *Config, _ []string) string {
 		c.Hostname = ""
 		return ""
 	}))
 	// Lines FRR writes at the top of every frr.conf.
-	def(c, "frr version LINE", func(context.Context, *Session, []string) string { return "" })
-	def(c, "frr defaults traditional", change(func(_ *Session, c *Config, _ []string) string {
+	g.def(c, "frr version LINE", func(context.Context, *Session, []string) string { return "" })
+	g.def(c, "frr defaults traditional", change(func(_ *Session, c *Config, _ []string) string {
 		c.Defaults = "traditional"
 		return ""
 	}))
-	def(c, "frr defaults datacenter", change(func(_ *Session, c *Config, _ []string) string {
+	g.def(c, "frr defaults datacenter", change(func(_ *Session, c *Config, _ []string) string {
 		c.Defaults = "datacenter"
 		return ""
 	}))
-	for _, g := range []string{"log syslog", "log syslog LINE", "log stdout", "log stdout LINE",
+	for _, line := range []string{"log syslog", "log syslog LINE", "log stdout", "log stdout LINE",
 		"log file WORD", "log file WORD LINE", "service integrated-vtysh-config",
 		"ip forwarding", "ipv6 forwarding", "no ip forwarding", "no ipv6 forwarding",
 		"bgp community-list LINE",
 		"ip router-id A.B.C.D", "line vty"} {
-		def(c, g, setGlobal)
+		g.def(c, line, setGlobal)
 	}
-	for _, g := range []string{"no log syslog", "no log stdout", "no log file",
+	for _, line := range []string{"no log syslog", "no log stdout", "no log file",
 		"no service integrated-vtysh-config"} {
-		def(c, g, unsetGlobal)
+		g.def(c, line, unsetGlobal)
 	}
-	def(c, "ip route A.B.C.D/M A.B.C.D", addStatic)
-	def(c, "ip route A.B.C.D/M WORD", addStatic)
-	def(c, "ipv6 route X:X::X:X/M X:X::X:X", addStatic)
-	def(c, "ipv6 route X:X::X:X/M WORD", addStatic)
-	def(c, "no ip route A.B.C.D/M A.B.C.D", delStatic)
-	def(c, "no ip route A.B.C.D/M WORD", delStatic)
-	def(c, "no ipv6 route X:X::X:X/M X:X::X:X", delStatic)
-	def(c, "no ipv6 route X:X::X:X/M WORD", delStatic)
+	g.def(c, "ip route A.B.C.D/M A.B.C.D", addStatic)
+	g.def(c, "ip route A.B.C.D/M WORD", addStatic)
+	g.def(c, "ipv6 route X:X::X:X/M X:X::X:X", addStatic)
+	g.def(c, "ipv6 route X:X::X:X/M WORD", addStatic)
+	g.def(c, "no ip route A.B.C.D/M A.B.C.D", delStatic)
+	g.def(c, "no ip route A.B.C.D/M WORD", delStatic)
+	g.def(c, "no ipv6 route X:X::X:X/M X:X::X:X", delStatic)
+	g.def(c, "no ipv6 route X:X::X:X/M WORD", delStatic)
 
-	def(c, "interface IFNAME", func(_ context.Context, s *Session, a []string) string {
+	g.def(c, "interface IFNAME", func(_ context.Context, s *Session, a []string) string {
 		s.run.update(func(c *Config) (string, bool) {
 			existed := c.Interface(a[1]) != nil
 			c.ensureInterface(a[1])
@@ -86,17 +86,17 @@ func defineConfig() {
 		s.node, s.iface = NodeInterface, a[1]
 		return ""
 	})
-	def(c, "no interface IFNAME", change(func(_ *Session, c *Config, a []string) string {
+	g.def(c, "no interface IFNAME", change(func(_ *Session, c *Config, a []string) string {
 		if c.Interface(a[2]) == nil {
 			return "% Interface " + a[2] + " does not exist\n"
 		}
 		c.Interfaces = slices.DeleteFunc(c.Interfaces, func(f *Interface) bool { return f.Name == a[2] })
 		return ""
 	}))
-	defineInterface()
+	g.defineInterface()
 
 	for _, act := range []string{"permit", "deny"} {
-		def(c, "route-map WORD "+act+" (1-65535)", func(_ context.Context, s *Session, a []string) string {
+		g.def(c, "route-map WORD "+act+" (1-65535)", func(_ context.Context, s *Session, a []string) string {
 			seq, _ := strconv.Atoi(a[3])
 			s.run.update(func(c *Config) (string, bool) {
 				for _, r := range c.RouteMaps {
@@ -114,14 +114,14 @@ func defineConfig() {
 			return ""
 		})
 	}
-	def(c, "no route-map WORD", change(func(_ *Session, c *Config, a []string) string {
+	g.def(c, "no route-map WORD", change(func(_ *Session, c *Config, a []string) string {
 		c.RouteMaps = slices.DeleteFunc(c.RouteMaps, func(r *RouteMap) bool { return r.Name == a[2] })
 		return ""
 	}))
 	// One entry, as a rollback removes an entry it added. FRR deletes by
 	// sequence whatever the action given, and says nothing when absent.
 	for _, act := range []string{"permit", "deny"} {
-		def(c, "no route-map WORD "+act+" (1-65535)", change(func(_ *Session, c *Config, a []string) string {
+		g.def(c, "no route-map WORD "+act+" (1-65535)", change(func(_ *Session, c *Config, a []string) string {
 			seq, _ := strconv.Atoi(a[4])
 			c.RouteMaps = slices.DeleteFunc(c.RouteMaps, func(r *RouteMap) bool { return r.Name == a[2] && r.Seq == seq })
 			return ""
@@ -129,14 +129,14 @@ func defineConfig() {
 	}
 	rm := NodeRouteMap
 	for _, l := range []string{"match LINE", "set LINE", "call WORD", "on-match next", "description LINE"} {
-		def(rm, l, func(_ context.Context, s *Session, a []string) string {
+		g.def(rm, l, func(_ context.Context, s *Session, a []string) string {
 			return s.run.update(func(*Config) (string, bool) {
 				s.routeMap.Lines = append(s.routeMap.Lines, strings.Join(a, " "))
 				return "", true
 			})
 		})
 	}
-	def(rm, "exit", func(_ context.Context, s *Session, _ []string) string {
+	g.def(rm, "exit", func(_ context.Context, s *Session, _ []string) string {
 		s.node = NodeConfig
 		return ""
 	})
@@ -184,25 +184,25 @@ func ifaceEdit(fn func(f *Interface, a []string) string) handler {
 	})
 }
 
-func defineInterface() {
+func (g *Grammar) defineInterface() {
 	i := NodeInterface
-	def(i, "exit", func(_ context.Context, s *Session, _ []string) string {
+	g.def(i, "exit", func(_ context.Context, s *Session, _ []string) string {
 		s.node = NodeConfig
 		return ""
 	})
-	def(i, "quit", func(_ context.Context, s *Session, _ []string) string {
+	g.def(i, "quit", func(_ context.Context, s *Session, _ []string) string {
 		s.node = NodeConfig
 		return ""
 	})
-	def(i, "description LINE", ifaceEdit(func(f *Interface, a []string) string {
+	g.def(i, "description LINE", ifaceEdit(func(f *Interface, a []string) string {
 		f.Description = a[1]
 		return ""
 	}))
-	def(i, "no description", ifaceEdit(func(f *Interface, _ []string) string {
+	g.def(i, "no description", ifaceEdit(func(f *Interface, _ []string) string {
 		f.Description = ""
 		return ""
 	}))
-	def(i, "no description LINE", ifaceEdit(func(f *Interface, _ []string) string {
+	g.def(i, "no description LINE", ifaceEdit(func(f *Interface, _ []string) string {
 		f.Description = ""
 		return ""
 	}))
@@ -221,27 +221,27 @@ func defineInterface() {
 		f.Addresses = slices.DeleteFunc(f.Addresses, func(x netip.Prefix) bool { return x == p })
 		return ""
 	})
-	def(i, "ip address A.B.C.D/M", addAddr)
-	def(i, "ipv6 address X:X::X:X/M", addAddr)
-	def(i, "no ip address A.B.C.D/M", delAddr)
-	def(i, "no ipv6 address X:X::X:X/M", delAddr)
-	def(i, "mtu (68-65535)", ifaceEdit(func(f *Interface, a []string) string {
+	g.def(i, "ip address A.B.C.D/M", addAddr)
+	g.def(i, "ipv6 address X:X::X:X/M", addAddr)
+	g.def(i, "no ip address A.B.C.D/M", delAddr)
+	g.def(i, "no ipv6 address X:X::X:X/M", delAddr)
+	g.def(i, "mtu (68-65535)", ifaceEdit(func(f *Interface, a []string) string {
 		f.MTU, _ = strconv.Atoi(a[1])
 		return ""
 	}))
-	def(i, "no mtu", ifaceEdit(func(f *Interface, _ []string) string {
+	g.def(i, "no mtu", ifaceEdit(func(f *Interface, _ []string) string {
 		f.MTU = 0
 		return ""
 	}))
-	def(i, "no mtu (68-65535)", ifaceEdit(func(f *Interface, _ []string) string {
+	g.def(i, "no mtu (68-65535)", ifaceEdit(func(f *Interface, _ []string) string {
 		f.MTU = 0
 		return ""
 	}))
-	def(i, "shutdown", ifaceEdit(func(f *Interface, _ []string) string {
+	g.def(i, "shutdown", ifaceEdit(func(f *Interface, _ []string) string {
 		f.Shutdown = true
 		return ""
 	}))
-	def(i, "no shutdown", ifaceEdit(func(f *Interface, _ []string) string {
+	g.def(i, "no shutdown", ifaceEdit(func(f *Interface, _ []string) string {
 		f.Shutdown = false
 		return ""
 	}))

@@ -6,68 +6,75 @@ import (
 	"strconv"
 )
 
-// grammar holds the commands of every node; built once, read-only after.
-var grammar = map[Node][]command{}
-
-func def(n Node, pattern string, run handler) {
-	grammar[n] = append(grammar[n], command{pattern: compile(pattern), run: run})
+// Grammar holds the commands of every node, as FRR 8.4's vtysh knows
+// them. It is a value: built by NewGrammar, read-only after, shared by
+// every session of a lab (Running carries it).
+type Grammar struct {
+	nodes map[Node][]command
 }
 
-func init() {
-	defineExec()
-	defineConfig()
-	defineBGP()
-	defineOSPF()
-	definePrefixLists()
+// NewGrammar builds the command set of the virtual vtysh.
+func NewGrammar() *Grammar {
+	g := &Grammar{nodes: map[Node][]command{}}
+	g.defineExec()
+	g.defineConfig()
+	g.defineBGP()
+	g.defineOSPF()
+	g.definePrefixLists()
+	return g
 }
 
-func defineExec() {
+func (g *Grammar) def(n Node, pattern string, run handler) {
+	g.nodes[n] = append(g.nodes[n], command{pattern: compile(pattern), run: run})
+}
+
+func (g *Grammar) defineExec() {
 	e := NodeEnable
-	def(e, "configure terminal", enterConfig)
-	def(e, "configure", enterConfig)
-	def(e, "terminal length (0-512)", func(_ context.Context, s *Session, a []string) string {
+	g.def(e, "configure terminal", enterConfig)
+	g.def(e, "configure", enterConfig)
+	g.def(e, "terminal length (0-512)", func(_ context.Context, s *Session, a []string) string {
 		s.termLength, _ = strconv.Atoi(a[2])
 		return ""
 	})
-	def(e, "terminal no length", func(_ context.Context, s *Session, _ []string) string {
+	g.def(e, "terminal no length", func(_ context.Context, s *Session, _ []string) string {
 		s.termLength = 0
 		return ""
 	})
-	def(e, "exit", closeSession)
-	def(e, "quit", closeSession)
-	def(e, "end", func(context.Context, *Session, []string) string { return "" })
-	def(e, "show running-config", showRunning)
-	def(e, "write memory", writeMemory)
-	def(e, "write file", writeMemory)
-	def(e, "write", writeMemory)
-	def(e, "copy running-config startup-config", writeMemory)
+	g.def(e, "exit", closeSession)
+	g.def(e, "quit", closeSession)
+	g.def(e, "end", func(context.Context, *Session, []string) string { return "" })
+	g.def(e, "show running-config", showRunning)
+	g.def(e, "write memory", writeMemory)
+	g.def(e, "write file", writeMemory)
+	g.def(e, "write", writeMemory)
+	g.def(e, "copy running-config startup-config", writeMemory)
 	// Every daemon of a virtual device runs with it, as real FRR's vtysh
 	// lists the daemons it is connected to.
-	def(e, "show daemons", func(context.Context, *Session, []string) string { return " zebra staticd ospfd bgpd\n" })
-	def(e, "show version", func(context.Context, *Session, []string) string {
+	g.def(e, "show daemons", func(context.Context, *Session, []string) string { return " zebra staticd ospfd bgpd\n" })
+	g.def(e, "show version", func(context.Context, *Session, []string) string {
 		return "FRRouting " + Version + " (tuyau virtual device).\n" +
 			"Copyright 1996-2005 Kunihiro Ishiguro, et al.\n"
 	})
-	def(e, "show interface brief", func(ctx context.Context, s *Session, _ []string) string {
+	g.def(e, "show interface brief", func(ctx context.Context, s *Session, _ []string) string {
 		return s.host.InterfaceBrief(ctx)
 	})
-	def(e, "show interface json", func(ctx context.Context, s *Session, _ []string) string {
+	g.def(e, "show interface json", func(ctx context.Context, s *Session, _ []string) string {
 		return s.host.InterfaceJSON(ctx)
 	})
 	for _, pre := range []string{"show bgp", "show ip bgp", "show bgp ipv4 unicast", "show ip bgp ipv4 unicast"} {
-		def(e, pre+" summary", bgpSummary("ipv4 unicast", false))
-		def(e, pre+" summary json", bgpSummary("ipv4 unicast", true))
+		g.def(e, pre+" summary", bgpSummary("ipv4 unicast", false))
+		g.def(e, pre+" summary json", bgpSummary("ipv4 unicast", true))
 	}
-	def(e, "show bgp ipv6 unicast summary", bgpSummary("ipv6 unicast", false))
-	def(e, "show bgp ipv6 unicast summary json", bgpSummary("ipv6 unicast", true))
+	g.def(e, "show bgp ipv6 unicast summary", bgpSummary("ipv6 unicast", false))
+	g.def(e, "show bgp ipv6 unicast summary json", bgpSummary("ipv6 unicast", true))
 	for _, pre := range []string{"show bgp", "show ip bgp", "show bgp ipv4 unicast", "show ip bgp ipv4 unicast"} {
-		def(e, pre, bgpRoutes("ipv4 unicast"))
+		g.def(e, pre, bgpRoutes("ipv4 unicast"))
 	}
-	def(e, "show bgp ipv6 unicast", bgpRoutes("ipv6 unicast"))
+	g.def(e, "show bgp ipv6 unicast", bgpRoutes("ipv6 unicast"))
 	for _, pre := range []string{"show bgp", "show ip bgp", "show bgp ipv4 unicast", "show ip bgp ipv4 unicast"} {
-		def(e, pre+" A.B.C.D/M", bgpPrefix("ipv4 unicast"))
+		g.def(e, pre+" A.B.C.D/M", bgpPrefix("ipv4 unicast"))
 	}
-	def(e, "show bgp ipv6 unicast X:X::X:X/M", bgpPrefix("ipv6 unicast"))
+	g.def(e, "show bgp ipv6 unicast X:X::X:X/M", bgpPrefix("ipv6 unicast"))
 }
 
 func enterConfig(_ context.Context, s *Session, _ []string) string {

@@ -10,9 +10,9 @@ import (
 // so the same config loads on a virtual device and on real FRR in netns
 // mode. The lines are kept and shown; the virtual lab's reachability over
 // up links plays the IGP's part.
-func defineOSPF() {
+func (g *Grammar) defineOSPF() {
 	c, o, i := NodeConfig, NodeOSPF, NodeInterface
-	def(c, "router ospf", func(_ context.Context, s *Session, _ []string) string {
+	g.def(c, "router ospf", func(_ context.Context, s *Session, _ []string) string {
 		s.run.update(func(c *Config) (string, bool) {
 			if c.OSPF != nil {
 				return "", false
@@ -23,12 +23,12 @@ func defineOSPF() {
 		s.node = NodeOSPF
 		return ""
 	})
-	def(c, "no router ospf", change(func(_ *Session, c *Config, _ []string) string {
+	g.def(c, "no router ospf", change(func(_ *Session, c *Config, _ []string) string {
 		c.OSPF = nil
 		return ""
 	}))
 	for _, cmd := range []string{"exit", "quit"} {
-		def(o, cmd, func(_ context.Context, s *Session, _ []string) string {
+		g.def(o, cmd, func(_ context.Context, s *Session, _ []string) string {
 			s.node = NodeConfig
 			return ""
 		})
@@ -60,10 +60,10 @@ func defineOSPF() {
 		"passive-interface IFNAME", "passive-interface default", "redistribute connected", "redistribute static",
 		"log-adjacency-changes", "log-adjacency-changes detail", "auto-cost reference-bandwidth (1-4294967)",
 		"timers throttle spf (0-600000) (0-600000) (0-600000)", "default-information originate"} {
-		def(o, p, change(ospfLine))
-		def(o, "no "+p, change(noOSPFLine))
+		g.def(o, p, change(ospfLine))
+		g.def(o, "no "+p, change(noOSPFLine))
 	}
-	def(o, "no ospf router-id", change(noOSPFLine))
+	g.def(o, "no ospf router-id", change(noOSPFLine))
 
 	ifLine := func(s *Session, c *Config, a []string) string {
 		f := c.ensureInterface(s.iface)
@@ -87,11 +87,11 @@ func defineOSPF() {
 	for _, p := range []string{"ip ospf area A.B.C.D", "ip ospf area (0-4294967295)", "ip ospf passive",
 		"ip ospf network point-to-point", "ip ospf network broadcast", "ip ospf cost (1-65535)",
 		"ip ospf hello-interval (1-65535)", "ip ospf dead-interval (1-65535)", "ip ospf bfd"} {
-		def(i, p, change(ifLine))
-		def(i, "no "+p, change(noIfLine))
+		g.def(i, p, change(ifLine))
+		g.def(i, "no "+p, change(noIfLine))
 	}
 	for _, p := range []string{"no ip ospf area", "no ip ospf network", "no ip ospf cost",
 		"no ip ospf hello-interval", "no ip ospf dead-interval"} {
-		def(i, p, change(noIfLine))
+		g.def(i, p, change(noIfLine))
 	}
 }

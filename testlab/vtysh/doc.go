@@ -2,7 +2,7 @@
 // interpreter over a typed running configuration, used by the testlab
 // virtual devices' CLI and to read whole FRR configurations.
 //
-//	run := vtysh.NewRunning(vtysh.NewConfig("r1"), onChange)
+//	run := vtysh.NewRunning(vtysh.NewGrammar(), vtysh.NewConfig("r1"), onChange)
 //	s := vtysh.NewSession(run, host) // host answers show commands
 //	s.Exec(ctx, "configure terminal")
 //	s.Exec(ctx, "router bgp 65000")    // prompt: r1(config-router)#

@@ -25,9 +25,12 @@ func (e *LineError) Error() string {
 // interpreter as the CLI, starting in configuration mode. It returns the
 // configuration with every line it applied, and the refused lines joined
 // as *LineError values.
-func Parse(text string) (*Config, error) {
+func Parse(text string) (*Config, error) { return NewGrammar().Parse(text) }
+
+// Parse is the package's Parse with this grammar, built once for many files.
+func (g *Grammar) Parse(text string) (*Config, error) {
 	cfg := &Config{Defaults: "traditional"}
-	s := NewSession(NewRunning(cfg, nil), noHost{})
+	s := NewSession(NewRunning(g, cfg, nil), noHost{})
 	s.node = NodeConfig
 	var errs []error
 	sc := bufio.NewScanner(strings.NewReader(text))

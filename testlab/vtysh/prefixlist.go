@@ -108,11 +108,11 @@ func parsePrefixListEntry(c *Config, name string, v6 bool, words []string) (Pref
 	return e, nil
 }
 
-func definePrefixLists() {
+func (g *Grammar) definePrefixLists() {
 	c := NodeConfig
 	for _, fam := range []string{"ip", "ipv6"} {
 		v6 := fam == "ipv6"
-		def(c, fam+" prefix-list WORD LINE", change(func(_ *Session, c *Config, a []string) string {
+		g.def(c, fam+" prefix-list WORD LINE", change(func(_ *Session, c *Config, a []string) string {
 			e, err := parsePrefixListEntry(c, a[2], v6, strings.Fields(a[3]))
 			if err != nil {
 				return err.Error() + "\n"
@@ -127,11 +127,11 @@ func definePrefixLists() {
 			c.PrefixLists = slices.Insert(c.PrefixLists, i, e)
 			return ""
 		}))
-		def(c, "no "+fam+" prefix-list WORD", change(func(_ *Session, c *Config, a []string) string {
+		g.def(c, "no "+fam+" prefix-list WORD", change(func(_ *Session, c *Config, a []string) string {
 			c.PrefixLists = slices.DeleteFunc(c.PrefixLists, func(x PrefixListEntry) bool { return x.Name == a[3] && x.IPv6 == v6 })
 			return ""
 		}))
-		def(c, "no "+fam+" prefix-list WORD LINE", change(func(_ *Session, c *Config, a []string) string {
+		g.def(c, "no "+fam+" prefix-list WORD LINE", change(func(_ *Session, c *Config, a []string) string {
 			e, err := parsePrefixListEntry(c, a[3], v6, strings.Fields(a[4]))
 			if err != nil {
 				return err.Error() + "\n"

@@ -63,16 +63,17 @@ type Host interface {
 // Running is a device's running configuration, shared by all its sessions
 // like FRR's daemons share theirs: each command changes it at once.
 type Running struct {
-	mu  sync.Mutex
-	cfg *Config
+	grammar *Grammar
+	mu      sync.Mutex
+	cfg     *Config
 	// changed is called after every successful change, outside the lock.
 	changed func(*Config)
 }
 
-// NewRunning holds cfg as the running configuration; changed (may be nil)
-// receives a copy after each change.
-func NewRunning(cfg *Config, changed func(*Config)) *Running {
-	return &Running{cfg: cfg, changed: changed}
+// NewRunning holds cfg as the running configuration, changed by commands
+// of g; changed (may be nil) receives a copy after each change.
+func NewRunning(g *Grammar, cfg *Config, changed func(*Config)) *Running {
+	return &Running{grammar: g, cfg: cfg, changed: changed}
 }
 
 // Config returns a copy of the running configuration.
@@ -181,7 +182,7 @@ func (s *Session) Exec(ctx context.Context, line string) string {
 func (s *Session) execIn(ctx context.Context, in []string, line string) string {
 	try, from := s.node, s.node
 	for {
-		c, args, res := lookup(grammar[try], in)
+		c, args, res := lookup(s.run.grammar.nodes[try], in)
 		switch res {
 		case matchOK:
 			// Found in a parent node: the session moves there, unless the

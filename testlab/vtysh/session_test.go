@@ -32,7 +32,7 @@ func (h *fakeHost) WriteMemory(_ context.Context, c *Config) error {
 // checking each prompt and each answer.
 func TestSessionDialect(t *testing.T) {
 	host := &fakeHost{}
-	run := NewRunning(NewConfig("r1"), nil)
+	run := NewRunning(NewGrammar(), NewConfig("r1"), nil)
 	s := NewSession(run, host)
 	steps := []struct {
 		in, want, prompt string
@@ -116,7 +116,7 @@ func TestSessionDialect(t *testing.T) {
 // two vtysh sessions on one router do.
 func TestRunningShared(t *testing.T) {
 	changes := 0
-	run := NewRunning(NewConfig("r1"), func(*Config) { changes++ })
+	run := NewRunning(NewGrammar(), NewConfig("r1"), func(*Config) { changes++ })
 	a, b := NewSession(run, &fakeHost{}), NewSession(run, &fakeHost{})
 	ctx := context.Background()
 	a.Exec(ctx, "configure terminal")
@@ -166,7 +166,7 @@ func TestOSPFInterfaceLinesUndo(t *testing.T) {
 	ctx := context.Background()
 	for _, tt := range tests {
 		t.Run(tt.undo, func(t *testing.T) {
-			run := NewRunning(NewConfig("r1"), nil)
+			run := NewRunning(NewGrammar(), NewConfig("r1"), nil)
 			s := NewSession(run, &fakeHost{})
 			for _, l := range []string{"configure terminal", "interface eth1", tt.line} {
 				if out := s.Exec(ctx, l); out != "" {
