@@ -59,10 +59,13 @@ type Config struct {
 type CheckConfig struct {
 	// Kind is "tcp" (a connect) or "http" (default when Path is set).
 	Kind string `json:"kind" yaml:"kind"`
-	// Scheme is http or https (HTTP checks; https does not verify the
-	// certificate's name against the endpoint's address unless Host is set).
-	Scheme string `json:"scheme,omitempty" yaml:"scheme,omitempty"`
-	Path   string `json:"path,omitempty" yaml:"path,omitempty"`
+	// Scheme is http or https. An https check verifies the service's
+	// certificate (against the system roots, or CAFile) for Host, or for
+	// the endpoint's address when Host is empty, unless Insecure is set.
+	Scheme   string `json:"scheme,omitempty" yaml:"scheme,omitempty"`
+	CAFile   string `json:"ca_file,omitempty" yaml:"ca-file,omitempty"`
+	Insecure bool   `json:"insecure,omitempty" yaml:"insecure,omitempty"`
+	Path     string `json:"path,omitempty" yaml:"path,omitempty"`
 	// Host is the Host header (and TLS server name) the service expects.
 	Host string `json:"host,omitempty" yaml:"host,omitempty"`
 	// Status lists the acceptable status codes (default 200).

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 )
@@ -22,7 +24,7 @@ func NewProbe(c CheckConfig, endpoint string) (Check, error) {
 	case "tcp":
 		return &TCPCheck{Addr: endpoint}, nil
 	case "http":
-		return NewHTTPCheck(c, endpoint), nil
+		return NewHTTPCheck(c, endpoint)
 	}
 	return nil, fmt.Errorf("check kind %q: want tcp or http", c.Kind)
 }
@@ -58,7 +60,7 @@ const bodyLimit = 64 << 10
 // NewHTTPCheck builds the HTTP check of c against endpoint. Keep-alives are
 // off: every check opens its own connection, as a new client would, so a
 // dead listener cannot hide behind a pooled connection.
-func NewHTTPCheck(c CheckConfig, endpoint string) *HTTPCheck {
+func NewHTTPCheck(c CheckConfig, endpoint string) (*HTTPCheck, error) {
 	c = Config{Check: c}.withDefaults().Check
 	path := c.Path
 	if !strings.HasPrefix(path, "/") {
@@ -66,15 +68,21 @@ func NewHTTPCheck(c CheckConfig, endpoint string) *HTTPCheck {
 	}
 	tr := &http.Transport{DisableKeepAlives: true, Proxy: nil}
 	if c.Scheme == "https" {
-		tr.TLSClientConfig = &tls.Config{ServerName: c.Host, MinVersion: tls.VersionTLS12}
-		if c.Host == "" {
-			// Without a name there is nothing to verify the certificate
-			// against: the probe checks the service answers, not who it is.
-			tr.TLSClientConfig.InsecureSkipVerify = true
+		tr.TLSClientConfig = &tls.Config{ServerName: c.Host, MinVersion: tls.VersionTLS12, InsecureSkipVerify: c.Insecure}
+		if c.CAFile != "" {
+			pem, err := os.ReadFile(c.CAFile)
+			if err != nil {
+				return nil, fmt.Errorf("check CA file: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("check CA file %s: no PEM certificate", c.CAFile)
+			}
+			tr.TLSClientConfig.RootCAs = pool
 		}
 	}
 	return &HTTPCheck{URL: c.Scheme + "://" + endpoint + path, Host: c.Host, Status: c.Status, Body: c.Body,
-		client: &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+		client: &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}, nil
 }
 
 func (c *HTTPCheck) String() string { return "http " + c.URL }

@@ -2,11 +2,13 @@ package hosting
 
 import (
 	"context"
+	"encoding/pem"
 	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -200,5 +202,42 @@ func TestRunFailover(t *testing.T) {
 	}
 	if st := svc.Status(); st.ActiveSite != siteB || st.Sites[0].State != StateDrained {
 		t.Errorf("after Drain(A): %s", st)
+	}
+}
+
+func TestHTTPSProbe(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+	defer srv.Close()
+	ca := t.TempDir() + "/ca.pem"
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := strings.TrimPrefix(srv.URL, "https://")
+	for _, tc := range []struct {
+		name  string
+		check CheckConfig
+		err   string
+	}{
+		{"unknown CA refused", CheckConfig{Kind: "http", Scheme: "https"}, "certificate"},
+		{"insecure skips verification", CheckConfig{Kind: "http", Scheme: "https", Insecure: true}, ""},
+		{"CA file, address name", CheckConfig{Kind: "http", Scheme: "https", CAFile: ca}, ""},
+		{"CA file, host name", CheckConfig{Kind: "http", Scheme: "https", CAFile: ca, Host: "example.com"}, ""},
+		{"CA file, wrong name", CheckConfig{Kind: "http", Scheme: "https", CAFile: ca, Host: "hosting.example.org"}, "certificate"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := NewProbe(tc.check, addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			err = c.Check(ctx)
+			if (tc.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.err)) {
+				t.Errorf("%s: %v, want %q", c, err, tc.err)
+			}
+		})
+	}
+	if _, err := NewProbe(CheckConfig{Kind: "http", Scheme: "https", CAFile: t.TempDir() + "/none.pem"}, addr); err == nil {
+		t.Error("a missing CA file was accepted")
 	}
 }
