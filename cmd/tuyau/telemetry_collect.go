@@ -64,6 +64,13 @@ TLS is the default (--ca to trust a private CA, --insecure for labs only).
 Credentials: TUYAU_GNMI_USERNAME/TUYAU_GNMI_PASSWORD, else the SSH ones
 (TUYAU_SSH_USERNAME/TUYAU_SSH_PASSWORD or --secrets); never logged.
 
+With --redis, collectors of one network sharing a Redis share its targets
+under leases with fencing tokens (--lease; each needs its own --id): each
+streams the targets it holds, and the holder of the engine lease runs the
+alarms over every target's data, read back from Redis. At start (and on
+taking the engine over) the alarms and baselines are restored from Redis.
+docs/telemetry.md "Several collectors".
+
 Alarm rules come from the alarms: section of tuyau.yaml (--config;
 docs/telemetry.md "Alarm rules"); rules that do not parse or validate
 refuse the start, with the file and line.

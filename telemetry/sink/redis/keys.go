@@ -49,7 +49,6 @@ func (k Keys) Lease(target string) string   { return k.p + "lease:" + target }
 func (k Keys) Fence(target string) string   { return k.p + "fence:" + target }   // INCR counter: the newest token
 func (k Keys) FenceBy(target string) string { return k.p + "fenceby:" + target } // the process instance the newest token went to
 func (k Keys) Collectors() string           { return k.p + "collectors" }        // zset: id, score = heartbeat expiry (ms)
-func (k Keys) Collector(id string) string   { return k.p + "collector:" + id }
 func (k Keys) Applied(writer string) string { return k.p + "applied:" + writer } // last event sequence applied
 
 // objectOf strips the prefix and kind from a key: Link(id) -> id.
