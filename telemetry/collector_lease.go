@@ -33,6 +33,13 @@ type SharedState interface {
 }
 
 // sharedEngine is the engine a collector sharing its targets needs (*Engine).
+// sharedSubset is a SharedState that reads only the devices and targets
+// keep accepts (the Redis reader).
+type sharedSubset interface {
+	InterfacesOf(ctx context.Context, keep func(device string) bool) ([]InterfaceState, error)
+	TargetsOf(ctx context.Context, keep func(target string) bool) ([]TargetHealth, error)
+}
+
 type sharedEngine interface {
 	SetStandby(on bool)
 	Restore(alarms []Alarm)
@@ -134,14 +141,21 @@ func (c *Collector) syncEngine(ctx context.Context, eng CollectorEngine, tokens 
 	if !c.holding {
 		return
 	}
-	ifs, err := c.o.Shared.Interfaces(ctx)
-	if err != nil {
-		c.log.Warn("read the other collectors' interfaces", "err", err)
-		return
+	var ifs []InterfaceState
+	var hs []TargetHealth
+	var err error
+	if sub, ok := c.o.Shared.(sharedSubset); ok {
+		// Only what the other collectors stream: a lone collector reads
+		// nothing back.
+		others := func(name string) bool { _, mine := tokens[name]; return !mine }
+		if ifs, err = sub.InterfacesOf(ctx, others); err == nil {
+			hs, err = sub.TargetsOf(ctx, others)
+		}
+	} else if ifs, err = c.o.Shared.Interfaces(ctx); err == nil {
+		hs, err = c.o.Shared.Targets(ctx)
 	}
-	hs, err := c.o.Shared.Targets(ctx)
 	if err != nil {
-		c.log.Warn("read the other collectors' targets", "err", err)
+		c.log.Warn("read the other collectors' interfaces and targets", "err", err)
 		return
 	}
 	ifs = dropOwned(ifs, tokens, func(s InterfaceState) string { return s.Device })

@@ -57,6 +57,14 @@ func TestSinkLayout(t *testing.T) {
 	if err != nil || len(tg) != 1 || !tg[0].Connected {
 		t.Fatalf("Targets = %+v, %v", tg, err)
 	}
+	// The engine lease holder reads only the devices it does not stream.
+	others := func(name string) bool { return name != "dev000" }
+	if ifs, err := r.InterfacesOf(ctx, others); err != nil || len(ifs) != 3 || ifs[0].Device != "dev001" {
+		t.Fatalf("InterfacesOf(not dev000) = %d states, %v; want dev001's 3", len(ifs), err)
+	}
+	if tg, err := r.TargetsOf(ctx, others); err != nil || len(tg) != 0 {
+		t.Fatalf("TargetsOf(not dev000) = %+v, %v; want none", tg, err)
+	}
 	al, err := r.Alarms(ctx)
 	if err != nil || len(al) != 1 || al[0].ID != "a1" || al[0].State != telemetry.AlarmActive || al[0].Ducts[0] != "d1" {
 		t.Fatalf("Alarms = %+v, %v", al, err)
