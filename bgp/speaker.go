@@ -25,6 +25,8 @@ type Speaker struct {
 	log    *slog.Logger
 	events func(Event)
 	ready  chan struct{}
+	// exitOpen leaves the sessions open when Serve returns (WithGracefulExit).
+	exitOpen bool
 
 	mu      sync.Mutex
 	reasons map[string]string // neighbor address -> last reason it is or went down
@@ -43,6 +45,17 @@ func WithLogger(l *slog.Logger) Option { return func(s *Speaker) { s.log = l } }
 // goroutine, in order. fn must not block for long: cmd hands the events to
 // telemetry's alarm engine.
 func WithEvents(fn func(Event)) Option { return func(s *Speaker) { s.events = fn } }
+
+// WithGracefulExit makes Serve return at the end of ctx without closing
+// the sessions, for a caller that exits the process right after ("tuyau bgp
+// serve"): the kernel then closes the connections without a NOTIFICATION,
+// which peers that negotiated graceful restart take as a restart (RFC
+// 4724), keeping our routes as stale for the restart time. A Cease would
+// not do: FRR flushes the routes of a peer that sends "peer de-configured"
+// or an administrative reset (its bgp hard-administrative-reset default)
+// even with the RFC 8538 notification flag. Without this option Serve
+// stops GoBGP, which sends the Cease.
+func WithGracefulExit() Option { return func(s *Speaker) { s.exitOpen = true } }
 
 // NewSpeaker returns a speaker for cfg; Serve runs it.
 func NewSpeaker(cfg Config, opts ...Option) *Speaker {
@@ -81,10 +94,8 @@ func apiTarget(a string) string {
 	return a
 }
 
-// Serve runs the speaker until ctx ends, then stops it: the sessions close
-// with a Cease that peers negotiating graceful restart with the
-// notification flag (RFC 8538) treat as a restart, keeping our routes
-// while we come back.
+// Serve runs the speaker until ctx ends, then stops it (see
+// WithGracefulExit for a stop the peers take as a restart).
 func (s *Speaker) Serve(ctx context.Context) error {
 	if err := s.prepareSocket(); err != nil {
 		return err
@@ -93,6 +104,10 @@ func (s *Speaker) Serve(ctx context.Context) error {
 		server.LoggerOption(&gobgpLogger{l: s.log, note: s.note}))
 	go srv.Serve()
 	defer func() {
+		if s.exitOpen && ctx.Err() != nil {
+			s.log.Info("bgp speaker exiting with its sessions open (graceful restart)", "speaker", s.cfg.Name)
+			return
+		}
 		// StopBgp, then the API; Stop does both.
 		done := make(chan struct{})
 		go func() { srv.Stop(); close(done) }()

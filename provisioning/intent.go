@@ -95,6 +95,18 @@ type Neighbor struct {
 	Families     []string
 	RouteMapIn   string
 	RouteMapOut  string
+	// Password is the TCP MD5 password (resolved from the secrets file;
+	// issue 14 redacts it from plans and records).
+	Password string
+	// TTLSecurity is GTSM's hop count; 0 is off.
+	TTLSecurity int
+	// Keepalive and Hold are per-neighbor timers; 0 keeps the defaults.
+	Keepalive, Hold int
+	// AddPathAll sends every path, not only the best (a tuyau speaker must
+	// see each site's announcement of a hosting prefix).
+	AddPathAll bool
+	// Speaker names the tuyau speaker the session is with.
+	Speaker string
 }
 
 // Has reports whether the neighbor carries the address family.
@@ -148,6 +160,10 @@ type Options struct {
 	// NoIGP leaves OSPF out, for networks whose IGP something else
 	// manages.
 	NoIGP bool
+	// BGPPassword resolves a speaker peer's password_secret (bgp.Passwords'
+	// Lookup); nil when no secrets file is given, which fails the render
+	// of a router whose speaker session has a password.
+	BGPPassword func(key string) (string, error)
 }
 
 // Policy names, shared by every platform so a diff reads the same everywhere.
@@ -162,6 +178,9 @@ const (
 	rmMemberOut   = "RM-MEMBER-OUT"
 	rmMemberIn    = "RM-MEMBER-IN" // on the aggregation router, suffixed with the member ASN
 	rmUpstreamIn  = "RM-UPSTREAM-IN"
+	plSpeaker4    = "PL-SPEAKER-IN-V4"
+	plSpeaker6    = "PL-SPEAKER-IN-V6"
+	rmSpeakerIn   = "RM-SPEAKER-IN"
 	plMemberLAN   = "PL-MEMBER-LAN"
 	backupPrepend = 2
 )
@@ -192,13 +211,20 @@ func BuildIntent(x *inventory.Index, name string, opt Options) (Intent, error) {
 
 	primary, backup := hostingPrefixes(snap, d.Site, d.Role)
 	memberLAN := memberPrefixes(snap, d.Site)
-	originated := append(append(slices.Clone(primary), backup...), memberLAN...)
+	// Where a tuyau speaker runs, it originates the site's hosting
+	// prefixes (so the failover can steer them); the routers do not.
+	var originated []netip.Prefix
+	if !snap.HasSpeakerAt(d.Site) {
+		originated = append(append(originated, primary...), backup...)
+	}
+	originated = append(originated, memberLAN...)
 	sortPrefixes(originated)
 	in.NullRoutes = originated
 
 	hasTransit := slices.ContainsFunc(d.BGPSessions, func(s inventory.BGPSession) bool { return s.Role == inventory.BGPTransit })
 	hasMembers := slices.ContainsFunc(d.BGPSessions, func(s inventory.BGPSession) bool { return s.Role == inventory.BGPMember })
-	if len(d.BGPSessions) > 0 {
+	speakers := snap.SpeakersOf(d.Name)
+	if len(d.BGPSessions) > 0 || len(speakers) > 0 {
 		b := &BGPIntent{ASN: d.ASN, RouterID: d.Loopback, Networks: originated}
 		for _, s := range d.BGPSessions {
 			n := Neighbor{Address: s.PeerAddress, RemoteAS: s.PeerASN, Role: s.Role, Description: s.Description,
@@ -224,7 +250,28 @@ func BuildIntent(x *inventory.Index, name string, opt Options) (Intent, error) {
 			}
 			b.Neighbors = append(b.Neighbors, n)
 		}
+		for _, ss := range speakers {
+			n, err := speakerNeighbor(d, ss, opt)
+			if err != nil {
+				return Intent{}, err
+			}
+			b.Neighbors = append(b.Neighbors, n)
+		}
 		in.BGP = b
+	}
+	if len(speakers) > 0 {
+		// The speakers may announce only the hosting services; they get
+		// the full view (no outbound map).
+		pls := prefixLists(plSpeaker4, plSpeaker6, allHostingPrefixes(snap))
+		in.PrefixLists = append(in.PrefixLists, pls...)
+		seq := 10
+		for _, pl := range pls {
+			in.RouteMaps = append(in.RouteMaps, RouteMap{Name: rmSpeakerIn, Seq: seq, Action: "permit", MatchPrefixList: pl.Name, MatchIPv6: pl.IPv6})
+			seq += 10
+		}
+		if len(pls) == 0 {
+			in.RouteMaps = append(in.RouteMaps, RouteMap{Name: rmSpeakerIn, Seq: 10, Action: "deny"})
+		}
 	}
 
 	// Policies: transit sees only the hosting prefixes, the backup site
@@ -287,6 +334,36 @@ func BuildIntent(x *inventory.Index, name string, opt Options) (Intent, error) {
 		}
 	}
 	return in, nil
+}
+
+// speakerNeighbor is the router's side of a session with a tuyau speaker:
+// an iBGP route-reflector client sent every path, with the speaker
+// entry's MD5, GTSM and timers.
+func speakerNeighbor(d *inventory.Device, ss inventory.SpeakerSession, opt Options) (Neighbor, error) {
+	sp, p := ss.Speaker, ss.Peer
+	n := Neighbor{Address: sp.Listen, RemoteAS: sp.ASN, Role: inventory.BGPiBGP, Description: "tuyau speaker " + sp.Name,
+		RRClient: true, AddPathAll: true, RouteMapIn: rmSpeakerIn, TTLSecurity: p.TTLSecurity,
+		Keepalive: p.Keepalive, Hold: p.HoldTime, Speaker: sp.Name, Families: []string{"ipv4-unicast", "ipv6-unicast"}}
+	if !p.Address.IsValid() || p.Address == d.Loopback {
+		n.UpdateSource = loopbackName(d)
+	}
+	if n.Hold != 0 && n.Keepalive == 0 {
+		n.Keepalive = max(1, n.Hold/3)
+	}
+	if n.Keepalive != 0 && n.Hold == 0 {
+		n.Hold = 3 * n.Keepalive
+	}
+	if p.PasswordSecret != "" {
+		if opt.BGPPassword == nil {
+			return Neighbor{}, fmt.Errorf("device %s: speaker %s session (%s): password_secret %q needs the secrets file (--secrets or TUYAU_SECRETS)", d.Name, sp.Name, p.Src, p.PasswordSecret)
+		}
+		pw, err := opt.BGPPassword(p.PasswordSecret)
+		if err != nil {
+			return Neighbor{}, fmt.Errorf("device %s: speaker %s session (%s): %w", d.Name, sp.Name, p.Src, err)
+		}
+		n.Password = pw
+	}
+	return n, nil
 }
 
 // farEndRunsIGP follows the cable (through patch panels) to the far device;

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
+	"github.com/tuyau-net/tuyau/bgp"
 	"github.com/tuyau-net/tuyau/inventory"
 	"github.com/tuyau-net/tuyau/provisioning"
 	"github.com/tuyau-net/tuyau/provisioning/gnmiset"
@@ -128,6 +129,12 @@ func envOr(d *deps, key, def string) string {
 
 func (o *cfgOpts) renderOptions() (provisioning.Options, error) {
 	r := provisioning.Options{NoIGP: o.NoIGP}
+	// Speaker sessions' MD5 passwords, read only when a router has one.
+	pw, err := bgp.LoadPasswords(o.Secrets)
+	if err != nil {
+		return r, err
+	}
+	r.BGPPassword = pw.Lookup
 	for _, s := range o.NTP {
 		a, err := netip.ParseAddr(s)
 		if err != nil {

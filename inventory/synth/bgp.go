@@ -74,7 +74,6 @@ func (g *gen) prefixes() {
 	add("10.128.0.0/10", "links", "point-to-point /31 links")
 	add("2001:db8:ffff::/48", "loopbacks", "router loopbacks (IPv6)")
 	add("192.0.2.0/24", "transit", "transit interconnects")
-	add("10.254.0.0/24", "speakers", "tuyau BGP speakers on the core datacenter LANs")
 	add("198.51.100.0/24", "hosting", "shared hosting for local authorities")
 	add("203.0.113.0/25", "hosting", "backup service")
 	add("2001:db8:100::/48", "hosting", "shared hosting for local authorities (IPv6)")
@@ -98,6 +97,8 @@ func (g *gen) prefixes() {
 // seconds, GTSM (the speaker sits on the datacenter LAN, one hop away) and
 // graceful restart so a restarted speaker does not flap the hosting.
 func (g *gen) speakers() {
+	g.s.Prefixes = append(g.s.Prefixes, inventory.Prefix{Prefix: netip.MustParsePrefix("10.254.0.0/24"), Role: "speakers",
+		Description: "tuyau BGP speakers on the core datacenter LANs"})
 	for i, c := range g.cores {
 		d := &g.s.Devices[c]
 		addr := netip.AddrFrom4([4]byte{10, 254, 0, byte(i + 1)})

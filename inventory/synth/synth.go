@@ -35,6 +35,9 @@ type Options struct {
 	// access circuits handed over to operators: the shape of a telemetry
 	// load test, 48 ports a router. 0 adds none.
 	InterfacesPerDevice int
+	// Speakers adds a tuyau BGP speaker at each core site; the core
+	// routers then leave the hosting prefixes to them.
+	Speakers bool
 }
 
 // MaxInterfacesPerDevice bounds InterfacesPerDevice: port names and
@@ -142,6 +145,8 @@ func (g *gen) build() {
 	g.transit()
 	g.bgp()
 	g.prefixes()
-	g.speakers()
+	if g.o.Speakers {
+		g.speakers()
+	}
 	g.accessCircuits()
 }

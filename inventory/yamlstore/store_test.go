@@ -81,7 +81,7 @@ func TestLoadExample(t *testing.T) {
 // TestExampleIsGenerated keeps examples/manche equal to the generator's
 // output, so the example and synthetic networks never drift apart.
 func TestExampleIsGenerated(t *testing.T) {
-	want, err := synth.Generate(synth.Options{Sites: 50, Seed: 1, Profile: "manche"})
+	want, err := synth.Generate(synth.Options{Sites: 50, Seed: 1, Profile: "manche", Speakers: true})
 	if err != nil {
 		t.Fatal(err)
 	}

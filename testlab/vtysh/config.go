@@ -81,6 +81,8 @@ type Neighbor struct {
 	Shutdown     bool
 	Password     string
 	EBGPMultihop int
+	// TTLSecurity is "neighbor X ttl-security hops N" (GTSM).
+	TTLSecurity int
 	// Port is "neighbor X port N": the peer's TCP port, 179 when zero.
 	Port int
 	// Keepalive and Hold are "neighbor X timers K H"; zero means the instance's.
@@ -105,8 +107,10 @@ type AFNeighbor struct {
 	RRClient              bool
 	NextHopSelf           bool
 	SoftReconfig          bool
-	RouteMapIn            string
-	RouteMapOut           string
+	// AddPathAll is "neighbor X addpath-tx-all-paths".
+	AddPathAll  bool
+	RouteMapIn  string
+	RouteMapOut string
 }
 
 // NewConfig returns the configuration of a freshly started FRR: a hostname

@@ -133,6 +133,9 @@ func renderBGP(b *strings.Builder, bgp *BGP) {
 		if n.EBGPMultihop != 0 {
 			w(" neighbor %s ebgp-multihop %d", n.Addr, n.EBGPMultihop)
 		}
+		if n.TTLSecurity != 0 {
+			w(" neighbor %s ttl-security hops %d", n.Addr, n.TTLSecurity)
+		}
 		if n.Port != 0 {
 			w(" neighbor %s port %d", n.Addr, n.Port)
 		}
@@ -185,6 +188,9 @@ func afNeighborLines(bgp *BGP, af *AddressFamily, n *AFNeighbor) []string {
 	}
 	if n.RRClient {
 		l = append(l, "neighbor "+n.Addr+" route-reflector-client")
+	}
+	if n.AddPathAll {
+		l = append(l, "neighbor "+n.Addr+" addpath-tx-all-paths")
 	}
 	if n.SoftReconfig {
 		l = append(l, "neighbor "+n.Addr+" soft-reconfiguration inbound")
