@@ -50,9 +50,7 @@ func hostingEvents(tr hosting.Transition) []telemetry.Event {
 }
 
 // siteLinks is the telemetry view of a site's links (hosting.LinkSource),
-// read from a collector's API or Redis: the routed links and circuits with
-// one end at the site (links inside the site do not connect it), those
-// whose state is known.
+// read from a collector's API or Redis (telemetry.SiteLinks counts them).
 type siteLinks struct {
 	r interface {
 		Links(ctx context.Context) ([]telemetry.LinkState, error)
@@ -64,15 +62,7 @@ func (s siteLinks) SiteLinks(ctx context.Context, site string) (up, total int, e
 	if err != nil {
 		return 0, 0, err
 	}
-	for _, l := range links {
-		if (l.A.Site == site) == (l.B.Site == site) || l.Oper == "unknown" || l.Oper == "" {
-			continue
-		}
-		total++
-		if l.Oper == "up" {
-			up++
-		}
-	}
+	up, total = telemetry.SiteLinks(links, site)
 	return up, total, nil
 }
 
