@@ -68,9 +68,9 @@ func (m Model) View() string {
 	if w <= 0 {
 		w = 80
 	}
-	body := h - 2
-	if h <= 0 {
-		body = 0 // unbounded: --once
+	body := 0 // unbounded: --once
+	if h > 0 {
+		body = max(1, h-2)
 	}
 	var lines []string
 	switch {
@@ -93,6 +93,9 @@ func (m Model) View() string {
 		out = append(out, fit(l, w))
 	}
 	out = append(out, fit(m.footer(), w))
+	if h > 0 && len(out) > h { // a tiny terminal: the header first
+		out = out[:h]
+	}
 	return strings.Join(out, "\n")
 }
 

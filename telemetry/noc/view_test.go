@@ -20,7 +20,7 @@ var update = flag.Bool("update", false, "rewrite the golden frames")
 // without color: exactly the terminal's height, no line wider than it,
 // and every pane's title there.
 func TestViewSizes(t *testing.T) {
-	for _, size := range [][2]int{{80, 24}, {120, 40}, {200, 60}} {
+	for _, size := range [][2]int{{80, 24}, {120, 40}, {200, 60}, {30, 6}, {10, 2}, {1, 1}} {
 		for _, color := range []bool{false, true} {
 			for _, screen := range []string{"panes", "detail", "help", "filter"} {
 				m := newModel(fixture(), size[0], size[1])
@@ -47,7 +47,7 @@ func TestViewSizes(t *testing.T) {
 					t.Errorf("%dx%d %s without color has escape sequences", size[0], size[1], screen)
 				}
 				plain := ansi.Strip(v)
-				if screen == "panes" {
+				if screen == "panes" && size[1] >= 24 {
 					for _, want := range []string{"Alarms 2", "Links 4", "Targets 3", "BGP & hosting 1", "[+2]"} {
 						if !strings.Contains(plain, want) {
 							t.Errorf("%dx%d panes lack %q:\n%s", size[0], size[1], want, plain)
