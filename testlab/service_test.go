@@ -191,15 +191,22 @@ func TestFailServiceFailover(t *testing.T) {
 	}
 	primary, backup := svc.Sites[0], svc.Sites[1]
 	waitActive(primary)
+	failed := time.Now()
 	if _, err := l.FailService(ctx, primary, svc.Name, ""); err != nil {
 		t.Fatal(err)
 	}
 	waitActive(backup)
+	// A number for the record, never asserted: with interval 50 ms, fast
+	// interval 10 ms and fall 2, the move follows the failure by about
+	// one interval plus one fast interval.
+	t.Logf("fail-service to active site %s: %s", backup, time.Since(failed).Round(time.Millisecond))
 	if st := fo.Status(); !strings.Contains(st.Sites[0].HealthReason, "connection refused") {
 		t.Errorf("primary's health after fail-service: %+v", st.Sites[0])
 	}
+	restored := time.Now()
 	if _, err := l.RestoreService(ctx, primary, svc.Name); err != nil {
 		t.Fatal(err)
 	}
 	waitActive(primary)
+	t.Logf("restore-service to active site %s again: %s", primary, time.Since(restored).Round(time.Millisecond))
 }
