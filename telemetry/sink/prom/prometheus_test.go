@@ -381,12 +381,13 @@ func TestPrometheusScrapesCollector(t *testing.T) {
 	// engine's rate from the device's own timestamps, once the window is
 	// full (rate divides by the window, so a series younger than it reads
 	// low); the scrape and the sample intervals beat against each other,
-	// hence the tolerance.
+	// and a loaded CI machine delays scrapes, hence the tolerance (an idle
+	// run agrees within 1 %; a unit error would be 8x off).
 	ctr := `tuyau_interface_receive_bytes_total` + end
 	res = prom.waitQuery(t, 20*time.Second, `rate(`+ctr+`[5s]) * 8 and count_over_time(`+ctr+`[5s]) >= 10`, func(r []promSample) bool {
 		return len(r) == 1 && r[0].float(t) > 0
 	})
-	if got, want := res[0].float(t), after.InBps; got < 0.85*want || got > 1.15*want {
+	if got, want := res[0].float(t), after.InBps; got < 0.75*want || got > 1.25*want {
 		t.Errorf("rate(...[5s])*8 = %.0f bit/s in Prometheus, engine has %.0f", got, want)
 	}
 	t.Logf("link %s: rx %.2f dBm, margin %.2f dB; %s in: Prometheus %.0f bit/s, engine %.0f bit/s",
