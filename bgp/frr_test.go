@@ -65,7 +65,11 @@ func frrCore(sock string) *inventory.Snapshot {
 				{Name: "eth1", Description: "datacenter LAN", Addresses: []netip.Prefix{p("10.254.0.254/24")}}}}},
 		Speakers: []inventory.Speaker{{Name: "dc1", ASN: 65000, RouterID: a("10.254.0.1"), Site: "dc1", Listen: a("10.254.0.1"),
 			API: sock, Peers: []inventory.SpeakerPeer{{Device: "dc1-r1", PasswordSecret: "bgp-dc1", TTLSecurity: 1,
-				HoldTime: 9, Keepalive: 3, GracefulRestart: 60}}}},
+				HoldTime: 9, Keepalive: 3, GracefulRestart: 60}}},
+			// A second announcer of the hosting prefix (gobgpd in the
+			// test), so the speaker must see two paths through add-path.
+			{Name: "dc1-b", ASN: 65000, RouterID: a("10.254.0.2"), Site: "dc1", Listen: a("10.254.0.2"),
+				API: sock + ".b", Peers: []inventory.SpeakerPeer{{Device: "dc1-r1"}}}},
 	}
 }
 
@@ -108,6 +112,7 @@ func TestFRRSpeaker(t *testing.T) {
 	sh(t, "ip", "-n", nsR, "link", "set", "eth1", "up")
 	sh(t, "ip", "-n", nsS, "link", "set", "eth0", "up")
 	sh(t, "ip", "-n", nsS, "addr", "add", "10.254.0.1/24", "dev", "eth0")
+	sh(t, "ip", "-n", nsS, "addr", "add", "10.254.0.2/24", "dev", "eth0")
 	sh(t, "ip", "-n", nsS, "route", "add", "10.255.0.1/32", "via", "10.254.0.254")
 
 	rdir := filepath.Join(dir, "r1")
@@ -228,6 +233,52 @@ func TestFRRSpeaker(t *testing.T) {
 	})
 	if out := vtysh("show bgp ipv4 unicast 203.0.113.0/24"); !strings.Contains(out, "not in table") {
 		t.Errorf("FRR took a prefix that is no service's:\n%s", out)
+	}
+
+	// Add-path: a second announcer (Debian's gobgpd as speaker dc1-b, the
+	// other site's speaker here) sends the same prefix; FRR reflects both
+	// paths to us, and Paths names both originators.
+	if gobgpd, gobgp := need.Tool(t, "gobgpd", "apt-get install gobgpd"), need.Tool(t, "gobgp", "apt-get install gobgpd"); gobgpd != "" {
+		conf := filepath.Join(dir, "gobgpd.toml")
+		os.WriteFile(conf, []byte(`[global.config]
+  as = 65000
+  router-id = "10.254.0.2"
+  port = -1
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "10.255.0.1"
+    peer-as = 65000
+  [neighbors.transport.config]
+    local-address = "10.254.0.2"
+  [neighbors.timers.config]
+    connect-retry = 1
+`), 0o600)
+		g := exec.Command("ip", "netns", "exec", nsS, gobgpd, "-f", conf, "--api-hosts", "127.0.0.1:50099", "--pprof-disable")
+		glog, _ := os.Create(filepath.Join(dir, "gobgpd.log"))
+		g.Stdout, g.Stderr = glog, glog
+		if err := g.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { g.Process.Kill(); g.Wait(); glog.Close() })
+		cli := func(args ...string) (string, error) {
+			out, err := exec.Command("ip", append([]string{"netns", "exec", nsS, gobgp, "-p", "50099"}, args...)...).CombinedOutput()
+			return string(out), err
+		}
+		waitFor(t, 10*time.Second, "gobgpd up", func() (bool, string) { out, err := cli("global"); return err == nil, out })
+		if out, err := cli("global", "rib", "add", "-a", "ipv4", "198.51.100.0/24", "nexthop", "10.254.0.20", "med", "500"); err != nil {
+			t.Fatalf("gobgp rib add: %v %s", err, out)
+		}
+		c.Origins[netip.MustParseAddr("10.254.0.2")] = "dc2" // as if it ran at the other site
+		var paths []Path
+		waitFor(t, 20*time.Second, "both paths at the speaker", func() (bool, string) {
+			var err error
+			paths, err = c.Paths(ctx, netip.MustParsePrefix("198.51.100.0/24"))
+			return err == nil && len(paths) == 2, fmt.Sprintf("%+v %v\n%s", paths, err, vtysh("show bgp ipv4 unicast 198.51.100.0/24"))
+		})
+		if paths[0].Site != "dc1" || !paths[0].Local || paths[1].Site != "dc2" || paths[1].Attrs.MED != 500 ||
+			paths[1].OriginatorID != netip.MustParseAddr("10.254.0.2") || paths[1].Attrs.NextHop != netip.MustParseAddr("10.254.0.20") {
+			t.Errorf("paths = %+v, want ours at dc1 and gobgpd's (originator 10.254.0.2, MED 500, next hop 10.254.0.20) at dc2", paths)
+		}
 	}
 
 	// FRR asks for a refresh (no soft-reconfiguration inbound): answered.
