@@ -769,3 +769,99 @@ func read2(t *testing.T, read func(string, any) error) (map[string]telemetry.Ala
 	}
 	return out, nil
 }
+
+// TestTelemetrySentinelFailover runs the collector against Redis behind
+// Sentinel (--redis redis-sentinel://...): the primary fails over to its
+// replica mid-stream, then a lab device dies; its alarm and its state
+// change reach the new primary, and no write is refused.
+func TestTelemetrySentinelFailover(t *testing.T) {
+	g := redislab.StartSentinel(t, 1, 3)
+	ctx, cancel := context.WithCancel(context.Background())
+	snap, err := synth.Generate(synth.Options{Sites: 5, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := filepath.Join(t.TempDir(), "inventory.yaml")
+	if err := yamlstore.WriteFile(inv, snap); err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	startForegroundLab(t, ctx, cancel, root, "sentinel", snap, 30*time.Second)
+	cfg := filepath.Join(t.TempDir(), "tuyau.yaml")
+	if err := os.WriteFile(cfg, []byte(fastAlarms), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	url := g.URL()
+	col := startCollect(t, "col-s", "-i", inv, "--config", cfg, "--lab", "sentinel", "--lab-dir", root, "--redis", url,
+		"--interval", "counters=1s,optics=1s", "--flush", "200ms", "--lease", "2s", "--listen", "")
+	read := func(what string, v any) error {
+		r := runCLI(t, nil, "telemetry", what, "-o", "json", "--redis", url, "-i", inv)
+		if r.code != exitOK {
+			return fmt.Errorf("telemetry %s --redis: exit %d: %s", what, r.code, r.stderr)
+		}
+		return json.Unmarshal([]byte(r.stdout), v)
+	}
+	var dev string
+	eventually(t, 30*time.Second, "every target connected in Redis", func() (bool, string) {
+		var hs []telemetry.TargetHealth
+		if err := read("targets", &hs); err != nil {
+			return false, err.Error()
+		}
+		ok := len(hs) == len(snap.Devices)
+		for _, h := range hs {
+			ok = ok && h.Connected
+		}
+		if ok {
+			dev = hs[0].Name
+		}
+		return ok, fmt.Sprintf("%d targets\n%s", len(hs), col.stderr.String())
+	})
+	old, err := g.PrimaryAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Failover(t)
+	primary := g.WaitNewPrimary(t, old, 30*time.Second)
+	failed := time.Now()
+	if r := runCLI(t, nil, "lab", "kill", dev, "--lab-dir", root, "--name", "sentinel"); r.code != exitOK {
+		t.Fatalf("lab kill %s: exit %d %s", dev, r.code, r.stderr)
+	}
+	unreachable := telemetry.AlarmID("telemetry", "target-unreachable", "target", dev)
+	eventually(t, 30*time.Second, "the alarm after the failover on the new primary", func() (bool, string) {
+		now, err := read2(t, read)
+		if err != nil {
+			return false, err.Error()
+		}
+		_, ok := now[unreachable]
+		return ok, sortedKeys(now)
+	})
+	rc := goredis.NewClient(&goredis.Options{Addr: primary})
+	defer rc.Close()
+	keys := redis.NewKeys(snap.Network.Name)
+	eventually(t, 10*time.Second, "the target's change on the new primary", func() (bool, string) {
+		xs, err := rc.XRange(ctx, keys.Changes(), "-", "+").Result()
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, x := range xs {
+			var c telemetry.StateChange
+			if json.Unmarshal([]byte(fmt.Sprint(x.Values["json"])), &c) == nil && c.ObjectKind == "target" && c.Object == dev &&
+				c.To == "down" && !c.Time.Before(failed.Add(-time.Second)) {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("%d changes, none of %s going down", len(xs), dev)
+	})
+	if strings.Contains(col.stderr.String(), "fenced write refused") {
+		t.Errorf("writes refused across the failover:\n%s", col.stderr.String())
+	}
+}
+
+func sortedKeys[V any](m map[string]V) string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return strings.Join(ks, ",")
+}
