@@ -240,9 +240,11 @@ func (b *filler) fill(o BrownfieldOptions) {
 	// Member sites, each behind one POP.
 	for m := 0; m < o.Members; m++ {
 		town, kind := morbihanTowns[m%len(morbihanTowns)], memberKinds[m%len(memberKinds)]
-		slugName := town + "-" + kind.suffix
+		slugName, name := town+"-"+kind.suffix, kind.name+" "+town
 		if m >= len(morbihanTowns) {
-			slugName += "-" + strconv.Itoa(m/len(morbihanTowns)+1)
+			// Bigger networks (the benchmark's): towns come round again.
+			n := strconv.Itoa(m/len(morbihanTowns) + 1)
+			slugName, name = slugName+"-"+n, name+" "+n
 		}
 		asn := b.add("ipam/asns", map[string]any{"asn": 4200056100 + m, "rir": rir})
 		// Rounded as NetBox stores them (6 decimals): -3.2+3*0.12 is
@@ -251,7 +253,7 @@ func (b *filler) fill(o BrownfieldOptions) {
 		if m%9 == 4 {
 			lat, lon = nil, nil
 		}
-		sid := site(slugName, kind.name+" "+town, kind.facility, r56, lat, lon, []int{asn})
+		sid := site(slugName, name, kind.facility, r56, lat, lon, []int{asn})
 		r := router(slugName+"-r1", sid, role["router"], plat["cisco-ios-xe"], "C8200-1N-4T")
 		iface(r, "Loopback0", "virtual", nil)
 		ipv4(r, "Loopback0", fmt.Sprintf("10.56.%d.%d/32", 100+m/250, m%250+1), "loopback")

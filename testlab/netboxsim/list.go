@@ -43,8 +43,9 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, k *kind, base stri
 	ids := t.order
 	if filters := filtersOf(q); len(filters) > 0 {
 		ids = nil
+		sets := idSets(filters)
 		for _, id := range t.order {
-			if s.match(k, t.objs[id], id, filters) {
+			if s.match(k, t.objs[id], id, filters, sets) {
 				ids = append(ids, id)
 			}
 		}
@@ -112,8 +113,20 @@ func filtersOf(q url.Values) map[string][]string {
 // match applies NetBox-style filters: id, a scalar field, field_id for a
 // foreign key, or a foreign key by slug or name. Values of one filter are
 // ORed, filters are ANDed. Unknown filters are ignored, as NetBox 4.0 does.
-func (s *Server) match(k *kind, o object, id int, filters map[string][]string) bool {
+func (s *Server) match(k *kind, o object, id int, filters map[string][]string, sets map[string]map[string]bool) bool {
 	for name, values := range filters {
+		if set := sets[name]; set != nil {
+			if keys, handled := s.idKeys(k, o, id, name); handled {
+				ok := false
+				for _, key := range keys {
+					ok = ok || set[key]
+				}
+				if !ok {
+					return false
+				}
+				continue
+			}
+		}
 		ok := false
 		for _, v := range values {
 			if s.matchOne(k, o, id, name, v) {
@@ -126,6 +139,65 @@ func (s *Server) match(k *kind, o object, id int, filters map[string][]string) b
 		}
 	}
 	return true
+}
+
+// idSets are the filters given many ids (a client reading the part of a
+// NetBox its sites select sends site_id=1&site_id=2... by the hundred), as
+// sets, so that each object is matched once rather than once per id.
+func idSets(filters map[string][]string) map[string]map[string]bool {
+	var sets map[string]map[string]bool
+	for name, values := range filters {
+		if len(values) < 8 || name != "id" && !strings.HasSuffix(name, "_id") {
+			continue
+		}
+		set := make(map[string]bool, len(values))
+		for _, v := range values {
+			set[v] = true
+		}
+		if sets == nil {
+			sets = map[string]map[string]bool{}
+		}
+		sets[name] = set
+	}
+	return sets
+}
+
+// idKeys is what an id filter compares with an object: its id, the id of
+// the site or device it sits in, or a foreign key's id. handled is false
+// for a filter idKeys does not know, which match then treats one value
+// at a time.
+func (s *Server) idKeys(k *kind, o object, id int, name string) (keys []string, handled bool) {
+	itoa := func(v any) string {
+		if n, ok := v.(int); ok {
+			return strconv.Itoa(n)
+		}
+		return ""
+	}
+	switch {
+	case name == "id":
+		return []string{strconv.Itoa(id)}, true
+	case name == "site_id" && k.field("site") == nil && k.field("device") != nil:
+		dev, _ := o["device"].(int)
+		return []string{itoa(s.tables["dcim/devices"].objs[dev]["site"])}, true
+	case name == "site_id" && k.path == "dcim/cables":
+		for _, t := range append(terms(o["a_terminations"]), terms(o["b_terminations"])...) {
+			keys = append(keys, itoa(s.siteOfTermination(t)))
+		}
+		return keys, true
+	case name == "device_id" && k.path == "ipam/ip-addresses":
+		if o["assigned_object_type"] != "dcim.interface" {
+			return nil, true
+		}
+		aid, _ := toInt(o["assigned_object_id"])
+		return []string{itoa(s.tables["dcim/interfaces"].objs[aid]["device"])}, true
+	}
+	if _, derived := s.derivedFilter(k, nil, name, ""); derived {
+		return nil, false
+	}
+	if f := k.field(strings.TrimSuffix(name, "_id")); f != nil && f.kind == fRef && k.field(name) == nil {
+		return []string{itoa(o[strings.TrimSuffix(name, "_id")])}, true
+	}
+	return nil, false
 }
 
 func (s *Server) knownFilter(k *kind, name string) bool {

@@ -3,6 +3,10 @@
 // to compare with pynetbox on the same NetBox.
 //
 //	NETBOX_TOKEN=... go run ./bench/netbox/tuyauread http://127.0.0.1:8000
+//	NETBOX_TOKEN=... go run ./bench/netbox/tuyauread http://127.0.0.1:8000 TENANT
+//
+// With a tenant it reads only that tenant's part of the NetBox (--filter
+// tenant), as on a NetBox filled by hand, and counts what was inferred.
 package main
 
 import (
@@ -12,6 +16,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/tuyau-net/tuyau/inventory"
 	"github.com/tuyau-net/tuyau/inventory/netbox"
 )
 
@@ -23,24 +28,32 @@ func main() {
 }
 
 func run(ctx context.Context) error {
-	if len(os.Args) != 2 {
-		return fmt.Errorf("usage: tuyauread NETBOX_URL (token in NETBOX_TOKEN)")
+	if len(os.Args) != 2 && len(os.Args) != 3 {
+		return fmt.Errorf("usage: tuyauread NETBOX_URL [TENANT] (token in NETBOX_TOKEN)")
 	}
-	nb, err := netbox.New(os.Args[1], netbox.WithToken(os.Getenv("NETBOX_TOKEN")))
+	opts := []netbox.Option{netbox.WithToken(os.Getenv("NETBOX_TOKEN"))}
+	if len(os.Args) == 3 {
+		opts = append(opts, netbox.WithFilter(netbox.Filter{Tenants: []string{os.Args[2]}}))
+	}
+	nb, err := netbox.New(os.Args[1], opts...)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	snap, err := nb.Load(ctx)
+	snap, rep, err := nb.LoadReport(ctx)
 	if err != nil {
 		return err
 	}
 	elapsed := time.Since(start)
+	if ps := inventory.Validate(snap); len(ps) > 0 {
+		return fmt.Errorf("the inventory read is not valid: %d problems, first: %v", len(ps), ps[0])
+	}
 	ifaces := 0
 	for _, d := range snap.Devices {
 		ifaces += len(d.Interfaces)
 	}
 	return json.NewEncoder(os.Stdout).Encode(map[string]any{"seconds": elapsed.Seconds(), "counts": map[string]int{
 		"devices": len(snap.Devices), "patch-panels": len(snap.PatchPanels), "interfaces": ifaces,
-		"cables": len(snap.Cables), "sites": len(snap.Sites), "prefixes": len(snap.Prefixes)}})
+		"cables": len(snap.Cables), "sites": len(snap.Sites), "prefixes": len(snap.Prefixes)},
+		"inferred": rep.Inferred, "skipped": rep.Skipped})
 }
