@@ -39,9 +39,18 @@ func (d *deps) loadInventory(ctx context.Context) (*inventory.Snapshot, error) {
 
 // readInventory is loadInventory leaving the warnings to the caller.
 func (d *deps) readInventory(ctx context.Context) (*inventory.Snapshot, error) {
+	st, err := d.inventoryStore()
+	if err != nil {
+		return nil, err
+	}
+	return st.Load(ctx)
+}
+
+// inventoryStore opens the --inventory files, logging with d.logger.
+func (d *deps) inventoryStore() (*yamlstore.Store, error) {
 	path, err := d.inventoryPath()
 	if err != nil {
 		return nil, err
 	}
-	return yamlstore.Open(path).Load(ctx)
+	return yamlstore.Open(path, yamlstore.WithLogger(d.logger())), nil
 }

@@ -63,7 +63,7 @@ func (d *deps) loadSide(ctx context.Context, side string, nb netboxOpts) (*inven
 		snap, _, err := d.loadNetBox(ctx, s)
 		return snap, err
 	}
-	return yamlstore.Open(side).Load(ctx)
+	return yamlstore.Open(side, yamlstore.WithLogger(d.logger())).Load(ctx)
 }
 
 func runInventoryDiff(ctx context.Context, d *deps, o diffOpts, w io.Writer) error {

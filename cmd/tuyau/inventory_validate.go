@@ -4,15 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tuyau-net/tuyau/inventory"
+	"github.com/tuyau-net/tuyau/inventory/yamlstore"
 	"github.com/tuyau-net/tuyau/topology"
 )
 
-type validateOpts struct{ Output string }
+type validateOpts struct {
+	Output string
+	Stats  bool
+}
 
 func newInventoryValidateCmd(d *deps) *cobra.Command {
 	var o validateOpts
@@ -30,13 +36,15 @@ with every link up.
 Exit status: 0 when the inventory is clean or has only warnings, 1 when it
 has problems.`,
 		Example: `  tuyau inventory validate -i examples/manche
-  tuyau inventory validate -i net.yaml -o json | jq '.[].message'`,
+  tuyau inventory validate -i net.yaml -o json | jq '.[].message'
+  tuyau inventory validate -i net.yaml --stats   # per file: fast reader or yaml.v3, and why (file:line)`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return runValidate(c.Context(), d, o)
 		},
 	}
 	c.Flags().StringVarP(&o.Output, "output", "o", "table", "table|json|yaml")
+	c.Flags().BoolVar(&o.Stats, "stats", false, "print on stderr how each file was read: the fast reader, or yaml.v3 with the line and the reason it fell back")
 	return c
 }
 
@@ -45,7 +53,16 @@ func runValidate(ctx context.Context, d *deps, o validateOpts) error {
 		return err
 	}
 	start := time.Now()
-	snap, err := d.readInventory(ctx)
+	st, err := d.inventoryStore()
+	if err != nil {
+		return err
+	}
+	snap, err := st.Load(ctx)
+	if o.Stats {
+		if err := printReadStats(d.stderr, st.Stats()); err != nil {
+			return err
+		}
+	}
 	var ps inventory.Problems
 	if err != nil && !errors.As(err, &ps) {
 		return err
@@ -86,5 +103,25 @@ func runValidate(ctx context.Context, d *deps, o validateOpts) error {
 	s := inventory.Summarize(snap)
 	_, err = fmt.Fprintf(d.stdout, "ok: %d sites, %d devices, %d cables (%.1f km), %d BGP sessions, checked in %s\n",
 		s.Sites, s.Devices, s.Cables, s.FiberKm, s.BGPSessions, time.Since(start).Round(time.Millisecond))
+	return err
+}
+
+// printReadStats is --stats: how each file was read, and why one left the
+// fast reader (a cliff in load time and memory worth knowing about).
+func printReadStats(w io.Writer, stats []yamlstore.FileStats) error {
+	rows := make([][]string, 0, len(stats))
+	slow := 0
+	for _, s := range stats {
+		reader, why := "fast", ""
+		if !s.Fast {
+			reader, why = "yaml.v3", s.Fallback
+			slow++
+		}
+		rows = append(rows, []string{s.File, strconv.Itoa(s.Bytes), reader, fmt.Sprintf("%.1f ms", float64(s.Duration.Microseconds())/1000), why})
+	}
+	if err := table(w, []string{"FILE", "BYTES", "READER", "TIME", "FALLBACK"}, rows); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "%d files: %d by the fast reader, %d by yaml.v3\n", len(stats), len(stats)-slow, slow)
 	return err
 }

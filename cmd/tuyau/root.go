@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"log/slog"
 
 	"github.com/spf13/cobra"
 )
@@ -16,6 +17,17 @@ type deps struct {
 	configPath string
 	// inventory is --inventory, resolved with the environment and config by inventoryPath.
 	inventory string
+	// debug is --debug: debug logs on stderr.
+	debug bool
+}
+
+// logger logs on stderr: warnings and errors, and debug details with --debug.
+func (d *deps) logger() *slog.Logger {
+	level := slog.LevelWarn
+	if d.debug {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(d.stderr, &slog.HandlerOptions{Level: level}))
 }
 
 func newRootCmd(d *deps) *cobra.Command {
@@ -36,6 +48,7 @@ Exit codes: 0 success, 1 error (or an invalid inventory), 2 changes pending
 	}
 	root.PersistentFlags().StringVarP(&d.inventory, "inventory", "i", "", "inventory file or directory (env TUYAU_INVENTORY, or inventory: in tuyau.yaml)")
 	root.PersistentFlags().StringVar(&d.configPath, "config", "", "config file (default ./tuyau.yaml when present)")
+	root.PersistentFlags().BoolVar(&d.debug, "debug", false, "log debug details on stderr (such as each YAML file that leaves the fast reader, and why)")
 	root.AddCommand(newVersionCmd(d), newInventoryCmd(d), newLabCmd(d), newConfigCmd(d), newTopologyCmd(d), newNetboxCmd(d), newTelemetryCmd(d), newNocCmd(d), newBGPCmd(d))
 	return root
 }
