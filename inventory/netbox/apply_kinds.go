@@ -12,10 +12,14 @@ import (
 	"github.com/tuyau-net/tuyau/inventory"
 )
 
+// upsertRegions writes regions parents first: each round bulk-updates and
+// bulk-creates the regions whose parent NetBox already has.
 func (w *writer) upsertRegions(ctx context.Context, keys []string) error {
 	pending := slices.Clone(keys)
 	for len(pending) > 0 {
-		var later []string
+		var later, newKeys []string
+		var bodies []any
+		var patches []map[string]any
 		for _, slug := range pending {
 			r := w.ix.Region(slug)
 			if r == nil {
@@ -36,16 +40,22 @@ func (w *writer) upsertRegions(ctx context.Context, keys []string) error {
 				req.Parent.Set(nil)
 			}
 			if id, ok := w.regions[slug]; ok {
-				if err := w.patch(ctx, "dcim/regions/", id, "region "+slug, req); err != nil {
-					return err
-				}
+				body := toMap(req)
+				body["id"] = id
+				patches = append(patches, body)
 				continue
 			}
-			id, err := w.createOne(ctx, "dcim/regions/", "region "+slug, req)
-			if err != nil {
-				return err
-			}
-			w.regions[slug] = id
+			bodies, newKeys = append(bodies, req), append(newKeys, slug)
+		}
+		if err := w.bulkPatch(ctx, "dcim/regions/", "regions", patches); err != nil {
+			return err
+		}
+		ids, err := w.create(ctx, "dcim/regions/", bodies)
+		for i, id := range ids {
+			w.regions[newKeys[i]] = id
+		}
+		if err != nil {
+			return err
 		}
 		if len(later) == len(pending) {
 			return fmt.Errorf("regions %v: parent region missing or a parent loop", later)

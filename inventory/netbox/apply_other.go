@@ -11,12 +11,20 @@ import (
 	"github.com/tuyau-net/tuyau/inventory"
 )
 
+// upsertCircuits writes circuits, then their terminations, each kind in
+// one bulk update and one bulk create (providers and circuit types, few,
+// are ensured one by one first).
 func (w *writer) upsertCircuits(ctx context.Context, keys []string) error {
+	var circuits []*inventory.Circuit
+	var bodies []any
+	var newKeys []string
+	var patches []map[string]any
 	for _, cid := range keys {
 		c := w.ix.Circuit(cid)
 		if c == nil {
 			continue
 		}
+		circuits = append(circuits, c)
 		prov, ok := w.providers[c.Provider]
 		if !ok {
 			id, err := w.createOne(ctx, "circuits/providers/", "provider "+c.Provider, map[string]any{"name": c.Provider, "slug": slugify(c.Provider)})
@@ -38,22 +46,36 @@ func (w *writer) upsertCircuits(ctx context.Context, keys []string) error {
 			status = "active"
 		}
 		body := map[string]any{"cid": c.ID, "provider": prov, "type": typ, "status": status, "commit_rate": nullable(int64(c.Bandwidth) * 1000)}
-		id, ok := w.circuits[cid]
-		if ok {
-			if err := w.patch(ctx, "circuits/circuits/", id, "circuit "+cid, body); err != nil {
-				return err
-			}
-		} else {
-			if id, err = w.createOne(ctx, "circuits/circuits/", "circuit "+cid, body); err != nil {
-				return err
-			}
-			w.circuits[cid] = id
+		if id, ok := w.circuits[cid]; ok {
+			body["id"] = id
+			patches = append(patches, body)
+			continue
 		}
+		bodies, newKeys = append(bodies, body), append(newKeys, cid)
+	}
+	if err := w.bulkPatch(ctx, "circuits/circuits/", "circuits", patches); err != nil {
+		return err
+	}
+	ids, err := w.create(ctx, "circuits/circuits/", bodies)
+	for i, id := range ids {
+		w.circuits[newKeys[i]] = id
+	}
+	if err != nil {
+		return err
+	}
+	return w.upsertTerminations(ctx, circuits)
+}
+
+func (w *writer) upsertTerminations(ctx context.Context, circuits []*inventory.Circuit) error {
+	var bodies []any
+	var newKeys []string
+	var patches []map[string]any
+	for _, c := range circuits {
 		for _, end := range []struct {
 			side string
 			e    inventory.CircuitEnd
 		}{{"A", c.A}, {"Z", c.Z}} {
-			key := cid + "/" + end.side
+			key := c.ID + "/" + end.side
 			tid, have := w.terms[key]
 			if end.e.IsZero() {
 				if have {
@@ -64,7 +86,7 @@ func (w *writer) upsertCircuits(ctx context.Context, keys []string) error {
 				}
 				continue
 			}
-			body := map[string]any{"circuit": id, "term_side": end.side,
+			body := map[string]any{"circuit": w.circuits[c.ID], "term_side": end.side,
 				"custom_fields": map[string]any{cfCircuitDevice: nullable(end.e.Device), cfCircuitIface: nullable(end.e.Interface)}}
 			var site any
 			if end.e.Site != "" {
@@ -76,19 +98,21 @@ func (w *writer) upsertCircuits(ctx context.Context, keys []string) error {
 			}
 			siteRef(body, w.scoped, "termination_type", "termination_id", site)
 			if have {
-				if err := w.patch(ctx, "circuits/circuit-terminations/", tid, "circuit termination "+key, body); err != nil {
-					return err
-				}
+				body["id"] = tid
+				patches = append(patches, body)
 				continue
 			}
-			tid, err := w.createOne(ctx, "circuits/circuit-terminations/", "circuit termination "+key, body)
-			if err != nil {
-				return err
-			}
-			w.terms[key] = tid
+			bodies, newKeys = append(bodies, body), append(newKeys, key)
 		}
 	}
-	return nil
+	if err := w.bulkPatch(ctx, "circuits/circuit-terminations/", "circuit terminations", patches); err != nil {
+		return err
+	}
+	ids, err := w.create(ctx, "circuits/circuit-terminations/", bodies)
+	for i, id := range ids {
+		w.terms[newKeys[i]] = id
+	}
+	return err
 }
 
 func (w *writer) upsertPrefixes(ctx context.Context, keys []string) error {
@@ -151,6 +175,9 @@ func (w *writer) upsertASNs(ctx context.Context, keys []string) error {
 	for i := range w.want.ASNs {
 		byKey[strconv.FormatUint(uint64(w.want.ASNs[i].ASN), 10)] = &w.want.ASNs[i]
 	}
+	var bodies []any
+	var newKeys []string
+	var patches []map[string]any
 	for _, key := range keys {
 		a := byKey[key]
 		if a == nil {
@@ -159,18 +186,20 @@ func (w *writer) upsertASNs(ctx context.Context, keys []string) error {
 		body := map[string]any{"asn": a.ASN, "rir": rir, "description": a.Description,
 			"custom_fields": map[string]any{cfASNName: nullable(a.Name)}}
 		if id, ok := w.asns[key]; ok {
-			if err := w.patch(ctx, "ipam/asns/", id, "ASN "+key, body); err != nil {
-				return err
-			}
+			body["id"] = id
+			patches = append(patches, body)
 			continue
 		}
-		id, err := w.createOne(ctx, "ipam/asns/", "ASN "+key, body)
-		if err != nil {
-			return err
-		}
-		w.asns[key] = id
+		bodies, newKeys = append(bodies, body), append(newKeys, key)
 	}
-	return nil
+	if err := w.bulkPatch(ctx, "ipam/asns/", "ASNs", patches); err != nil {
+		return err
+	}
+	ids, err := w.create(ctx, "ipam/asns/", bodies)
+	for i, id := range ids {
+		w.asns[newKeys[i]] = id
+	}
+	return err
 }
 
 // putContext creates or replaces one config context by name.

@@ -70,3 +70,45 @@ func mustLength(t *testing.T, v float64, unit string) inventory.Length {
 	}
 	return l
 }
+
+// TestUpdatesAreBulk: changing every region, circuit and ASN is one bulk
+// PATCH per kind (and one for the circuits' terminations), not one
+// request per object, and reads back.
+func TestUpdatesAreBulk(t *testing.T) {
+	ctx := context.Background()
+	sim, nb := newTestNetBox(t)
+	if err := push(ctx, nb, loadExample(t)); err != nil {
+		t.Fatal(err)
+	}
+	want := loadExample(t)
+	for i := range want.Regions {
+		want.Regions[i].Name += " (renamed)"
+	}
+	for i := range want.Circuits {
+		want.Circuits[i].Bandwidth *= 2
+	}
+	for i := range want.ASNs {
+		want.ASNs[i].Description = "renumbered " + want.ASNs[i].Name
+	}
+	if len(want.Regions)+len(want.Circuits)+len(want.ASNs) < 6 {
+		t.Fatalf("the example has too few regions, circuits and ASNs to tell: %d, %d, %d", len(want.Regions), len(want.Circuits), len(want.ASNs))
+	}
+	before := sim.Stats().Writes
+	res, err := nb.Push(ctx, want, true, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writes := sim.Stats().Writes - before
+	if n := len(res.Changes); n != len(want.Regions)+len(want.Circuits)+len(want.ASNs) {
+		t.Errorf("%d changes, want %d", n, len(want.Regions)+len(want.Circuits)+len(want.ASNs))
+	}
+	if writes > 4 {
+		t.Errorf("%d write requests for %d regions, %d circuits and %d ASNs, want at most 4 (one bulk PATCH per kind)",
+			writes, len(want.Regions), len(want.Circuits), len(want.ASNs))
+	}
+	got, err := nb.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertSame(t, want, got)
+}
