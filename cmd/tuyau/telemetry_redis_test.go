@@ -249,8 +249,12 @@ func TestTelemetryRedisManche(t *testing.T) {
 			t.Errorf("after the restart, alarm %s (%s %s): active %v raised %v, want raised %v", id, a.Rule, a.Object, ok, b.Raised, a.Raised)
 		}
 	}
-	if len(after) != len(cut) {
-		t.Errorf("after the restart %d active alarms, %d before", len(after), len(cut))
+	for id, a := range after {
+		// The targets' rules may see the new collector's sessions still
+		// connecting; a link or root alarm must not appear anew.
+		if _, ok := cut[id]; !ok && a.ObjectKind != "target" {
+			t.Errorf("after the restart, a new alarm %s on %s: %s", a.Rule, a.Object, a.Message)
+		}
 	}
 
 	// An acknowledgement through Redis reaches the engine of collector b.
