@@ -122,6 +122,11 @@ func writeDOT(w *bufio.Writer, t *Topology, o GraphOptions) error {
 		if !t.keepSite(s.Slug, o) {
 			continue
 		}
+		if !s.HasCoordinates() {
+			// neato places a site it is given no position for.
+			fmt.Fprintf(w, "  %s [label=%s %s]\n", strconv.Quote(s.Slug), strconv.Quote(s.Slug), siteStyle(s.Role))
+			continue
+		}
 		fmt.Fprintf(w, "  %s [label=%s %s pos=\"%s\"]\n", strconv.Quote(s.Slug), strconv.Quote(s.Slug), siteStyle(s.Role), pos(s))
 	}
 	bridges := map[string]bool{}
@@ -230,8 +235,10 @@ func writeMermaid(w *bufio.Writer, t *Topology, o GraphOptions) error {
 }
 
 type geoFeature struct {
-	Type       string         `json:"type"`
-	Geometry   geoGeometry    `json:"geometry"`
+	Type string `json:"type"`
+	// Geometry is null for a site without coordinates and a cable with
+	// such an end (RFC 7946 3.2: an unlocated feature), not 0,0.
+	Geometry   *geoGeometry   `json:"geometry"`
 	Properties map[string]any `json:"properties"`
 }
 
@@ -250,7 +257,11 @@ func writeGeoJSON(w *bufio.Writer, t *Topology, o GraphOptions) error {
 		if !t.keepSite(s.Slug, o) {
 			continue
 		}
-		fc.Features = append(fc.Features, geoFeature{"Feature", geoGeometry{"Point", []float64{s.Longitude, s.Latitude}},
+		var at *geoGeometry
+		if s.HasCoordinates() {
+			at = &geoGeometry{"Point", []float64{s.Longitude, s.Latitude}}
+		}
+		fc.Features = append(fc.Features, geoFeature{"Feature", at,
 			map[string]any{"kind": "site", "slug": s.Slug, "name": s.Name, "role": s.Role, "facility": s.Facility,
 				"core": s.Slug == t.CoreA || s.Slug == t.CoreB}})
 	}
@@ -264,8 +275,11 @@ func writeGeoJSON(w *bufio.Writer, t *Topology, o GraphOptions) error {
 		if links == nil {
 			links = []string{}
 		}
-		fc.Features = append(fc.Features, geoFeature{"Feature",
-			geoGeometry{"LineString", [][]float64{{a.Longitude, a.Latitude}, {b.Longitude, b.Latitude}}},
+		var line *geoGeometry
+		if a.HasCoordinates() && b.HasCoordinates() {
+			line = &geoGeometry{"LineString", [][]float64{{a.Longitude, a.Latitude}, {b.Longitude, b.Latitude}}}
+		}
+		fc.Features = append(fc.Features, geoFeature{"Feature", line,
 			map[string]any{"kind": "cable", "cable": s.Cable, "from": s.FromSite, "to": s.ToSite, "km": s.Km,
 				"type": s.Type, "status": s.Status, "srlgs": strings.Join(s.SRLGs, ","), "links": links}})
 	}

@@ -52,6 +52,12 @@ type Site struct {
 	Longitude float64            `json:"longitude"`
 }
 
+// HasCoordinates is inventory.Site's rule: 0,0 means unknown (a site in
+// the Gulf of Guinea is no site of this network).
+func (s Site) HasCoordinates() bool {
+	return inventory.Site{Latitude: s.Latitude, Longitude: s.Longitude}.HasCoordinates()
+}
+
 // NodeKind says what a node of the physical graph is.
 type NodeKind string
 
