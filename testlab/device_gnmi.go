@@ -69,8 +69,17 @@ var formFactors = map[string]string{
 // State returns the device's OpenConfig leaves: interfaces with counters
 // and optics, BGP neighbors with their session state.
 func (d *Device) State(ctx context.Context) ([]gnmitarget.Leaf, error) {
+	leaves, _, err := d.StateAt(ctx)
+	return leaves, err
+}
+
+// StateAt is State and the lab time its counters were computed at
+// (gnmitarget.TimedBackend): the neighbor read that follows asks GoBGP
+// and may wait, and the notifications must not be stamped after it.
+func (d *Device) StateAt(ctx context.Context) ([]gnmitarget.Leaf, time.Time, error) {
 	var v gnmitarget.DeviceView
-	for _, f := range d.Interfaces() {
+	now := d.lab.now()
+	for _, f := range d.interfacesAt(now) {
 		iv := gnmitarget.InterfaceView{
 			Name: f.Name, Description: f.Description, Enabled: f.AdminUp, OperUp: f.OperUp,
 			MTU: uint16(f.MTU), Loopback: f.Name == "lo" || strings.HasPrefix(f.Name, "lo:"), LastChange: f.LastChange,
@@ -102,7 +111,7 @@ func (d *Device) State(ctx context.Context) ([]gnmitarget.Leaf, error) {
 			v.BGP.Neighbors = append(v.BGP.Neighbors, nv)
 		}
 	}
-	return v.AppendLeaves(nil, &d.paths), nil
+	return v.AppendLeaves(nil, &d.paths), now, nil
 }
 
 // neighborCache keeps a device's neighbor states for gNMI reads for a
@@ -228,3 +237,5 @@ func applyEdit(c *vtysh.Config, e gnmitarget.Edit) error {
 	}
 	return nil
 }
+
+var _ gnmitarget.TimedBackend = (*Device)(nil)

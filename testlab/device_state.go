@@ -44,11 +44,13 @@ type InterfaceState struct {
 
 // Interfaces returns the state of every interface: those of the inventory
 // and those created in the running config, sorted by name as FRR does.
-func (d *Device) Interfaces() []InterfaceState {
+func (d *Device) Interfaces() []InterfaceState { return d.interfacesAt(d.lab.now()) }
+
+// interfacesAt is Interfaces with the counters integrated up to now.
+func (d *Device) interfacesAt(now time.Time) []InterfaceState {
 	d.mu.Lock()
 	cfg, alive, boot := d.applied, d.alive, d.booted
 	d.mu.Unlock()
-	now := d.lab.now()
 	byName := map[string]*InterfaceState{}
 	if d.inv != nil {
 		for _, f := range d.inv.Interfaces {

@@ -3,6 +3,7 @@ package gnmitarget
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // Backend is the device behind one gNMI target: the server reads its
@@ -23,6 +24,19 @@ type Backend interface {
 	// and may be called from any goroutine; calls may be coalesced. The
 	// server calls Watch once per Serve.
 	Watch(ctx context.Context, notify func())
+}
+
+// TimedBackend is a Backend that says when the state it returns was
+// taken. Notifications carry that time (gNMI: the time the data was
+// collected), not the time they are sent: a collector computes rates
+// over the timestamps of two samples, and a sample whose counters were
+// read at t but stamped when it left, a moment later under load, makes
+// the counter delta look faster than the link (over 100 %). A Backend
+// without it is stamped just before its State call.
+type TimedBackend interface {
+	Backend
+	// StateAt is State and the instant its values stand for.
+	StateAt(ctx context.Context) ([]Leaf, time.Time, error)
 }
 
 // Leaf is one OpenConfig leaf of the device.

@@ -38,13 +38,13 @@ func (s *Server) Get(ctx context.Context, req *gpb.GetRequest) (*gpb.GetResponse
 		}
 		paths[i] = prefix.join(p)
 	}
-	state, err := s.readState(ctx)
+	state, _, at, err := s.readStateLayout(ctx)
 	if err != nil {
 		return nil, err
 	}
 	state = filterType(inModels(state, models), req.GetType())
 	resp := &gpb.GetResponse{}
-	ts := s.now().UnixNano()
+	ts := at.UnixNano()
 	for _, p := range paths {
 		leaves := matching(state, p)
 		if len(leaves) == 0 && !p.HasWildcard() {

@@ -122,11 +122,18 @@ func startTarget(t testing.TB, dev *MemBackend, insecure bool, opts ...Option) *
 // as each lab device has its own) with a certificate issued for certIP.
 func startTargetAt(t testing.TB, dev *MemBackend, ip, certIP string, insecure bool, opts ...Option) *labTarget {
 	t.Helper()
+	return startBackendAt(t, dev, dev, ip, certIP, insecure, opts...)
+}
+
+// startBackendAt serves any backend; mem is the MemBackend behind it, if
+// the test wants to change its leaves.
+func startBackendAt(t testing.TB, b Backend, mem *MemBackend, ip, certIP string, insecure bool, opts ...Option) *labTarget {
+	t.Helper()
 	lis, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	lt := &labTarget{addr: lis.Addr().String(), dev: dev}
+	lt := &labTarget{addr: lis.Addr().String(), dev: mem}
 	opts = append([]Option{WithCredentials(testUser, testPassword), WithName("r1")}, opts...)
 	if insecure {
 		opts = append(opts, WithInsecure())
@@ -146,7 +153,7 @@ func startTargetAt(t testing.TB, dev *MemBackend, ip, certIP string, insecure bo
 		}
 		opts = append(opts, WithTLS(cert))
 	}
-	lt.srv = New(dev, opts...)
+	lt.srv = New(b, opts...)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- lt.srv.Serve(ctx, lis) }()

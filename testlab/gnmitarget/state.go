@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	gpb "github.com/openconfig/gnmi/proto/gnmi"
 	"google.golang.org/grpc/codes"
@@ -49,19 +50,29 @@ type layout struct {
 // readState reads the backend and parses its paths, through the layout of
 // the previous read or, when it changed, the path cache.
 func (s *Server) readState(ctx context.Context) ([]parsedLeaf, error) {
-	out, _, err := s.readStateLayout(ctx)
+	out, _, _, err := s.readStateLayout(ctx)
 	return out, err
 }
 
-func (s *Server) readStateLayout(ctx context.Context) ([]parsedLeaf, *layout, error) {
+// readStateLayout also returns the instant the state stands for, the
+// timestamp of the notifications made from it (TimedBackend).
+func (s *Server) readStateLayout(ctx context.Context) ([]parsedLeaf, *layout, time.Time, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	leaves, err := s.backend.State(ctx)
+	var leaves []Leaf
+	var at time.Time
+	var err error
+	if tb, ok := s.backend.(TimedBackend); ok {
+		leaves, at, err = tb.StateAt(ctx)
+	} else {
+		at = s.now()
+		leaves, err = s.backend.State(ctx)
+	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return nil, nil, status.FromContextError(err).Err()
+			return nil, nil, time.Time{}, status.FromContextError(err).Err()
 		}
-		return nil, nil, status.Errorf(codes.Unavailable, "read device state: %v", err)
+		return nil, nil, time.Time{}, status.Errorf(codes.Unavailable, "read device state: %v", err)
 	}
 	s.cacheMu.Lock()
 	lay := s.layout
@@ -77,7 +88,7 @@ func (s *Server) readStateLayout(ctx context.Context) ([]parsedLeaf, *layout, er
 		}
 		out = append(out, parsedLeaf{path: pp.path, key: pp.key, models: pp.models, proto: pp.proto, wire: pp.wire, value: l.Value})
 	}
-	return out, lay, nil
+	return out, lay, at, nil
 }
 
 func (lay *layout) same(leaves []Leaf) bool {

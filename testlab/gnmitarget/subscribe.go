@@ -173,18 +173,18 @@ func (s *Server) Subscribe(stream gpb.GNMI_SubscribeServer) error {
 }
 
 // readState reads the device, keeping the leaves of the session's models.
-func (ss *subscribeSession) readState(ctx context.Context) ([]parsedLeaf, *layout, error) {
-	state, lay, err := ss.s.readStateLayout(ctx)
+func (ss *subscribeSession) readState(ctx context.Context) ([]parsedLeaf, *layout, time.Time, error) {
+	state, lay, at, err := ss.s.readStateLayout(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, time.Time{}, err
 	}
-	return inModels(state, ss.models), lay, nil
+	return inModels(state, ss.models), lay, at, nil
 }
 
 // snapshot sends every subscription's leaves, or with updatesOnly only
 // records them, then a sync_response.
 func (ss *subscribeSession) snapshot(ctx context.Context, updatesOnly bool) error {
-	state, lay, err := ss.readState(ctx)
+	state, lay, at, err := ss.readState(ctx)
 	if err != nil {
 		return err
 	}
@@ -194,7 +194,7 @@ func (ss *subscribeSession) snapshot(ctx context.Context, updatesOnly bool) erro
 		if updatesOnly {
 			continue
 		}
-		if err := ss.send(leaves, nil); err != nil {
+		if err := ss.send(at, leaves, nil); err != nil {
 			return err
 		}
 	}
@@ -315,7 +315,7 @@ func (ss *subscribeSession) tick(ctx context.Context) error {
 	if !ss.anyDue(now) {
 		return nil // a change signal, and only sampled subscriptions
 	}
-	state, lay, err := ss.readState(ctx)
+	state, lay, at, err := ss.readState(ctx)
 	if err != nil {
 		return err
 	}
@@ -330,24 +330,24 @@ func (ss *subscribeSession) tick(ctx context.Context) error {
 		leaves := b.leaves(state, lay)
 		switch {
 		case b.onChange && hb:
-			err = ss.send(leaves, b.deleted(leaves))
+			err = ss.send(at, leaves, b.deleted(leaves))
 			b.record(leaves)
 		case b.onChange:
-			err = ss.send(b.changed(leaves), b.deleted(leaves))
+			err = ss.send(at, b.changed(leaves), b.deleted(leaves))
 			b.record(leaves)
 		case !now.Before(b.next):
 			b.next = later(b.next, b.interval, now)
 			if b.suppress && !hb {
-				err = ss.send(b.changed(leaves), nil)
+				err = ss.send(at, b.changed(leaves), nil)
 			} else {
-				err = ss.send(leaves, nil)
+				err = ss.send(at, leaves, nil)
 			}
 			b.record(leaves)
 		case hb && b.suppress:
 			// The heartbeat of a suppress_redundant SAMPLE: everything once
 			// per heartbeat even if nothing changed. A plain SAMPLE sends
 			// everything each sample anyway.
-			err = ss.send(leaves, nil)
+			err = ss.send(at, leaves, nil)
 			b.record(leaves)
 		}
 		if err != nil {
@@ -428,8 +428,11 @@ func sameValue(a, b any) bool {
 }
 
 // send writes what a subscription has due, in notifications of at most
-// the server's bundle size, unless there is nothing to say.
-func (ss *subscribeSession) send(leaves []parsedLeaf, deletes []Path) error {
+// the server's bundle size, unless there is nothing to say. Every
+// notification carries at, when the state was read: a later chunk waits
+// on the stream's flow control, and stamping it then would shift its
+// counters' time.
+func (ss *subscribeSession) send(at time.Time, leaves []parsedLeaf, deletes []Path) error {
 	if len(leaves) == 0 && len(deletes) == 0 {
 		return nil
 	}
@@ -453,7 +456,7 @@ func (ss *subscribeSession) send(leaves []parsedLeaf, deletes []Path) error {
 			k := min(room, len(dels))
 			d, dels = dels[:k], dels[k:]
 		}
-		r, err := ss.response(chunk, d, strip)
+		r, err := ss.response(at, chunk, d, strip)
 		if err != nil {
 			return status.Error(codes.Internal, err.Error())
 		}
@@ -467,8 +470,8 @@ func (ss *subscribeSession) send(leaves []parsedLeaf, deletes []Path) error {
 // response encodes one notification: straight to wire bytes when its
 // updates carry full paths (no request prefix to strip), else through
 // notification().
-func (ss *subscribeSession) response(leaves []parsedLeaf, dels []*gpb.Path, strip int) (*gpb.SubscribeResponse, error) {
-	ts := ss.s.now().UnixNano()
+func (ss *subscribeSession) response(at time.Time, leaves []parsedLeaf, dels []*gpb.Path, strip int) (*gpb.SubscribeResponse, error) {
+	ts := at.UnixNano()
 	if strip == 0 {
 		var prefix *gpb.Path
 		if ss.gprefix != nil {
