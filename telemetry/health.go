@@ -15,15 +15,41 @@ type health struct {
 	leaves  uint64 // leaves received, ever: total plus the skipped ones
 	started bool   // a stream has been established once
 	ledger  ledger
-	// rate: updates between two snapshots.
-	lastTotal uint64
-	lastSnap  time.Time
+	// rate: UpdatesPerSec is the updates over the last window (the
+	// longest SAMPLE interval), from the snapshots' totals in points.
+	// Between two flushes a second apart, a target sampled every 10 s
+	// sends nothing nine times out of ten: a per-flush rate showed 0.0
+	// for most healthy targets and ten times the rate for the others.
+	window time.Duration
+	points []ratePoint // oldest first; points[0] is at least window old once there is one
+}
+
+type ratePoint struct {
+	at    time.Time
+	total uint64
 }
 
 func newHealth(t Target, now time.Time) *health {
-	h := &health{h: TargetHealth{Name: t.Name, Address: t.Address, Since: now, LastError: t.Problem}, lastSnap: now}
+	h := &health{h: TargetHealth{Name: t.Name, Address: t.Address, Since: now, LastError: t.Problem},
+		window: rateWindow(t), points: []ratePoint{{at: now}}}
 	h.ledger = newLedger(t, now)
 	return h
+}
+
+// rateWindow is the longest SAMPLE interval of the target's plan, so
+// that every sampled object sends within it; DefaultSampleInterval for a
+// target only subscribed ON_CHANGE.
+func rateWindow(t Target) time.Duration {
+	var w time.Duration
+	for _, s := range t.Subscriptions {
+		if s.Mode == ModeSample {
+			w = max(w, s.Interval)
+		}
+	}
+	if w <= 0 {
+		w = DefaultSampleInterval
+	}
+	return w
 }
 
 func (h *health) connected(now time.Time) {
@@ -85,13 +111,19 @@ func (h *health) snapshot(now time.Time) TargetHealth {
 	out.Expected, out.Received, out.Gaps = h.ledger.totals(now)
 	out.Updates = h.total
 	out.Leaves = h.leaves
-	if dt := now.Sub(h.lastSnap).Seconds(); dt > 0 {
-		out.UpdatesPerSec = float64(h.total-h.lastTotal) / dt
-		h.lastTotal, h.lastSnap = h.total, now
-		h.h.UpdatesPerSec = out.UpdatesPerSec
-	} else {
-		out.UpdatesPerSec = h.h.UpdatesPerSec
+	if last := h.points[len(h.points)-1]; now.After(last.at) {
+		h.points = append(h.points, ratePoint{at: now, total: h.total})
 	}
+	// Keep one point at least a window old: the base of the rate.
+	k := 0
+	for k+1 < len(h.points) && now.Sub(h.points[k+1].at) >= h.window {
+		k++
+	}
+	h.points = h.points[k:]
+	if base := h.points[0]; now.After(base.at) {
+		h.h.UpdatesPerSec = float64(h.total-base.total) / now.Sub(base.at).Seconds()
+	}
+	out.UpdatesPerSec = h.h.UpdatesPerSec
 	return out
 }
 

@@ -1,6 +1,7 @@
 package telemetry
 
 import (
+	"math"
 	"testing"
 	"time"
 )
@@ -40,6 +41,46 @@ func TestLedger(t *testing.T) {
 			// Four decoded updates and three skipped leaves per send.
 			if want := uint64(7 * len(c.sends)); got.Leaves != want {
 				t.Errorf("leaves = %d, want %d", got.Leaves, want)
+			}
+		})
+	}
+}
+
+// TestUpdatesPerSec: a target sampled every 10 s and read at every 1 s
+// flush shows its mean rate at every flush, not 0 between samples and ten
+// times the rate on the flush that follows one (the noc showed most
+// healthy lab targets at 0.0 updates/s).
+func TestUpdatesPerSec(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	sample := func(iv time.Duration) []Subscription {
+		return []Subscription{{Class: ClassCounters, Mode: ModeSample, Interval: iv}, {Class: ClassOper, Mode: ModeOnChange}}
+	}
+	cases := []struct {
+		name  string
+		subs  []Subscription
+		every time.Duration // a sample of 40 updates
+		want  float64
+	}{
+		{"10 s samples", sample(10 * time.Second), 10 * time.Second, 4},
+		{"30 s samples", sample(30 * time.Second), 30 * time.Second, 40.0 / 30},
+		{"on-change only, a change every 5 s", []Subscription{{Class: ClassOper, Mode: ModeOnChange}}, 5 * time.Second, 8},
+	}
+	ups := make([]Update, 40)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHealth(Target{Name: "r1", Interfaces: []string{"eth1"}, Subscriptions: c.subs}, t0)
+			win := rateWindow(Target{Subscriptions: c.subs})
+			for s := time.Duration(0); s <= 3*win; s += time.Second {
+				if s%c.every == 0 {
+					h.saw(ups, 0, t0.Add(s))
+				}
+				got := h.snapshot(t0.Add(s)).UpdatesPerSec
+				if s > win && math.Abs(got-c.want) > 1e-9 {
+					t.Fatalf("at %v: %.3f updates/s, want %.3f", s, got, c.want)
+				}
+			}
+			if n := len(h.points); n > int(win/time.Second)+1 {
+				t.Errorf("%d rate points kept, want at most one per flush of the window", n)
 			}
 		})
 	}
