@@ -84,24 +84,36 @@ func (s *Store) fetchFiltered(ctx context.Context, sem chan struct{}, st *state)
 	return g.wait()
 }
 
-// fetchByIDs reads path for every id, idChunk ids a request, and drops
-// the duplicates (a cable between two selected sites comes twice).
+// fetchByIDs reads path for every id, idChunk ids a request, the chunks
+// concurrently (sem still bounds the requests in flight: with 3,000 sites
+// and 20 ms a request, 31 chunks one after the other were most of a
+// filtered read), and drops the duplicates (a cable between two selected
+// sites comes twice).
 func fetchByIDs[T identified](ctx context.Context, c *client, sem chan struct{}, path, param string, ids []int) ([]T, error) {
-	var out []T
-	seen := map[int]bool{}
 	sep := "?"
 	if strings.Contains(path, "?") {
 		sep = "&"
 	}
-	for start := 0; start < len(ids); start += idChunk {
-		var q []string
-		for _, id := range ids[start:min(start+idChunk, len(ids))] {
-			q = append(q, param+"="+strconv.Itoa(id))
-		}
-		list, err := fetchAll[T](ctx, c, sem, path+sep+strings.Join(q, "&"))
-		if err != nil {
-			return nil, err
-		}
+	chunks := make([][]T, (len(ids)+idChunk-1)/idChunk)
+	g := group{}
+	for n := range chunks {
+		start := n * idChunk
+		g.run(func() error {
+			var q []string
+			for _, id := range ids[start:min(start+idChunk, len(ids))] {
+				q = append(q, param+"="+strconv.Itoa(id))
+			}
+			list, err := fetchAll[T](ctx, c, sem, path+sep+strings.Join(q, "&"))
+			chunks[n] = list
+			return err
+		})
+	}
+	if err := g.wait(); err != nil {
+		return nil, err
+	}
+	var out []T
+	seen := map[int]bool{}
+	for _, list := range chunks {
 		for _, o := range list {
 			if !seen[o.objectID()] {
 				seen[o.objectID()] = true
