@@ -66,13 +66,17 @@ func (p *fastParser) splitPieces(src string, n int) bool {
 		size += pieces[k].newlines + 1
 	}
 	all := make([]fline, size)
+	// Each piece's offsets, computed before the pieces run: a goroutine
+	// reading another piece's struct while that one writes its lines is a
+	// data race (the race detector caught one here).
+	from, base := make([]int, len(pieces)), make([]int, len(pieces))
+	for k := 1; k < len(pieces); k++ {
+		from[k] = from[k-1] + pieces[k-1].newlines + 1
+		base[k] = base[k-1] + pieces[k-1].newlines
+	}
 	run(func(k int) {
-		from, base := 0, 0
-		for _, pc := range pieces[:k] {
-			from += pc.newlines + 1
-			base += pc.newlines
-		}
-		pieces[k].lines, pieces[k].why = splitLines(src[cuts[k]:cuts[k+1]], base, all[from:from:from+pieces[k].newlines+1])
+		f := from[k]
+		pieces[k].lines, pieces[k].why = splitLines(src[cuts[k]:cuts[k+1]], base[k], all[f:f:f+pieces[k].newlines+1])
 	})
 	n = 0
 	for k, pc := range pieces {
