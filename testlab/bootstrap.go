@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/tuyau-net/tuyau/inventory"
+	"github.com/tuyau-net/tuyau/provisioning"
 	"github.com/tuyau-net/tuyau/testlab/vtysh"
 )
 
@@ -22,7 +23,8 @@ const (
 )
 
 // bootConfig renders the configuration a device starts with.
-func bootConfig(snap *inventory.Snapshot, d *inventory.Device, mode Bootstrap) *vtysh.Config {
+func bootConfig(x *inventory.Index, d *inventory.Device, mode Bootstrap) *vtysh.Config {
+	snap := x.Snapshot()
 	c := vtysh.NewConfig(d.Name)
 	for _, f := range d.Interfaces {
 		ifc := &vtysh.Interface{Name: f.Name, Description: f.Description, Addresses: slices.Clone(f.Addresses), MTU: f.MTU}
@@ -43,6 +45,25 @@ func bootConfig(snap *inventory.Snapshot, d *inventory.Device, mode Bootstrap) *
 	})
 	if mode != BootstrapFull || d.ASN == 0 {
 		return c
+	}
+	// The IGP as provisioning renders it: OSPF area 0 on the loopback
+	// (passive) and the links towards core and aggregation routers. The
+	// lab runs it: loopback sessions need it, as on FRR.
+	if in, err := provisioning.BuildIntent(x, d.Name, provisioning.Options{}); err == nil && in.OSPF != nil {
+		c.OSPF = &vtysh.OSPF{Lines: []string{"ospf router-id " + in.OSPF.RouterID.String()}}
+		for _, ii := range in.Interfaces {
+			if !ii.OSPF {
+				continue
+			}
+			if f := c.Interface(ii.Name); f != nil {
+				f.OSPF = []string{"ip ospf area " + in.OSPF.Area}
+				if ii.Loopback {
+					f.OSPF = append(f.OSPF, "ip ospf passive")
+				} else {
+					f.OSPF = append(f.OSPF, "ip ospf network point-to-point")
+				}
+			}
+		}
 	}
 	b := &vtysh.BGP{ASN: d.ASN, RouterID: d.Loopback, NoEBGPRequiresPolicy: true}
 	if d.Loopback.IsValid() && !d.Loopback.Is4() {

@@ -133,6 +133,7 @@ type deviceView struct {
 	alive bool
 	shut  map[string]bool
 	addrs map[netip.Addr]bool // addresses configured on up interfaces
+	ospf  ospfView
 }
 
 func (d *Device) view() *deviceView {
@@ -148,6 +149,7 @@ func (d *Device) view() *deviceView {
 			v.addrs[a.Addr()] = true
 		}
 	}
+	v.ospf = ospfOf(d.applied)
 	return v
 }
 
@@ -336,7 +338,7 @@ func (d *Device) peerFor(cfg *vtysh.Config, n *vtysh.Neighbor) (peerSpec, string
 	if why != "" {
 		return spec, why
 	}
-	return spec, d.transportDown(m, via, spec.peerAS != b.ASN, n.EBGPMultihop > 0)
+	return spec, d.transportDown(m, spec.local, via, spec.peerAS != b.ASN, n.EBGPMultihop > 0)
 }
 
 // source picks the session's source address: update-source, else the
@@ -382,7 +384,7 @@ func (d *Device) source(cfg *vtysh.Config, n *vtysh.Neighbor, x netip.Addr) (src
 
 // transportDown says why packets cannot flow to the owner of a neighbor
 // address, "" when they can.
-func (d *Device) transportDown(m AddressMap, via string, ebgp, multihop bool) string {
+func (d *Device) transportDown(m AddressMap, local netip.Addr, via string, ebgp, multihop bool) string {
 	peer, ok := d.lab.devices[m.Device]
 	if !ok || m.Device == d.plan.Name {
 		return "neighbor address is not on another device"
@@ -416,6 +418,17 @@ func (d *Device) transportDown(m AddressMap, via string, ebgp, multihop bool) st
 	}
 	if !d.lab.connected(d.plan.Name, m.Device) {
 		return "no path to " + m.Device
+	}
+	// Beyond a direct link, only the IGP carries the session, as on FRR:
+	// both routers in one OSPF domain, each advertising its end.
+	if !d.lab.ospfConnected(d.plan.Name, m.Device) {
+		return "no OSPF route to " + m.Inventory.String() + " (no OSPF adjacency path to " + m.Device + ")"
+	}
+	if !pv.ospf.addrs[m.Inventory] {
+		return m.Device + " does not advertise " + m.Inventory.String() + " in OSPF"
+	}
+	if src, ok := d.lab.plan.Reverse(local); ok && !d.view().ospf.addrs[src.Inventory] {
+		return d.plan.Name + " does not advertise its source " + src.Inventory.String() + " in OSPF (no route back)"
 	}
 	return ""
 }

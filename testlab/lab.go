@@ -59,13 +59,15 @@ type Lab struct {
 	// the same paths (eth1..ethN, their transceivers), held once.
 	gnmiPaths *gnmitarget.PathCache
 
-	mu      sync.Mutex // guards faults, links, comp
-	faults  faults
-	links   []*linkState
-	linkAt  map[portKey]int
-	comp    map[string]int
-	devices map[string]*Device
-	order   []*Device
+	mu     sync.Mutex // guards faults, links, comp
+	faults faults
+	links  []*linkState
+	linkAt map[portKey]int
+	comp   map[string]int
+	// ospfComp groups the routers joined by OSPF adjacencies over up links.
+	ospfComp map[string]int
+	devices  map[string]*Device
+	order    []*Device
 
 	// owned lists each device's lab addresses (primary first).
 	owned map[string][]netip.Addr
@@ -131,7 +133,7 @@ func Start(ctx context.Context, plan *Plan, snap *inventory.Snapshot, o Options)
 		var boot *vtysh.Config
 		switch {
 		case inv != nil:
-			boot = bootConfig(snap, inv, o.Bootstrap)
+			boot = bootConfig(x, inv, o.Bootstrap)
 		case dp.Transit != nil:
 			boot = transitConfig(dp)
 		default:
@@ -314,6 +316,17 @@ func (l *Lab) recomputeLinks() {
 		parent[x] = r
 		return r
 	}
+	ospfParent := map[string]string{}
+	var ofind func(string) string
+	ofind = func(x string) string {
+		p, ok := ospfParent[x]
+		if !ok || p == x {
+			return x
+		}
+		r := ofind(p)
+		ospfParent[x] = r
+		return r
+	}
 	for _, s := range l.links {
 		// A circuit without a transit peer ends at a provider the lab
 		// does not run: always up.
@@ -324,6 +337,9 @@ func (l *Lab) recomputeLinks() {
 		s.evaluate(now, l.faults, end(s.A.Device, s.A.Interface), b)
 		if s.up && s.B.Device != "" {
 			parent[find(s.A.Device)] = find(s.B.Device)
+			if va, vb := views[s.A.Device], views[s.B.Device]; va != nil && vb != nil && va.ospf.adjacent(s.A.Interface, vb.ospf, s.B.Interface) {
+				ospfParent[ofind(s.A.Device)] = ofind(s.B.Device)
+			}
 		}
 	}
 	l.comp = map[string]int{}
@@ -335,6 +351,25 @@ func (l *Lab) recomputeLinks() {
 		}
 		l.comp[d.Name()] = ids[r]
 	}
+	l.ospfComp = map[string]int{}
+	oids := map[string]int{}
+	for _, d := range l.order {
+		r := ofind(d.Name())
+		if _, ok := oids[r]; !ok {
+			oids[r] = len(oids)
+		}
+		l.ospfComp[d.Name()] = oids[r]
+	}
+}
+
+// ospfConnected reports whether OSPF adjacencies over up links join two
+// routers: the IGP that carries loopback-to-loopback sessions.
+func (l *Lab) ospfConnected(a, b string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ca, okA := l.ospfComp[a]
+	cb, okB := l.ospfComp[b]
+	return okA && okB && ca == cb
 }
 
 // linkOf returns a copy of the link state on a device port.
