@@ -420,7 +420,11 @@ func (d *Device) transportDown(m AddressMap, local netip.Addr, via string, ebgp,
 		return "no path to " + m.Device
 	}
 	// Beyond a direct link, only the IGP carries the session, as on FRR:
-	// both routers in one OSPF domain, each advertising its end.
+	// both routers in one OSPF domain, each advertising its end. A
+	// provider's router (not in the inventory) is reached as before.
+	if d.inv == nil || peer.inv == nil {
+		return ""
+	}
 	if !d.lab.ospfConnected(d.plan.Name, m.Device) {
 		return "no OSPF route to " + m.Inventory.String() + " (no OSPF adjacency path to " + m.Device + ")"
 	}

@@ -81,7 +81,7 @@ func virtualLab(t *testing.T) (*testlab.Lab, string, map[string]string, []string
 	tf := filepath.Join(dir, "targets.yaml")
 	os.WriteFile(tf, []byte(targets.String()), 0o644)
 	env := map[string]string{"TUYAU_SSH_USERNAME": "noc", "TUYAU_SSH_PASSWORD": "lab-pw", "TUYAU_USER": "ci-bot"}
-	flags := []string{"-i", inv, "--targets", tf, "--known-hosts", kh, "--no-igp", "--records", filepath.Join(dir, "records")}
+	flags := []string{"-i", inv, "--targets", tf, "--known-hosts", kh, "--records", filepath.Join(dir, "records")}
 	return lab, dir, env, flags
 }
 
