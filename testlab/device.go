@@ -338,7 +338,38 @@ func (d *Device) peerFor(cfg *vtysh.Config, n *vtysh.Neighbor) (peerSpec, string
 	if why != "" {
 		return spec, why
 	}
-	return spec, d.transportDown(m, spec.local, via, spec.peerAS != b.ASN, n.EBGPMultihop > 0)
+	why = d.transportDown(m, spec.local, via, spec.peerAS != b.ASN, n.EBGPMultihop > 0)
+	if why == "" {
+		why = d.md5Mismatch(n, m, spec.local)
+	}
+	return spec, why
+}
+
+// md5Mismatch says why TCP MD5 keeps a session down: both ends must give
+// the same "neighbor X password", or none. The reason never shows the
+// passwords.
+func (d *Device) md5Mismatch(n *vtysh.Neighbor, m AddressMap, local netip.Addr) string {
+	peer := d.lab.devices[m.Device]
+	src, ok := d.lab.plan.Reverse(local)
+	if peer == nil || !ok {
+		return ""
+	}
+	peer.mu.Lock()
+	cfg := peer.applied
+	peer.mu.Unlock()
+	if cfg == nil || cfg.BGP == nil {
+		return ""
+	}
+	for _, pn := range cfg.BGP.Neighbors {
+		if pn.Addr != src.Inventory.String() {
+			continue
+		}
+		if pn.Password != n.Password {
+			return "TCP MD5 password mismatch with " + m.Device + " (its neighbor " + pn.Addr + "): the SYNs are dropped"
+		}
+		return ""
+	}
+	return ""
 }
 
 // source picks the session's source address: update-source, else the
