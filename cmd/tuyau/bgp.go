@@ -38,7 +38,8 @@ its API by the inventory or --api. MD5 passwords come from the secrets file
 	c.PersistentFlags().StringVar(&o.API, "api", "", "the speaker's API (unix socket path or loopback host:port) instead of the inventory's")
 	c.PersistentFlags().StringVar(&o.Secrets, "secrets", envOr(d, "TUYAU_SECRETS", ""), "secrets file (YAML, bgp: passwords:) (env TUYAU_SECRETS)")
 	c.AddCommand(newBGPServeCmd(d, &o), newBGPPeersCmd(d, &o), newBGPRoutesCmd(d, &o),
-		newBGPAnnounceCmd(d, &o, false), newBGPAnnounceCmd(d, &o, true))
+		newBGPAnnounceCmd(d, &o, false), newBGPAnnounceCmd(d, &o, true),
+		newBGPServicesCmd(d, &o), newBGPDrainCmd(d, &o, false), newBGPDrainCmd(d, &o, true))
 	return c
 }
 

@@ -12,6 +12,7 @@ import (
 
 type bgpServeOpts struct {
 	LogLevel string
+	Hosting  bool
 }
 
 func newBGPServeCmd(d *deps, bo *bgpOpts) *cobra.Command {
@@ -33,6 +34,7 @@ restart time runs out.`,
 		},
 	}
 	c.Flags().StringVar(&o.LogLevel, "log-level", "info", "debug|info|warn|error")
+	c.Flags().BoolVar(&o.Hosting, "hosting", true, "run the hosting failover (tuyau.yaml hosting:) of the services at this site; run it at one speaker only")
 	return c
 }
 
@@ -64,5 +66,14 @@ func runBGPServe(ctx context.Context, d *deps, bo *bgpOpts, o bgpServeOpts) erro
 	// The events go to the log for now; cmd will hand them to telemetry's
 	// alarm engine (telemetry never imports bgp).
 	s := bgp.NewSpeaker(cfg, bgp.WithLogger(log), bgp.WithGracefulExit())
+	if o.Hosting {
+		hctx, stop := context.WithCancel(ctx)
+		wait, err := startHosting(hctx, d, snap, sp, cfg, s, log)
+		if err != nil {
+			stop()
+			return err
+		}
+		defer func() { stop(); wait() }()
+	}
 	return s.Serve(ctx)
 }

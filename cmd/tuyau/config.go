@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/tuyau-net/tuyau/bgp/hosting"
+
 	"bytes"
 	"errors"
 	"fmt"
@@ -27,6 +29,9 @@ type config struct {
 	// Alarms are the alarm rules of "tuyau telemetry collect", kept as a
 	// node so that telemetry.ParseRulesNode names their lines.
 	Alarms yaml.Node `yaml:"alarms"`
+	// Hosting is the failover configuration of each hosting service, by
+	// name, that "tuyau bgp serve" runs (docs/bgp.md "Hosting failover").
+	Hosting map[string]hosting.Config `yaml:"hosting"`
 	// file is the path read ("" when there was none), for errors.
 	file string
 }
