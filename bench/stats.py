@@ -4,8 +4,9 @@ statistic for every tool: the median of N runs with the min and the max.
 
   stats.py summary NAME FILE [UNIT]   one line: NAME median X (min A, max B, N runs)
   stats.py median FILE                the median alone, for a ratio
-  stats.py ratio SLOW FAST            median(SLOW) / median(FAST), with the
+  stats.py ratio SLOW FAST [DIGITS]   median(SLOW) / median(FAST), with the
                                       spread: min(SLOW)/max(FAST) .. max(SLOW)/min(FAST)
+                                      (DIGITS after the point, default 1)
 
 FILE holds one number per line (the raw runs, which the scripts keep).
 """
@@ -29,8 +30,9 @@ def main():
         print(statistics.median(runs(sys.argv[2])))
     elif cmd == "ratio":
         slow, fast = runs(sys.argv[2]), runs(sys.argv[3])
+        n = int(sys.argv[4]) if len(sys.argv) > 4 else 1
         r = statistics.median(slow) / statistics.median(fast)
-        print(f"{r:.1f}x (range {min(slow) / max(fast):.1f}x to {max(slow) / min(fast):.1f}x)")
+        print(f"{r:.{n}f}x (range {min(slow) / max(fast):.{n}f}x to {max(slow) / min(fast):.{n}f}x)")
     else:
         sys.exit("stats.py: unknown command " + cmd)
 
