@@ -20,13 +20,14 @@ deps:
 # GoBGP v3 keeps package-level state (its zap logger and table globals) that
 # two in-process speakers write concurrently, which -race reports as races in
 # GoBGP itself, not in tuyau. testlab/netns is left out for time (real FRR).
-# telemetry runs without TestEngineLab, which boots a virtual lab (GoBGP).
+# telemetry and telemetry/sink/prom run without the tests that boot a virtual
+# lab (GoBGP): TestEngineLab, TestPrometheusScrapesCollector, TestDocsQueries.
 # bgp/... links GoBGP as the product's speaker: left out for the same reason.
 RACE_PKGS ?= ./inventory/... ./provisioning ./provisioning/gnmiset ./provisioning/platforms \
-	./testlab/need ./testlab/vtysh ./topology/... ./testlab/netboxsim ./telemetry/noc ./telemetry/sink/... \
+	./testlab/need ./testlab/vtysh ./topology/... ./testlab/netboxsim ./telemetry/noc ./telemetry/sink/memory ./telemetry/sink/redis \
 	./testlab/gnmitarget
-RACE_SKIP_PKGS ?= ./telemetry
-RACE_SKIP ?= TestEngineLab
+RACE_SKIP_PKGS ?= ./telemetry ./telemetry/sink/prom
+RACE_SKIP ?= TestEngineLab|TestPrometheusScrapesCollector|TestDocsQueries
 
 # The race subset runs in make test too: about 3.5 min on a loaded 2-core
 # machine, within CI's 15-minute budget with the rest (3.5 min idle).

@@ -3,9 +3,6 @@ package telemetry
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
-	"net"
-	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +11,7 @@ import (
 	"github.com/tuyau-net/tuyau/inventory"
 	"github.com/tuyau-net/tuyau/inventory/synth"
 	"github.com/tuyau-net/tuyau/testlab"
+	"github.com/tuyau-net/tuyau/testlab/labtest"
 	"github.com/tuyau-net/tuyau/topology"
 )
 
@@ -36,20 +34,7 @@ func startLab(t *testing.T, sites int) *labEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	block := netip.PrefixFrom(netip.AddrFrom4([4]byte{127, byte(64 + rand.IntN(128)), 0, 0}), 16)
-	var ports []int
-	for range 3 {
-		ln, err := net.Listen("tcp", block.Addr().Next().String()+":0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-		ln.Close()
-	}
-	plan, err := testlab.NewPlan("tel", snap, block, testlab.Ports{SSH: ports[0], GNMI: ports[1], BGP: ports[2]})
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan := labtest.Plan(t, "tel", snap)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	lab, err := testlab.Start(ctx, plan, snap, testlab.Options{Dir: dir, User: "noc", Password: pw, Bootstrap: testlab.BootstrapFull})

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
-	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -19,6 +17,7 @@ import (
 	"github.com/tuyau-net/tuyau/provisioning"
 	"github.com/tuyau-net/tuyau/provisioning/sshcli"
 	"github.com/tuyau-net/tuyau/testlab"
+	"github.com/tuyau-net/tuyau/testlab/labtest"
 )
 
 // virtualLab starts the example network as testlab virtual devices booted
@@ -47,24 +46,7 @@ func virtualLab(t *testing.T) (*testlab.Lab, string, map[string]string, []string
 	if err := yamlstore.WriteFile(inv, snap); err != nil {
 		t.Fatal(err)
 	}
-	block := netip.PrefixFrom(netip.AddrFrom4([4]byte{127, byte(64 + rand.IntN(128)), 0, 0}), 16)
-	var ports []int
-	var lns []net.Listener
-	for range 3 {
-		ln, err := net.Listen("tcp", block.Addr().Next().String()+":0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lns = append(lns, ln)
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	for _, ln := range lns {
-		ln.Close()
-	}
-	plan, err := testlab.NewPlan("cfgtest", snap, block, testlab.Ports{SSH: ports[0], GNMI: ports[1], BGP: ports[2]})
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan := labtest.Plan(t, "cfgtest", snap)
 	kh, err := testlab.WriteKnownHosts(dir, plan)
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
@@ -23,6 +22,7 @@ import (
 	"github.com/tuyau-net/tuyau/inventory/synth"
 	"github.com/tuyau-net/tuyau/provisioning"
 	"github.com/tuyau-net/tuyau/testlab"
+	"github.com/tuyau-net/tuyau/testlab/labtest"
 )
 
 // faultLab is a virtual lab of a small generated network booted with
@@ -48,21 +48,7 @@ func startFaultLab(t *testing.T) *faultLab {
 		snap.Services[i].Prefixes = slices.DeleteFunc(snap.Services[i].Prefixes, func(p netip.Prefix) bool { return !p.Addr().Is4() })
 	}
 	dir := t.TempDir()
-	block := netip.PrefixFrom(netip.AddrFrom4([4]byte{127, byte(64 + rand.IntN(128)), 0, 0}), 16)
-	// Free ports on the lab's first address, released before the lab binds them.
-	var ports []int
-	for range 3 {
-		ln, err := net.Listen("tcp", block.Addr().Next().String()+":0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-		ln.Close()
-	}
-	plan, err := testlab.NewPlan("faults", snap, block, testlab.Ports{SSH: ports[0], GNMI: ports[1], BGP: ports[2]})
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan := labtest.Plan(t, "faults", snap)
 	kh, err := testlab.WriteKnownHosts(dir, plan)
 	if err != nil {
 		t.Fatal(err)

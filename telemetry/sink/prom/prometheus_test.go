@@ -6,11 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"net/url"
 	"os"
 	"os/exec"
@@ -26,6 +24,7 @@ import (
 	"github.com/tuyau-net/tuyau/telemetry/sink/memory"
 	"github.com/tuyau-net/tuyau/telemetry/sink/redis"
 	"github.com/tuyau-net/tuyau/testlab"
+	"github.com/tuyau-net/tuyau/testlab/labtest"
 	"github.com/tuyau-net/tuyau/testlab/need"
 	"github.com/tuyau-net/tuyau/topology"
 )
@@ -247,20 +246,7 @@ func startLabCollector(t *testing.T, lc labConfig) *labCollector {
 	if err != nil {
 		t.Fatal(err)
 	}
-	block := netip.PrefixFrom(netip.AddrFrom4([4]byte{127, byte(64 + rand.IntN(128)), 0, 0}), 16)
-	var ports []int
-	for range 3 {
-		ln, err := net.Listen("tcp", block.Addr().Next().String()+":0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-		ln.Close()
-	}
-	plan, err := testlab.NewPlan("prom", snap, block, testlab.Ports{SSH: ports[0], GNMI: ports[1], BGP: ports[2]})
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan := labtest.Plan(t, "prom", snap)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	lab, err := testlab.Start(ctx, plan, snap, testlab.Options{Dir: dir, User: "noc", Password: pw, Bootstrap: testlab.BootstrapFull})
