@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -44,7 +45,21 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, k *kind, base stri
 	if filters := filtersOf(q); len(filters) > 0 {
 		ids = nil
 		sets := idSets(filters)
-		for _, id := range t.order {
+		cand := t.order
+		// One indexed id filter narrows the candidates; match still
+		// applies every filter to them.
+		for name, set := range sets {
+			if idx, ok := s.idIndex(d, k, t, name); ok {
+				var c []int
+				for v := range set {
+					c = append(c, idx[v]...)
+				}
+				slices.Sort(c)
+				cand = slices.Compact(c)
+				break
+			}
+		}
+		for _, id := range cand {
 			if s.match(k, t.objs[id], id, filters, sets) {
 				ids = append(ids, id)
 			}
@@ -98,6 +113,37 @@ func writeLink(buf *bytes.Buffer, r *http.Request, base string, offset, limit in
 	}
 	b, _ := jsonMarshal(base + r.URL.Path + "?" + q.Encode())
 	buf.Write(b)
+}
+
+// idIndex returns, for an id filter idKeys handles on k, each key's
+// objects in ascending id order, built once per version of the tables;
+// ok is false for a filter idKeys does not handle. The caller holds s.mu
+// for reading.
+func (s *Server) idIndex(d *derived, k *kind, t *table, name string) (map[string][]int, bool) {
+	key := k.path + "|" + name
+	s.dmu.Lock()
+	m, done := d.idIndex[key]
+	s.dmu.Unlock()
+	if done {
+		return m, m != nil
+	}
+	m = map[string][]int{}
+	for _, id := range t.order {
+		keys, handled := s.idKeys(k, t.objs[id], id, name)
+		if !handled {
+			m = nil
+			break
+		}
+		for i, kk := range keys {
+			if !slices.Contains(keys[:i], kk) { // a cable with both ends in one site
+				m[kk] = append(m[kk], id)
+			}
+		}
+	}
+	s.dmu.Lock()
+	d.idIndex[key] = m
+	s.dmu.Unlock()
+	return m, m != nil
 }
 
 func filtersOf(q url.Values) map[string][]string {

@@ -7,6 +7,7 @@
 //
 // With a tenant it reads only that tenant's part of the NetBox (--filter
 // tenant), as on a NetBox filled by hand, and counts what was inferred.
+// TUYAUREAD_CPUPROFILE=FILE writes a CPU profile of the read (go tool pprof).
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/tuyau-net/tuyau/inventory"
@@ -38,6 +40,17 @@ func run(ctx context.Context) error {
 	nb, err := netbox.New(os.Args[1], opts...)
 	if err != nil {
 		return err
+	}
+	if f := os.Getenv("TUYAUREAD_CPUPROFILE"); f != "" {
+		out, err := os.Create(f)
+		if err != nil {
+			return err
+		}
+		defer out.Close()
+		if err := pprof.StartCPUProfile(out); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	start := time.Now()
 	snap, rep, err := nb.LoadReport(ctx)
