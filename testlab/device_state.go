@@ -86,20 +86,19 @@ func (d *Device) interfacesAt(now time.Time) []InterfaceState {
 		case cabled:
 			st.OperUp, st.DownReason, st.Link, st.LastChange = ls.up, ls.why, ls.ID, ls.since
 			isA := ls.A.Device == d.plan.Name && ls.A.Interface == st.Name
-			mine, far := ls.A, ls.B
+			far := ls.B
 			st.RxDBm = ls.rxA
 			if !isA {
-				mine, far = ls.B, ls.A
+				far = ls.A
 				st.RxDBm = ls.rxB
 			}
 			d.countersOf(st, ls.counters(now), isA)
 			if st.Transceiver == "" && far.Circuit != "" {
 				st.Transceiver = far.Transceiver // a transit peer's hand-off optic
-				mine = far
 			}
 			if ls.optical {
 				st.Optical = true
-				st.TxDBm, _ = txPower(mine)
+				st.TxDBm, _ = txPower(st.Transceiver)
 				if !st.AdminUp {
 					st.TxDBm = losFloorDBm
 				}
