@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tuyau-net/tuyau/inventory"
 	"github.com/tuyau-net/tuyau/provisioning"
 )
 
@@ -20,18 +19,10 @@ func TestRealFRR(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts FRR and sshd")
 	}
-	lab, kh, key := startFRRLab(t, []string{"pop-r1", "mairie-r1"}, [][2]string{{"pop-r1:eth1", "mairie-r1:eth1"}})
+	lab, x, devs, dial, kh := startTwoRouters(t, 20*time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	x := inventory.NewIndex(twoRouterInventory())
 	reg := provisioning.Builtin()
-	targets := map[string]string{}
-	devs := map[string]inventory.Device{}
-	for n, r := range lab {
-		targets[n] = r.addr
-		devs[n] = *x.Device(n)
-	}
-	dial := &Dialer{KnownHosts: kh, Credentials: Credentials{Username: "root", PrivateKey: key}, Targets: targets, Timeout: 20 * time.Second}
 
 	plan, err := provisioning.MakePlan(ctx, x, reg, dial, provisioning.PlanOptions{})
 	if err != nil || plan.Err() != nil {
@@ -107,12 +98,12 @@ func TestRealFRR(t *testing.T) {
 		lines[0], lines[1] = f0[0]+" "+f1[1]+" "+f1[2], f1[0]+" "+f0[1]+" "+f0[2]
 		wrong := t.TempDir() + "/known_hosts"
 		os.WriteFile(wrong, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
-		d := &Dialer{KnownHosts: wrong, Credentials: dial.Credentials, Targets: targets, Timeout: 10 * time.Second}
+		d := &Dialer{KnownHosts: wrong, Credentials: dial.Credentials, Targets: dial.Targets, Timeout: 10 * time.Second}
 		_, err = d.Dial(ctx, devs["pop-r1"], "ssh")
 		if err == nil || !strings.Contains(err.Error(), "pop-r1") {
 			t.Errorf("dial with a wrong host key = %v, want an error naming the device", err)
 		}
-		d = &Dialer{KnownHosts: t.TempDir() + "/empty", Credentials: dial.Credentials, Targets: targets}
+		d = &Dialer{KnownHosts: t.TempDir() + "/empty", Credentials: dial.Credentials, Targets: dial.Targets}
 		if _, err := d.Dial(ctx, devs["pop-r1"], "ssh"); !errors.Is(err, ErrUnknownHost) {
 			t.Errorf("dial of an unknown host = %v, want ErrUnknownHost", err)
 		}

@@ -183,3 +183,20 @@ func twoRouterInventory() *inventory.Snapshot {
 		},
 	}
 }
+
+// startTwoRouters starts pop-r1 and mairie-r1 of twoRouterInventory joined
+// on eth1, and returns the lab, the inventory's index, each router's
+// device and a dialer reaching both with the lab's key and known hosts, and the known-hosts file.
+func startTwoRouters(t *testing.T, timeout time.Duration) (map[string]*frrRouter, *inventory.Index, map[string]inventory.Device, *Dialer, string) {
+	t.Helper()
+	lab, kh, key := startFRRLab(t, []string{"pop-r1", "mairie-r1"}, [][2]string{{"pop-r1:eth1", "mairie-r1:eth1"}})
+	x := inventory.NewIndex(twoRouterInventory())
+	targets := map[string]string{}
+	devs := map[string]inventory.Device{}
+	for n, r := range lab {
+		targets[n] = r.addr
+		devs[n] = *x.Device(n)
+	}
+	dial := &Dialer{KnownHosts: kh, Credentials: Credentials{Username: "root", PrivateKey: key}, Targets: targets, Timeout: timeout}
+	return lab, x, devs, dial, kh
+}

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tuyau-net/tuyau/inventory"
 	"github.com/tuyau-net/tuyau/provisioning"
 )
 
@@ -21,18 +20,10 @@ func TestFRRPostChecksBothEnds(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts FRR and sshd")
 	}
-	lab, kh, key := startFRRLab(t, []string{"pop-r1", "mairie-r1"}, [][2]string{{"pop-r1:eth1", "mairie-r1:eth1"}})
+	lab, x, devs, dial, _ := startTwoRouters(t, 5*time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	x := inventory.NewIndex(twoRouterInventory())
 	reg := provisioning.Builtin()
-	targets := map[string]string{}
-	devs := map[string]inventory.Device{}
-	for n, r := range lab {
-		targets[n] = r.addr
-		devs[n] = *x.Device(n)
-	}
-	dial := &Dialer{KnownHosts: kh, Credentials: Credentials{Username: "root", PrivateKey: key}, Targets: targets, Timeout: 5 * time.Second}
 	plan, err := provisioning.MakePlan(ctx, x, reg, dial, provisioning.PlanOptions{})
 	if err != nil || plan.Err() != nil {
 		t.Fatalf("plan: %v %v", err, plan.Err())
