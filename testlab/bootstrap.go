@@ -99,6 +99,18 @@ func bootConfig(x *inventory.Index, d *inventory.Device, mode Bootstrap) *vtysh.
 			n.UpdateSource = "lo"
 		}
 		b.Neighbors = append(b.Neighbors, n)
+		if s.PeerAddress.Is6() {
+			// An IPv6 session carries IPv6 unless told otherwise, as the
+			// render does; "bgp default ipv4-unicast" would activate it in
+			// IPv4 too.
+			if !slices.Contains(s.Families, "ipv4-unicast") {
+				v4.Neighbors = append(v4.Neighbors, &vtysh.AFNeighbor{Addr: addr, Deactivated: true})
+			}
+			if len(s.Families) == 0 || slices.Contains(s.Families, "ipv6-unicast") {
+				v6.Neighbors = append(v6.Neighbors, &vtysh.AFNeighbor{Addr: addr, Activate: true, RRClient: s.RRClient})
+			}
+			continue
+		}
 		if s.RRClient {
 			v4.Neighbors = append(v4.Neighbors, &vtysh.AFNeighbor{Addr: addr, RRClient: true})
 		}

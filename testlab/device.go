@@ -287,6 +287,14 @@ func routerID(cfg *vtysh.Config, fallback netip.Addr) netip.Addr {
 
 var loopback4 = netip.MustParsePrefix("127.0.0.0/8")
 
+// family names an address's family as FRR's messages do.
+func family(a netip.Addr) string {
+	if a.Is4() {
+		return "IPv4"
+	}
+	return "IPv6"
+}
+
 // peerFor translates a configured neighbor into a GoBGP peer and says why
 // its transport is down, "" when it is up. A peer outside the inventory on
 // 127.0.0.0/8 is a real router the user runs beside the lab (gobgpd, bird).
@@ -295,9 +303,6 @@ func (d *Device) peerFor(cfg *vtysh.Config, n *vtysh.Neighbor) (peerSpec, string
 	x, err := netip.ParseAddr(n.Addr)
 	if err != nil {
 		return peerSpec{}, "interface neighbors are not modelled"
-	}
-	if !x.Is4() {
-		return peerSpec{}, "no IPv6 transport in the virtual lab"
 	}
 	spec := peerSpec{localAS: b.ASN, description: n.Description, multihop: uint32(n.EBGPMultihop)}
 	switch n.RemoteAS {
@@ -391,17 +396,20 @@ func (d *Device) source(cfg *vtysh.Config, n *vtysh.Neighbor, x netip.Addr) (src
 		if f == nil {
 			return netip.Addr{}, "", "update-source " + us + " has no address"
 		}
+		// As FRR: the interface's address of the neighbor's family (its
+		// first global one for IPv6; a link-local source cannot reach a
+		// loopback).
 		for _, p := range f.Addresses {
-			if p.Addr().Is4() {
+			if p.Addr().Is4() == x.Is4() && !p.Addr().IsLinkLocalUnicast() {
 				s, why := own(p.Addr())
 				return s, "", why
 			}
 		}
-		return netip.Addr{}, "", "update-source " + us + " has no IPv4 address"
+		return netip.Addr{}, "", "update-source " + us + " has no " + family(x) + " address"
 	}
 	for _, f := range cfg.Interfaces {
 		for _, p := range f.Addresses {
-			if p.Addr().Is4() && p.Bits() < 32 && p.Contains(x) && p.Addr() != x {
+			if p.Addr().Is4() == x.Is4() && p.Bits() < p.Addr().BitLen() && p.Contains(x) && p.Addr() != x {
 				if f.Shutdown {
 					return netip.Addr{}, f.Name, "interface " + f.Name + " is shut down"
 				}
@@ -455,6 +463,11 @@ func (d *Device) transportDown(m AddressMap, local netip.Addr, via string, ebgp,
 	// provider's router (not in the inventory) is reached as before.
 	if d.inv == nil || peer.inv == nil {
 		return ""
+	}
+	if m.Inventory.Is6() {
+		// OSPF (v2) carries IPv4 only; FRR needs ospf6d for IPv6 loopbacks,
+		// which tuyau does not render and the lab does not model.
+		return "no IPv6 route to " + m.Inventory.String() + " (no OSPFv3: OSPF carries IPv4 only)"
 	}
 	if !d.lab.ospfConnected(d.plan.Name, m.Device) {
 		return "no OSPF route to " + m.Inventory.String() + " (no OSPF adjacency path to " + m.Device + ")"

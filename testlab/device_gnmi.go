@@ -96,7 +96,7 @@ func (d *Device) StateAt(ctx context.Context) ([]gnmitarget.Leaf, time.Time, err
 		}
 		v.Interfaces = append(v.Interfaces, iv)
 	}
-	asn, rid, ns := d.nbrs.get(func() (uint32, string, []NeighborState) { return d.Neighbors(ctx, "ipv4 unicast") })
+	asn, rid, ns := d.nbrs.get(func() (uint32, string, []NeighborState) { return d.Neighbors(ctx, "") })
 	if asn != 0 {
 		v.BGP = &gnmitarget.BGPView{AS: asn, RouterID: rid}
 		for _, n := range ns {

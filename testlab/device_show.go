@@ -20,19 +20,51 @@ import (
 var familyTitle = map[string]string{"ipv4 unicast": "IPv4 Unicast", "ipv6 unicast": "IPv6 Unicast"}
 var familyKey = map[string]string{"ipv4 unicast": "ipv4Unicast", "ipv6 unicast": "ipv6Unicast"}
 
-// BGPSummary renders "show bgp summary" and its json form.
+// summaryFamilies are the families "show bgp summary" goes through, in
+// FRR's order.
+var summaryFamilies = []string{"ipv4 unicast", "ipv6 unicast"}
+
+// BGPSummary renders "show bgp summary" and its json form: for one family,
+// or for family "" every family that has neighbors, as FRR 8.4 does
+// without an address family (one table after the other; in JSON one
+// object per family).
 func (d *Device) BGPSummary(ctx context.Context, family string, asJSON bool) string {
-	asn, rid, ns := d.Neighbors(ctx, family)
-	if asn == 0 {
-		if asJSON {
-			return "{}\n"
-		}
-		return "% No BGP process is configured\n"
+	families := []string{family}
+	if family == "" {
+		families = summaryFamilies
 	}
 	now := d.lab.now()
-	if asJSON {
-		return d.summaryJSON(family, asn, rid, ns, now)
+	var texts []string
+	objs := map[string]summaryFamily{}
+	for _, fam := range families {
+		asn, rid, ns := d.Neighbors(ctx, fam)
+		if asn == 0 {
+			if asJSON {
+				return "{}\n"
+			}
+			return "% No BGP process is configured\n"
+		}
+		if len(ns) == 0 && family == "" {
+			continue // FRR leaves out a family without neighbors
+		}
+		if asJSON {
+			objs[familyKey[fam]] = d.summaryJSON(asn, rid, ns, now)
+			continue
+		}
+		texts = append(texts, familySummary(fam, asn, rid, ns, now))
 	}
+	if asJSON {
+		b, _ := json.MarshalIndent(objs, "", "  ")
+		return string(b) + "\n"
+	}
+	if len(texts) == 0 {
+		return "% No BGP neighbors found in VRF default\n"
+	}
+	return strings.Join(texts, "\n")
+}
+
+// familySummary is one family's table of "show bgp summary".
+func familySummary(family string, asn uint32, rid string, ns []NeighborState, now time.Time) string {
 	if len(ns) == 0 {
 		return "% No BGP neighbors found in VRF default\n"
 	}
@@ -143,7 +175,7 @@ type summaryFamily struct {
 	BestPath       map[string]string      `json:"bestPath"`
 }
 
-func (d *Device) summaryJSON(family string, asn uint32, rid string, ns []NeighborState, now time.Time) string {
+func (d *Device) summaryJSON(asn uint32, rid string, ns []NeighborState, now time.Time) summaryFamily {
 	f := summaryFamily{
 		RouterID: rid, AS: asn, VrfName: "default", TableVersion: tableVersion(ns),
 		RibCount: ribEntries(ns), RibMemory: ribEntries(ns) * 192, PeerCount: len(ns), PeerMemory: len(ns) * 742400,
@@ -177,10 +209,12 @@ func (d *Device) summaryJSON(family string, asn uint32, rid string, ns []Neighbo
 				}
 			}
 		}
+		if a := mustAddr(n.Address); a.Is6() {
+			p.IDType = "ipv6"
+		}
 		f.Peers[n.Address] = p
 	}
-	b, _ := json.MarshalIndent(map[string]summaryFamily{familyKey[family]: f}, "", "  ")
-	return string(b) + "\n"
+	return f
 }
 
 // BGPRoutes renders "show bgp ipv4 unicast": the BGP table with next hops
@@ -273,7 +307,20 @@ func (d *Device) routeRow(prefix string, first bool, p *api.Path, localAS uint32
 	if path != "" {
 		path += " "
 	}
-	return fmt.Sprintf("%-3s%-17s%-16s%10s%7s%7s %s%s\n", status, prefix, nh, med, lp, weight, path, origin)
+	// FRR's route_vty_out: a prefix of 17 characters or more (IPv6) and a
+	// next hop of 16 or more end their line, the row going on under its
+	// column.
+	if len(prefix) >= 17 {
+		prefix += "\n" + strings.Repeat(" ", 20)
+	} else {
+		prefix = fmt.Sprintf("%-17s", prefix)
+	}
+	if len(nh) >= 16 {
+		nh += "\n" + strings.Repeat(" ", 36)
+	} else {
+		nh = fmt.Sprintf("%-16s", nh)
+	}
+	return fmt.Sprintf("%-3s%s%s%10s%7s%7s %s%s\n", status, prefix, nh, med, lp, weight, path, origin)
 }
 
 // InterfaceBrief renders "show interface brief".

@@ -150,8 +150,10 @@ var gobgpStates = map[api.PeerState_SessionState]string{
 	api.PeerState_OPENCONFIRM: "OpenConfirm", api.PeerState_ESTABLISHED: "Established",
 }
 
-// Neighbors returns the configured BGP neighbors, in config order, with
-// their session state from GoBGP.
+// Neighbors returns the configured BGP neighbors active in family, in
+// config order, with their session state from GoBGP; family "" returns
+// every neighbor, with its prefixes counted over all its families (what
+// "show bgp neighbors" and OpenConfig's neighbor list show).
 func (d *Device) Neighbors(ctx context.Context, family string) (asn uint32, rid string, ns []NeighborState) {
 	d.mu.Lock()
 	cfg, infos, alive := d.applied, d.neighbors, d.alive
@@ -179,7 +181,7 @@ func (d *Device) Neighbors(ctx context.Context, family string) (asn uint32, rid 
 	d.bgpMu.Unlock()
 	b := cfg.BGP
 	for _, n := range b.Neighbors {
-		if !b.Active(n.Addr, family) {
+		if family != "" && !b.Active(n.Addr, family) {
 			continue
 		}
 		st := NeighborState{Address: n.Addr, LocalAS: b.ASN, Description: n.Description, State: "Active"}
@@ -224,9 +226,9 @@ func (d *Device) Neighbors(ctx context.Context, family string) (asn uint32, rid 
 					fam = famV6
 				}
 				for _, af := range p.GetAfiSafis() {
-					if af.GetState().GetFamily().GetAfi() == fam.Afi {
-						st.PfxRcd = af.GetState().GetAccepted()
-						st.PfxSnt = af.GetState().GetAdvertised()
+					if family == "" || af.GetState().GetFamily().GetAfi() == fam.Afi {
+						st.PfxRcd += af.GetState().GetAccepted()
+						st.PfxSnt += af.GetState().GetAdvertised()
 					}
 				}
 			} else if down := p.GetTimers().GetState().GetDowntime(); down != nil && down.AsTime().Unix() > 0 {

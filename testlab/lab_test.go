@@ -128,7 +128,7 @@ func waitFor(t testing.TB, within time.Duration, what string, cond func() (bool,
 func (l *Lab) allEstablished(ctx context.Context) (bool, string) {
 	up := 0
 	for _, d := range l.order {
-		_, _, ns := d.Neighbors(ctx, "ipv4 unicast")
+		_, _, ns := d.Neighbors(ctx, "")
 		for _, n := range ns {
 			if n.LabAddress == "" || n.DownReason != "" {
 				continue
@@ -185,7 +185,7 @@ func containsWord(line, w string) bool {
 // and how many of them are established.
 func (l *Lab) sessions(ctx context.Context) (up, total int) {
 	for _, d := range l.order {
-		_, _, ns := d.Neighbors(ctx, "ipv4 unicast")
+		_, _, ns := d.Neighbors(ctx, "")
 		for _, n := range ns {
 			if n.LabAddress == "" || n.DownReason != "" {
 				continue

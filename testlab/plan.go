@@ -107,8 +107,12 @@ const (
 )
 
 // NewPlan lays out a lab for snap in the /16 block with the given ports.
-// Only IPv4 inventory addresses are mapped: the loopback range has no IPv6
-// counterpart beyond ::1.
+// IPv6 inventory addresses get lab addresses of 127/8 too, after every
+// IPv4 one (so IPv4 numbering is what it was before IPv6 was mapped): the
+// loopback range has no IPv6 counterpart beyond ::1, and a session to an
+// IPv6 neighbor only needs its two ends to be distinct sockets. A lab too
+// large for its /16 leaves its last IPv6 addresses unmapped; their
+// sessions say so ("no lab address for").
 func NewPlan(name string, snap *inventory.Snapshot, block netip.Prefix, ports Ports) (*Plan, error) {
 	if !block.Addr().Is4() || block.Bits() != 16 || !netip.MustParsePrefix("127.0.0.0/8").Contains(block.Addr()) {
 		return nil, fmt.Errorf("lab %s: block %s is not a 127.x.0.0/16", name, block)
@@ -151,12 +155,34 @@ func NewPlan(name string, snap *inventory.Snapshot, block netip.Prefix, ports Po
 		return nil, fmt.Errorf("lab %s: optical budgets: %w", name, err)
 	}
 	p.Links = links
-	if err := p.addTransitPeers(x, nDev, nIf); err != nil {
+	if nIf, err = p.addTransitPeers(x, nDev, nIf); err != nil {
 		return nil, fmt.Errorf("lab %s: %w", name, err)
 	}
+	p.addIPv6(snap, nIf)
 	// Built now, not on first use: lookups run from many goroutines.
 	p.reindex()
 	return p, nil
+}
+
+// addIPv6 maps every global IPv6 interface address (link-local ones have
+// no use as a neighbor address the lab can route), from the nIf-th
+// interface address on, until the block is full.
+func (p *Plan) addIPv6(snap *inventory.Snapshot, nIf int) {
+	for _, d := range snap.Devices {
+		for _, f := range d.Interfaces {
+			for _, a := range f.Addresses {
+				if !a.Addr().Is6() || a.Addr().IsLinkLocalUnicast() {
+					continue
+				}
+				lab, err := nth(p.Block, ifaceBase, nIf)
+				if err != nil {
+					return
+				}
+				nIf++
+				p.add(AddressMap{Device: d.Name, Interface: f.Name, Inventory: a.Addr(), Prefix: a.Bits(), Lab: lab})
+			}
+		}
+	}
 }
 
 // add records a mapping; an inventory address used twice keeps its first

@@ -78,7 +78,7 @@ func (l *Lab) Status(ctx context.Context) LabStatus {
 	for _, d := range l.order {
 		ds := DeviceStatus{Name: d.Name(), Role: d.plan.Role, Addr: d.Addr().String(), SSH: hostPort(d.Addr(), p.Ports.SSH), Alive: d.Alive()}
 		if ds.Alive {
-			_, _, ns := d.Neighbors(ctx, "ipv4 unicast")
+			_, _, ns := d.Neighbors(ctx, "")
 			ds.BGPConf = len(ns)
 			for _, n := range ns {
 				if n.State == "Established" {

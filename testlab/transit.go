@@ -38,8 +38,9 @@ var transitName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
 // ends on a circuit, when the near device has a transit session to an
 // address of that interface's subnet (the rule of the netns lab). The link
 // then ends on the device, keeping its circuit for display. nDev and nIf are
-// the device and interface addresses handed out so far.
-func (p *Plan) addTransitPeers(x *inventory.Index, nDev, nIf int) error {
+// the device and interface addresses handed out so far; it returns the
+// interface addresses handed out after it.
+func (p *Plan) addTransitPeers(x *inventory.Index, nDev, nIf int) (int, error) {
 	names := map[string]bool{}
 	for _, d := range p.Devices {
 		names[d.Name] = true
@@ -69,12 +70,12 @@ func (p *Plan) addTransitPeers(x *inventory.Index, nDev, nIf int) error {
 		names[name] = true
 		addr, err := nth(p.Block, deviceBase, nDev)
 		if err != nil {
-			return fmt.Errorf("transit peer %s of circuit %s: %w", name, l.B.Circuit, err)
+			return nIf, fmt.Errorf("transit peer %s of circuit %s: %w", name, l.B.Circuit, err)
 		}
 		nDev++
 		lab, err := nth(p.Block, ifaceBase, nIf)
 		if err != nil {
-			return fmt.Errorf("transit peer %s of circuit %s: %w", name, l.B.Circuit, err)
+			return nIf, fmt.Errorf("transit peer %s of circuit %s: %w", name, l.B.Circuit, err)
 		}
 		nIf++
 		peer := netip.PrefixFrom(sess.PeerAddress, local.Bits())
@@ -85,7 +86,7 @@ func (p *Plan) addTransitPeers(x *inventory.Index, nDev, nIf int) error {
 		p.add(AddressMap{Device: name, Interface: "eth0", Inventory: sess.PeerAddress, Prefix: local.Bits(), Lab: lab})
 		l.B.Device, l.B.Interface = name, "eth0"
 	}
-	return nil
+	return nIf, nil
 }
 
 // transitConfig is the provider's configuration: its own whatever the

@@ -61,7 +61,11 @@ func (g *Grammar) defineExec() {
 	g.def(e, "show interface json", func(ctx context.Context, s *Session, _ []string) string {
 		return s.host.InterfaceJSON(ctx)
 	})
-	for _, pre := range []string{"show bgp", "show ip bgp", "show bgp ipv4 unicast", "show ip bgp ipv4 unicast"} {
+	// "show bgp summary" covers every family (FRR 8.4); "show ip bgp
+	// summary" is IPv4's.
+	g.def(e, "show bgp summary", bgpSummary("", false))
+	g.def(e, "show bgp summary json", bgpSummary("", true))
+	for _, pre := range []string{"show ip bgp", "show bgp ipv4 unicast", "show ip bgp ipv4 unicast"} {
 		g.def(e, pre+" summary", bgpSummary("ipv4 unicast", false))
 		g.def(e, pre+" summary json", bgpSummary("ipv4 unicast", true))
 	}

@@ -182,9 +182,15 @@ func (c *command) matchInput(in []string) (int, []string, matchResult) {
 			return 0, nil, matchUnknown
 		}
 		score = score*8 + m
-		if t.kind == tkKeyword {
+		switch t.kind {
+		case tkKeyword:
 			args = append(args, t.word)
-		} else {
+		case tkIPv6, tkIPv6Prefix:
+			// FRR keeps IPv6 in its canonical form (RFC 5952): a neighbor
+			// typed "2001:DB8:0::1" is "2001:db8::1" in the running config
+			// and in every later command that names it.
+			args = append(args, canonIPv6(in[i]))
+		default:
 			args = append(args, in[i])
 		}
 	}
@@ -192,4 +198,15 @@ func (c *command) matchInput(in []string) (int, []string, matchResult) {
 		return 0, nil, matchUnknown
 	}
 	return score, args, matchOK
+}
+
+// canonIPv6 writes an IPv6 address or prefix as FRR prints it.
+func canonIPv6(s string) string {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.String()
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.String()
+	}
+	return s
 }

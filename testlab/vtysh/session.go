@@ -45,7 +45,8 @@ var parent = map[Node]Node{
 // state for show commands and a place to save the configuration. The
 // virtual device implements it.
 type Host interface {
-	// BGPSummary renders "show bgp summary", as FRR's table or its JSON.
+	// BGPSummary renders "show bgp summary", as FRR's table or its JSON:
+	// one family's, or every family's for family "".
 	BGPSummary(ctx context.Context, family string, json bool) string
 	// BGPRoutes renders "show bgp ipv4 unicast".
 	BGPRoutes(ctx context.Context, family string) string

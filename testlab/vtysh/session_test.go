@@ -16,6 +16,9 @@ func (h *fakeHost) BGPSummary(_ context.Context, family string, json bool) strin
 	if json {
 		return "{}\n"
 	}
+	if family == "" {
+		family = "all"
+	}
 	return "summary " + family + "\n"
 }
 func (h *fakeHost) BGPRoutes(_ context.Context, family string) string {
@@ -51,8 +54,12 @@ func TestSessionDialect(t *testing.T) {
 		{"address-family ipv4 unicast", "", "r1(config-router-af)# "},
 		{"network 10.1.0.0/24", "", "r1(config-router-af)# "},
 		{"neighbor 10.0.0.1 route-reflector-client", "", "r1(config-router-af)# "},
-		{"do show bgp summary", "summary ipv4 unicast", "r1(config-router-af)# "},
+		{"do show bgp summary", "summary all", "r1(config-router-af)# "},
+		{"do show ip bgp summary", "summary ipv4 unicast", "r1(config-router-af)# "},
+		{"do show bgp ipv6 unicast summary", "summary ipv6 unicast", "r1(config-router-af)# "},
 		{"exit-address-family", "", "r1(config-router)# "},
+		// IPv6 neighbors are kept in canonical form, as FRR prints them.
+		{"neighbor 2001:DB8:0::1 remote-as 65003", "", "r1(config-router)# "},
 		{"router bgp 65009", "BGP is already running; AS is 65001", "r1(config-router)# "},
 		{"neighbour 10.0.0.1 remote-as 1", "% Unknown command: neighbour 10.0.0.1 remote-as 1", "r1(config-router)# "},
 		{"neighbor", "% Command incomplete: neighbor", "r1(config-router)# "},
@@ -60,6 +67,7 @@ func TestSessionDialect(t *testing.T) {
 		{"hostname edge1", "", "edge1(config)# "},
 		{"end", "", "edge1# "},
 		{"sh run", "neighbor 10.0.0.1 remote-as 65002", "edge1# "},
+		{"sh run", "neighbor 2001:db8::1 remote-as 65003", "edge1# "},
 		{"show interface brief", "brief", "edge1# "},
 		{"show ip bgp 10.1.0.0/24", "entry 10.1.0.0/24", "edge1# "},
 		{"show bgp summary json", "{}", "edge1# "},
