@@ -90,6 +90,20 @@ type alarmRecord struct {
 // alarmBook holds every alarm by id, active and recently cleared.
 type alarmBook struct {
 	byID map[string]*alarmRecord
+	// dirty lists the records changed since the last changed(), so that a
+	// Tick costs the alarms that moved; the retention sweep over every
+	// record runs at most once a second.
+	dirty  []*alarmRecord
+	swept  time.Time
+	spareD []*alarmRecord
+}
+
+// touch marks a record changed since the last Tick.
+func (t *alarmBook) touch(r *alarmRecord) {
+	if !r.dirty {
+		r.dirty = true
+		t.dirty = append(t.dirty, r)
+	}
 }
 
 func newAlarmTable() *alarmBook { return &alarmBook{byID: map[string]*alarmRecord{}} }
@@ -108,7 +122,8 @@ func (t *alarmBook) raise(a Alarm, now time.Time) *alarmRecord {
 	}
 	a.State, a.Raised, a.Updated = AlarmActive, now, now
 	a.Cleared, a.Acked, a.AckedBy, a.AckedAt = time.Time{}, false, "", time.Time{}
-	r.Alarm, r.dirty = a, true
+	r.Alarm = a
+	t.touch(r)
 	return r
 }
 
@@ -118,7 +133,8 @@ func (t *alarmBook) clear(id string, now time.Time, why string) *alarmRecord {
 	if r == nil || r.State != AlarmActive {
 		return r
 	}
-	r.State, r.Cleared, r.Updated, r.dirty = AlarmCleared, now, now, true
+	r.State, r.Cleared, r.Updated = AlarmCleared, now, now
+	t.touch(r)
 	if why != "" {
 		r.Message = why
 	}
@@ -136,7 +152,8 @@ func (t *alarmBook) ack(id, by string, now time.Time) (Alarm, error) {
 	if r == nil {
 		return Alarm{}, fmt.Errorf("acknowledge alarm %s: %w", id, ErrUnknownAlarm)
 	}
-	r.Acked, r.AckedBy, r.AckedAt, r.Updated, r.dirty = true, by, now, now, true
+	r.Acked, r.AckedBy, r.AckedAt, r.Updated = true, by, now, now
+	t.touch(r)
 	return r.copy(), nil
 }
 
@@ -144,13 +161,21 @@ func (t *alarmBook) ack(id, by string, now time.Time) (Alarm, error) {
 // and forgets cleared alarms older than the retention.
 func (t *alarmBook) changed(now time.Time, retention Duration) []Alarm {
 	var out []Alarm
-	for id, r := range t.byID {
+	list := t.dirty
+	t.dirty, t.spareD = t.spareD[:0], list
+	for _, r := range list {
 		if r.dirty {
 			out = append(out, r.copy())
 			r.dirty = false
 		}
-		if r.State == AlarmCleared && retention > 0 && now.Sub(r.Cleared) > retention.D() {
-			delete(t.byID, id)
+	}
+	clear(list)
+	if retention > 0 && (t.swept.IsZero() || now.Sub(t.swept) >= min(time.Second, retention.D()) || now.Before(t.swept)) {
+		t.swept = now
+		for id, r := range t.byID {
+			if r.State == AlarmCleared && now.Sub(r.Cleared) > retention.D() {
+				delete(t.byID, id)
+			}
 		}
 	}
 	sortAlarms(out)

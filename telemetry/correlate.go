@@ -52,6 +52,9 @@ type rootCorrelator struct {
 	// lastPass is the last time new roots were looked for: link-down
 	// alarms raised since are the ones to explain.
 	lastPass time.Time
+	// rescan asks the next pass to look at every link even without a
+	// link-down moved since the last one (alarms restored, a new topology).
+	rescan bool
 }
 
 const (
@@ -62,7 +65,7 @@ const (
 )
 
 func newCorrelator(an *topology.Analysis, links map[string]*engLink, devSite map[string]string, old *rootCorrelator) *rootCorrelator {
-	c := &rootCorrelator{byLink: map[*engLink][]*rootCandidate{}, byKey: map[string]*rootCandidate{}, roots: map[string]*rootAlarm{}, owner: map[*engLink]*rootAlarm{}}
+	c := &rootCorrelator{byLink: map[*engLink][]*rootCandidate{}, byKey: map[string]*rootCandidate{}, roots: map[string]*rootAlarm{}, owner: map[*engLink]*rootAlarm{}, rescan: true}
 	t := an.Topology()
 	siteDevs := map[string][]string{}
 	for d, s := range devSite {
@@ -170,6 +173,13 @@ func (e *Engine) correlate(now time.Time) bool {
 	if cr.Disabled || !settled {
 		return cr.Disabled || settled
 	}
+	// Only a link-down raised since the last pass can make a candidate
+	// (fresh): without one, the scan of every link is skipped.
+	if !c.rescan && !c.lastPass.IsZero() && !e.downMoved.After(c.lastPass) {
+		c.lastPass = now
+		return true
+	}
+	c.rescan = false
 	for {
 		best := e.bestCandidate()
 		if best == nil {
@@ -323,11 +333,13 @@ func (e *Engine) bindRoot(r *rootAlarm, now time.Time) {
 	} else {
 		a.State, a.Raised, a.Updated = rec.State, rec.Raised, now
 		a.Acked, a.AckedBy, a.AckedAt = rec.Acked, rec.AckedBy, rec.AckedAt
-		rec.Alarm, rec.dirty = a, true
+		rec.Alarm = a
+		e.alarms.touch(rec)
 	}
 	for _, id := range a.Children {
 		if ch := e.alarms.byID[id]; ch != nil && ch.Parent != r.id {
-			ch.Parent, ch.Updated, ch.dirty = r.id, now, true
+			ch.Parent, ch.Updated = r.id, now
+			e.alarms.touch(ch)
 		}
 	}
 }

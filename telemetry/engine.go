@@ -43,6 +43,14 @@ type Engine struct {
 	devList []*engDevice
 	ignored atomic.Uint64 // updates of classes or leaves the engine does not use
 
+	// dirtyMu guards dirtyDevs: the devices with something new since the
+	// last Tick, so that a Tick costs what changed, not the inventory (a
+	// collector flushing every few milliseconds ticks often). Taken under
+	// a device's lock, never the other way round.
+	dirtyMu   sync.Mutex
+	dirtyDevs []*engDevice
+	spareDevs []*engDevice
+
 	mu        sync.Mutex
 	rules     Rules
 	topo      *topology.Topology
@@ -59,6 +67,17 @@ type Engine struct {
 	linkChg   []StateChange // link transitions waiting for the correlation to name their cause
 	downMoved time.Time     // last raise or clear of a link-down alarm
 	standby   bool          // another collector decides the alarms (SetStandby)
+
+	// sampled are the links with an end changed since the last Tick (each
+	// with sample set); watch those with a condition on its way to a raise
+	// or a clear, which time alone can decide (raise_after, clear_after);
+	// decideAll asks the next Tick to look at every link (rules or topology
+	// changed). tickN stamps the links a Tick has decided.
+	sampled, spareLinks []*engLink
+	watch, spareWatch   []*engLink
+	watching            []*engLink // this Tick's pending links: the next watch
+	decideAll           bool
+	tickN               uint64
 }
 
 // engDevice is one target's raw state.
@@ -73,6 +92,7 @@ type engDevice struct {
 	epoch     uint32 // bumped when the target reconnects: counters may have reset
 	conn      int8   // connUnknown, connUp, connDown
 	connDirty bool
+	queued    bool // in the engine's dirtyDevs
 }
 
 const (
@@ -165,6 +185,11 @@ func (e *Engine) build(topo *topology.Topology, budgets []topology.LinkBudget, a
 	e.links = make([]*engLink, 0, len(topo.Links))
 	e.linkByID = make(map[string]*engLink, len(topo.Links))
 	e.devSite = map[string]string{}
+	for _, l := range e.sampled {
+		l.sample = false
+	}
+	e.sampled = e.sampled[:0]
+	e.decideAll = true
 	e.devMu.Lock()
 	for _, tl := range topo.Links {
 		l := old[tl.ID]
@@ -199,10 +224,12 @@ func (e *Engine) build(topo *topology.Topology, budgets []topology.LinkBudget, a
 			f.link = l
 			f.maxBps = e.maxBps(tl)
 			f.dirty = true
+			e.queueLocked(d)
 			d.mu.Unlock()
 			end.dev, end.ifc = d, f
 		}
-		l.sample = true
+		l.idx = len(e.links)
+		e.sampleLink(l)
 		l.evaluate(&e.rules.Optics) // Links lists every link from the start, "unknown" until data comes
 		e.links = append(e.links, l)
 		e.linkByID[tl.ID] = l
@@ -291,6 +318,7 @@ func (e *Engine) Observe(ups []Update) {
 				e.devMu.RLock()
 			}
 			d.mu.Lock()
+			e.queueLocked(d)
 		}
 		d.apply(u)
 	}
@@ -298,6 +326,25 @@ func (e *Engine) Observe(ups []Update) {
 		d.mu.Unlock()
 	}
 	e.devMu.RUnlock()
+}
+
+// queueLocked puts the device in the next Tick's look. d.mu held.
+func (e *Engine) queueLocked(d *engDevice) {
+	if d.queued {
+		return
+	}
+	d.queued = true
+	e.dirtyMu.Lock()
+	e.dirtyDevs = append(e.dirtyDevs, d)
+	e.dirtyMu.Unlock()
+}
+
+// sampleLink puts the link in the next Tick's evaluation. e.mu held.
+func (e *Engine) sampleLink(l *engLink) {
+	if !l.sample {
+		l.sample = true
+		e.sampled = append(e.sampled, l)
+	}
 }
 
 // apply folds one update into the device. d.mu held.

@@ -16,6 +16,8 @@ func (e *Engine) Restore(alarms []Alarm) {
 	now := e.clock()
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.corr.rescan = true // restored link-down alarms may be fresh
+	e.decideAll = true
 	var roots []Alarm
 	for _, a := range alarms {
 		if a.ID == "" {

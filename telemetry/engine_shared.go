@@ -28,6 +28,8 @@ func (e *Engine) SetStandby(on bool) {
 		return
 	}
 	e.standby = on
+	e.decideAll = true
+	e.corr.rescan = true
 	if !on {
 		return
 	}
@@ -99,6 +101,7 @@ func (e *Engine) ObserveShared(ifaces []InterfaceState, targets []TargetHealth) 
 			f.operTs, f.updated = s.Updated.UnixNano(), s.Updated.UnixNano()
 		}
 		f.dirty = true
+		e.queueLocked(d)
 	}
 	if d != nil {
 		d.mu.Unlock()
@@ -109,12 +112,10 @@ func (e *Engine) ObserveShared(ifaces []InterfaceState, targets []TargetHealth) 
 // collector's own devices, links evaluated (their hysteresis runs stay
 // warm) but not returned: the holder publishes them. e.mu held.
 func (e *Engine) standbyTick(b *Batch, now time.Time) {
-	for _, l := range e.links {
-		if l.sample {
-			l.sample = false
-			fig := l.evaluate(&e.rules.Optics)
-			l.observeRules(&e.rules, fig, now)
-		}
+	for _, l := range e.takeSampled() {
+		l.sample = false
+		fig := l.evaluate(&e.rules.Optics)
+		l.observeRules(&e.rules, fig, now)
 	}
 	b.Changes, e.changes = e.changes, nil
 }

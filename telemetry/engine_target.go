@@ -76,6 +76,7 @@ func (e *Engine) observeTarget(h TargetHealth, emit bool) {
 	}
 	if d.conn != conn {
 		d.conn, d.connDirty = conn, true
+		e.queueLocked(d)
 	}
 	d.mu.Unlock()
 

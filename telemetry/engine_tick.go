@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -20,27 +21,44 @@ func (e *Engine) Tick(now time.Time) Batch {
 		e.standbyTick(&b, now)
 		return b
 	}
-	for _, l := range e.links {
-		if l.sample {
-			l.sample = false
-			prev := l.st.Oper
-			fig := l.evaluate(&e.rules.Optics)
-			l.observeRules(&e.rules, fig, now)
-			b.Links = append(b.Links, l.st)
-			if prev != l.st.Oper {
-				from := prev
-				if from == "" {
-					from = "unknown"
-				}
-				at := l.st.Updated
-				if at.IsZero() {
-					at = now
-				}
-				e.linkChg = append(e.linkChg, StateChange{Time: at, ObjectKind: "link", Object: l.t.ID, From: from, To: l.st.Oper})
+	e.tickN++
+	for _, l := range e.takeSampled() {
+		l.sample = false
+		prev := l.st.Oper
+		fig := l.evaluate(&e.rules.Optics)
+		l.observeRules(&e.rules, fig, now)
+		b.Links = append(b.Links, l.st)
+		if prev != l.st.Oper {
+			from := prev
+			if from == "" {
+				from = "unknown"
 			}
+			at := l.st.Updated
+			if at.IsZero() {
+				at = now
+			}
+			e.linkChg = append(e.linkChg, StateChange{Time: at, ObjectKind: "link", Object: l.t.ID, From: from, To: l.st.Oper})
 		}
-		e.decideLink(l, now)
+		e.decideOnce(l, now)
 	}
+	// Links without new samples need a look only when time alone can
+	// decide them: a condition pending its raise_after or clear_after.
+	watch := e.watch
+	if e.decideAll {
+		watch = e.links
+		e.decideAll = false
+	}
+	for _, l := range watch {
+		e.decideOnce(l, now)
+	}
+	e.watch, e.spareWatch = e.spareWatch[:0], e.watch
+	clear(e.spareWatch)
+	for _, l := range e.watching {
+		if !l.gone && l.watchN == e.tickN {
+			e.watch = append(e.watch, l)
+		}
+	}
+	e.watching = e.watching[:0]
 	e.decideTargets(now)
 	e.decideEvents(now)
 	settled := e.correlate(now)
@@ -61,13 +79,50 @@ func (e *Engine) Tick(now time.Time) Batch {
 	return b
 }
 
+// takeSampled returns the links sampled since the last Tick in the
+// inventory's order, and empties the list. e.mu held.
+func (e *Engine) takeSampled() []*engLink {
+	list := e.sampled
+	e.sampled, e.spareLinks = e.spareLinks[:0], list
+	slices.SortFunc(list, func(a, b *engLink) int { return a.idx - b.idx })
+	return list
+}
+
+// decideOnce decides the link's alarms at most once per Tick and keeps it
+// watched while a condition is pending. e.mu held.
+func (e *Engine) decideOnce(l *engLink, now time.Time) {
+	if l.tickN == e.tickN || l.gone {
+		return
+	}
+	l.tickN = e.tickN
+	e.decideLink(l, now)
+	for i := range l.cond {
+		if l.cond[i].pending() {
+			if l.watchN != e.tickN {
+				l.watchN = e.tickN
+				e.watching = append(e.watching, l)
+			}
+			break
+		}
+	}
+}
+
 // collect snapshots the interfaces and sessions that changed since the
-// last Tick and marks their links for evaluation. e.mu held.
+// last Tick and marks their links for evaluation: only the devices that
+// Observe (or a connection change) queued. e.mu held.
 func (e *Engine) collect(b *Batch, now time.Time) {
 	e.devMu.RLock()
 	defer e.devMu.RUnlock()
-	for _, d := range e.devList {
+	e.dirtyMu.Lock()
+	devs := e.dirtyDevs
+	e.dirtyDevs, e.spareDevs = e.spareDevs[:0], devs
+	e.dirtyMu.Unlock()
+	// The order of the inventory's device names, as a full scan gave.
+	slices.SortFunc(devs, func(a, b *engDevice) int { return strings.Compare(a.name, b.name) })
+	defer clear(devs)
+	for _, d := range devs {
 		d.mu.Lock()
+		d.queued = false
 		all := d.connDirty
 		d.connDirty = false
 		for _, f := range d.ifList {
@@ -95,7 +150,7 @@ func (e *Engine) collect(b *Batch, now time.Time) {
 						end.oper = "" // the device is not telling: its last word is stale
 					}
 				}
-				l.sample = true
+				e.sampleLink(l)
 			}
 		}
 		for _, s := range d.sessList {

@@ -103,8 +103,11 @@ type engLink struct {
 	st     LinkState
 	cond   [nLinkRules]alarmCond
 	ids    [nLinkRules]string
-	sample bool // an end changed since the last Tick
+	sample bool // an end changed since the last Tick (in Engine.sampled)
 	gone   bool // no longer in the inventory
+	idx    int  // position in Engine.links: Tick's order
+	tickN  uint64
+	watchN uint64
 }
 
 // endPlans computes the per-end plan of a link from its budget.
