@@ -80,8 +80,16 @@ type CollectorOptions struct {
 	Engine CollectorEngine
 	Sinks  []Sink
 	Dial   DialOptions
-	// Flush is how often a batch goes to the sinks (1 s).
+	// Flush is how often the targets' health goes to the engine and the
+	// sinks, and the time-driven rules are looked at (1 s).
 	Flush time.Duration
+	// Linger is how long the first update since the last flush waits for
+	// others before what changed goes to the sinks (20 ms): data is written
+	// within about Linger of its arrival rather than at the next Flush, and
+	// a flush costs what changed, so a short linger costs little more than
+	// a long one. One flush at a time: updates arriving during one wait for
+	// the next. Negative: data waits for the next Flush.
+	Linger time.Duration
 	// Load re-reads the inventory: on Reload (SIGHUP) and every Poll
 	// (30 s; negative: only on Reload). Nil: the targets never change.
 	Load func(ctx context.Context) (Planned, error)
@@ -112,6 +120,7 @@ type Collector struct {
 	now    func() time.Time
 	creds  grpc.DialOption // built once for every target
 	reload chan struct{}
+	data   chan struct{} // an update arrived since the last flush (capacity 1)
 
 	mu       sync.Mutex // guards engine, sessions, planned
 	engine   CollectorEngine
@@ -135,6 +144,9 @@ func NewCollector(p Planned, o CollectorOptions) (*Collector, error) {
 	}
 	if o.Flush <= 0 {
 		o.Flush = time.Second
+	}
+	if o.Linger == 0 {
+		o.Linger = 20 * time.Millisecond
 	}
 	if o.Poll == 0 {
 		o.Poll = 30 * time.Second
@@ -162,7 +174,7 @@ func NewCollector(p Planned, o CollectorOptions) (*Collector, error) {
 		return nil, err
 	}
 	return &Collector{o: o, log: o.Logger, now: o.Now, creds: creds, reload: make(chan struct{}, 1),
-		engine: o.Engine, sessions: map[string]*running{}, planned: p}, nil
+		data: make(chan struct{}, 1), engine: o.Engine, sessions: map[string]*running{}, planned: p}, nil
 }
 
 // Reload asks the running collector to re-read the inventory now.
@@ -195,6 +207,15 @@ func (c *Collector) Run(ctx context.Context) error {
 	c.setTargets(runCtx, c.ownedTargets(c.planned.Targets))
 	flush := time.NewTicker(c.o.Flush)
 	defer flush.Stop()
+	// The linger timer runs from the first update after a flush.
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
+	defer linger.Stop()
+	var lingerC <-chan time.Time
+	data := c.data
+	if c.o.Linger < 0 {
+		data = nil
+	}
 	var poll <-chan time.Time
 	if c.o.Load != nil && c.o.Poll > 0 {
 		t := time.NewTicker(c.o.Poll)
@@ -211,6 +232,16 @@ func (c *Collector) Run(ctx context.Context) error {
 			return err
 		case <-flush.C:
 			if err := c.flush(runCtx); err != nil {
+				c.log.Warn("flush", "err", err)
+			}
+		case <-data:
+			if lingerC == nil {
+				linger.Reset(c.o.Linger)
+				lingerC = linger.C
+			}
+		case <-lingerC:
+			lingerC = nil
+			if err := c.flushData(runCtx); err != nil {
 				c.log.Warn("flush", "err", err)
 			}
 		case <-leaseChanges:
@@ -326,7 +357,13 @@ func (c *Collector) start(ctx context.Context, t Target) {
 	sctx, cancel := context.WithCancel(ctx)
 	r := &running{t: t, h: newHealth(t, c.now()), cancel: cancel, done: make(chan struct{})}
 	s := &session{t: t, o: c.o.Dial, creds: c.creds, h: r.h, log: c.log, now: c.now,
-		deliver: func(ups []Update) { c.currentEngine().Observe(ups) }}
+		deliver: func(ups []Update) {
+			c.currentEngine().Observe(ups)
+			select {
+			case c.data <- struct{}{}:
+			default:
+			}
+		}}
 	c.sessions[t.Name] = r
 	go func() {
 		defer close(r.done)
@@ -412,6 +449,27 @@ func (c *Collector) flush(ctx context.Context) error {
 		b = fence(b, tokens, c.holding)
 	}
 	b.Targets = hs
+	b.Collector = c.o.Name
+	return c.write(ctx, b)
+}
+
+// flushData writes what changed since the last flush, without the
+// targets' health (the Flush period's): the latency-bound path, run about
+// Linger after an update arrived. An empty batch is not written.
+func (c *Collector) flushData(ctx context.Context) error {
+	c.flushMu.Lock()
+	defer c.flushMu.Unlock()
+	b := c.currentEngine().Tick(c.now())
+	if c.o.Leases != nil {
+		tokens := c.o.Leases.Owned()
+		if tokens == nil {
+			tokens = map[string]uint64{}
+		}
+		b = fence(b, tokens, c.holding)
+	}
+	if len(b.Interfaces)+len(b.Links)+len(b.Changes)+len(b.Alarms)+len(b.Updates) == 0 {
+		return nil
+	}
 	b.Collector = c.o.Name
 	return c.write(ctx, b)
 }

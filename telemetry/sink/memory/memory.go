@@ -43,7 +43,7 @@ type Sink struct {
 	mu      sync.RWMutex
 	targets []telemetry.TargetHealth
 	links   map[string]*link
-	ifaces  map[string]telemetry.InterfaceState // device:interface
+	ifaces  map[ifKey]telemetry.InterfaceState
 	alarms  map[string]telemetry.Alarm
 	changes ring[telemetry.StateChange]
 }
@@ -67,7 +67,7 @@ func New(o Options) *Sink {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Sink{o: o, links: map[string]*link{}, ifaces: map[string]telemetry.InterfaceState{},
+	return &Sink{o: o, links: map[string]*link{}, ifaces: map[ifKey]telemetry.InterfaceState{},
 		alarms: map[string]telemetry.Alarm{}, changes: newRing[telemetry.StateChange](o.Changes)}
 }
 
@@ -89,7 +89,7 @@ func (s *Sink) Write(_ context.Context, b telemetry.Batch) error {
 		e.hist.add(point(l))
 	}
 	for _, i := range b.Interfaces {
-		s.ifaces[i.Device+":"+i.Interface] = i
+		s.ifaces[ifKey{i.Device, i.Interface}] = i
 	}
 	for _, a := range b.Alarms {
 		s.alarms[a.ID] = a
@@ -97,9 +97,14 @@ func (s *Sink) Write(_ context.Context, b telemetry.Batch) error {
 	for _, c := range b.Changes {
 		s.changes.add(c)
 	}
-	s.pruneCleared()
+	if len(b.Alarms) > 0 {
+		s.pruneCleared() // only new alarms can put it over its bound
+	}
 	return nil
 }
+
+// ifKey names an interface without building a string per sample.
+type ifKey struct{ device, iface string }
 
 func point(l telemetry.LinkState) telemetry.LinkPoint {
 	p := telemetry.LinkPoint{Time: l.Updated, Oper: l.Oper, InBps: l.A.InBps, OutBps: l.A.OutBps, Utilization: l.Utilization}
