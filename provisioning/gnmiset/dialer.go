@@ -15,9 +15,11 @@ import (
 
 	gpb "github.com/openconfig/gnmi/proto/gnmi"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 
 	"github.com/tuyau-net/tuyau/inventory"
 	"github.com/tuyau-net/tuyau/provisioning"
@@ -113,22 +115,56 @@ func (c *Conn) rpcCtx(ctx context.Context) (context.Context, context.CancelFunc)
 }
 
 // get reads leaves under paths as flat path → JSON value.
+//
+// A target answers NotFound for the whole Get when one of its paths holds
+// no data (gNMI 3.3.4): a device with no BGP yet has no /network-instances.
+// For a plan that means "nothing there", so the paths are then read one by
+// one and those NotFound count as empty subtrees.
 func (c *Conn) get(ctx context.Context, t gpb.GetRequest_DataType, paths []string) (map[string]string, error) {
 	req := &gpb.GetRequest{Type: t, Encoding: gpb.Encoding_JSON_IETF}
 	for _, s := range paths {
 		p, err := parsePath(s)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("device %s: %w", c.dev, err)
 		}
 		req.Path = append(req.Path, p)
 	}
-	ctx, cancel := c.rpcCtx(ctx)
-	defer cancel()
-	resp, err := c.client.Get(ctx, req)
+	resp, err := c.rpcGet(ctx, req)
+	if status.Code(err) == codes.NotFound {
+		out := map[string]string{}
+		for _, p := range req.Path {
+			one := &gpb.GetRequest{Type: t, Encoding: req.Encoding, Path: []*gpb.Path{p}}
+			r, err := c.rpcGet(ctx, one)
+			if status.Code(err) == codes.NotFound {
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("device %s: gnmi get %s: %w", c.dev, pathString(nil, p), err)
+			}
+			if err := c.flatten(r, out); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("device %s: gnmi get: %w", c.dev, err)
 	}
 	out := map[string]string{}
+	if err := c.flatten(resp, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *Conn) rpcGet(ctx context.Context, req *gpb.GetRequest) (*gpb.GetResponse, error) {
+	ctx, cancel := c.rpcCtx(ctx)
+	defer cancel()
+	return c.client.Get(ctx, req)
+}
+
+// flatten adds the leaves of a Get response to out.
+func (c *Conn) flatten(resp *gpb.GetResponse, out map[string]string) error {
 	for _, n := range resp.GetNotification() {
 		for _, u := range n.GetUpdate() {
 			p := pathString(n.GetPrefix(), u.GetPath())
@@ -151,14 +187,14 @@ func (c *Conn) get(ctx context.Context, t gpb.GetRequest_DataType, paths []strin
 			}
 			m, err := provisioning.FlattenOpenConfig(p, raw)
 			if err != nil {
-				return nil, fmt.Errorf("device %s: %w", c.dev, err)
+				return fmt.Errorf("device %s: %w", c.dev, err)
 			}
 			for k, v := range m {
 				out[k] = v
 			}
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // Running implements provisioning.Conn: the CONFIG leaves of the roots as

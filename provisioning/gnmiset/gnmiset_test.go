@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -40,7 +41,7 @@ func snapshot() *inventory.Snapshot {
 // a device that has stale config and a neighbor the inventory lacks.
 func startTarget(t *testing.T) (*gnmitarget.MemBackend, string, string) {
 	t.Helper()
-	dev, err := gnmitarget.NewMemBackend(
+	return startTargetWith(t,
 		gnmitarget.Leaf{Path: gnmitarget.InterfacePath("lo", "config/enabled"), Value: true},
 		gnmitarget.Leaf{Path: gnmitarget.InterfacePath("lo", "state/oper-status"), Value: "UP"},
 		gnmitarget.Leaf{Path: gnmitarget.InterfacePath("eth1", "config/description"), Value: "old"},
@@ -50,6 +51,13 @@ func startTarget(t *testing.T) (*gnmitarget.MemBackend, string, string) {
 		gnmitarget.Leaf{Path: gnmitarget.NeighborPath("192.0.2.9", "config/peer-as"), Value: uint32(64999)},
 		gnmitarget.Leaf{Path: gnmitarget.NeighborPath("10.128.0.30", "state/session-state"), Value: "ESTABLISHED"},
 	)
+}
+
+// startTargetWith runs the testlab gNMI target with TLS on 127.0.0.1:0
+// over a device holding leaves.
+func startTargetWith(t *testing.T, leaves ...gnmitarget.Leaf) (*gnmitarget.MemBackend, string, string) {
+	t.Helper()
+	dev, err := gnmitarget.NewMemBackend(leaves...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,6 +122,43 @@ func TestGNMIPlanApply(t *testing.T) {
 	again, err := provisioning.MakePlan(ctx, x, reg, dial, provisioning.PlanOptions{})
 	if err != nil || again.Err() != nil || again.Changes() != 0 {
 		t.Fatalf("second plan: %v %v, %d changes: %q", err, again.Err(), again.Changes(), again.Devices[0].Commands)
+	}
+}
+
+// TestGNMIPlanWithoutBGP: a device bootstrapped without BGP has no
+// /network-instances at all, and the target answers NotFound for it. The
+// plan must read that as an empty subtree and create the sessions.
+func TestGNMIPlanWithoutBGP(t *testing.T) {
+	_, addr, caFile := startTargetWith(t,
+		gnmitarget.Leaf{Path: gnmitarget.InterfacePath("lo", "config/enabled"), Value: true},
+		gnmitarget.Leaf{Path: gnmitarget.InterfacePath("eth1", "config/description"), Value: "to pop-r1 eth3"},
+		gnmitarget.Leaf{Path: gnmitarget.InterfacePath("eth1", "config/mtu"), Value: uint16(9216)},
+		gnmitarget.Leaf{Path: gnmitarget.InterfacePath("eth1", "config/enabled"), Value: true},
+		gnmitarget.Leaf{Path: gnmitarget.InterfacePath("eth1", "state/oper-status"), Value: "UP"},
+	)
+	ctx := context.Background()
+	x := inventory.NewIndex(snapshot())
+	reg := provisioning.Builtin()
+	reg.Register(provisioning.OpenConfig{Only: labOnly})
+	dial := &Dialer{Targets: map[string]string{"r1": addr}, CAFile: caFile, Username: "noc", Password: "pw",
+		Roots: []string{"/interfaces", "/network-instances"}, Timeout: 5 * time.Second}
+	plan, err := provisioning.MakePlan(ctx, x, reg, dial, provisioning.PlanOptions{})
+	if err != nil || plan.Err() != nil {
+		t.Fatalf("plan of a device without BGP: %v %v", err, plan.Err())
+	}
+	want := "replace /network-instances/network-instance[name=default]/protocols/protocol[identifier=BGP][name=BGP]/bgp/neighbors/neighbor[neighbor-address=10.128.0.30]/config/peer-as 65000"
+	if !slices.Contains(plan.Devices[0].Commands, want) {
+		t.Fatalf("plan lacks %q; commands:\n%s", want, strings.Join(plan.Devices[0].Commands, "\n"))
+	}
+	// The post-check reads BGP state the same way: no neighbors, no error.
+	c, err := dial.Dial(ctx, *x.Device("r1"), "gnmi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	st, err := c.(*Conn).Status(ctx)
+	if err != nil || len(st.BGP) != 0 {
+		t.Fatalf("Status of a device without BGP = %v, %v; want no sessions and no error", st.BGP, err)
 	}
 }
 
