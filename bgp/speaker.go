@@ -24,6 +24,7 @@ type Speaker struct {
 	cfg    Config
 	log    *slog.Logger
 	events func(Event)
+	mon    *Monitor
 	ready  chan struct{}
 	// exitOpen leaves the sessions open when Serve returns (WithGracefulExit).
 	exitOpen bool
@@ -45,6 +46,11 @@ func WithLogger(l *slog.Logger) Option { return func(s *Speaker) { s.log = l } }
 // goroutine, in order. fn must not block for long: cmd hands the events to
 // telemetry's alarm engine.
 func WithEvents(fn func(Event)) Option { return func(s *Speaker) { s.events = fn } }
+
+// WithMonitor feeds m the speaker's RIB watch (every path received, the
+// tables already loaded included) and its session events, and runs its
+// checks while the speaker serves.
+func WithMonitor(m *Monitor) Option { return func(s *Speaker) { s.mon = m } }
 
 // WithGracefulExit makes Serve return at the end of ctx without closing
 // the sessions, for a caller that exits the process right after ("tuyau bgp
@@ -164,6 +170,23 @@ func (s *Speaker) Serve(ctx context.Context) error {
 			}
 		}
 	}()
+	if s.mon != nil {
+		// ADJIN: every path as received, before any policy and whether best
+		// or not (a hijack that loses the best-path selection is still one).
+		req := &api.WatchEventRequest{Table: &api.WatchEventRequest_Table{Filters: []*api.WatchEventRequest_Table_Filter{
+			{Type: api.WatchEventRequest_Table_Filter_ADJIN, Init: true}}}, BatchSize: 1024}
+		err := srv.WatchEvent(watchCtx, req, func(r *api.WatchEventResponse) {
+			if t := r.GetTable(); t != nil && len(t.Paths) > 0 {
+				s.mon.Observe(receivedPaths(t.Paths))
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("speaker %s: watch the tables: %w", s.cfg.Name, err)
+		}
+		c.Origins, c.Site = s.cfg.Origins, s.cfg.Site
+		wg.Add(1)
+		go func() { defer wg.Done(); s.mon.Run(watchCtx, c) }()
+	}
 	for _, p := range s.cfg.Peers {
 		if err := srv.AddPeer(ctx, &api.AddPeerRequest{Peer: s.peerAPI(p)}); err != nil {
 			return fmt.Errorf("speaker %s: peer %s (%s): %w", s.cfg.Name, p.Device, p.Address, err)
@@ -314,6 +337,9 @@ func (s *Speaker) peerEvent(p *api.Peer) {
 	e := Event{Time: time.Now(), Speaker: s.cfg.Name, Kind: kind, Peer: a, Device: s.deviceOf(a),
 		State: stateName(st), Reason: reason, Flaps: flaps}
 	s.log.Info("bgp session "+string(kind), "speaker", s.cfg.Name, "peer", addr, "device", e.Device, "reason", reason, "flaps", flaps)
+	if s.mon != nil {
+		s.mon.Session(e)
+	}
 	if s.events != nil {
 		s.events(e)
 	}
