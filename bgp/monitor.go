@@ -177,9 +177,9 @@ type Monitor struct {
 
 	mu      sync.Mutex
 	dirty   map[int]bool
-	gen     []uint64            // per prefix, bumped by Observe
-	active  map[string]Alarm    // by Key
-	owner   map[string]int      // prefix alarms: the index of their prefix of ours
+	gen     []uint64         // per prefix, bumped by Observe
+	active  map[string]Alarm // by Key
+	owner   map[string]int   // prefix alarms: the index of their prefix of ours
 	counts  map[netip.Addr]*peerCount
 	drops   map[netip.Addr][]time.Time
 	up      map[netip.Addr]bool
@@ -405,7 +405,7 @@ func (m *Monitor) flapsLocked(now time.Time) []Alarm {
 		case len(ds) >= m.cfg.FlapCount && !on:
 			out = append(out, m.raiseLocked(Alarm{Rule: RuleSessionFlapping, Severity: "major", ObjectKind: "peer", Object: obj,
 				Message: strconv.Itoa(len(ds)) + " drops of the session with " + obj + " within " + m.cfg.FlapWindow.String(),
-				Peer: peer, Device: m.device(peer)}, -1))
+				Peer:    peer, Device: m.device(peer)}, -1))
 		case len(ds) < m.cfg.FlapCount && on:
 			out = append(out, m.clearLocked(key, "session with "+obj+" stable: "+strconv.Itoa(len(ds))+" drops within "+m.cfg.FlapWindow.String()))
 		}
