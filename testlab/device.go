@@ -104,17 +104,27 @@ func (d *Device) start(ctx context.Context) error {
 	return nil
 }
 
-// stop powers the device off: sessions close, BGP stops.
-func (d *Device) stop(ctx context.Context) {
+// powerOff turns the device off: its servers close, its BGP sessions
+// close and its routes go (the GoBGP instance is kept for the reboot, see
+// speaker.silence).
+func (d *Device) powerOff(ctx context.Context) {
 	d.mu.Lock()
 	d.alive = false
 	d.mu.Unlock()
 	d.ssh.close()
 	d.gnmi.close()
 	d.bgpMu.Lock()
-	d.spk.stop(ctx)
+	d.spk.silence(ctx)
 	d.bgpMu.Unlock()
 	d.nbrs.invalidate()
+}
+
+// stop powers the device off for good, its GoBGP instance too (lab close).
+func (d *Device) stop(ctx context.Context) {
+	d.powerOff(ctx)
+	d.bgpMu.Lock()
+	d.spk.stop(ctx)
+	d.bgpMu.Unlock()
 }
 
 // reboot starts a stopped device from its startup config, as a power
@@ -162,8 +172,12 @@ func (d *Device) reconcileBGP(ctx context.Context) error {
 	d.mu.Lock()
 	cfg, alive := d.applied, d.alive
 	d.mu.Unlock()
-	if !alive || cfg.BGP == nil {
+	switch {
+	case cfg.BGP == nil:
 		d.spk.stop(ctx)
+		return nil
+	case !alive:
+		d.spk.silence(ctx)
 		return nil
 	}
 	want, infos := d.desiredBGP(cfg)
@@ -173,17 +187,39 @@ func (d *Device) reconcileBGP(ctx context.Context) error {
 	return d.spk.reconcile(ctx, want)
 }
 
-// FRR's keepalive and hold timers per "frr defaults" profile.
-var frrTimers = map[string][2]uint64{"traditional": {60, 180}, "datacenter": {3, 9}}
+// startBGP runs the GoBGP instance the applied config asks for, without
+// peers or routes yet: the lab starts every instance before any of them
+// has a session (refresh), because GoBGP v3's StartBgp writes package-level
+// settings that running instances read (see speaker.silence).
+func (d *Device) startBGP(ctx context.Context) error {
+	d.bgpMu.Lock()
+	defer d.bgpMu.Unlock()
+	d.mu.Lock()
+	cfg, alive := d.applied, d.alive
+	d.mu.Unlock()
+	if !alive || cfg.BGP == nil {
+		return nil
+	}
+	return d.spk.ensure(ctx, d.bgpGlobal(cfg))
+}
 
-func (d *Device) desiredBGP(cfg *vtysh.Config) (desired, map[string]neighborInfo) {
-	b := cfg.BGP
+// bgpGlobal is the GoBGP global of a config with router bgp.
+func (d *Device) bgpGlobal(cfg *vtysh.Config) bgpGlobal {
 	owned := d.lab.owned[d.plan.Name]
 	listen := make([]string, len(owned))
 	for i, a := range owned {
 		listen[i] = a.String()
 	}
-	g := &bgpGlobal{asn: b.ASN, routerID: routerID(cfg, d.plan.Addr).String(), port: d.lab.plan.Ports.BGP, listen: strings.Join(listen, ",")}
+	return bgpGlobal{asn: cfg.BGP.ASN, routerID: routerID(cfg, d.plan.Addr).String(), port: d.lab.plan.Ports.BGP, listen: strings.Join(listen, ",")}
+}
+
+// FRR's keepalive and hold timers per "frr defaults" profile.
+var frrTimers = map[string][2]uint64{"traditional": {60, 180}, "datacenter": {3, 9}}
+
+func (d *Device) desiredBGP(cfg *vtysh.Config) (desired, map[string]neighborInfo) {
+	b := cfg.BGP
+	global := d.bgpGlobal(cfg)
+	g := &global
 	want := desired{global: g, peers: map[netip.Addr]peerSpec{}, up: map[netip.Addr]bool{}, policies: map[netip.Addr]policyPeer{}}
 	infos := map[string]neighborInfo{}
 	timers := frrTimers[cfg.Defaults]

@@ -96,7 +96,7 @@ func (l *Lab) Kill(ctx context.Context, device string) (FaultResult, error) {
 	l.mu.Lock()
 	l.faults.Killed[device] = true
 	l.mu.Unlock()
-	d.stop(ctx)
+	d.powerOff(ctx)
 	r := l.after(ctx, "kill "+device, l.linksOf(device))
 	r.Devices = []string{device}
 	return r, nil

@@ -280,6 +280,14 @@ func (l *Lab) poll(ctx context.Context) {
 // configs, then brings each device's BGP in line with it.
 func (l *Lab) refresh(ctx context.Context) {
 	l.recomputeLinks()
+	// Every GoBGP instance first, then sessions and routes: an instance
+	// started while others carry routes races with them in GoBGP's
+	// package state (speaker.silence).
+	for _, d := range l.order {
+		if err := d.startBGP(ctx); err != nil {
+			l.log.Warn("bgp start", "device", d.Name(), "err", err)
+		}
+	}
 	for _, d := range l.order {
 		if err := d.reconcileBGP(ctx); err != nil {
 			l.log.Warn("bgp reconcile", "device", d.Name(), "err", err)

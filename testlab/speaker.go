@@ -70,25 +70,116 @@ func newSpeaker(log *slog.Logger) *speaker {
 		downSince: map[netip.Addr]time.Time{}, drops: map[netip.Addr]uint32{}}
 }
 
-// running reports whether a GoBGP instance is up.
-func (s *speaker) running() bool { return s.srv != nil }
-
-// stop shuts the GoBGP instance down; its sessions close.
+// stop shuts the GoBGP instance down for good (the lab closes, the
+// device's BGP global changed or went away); its sessions close.
 func (s *speaker) stop(ctx context.Context) {
 	if s.srv == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
+	s.silence(ctx)
 	if err := s.srv.StopBgp(ctx, &api.StopBgpRequest{}); err != nil {
 		s.log.Warn("stop bgp", "err", err)
 	}
 	s.srv.Stop()
 	s.srv = nil
 	s.global = bgpGlobal{}
+	s.policy = ""
+}
+
+// silence is a power-off: every session closes and the announced networks
+// go, but the GoBGP instance stays, so that the reboot needs no StartBgp.
+// GoBGP v3's StartBgp writes package-level route selection settings that
+// every other instance in the process reads while it handles updates: a
+// data race whenever one lab device boots while others carry routes (seen
+// by -race in TestCollectorLab after a kill and restore). Its listener
+// stays open while the device is off: a connection to a dead device is
+// accepted and closed at once (no neighbor is configured), where a real
+// one times out; the lab's own devices do not try, their transport to a
+// dead device is down.
+func (s *speaker) silence(ctx context.Context) {
+	if s.srv == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	s.quiesce(ctx)
+	for addr := range s.peers {
+		if err := s.srv.DeletePeer(ctx, &api.DeletePeerRequest{Address: addr.String()}); err != nil {
+			s.log.Warn("power off: delete neighbor", "neighbor", addr, "err", err)
+		}
+	}
+	for n, id := range s.paths {
+		if err := s.srv.DeletePath(ctx, &api.DeletePathRequest{Uuid: id}); err != nil {
+			s.log.Warn("power off: withdraw", "network", n, "err", err)
+		}
+	}
 	clear(s.peers)
 	clear(s.paths)
-	s.policy = ""
+}
+
+// ensure runs a GoBGP instance with global g, restarting one that runs
+// with another.
+func (s *speaker) ensure(ctx context.Context, g bgpGlobal) error {
+	if s.srv != nil && s.global != g {
+		s.stop(ctx)
+	}
+	if s.srv == nil {
+		return s.start(ctx, g)
+	}
+	return nil
+}
+
+// quiesce brings every session to Idle before StopBgp. GoBGP v3's StopBgp
+// deletes the peers and, in the same step, clears the global config that
+// their sessions' goroutines still read until they notice (an UPDATE being
+// received reads the confederation from it: a data race -race reported in
+// TestCollectorLab after a kill). A peer set administratively down ends
+// its session first, and GoBGP records it Idle only once the goroutines of
+// the state it left have returned; Idle reads nothing of the global
+// config. Idle under admin down is final, so the wait ends.
+func (s *speaker) quiesce(ctx context.Context) {
+	if len(s.peers) == 0 {
+		return
+	}
+	wake := make(chan struct{}, 1)
+	wctx, unwatch := context.WithCancel(ctx)
+	defer unwatch()
+	// Peer events wake the wait at once; the ticker covers any missed.
+	if err := s.srv.WatchEvent(wctx, &api.WatchEventRequest{Peer: &api.WatchEventRequest_Peer{}}, func(*api.WatchEventResponse) {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}); err != nil {
+		s.log.Warn("stop bgp: watch peers", "err", err)
+	}
+	for addr := range s.peers {
+		if err := s.srv.DisablePeer(ctx, &api.DisablePeerRequest{Address: addr.String(), Communication: "device powered off"}); err != nil {
+			s.log.Warn("stop bgp: disable neighbor", "neighbor", addr, "err", err)
+		}
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		idle := true
+		err := s.srv.ListPeer(ctx, &api.ListPeerRequest{}, func(p *api.Peer) {
+			if p.GetState().GetSessionState() != api.PeerState_IDLE {
+				idle = false
+			}
+		})
+		if err != nil || idle {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			s.log.Warn("stop bgp: sessions still not idle", "err", ctx.Err())
+			return
+		case <-wake:
+		case <-tick.C:
+		}
+	}
 }
 
 // desired is what a reconcile aims for.
@@ -108,13 +199,8 @@ func (s *speaker) reconcile(ctx context.Context, d desired) error {
 		s.stop(ctx)
 		return nil
 	}
-	if s.srv != nil && s.global != *d.global {
-		s.stop(ctx)
-	}
-	if s.srv == nil {
-		if err := s.start(ctx, *d.global); err != nil {
-			return err
-		}
+	if err := s.ensure(ctx, *d.global); err != nil {
+		return err
 	}
 	var errs []error
 	// A peer whose transport is down or that is shut down is removed from
