@@ -21,6 +21,7 @@
       this.hooks = hooks;
       this.frames = 0;
       this.firstRender = 0;
+      this.renderMs = [];
       const n = doc.sites.length;
       this.sx = new Float64Array(n);
       this.sy = new Float64Array(n);
@@ -187,6 +188,8 @@
       if (this.cutDucts.size) this.drawCutLabels(c, px, py);
       this.frames++;
       this.lastFrameMs = performance.now() - t0;
+      // The last render times, for the wall-screen check and the benchmark.
+      if (this.renderMs.push(this.lastFrameMs) > 600) this.renderMs.shift();
       if (!this.firstRender) {
         this.firstRender = performance.now();
         if (this.hooks.rendered) this.hooks.rendered();
