@@ -44,6 +44,7 @@ type APIOptions struct {
 // NewAPI returns the collector's HTTP API:
 //
 //	GET  /api/v1/targets | links | links/{id} | interfaces | alarms
+//	GET  /api/v1/changes   the state-change history (when store keeps it)
 //	POST /api/v1/alarms/{id}/ack   {"by": "name"}
 //	GET  /healthz, /metrics
 func NewAPI(store APIStore, o APIOptions) http.Handler {
@@ -72,6 +73,12 @@ func NewAPI(store APIStore, o APIOptions) http.Handler {
 		v, err := store.Alarms(r.Context())
 		a.reply(w, v, err)
 	})
+	if hs, ok := store.(HistoryReader); ok {
+		mux.HandleFunc("GET /api/v1/changes", func(w http.ResponseWriter, r *http.Request) {
+			v, err := hs.History(r.Context())
+			a.reply(w, v, err)
+		})
+	}
 	mux.HandleFunc("POST /api/v1/alarms/{id}/ack", a.ack)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

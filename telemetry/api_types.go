@@ -1,6 +1,9 @@
 package telemetry
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // LinkPoint is one point of a link's recent history, as the memory sink
 // keeps it and GET /api/v1/links/{id} serves it.
@@ -19,4 +22,31 @@ type LinkPoint struct {
 type LinkDetail struct {
 	LinkState
 	History []LinkPoint `json:"history"`
+}
+
+// ChangeHistory is the state-change history a source holds, as GET
+// /api/v1/changes serves it and the availability reports read it.
+type ChangeHistory struct {
+	// Changes are oldest first (by Time), with the collectors' life
+	// markers (KindCollector) among them.
+	Changes []StateChange `json:"changes"`
+	// Since is when the history is complete from: before it, changes may
+	// be missing (the source started then, or dropped older ones).
+	Since time.Time `json:"since"`
+	// Until is the source's now when it was read.
+	Until time.Time `json:"until"`
+	// Live says the source ran without a break from Since to Until, its
+	// own stop and start markers aside: a running collector's memory,
+	// which keeps no heartbeat markers. Redis is not live: its readers
+	// check the heartbeats.
+	Live bool `json:"live"`
+	// Links are the links' oper state at Until, for links whose state the
+	// history never shows.
+	Links map[string]string `json:"links,omitempty"`
+}
+
+// HistoryReader reads the state-change history: the memory sink, Redis,
+// a collector's HTTP API.
+type HistoryReader interface {
+	History(ctx context.Context) (ChangeHistory, error)
 }

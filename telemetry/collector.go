@@ -110,6 +110,10 @@ type CollectorOptions struct {
 	// acknowledgement given to a collector not running the alarms is
 	// passed on through it to the one that is.
 	Shared SharedState
+	// MarkEvery is how often the collector running the alarms marks the
+	// state-change history as watched (DefaultMarkEvery; negative: no
+	// markers at all, see coverage.go).
+	MarkEvery time.Duration
 }
 
 // Collector streams every target of a plan, feeds the engine and flushes
@@ -128,6 +132,8 @@ type Collector struct {
 	planned  Planned
 	flushMu  sync.Mutex // one flush at a time (ticker, ack, final)
 	holding  bool       // the engine runs the alarms (EngineLease held); flushMu
+	marked   bool       // the started marker is written for this run of the alarms; flushMu
+	lastBeat time.Time  // the last marker; flushMu
 }
 
 type running struct {
@@ -150,6 +156,9 @@ func NewCollector(p Planned, o CollectorOptions) (*Collector, error) {
 	}
 	if o.Poll == 0 {
 		o.Poll = 30 * time.Second
+	}
+	if o.MarkEvery == 0 {
+		o.MarkEvery = DefaultMarkEvery
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -227,7 +236,7 @@ func (c *Collector) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			c.stopAll()
 			fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			err := c.flush(fctx)
+			err := c.flushFinal(fctx, true)
 			fcancel()
 			return err
 		case <-flush.C:
@@ -421,7 +430,10 @@ func (c *Collector) Targets() []TargetHealth {
 
 // flush hands the engine the targets' health, takes its batch and
 // writes it to every sink.
-func (c *Collector) flush(ctx context.Context) error {
+func (c *Collector) flush(ctx context.Context) error { return c.flushFinal(ctx, false) }
+
+// flushFinal is flush; final marks the last one, at stop.
+func (c *Collector) flushFinal(ctx context.Context, final bool) error {
 	c.flushMu.Lock()
 	defer c.flushMu.Unlock()
 	eng := c.currentEngine()
@@ -444,7 +456,9 @@ func (c *Collector) flush(ctx context.Context) error {
 	for _, h := range hs {
 		eng.ObserveTarget(h)
 	}
-	b := eng.Tick(c.now())
+	now := c.now()
+	b := eng.Tick(now)
+	c.marker(&b, now, final)
 	if tokens != nil {
 		b = fence(b, tokens, c.holding)
 	}

@@ -103,6 +103,13 @@ func (h *HTTPReader) Link(ctx context.Context, id string) (LinkDetail, error) {
 	return v, h.get(ctx, "/api/v1/links/"+url.PathEscape(id), &v)
 }
 
+// History is the state-change history the collector keeps in memory
+// (since it started, within its bound), with its links' current states.
+func (h *HTTPReader) History(ctx context.Context) (ChangeHistory, error) {
+	var v ChangeHistory
+	return v, h.get(ctx, "/api/v1/changes", &v)
+}
+
 // Ack implements Acker.
 func (h *HTTPReader) Ack(ctx context.Context, id, by string) error {
 	body, _ := json.Marshal(ackRequest{By: by})

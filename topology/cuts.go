@@ -54,6 +54,10 @@ type Analysis struct {
 	base []uint8
 	// lostHomed is scratch for evaluate.
 	lostHomed []int32
+	// edgeOfLink is the forest edge of each link (-1: none, a link that
+	// joins no two sites or is not up), for LinksDown.
+	edgeOfLink []int32
+	downCut    *cutter
 }
 
 // Analyze prepares a topology for failure analysis.
@@ -67,6 +71,7 @@ func Analyze(t *Topology) *Analysis {
 	for e, l := range f.edgeOf {
 		edgeOfLink[l] = int32(e)
 	}
+	a.edgeOfLink = edgeOfLink
 	a.base = baseReach(newCutter(f, a.coreA, a.coreB))
 	a.cableEdges = make([][]int32, len(t.Physical.Spans))
 	a.cableDown = make([][]string, len(t.Physical.Spans))

@@ -46,6 +46,9 @@ type Sink struct {
 	ifaces  map[ifKey]telemetry.InterfaceState
 	alarms  map[string]telemetry.Alarm
 	changes ring[telemetry.StateChange]
+	// since is when the changes kept are complete from: the sink's
+	// creation, then the time of the newest change the ring dropped.
+	since time.Time
 }
 
 type link struct {
@@ -68,7 +71,7 @@ func New(o Options) *Sink {
 		o.Now = time.Now
 	}
 	return &Sink{o: o, links: map[string]*link{}, ifaces: map[ifKey]telemetry.InterfaceState{},
-		alarms: map[string]telemetry.Alarm{}, changes: newRing[telemetry.StateChange](o.Changes)}
+		alarms: map[string]telemetry.Alarm{}, changes: newRing[telemetry.StateChange](o.Changes), since: o.Now().UTC()}
 }
 
 // Write merges a batch: targets replace the previous list (a batch holds
@@ -95,7 +98,15 @@ func (s *Sink) Write(_ context.Context, b telemetry.Batch) error {
 		s.alarms[a.ID] = a
 	}
 	for _, c := range b.Changes {
-		s.changes.add(c)
+		// The collector's heartbeats prove to a reader of Redis that it
+		// was running; the memory is the running collector's own and
+		// needs no proof, and they would push real changes out.
+		if c.ObjectKind == telemetry.KindCollector && c.To == telemetry.MarkRunning {
+			continue
+		}
+		if old, dropped := s.changes.add(c); dropped && old.Time.After(s.since) {
+			s.since = old.Time
+		}
 	}
 	if len(b.Alarms) > 0 {
 		s.pruneCleared() // only new alarms can put it over its bound
@@ -224,6 +235,21 @@ func (s *Sink) Changes(context.Context) ([]telemetry.StateChange, error) {
 	return s.changes.all(), nil
 }
 
+// History is the state-change history kept, oldest first, complete
+// since the sink's creation or the newest change it dropped, with the
+// links' current states.
+func (s *Sink) History(context.Context) (telemetry.ChangeHistory, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	h := telemetry.ChangeHistory{Changes: s.changes.all(), Since: s.since, Until: s.o.Now().UTC(), Live: true,
+		Links: make(map[string]string, len(s.links))}
+	slices.SortStableFunc(h.Changes, func(a, b telemetry.StateChange) int { return a.Time.Compare(b.Time) })
+	for id, l := range s.links {
+		h.Links[id] = l.state.Oper
+	}
+	return h, nil
+}
+
 // ring is a bounded FIFO.
 type ring[T any] struct {
 	buf  []T
@@ -233,14 +259,17 @@ type ring[T any] struct {
 
 func newRing[T any](n int) ring[T] { return ring[T]{buf: make([]T, 0, n)} }
 
-func (r *ring[T]) add(v T) {
+// add appends v and returns the value it pushed out, if any.
+func (r *ring[T]) add(v T) (old T, dropped bool) {
 	if len(r.buf) < cap(r.buf) {
 		r.buf = append(r.buf, v)
-		return
+		return old, false
 	}
+	old, dropped = r.buf[r.next], true
 	r.buf[r.next] = v
 	r.next = (r.next + 1) % len(r.buf)
 	r.full = true
+	return old, dropped
 }
 
 func (r *ring[T]) all() []T {

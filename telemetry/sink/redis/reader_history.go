@@ -1,0 +1,56 @@
+package redis
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/tuyau-net/tuyau/telemetry"
+)
+
+// historyPage is how many stream entries one XRANGE reads.
+const historyPage = 5000
+
+// History reads the whole state-change stream (its retention bounds it:
+// 90 days by default), sorted by the changes' own times, with the links'
+// latest states. The stream is read whole rather than from a start time:
+// an entry is appended when it is written, which may be long after its
+// change happened (a sink replaying after a Redis outage), and the state
+// at a report's start is the last change before it, however old. Not
+// live: a reader checks the collectors' heartbeat markers for gaps.
+func (r *Reader) History(ctx context.Context) (telemetry.ChangeHistory, error) {
+	h := telemetry.ChangeHistory{Changes: []telemetry.StateChange{}, Until: r.now().UTC()}
+	key := r.keys.Changes()
+	start := "-"
+	for {
+		xs, err := r.c.XRangeN(ctx, key, start, "+", historyPage).Result()
+		if err != nil {
+			return h, fmt.Errorf("redis %s: %w", key, err)
+		}
+		for _, x := range xs {
+			js, _ := x.Values["json"].(string)
+			var c telemetry.StateChange
+			if err := json.Unmarshal([]byte(js), &c); err != nil {
+				return h, fmt.Errorf("redis %s entry %s: %w", key, x.ID, err)
+			}
+			h.Changes = append(h.Changes, c)
+		}
+		if len(xs) < historyPage {
+			break
+		}
+		start = "(" + xs[len(xs)-1].ID
+	}
+	slices.SortStableFunc(h.Changes, func(a, b telemetry.StateChange) int { return a.Time.Compare(b.Time) })
+	links, err := r.Links(ctx)
+	if err != nil {
+		return h, err
+	}
+	h.Links = make(map[string]string, len(links))
+	for _, l := range links {
+		h.Links[l.ID] = l.Oper
+	}
+	return h, nil
+}
+
+var _ telemetry.HistoryReader = (*Reader)(nil)
