@@ -37,3 +37,14 @@ func (a *Analysis) LinksDown(ids []string) Failure {
 // FailLinks is the kind of a failure given as a set of links (LinksDown),
 // not one of the inventory's objects.
 const FailLinks FailureKind = "links"
+
+// Reaches says which core sites member site slug reaches with every link
+// up: the reference LinksDown measures losses against. A site the
+// topology does not hold, or that is not a member, reaches neither.
+func (a *Analysis) Reaches(slug string) (coreA, coreB bool) {
+	v, ok := a.t.siteIdx[slug]
+	if !ok || !a.f.isMember[v] {
+		return false, false
+	}
+	return a.base[v]&reachA != 0, a.base[v]&reachB != 0
+}
