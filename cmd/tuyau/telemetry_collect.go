@@ -39,6 +39,7 @@ type collectOpts struct {
 	Port      int
 	Flush     time.Duration
 	Linger    time.Duration
+	MarkEvery time.Duration
 	Poll      time.Duration
 	Redis     string
 	Name      string
@@ -98,6 +99,7 @@ SIGTERM or SIGINT stop it after a final flush.`,
 	f.IntVar(&o.Port, "port", telemetry.DefaultGNMIPort, "gNMI port on the devices' management addresses")
 	f.DurationVar(&o.Flush, "flush", time.Second, "how often the targets' health goes to the sinks and the timed rules are looked at")
 	f.DurationVar(&o.Linger, "linger", 20*time.Millisecond, "how long new data waits for more before it goes to the sinks (negative: until the next --flush)")
+	f.DurationVar(&o.MarkEvery, "mark-every", telemetry.DefaultMarkEvery, "how often the collector running the alarms marks the change history as watched (docs/reports.md)")
 	f.DurationVar(&o.Poll, "poll", 30*time.Second, "how often the inventory is re-read for changes (0: only on SIGHUP)")
 	f.StringVar(&o.Redis, "redis", d.getenv("TUYAU_REDIS_URL"), "also write to Redis: redis://host:port or redis-sentinel://h1,h2/master (env TUYAU_REDIS_URL; password TUYAU_REDIS_PASSWORD)")
 	f.StringVar(&o.Name, "id", "", "collector id, unique among the network's collectors, in what it writes and in the leases (default host-pid)")
@@ -178,7 +180,7 @@ func runCollect(ctx context.Context, d *deps, o collectOpts) error {
 		poll = -1
 	}
 	co := telemetry.CollectorOptions{Name: o.Name, Engine: engine, Sinks: sinks,
-		Dial: dial, Flush: o.Flush, Linger: o.Linger, Load: load, Poll: poll, Logger: log}
+		Dial: dial, Flush: o.Flush, Linger: o.Linger, Load: load, Poll: poll, Logger: log, MarkEvery: o.MarkEvery}
 	if rd != nil {
 		co.Leases, co.Shared = leases, rd.Reader()
 	}

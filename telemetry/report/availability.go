@@ -212,3 +212,18 @@ func reachOf(state string, lost []string, coreA, coreB string) (a, b bool) {
 }
 
 func joinComma(s []string) string { return strings.Join(s, ", ") }
+
+// CauseIDs are the root alarm ids the history's link changes name: what
+// a caller resolves into alarms (Options.Alarms) to name the causes.
+func CauseIDs(h telemetry.ChangeHistory) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, c := range h.Changes {
+		if c.Cause != "" && !seen[c.Cause] {
+			seen[c.Cause] = true
+			out = append(out, c.Cause)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

@@ -116,7 +116,9 @@ func writeCSV(w io.Writer, r Report) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"record", "site", "name", "hosting_pct", "both_cores_pct", "hosting_lost_s", "one_core_lost_s",
 		"unknown_s", "outages", "start", "end", "duration_s", "lost", "cause"})
-	sec := func(d time.Duration) string { return strconv.FormatFloat(d.Round(time.Millisecond).Seconds(), 'f', -1, 64) }
+	sec := func(d time.Duration) string {
+		return strconv.FormatFloat(d.Round(time.Millisecond).Seconds(), 'f', -1, 64)
+	}
 	pct := func(p *float64) string {
 		if p == nil {
 			return ""

@@ -236,7 +236,7 @@ func (rp *replay) record(iv Interval, s *linkSet) {
 		if n := len(ss); n > 0 && ss[n-1].State == st && slices.Equal(ss[n-1].Lost, lost) && ss[n-1].End.Equal(iv.Start) {
 			last := &ss[n-1]
 			last.End = iv.End
-			if s != nil && last.sets[len(last.sets)-1] != s {
+			if s != nil && (len(last.sets) == 0 || last.sets[len(last.sets)-1] != s) {
 				last.sets = append(last.sets, s)
 			}
 			continue

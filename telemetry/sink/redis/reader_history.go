@@ -54,3 +54,56 @@ func (r *Reader) History(ctx context.Context) (telemetry.ChangeHistory, error) {
 }
 
 var _ telemetry.HistoryReader = (*Reader)(nil)
+
+// AlarmsByID returns the alarms with these ids as Redis last recorded
+// them: from their hashes, and for those whose hash has expired (a
+// cleared alarm is kept 7 days) the newest entry of the alarm log (90
+// days). Ids found nowhere are left out.
+func (r *Reader) AlarmsByID(ctx context.Context, ids []string) ([]telemetry.Alarm, error) {
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	all, err := r.Alarms(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []telemetry.Alarm
+	for _, a := range all {
+		if want[a.ID] {
+			out = append(out, a)
+			delete(want, a.ID)
+		}
+	}
+	if len(want) == 0 {
+		return out, nil
+	}
+	key := r.keys.AlarmLog()
+	newest := map[string]telemetry.Alarm{}
+	start := "-"
+	for {
+		xs, err := r.c.XRangeN(ctx, key, start, "+", historyPage).Result()
+		if err != nil {
+			return out, fmt.Errorf("redis %s: %w", key, err)
+		}
+		for _, x := range xs {
+			id, _ := x.Values["id"].(string)
+			if !want[id] {
+				continue
+			}
+			js, _ := x.Values["json"].(string)
+			var a telemetry.Alarm
+			if json.Unmarshal([]byte(js), &a) == nil {
+				newest[id] = a
+			}
+		}
+		if len(xs) < historyPage {
+			break
+		}
+		start = "(" + xs[len(xs)-1].ID
+	}
+	for _, a := range newest {
+		out = append(out, a)
+	}
+	return out, nil
+}
