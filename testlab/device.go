@@ -383,7 +383,52 @@ func (d *Device) peerFor(cfg *vtysh.Config, n *vtysh.Neighbor) (peerSpec, string
 	if why == "" {
 		why = d.md5Mismatch(n, m, spec.local)
 	}
+	if why == "" {
+		spec.passive = spec.remote.Less(spec.local) && d.pairedWith(m, spec.local, spec.remote)
+	}
 	return spec, why
+}
+
+// pairedWith reports whether the owner of the neighbor address m is
+// configured for the same session from its side: a neighbor at our source
+// local, sourced from remote. For such a pair only the end with the lower
+// lab address dials; the other waits (GoBGP's passive mode).
+//
+// Why: after any failed attempt GoBGP holds a peer idle for 5 s and closes
+// every connection offered meanwhile, which fails the other end's attempt
+// and sends it idle for 5 s in turn. Two ends that both dial then keep
+// missing each other: a session whose second end was configured a moment
+// after the first end's attempt (any apply, pushed to both routers in
+// parallel) took 39 to over 60 s to come up, where FRR, which accepts a
+// configured neighbor's connection in any state, takes a second or two.
+// With one dialer the waiting end is never sent idle by the other's
+// attempts, so the next attempt succeeds. A session configured on one end
+// only, or inconsistently (one end without its update-source, which FRR
+// still brings up from the other end's connection), keeps both ends
+// dialing as before.
+func (d *Device) pairedWith(m AddressMap, local, remote netip.Addr) bool {
+	peer := d.lab.devices[m.Device]
+	src, ok := d.lab.plan.Reverse(local)
+	if peer == nil || !ok {
+		return false
+	}
+	peer.mu.Lock()
+	cfg := peer.applied
+	peer.mu.Unlock()
+	if cfg == nil || cfg.BGP == nil {
+		return false
+	}
+	for _, pn := range cfg.BGP.Neighbors {
+		if pn.Addr != src.Inventory.String() {
+			continue
+		}
+		back, _, why := peer.source(cfg, pn, src.Inventory)
+		if !back.IsValid() && why == "" {
+			back = peer.plan.Addr // peerFor's fallback source
+		}
+		return why == "" && back == remote
+	}
+	return false
 }
 
 // md5Mismatch says why TCP MD5 keeps a session down: both ends must give

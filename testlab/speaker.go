@@ -41,6 +41,8 @@ type peerSpec struct {
 	hold        uint64
 	multihop    uint32
 	description string
+	// passive: only the other end dials (see Device.dialsFirst).
+	passive bool
 }
 
 // peerRun is a neighbor as the speaker runs it.
@@ -309,7 +311,7 @@ func (p peerSpec) toAPI() *api.Peer {
 			NeighborAddress: p.remote.String(), PeerAsn: p.peerAS, LocalAsn: p.localAS,
 			Description: p.description,
 		},
-		Transport: &api.Transport{LocalAddress: p.local.String(), RemotePort: p.port},
+		Transport: &api.Transport{LocalAddress: p.local.String(), RemotePort: p.port, PassiveMode: p.passive},
 		Timers: &api.Timers{Config: &api.TimersConfig{
 			ConnectRetry: connectRetry, HoldTime: p.hold, KeepaliveInterval: p.keepalive,
 			IdleHoldTimeAfterReset: 1,
