@@ -21,7 +21,8 @@
       this.hooks = hooks;
       this.frames = 0;
       this.firstRender = 0;
-      this.renderMs = [];
+      this.renderMs = []; // full renders
+      this.blitMs = []; // moving frames
       const n = doc.sites.length;
       this.sx = new Float64Array(n);
       this.sy = new Float64Array(n);
@@ -116,9 +117,49 @@
 
     // draw asks for a frame; several asks in one frame draw once.
     draw() {
+      this.dirty = true;
       if (this.pending) return;
       this.pending = true;
-      requestAnimationFrame(() => { this.pending = false; this.render(); });
+      requestAnimationFrame(() => { this.pending = false; this.frame(); });
+    }
+
+    // moved is draw for pan and zoom: while the view moves the last full
+    // frame is shifted and scaled (one image copy, smooth with 10,000
+    // sites), and the network is drawn anew once it rests.
+    moved() {
+      this.moving = true;
+      clearTimeout(this.rest);
+      this.rest = setTimeout(() => { this.moving = false; this.draw(); }, 120);
+      this.draw();
+    }
+
+    frame() {
+      if (this.moving && this.snap && this.snapView) this.blit(); else this.render();
+    }
+
+    blit() {
+      const t0 = performance.now();
+      const r = window.devicePixelRatio || 1, c = this.ctx, v = this.snapView;
+      const k = this.scale / v.scale;
+      c.setTransform(1, 0, 0, 1, 0, 0);
+      c.fillStyle = '#0b1016';
+      c.fillRect(0, 0, this.cv.width, this.cv.height);
+      // A world point at snapshot pixel p lands at (p - W/2)k + W/2 + (v.c - c)scale.
+      const dx = ((v.cx - this.cx) * this.scale + this.w / 2 - this.w / 2 * k) * r;
+      const dy = ((v.cy - this.cy) * this.scale + this.h / 2 - this.h / 2 * k) * r;
+      c.drawImage(this.snap, dx, dy, this.snap.width * k, this.snap.height * k);
+      this.frames++;
+      if (this.blitMs.push(performance.now() - t0) > 600) this.blitMs.shift();
+    }
+
+    // keep copies the frame just drawn, for blit.
+    keep() {
+      if (!this.snap) this.snap = document.createElement('canvas');
+      if (this.snap.width !== this.cv.width || this.snap.height !== this.cv.height) {
+        this.snap.width = this.cv.width; this.snap.height = this.cv.height;
+      }
+      this.snap.getContext('2d').drawImage(this.cv, 0, 0);
+      this.snapView = { cx: this.cx, cy: this.cy, scale: this.scale };
     }
 
     toScreen(i) {
@@ -154,6 +195,8 @@
       for (let i = 0; i < this.cables.length; i++) {
         const k = this.cables[i];
         if (off(k[1], k[2])) continue;
+        // Shorter than a pixel: the site dots cover it.
+        if (Math.abs(px[k[1]] - px[k[2]]) + Math.abs(py[k[1]] - py[k[2]]) < 1) continue;
         if (this.cutDucts.size && k[4].some(d => this.cutDucts.has(d))) halo.push(k[1], k[2]);
         add(this.cableStyle[i] + '|' + this.cableWidth[i], k[1], k[2]);
       }
@@ -166,7 +209,7 @@
         c.strokeStyle = color; c.lineWidth = w; c.setLineDash(dash || []);
         c.stroke();
       };
-      c.lineCap = 'round';
+      c.lineCap = this.cables.length > 3000 ? 'butt' : 'round'; // round caps cost on big networks
       if (halo.length) { c.globalAlpha = 0.45; stroke(halo, COLORS.cut, 12); c.globalAlpha = 1; }
       // Grey first, red last: a down cable is never hidden under a live one.
       const order = ['unk', 'up', 'mid', 'hi', 'down'];
@@ -188,8 +231,9 @@
       if (this.cutDucts.size) this.drawCutLabels(c, px, py);
       this.frames++;
       this.lastFrameMs = performance.now() - t0;
-      // The last render times, for the wall-screen check and the benchmark.
+      // The last full render times, for the benchmark.
       if (this.renderMs.push(this.lastFrameMs) > 600) this.renderMs.shift();
+      this.keep();
       if (!this.firstRender) {
         this.firstRender = performance.now();
         if (this.hooks.rendered) this.hooks.rendered();
@@ -293,10 +337,10 @@
       const wx = this.cx + (x - this.w / 2) / this.scale, wy = this.cy + (y - this.h / 2) / this.scale;
       this.scale = ns;
       this.cx = wx - (x - this.w / 2) / ns; this.cy = wy - (y - this.h / 2) / ns;
-      this.draw();
+      this.moved();
     }
 
-    pan(dx, dy) { this.cx -= dx / this.scale; this.cy -= dy / this.scale; this.draw(); }
+    pan(dx, dy) { this.cx -= dx / this.scale; this.cy -= dy / this.scale; this.moved(); }
 
     // pick finds the site or cable under a point of the canvas.
     pick(x, y) {
