@@ -237,7 +237,7 @@ func (o OpenConfig) Delta(running, want []byte) (Delta, error) {
 		}
 	}
 	for _, p := range sortedKeys(w) {
-		if have[p] != w[p] {
+		if hv, ok := have[p]; !ok || !sameValue(hv, w[p]) {
 			d.Commands = append(d.Commands, "replace "+p+" "+w[p])
 		}
 	}
@@ -267,14 +267,22 @@ func matchPathPrefix(p, prefix string) bool {
 		return false
 	}
 	for i, f := range fe {
-		e := pe[i]
-		if f == e {
+		if f == pe[i] {
 			continue
 		}
-		fn, _, _ := strings.Cut(f, "[")
-		en, _, _ := strings.Cut(e, "[")
-		if fn != en || !strings.Contains(f, "=*]") {
+		fp, err1 := ParsePath("/" + f)
+		ep, err2 := ParsePath("/" + pe[i])
+		if err1 != nil || err2 != nil || len(fp.Elem) != 1 || len(ep.Elem) != 1 {
 			return false
+		}
+		fk, ek := fp.Elem[0], ep.Elem[0]
+		if fk.Name != ek.Name || len(fk.Key) != len(ek.Key) {
+			return false
+		}
+		for k, v := range fk.Key {
+			if ev, ok := ek.Key[k]; !ok || (v != "*" && keyIdentity(v) != keyIdentity(ev)) {
+				return false
+			}
 		}
 	}
 	return true
@@ -306,30 +314,6 @@ func flatText(m map[string]string) string {
 	return b.String()
 }
 
-// SplitPath splits a gNMI string path on "/" outside of key brackets.
-func SplitPath(p string) []string {
-	var out []string
-	depth, start := 0, 0
-	p = strings.TrimPrefix(p, "/")
-	for i := 0; i < len(p); i++ {
-		switch p[i] {
-		case '[':
-			depth++
-		case ']':
-			depth--
-		case '/':
-			if depth == 0 {
-				out = append(out, p[start:i])
-				start = i + 1
-			}
-		}
-	}
-	if start < len(p) {
-		out = append(out, p[start:])
-	}
-	return out
-}
-
 // parseOpenConfig reads a JSON document or "path = value" lines.
 func parseOpenConfig(data []byte) (map[string]string, error) {
 	data = bytes.TrimSpace(data)
@@ -339,7 +323,7 @@ func parseOpenConfig(data []byte) (map[string]string, error) {
 	if data[0] != '{' {
 		m := map[string]string{}
 		for _, l := range strings.Split(string(data), "\n") {
-			p, v, ok := strings.Cut(l, " = ")
+			p, v, ok := cutFlatLine(l)
 			if !ok {
 				return nil, fmt.Errorf("line %q: want PATH = VALUE", l)
 			}
@@ -366,18 +350,11 @@ func FlattenOpenConfig(base string, data []byte) (map[string]string, error) {
 	return out, nil
 }
 
-func stripModule(s string) string {
-	if _, after, ok := strings.Cut(s, ":"); ok {
-		return after
-	}
-	return s
-}
-
 func flattenValue(path string, v any, keys map[string]string, out map[string]string) {
 	switch t := v.(type) {
 	case map[string]any:
 		for k, c := range t {
-			name := stripModule(k)
+			name := stripModuleName(k)
 			if arr, ok := c.([]any); ok && len(arr) > 0 {
 				if _, isObj := arr[0].(map[string]any); isObj {
 					for _, e := range arr {
@@ -401,8 +378,9 @@ func flattenValue(path string, v any, keys map[string]string, out map[string]str
 			flattenValue(path+"/"+name, c, sub, out)
 		}
 	default:
-		b, _ := json.Marshal(normalizeScalar(t))
-		out[path] = string(b)
+		// The value as the document or the device has it: what is pushed
+		// and shown. sameValue decides what counts as equal.
+		out[path] = encodeJSON(t)
 	}
 }
 
@@ -418,48 +396,28 @@ func flattenEntry(path string, e any, out map[string]string) {
 		switch v.(type) {
 		case map[string]any, []any:
 		default:
-			keys[stripModule(k)] = keyString(v)
-			names = append(names, stripModule(k))
+			keys[stripModuleName(k)] = keyString(v)
+			names = append(names, stripModuleName(k))
 		}
 	}
 	sort.Strings(names)
 	elem := path
 	for _, n := range names {
-		elem += "[" + n + "=" + keys[n] + "]"
+		elem += "[" + n + "=" + escapeKey(keys[n]) + "]"
 	}
 	flattenValue(elem, m, keys, out)
 }
 
-// normalizeScalar makes numbers given as JSON strings (64-bit integers in
-// RFC 7951) and as numbers compare equal, written as numbers, and drops
-// module prefixes of identities. A string of digits becomes a number: no
-// managed string leaf (descriptions aside) is all digits.
-func normalizeScalar(v any) any {
-	switch t := v.(type) {
-	case json.Number:
-		return json.RawMessage(t.String())
-	case string:
-		if _, err := strconv.ParseUint(t, 10, 64); err == nil {
-			return json.RawMessage(t)
-		}
-		return stripModule(t)
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = normalizeScalar(e)
-		}
-		return out
-	}
-	return v
-}
-
-// keyString writes a list key value as it appears in a path.
+// keyString writes a list key value as it appears in a path: identityrefs
+// of known modules without their module, everything else whole.
 func keyString(v any) string {
 	switch t := v.(type) {
 	case json.Number:
 		return t.String()
 	case string:
-		return stripModule(t)
+		return keyIdentity(t)
+	case bool:
+		return strconv.FormatBool(t)
 	}
 	return fmt.Sprint(v)
 }

@@ -220,26 +220,19 @@ func (c *Conn) Running(ctx context.Context) ([]byte, error) {
 func (c *Conn) Push(ctx context.Context, d provisioning.Delta) error {
 	req := &gpb.SetRequest{}
 	for _, cmd := range d.Commands {
-		op, rest, _ := strings.Cut(cmd, " ")
+		op, ps, val, err := provisioning.ParseCommand(cmd)
+		if err != nil {
+			return fmt.Errorf("device %s: %w", c.dev, err)
+		}
+		p, err := parsePath(ps)
+		if err != nil {
+			return fmt.Errorf("device %s: %w", c.dev, err)
+		}
 		switch op {
 		case "delete":
-			p, err := parsePath(rest)
-			if err != nil {
-				return err
-			}
 			req.Delete = append(req.Delete, p)
 		case "replace":
-			ps, val, ok := strings.Cut(rest, " ")
-			if !ok {
-				return fmt.Errorf("device %s: bad command %q", c.dev, cmd)
-			}
-			p, err := parsePath(ps)
-			if err != nil {
-				return err
-			}
 			req.Replace = append(req.Replace, &gpb.Update{Path: p, Val: &gpb.TypedValue{Value: &gpb.TypedValue_JsonIetfVal{JsonIetfVal: []byte(val)}}})
-		default:
-			return fmt.Errorf("device %s: command %q is not a gNMI delete or replace", c.dev, cmd)
 		}
 	}
 	ctx, cancel := c.rpcCtx(ctx)
