@@ -31,6 +31,8 @@ type APIOptions struct {
 	// Acker takes POST /api/v1/alarms/{id}/ack (the collector); nil
 	// refuses acknowledgements.
 	Acker Acker
+	// Events takes POST /api/v1/events (the collector); nil refuses them.
+	Events EventSink
 	// Metrics is served at /metrics (the Prometheus sink's handler).
 	Metrics http.Handler
 	// Token, when set, lets a client that is not on loopback acknowledge
@@ -46,6 +48,7 @@ type APIOptions struct {
 //	GET  /api/v1/targets | links | links/{id} | interfaces | alarms
 //	GET  /api/v1/changes   the state-change history (when store keeps it)
 //	POST /api/v1/alarms/{id}/ack   {"by": "name"}
+//	POST /api/v1/events            [Event, ...] (from the BGP speaker)
 //	GET  /healthz, /metrics
 func NewAPI(store APIStore, o APIOptions) http.Handler {
 	if o.Logger == nil {
@@ -80,6 +83,7 @@ func NewAPI(store APIStore, o APIOptions) http.Handler {
 		})
 	}
 	mux.HandleFunc("POST /api/v1/alarms/{id}/ack", a.ack)
+	mux.HandleFunc("POST /api/v1/events", a.events)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")

@@ -39,7 +39,8 @@ its API by the inventory or --api. MD5 passwords come from the secrets file
 	c.PersistentFlags().StringVar(&o.Secrets, "secrets", envOr(d, "TUYAU_SECRETS", ""), "secrets file (YAML, bgp: passwords:) (env TUYAU_SECRETS)")
 	c.AddCommand(newBGPServeCmd(d, &o), newBGPPeersCmd(d, &o), newBGPRoutesCmd(d, &o),
 		newBGPAnnounceCmd(d, &o, false), newBGPAnnounceCmd(d, &o, true),
-		newBGPServicesCmd(d, &o), newBGPDrainCmd(d, &o, false), newBGPDrainCmd(d, &o, true))
+		newBGPServicesCmd(d, &o), newBGPDrainCmd(d, &o, false), newBGPDrainCmd(d, &o, true),
+		newBGPDumpCmd(d, &o))
 	return c
 }
 

@@ -3,16 +3,24 @@ package main
 import (
 	"context"
 	"log/slog"
+	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tuyau-net/tuyau/bgp"
+	"github.com/tuyau-net/tuyau/bgp/hosting"
+	"github.com/tuyau-net/tuyau/inventory"
+	"github.com/tuyau-net/tuyau/telemetry"
 )
 
 type bgpServeOpts struct {
-	LogLevel string
-	Hosting  bool
+	LogLevel   string
+	Hosting    bool
+	Monitor    bool
+	Collectors []string
+	StateDir   string
 }
 
 func newBGPServeCmd(d *deps, bo *bgpOpts) *cobra.Command {
@@ -26,7 +34,20 @@ gRPC API on its socket (mode 0600) or loopback port. Session changes are
 logged on stderr. On SIGTERM or SIGINT tuyau exits without a NOTIFICATION:
 routers that negotiated graceful restart (graceful_restart: in the
 inventory) keep the speaker's routes, as stale, until it is back or the
-restart time runs out.`,
+restart time runs out.
+
+The route monitor (--monitor, on by default) watches the network's own
+prefixes in what the core sends: a member LAN missing and restored, a
+prefix of ours or a more-specific from an unexpected origin AS (hijack) or
+through a foreign AS (leak), each peer's prefix count against its learned
+baseline and max_prefixes, hosting prefixes seen from fewer core sites than
+configured, sessions down and flapping. Its alarms, and the hosting
+failover's, are posted to the collectors (--collector, POST /api/v1/events)
+and so land in "tuyau telemetry alarms"; with several collectors sharing
+Redis, the one holding the engine takes them. docs/bgp.md "Alarms".
+
+Around every hosting failover an MRT snapshot of the table is written under
+--state-dir/mrt/SERVICE/ (before and after), for post-mortems.`,
 		Args:         cobra.NoArgs,
 		SilenceUsage: true,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -35,6 +56,13 @@ restart time runs out.`,
 	}
 	c.Flags().StringVar(&o.LogLevel, "log-level", "info", "debug|info|warn|error")
 	c.Flags().BoolVar(&o.Hosting, "hosting", true, "run the hosting failover (tuyau.yaml hosting:) of the services at this site; run it at one speaker only")
+	c.Flags().BoolVar(&o.Monitor, "monitor", true, "run the route monitor (alarms on the network's prefixes and sessions)")
+	var coll []string
+	if v := d.getenv("TUYAU_COLLECTOR"); v != "" {
+		coll = strings.Split(v, ",")
+	}
+	c.Flags().StringSliceVar(&o.Collectors, "collector", coll, "collectors' HTTP APIs the alarms go to, tried in order (env TUYAU_COLLECTOR, comma-separated); none: alarms only logged")
+	c.Flags().StringVar(&o.StateDir, "state-dir", envOr(d, "TUYAU_STATE_DIR", ""), "directory of the MRT snapshots around failovers (env TUYAU_STATE_DIR; default: beside the API socket)")
 	return c
 }
 
@@ -63,17 +91,63 @@ func runBGPServe(ctx context.Context, d *deps, bo *bgpOpts, o bgpServeOpts) erro
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(d.stderr, &slog.HandlerOptions{Level: lvl}))
-	// The events go to the log for now; cmd will hand them to telemetry's
-	// alarm engine (telemetry never imports bgp).
-	s := bgp.NewSpeaker(cfg, bgp.WithLogger(log), bgp.WithGracefulExit())
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	fctx, stopFwd := context.WithCancel(ctx)
+	defer stopFwd()
+	send := func(telemetry.Event) {}
+	if len(o.Collectors) > 0 {
+		tok := d.getenv("TUYAU_API_TOKEN")
+		var sinks []telemetry.EventSink
+		for _, u := range o.Collectors {
+			sinks = append(sinks, telemetry.NewHTTPReader(strings.TrimSpace(u), telemetry.WithToken(tok)))
+		}
+		fwd := telemetry.NewEventForwarder(sinks, telemetry.ForwarderOptions{Logger: log})
+		wg.Add(1)
+		go func() { defer wg.Done(); fwd.Run(fctx) }()
+		send = fwd.Send
+		log.Info("bgp alarms go to the collectors", "collectors", o.Collectors)
+	}
+	opts := []bgp.Option{bgp.WithLogger(log), bgp.WithGracefulExit()}
+	if o.Monitor {
+		mc := bgp.MonitorConfigFor(snap, cfg)
+		mon := bgp.NewMonitor(mc, func(a bgp.Alarm) { send(monitorEvent(a)) }, bgp.WithMonitorLogger(log))
+		opts = append(opts, bgp.WithMonitor(mon))
+		log.Info("bgp route monitor", "prefixes", len(mc.Prefixes))
+	}
+	s := bgp.NewSpeaker(cfg, opts...)
 	if o.Hosting {
+		dir := o.StateDir
+		if dir == "" && inventory.APIIsUnix(cfg.API) {
+			dir = filepath.Dir(inventory.APISocketPath(cfg.API))
+		}
+		var snaps *bgp.Snapshots
+		if dir != "" {
+			snaps = bgp.NewSnapshots(s, filepath.Join(dir, "mrt"), log)
+		} else {
+			log.Warn("no MRT snapshots around failovers: give --state-dir")
+		}
 		hctx, stop := context.WithCancel(ctx)
-		wait, err := startHosting(hctx, d, snap, sp, cfg, s, log)
+		onTransition := func(tr hosting.Transition) {
+			for _, ev := range hostingEvents(tr) {
+				send(ev)
+			}
+			if snaps != nil {
+				snaps.Transition(hctx, tr)
+			}
+		}
+		wait, err := startHosting(hctx, d, snap, sp, cfg, s, log, onTransition)
 		if err != nil {
 			stop()
 			return err
 		}
-		defer func() { stop(); wait() }()
+		defer func() {
+			stop()
+			wait()
+			if snaps != nil {
+				snaps.Wait()
+			}
+		}()
 	}
 	return s.Serve(ctx)
 }

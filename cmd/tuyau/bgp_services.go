@@ -35,7 +35,7 @@ func controlPath(api string) (string, error) {
 // socket until ctx ends; the returned wait blocks until they have stopped.
 // A service with no hosting: block is skipped (nothing would tell its health).
 func startHosting(ctx context.Context, d *deps, snap *inventory.Snapshot, sp *inventory.Speaker, cfg bgp.Config,
-	local *bgp.Speaker, log *slog.Logger) (wait func(), err error) {
+	local *bgp.Speaker, log *slog.Logger, onTransition func(hosting.Transition)) (wait func(), err error) {
 	conf, err := d.loadConfig()
 	if err != nil {
 		return nil, err
@@ -83,7 +83,8 @@ func startHosting(ctx context.Context, d *deps, snap *inventory.Snapshot, sp *in
 			ann[site] = bgp.HostingAnnouncer(c, other.RouterID, netip.Addr{})
 			view = append(view, c)
 		}
-		s, err := hosting.NewService(svc, hc, ann, bgp.HostingViewOf(local, view...), hosting.WithLogger(log))
+		s, err := hosting.NewService(svc, hc, ann, bgp.HostingViewOf(local, view...), hosting.WithLogger(log),
+			hosting.WithEvents(onTransition))
 		if err != nil {
 			closeAll()
 			return nil, fmt.Errorf("%s: %w", conf.file, err)

@@ -60,7 +60,8 @@ func newTelemetryCollectCmd(d *deps) *cobra.Command {
 optical power sampled (--interval), oper-status and BGP session-state on
 change with a heartbeat. It keeps the latest state in memory, serves it on
 --listen (GET /api/v1/targets|links|interfaces|alarms, POST
-/api/v1/alarms/ID/ack, /healthz, Prometheus /metrics) and writes to Redis with --redis.
+/api/v1/alarms/ID/ack, POST /api/v1/events from "tuyau bgp serve",
+/healthz, Prometheus /metrics) and writes to Redis with --redis.
 
 TLS is the default (--ca to trust a private CA, --insecure for labs only).
 Credentials: TUYAU_GNMI_USERNAME/TUYAU_GNMI_PASSWORD, else the SSH ones
@@ -221,7 +222,7 @@ func runCollect(ctx context.Context, d *deps, o collectOpts) error {
 		if err != nil {
 			return fmt.Errorf("--listen %s: %w", o.Listen, err)
 		}
-		srv = &http.Server{Handler: telemetry.NewAPI(mem, telemetry.APIOptions{Acker: col, Token: token, Logger: log, Metrics: metrics.Handler()}),
+		srv = &http.Server{Handler: telemetry.NewAPI(mem, telemetry.APIOptions{Acker: col, Events: col, Token: token, Logger: log, Metrics: metrics.Handler()}),
 			ReadHeaderTimeout: 5 * time.Second}
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
