@@ -75,29 +75,29 @@ type OwnedPrefix struct {
 
 // MonitorConfig is what a monitor watches and its thresholds; the zero
 // durations and counts take the defaults (MonitorConfigFor fills the
-// prefixes from the inventory).
+// prefixes from the inventory, tuyau.yaml bgp: monitor: the thresholds).
 type MonitorConfig struct {
-	Speaker string `json:"speaker"`
+	Speaker string `json:"speaker" yaml:"-"`
 	// ASN is the speaker's AS: the origin of a path with an empty AS path
 	// (iBGP routes of our own AS).
-	ASN      uint32        `json:"asn"`
-	Prefixes []OwnedPrefix `json:"prefixes"`
+	ASN      uint32        `json:"asn" yaml:"-"`
+	Prefixes []OwnedPrefix `json:"prefixes" yaml:"-"`
 	// Devices names the peers in the alarms; Limits are their
 	// max_prefixes (0: none).
-	Devices map[netip.Addr]string `json:"-"`
-	Limits  map[netip.Addr]int    `json:"-"`
+	Devices map[netip.Addr]string `json:"-" yaml:"-"`
+	Limits  map[netip.Addr]int    `json:"-" yaml:"-"`
 	// MissingGrace is how long after the first session comes up missing
 	// prefixes are not reported: the tables are still loading (60 s).
-	MissingGrace time.Duration `json:"missing_grace"`
+	MissingGrace time.Duration `json:"missing_grace" yaml:"missing_grace,omitempty"`
 	// Check is how often changed prefixes are checked against the table
 	// (1 s); Resync how often all of them are (30 s).
-	Check  time.Duration `json:"check"`
-	Resync time.Duration `json:"resync"`
+	Check  time.Duration `json:"check" yaml:"check,omitempty"`
+	Resync time.Duration `json:"resync" yaml:"resync,omitempty"`
 	// FlapCount drops within FlapWindow make a session flapping (3 in
 	// 10 min); it clears once fewer drops are left in the window.
-	FlapCount  int           `json:"flap_count"`
-	FlapWindow time.Duration `json:"flap_window"`
-	Baseline   Baseline      `json:"baseline"`
+	FlapCount  int           `json:"flap_count" yaml:"flap_count,omitempty"`
+	FlapWindow time.Duration `json:"flap_window" yaml:"flap_window,omitempty"`
+	Baseline   Baseline      `json:"baseline" yaml:"baseline,omitempty"`
 }
 
 // Baseline is the learned prefix count of each peer: an exponentially
@@ -107,15 +107,22 @@ type MonitorConfig struct {
 // raised the baseline is frozen, and a deviation lasting Rebase becomes the
 // new baseline (a planned change) and clears.
 type Baseline struct {
-	Interval time.Duration `json:"interval"` // 10 s
-	Settle   time.Duration `json:"settle"`   // 60 s
-	Alpha    float64       `json:"alpha"`    // 0.1
-	Warmup   int           `json:"warmup"`   // 6 samples before any alarm
-	Ratio    float64       `json:"ratio"`    // 0.5
-	MinDelta int           `json:"min_delta"`
-	Rebase   time.Duration `json:"rebase"` // 1 h
+	Interval time.Duration `json:"interval" yaml:"interval,omitempty"` // 10 s
+	Settle   time.Duration `json:"settle" yaml:"settle,omitempty"`     // 60 s
+	Alpha    float64       `json:"alpha" yaml:"alpha,omitempty"`       // 0.1
+	Warmup   int           `json:"warmup" yaml:"warmup,omitempty"`     // 6 samples before any alarm
+	Ratio    float64       `json:"ratio" yaml:"ratio,omitempty"`       // 0.5
+	MinDelta int           `json:"min_delta" yaml:"min_delta,omitempty"`
+	Rebase   time.Duration `json:"rebase" yaml:"rebase,omitempty"` // 1 h
 	// LimitRatio of max_prefixes raises bgp-prefix-limit (0.9).
-	LimitRatio float64 `json:"limit_ratio"`
+	LimitRatio float64 `json:"limit_ratio" yaml:"limit_ratio,omitempty"`
+}
+
+// WithThresholds returns c with the thresholds of t (tuyau.yaml), its
+// prefixes and peers kept.
+func (c MonitorConfig) WithThresholds(t MonitorConfig) MonitorConfig {
+	t.Speaker, t.ASN, t.Prefixes, t.Devices, t.Limits = c.Speaker, c.ASN, c.Prefixes, c.Devices, c.Limits
+	return t
 }
 
 func (c MonitorConfig) withDefaults() MonitorConfig {

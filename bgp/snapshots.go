@@ -125,4 +125,3 @@ func safeName(s string) string {
 		return r
 	}, strings.TrimLeft(s, "."))
 }
-

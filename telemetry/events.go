@@ -137,12 +137,13 @@ type EventForwarder struct {
 	sinks []EventSink
 	o     ForwarderOptions
 
-	mu     sync.Mutex
-	queue  []Event
-	active map[string]Event
-	wake   chan struct{}
-	sent   uint64
-	drops  uint64
+	mu      sync.Mutex
+	queue   []Event
+	active  map[string]Event
+	wake    chan struct{}
+	sent    uint64
+	drops   uint64
+	failing bool // the last batch found no sink: logged once until one takes
 }
 
 // NewEventForwarder returns a forwarder to sinks, tried in order.
@@ -239,13 +240,21 @@ func (f *EventForwarder) flush(ctx context.Context) bool {
 		if err == nil {
 			f.mu.Lock()
 			f.sent += uint64(len(batch))
+			was := f.failing
+			f.failing = false
 			f.mu.Unlock()
+			if was {
+				f.o.Logger.Info("events delivered again", "events", len(batch))
+			}
 			return true
 		}
 		errs = append(errs, err)
 	}
-	f.o.Logger.Warn("events not delivered to any collector; retrying", "events", len(batch), "err", errors.Join(errs...))
 	f.mu.Lock()
+	if !f.failing {
+		f.o.Logger.Warn("events not delivered to any collector; retrying every "+f.o.Retry.String(), "events", len(batch), "err", errors.Join(errs...))
+	}
+	f.failing = true
 	f.queue = append(batch, f.queue...)
 	if over := len(f.queue) - f.o.Queue; over > 0 {
 		f.queue = f.queue[over:]

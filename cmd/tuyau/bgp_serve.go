@@ -110,7 +110,11 @@ func runBGPServe(ctx context.Context, d *deps, bo *bgpOpts, o bgpServeOpts) erro
 	}
 	opts := []bgp.Option{bgp.WithLogger(log), bgp.WithGracefulExit()}
 	if o.Monitor {
-		mc := bgp.MonitorConfigFor(snap, cfg)
+		conf, err := d.loadConfig()
+		if err != nil {
+			return err
+		}
+		mc := bgp.MonitorConfigFor(snap, cfg).WithThresholds(conf.BGP.Monitor)
 		mon := bgp.NewMonitor(mc, func(a bgp.Alarm) { send(monitorEvent(a)) }, bgp.WithMonitorLogger(log))
 		opts = append(opts, bgp.WithMonitor(mon))
 		log.Info("bgp route monitor", "prefixes", len(mc.Prefixes))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/tuyau-net/tuyau/bgp"
 	"github.com/tuyau-net/tuyau/bgp/hosting"
 
 	"bytes"
@@ -32,6 +33,11 @@ type config struct {
 	// Hosting is the failover configuration of each hosting service, by
 	// name, that "tuyau bgp serve" runs (docs/bgp.md "Hosting failover").
 	Hosting map[string]hosting.Config `yaml:"hosting"`
+	// BGP holds the route monitor's thresholds of "tuyau bgp serve"
+	// (docs/bgp.md "Alarms").
+	BGP struct {
+		Monitor bgp.MonitorConfig `yaml:"monitor"`
+	} `yaml:"bgp"`
 	// file is the path read ("" when there was none), for errors.
 	file string
 }
