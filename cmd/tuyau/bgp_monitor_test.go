@@ -68,13 +68,24 @@ func TestBGPMonitorAlarms(t *testing.T) {
 			t.Logf("gobgpd:\n%s", rrLog.String())
 		}
 	})
-	cli := func(args ...string) {
-		t.Helper()
+	try := func(args ...string) ([]byte, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		out, err := exec.CommandContext(ctx, gobgp, append([]string{"-u", "127.0.0.1", "-p", strconv.Itoa(apiPort)}, args...)...).CombinedOutput()
-		if err != nil {
+		return exec.CommandContext(ctx, gobgp, append([]string{"-u", "127.0.0.1", "-p", strconv.Itoa(apiPort)}, args...)...).CombinedOutput()
+	}
+	cli := func(args ...string) {
+		t.Helper()
+		if out, err := try(args...); err != nil {
 			t.Fatalf("gobgp %v: %v: %s", args, err, out)
+		}
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		out, err := try("global")
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gobgpd's API not up: %v: %s", err, out)
 		}
 	}
 
