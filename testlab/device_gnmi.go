@@ -87,7 +87,9 @@ func (d *Device) StateAt(ctx context.Context) ([]gnmitarget.Leaf, time.Time, err
 				InErrors: f.InErrors, OutErrors: f.OutErrors, InDiscards: f.InDiscards, OutDiscards: f.OutDiscards},
 		}
 		for _, a := range f.Addresses {
-			if p, err := netip.ParsePrefix(a); err == nil && p.Addr().Is4() {
+			// IPv6 too (openconfig-if-ip's ipv6 container); link-local
+			// addresses are the kernel's, not config.
+			if p, err := netip.ParsePrefix(a); err == nil && !p.Addr().IsLinkLocalUnicast() {
 				iv.Addresses = append(iv.Addresses, p)
 			}
 		}
@@ -201,7 +203,7 @@ func applyEdit(c *vtysh.Config, e gnmitarget.Edit) error {
 				f.Addresses = append(f.Addresses, e.Address)
 			}
 		case gnmitarget.EditSubinterface:
-			f.Addresses = slices.DeleteFunc(f.Addresses, func(p netip.Prefix) bool { return p.Addr().Is4() })
+			f.Addresses = nil // both families: subinterface 0 is the interface
 		}
 		return nil
 	}

@@ -3,6 +3,7 @@ package gnmitarget
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -134,10 +135,15 @@ func InterfacePath(name, leaf string) string {
 	return "/interfaces/interface[name=" + name + "]/" + leaf
 }
 
-// AddressPath is the path of leaf (like "config/prefix-length") of IPv4
-// address ip on subinterface index of interface name.
+// AddressPath is the path of leaf (like "config/prefix-length") of address
+// ip on subinterface index of interface name: under ipv4 or ipv6 as the
+// address is (openconfig-if-ip keeps the families apart).
 func AddressPath(name string, index uint32, ip, leaf string) string {
-	return fmt.Sprintf("/interfaces/interface[name=%s]/subinterfaces/subinterface[index=%d]/ipv4/addresses/address[ip=%s]/%s", name, index, ip, leaf)
+	af := "ipv4"
+	if strings.Contains(ip, ":") {
+		af = "ipv6"
+	}
+	return fmt.Sprintf("/interfaces/interface[name=%s]/subinterfaces/subinterface[index=%d]/%s/addresses/address[ip=%s]/%s", name, index, af, ip, leaf)
 }
 
 // NeighborPath is the path of leaf (like "state/session-state") of the BGP

@@ -257,6 +257,7 @@ var (
 	augmentModules = map[string]string{
 		"transceiver": "openconfig-platform-transceiver",
 		"ipv4":        "openconfig-if-ip",
+		"ipv6":        "openconfig-if-ip",
 	}
 )
 

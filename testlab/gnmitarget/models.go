@@ -51,7 +51,7 @@ func leafModels(p Path) modelSet {
 	switch p[0].Name {
 	case "interfaces":
 		switch {
-		case has("ipv4"):
+		case has("ipv4"), has("ipv6"):
 			return mIfIP
 		case p[len(p)-1].Name == "transceiver":
 			return mTransceiver

@@ -42,6 +42,7 @@ var writable = []struct {
 	{"/interfaces/interface[name=*]/config/mtu", kUint16},
 	{"/interfaces/interface[name=*]/config/enabled", kBool},
 	{"/interfaces/interface[name=*]/subinterfaces/subinterface[index=*]/ipv4/addresses/address[ip=*]/config/prefix-length", kUint8},
+	{"/interfaces/interface[name=*]/subinterfaces/subinterface[index=*]/ipv6/addresses/address[ip=*]/config/prefix-length", kUint8},
 	{bgpPrefix + "/neighbors/neighbor[neighbor-address=*]/config/peer-as", kUint32},
 	{bgpPrefix + "/neighbors/neighbor[neighbor-address=*]/config/description", kString},
 	{bgpPrefix + "/neighbors/neighbor[neighbor-address=*]/config/enabled", kBool},
@@ -50,6 +51,7 @@ var writable = []struct {
 const (
 	subinterfaceList = "/interfaces/interface[name=*]/subinterfaces/subinterface[index=*]"
 	addressList      = subinterfaceList + "/ipv4/addresses/address[ip=*]"
+	address6List     = subinterfaceList + "/ipv6/addresses/address[ip=*]"
 	neighborList     = bgpPrefix + "/neighbors/neighbor[neighbor-address=*]"
 )
 
@@ -65,7 +67,7 @@ var WritablePaths = func() []string {
 
 // CreatableLists are the list entries a Set may create (by setting a leaf
 // under them) and delete whole. The server does not read this slice.
-var CreatableLists = []string{subinterfaceList, addressList, neighborList}
+var CreatableLists = []string{subinterfaceList, addressList, address6List, neighborList}
 
 // schema is the compiled writable subset, built once per Server.
 type schema struct {
@@ -89,6 +91,9 @@ func newSchema() *schema {
 		ls := leafSchema{pattern: MustParsePath(w.path), kind: w.kind}
 		if w.kind == kUint8 {
 			ls.max = 32 // IPv4 prefix length
+			if hasElem(ls.pattern, "ipv6") {
+				ls.max = 128
+			}
 		}
 		s.leaves = append(s.leaves, ls)
 	}
@@ -96,6 +101,7 @@ func newSchema() *schema {
 		{pattern: MustParsePath("/interfaces/interface[name=*]"), keyCheck: nonEmpty("name")},
 		{pattern: MustParsePath(subinterfaceList), creatable: true, keyCheck: uintKey("index")},
 		{pattern: MustParsePath(addressList), creatable: true, keyCheck: ipv4Key("ip")},
+		{pattern: MustParsePath(address6List), creatable: true, keyCheck: ipv6Key("ip")},
 		{pattern: MustParsePath("/network-instances/network-instance[name=default]")},
 		{pattern: MustParsePath("/network-instances/network-instance[name=default]/protocols/protocol[identifier=BGP][name=BGP]")},
 		{pattern: MustParsePath(neighborList), creatable: true, keyCheck: ipKey("neighbor-address")},
@@ -290,6 +296,25 @@ func ipv4Key(key string) func(map[string]string) error {
 		}
 		return nil
 	}
+}
+
+func ipv6Key(key string) func(map[string]string) error {
+	return func(k map[string]string) error {
+		a, err := netip.ParseAddr(k[key])
+		if err != nil || !a.Is6() || a.Is4In6() || a.Zone() != "" || a.String() != k[key] {
+			return fmt.Errorf("%s %q is not an IPv6 address in canonical form (RFC 5952)", key, k[key])
+		}
+		return nil
+	}
+}
+
+func hasElem(p Path, name string) bool {
+	for _, e := range p {
+		if e.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func ipKey(key string) func(map[string]string) error {

@@ -128,6 +128,29 @@ func TestPlan(t *testing.T) {
 			},
 			want: []string{"delete " + eth1 + "/config/description", "set " + eth1 + "/config/enabled = false"},
 		},
+		{
+			name: "ipv6 address with a colon-full key and a colon-full description",
+			req: &gpb.SetRequest{Update: []*gpb.Update{
+				upd(eth1+"/subinterfaces/subinterface[index=0]/openconfig-if-ip:ipv6/addresses/address[ip=2001:db8::1]/config", `{"ip": "2001:db8::1", "prefix-length": 64}`),
+				upd(eth1+"/config/description", `"to r2: eth1 [2001:db8::2]"`),
+			}},
+			want: []string{
+				// Leaves that create their entry go first.
+				"set " + eth1 + "/subinterfaces/subinterface[index=0]/ipv6/addresses/address[ip=2001:db8::1]/config/prefix-length = 64",
+				"set " + eth1 + "/config/description = to r2: eth1 [2001:db8::2]",
+			},
+		},
+		{
+			name: "ipv6 neighbor",
+			req:  &gpb.SetRequest{Update: []*gpb.Update{upd(nbrs+"/neighbor[neighbor-address=2001:db8:ffff::2]/config", `{"neighbor-address": "2001:db8:ffff::2", "peer-as": 64496, "description": "transit: AS64496"}`)}},
+			want: []string{
+				"set " + nbrs + "/neighbor[neighbor-address=2001:db8:ffff::2]/config/peer-as = 64496",
+				"set " + nbrs + "/neighbor[neighbor-address=2001:db8:ffff::2]/config/description = transit: AS64496",
+			},
+		},
+		{name: "ipv6 prefix-length over 128", req: &gpb.SetRequest{Update: []*gpb.Update{upd(eth1+"/subinterfaces/subinterface[index=0]/ipv6/addresses/address[ip=2001:db8::1]/config/prefix-length", `129`)}}, code: codes.InvalidArgument, msg: "out of range"},
+		{name: "ipv6 key not canonical", req: &gpb.SetRequest{Update: []*gpb.Update{upd(eth1+"/subinterfaces/subinterface[index=0]/ipv6/addresses/address[ip=2001:DB8:0::1]/config/prefix-length", `64`)}}, code: codes.InvalidArgument, msg: "RFC 5952"},
+		{name: "ipv4 address under ipv6", req: &gpb.SetRequest{Update: []*gpb.Update{upd(eth1+"/subinterfaces/subinterface[index=0]/ipv6/addresses/address[ip=10.0.0.1]/config/prefix-length", `31`)}}, code: codes.InvalidArgument, msg: "not an IPv6"},
 		{name: "mtu out of range", req: &gpb.SetRequest{Update: []*gpb.Update{upd(eth1+"/config/mtu", `70000`)}}, code: codes.InvalidArgument, msg: "out of range"},
 		{name: "mtu negative", req: &gpb.SetRequest{Update: []*gpb.Update{upd(eth1+"/config/mtu", `-1`)}}, code: codes.InvalidArgument, msg: "unsigned"},
 		{name: "enabled as string", req: &gpb.SetRequest{Update: []*gpb.Update{upd(eth1+"/config/enabled", `"true"`)}}, code: codes.InvalidArgument, msg: "boolean"},

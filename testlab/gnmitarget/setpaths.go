@@ -10,6 +10,7 @@ func SetPaths() []string {
 		"/interfaces/interface[name=*]/config/mtu",
 		"/interfaces/interface[name=*]/config/enabled",
 		"/interfaces/interface[name=*]/subinterfaces/subinterface[index=*]/ipv4/addresses/address[ip=*]/config/prefix-length",
+		"/interfaces/interface[name=*]/subinterfaces/subinterface[index=*]/ipv6/addresses/address[ip=*]/config/prefix-length",
 		"/network-instances/network-instance[name=default]/protocols/protocol[identifier=BGP][name=BGP]/bgp/neighbors/neighbor[neighbor-address=*]/config",
 	}
 }

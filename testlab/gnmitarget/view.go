@@ -24,8 +24,8 @@ type InterfaceView struct {
 	MTU         uint16 // 0 reports nothing
 	Loopback    bool   // type softwareLoopback rather than ethernetCsmacd
 	LastChange  time.Time
-	// Addresses are the IPv4 addresses of subinterface 0, which is the
-	// interface itself on FRR.
+	// Addresses are the IPv4 and IPv6 addresses of subinterface 0, which
+	// is the interface itself on FRR.
 	Addresses []netip.Prefix
 	Counters  Counters
 	// Transceiver is nil for copper ports and loopbacks.
