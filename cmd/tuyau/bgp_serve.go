@@ -109,11 +109,11 @@ func runBGPServe(ctx context.Context, d *deps, bo *bgpOpts, o bgpServeOpts) erro
 		log.Info("bgp alarms go to the collectors", "collectors", o.Collectors)
 	}
 	opts := []bgp.Option{bgp.WithLogger(log), bgp.WithGracefulExit()}
+	conf, err := d.loadConfig()
+	if err != nil {
+		return err
+	}
 	if o.Monitor {
-		conf, err := d.loadConfig()
-		if err != nil {
-			return err
-		}
 		mc := bgp.MonitorConfigFor(snap, cfg).WithThresholds(conf.BGP.Monitor)
 		mon := bgp.NewMonitor(mc, func(a bgp.Alarm) { send(monitorEvent(a)) }, bgp.WithMonitorLogger(log))
 		opts = append(opts, bgp.WithMonitor(mon))
@@ -128,6 +128,7 @@ func runBGPServe(ctx context.Context, d *deps, bo *bgpOpts, o bgpServeOpts) erro
 		var snaps *bgp.Snapshots
 		if dir != "" {
 			snaps = bgp.NewSnapshots(s, filepath.Join(dir, "mrt"), log)
+			snaps.Settle, snaps.Keep = conf.BGP.Snapshots.Settle, conf.BGP.Snapshots.Keep
 		} else {
 			log.Warn("no MRT snapshots around failovers: give --state-dir")
 		}

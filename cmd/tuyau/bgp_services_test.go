@@ -130,6 +130,8 @@ speakers:
     startup-hold: 3s
     step: 100ms
     drain-timeout: 10s
+bgp:
+  snapshots: {settle: 500ms}
 `, ep1, ep2)), 0o644)
 	env := map[string]string{"TUYAU_INVENTORY": inv, "TUYAU_CONFIG": cfgFile}
 
@@ -149,7 +151,7 @@ speakers:
 		})
 	}
 	serve("--speaker", "dc2", "--hosting=false")
-	serve("--speaker", "dc1")
+	serve("--speaker", "dc1", "--state-dir", filepath.Join(dir, "state"))
 
 	services := func() (hosting.ServiceStatus, result) {
 		r := runCLI(t, env, "bgp", "services", "--speaker", "dc1", "-o", "json")
@@ -195,6 +197,28 @@ speakers:
 	st = waitActive("dc1's endpoint failed", "dc2")
 	if x := siteOf(st, "dc1"); x.State != hosting.StateDown || !strings.Contains(x.HealthReason, "503") {
 		t.Errorf("dc1 after its endpoint failed = %+v, want down naming the 503", x)
+	}
+	// The failover left MRT snapshots of the table, before and after.
+	snapDir := filepath.Join(dir, "state", "mrt", "hosting")
+	var snaps []string
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		snaps, _ = filepath.Glob(filepath.Join(snapDir, "*.mrt"))
+		before, after := false, false
+		for _, f := range snaps {
+			before = before || strings.HasSuffix(f, "-before-dc1-down.mrt")
+			after = after || strings.HasSuffix(f, "-after-dc1-to-dc2.mrt")
+		}
+		if before && after {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("MRT snapshots in %s: %v, want before-dc1-down and after-dc1-to-dc2", snapDir, snaps)
+		}
+	}
+	for _, f := range snaps {
+		if b, err := os.ReadFile(f); err != nil || len(b) < 12 || b[4] != 0 || b[5] != 13 {
+			t.Errorf("snapshot %s: %v, %d bytes: not an MRT TABLE_DUMPv2 file", f, err, len(b))
+		}
 	}
 	failed[0].Store(false)
 	waitActive("dc1's endpoint restored", "dc1")

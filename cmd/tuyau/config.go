@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/tuyau-net/tuyau/bgp"
 	"github.com/tuyau-net/tuyau/bgp/hosting"
+	"time"
 
 	"bytes"
 	"errors"
@@ -37,6 +38,11 @@ type config struct {
 	// (docs/bgp.md "Alarms").
 	BGP struct {
 		Monitor bgp.MonitorConfig `yaml:"monitor"`
+		// Snapshots: the MRT dumps around failovers (settle, keep).
+		Snapshots struct {
+			Settle time.Duration `yaml:"settle"`
+			Keep   int           `yaml:"keep"`
+		} `yaml:"snapshots"`
 	} `yaml:"bgp"`
 	// file is the path read ("" when there was none), for errors.
 	file string
