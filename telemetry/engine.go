@@ -67,6 +67,7 @@ type Engine struct {
 	linkChg   []StateChange // link transitions waiting for the correlation to name their cause
 	downMoved time.Time     // last raise or clear of a link-down alarm
 	standby   bool          // another collector decides the alarms (SetStandby)
+	syncLinks bool          // out of standby: record every link's state at the next Tick
 
 	// sampled are the links with an end changed since the last Tick (each
 	// with sample set); watch those with a condition on its way to a raise

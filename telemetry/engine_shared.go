@@ -31,6 +31,12 @@ func (e *Engine) SetStandby(on bool) {
 	e.decideAll = true
 	e.corr.rescan = true
 	if !on {
+		// The standby engine evaluated the links without recording their
+		// changes: the history is told, at the takeover, the state of
+		// every link known, so that a reader replaying it (the
+		// availability reports) does not keep what it last heard from
+		// the previous holder.
+		e.syncLinks = true
 		return
 	}
 	e.alarms = newAlarmTable()

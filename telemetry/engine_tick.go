@@ -21,6 +21,14 @@ func (e *Engine) Tick(now time.Time) Batch {
 		e.standbyTick(&b, now)
 		return b
 	}
+	if e.syncLinks {
+		e.syncLinks = false
+		for _, l := range e.links {
+			if l.st.Oper != "" {
+				e.linkChg = append(e.linkChg, StateChange{Time: now, ObjectKind: "link", Object: l.t.ID, From: "unknown", To: l.st.Oper})
+			}
+		}
+	}
 	e.tickN++
 	for _, l := range e.takeSampled() {
 		l.sample = false
