@@ -257,6 +257,13 @@ func (m *Monitor) Active() []Alarm {
 	return out
 }
 
+// ours says whether p is, or is under, a prefix of ours. The index is
+// never written after NewMonitor: no lock.
+func (m *Monitor) ours(p netip.Prefix) bool {
+	_, _, ok := m.index.longest(p)
+	return ok
+}
+
 // ReceivedPath is one path of the RIB watch.
 type ReceivedPath struct {
 	Prefix   netip.Prefix

@@ -17,9 +17,10 @@ func (c *Client) Covered(ctx context.Context, prefix netip.Prefix) ([]Route, err
 var _ routeSource = (*Client)(nil)
 
 // receivedPaths turns a batch of the RIB watch into what Observe takes,
-// decoding only the NLRI and the AS path (the watch of a full table load
-// is a million of these).
-func receivedPaths(ps []*api.Path) []ReceivedPath {
+// decoding only the NLRI, and the AS path only of the paths ours says are
+// under a prefix of ours (the watch of a full table load is a million of
+// these, nearly none ours).
+func receivedPaths(ps []*api.Path, ours func(netip.Prefix) bool) []ReceivedPath {
 	out := make([]ReceivedPath, 0, len(ps))
 	var (
 		ip  api.IPAddressPrefix
@@ -42,7 +43,7 @@ func receivedPaths(ps []*api.Path) []ReceivedPath {
 		}
 		rp := ReceivedPath{Prefix: pfx, Withdraw: p.GetIsWithdraw()}
 		rp.Peer, _ = netip.ParseAddr(p.GetNeighborIp())
-		if !rp.Withdraw {
+		if !rp.Withdraw && ours(pfx) {
 			for _, at := range p.GetPattrs() {
 				if at.MessageIs(&asp) {
 					if at.UnmarshalTo(&asp) == nil {

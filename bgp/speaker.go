@@ -177,7 +177,7 @@ func (s *Speaker) Serve(ctx context.Context) error {
 			{Type: api.WatchEventRequest_Table_Filter_ADJIN, Init: true}}}, BatchSize: 1024}
 		err := srv.WatchEvent(watchCtx, req, func(r *api.WatchEventResponse) {
 			if t := r.GetTable(); t != nil && len(t.Paths) > 0 {
-				s.mon.Observe(receivedPaths(t.Paths))
+				s.mon.Observe(receivedPaths(t.Paths, s.mon.ours))
 			}
 		})
 		if err != nil {
