@@ -19,6 +19,9 @@ const (
 	StateOne     = "one"     // one core site: the hosting still answers, without its backup
 	StateNone    = "none"    // neither: the hosting is lost
 	StateUnknown = "unknown" // no collector watched, or a link on the way was not known
+	// StateHostingOnly: a core site is reachable whatever the links not
+	// known are, but whether both are is not known.
+	StateHostingOnly = "hosting"
 )
 
 // Options choose the report's window and how its history is read.

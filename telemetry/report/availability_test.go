@@ -137,7 +137,10 @@ type wantOutage struct {
 type wantMember struct {
 	site                           string
 	hostingDown, bothDown, unknown time.Duration
-	outages                        []wantOutage
+	// bothUnknown, when set, is the unknown time of both cores, when it
+	// is not the hosting's.
+	bothUnknown time.Duration
+	outages     []wantOutage
 }
 
 func TestAvailability(t *testing.T) {
@@ -258,6 +261,9 @@ func checkMember(t *testing.T, got Member, want wantMember, window time.Duration
 	if got.Hosting.Down.D() != want.hostingDown || got.BothCores.Down.D() != want.bothDown || got.Hosting.Unknown.D() != want.unknown {
 		t.Errorf("%s: hosting down %v, both cores down %v, unknown %v; want %v, %v, %v", got.Site,
 			got.Hosting.Down.D(), got.BothCores.Down.D(), got.Hosting.Unknown.D(), want.hostingDown, want.bothDown, want.unknown)
+	}
+	if want.bothUnknown != 0 && got.BothCores.Unknown.D() != want.bothUnknown {
+		t.Errorf("%s: both cores unknown %v, want %v", got.Site, got.BothCores.Unknown.D(), want.bothUnknown)
 	}
 	if sum := got.Hosting.Up.D() + got.Hosting.Down.D() + got.Hosting.Unknown.D(); sum != window {
 		t.Errorf("%s: up + down + unknown = %v, want the window %v", got.Site, sum, window)

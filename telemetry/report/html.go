@@ -61,7 +61,8 @@ type tick struct {
 
 // Colours of the states: green, amber, red, grey; the same in the
 // legend.
-var stateColor = map[string]string{StateBoth: "#2e7d32", StateOne: "#f9a825", StateNone: "#c62828", StateUnknown: "#9e9e9e"}
+var stateColor = map[string]string{StateBoth: "#2e7d32", StateOne: "#f9a825", StateNone: "#c62828", StateUnknown: "#9e9e9e",
+	StateHostingOnly: "#81c784"}
 
 const chartW = 640.0
 
@@ -154,6 +155,8 @@ func plainState(s string) string {
 		return "one core site reachable (hosting up, without its backup)"
 	case StateNone:
 		return "no core site reachable: no access to the hosting"
+	case StateHostingOnly:
+		return "hosting reachable; whether its backup was is not known"
 	}
 	return "no data"
 }

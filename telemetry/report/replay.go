@@ -22,9 +22,10 @@ type linkSet struct {
 	down, unknown []string
 	cause         map[string]string // down link -> root alarm id ("" none)
 	// reach holds the members whose reach differs from their reach with
-	// every link up; unknown those whose reach the unknown links decide.
-	reach    map[string]uint8
-	unknownM map[string]bool
+	// every link up, the unknown links taken up; worst their reach with
+	// the unknown links taken down, where that differs.
+	reach map[string]uint8
+	worst map[string]uint8
 }
 
 // seg is a member's segment with the link sets seen during it.
@@ -176,7 +177,7 @@ func (rp *replay) setOf(state, cause map[string]string) *linkSet {
 	if s := rp.sets[key]; s != nil {
 		return s
 	}
-	s := &linkSet{down: down, unknown: unk, cause: map[string]string{}, reach: map[string]uint8{}, unknownM: map[string]bool{}}
+	s := &linkSet{down: down, unknown: unk, cause: map[string]string{}, reach: map[string]uint8{}, worst: map[string]uint8{}}
 	for _, id := range down {
 		s.cause[id] = cause[id]
 	}
@@ -192,7 +193,7 @@ func (rp *replay) setOf(state, cause map[string]string) *linkSet {
 	}
 	for m, l := range pess {
 		if opt[m] != l {
-			s.unknownM[m] = true
+			s.worst[m] = rp.base[m] &^ l
 		}
 	}
 	rp.sets[key] = s
@@ -225,12 +226,20 @@ func (rp *replay) lostUnder(down []string) map[string]uint8 {
 func (rp *replay) record(iv Interval, s *linkSet) {
 	for _, m := range rp.members {
 		st, lost := StateUnknown, []string(nil)
-		if s != nil && !s.unknownM[m.Slug] {
+		if s != nil {
 			r, ok := s.reach[m.Slug]
 			if !ok {
 				r = rp.base[m.Slug]
 			}
 			st, lost = rp.stateOf(r)
+			if w, ok := s.worst[m.Slug]; ok && w != r {
+				// The unknown links decide: the hosting is known up when
+				// a core site stays reachable either way.
+				st, lost = StateUnknown, nil
+				if w != 0 {
+					st = StateHostingOnly
+				}
+			}
 		}
 		ss := rp.segs[m.Slug]
 		if n := len(ss); n > 0 && ss[n-1].State == st && slices.Equal(ss[n-1].Lost, lost) && ss[n-1].End.Equal(iv.Start) {
@@ -277,7 +286,7 @@ func (rp *replay) member(m topology.Site, w Interval, alarms map[string]telemetr
 		out.Note = "reaches only one core site even with every link up: " + joinComma(lost) + " is never reachable"
 	}
 	ss := rp.segs[m.Slug]
-	var hUp, hDown, bUp, bDown, unk time.Duration
+	var hUp, hDown, bUp, bDown, unk, bUnk time.Duration
 	for _, s := range ss {
 		c := clip([]Interval{s.Interval}, w)
 		if len(c) == 0 {
@@ -294,6 +303,9 @@ func (rp *replay) member(m topology.Site, w Interval, alarms map[string]telemetr
 		case StateNone:
 			hDown += d
 			bDown += d
+		case StateHostingOnly:
+			hUp += d
+			bUnk += d
 		default:
 			unk += d
 		}
@@ -305,7 +317,7 @@ func (rp *replay) member(m topology.Site, w Interval, alarms map[string]telemetr
 		}
 	}
 	out.Hosting = Share{Up: Secs(hUp), Down: Secs(hDown), Unknown: Secs(unk), Percent: percent(hUp, hDown)}
-	out.BothCores = Share{Up: Secs(bUp), Down: Secs(bDown), Unknown: Secs(unk), Percent: percent(bUp, bDown)}
+	out.BothCores = Share{Up: Secs(bUp), Down: Secs(bDown), Unknown: Secs(unk + bUnk), Percent: percent(bUp, bDown)}
 	for i := 0; i < len(ss); i++ {
 		if ss[i].State != StateOne && ss[i].State != StateNone {
 			continue
@@ -329,8 +341,8 @@ func (rp *replay) outage(slug string, ss []seg, i, j int, w Interval, alarms map
 	if c := clip([]Interval{{o.Start, o.End}}, w); len(c) > 0 {
 		o.InWindow = Secs(c[0].Duration())
 	}
-	o.AfterNoData = i == 0 || ss[i-1].State == StateUnknown
-	o.BeforeNoData = j+1 < len(ss) && ss[j+1].State == StateUnknown || j+1 == len(ss) && !rp.end.Equal(rp.h.Until)
+	o.AfterNoData = i == 0 || ss[i-1].State == StateUnknown || ss[i-1].State == StateHostingOnly
+	o.BeforeNoData = j+1 < len(ss) && (ss[j+1].State == StateUnknown || ss[j+1].State == StateHostingOnly) || j+1 == len(ss) && !rp.end.Equal(rp.h.Until)
 	o.Ongoing = j+1 == len(ss) && rp.end.Equal(rp.h.Until)
 	byKey := map[string]int{}
 	for k := i; k <= j; k++ {
