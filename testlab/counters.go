@@ -30,9 +30,9 @@ func (d *Device) countersOf(st *InterfaceState, c [2]dirCounters, isA bool) {
 // resetCounters zeroes the device's counters, at boot. Its links are down
 // while it is off, so their counters stand still until it is up again.
 func (d *Device) resetCounters() {
-	now := d.lab.now()
 	base := map[string][2]dirCounters{}
 	d.lab.mu.Lock()
+	now := d.lab.now() // under the lock: no link's mark is later (portLinks)
 	for _, s := range d.lab.links {
 		c := s.counters(now)
 		switch {

@@ -78,8 +78,8 @@ func (d *Device) State(ctx context.Context) ([]gnmitarget.Leaf, error) {
 // and may wait, and the notifications must not be stamped after it.
 func (d *Device) StateAt(ctx context.Context) ([]gnmitarget.Leaf, time.Time, error) {
 	var v gnmitarget.DeviceView
-	now := d.lab.now()
-	for _, f := range d.interfacesAt(now) {
+	ifs, now := d.interfacesAt()
+	for _, f := range ifs {
 		iv := gnmitarget.InterfaceView{
 			Name: f.Name, Description: f.Description, Enabled: f.AdminUp, OperUp: f.OperUp,
 			MTU: uint16(f.MTU), Loopback: f.Name == "lo" || strings.HasPrefix(f.Name, "lo:"), LastChange: f.LastChange,

@@ -44,10 +44,13 @@ type InterfaceState struct {
 
 // Interfaces returns the state of every interface: those of the inventory
 // and those created in the running config, sorted by name as FRR does.
-func (d *Device) Interfaces() []InterfaceState { return d.interfacesAt(d.lab.now()) }
+func (d *Device) Interfaces() []InterfaceState {
+	out, _ := d.interfacesAt()
+	return out
+}
 
-// interfacesAt is Interfaces with the counters integrated up to now.
-func (d *Device) interfacesAt(now time.Time) []InterfaceState {
+// interfacesAt is Interfaces and the lab time its counters stand for.
+func (d *Device) interfacesAt() ([]InterfaceState, time.Time) {
 	d.mu.Lock()
 	cfg, alive, boot := d.applied, d.alive, d.booted
 	d.mu.Unlock()
@@ -74,12 +77,17 @@ func (d *Device) interfacesAt(now time.Time) []InterfaceState {
 			st.Addresses = append(st.Addresses, a.String())
 		}
 	}
+	names := make([]string, 0, len(byName))
+	for name := range byName {
+		names = append(names, name)
+	}
+	links, now := d.lab.portLinks(d.plan.Name, names)
 	out := make([]InterfaceState, 0, len(byName))
 	for _, st := range byName {
 		if st.MTU == 0 {
 			st.MTU = 1500
 		}
-		ls, cabled := d.lab.linkOf(d.plan.Name, st.Name)
+		ls, cabled := links[st.Name]
 		switch {
 		case !alive:
 			st.OperUp, st.DownReason = false, "device down"
@@ -116,7 +124,7 @@ func (d *Device) interfacesAt(now time.Time) []InterfaceState {
 		out = append(out, *st)
 	}
 	slices.SortFunc(out, func(a, b InterfaceState) int { return strings.Compare(a.Name, b.Name) })
-	return out
+	return out, now
 }
 
 // NeighborState is one BGP neighbor as the device reports it.

@@ -59,11 +59,17 @@ type Lab struct {
 	// the same paths (eth1..ethN, their transceivers), held once.
 	gnmiPaths *gnmitarget.PathCache
 
-	mu     sync.Mutex // guards faults, links, comp
-	faults faults
-	links  []*linkState
-	linkAt map[portKey]int
-	comp   map[string]int
+	// recomputeMu makes each recomputeLinks read the devices and evaluate
+	// the links as one step: two refreshes (a fault's and the loop's)
+	// interleaved could otherwise evaluate with views older than the other
+	// one's, a rebooted device's links going down again until the next
+	// refresh.
+	recomputeMu sync.Mutex
+	mu          sync.Mutex // guards faults, links, comp
+	faults      faults
+	links       []*linkState
+	linkAt      map[portKey]int
+	comp        map[string]int
 	// ospfComp groups the routers joined by OSPF adjacencies over up links.
 	ospfComp map[string]int
 	devices  map[string]*Device
@@ -299,6 +305,8 @@ func (l *Lab) refresh(ctx context.Context) {
 }
 
 func (l *Lab) recomputeLinks() {
+	l.recomputeMu.Lock()
+	defer l.recomputeMu.Unlock()
 	views := make(map[string]*deviceView, len(l.order))
 	for _, d := range l.order {
 		views[d.Name()] = d.view()
@@ -389,6 +397,25 @@ func (l *Lab) linkOf(device, iface string) (linkState, bool) {
 		return linkState{}, false
 	}
 	return *l.links[i], true
+}
+
+// portLinks returns copies of the links on a device's ports, by
+// interface, and the lab time read under the same lock. Every link's mark
+// is at or before that time (evaluate sets it under the lock), so counters
+// integrated up to it are the link's at that instant. A time taken before
+// the lock could precede a change a refresh made meanwhile: the counters
+// were then extrapolated back at the new rate or state, standing for
+// another instant than the one reported with them (rates above line rate).
+func (l *Lab) portLinks(device string, ifaces []string) (map[string]linkState, time.Time) {
+	out := make(map[string]linkState, len(ifaces))
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, name := range ifaces {
+		if i, ok := l.linkAt[portKey{device, name}]; ok {
+			out[name] = *l.links[i]
+		}
+	}
+	return out, l.now()
 }
 
 // connected reports whether two devices can reach each other over up

@@ -162,7 +162,9 @@ func (s *linkState) counters(now time.Time) [2]dirCounters {
 	if !s.up {
 		return s.base
 	}
-	secs := now.Sub(s.mark).Seconds()
+	// A clock that went back counts nothing (a negative float converted
+	// to uint64 would wrap).
+	secs := max(now.Sub(s.mark).Seconds(), 0)
 	out := s.base
 	for i := range out {
 		r := s.rate[i]
