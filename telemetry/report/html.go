@@ -55,8 +55,9 @@ type rect struct {
 }
 
 type tick struct {
-	X     float64
-	Label string
+	X      float64
+	Label  string
+	Anchor string // the first and last labels stay inside the chart
 }
 
 // Colours of the states: green, amber, red, grey; the same in the
@@ -82,9 +83,9 @@ func writeHTML(w io.Writer, r Report) error {
 		switch {
 		case m.Hosting.Percent == nil:
 			col = stateColor[StateUnknown]
-		case p < 99.9:
+		case p < 99:
 			col = stateColor[StateNone]
-		case p < 100:
+		case p < 99.9:
 			col = stateColor[StateOne]
 		}
 		label := Pct(m.Hosting.Percent)
@@ -142,7 +143,15 @@ func ticks(from, to time.Time, x func(time.Time) float64) []tick {
 		if t.Before(from) {
 			continue
 		}
-		out = append(out, tick{X: x(t), Label: t.Format(layout)})
+		out = append(out, tick{X: x(t), Label: t.Format(layout), Anchor: "middle"})
+	}
+	for i := range out {
+		switch {
+		case out[i].X < 30:
+			out[i].Anchor = "start"
+		case out[i].X > chartW-30:
+			out[i].Anchor = "end"
+		}
 	}
 	return out
 }

@@ -170,10 +170,16 @@ func Human(d time.Duration) string {
 	days, hours := d/(24*time.Hour), (d%(24*time.Hour))/time.Hour
 	mins, secs := (d%time.Hour)/time.Minute, (d%time.Minute)/time.Second
 	switch {
+	case days > 0 && hours == 0:
+		return fmt.Sprintf("%d d", days)
 	case days > 0:
 		return fmt.Sprintf("%d d %d h", days, hours)
+	case hours > 0 && mins == 0:
+		return fmt.Sprintf("%d h", hours)
 	case hours > 0:
 		return fmt.Sprintf("%d h %d min", hours, mins)
+	case mins > 0 && secs == 0:
+		return fmt.Sprintf("%d min", mins)
 	case mins > 0:
 		return fmt.Sprintf("%d min %d s", mins, secs)
 	}

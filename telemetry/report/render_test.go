@@ -85,7 +85,7 @@ func TestWriteFormats(t *testing.T) {
 	})
 	t.Run("table", func(t *testing.T) {
 		s := out("table")
-		for _, want := range []string{f.member, "duct " + f.duct.Name, "12 min 0 s", "No data (no collector watching) for 5 min 0 s"} {
+		for _, want := range []string{f.member, "duct " + f.duct.Name, "12 min", "No data (no collector watching) for 5 min in"} {
 			if !strings.Contains(s, want) {
 				t.Errorf("table lacks %q:\n%s", want, s)
 			}
@@ -112,6 +112,16 @@ func TestWriteFormats(t *testing.T) {
 	})
 	if err := Write(&bytes.Buffer{}, r, "pdf"); err == nil || !strings.Contains(err.Error(), "table, csv, json, html") {
 		t.Errorf("Write pdf: %v, want the formats listed", err)
+	}
+}
+
+func TestHuman(t *testing.T) {
+	for d, want := range map[time.Duration]string{0: "0", 400 * time.Millisecond: "<1 s", 45 * time.Second: "45 s",
+		12 * time.Minute: "12 min", 12*time.Minute + 5*time.Second: "12 min 5 s", 3*time.Hour + 20*time.Minute: "3 h 20 min",
+		2 * time.Hour: "2 h", 52 * time.Hour: "2 d 4 h", 48 * time.Hour: "2 d"} {
+		if got := Human(d); got != want {
+			t.Errorf("Human(%v) = %q, want %q", d, got, want)
+		}
 	}
 }
 
