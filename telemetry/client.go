@@ -84,13 +84,16 @@ func (o DialOptions) transport() (grpc.DialOption, error) {
 // session streams one target until its context ends, reconnecting with
 // jittered exponential backoff.
 type session struct {
-	t       Target
-	o       DialOptions
-	creds   grpc.DialOption
-	h       *health
-	deliver func([]Update)
-	log     *slog.Logger
-	now     func() time.Time
+	t     Target
+	o     DialOptions
+	creds grpc.DialOption
+	h     *health
+	// connected runs when a stream's first message arrives, before its
+	// updates are delivered (nil: nothing to do).
+	connected func()
+	deliver   func([]Update)
+	log       *slog.Logger
+	now       func() time.Time
 	// firstWait is the wait for the first answer: Timeout, doubled after
 	// each attempt that got none (up to the stream's staleness bound) so
 	// that a target slow to build its initial snapshot, hundreds of them
@@ -199,6 +202,9 @@ func (s *session) stream(ctx context.Context) error {
 			first = false
 			s.firstWait = s.o.Timeout
 			s.h.connected(now)
+			if s.connected != nil {
+				s.connected()
+			}
 		}
 		if stale > 0 {
 			watchdog.Reset(stale)

@@ -29,6 +29,12 @@ type CollectorEngine interface {
 	Ack(id, by string, now time.Time) (Alarm, error)
 }
 
+// counterEpochs is an engine told when a target's stream connects, before
+// its first update (*Engine): counters that went back since are a reset.
+type counterEpochs interface {
+	NewCounterEpoch(target string)
+}
+
 // engineReloader is an engine that takes a new topology in place.
 type engineReloader interface {
 	Reload(topo *topology.Topology, budgets []topology.LinkBudget)
@@ -366,6 +372,11 @@ func (c *Collector) start(ctx context.Context, t Target) {
 	sctx, cancel := context.WithCancel(ctx)
 	r := &running{t: t, h: newHealth(t, c.now()), cancel: cancel, done: make(chan struct{})}
 	s := &session{t: t, o: c.o.Dial, creds: c.creds, h: r.h, log: c.log, now: c.now,
+		connected: func() {
+			if ce, ok := c.currentEngine().(counterEpochs); ok {
+				ce.NewCounterEpoch(t.Name)
+			}
+		},
 		deliver: func(ups []Update) {
 			c.currentEngine().Observe(ups)
 			select {

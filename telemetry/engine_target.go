@@ -43,6 +43,23 @@ type engTarget struct {
 // is taken for a reboot rather than a wrap.
 func (e *Engine) ObserveTarget(h TargetHealth) { e.observeTarget(h, true) }
 
+// NewCounterEpoch starts a new counter epoch for a device: the collector
+// calls it when the device's stream connects, before that stream's first
+// update, so that a counter that went back across it is taken for a reset
+// (a reboot), never a wrap. ObserveTarget starts one too when it sees a
+// reconnection, but only at the next flush, after the new stream's first
+// samples were applied: a 64-bit counter in the upper half of 32 bits
+// that a reboot had reset read as a 32-bit wrap, over 10 Gbit/s on a 10 G
+// link (TestTelemetryRedisManche).
+func (e *Engine) NewCounterEpoch(target string) {
+	e.devMu.Lock()
+	d := e.deviceLocked(target)
+	e.devMu.Unlock()
+	d.mu.Lock()
+	d.epoch++
+	d.mu.Unlock()
+}
+
 // observeTarget is ObserveTarget; emit says whether a connection change
 // is this engine's to publish (not for a target another collector holds).
 func (e *Engine) observeTarget(h TargetHealth, emit bool) {

@@ -142,3 +142,48 @@ func TestInterfaceReboot(t *testing.T) {
 		t.Errorf("resets %d wraps %d, want one reset for the reboot and no wrap", last.Resets, last.Wraps)
 	}
 }
+
+// A reboot's first samples arrive before the flush that sees the target
+// reconnect: the collector starts a new counter epoch when the stream
+// connects (NewCounterEpoch), so a 64-bit counter in the upper half of 32
+// bits that the reboot reset is a reset, not a 32-bit wrap (it read as
+// 11.5 Gbit/s on a 10 G link in TestTelemetryRedisManche, these values).
+func TestRebootBeforeReconnectSeenIsAReset(t *testing.T) {
+	e := NewEngine(nil, nil, EngineOptions{})
+	t0 := time.Date(2026, 12, 4, 20, 20, 40, 0, time.UTC)
+	iface := func(b Batch) (InterfaceState, bool) {
+		for _, f := range b.Interfaces {
+			if f.Device == "r1" && f.Interface == "eth1" {
+				return f, true
+			}
+		}
+		return InterfaceState{}, false
+	}
+	observe := func(ts time.Time, in uint64) InterfaceState {
+		t.Helper()
+		e.Observe([]Update{{Target: "r1", Class: ClassCounters, Key: "eth1", Leaf: "in-octets", Uint: in, Timestamp: ts}})
+		f, ok := iface(e.Tick(ts))
+		if !ok {
+			t.Fatalf("at %v: no interface r1:eth1 in the batch", ts)
+		}
+		return f
+	}
+	e.ObserveTarget(TargetHealth{Name: "r1", Connected: true})
+	observe(t0, 2_403_231_956)
+	if f := observe(t0.Add(time.Second), 2_528_231_956); f.InBps != 1e9 {
+		t.Fatalf("before the reboot: %v bit/s, want 1e9", f.InBps)
+	}
+	// The device reboots; its stream connects again and sends at once.
+	e.NewCounterEpoch("r1")
+	reboot := t0.Add(2270 * time.Millisecond)
+	f := observe(reboot, 68_112_012)
+	if f.InBps != 0 || f.Resets != 1 || f.Wraps != 0 {
+		t.Errorf("first sample after the reboot: %v bit/s, resets %d, wraps %d: want 0 bit/s, one reset, no wrap", f.InBps, f.Resets, f.Wraps)
+	}
+	// The flush sees the reconnection afterwards: nothing more to reset.
+	e.ObserveTarget(TargetHealth{Name: "r1", Connected: true, Reconnects: 1})
+	f = observe(reboot.Add(time.Second), 68_112_012+125_000_000)
+	if f.InBps != 1e9 || f.Resets != 1 || f.Wraps != 0 {
+		t.Errorf("next sample: %v bit/s, resets %d, wraps %d: want 1e9 bit/s, one reset, no wrap", f.InBps, f.Resets, f.Wraps)
+	}
+}
