@@ -219,7 +219,7 @@ func TestReportAvailabilityRedis(t *testing.T) {
 		t.Fatalf("%s: %d outages, want the cut's one: %+v", member, len(m.Outages), m.Outages)
 	}
 	o := m.Outages[0]
-	if !near(o.Start, cutAt) || !near(o.End, restoreAt) || (o.Duration.D() - restoreAt.Sub(cutAt)).Abs() > tolerance {
+	if !near(o.Start, cutAt) || !near(o.End, restoreAt) || (o.Duration.D()-restoreAt.Sub(cutAt)).Abs() > tolerance {
 		t.Errorf("%s outage %s to %s (%v), want about %s to %s (%v)", member, o.Start.Format(time.RFC3339Nano), o.End.Format(time.RFC3339Nano),
 			o.Duration.D(), cutAt.Format(time.RFC3339Nano), restoreAt.Format(time.RFC3339Nano), restoreAt.Sub(cutAt))
 	}
