@@ -276,24 +276,22 @@ func TestWebChromium(t *testing.T) {
 		return b.includes('Cables') && b.includes(%q) && b.includes('Rx power against the budget') && !!document.getElementById('history') })()`, nocCut), 10*time.Second)
 	screenshot(t, bctx, "web-link")
 
-	// A member site's page: its routes to both core sites.
+	// A member site that lost the hosting in the cut: its page shows both
+	// core sites unreachable, as topology's cut analysis says.
 	member := ""
 	for _, a := range as {
-		if a.Rule == "duct" && a.Object == nocCut && len(a.LoseOneCore) > 0 {
-			member = a.LoseOneCore[0]
+		if a.Rule == "duct" && a.Object == nocCut && len(a.LoseHosting) > 0 {
+			member = a.LoseHosting[0]
 		}
 	}
 	if member == "" {
-		for _, s := range topo.Sites {
-			if s.Role == "member" && member == "" {
-				member = s.Slug
-			}
-		}
+		t.Fatalf("the duct alarm names no member site losing the hosting")
 	}
 	if err := chromedp.Do(bctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`location.hash = '#/site/' + encodeURIComponent(%q)`, member))); err != nil {
 		t.Fatal(err)
 	}
-	waitJS(t, bctx, "site page", `document.querySelectorAll('#detail-body [data-core]').length === 2`, 10*time.Second)
+	waitJS(t, bctx, "site page", `(() => { const cs = [...document.querySelectorAll('#detail-body [data-core]')];
+		return cs.length === 2 && cs.every(c => c.textContent.includes('unreachable')) && document.getElementById('hosting').textContent.includes('lost') })()`, 10*time.Second)
 	screenshot(t, bctx, "web-site")
 }
 

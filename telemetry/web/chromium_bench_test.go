@@ -3,6 +3,8 @@ package web
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"slices"
 	"testing"
 	"time"
@@ -26,6 +28,7 @@ func BenchmarkWeb10kChromium(b *testing.B) {
 	snap, topo := network(b, 10000)
 	_, src := sinkWith(b, topo)
 	srv := serve(b, Options{Source: src, Inventory: snap})
+	mapBytes := size(b, srv.URL+"/api/map")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox,
@@ -45,7 +48,7 @@ func BenchmarkWeb10kChromium(b *testing.B) {
 		}
 		deadline := time.Now().Add(60 * time.Second)
 		for {
-			ok, _ := chromedp.Run(bctx, chromedp.Evaluate[bool](`!!(window.noc && noc.ready && noc.states > 0 && noc.map.frames > 1)`))
+			ok, _ := chromedp.Run(bctx, chromedp.Evaluate[bool](`!!(window.noc && noc.ready && noc.coloured && noc.map.frames > 1)`))
 			if ok {
 				break
 			}
@@ -54,10 +57,12 @@ func BenchmarkWeb10kChromium(b *testing.B) {
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
+		stateBytes := size(b, srv.URL+"/api/state")
 		first, err := chromedp.Run(bctx, chromedp.Evaluate[float64](`noc.map.firstRender`))
 		if err != nil {
 			b.Fatal(err)
 		}
+		coloured, _ := chromedp.Run(bctx, chromedp.Evaluate[float64](`noc.coloured`))
 		counts, _ := chromedp.Run(bctx, chromedp.Evaluate[[]int](`[noc.map.sx.length, noc.map.cables.length]`))
 		// Pan: drag across the map in 60 steps, each a real mouse move.
 		before, _ := chromedp.Run(bctx, chromedp.Evaluate[int](`noc.map.frames`))
@@ -94,11 +99,14 @@ func BenchmarkWeb10kChromium(b *testing.B) {
 		}
 		perMove := panned / 62
 		b.ReportMetric(first, "ms-first-render")
+		b.ReportMetric(coloured, "ms-state-drawn")
 		b.ReportMetric(m/1e6, "MB-js-heap")
 		b.ReportMetric(float64(perMove.Microseconds())/1000, "ms-per-pan-move")
 		b.ReportMetric(renders[len(renders)/2], "ms-full-render-p50")
-		b.Logf("%d sites, %d cables: first render %.0f ms after navigation, JS heap %.1f MB; 62 mouse events of a drag in %s (%s each, %d frames, moving frame p50 %.2f ms max %.2f ms); full render p50 %.1f ms max %.1f ms (%d)",
-			counts[0], counts[1], first, m/1e6, panned.Round(time.Millisecond), perMove.Round(100*time.Microsecond), after-before,
+		b.ReportMetric(float64(mapBytes+stateBytes)/1e6, "MB-sent")
+		b.Logf("map %d kB, state %d kB (before gzip)", mapBytes/1000, stateBytes/1000)
+		b.Logf("%d sites, %d cables: first render %.0f ms after navigation, state drawn at %.0f ms, JS heap %.1f MB; 62 mouse events of a drag in %s (%s each, %d frames, moving frame p50 %.2f ms max %.2f ms); full render p50 %.1f ms max %.1f ms (%d)",
+			counts[0], counts[1], first, coloured, m/1e6, panned.Round(time.Millisecond), perMove.Round(100*time.Microsecond), after-before,
 			blits[len(blits)/2], blits[len(blits)-1], renders[len(renders)/2], renders[len(renders)-1], len(renders))
 		bcancel()
 	}
@@ -118,4 +126,17 @@ func heap(ctx context.Context) (float64, error) {
 		}
 		return 0, fmt.Errorf("no JSHeapUsedSize among %d metrics", len(r.Metrics))
 	})
+}
+
+func size(b *testing.B, u string) int {
+	resp, err := http.Get(u)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	n, err := io.Copy(io.Discard, resp.Body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return int(n)
 }

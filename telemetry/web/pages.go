@@ -123,6 +123,7 @@ type corePaths struct {
 	Core      string       `json:"core"`
 	Routes    []routeState `json:"routes"`
 	Reachable bool         `json:"reachable"`
+	Note      string       `json:"note,omitempty"`
 	Err       string       `json:"error,omitempty"`
 }
 
@@ -182,7 +183,11 @@ func (s *Server) site(w http.ResponseWriter, r *http.Request) {
 		if err != nil && len(res.Routes) == 0 {
 			res, err = s.an.Path(slug, core, topology.PathOptions{})
 		}
-		if err != nil {
+		switch {
+		case err != nil && len(res.Routes) == 1:
+			// A single-homed site: its one route is the whole story.
+			cp.Note = "one route only: no link-disjoint second route"
+		case err != nil:
 			cp.Err = err.Error()
 		}
 		for _, rt := range res.Routes {

@@ -115,6 +115,7 @@
     noc.state = s;
     noc.states++;
     noc.stateAt = Date.now();
+    if (!noc.coloured && Object.keys(s.links || {}).length) noc.coloured = performance.now();
     const ls = Object.values(s.links || {});
     const down = ls.filter(l => l[0] === 'down').length;
     $('summary').textContent = ls.length + ' links · ' + down + ' down';
@@ -260,6 +261,9 @@
       const s = p.site;
       const body = [el('h2', {}, s.name || s.slug), el('p', {}, s.role + (s.facility ? ' · ' + s.facility : '') + ' · ' + s.slug)];
       if (p.cores.length) {
+        const up = p.cores.filter(c => c.reachable).length;
+        body.push(el('p', {}, 'hosting ', el('span', { id: 'hosting', class: 'badge ' + (up ? 'ok' : 'bad') },
+          up === p.cores.length ? 'reachable through ' + (up > 1 ? 'both core sites' : 'the core site') : up ? 'through one core site only' : 'lost')));
         body.push(el('h3', {}, 'Reach of the core sites'));
         for (const c of p.cores) {
           body.push(el('p', { 'data-core': c.core }, el('span', { class: 'badge ' + (c.reachable ? 'ok' : 'bad') }, c.reachable ? 'reachable' : 'unreachable'), ' ', c.core));
@@ -267,6 +271,7 @@
             body.push(el('table', {}, el('tr', {}, el('th', { colspan: 3 }, (k ? 'backup' : 'primary') + ' route · ' + r.km.toFixed(1) + ' km · ', oper(r.up ? 'up' : 'down'))),
               ...r.hops.map(h => el('tr', {}, el('td', {}, el('a', { href: '#/link/' + encodeURIComponent(h.link) }, h.link)), el('td', {}, h.from + ' → ' + h.to), el('td', {}, oper(h.oper))))));
           });
+          if (c.note) body.push(el('p', { class: 'acked' }, c.note));
           if (c.error) body.push(el('p', { class: 'error' }, c.error));
         }
       }
