@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -188,6 +190,15 @@ func TestWebChromium(t *testing.T) {
 		t.Errorf("Content-Security-Policy %q: want scripts from this origin only", csp)
 	}
 
+	// Content-Security-Policy refusals, counted from the first byte of the
+	// page: the policy must never have to refuse anything of ours.
+	if err := chromedp.Do(bctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+			Source: `window.__csp = []; document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));`})
+		return err
+	})); err != nil {
+		t.Fatal(err)
+	}
 	start := time.Now()
 	if err := chromedp.Do(bctx, chromedp.Navigate(base+"/")); err != nil {
 		t.Fatal(err)
@@ -293,6 +304,9 @@ func TestWebChromium(t *testing.T) {
 	waitJS(t, bctx, "site page", `(() => { const cs = [...document.querySelectorAll('#detail-body [data-core]')];
 		return cs.length === 2 && cs.every(c => c.textContent.includes('unreachable')) && document.getElementById('hosting').textContent.includes('lost') })()`, 10*time.Second)
 	screenshot(t, bctx, "web-site")
+	if v, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`window.__csp`)); err != nil || len(v) > 0 {
+		t.Errorf("Content-Security-Policy refusals on the page: %v (%v)", v, err)
+	}
 }
 
 func quoteJS(ids []string) string {
