@@ -1,0 +1,104 @@
+package web
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tuyau-net/tuyau/telemetry"
+	"github.com/tuyau-net/tuyau/telemetry/sink/redis"
+	"github.com/tuyau-net/tuyau/testlab/redislab"
+)
+
+// TestRedisSource serves the web NOC from a real Redis: the link page's
+// history from the Redis stream, an ack through the Redis ack path, and a
+// change the sink publishes reaching the event stream long before the
+// next poll (an hour away).
+func TestRedisSource(t *testing.T) {
+	srv := redislab.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	snap, topo := network(t, 30)
+	sink, err := redis.Open(srv.URL(), "", redis.Options{Network: snap.Network.Name, HistoryLen: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	l := topo.Links[0]
+	start := time.Now().Add(-10 * time.Second)
+	for i := range 4 {
+		st := telemetry.LinkState{ID: l.ID, Oper: "up", Utilization: 0.1 * float64(i), Cables: l.Cables, Ducts: l.SRLGs,
+			HasRx: true, MeasuredRxDBm: -10 - float64(i), Updated: start.Add(time.Duration(i) * time.Second)}
+		if err := sink.Write(ctx, telemetry.Batch{Links: []telemetry.LinkState{st}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alarm := telemetry.Alarm{ID: "r1", Rule: "duct", Source: "telemetry", Severity: telemetry.SevCritical, State: telemetry.AlarmActive,
+		ObjectKind: "duct", Object: "duct-x", Message: "first", Raised: start, Updated: start}
+	if err := sink.Write(ctx, telemetry.Batch{Alarms: []telemetry.Alarm{alarm}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sink.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := sink.Reader()
+	web := serve(t, Options{Source: r, Acker: r, Inventory: snap, Interval: time.Hour})
+
+	_, body := get(t, noRedirect, web.URL+"/api/links/"+url.PathEscape(l.ID))
+	var lp linkPage
+	if err := json.Unmarshal([]byte(body), &lp); err != nil {
+		t.Fatal(err)
+	}
+	if lp.State == nil || len(lp.State.History) != 4 || lp.State.History[3].MeasuredRxDBm != -13 {
+		t.Fatalf("link page from Redis: want 4 points of history ending at -13 dBm: %s", body)
+	}
+
+	if r, b := post(t, noRedirect, web.URL+"/api/alarms/r1/ack", "application/json", `{"by":"carol"}`); r.StatusCode != http.StatusOK {
+		t.Fatalf("ack = %s %s", r.Status, b)
+	}
+	if as, _ := r.Alarms(ctx); len(as) != 1 || as[0].AckedBy != "carol" {
+		t.Errorf("Redis after the ack: %+v", as)
+	}
+
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, web.URL+"/api/events", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	msgs := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(nil, 16<<20)
+		for sc.Scan() {
+			if d, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				msgs <- d
+			}
+		}
+	}()
+	<-msgs // the state now
+	alarm.Message, alarm.Updated = "second", time.Now()
+	wrote := time.Now()
+	if err := sink.Write(ctx, telemetry.Batch{Alarms: []telemetry.Alarm{alarm}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sink.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		select {
+		case d := <-msgs:
+			if strings.Contains(d, `"message":"second"`) {
+				t.Logf("the change reached the event stream %s after the write", time.Since(wrote).Round(time.Millisecond))
+				return
+			}
+		case <-ctx.Done():
+			t.Fatal("the change published by Redis never reached the event stream")
+		}
+	}
+}
