@@ -104,7 +104,9 @@ or a secrets file (--secrets, YAML with an ssh: section); never the inventory.`,
 	pf.StringVar(&o.Targets, "targets", envOr(d, "TUYAU_TARGETS", ""), "YAML/JSON map of device name to SSH host:port, overriding management addresses (labs)")
 	pf.StringVar(&o.Transport, "transport", "", "force ssh or gnmi (default: ssh when the device has it)")
 	pf.StringVar(&o.Records, "records", "", "records git repository: running configs and audit log (env TUYAU_RECORDS, records: in tuyau.yaml; default $XDG_STATE_HOME/tuyau/records)")
-	pf.IntVar(&o.Parallel, "parallel", 10, "devices handled at once")
+	// 20 at once, Nornir's default: a client holds 20 SSH sessions for
+	// nothing, and a fleet of 20 routers gets one wave of logins, not two.
+	pf.IntVar(&o.Parallel, "parallel", 20, "devices handled at once")
 	pf.DurationVar(&o.Timeout, "timeout", 30*time.Second, "timeout of each device operation")
 	pf.StringSliceVar(&o.NTP, "ntp", nil, "NTP servers to configure (default: the route reflectors' loopbacks)")
 	pf.StringSliceVar(&o.Syslog, "syslog", nil, "syslog servers to configure")
@@ -114,7 +116,7 @@ or a secrets file (--secrets, YAML with an ssh: section); never the inventory.`,
 	pf.StringVar(&o.GNMICA, "gnmi-ca", envOr(d, "TUYAU_GNMI_CA", ""), "CA certificate the gNMI targets' certificates are checked against (default: system pool)")
 	pf.StringVar(&o.Lab, "lab", "", "reach the devices of this virtual lab (tuyau lab up): its addresses, known_hosts, credentials and CA")
 	pf.StringVar(&o.LabDir, "lab-dir", "", "directory of the labs' state (env TUYAU_LAB_DIR)")
-	pf.StringVar(&o.LabState, "lab-netns", "", "reach the devices of the netns lab with this state file (tuyau lab up --mode netns); password in TUYAU_LAB_PASSWORD")
+	pf.StringVar(&o.LabState, "lab-netns", "", "reach the devices of the netns lab with this state file (tuyau lab up --mode netns); password in TUYAU_LAB_PASSWORD, or a key it authorizes in TUYAU_SSH_KEY")
 	c.AddCommand(newCfgRenderCmd(d, o), newCfgPlanCmd(d, o), newCfgApplyCmd(d, o), newCfgConfirmCmd(d, o),
 		newCfgRollbackCmd(d, o), newCfgBackupCmd(d, o))
 	return c

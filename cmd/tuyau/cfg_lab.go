@@ -22,12 +22,15 @@ func (o *cfgOpts) labDialer(ctx context.Context, d *deps) (*cliDialer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--lab-netns: %w", err)
 		}
-		pw := d.getenv("TUYAU_LAB_PASSWORD")
-		if pw == "" {
-			return nil, fmt.Errorf("--lab-netns: set TUYAU_LAB_PASSWORD to the password the lab was started with")
+		// A key (the lab's --authorized-keys) logs in cheaper than the
+		// password: sshd checks a signature instead of running the
+		// password through crypt(3) and PAM on every login.
+		pw, key := d.getenv("TUYAU_LAB_PASSWORD"), d.getenv("TUYAU_SSH_KEY")
+		if pw == "" && key == "" {
+			return nil, fmt.Errorf("--lab-netns: set TUYAU_LAB_PASSWORD to the password the lab was started with, or TUYAU_SSH_KEY to a key it authorizes")
 		}
 		c.targets = lab.Targets()
-		c.ssh = &sshcli.Dialer{KnownHosts: lab.KnownHosts(), Credentials: sshcli.Credentials{Username: lab.User(), Password: pw},
+		c.ssh = &sshcli.Dialer{KnownHosts: lab.KnownHosts(), Credentials: sshcli.Credentials{Username: lab.User(), Password: pw, PrivateKey: key},
 			Targets: c.targets, Timeout: o.Timeout}
 		return c, nil
 	}
