@@ -18,6 +18,7 @@ import (
 type fixture struct {
 	topo             *topology.Topology
 	duct             topology.Failure // cuts member off the hosting
+	single           topology.Failure // a cable under one link, cutting a member off
 	siteA, siteB     topology.Failure // core site A, B
 	member, bystand  string           // a member the duct cuts off, one it does not
 	ductID, aID, bID string           // root alarm ids
@@ -39,13 +40,15 @@ func newFixture(t *testing.T) fixture {
 		switch {
 		case fl.Kind == topology.FailSRLG && len(fl.LoseHosting) > 1 && f.duct.Name == "":
 			f.duct = fl
+		case fl.Kind == topology.FailCable && len(fl.LinksDown) == 1 && len(fl.LoseHosting) == 1 && f.single.Name == "":
+			f.single = fl
 		case fl.Kind == topology.FailSite && fl.Name == topo.CoreA:
 			f.siteA = fl
 		case fl.Kind == topology.FailSite && fl.Name == topo.CoreB:
 			f.siteB = fl
 		}
 	}
-	if f.duct.Name == "" || len(f.siteA.LoseCoreA) == 0 || len(f.siteB.LoseCoreB) == 0 {
+	if f.duct.Name == "" || f.single.Name == "" || len(f.siteA.LoseCoreA) == 0 || len(f.siteB.LoseCoreB) == 0 {
 		t.Fatalf("fixture network lacks the failures the tests need: duct %+v, site A %+v, site B %+v", f.duct, f.siteA, f.siteB)
 	}
 	f.member = f.duct.LoseHosting[0]

@@ -37,8 +37,9 @@ func ParseTime(s string, now time.Time) (time.Time, error) {
 func parseRelative(s string) (time.Duration, error) {
 	if n := len(s); n > 1 && (s[n-1] == 'd' || s[n-1] == 'w') {
 		v, err := strconv.ParseFloat(s[:n-1], 64)
-		if err != nil || v < 0 {
-			return 0, fmt.Errorf("%q is not a number of days or weeks", s[:n-1])
+		// NaN and anything past a few centuries do not fit a duration.
+		if err != nil || !(v >= 0 && v <= 100_000) {
+			return 0, fmt.Errorf("%q is not a number of days or weeks (0 to 100000)", s[:n-1])
 		}
 		unit := 24 * time.Hour
 		if s[n-1] == 'w' {

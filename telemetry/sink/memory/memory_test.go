@@ -148,3 +148,31 @@ func TestAPI(t *testing.T) {
 		}
 	}
 }
+
+// TestHistory: the history is complete since the sink's creation, then
+// since the newest change the bound pushed out; heartbeats are not kept.
+func TestHistory(t *testing.T) {
+	ctx := context.Background()
+	start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	now := start
+	s := memory.New(memory.Options{Changes: 2, Now: func() time.Time { return now }})
+	chg := func(d time.Duration, kind, to string) telemetry.StateChange {
+		return telemetry.StateChange{Time: start.Add(d), ObjectKind: kind, Object: "x", To: to}
+	}
+	write := func(cs ...telemetry.StateChange) {
+		if err := s.Write(ctx, telemetry.Batch{Changes: cs, Links: []telemetry.LinkState{{ID: "l1", Oper: "up"}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(chg(time.Second, telemetry.KindCollector, telemetry.MarkStarted), chg(2*time.Second, telemetry.KindCollector, telemetry.MarkRunning))
+	now = start.Add(time.Minute)
+	h, _ := s.History(ctx)
+	if !h.Live || !h.Since.Equal(start) || !h.Until.Equal(now) || len(h.Changes) != 1 || h.Links["l1"] != "up" {
+		t.Fatalf("history %+v: want live since the creation, the started marker only, link l1 up", h)
+	}
+	write(chg(3*time.Second, "link", "down"), chg(4*time.Second, "link", "up"))
+	h, _ = s.History(ctx)
+	if !h.Since.Equal(start.Add(time.Second)) || len(h.Changes) != 2 || !h.Changes[0].Time.Equal(start.Add(3*time.Second)) {
+		t.Errorf("after the bound: since %v, %d changes %+v; want since the dropped marker (1 s), the two links'", h.Since, len(h.Changes), h.Changes)
+	}
+}
