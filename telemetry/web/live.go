@@ -25,19 +25,33 @@ type stateDoc struct {
 	Targets [2]int            `json:"targets"` // connected, total
 }
 
+// update is one publication: the whole state, and what changed since
+// the one before (Seq-1) for the streams that have that one.
+type update struct {
+	Seq   uint64
+	Full  []byte
+	Delta []byte // nil: send Full
+}
+
 // hub holds the latest state and hands it to the event streams.
 type hub struct {
 	mu   sync.Mutex
-	last []byte
-	subs map[chan []byte]struct{}
+	last update
+	subs map[chan update]struct{}
 	wake chan struct{}
 }
 
 func newHub() *hub {
-	return &hub{last: []byte(`{"alarms":[],"links":{},"targets":[0,0]}`), subs: map[chan []byte]struct{}{}, wake: make(chan struct{}, 1)}
+	return &hub{last: update{Full: []byte(`{"alarms":[],"links":{},"targets":[0,0]}`)}, subs: map[chan update]struct{}{}, wake: make(chan struct{}, 1)}
 }
 
 func (h *hub) latest() []byte {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.last.Full
+}
+
+func (h *hub) current() update {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.last
@@ -51,20 +65,23 @@ func (h *hub) poke() {
 	}
 }
 
-func (h *hub) publish(b []byte) {
+func (h *hub) publish(full, delta []byte) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.last = b
+	h.last = update{Seq: h.last.Seq + 1, Full: full, Delta: delta}
 	for c := range h.subs {
+		// A slow stream loses the update it has not taken yet and gets
+		// this one, whole since it missed one: it always ends up current.
 		select {
-		case c <- b:
-		default: // a slow client gets the next one; it always ends up current
+		case <-c:
+		default:
 		}
+		c <- h.last
 	}
 }
 
-func (h *hub) subscribe() (chan []byte, func()) {
-	c := make(chan []byte, 1)
+func (h *hub) subscribe() (chan update, func()) {
+	c := make(chan update, 1)
 	h.mu.Lock()
 	h.subs[c] = struct{}{}
 	h.mu.Unlock()
@@ -84,26 +101,28 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	tick := time.NewTicker(s.o.Interval)
 	defer tick.Stop()
-	var prev []byte
+	var prev *stateDoc
+	var prevBody []byte
 	for {
 		doc := s.read(ctx)
-		body, err := json.Marshal(doc.Alarms)
-		if err == nil {
-			var lb []byte
-			lb, err = json.Marshal([]any{doc.Links, doc.Targets, doc.Err})
-			body = append(body, lb...)
-		}
+		body, err := json.Marshal([]any{doc.Alarms, doc.Links, doc.Targets, doc.Err})
 		if err != nil {
 			return fmt.Errorf("web: encode state: %w", err)
 		}
 		// Publish on change only: the time alone changing is no news.
-		if !bytes.Equal(body, prev) {
-			prev = body
-			b, err := json.Marshal(doc)
+		if !bytes.Equal(body, prevBody) {
+			full, err := json.Marshal(doc)
 			if err != nil {
 				return fmt.Errorf("web: encode state: %w", err)
 			}
-			s.hub.publish(b)
+			var delta []byte
+			if d, ok := diff(prev, &doc); ok {
+				if delta, err = json.Marshal(d); err != nil {
+					return fmt.Errorf("web: encode state: %w", err)
+				}
+			}
+			s.hub.publish(full, delta)
+			prev, prevBody = &doc, body
 		}
 		select {
 		case <-ctx.Done():
@@ -113,6 +132,35 @@ func (s *Server) Run(ctx context.Context) error {
 		case <-changed:
 		}
 	}
+}
+
+// deltaDoc is a "state" event carrying only the links that changed: on
+// 10,000 sites the whole state is most of a megabyte, a change a few
+// links. Alarms, targets and the error are always whole.
+type deltaDoc struct {
+	stateDoc
+	Delta bool `json:"delta"`
+}
+
+// diff is the links of next that differ from prev; false when prev is
+// none or a link went away (a delta cannot say so).
+func diff(prev, next *stateDoc) (deltaDoc, bool) {
+	if prev == nil {
+		return deltaDoc{}, false
+	}
+	d := deltaDoc{stateDoc: *next, Delta: true}
+	d.Links = map[string][3]any{}
+	for id, v := range next.Links {
+		if old, ok := prev.Links[id]; !ok || old != v {
+			d.Links[id] = v
+		}
+	}
+	for id := range prev.Links {
+		if _, ok := next.Links[id]; !ok {
+			return deltaDoc{}, false
+		}
+	}
+	return d, true
 }
 
 func (s *Server) read(ctx context.Context) stateDoc {
@@ -181,19 +229,30 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	if _, err := fmt.Fprint(w, "retry: 2000\n\n"); err != nil {
 		return
 	}
-	if send(s.hub.latest()) != nil {
+	// The whole state first, then deltas while none is missed.
+	cur := s.hub.current()
+	if send(cur.Full) != nil {
 		return
 	}
+	seq := cur.Seq
 	keep := time.NewTicker(15 * time.Second)
 	defer keep.Stop()
 	for {
 		select {
 		case <-r.Context().Done():
 			return
-		case b := <-c:
+		case u := <-c:
+			if u.Seq <= seq {
+				continue // already sent whole on connecting
+			}
+			b := u.Full
+			if u.Delta != nil && u.Seq == seq+1 {
+				b = u.Delta
+			}
 			if send(b) != nil {
 				return
 			}
+			seq = u.Seq
 		case <-keep.C:
 			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
 				return

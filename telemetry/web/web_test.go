@@ -293,13 +293,13 @@ func TestEvents(t *testing.T) {
 	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
 		t.Fatalf("Content-Type %q", ct)
 	}
-	events := make(chan stateDoc)
+	events := make(chan deltaDoc)
 	go func() {
 		sc := bufio.NewScanner(resp.Body)
 		sc.Buffer(nil, 16<<20)
 		for sc.Scan() {
 			if d, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
-				var s stateDoc
+				var s deltaDoc
 				if json.Unmarshal([]byte(d), &s) == nil {
 					select {
 					case events <- s:
@@ -320,7 +320,14 @@ func TestEvents(t *testing.T) {
 				if len(s.Alarms) != 1 || s.Alarms[0].ID != "a1" {
 					t.Errorf("alarms in the event: %+v", s.Alarms)
 				}
+				// Only what changed: the one link.
+				if !s.Delta || len(s.Links) != 1 {
+					t.Errorf("the change came as delta %v with %d links, want a delta of 1", s.Delta, len(s.Links))
+				}
 				return
+			}
+			if !wrote && s.Delta {
+				t.Errorf("the first event is a delta: a new stream needs the whole state")
 			}
 			if ok && !wrote {
 				wrote = true

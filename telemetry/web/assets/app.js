@@ -112,6 +112,8 @@
 
   // --- live state ---------------------------------------------------
   function onState(s) {
+    // A delta carries only the links that changed since the event before.
+    if (s.delta) s.links = Object.assign(noc.state.links || {}, s.links);
     noc.state = s;
     noc.states++;
     noc.stateAt = Date.now();
