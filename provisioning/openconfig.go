@@ -177,9 +177,17 @@ func (OpenConfig) Render(in Intent) ([]byte, error) {
 		"openconfig-network-instance:network-instances", obj("network-instance", []any{obj("name", "default",
 			"config", obj("name", "default"), "protocols", obj("protocol", protocols))}),
 	)
-	if len(sets)+len(policies) > 0 {
-		doc["openconfig-routing-policy:routing-policy"] = obj("defined-sets", obj("prefix-sets", obj("prefix-set", sets)),
-			"policy-definitions", obj("policy-definition", policies))
+	// An empty list is left out, not written as null: a target reads
+	// "prefix-set": null as an entry without its key.
+	rp := obj()
+	if len(sets) > 0 {
+		rp["defined-sets"] = obj("prefix-sets", obj("prefix-set", sets))
+	}
+	if len(policies) > 0 {
+		rp["policy-definitions"] = obj("policy-definition", policies)
+	}
+	if len(rp) > 0 {
+		doc["openconfig-routing-policy:routing-policy"] = rp
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -377,6 +385,8 @@ func flattenValue(path string, v any, keys map[string]string, out map[string]str
 			}
 			flattenValue(path+"/"+name, c, sub, out)
 		}
+	case nil:
+		// JSON null is no YANG value (empty is [null]): nothing to set.
 	default:
 		// The value as the document or the device has it: what is pushed
 		// and shown. sameValue decides what counts as equal.
