@@ -174,7 +174,11 @@ func runCollect(ctx context.Context, d *deps, o collectOpts) error {
 		sinks = append(sinks, rd)
 	}
 	engine := telemetry.NewEngine(planned.Topo, planned.Budgets, telemetry.EngineOptions{Logger: log, Rules: *planned.Rules})
-	metrics := prom.New(engine, prom.Options{Sinks: promStats(rd), Logger: log})
+	mo := prom.Options{Sinks: promStats(rd), Logger: log}
+	if leases != nil {
+		mo.Leases = leases // each collector exports what it collects
+	}
+	metrics := prom.New(engine, mo)
 	sinks = append(sinks, metrics)
 	poll := o.Poll
 	if poll == 0 {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -500,6 +502,37 @@ func TestTelemetryCollectorsTakeover(t *testing.T) {
 	}
 	live := []string{"col-1", "col-2", "col-3"}
 	eventually(t, 30*time.Second, "the targets shared by three collectors", func() (bool, string) { return shared(live) })
+	// Prometheus scraping the three: every target once, the links from one.
+	eventually(t, 30*time.Second, "each target's tuyau_target_up from one collector, the links from one", func() (bool, string) {
+		ups := map[string]int{}
+		linked := 0
+		for _, id := range live {
+			resp, err := http.Get("http://" + listens[id] + "/metrics")
+			if err != nil {
+				return false, err.Error()
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				return false, err.Error()
+			}
+			if strings.Contains(string(body), "\ntuyau_link_oper_state{") {
+				linked++
+			}
+			for _, line := range strings.Split(string(body), "\n") {
+				if rest, ok := strings.CutPrefix(line, `tuyau_target_up{target="`); ok {
+					name, _, _ := strings.Cut(rest, `"`)
+					ups[name]++
+				}
+			}
+		}
+		for _, n := range names {
+			if ups[n] != 1 {
+				return false, fmt.Sprintf("tuyau_target_up{target=%q} from %d collectors", n, ups[n])
+			}
+		}
+		return linked == 1, fmt.Sprintf("link series from %d collectors", linked)
+	})
 
 	// The engine holder decides from the three collectors' data: a duct
 	// cut raises exactly what topology predicts.

@@ -29,8 +29,25 @@ type StatsSource interface {
 	Stats() telemetry.SinkStats
 }
 
+// LeaseHolder says which leases the collector holds (the Redis sink's
+// Leases): the targets it streams, and telemetry.EngineLease when it runs
+// the alarms.
+type LeaseHolder interface {
+	Owned() map[string]uint64
+}
+
 // Options configure an Exporter.
 type Options struct {
+	// Leases, for a collector sharing its targets, limits what it exports
+	// to what it collects, as Prometheus expects of scraped instances: the
+	// targets it holds and their interfaces, and the links and alarms only
+	// while it holds the engine lease. The holder's engine also holds the
+	// other collectors' targets and interfaces (read from Redis), which
+	// they export themselves: exported twice, a sum over the collectors
+	// would count them twice. A collector in standby has no alarms and
+	// links of its own devices only: exported, they would read as a
+	// second, partial picture. Nil: everything (a lone collector).
+	Leases LeaseHolder
 	// Sinks report their buffers and drops as tuyau_sink_* series.
 	Sinks []StatsSource
 	// NoRuntime leaves out the Go runtime and process collectors (tests
@@ -118,13 +135,25 @@ func (x *Exporter) Describe(ch chan<- *prometheus.Desc) {
 func (x *Exporter) Collect(ch chan<- prometheus.Metric) {
 	st := x.src.State()
 	e := emitter{ch: ch}
-	down := make(map[string]bool, len(st.Targets))
-	for _, t := range st.Targets {
-		down[t.Name] = !t.Connected
+	own, engine := func(string) bool { return true }, true
+	if x.o.Leases != nil {
+		owned := x.o.Leases.Owned()
+		own = func(target string) bool { _, ok := owned[target]; return ok }
+		engine = own(telemetry.EngineLease)
 	}
-	x.links(&e, st, down)
-	x.targets(&e, st.Targets)
-	x.alarms(&e, st.Alarms)
+	down := make(map[string]bool, len(st.Targets))
+	targets := st.Targets[:0]
+	for _, t := range st.Targets {
+		if own(t.Name) {
+			down[t.Name] = !t.Connected
+			targets = append(targets, t)
+		}
+	}
+	x.links(&e, st, down, own, engine)
+	x.targets(&e, targets)
+	if engine {
+		x.alarms(&e, st.Alarms)
+	}
 	x.sinks(&e)
 	e.counter(x.d.ignored, float64(st.Ignored))
 	x.mu.Lock()
@@ -177,28 +206,31 @@ func b01(b bool) float64 {
 	return 0
 }
 
-// links publishes every inventory link and its device ends. An end whose
+// links publishes every inventory link (when engine: the link figures are
+// the alarm engine's) and the device ends own accepts. An end whose
 // target is known to be down publishes its oper state as unknown and no
 // counters or power: its last values are stale, and a flat line would
 // read as a quiet link.
-func (x *Exporter) links(e *emitter, st telemetry.EngineState, down map[string]bool) {
+func (x *Exporter) links(e *emitter, st telemetry.EngineState, down map[string]bool, own func(string) bool, engine bool) {
 	d := x.d
 	seen := make(map[string]bool, 2*len(st.Links))
 	for i := range st.Links {
 		l := &st.Links[i]
 		ll := []string{l.ID, l.A.Site, l.B.Site}
-		e.gauge(d.linkInfo, 1, l.ID, l.A.Device, l.A.Interface, l.A.Site, l.B.Device, l.B.Interface, l.B.Site,
-			strings.Join(l.Cables, ","), strings.Join(l.Ducts, ","), strconv.FormatBool(l.External))
-		e.stateSet(d.linkOper, l.Oper, ll...)
-		e.gauge(d.utilization, l.Utilization, ll...)
-		if l.SpeedMbps > 0 {
-			e.gauge(d.speed, float64(l.SpeedMbps)*1e6/8, ll...)
+		if engine {
+			e.gauge(d.linkInfo, 1, l.ID, l.A.Device, l.A.Interface, l.A.Site, l.B.Device, l.B.Interface, l.B.Site,
+				strings.Join(l.Cables, ","), strings.Join(l.Ducts, ","), strconv.FormatBool(l.External))
+			e.stateSet(d.linkOper, l.Oper, ll...)
+			e.gauge(d.utilization, l.Utilization, ll...)
+			if l.SpeedMbps > 0 {
+				e.gauge(d.speed, float64(l.SpeedMbps)*1e6/8, ll...)
+			}
+			x.optics(e, l, st.LOSDBm, ll)
 		}
-		x.optics(e, l, st.LOSDBm, ll)
 		ends := [2]*telemetry.LinkEnd{&l.A, &l.B}
 		for j, end := range ends {
-			if end.Device == "" {
-				continue // a circuit's far end: no device of ours
+			if end.Device == "" || !own(end.Device) {
+				continue // a circuit's far end, or a device another collector streams
 			}
 			key := end.Device + "\x00" + end.Interface
 			if seen[key] {
