@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -58,6 +60,8 @@ func BenchmarkWeb10kChromium(b *testing.B) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		stateBytes := size(b, srv.URL+"/api/state")
+		time.Sleep(300 * time.Millisecond) // the coloured frame
+		keepScreenshot(b, bctx, "web-10k")
 		first, err := chromedp.Run(bctx, chromedp.Evaluate[float64](`noc.map.firstRender`))
 		if err != nil {
 			b.Fatal(err)
@@ -139,4 +143,30 @@ func size(b *testing.B, u string) int {
 		b.Fatal(err)
 	}
 	return int(n)
+}
+
+// keepScreenshot saves the page as $TUYAU_TEST_ARTIFACTS/noc/name.png
+// (testdata/artifacts/noc by default, ignored by git), and in docs/img
+// with TUYAU_DOCS_SCREENSHOTS=1.
+func keepScreenshot(b *testing.B, ctx context.Context, name string) {
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := os.Getenv("TUYAU_TEST_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("testdata", "artifacts")
+	}
+	dirs := []string{filepath.Join(dir, "noc")}
+	if os.Getenv("TUYAU_DOCS_SCREENSHOTS") != "" {
+		dirs = append(dirs, filepath.Join("..", "..", "docs", "img"))
+	}
+	for _, d := range dirs {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, name+".png"), png, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -35,14 +35,14 @@ func network(t testing.TB, sites int) (*inventory.Snapshot, *topology.Topology) 
 }
 
 // sinkWith is a memory sink served by the collector's real HTTP API,
-// holding every link up (utilization by its rank) and a duct alarm.
+// holding every link up (utilization from busy) and a duct alarm.
 func sinkWith(t testing.TB, topo *topology.Topology) (*memory.Sink, *telemetry.HTTPReader) {
 	t.Helper()
 	mem := memory.New(memory.Options{})
 	now := time.Now()
 	var b telemetry.Batch
 	for i, l := range topo.Links {
-		b.Links = append(b.Links, telemetry.LinkState{ID: l.ID, Oper: "up", SpeedMbps: int64(l.Speed), Utilization: float64(i%10) / 10,
+		b.Links = append(b.Links, telemetry.LinkState{ID: l.ID, Oper: "up", SpeedMbps: int64(l.Speed), Utilization: busy(i),
 			Cables: l.Cables, Ducts: l.SRLGs, Updated: now})
 	}
 	b.Alarms = []telemetry.Alarm{{ID: "a1", Rule: "duct", Source: "telemetry", Severity: telemetry.SevCritical, State: telemetry.AlarmActive,
@@ -406,4 +406,13 @@ func TestMapAndPages(t *testing.T) {
 	if r, _ := get(t, noRedirect, srv.URL+"/api/sites/nowhere"); r.StatusCode != http.StatusNotFound {
 		t.Errorf("unknown site = %s", r.Status)
 	}
+}
+
+// busy is a utilization like a real network's: most links under half,
+// one in 13 above 80 %.
+func busy(i int) float64 {
+	if i%13 == 0 {
+		return 0.85
+	}
+	return float64(i%10) / 20
 }
