@@ -27,8 +27,10 @@ type LinkDetail struct {
 // ChangeHistory is the state-change history a source holds, as GET
 // /api/v1/changes serves it and the availability reports read it.
 type ChangeHistory struct {
-	// Changes are oldest first (by Time), with the collectors' life
-	// markers (KindCollector) among them.
+	// Changes are in the order they were written, with the collectors'
+	// life markers (KindCollector) among them: a reader sorts them by
+	// Time, the write order telling it which of two changes of one
+	// object came last when their times disagree.
 	Changes []StateChange `json:"changes"`
 	// Since is when the history is complete from: before it, changes may
 	// be missing (the source started then, or dropped older ones).

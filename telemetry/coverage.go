@@ -37,7 +37,15 @@ func (c *Collector) marker(b *Batch, now time.Time, final bool) {
 		return
 	}
 	mark := func(from, to string) {
-		b.Changes = append(b.Changes, StateChange{Time: now.UTC(), ObjectKind: KindCollector, Object: c.o.Name, From: from, To: to})
+		m := StateChange{Time: now.UTC(), ObjectKind: KindCollector, Object: c.o.Name, From: from, To: to}
+		if to == MarkStarted {
+			// First in the run's history: a reader takes what follows it
+			// as seen by this run (a first notification may carry an
+			// older time).
+			b.Changes = append([]StateChange{m}, b.Changes...)
+		} else {
+			b.Changes = append(b.Changes, m)
+		}
 		c.lastBeat = now
 	}
 	switch {

@@ -131,6 +131,12 @@ func (hs *history) until(d time.Duration) telemetry.ChangeHistory {
 	return hs.h
 }
 
+// asWritten is the history in the order the calls wrote it, unsorted.
+func (hs *history) asWritten(d time.Duration) telemetry.ChangeHistory {
+	hs.h.Until = at(d)
+	return hs.h
+}
+
 type wantOutage struct {
 	start, end, hostingLost   time.Duration
 	causes                    string // CauseText

@@ -74,11 +74,32 @@ func bits(a, b bool) uint8 {
 
 // run replays the link changes.
 func (rp *replay) run() {
+	// The changes come in the order they were written. A link's change
+	// is never older than the one written before it: a device's first
+	// notification after a reconnect may carry the time its state was
+	// set, before changes already recorded, and sorting it back there
+	// would undo them (a repair replayed before the cut it repaired).
+	// Nor is it older than the start of the collector run that wrote it
+	// (the started marker comes first in a run): what the run saw, it
+	// saw once started; what happened before is in the unknown time.
 	var chs []telemetry.StateChange
+	lastOf := map[string]time.Time{}
+	var started time.Time
 	for _, c := range rp.h.Changes {
-		if c.ObjectKind == "link" {
-			chs = append(chs, c)
+		if c.ObjectKind == telemetry.KindCollector && c.To == telemetry.MarkStarted {
+			started = c.Time
 		}
+		if c.ObjectKind != "link" {
+			continue
+		}
+		if last, ok := lastOf[c.Object]; ok && c.Time.Before(last) {
+			c.Time = last
+		}
+		if c.Time.Before(started) {
+			c.Time = started
+		}
+		lastOf[c.Object] = c.Time
+		chs = append(chs, c)
 	}
 	slices.SortStableFunc(chs, func(a, b telemetry.StateChange) int { return a.Time.Compare(b.Time) })
 	// Each link's state before its first change is what that change left

@@ -235,7 +235,7 @@ func (s *Sink) Changes(context.Context) ([]telemetry.StateChange, error) {
 	return s.changes.all(), nil
 }
 
-// History is the state-change history kept, oldest first, complete
+// History is the state-change history kept, in the order written, complete
 // since the sink's creation or the newest change it dropped, with the
 // links' current states.
 func (s *Sink) History(context.Context) (telemetry.ChangeHistory, error) {
@@ -243,7 +243,6 @@ func (s *Sink) History(context.Context) (telemetry.ChangeHistory, error) {
 	defer s.mu.RUnlock()
 	h := telemetry.ChangeHistory{Changes: s.changes.all(), Since: s.since, Until: s.o.Now().UTC(), Live: true,
 		Links: make(map[string]string, len(s.links))}
-	slices.SortStableFunc(h.Changes, func(a, b telemetry.StateChange) int { return a.Time.Compare(b.Time) })
 	for id, l := range s.links {
 		h.Links[id] = l.state.Oper
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 
 	"github.com/tuyau-net/tuyau/telemetry"
 )
@@ -13,7 +12,7 @@ import (
 const historyPage = 5000
 
 // History reads the whole state-change stream (its retention bounds it:
-// 90 days by default), sorted by the changes' own times, with the links'
+// 90 days by default), in the order it was written, with the links'
 // latest states. The stream is read whole rather than from a start time:
 // an entry is appended when it is written, which may be long after its
 // change happened (a sink replaying after a Redis outage), and the state
@@ -41,7 +40,6 @@ func (r *Reader) History(ctx context.Context) (telemetry.ChangeHistory, error) {
 		}
 		start = "(" + xs[len(xs)-1].ID
 	}
-	slices.SortStableFunc(h.Changes, func(a, b telemetry.StateChange) int { return a.Time.Compare(b.Time) })
 	links, err := r.Links(ctx)
 	if err != nil {
 		return h, err
