@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tuyau-net/tuyau/inventory/yamlstore"
+	"github.com/tuyau-net/tuyau/testlab"
 )
 
 // TestConfigGNMIOnLab drives the example network's virtual lab through
@@ -51,5 +52,31 @@ func TestConfigGNMIOnLab(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(root, "records", "audit.jsonl")); err != nil {
 		t.Errorf("no audit log: %v", err)
+	}
+}
+
+// TestConfigGNMIPlanBaseBootstrap: on a lab started with --bootstrap base
+// the devices have no BGP, so their gNMI target has no /network-instances
+// and answers NotFound for it. The plan must read that as "nothing there"
+// and plan the sessions, not stop.
+func TestConfigGNMIPlanBaseBootstrap(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	root := t.TempDir()
+	snap, err := yamlstore.Open(example).Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startForegroundLabBootstrap(t, ctx, cancel, root, "gnmibase", snap, 10*time.Second, testlab.BootstrapBase)
+	dev := snap.Devices[12]
+	r := runCLI(t, nil, "config", "plan", dev.Name, "-i", example, "--lab", "gnmibase", "--lab-dir", root,
+		"--transport", "gnmi", "--records", filepath.Join(root, "records"), "--detailed-exitcode")
+	if r.code != exitChanges {
+		t.Fatalf("plan over gNMI of a device without BGP: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, s := range dev.BGPSessions {
+		want := "/neighbor[neighbor-address=" + s.PeerAddress.String() + "]/config/peer-as"
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("plan lacks the session to %s (%s):\n%s", s.PeerAddress, want, r.stdout)
+		}
 	}
 }

@@ -15,9 +15,16 @@ import (
 // says it is running. The lab stops when the test's cleanup cancels ctx.
 func startForegroundLab(t *testing.T, ctx context.Context, cancel context.CancelFunc, root, name string, snap *inventory.Snapshot, wait time.Duration) {
 	t.Helper()
+	startForegroundLabBootstrap(t, ctx, cancel, root, name, snap, wait, testlab.BootstrapFull)
+}
+
+// startForegroundLabBootstrap is startForegroundLab with the devices'
+// initial config chosen (BootstrapBase: interfaces only, no BGP).
+func startForegroundLabBootstrap(t *testing.T, ctx context.Context, cancel context.CancelFunc, root, name string, snap *inventory.Snapshot, wait time.Duration, bootstrap testlab.Bootstrap) {
+	t.Helper()
 	done := make(chan error, 1)
 	go func() {
-		_, err := testlab.Up(ctx, testlab.UpOptions{Root: root, Name: name, Snapshot: snap, Bootstrap: testlab.BootstrapFull,
+		_, err := testlab.Up(ctx, testlab.UpOptions{Root: root, Name: name, Snapshot: snap, Bootstrap: bootstrap,
 			User: "noc", Password: "lab-pw", Foreground: true})
 		done <- err
 	}()
