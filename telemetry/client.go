@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
 )
 
 // DialOptions say how the collector reaches its targets. TLS is the
@@ -175,7 +176,8 @@ func (s *session) stream(ctx context.Context) error {
 	}
 	watchdog := time.AfterFunc(s.firstWait, func() { cancel(errStale) })
 	defer watchdog.Stop()
-	st, err := gnmi.NewGNMIClient(cc).Subscribe(ctx)
+	// The responses come as bytes (frameCodec) for the wire decoder.
+	st, err := gnmi.NewGNMIClient(cc).Subscribe(ctx, grpc.ForceCodecV2(frameCodec{}))
 	if err != nil {
 		return s.cause(ctx, err)
 	}
@@ -184,10 +186,11 @@ func (s *session) stream(ctx context.Context) error {
 	}
 	dec := NewDecoder(s.t)
 	var resp gnmi.SubscribeResponse
+	var fr frame
+	var ups []Update // reused: the engine does not keep what it is given
 	first := true
 	for {
-		resp.Reset()
-		if err := st.RecvMsg(&resp); err != nil {
+		if err := st.RecvMsg(&fr); err != nil {
 			if errors.Is(err, io.EOF) {
 				err = errors.New("target closed the stream")
 			}
@@ -211,12 +214,21 @@ func (s *session) stream(ctx context.Context) error {
 		} else {
 			watchdog.Stop()
 		}
-		if e := resp.GetError(); e != nil { //nolint:staticcheck // deprecated, still sent by old targets
-			return fmt.Errorf("target error %d: %s", e.GetCode(), e.GetMessage())
-		}
-		// A fresh slice per notification: the engine may keep it.
 		skipped := dec.Skipped
-		ups, _ := dec.Response(&resp, now, nil)
+		var ok bool
+		if ups, _, ok = dec.Wire(fr.b, now, ups[:0]); !ok {
+			// What the wire decoder declines: the gnmi message, decoded
+			// as it always was.
+			resp.Reset()
+			if err := proto.Unmarshal(fr.b, &resp); err != nil {
+				return fmt.Errorf("target %s (%s): response: %w", s.t.Name, s.t.Address, err)
+			}
+			if e := resp.GetError(); e != nil { //nolint:staticcheck // deprecated, still sent by old targets
+				return fmt.Errorf("target error %d: %s", e.GetCode(), e.GetMessage())
+			}
+			ups, _ = dec.Response(&resp, now, ups[:0])
+		}
+		fr.shrink()
 		s.h.saw(ups, dec.Skipped-skipped, now)
 		if len(ups) > 0 {
 			s.deliver(ups)

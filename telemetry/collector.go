@@ -21,7 +21,8 @@ import (
 
 // CollectorEngine is what the collector needs of the alarm engine
 // (*Engine): it feeds updates and target health in from the sessions'
-// goroutines, and takes a Batch of what changed at each flush.
+// goroutines, and takes a Batch of what changed at each flush. Observe
+// must not keep ups: the session reuses the slice for its next message.
 type CollectorEngine interface {
 	Observe(ups []Update)
 	ObserveTarget(h TargetHealth)

@@ -39,6 +39,9 @@ type Decoder struct {
 	// Skipped counts leaves that matched no monitored path or whose value
 	// could not be read: the target sent something the plan did not ask.
 	Skipped uint64
+
+	w     wireState // Wire's scratch
+	views bool      // decoding with Wire: strings are views (keep)
 }
 
 // NewDecoder returns the decoder of target t's stream.
@@ -74,7 +77,7 @@ func (d *Decoder) Notification(n *gnmi.Notification, received time.Time, out []U
 	}
 	prefix := elems(n.GetPrefix())
 	for _, u := range n.GetUpdate() {
-		p := pathView{prefix, elems(u.GetPath())}
+		p := pathView{a: prefix, b: elems(u.GetPath())}
 		tv := u.GetVal()
 		if tv == nil {
 			d.Skipped++
@@ -87,7 +90,7 @@ func (d *Decoder) Notification(n *gnmi.Notification, received time.Time, out []U
 		out = d.leaf(p, scalarOf(tv), ts, received, out)
 	}
 	for _, del := range n.GetDelete() {
-		out = d.deleted(pathView{prefix, elems(del)}, ts, received, out)
+		out = d.deleted(pathView{a: prefix, b: elems(del)}, ts, received, out)
 	}
 	return out
 }
@@ -104,10 +107,22 @@ func elems(p *gnmi.Path) []*gnmi.PathElem {
 	return p.Elem
 }
 
-// pathView is a prefix and a path seen as one path, without copying.
-type pathView struct{ a, b []*gnmi.PathElem }
+// pathView is a prefix and a path seen as one path, without copying: a
+// message's PathElems, or (wire) the elements Wire read.
+type pathView struct {
+	a, b   []*gnmi.PathElem
+	wire   bool
+	wa, wb []wireElem
+}
 
-func (v pathView) len() int { return len(v.a) + len(v.b) }
+func (v pathView) len() int { return len(v.a) + len(v.b) + len(v.wa) + len(v.wb) }
+
+func (v pathView) wat(i int) *wireElem {
+	if i < len(v.wa) {
+		return &v.wa[i]
+	}
+	return &v.wb[i-len(v.wa)]
+}
 
 func (v pathView) at(i int) *gnmi.PathElem {
 	if i < len(v.a) {
@@ -116,9 +131,25 @@ func (v pathView) at(i int) *gnmi.PathElem {
 	return v.b[i-len(v.a)]
 }
 
-func (v pathView) name(i int) string { return local(v.at(i).GetName()) }
+func (v pathView) name(i int) string {
+	if v.wire {
+		return local(v.wat(i).name)
+	}
+	return local(v.at(i).GetName())
+}
 
-func (v pathView) key(i int, k string) string { return v.at(i).GetKey()[k] }
+func (v pathView) key(i int, k string) string {
+	if v.wire {
+		val := ""
+		for _, kv := range v.wat(i).kvs {
+			if kv.k == k {
+				val = kv.v // a map entry given twice: the last wins
+			}
+		}
+		return val
+	}
+	return v.at(i).GetKey()[k]
+}
 
 // local drops a module qualifier: openconfig-interfaces:interfaces.
 func local(s string) string {
@@ -253,7 +284,7 @@ func (d *Decoder) leaf(p pathView, v scalar, ts, received time.Time, out []Updat
 			d.Skipped++
 			return out
 		}
-		d.comp[v.s] = r.key
+		d.comp[d.keep(v.s)] = d.keep(r.key)
 		return out
 	case r.class == ClassCounters:
 		n, ok := v.uint()
@@ -281,7 +312,15 @@ func (d *Decoder) leaf(p pathView, v scalar, ts, received time.Time, out []Updat
 		}
 		u.Str = local(v.s)
 	}
+	d.keepUpdate(&u)
 	return append(out, u)
+}
+
+// keepUpdate makes the strings of u its own (Wire's are views).
+func (d *Decoder) keepUpdate(u *Update) {
+	if d.views {
+		u.Key, u.Component, u.Leaf, u.Str = d.keep(u.Key), d.keep(u.Component), d.keep(u.Leaf), d.keep(u.Str)
+	}
 }
 
 // iface resolves a transceiver component to the monitored interface.
@@ -322,5 +361,6 @@ func (d *Decoder) deleted(p pathView, ts, received time.Time, out []Update) []Up
 		// A counter deleted alone says nothing the next sample will not.
 		return out
 	}
+	d.keepUpdate(&u)
 	return append(out, u)
 }
