@@ -28,6 +28,7 @@ type reportOpts struct {
 	readerOpts
 	From, To string
 	MaxGap   time.Duration
+	Sites    []string
 }
 
 func newReportAvailabilityCmd(d *deps) *cobra.Command {
@@ -47,7 +48,8 @@ relative to now (-7d, -12h, -30m). The HTML report is one self-contained
 page, for printing or sending to the members.`,
 		Example: `  tuyau report availability --redis redis://127.0.0.1:6379 -i examples/manche --from -30d
   tuyau report availability --redis $URL -i inv --from 2026-11-01 --to 2026-12-01 -o html > november.html
-  tuyau report availability --collector http://127.0.0.1:9378 -i inv --from -1d -o csv`,
+  tuyau report availability --collector http://127.0.0.1:9378 -i inv --from -1d -o csv
+  tuyau report availability --redis $URL -i inv --from -30d --site gavray-college -o html > gavray.html`,
 		Args: cobra.NoArgs, SilenceUsage: true,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return runReportAvailability(c.Context(), d, o, c.OutOrStdout())
@@ -56,6 +58,7 @@ page, for printing or sending to the members.`,
 	c.Flags().Lookup("output").Usage = "table|csv|json|html"
 	c.Flags().StringVar(&o.From, "from", "-30d", "start: RFC 3339, a date, now, or relative (-7d)")
 	c.Flags().StringVar(&o.To, "to", "now", "end: RFC 3339, a date, now, or relative")
+	c.Flags().StringSliceVar(&o.Sites, "site", nil, "only these member sites (slugs; repeat or comma-separate): a report for one member")
 	c.Flags().DurationVar(&o.MaxGap, "max-gap", 3*telemetry.DefaultMarkEvery, "longest silence between two collector heartbeats still counted as watched (Redis)")
 	return c
 }
@@ -125,7 +128,7 @@ func runReportAvailability(ctx context.Context, d *deps, o reportOpts, w io.Writ
 		return err
 	}
 	alarms = slices.DeleteFunc(alarms, func(a telemetry.Alarm) bool { return !slices.Contains(ids, a.ID) })
-	r, err := report.Availability(topo, h, report.Options{From: from, To: to, MaxGap: o.MaxGap, Alarms: alarms, Source: source})
+	r, err := report.Availability(topo, h, report.Options{From: from, To: to, MaxGap: o.MaxGap, Alarms: alarms, Source: source, Sites: o.Sites})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 	"github.com/tuyau-net/tuyau/inventory/yamlstore"
 	"github.com/tuyau-net/tuyau/telemetry"
 	"github.com/tuyau-net/tuyau/telemetry/report"
+	"github.com/tuyau-net/tuyau/telemetry/sink/memory"
 	"github.com/tuyau-net/tuyau/telemetry/sink/redis"
 	"github.com/tuyau-net/tuyau/testlab/redislab"
 	"github.com/tuyau-net/tuyau/topology"
@@ -259,4 +261,91 @@ func TestReportAvailabilityRedis(t *testing.T) {
 	if outageRows != 1 {
 		t.Errorf("report -o csv: %d outage rows of %s naming %s, want 1:\n%s", outageRows, member, duct.Name, cs.stdout)
 	}
+}
+
+// TestReportAvailabilityCollector reads a collector's HTTP API (its
+// memory sink) through the CLI: a duct cut of 20 min in the last hour,
+// the member's site alone with --site, and the errors a user can make.
+func TestReportAvailabilityCollector(t *testing.T) {
+	snap, err := synth.Generate(synth.Options{Sites: 12, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := filepath.Join(t.TempDir(), "inventory.yaml")
+	if err := yamlstore.WriteFile(inv, snap); err != nil {
+		t.Fatal(err)
+	}
+	topo, err := topology.Build(snap, topology.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var duct topology.Failure
+	for _, f := range topology.Analyze(topo).Cuts(topology.CutOptions{Kinds: []topology.FailureKind{topology.FailSRLG}}) {
+		if len(f.LoseHosting) > 0 {
+			duct = f
+			break
+		}
+	}
+	now := time.Now().UTC()
+	start := now.Add(-2 * time.Hour)
+	mem := memory.New(memory.Options{}) // created now: complete from now only
+	b := telemetry.Batch{Changes: []telemetry.StateChange{{Time: start, ObjectKind: telemetry.KindCollector, Object: "c", To: telemetry.MarkStarted}}}
+	for _, l := range topo.Links {
+		b.Changes = append(b.Changes, telemetry.StateChange{Time: start, ObjectKind: "link", Object: l.ID, From: "unknown", To: "up"})
+	}
+	rootID := telemetry.AlarmID("telemetry", "duct", "duct", duct.Name)
+	cut, repaired := now.Add(-50*time.Minute), now.Add(-30*time.Minute)
+	for _, l := range duct.LinksDown {
+		b.Changes = append(b.Changes, telemetry.StateChange{Time: cut, ObjectKind: "link", Object: l, From: "up", To: "down", Cause: rootID},
+			telemetry.StateChange{Time: repaired, ObjectKind: "link", Object: l, From: "down", To: "up"})
+	}
+	b.Alarms = []telemetry.Alarm{{ID: rootID, Rule: "duct", ObjectKind: "duct", Object: duct.Name, State: telemetry.AlarmCleared}}
+	if err := mem.Write(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(telemetry.NewAPI(mem, telemetry.APIOptions{}))
+	defer srv.Close()
+	member := duct.LoseHosting[0]
+	// The sink was created just now: the history before it is not
+	// complete, so the report over the last hour says no data...
+	r := runCLI(t, nil, "report", "availability", "--collector", srv.URL, "-i", inv, "--from", "-1h", "-o", "json", "--site", member)
+	var rep report.Report
+	if r.code != exitOK || json.Unmarshal([]byte(r.stdout), &rep) != nil {
+		t.Fatalf("report --collector: exit %d %s %s", r.code, r.stderr, r.stdout)
+	}
+	if len(rep.Members) != 1 || rep.Members[0].Site != member || rep.Members[0].Hosting.Unknown.D() < 59*time.Minute || len(rep.Members[0].Outages) != 0 {
+		t.Fatalf("report of a sink created now: %+v, want %s alone, the hour unknown", rep.Members, member)
+	}
+	// ...and, the sink made with the collector two hours ago, the outage.
+	mem2 := memory.New(memory.Options{Now: func() time.Time { return start }})
+	if err := mem2.Write(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	srv2 := httptest.NewServer(telemetry.NewAPI(liveNow{mem2}, telemetry.APIOptions{}))
+	defer srv2.Close()
+	r = runCLI(t, nil, "report", "availability", "--collector", srv2.URL, "-i", inv, "--from", "-1h", "--site", member)
+	if r.code != exitOK || !strings.Contains(r.stdout, "20 min") || !strings.Contains(r.stdout, "duct "+duct.Name) || !strings.Contains(r.stdout, "66.67 %") {
+		t.Errorf("report --collector table: exit %d, want the 20 min outage of the duct (66.67 %%):\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, bad := range [][]string{
+		{"--from", "yesterday"},
+		{"--from", "-1h", "--to", "-2h"},
+		{"--site", "no-such-site"},
+		{"-o", "pdf"},
+	} {
+		r := runCLI(t, nil, append([]string{"report", "availability", "--collector", srv2.URL, "-i", inv}, bad...)...)
+		if r.code == exitOK || r.stderr == "" || strings.Contains(r.stderr, "panic") {
+			t.Errorf("report availability %v: exit %d, stderr %q: want an error naming the problem", bad, r.code, r.stderr)
+		}
+	}
+}
+
+// liveNow is a memory sink whose history ends at the real now (its
+// clock is set to its creation, two hours ago, for Since).
+type liveNow struct{ *memory.Sink }
+
+func (l liveNow) History(ctx context.Context) (telemetry.ChangeHistory, error) {
+	h, err := l.Sink.History(ctx)
+	h.Until = time.Now().UTC()
+	return h, err
 }

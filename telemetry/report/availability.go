@@ -35,6 +35,8 @@ type Options struct {
 	// Alarms name the causes: the root alarms the state changes point
 	// to (active and cleared ones the source still holds).
 	Alarms []telemetry.Alarm
+	// Sites limits the report to these member sites (slugs); empty: all.
+	Sites []string
 	// Source says where the history came from, for the report's reader.
 	Source string
 	// Now stamps the report (time.Now).
@@ -170,6 +172,11 @@ func Availability(topo *topology.Topology, h telemetry.ChangeHistory, o Options)
 	w := Interval{o.From.UTC(), o.To.UTC()}
 	r := Report{Network: topo.Network, From: w.Start, To: w.End, Generated: o.Now().UTC(), Source: o.Source,
 		CoreA: topo.CoreA, CoreB: topo.CoreB, NoData: []Interval{}, Members: []Member{}}
+	for _, slug := range o.Sites {
+		if s, ok := topo.Site(slug); !ok || s.Role != inventory.SiteMember {
+			return Report{}, fmt.Errorf("availability: site %q: not a member site of network %s", slug, topo.Network)
+		}
+	}
 	covered := watched(h, o.MaxGap)
 	r.NoData = append(r.NoData, gaps(covered, w)...)
 	rp := newReplay(topo, h, covered, w)
@@ -179,7 +186,9 @@ func Availability(topo *topology.Topology, h telemetry.ChangeHistory, o Options)
 		alarms[a.ID] = a
 	}
 	for _, m := range rp.members {
-		r.Members = append(r.Members, rp.member(m, w, alarms))
+		if len(o.Sites) == 0 || slices.Contains(o.Sites, m.Slug) {
+			r.Members = append(r.Members, rp.member(m, w, alarms))
+		}
 	}
 	return r, nil
 }
