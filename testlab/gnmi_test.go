@@ -217,3 +217,54 @@ func TestGNMISubscribeSeesCut(t *testing.T) {
 	}
 	read(func() bool { return seen[oper] == "DOWN" && seen[power] == losFloorDBm })
 }
+
+// TestGNMIIPv6OnDevice sets an IPv6 address and a description full of
+// colons on a virtual device through gNMI (gnmic's client, JSON_IETF), and
+// checks the running config the CLI shows, the gNMI Get, and a delete of
+// the subinterface removing both families.
+func TestGNMIIPv6OnDevice(t *testing.T) {
+	snap := smallNet(t, 4)
+	l := startTestLab(t, snap, BootstrapFull)
+	ctx := context.Background()
+	dev := snap.Devices[0].Name
+	ifc := ""
+	for _, i := range snap.Devices[0].Interfaces {
+		if i.Name != "lo" {
+			ifc = i.Name
+			break
+		}
+	}
+	tg := l.gnmic(t, dev)
+	base := fmt.Sprintf("/interfaces/interface[name=%s]", ifc)
+	addr := base + "/subinterfaces/subinterface[index=0]/openconfig-if-ip:ipv6/addresses/address[ip=2001:db8:77::1]/config"
+	set, err := api.NewSetRequest(
+		api.Update(api.Path(addr), api.Value(`{"ip": "2001:db8:77::1", "prefix-length": 64}`, "json_ietf")),
+		api.Update(api.Path(base+"/config/description"), api.Value(`"to r2: eth1 [2001:db8:77::2]"`, "json_ietf")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tg.Set(ctx, set); err != nil {
+		t.Fatalf("gNMI Set of an IPv6 address: %v", err)
+	}
+	d, _ := l.Device(dev)
+	run := d.Running().Config().Render()
+	for _, want := range []string{" ipv6 address 2001:db8:77::1/64", " description to r2: eth1 [2001:db8:77::2]"} {
+		if !strings.Contains(run, want) {
+			t.Errorf("running-config lacks %q after the Set:\n%s", want, run)
+		}
+	}
+	pl := base + "/subinterfaces/subinterface[index=0]/ipv6/addresses/address[ip=2001:db8:77::1]/config/prefix-length"
+	if got := gnmiGet(t, tg, pl); got[pl] != uint64(64) {
+		t.Errorf("gNMI Get %s = %v, want 64", pl, got)
+	}
+	del, err := api.NewSetRequest(api.Delete(base + "/subinterfaces/subinterface[index=0]"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tg.Set(ctx, del); err != nil {
+		t.Fatalf("gNMI delete of subinterface 0: %v", err)
+	}
+	if run := d.Running().Config().Render(); strings.Contains(run, "2001:db8:77::1") {
+		t.Errorf("subinterface deleted, the IPv6 address stays:\n%s", run)
+	}
+}
