@@ -307,6 +307,35 @@ func TestWebChromium(t *testing.T) {
 	if v, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`window.__csp`)); err != nil || len(v) > 0 {
 		t.Errorf("Content-Security-Policy refusals on the page: %v (%v)", v, err)
 	}
+
+	// With a token the page sends the browser to the login form; the
+	// token typed there opens the map.
+	tokFile := filepath.Join(t.TempDir(), "web.token")
+	if err := os.WriteFile(tokFile, []byte("wall-screen-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	lockedAddr := freeAddr(t)
+	runInBackground(t, ctx, "web with a token", "web", "-i", example, "--collector", "http://"+colAddr, "--listen", lockedAddr, "--token-file", tokFile)
+	locked := "http://" + lockedAddr
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if r, err := http.Get(locked + "/healthz"); err == nil {
+			r.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("tuyau web with a token does not serve")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := chromedp.Do(bctx, chromedp.Navigate(locked+"/")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, bctx, "login form", `location.pathname === '/login' && !!document.querySelector('input[name=token]')`, 10*time.Second)
+	if err := chromedp.Do(bctx, chromedp.SetValue(chromedp.CSS(`input[name=token]`), "wall-screen-token"),
+		chromedp.Click(chromedp.CSS(`button[type=submit]`))); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, bctx, "map after login", `location.pathname === '/' && window.noc && noc.ready === true && noc.states > 0`, 20*time.Second)
 }
 
 func quoteJS(ids []string) string {
