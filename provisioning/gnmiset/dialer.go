@@ -258,25 +258,31 @@ func (c *Conn) Status(ctx context.Context) (provisioning.Status, error) {
 		}
 		switch {
 		case strings.HasSuffix(p, "/state/oper-status"):
-			st.InterfacesUp[keyOf(p, "interface[name=")] = s == "UP"
+			st.InterfacesUp[keyOf(p, "interface", "name")] = s == "UP"
 		case strings.HasSuffix(p, "/state/session-state"):
 			// OpenConfig says ESTABLISHED; post-checks speak FRR's word.
 			if s == "ESTABLISHED" {
 				s = "Established"
 			}
-			st.BGP[keyOf(p, "neighbor[neighbor-address=")] = s
+			st.BGP[keyOf(p, "neighbor", "neighbor-address")] = s
 		}
 	}
 	return st, nil
 }
 
-func keyOf(p, marker string) string {
-	_, rest, ok := strings.Cut(p, marker)
-	if !ok {
+// keyOf returns key of the last element named elem in path p, parsed as a
+// path so that escaped brackets in a key value read right.
+func keyOf(p, elem, key string) string {
+	gp, err := parsePath(p)
+	if err != nil {
 		return ""
 	}
-	k, _, _ := strings.Cut(rest, "]")
-	return k
+	for i := len(gp.GetElem()) - 1; i >= 0; i-- {
+		if e := gp.GetElem()[i]; e.GetName() == elem {
+			return e.GetKey()[key]
+		}
+	}
+	return ""
 }
 
 // Close implements provisioning.Conn.

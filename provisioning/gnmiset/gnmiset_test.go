@@ -204,3 +204,17 @@ func FuzzParsePath(f *testing.F) {
 		_ = pathString(nil, p)
 	})
 }
+
+func TestKeyOf(t *testing.T) {
+	tests := []struct{ path, elem, key, want string }{
+		{"/interfaces/interface[name=xe-0/0/1]/state/oper-status", "interface", "name", "xe-0/0/1"},
+		{"/network-instances/network-instance[name=default]/protocols/protocol[identifier=BGP][name=BGP]/bgp/neighbors/neighbor[neighbor-address=2001:db8::2]/state/session-state", "neighbor", "neighbor-address", "2001:db8::2"},
+		{`/interfaces/interface[name=a\]b]/state/oper-status`, "interface", "name", "a]b"},
+		{"/interfaces/interface[name=eth1]/state/oper-status", "neighbor", "neighbor-address", ""},
+	}
+	for _, tt := range tests {
+		if got := keyOf(tt.path, tt.elem, tt.key); got != tt.want {
+			t.Errorf("keyOf(%q, %q, %q) = %q, want %q", tt.path, tt.elem, tt.key, got, tt.want)
+		}
+	}
+}
