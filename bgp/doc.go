@@ -11,4 +11,13 @@
 //	peers, err := c.Peers(ctx)
 //	err = c.Announce(ctx, netip.MustParsePrefix("198.51.100.0/24"), bgp.Attrs{MED: 10})
 //	paths, err := c.Paths(ctx, prefix) // which sites the core carries it from
+//
+// The route monitor watches the network's own prefixes in what the core
+// sends and raises alarms (missing and restored, hijack, leak, prefix
+// counts against a learned baseline, hosting sites, sessions); cmd hands
+// them to telemetry's alarm engine:
+//
+//	mon := bgp.NewMonitor(bgp.MonitorConfigFor(snap, cfg), func(a bgp.Alarm) { ... })
+//	sp := bgp.NewSpeaker(cfg, bgp.WithMonitor(mon)) // fed by the RIB watch
+//	st, err := c.WriteMRTFile(ctx, "rib.mrt")      // TABLE_DUMPv2, what "tuyau bgp dump" writes
 package bgp
