@@ -152,13 +152,15 @@ func TestMonitorGoBGPd(t *testing.T) {
 	// A more-specific of the hosting prefix from AS64666: hijack, at once.
 	hijacked := netip.MustParsePrefix("198.51.100.128/25")
 	mark = log.len()
-	sent := time.Now()
 	g.must("global", "rib", "add", "-a", "ipv4", hijacked.String(), "aspath", "64666")
+	// From the CLI's return (gobgpd holds the path and sends it): the CLI's
+	// own start-up, seconds under load, is not the speaker's.
+	sent := time.Now()
 	a = log.wait(t, mark, RuleOriginHijack, hijacked.String(), true, 10*time.Second)
 	lat := a.Time.Sub(sent)
-	t.Logf("hijack alarm %v after the announcement was sent (gobgp CLI and session included)", lat)
+	t.Logf("hijack alarm %v after gobgpd took the announcement (negative: before the CLI exited)", lat)
 	if lat > time.Second {
-		t.Errorf("hijack alarm raised %v after the announcement, want within 1 s", lat)
+		t.Errorf("hijack alarm raised %v after gobgpd took the announcement, want within 1 s", lat)
 	}
 	if a.Prefix != hijacked || a.Covering != hostingPfx || !slices.Equal(a.Expected, []uint32{65000}) || a.Seen != 64666 ||
 		a.Peer != g.addr || a.Device != "dc1-r1" || a.Severity != "critical" {
