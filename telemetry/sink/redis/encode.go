@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/tuyau-net/tuyau/telemetry"
 )
@@ -52,6 +53,8 @@ func (s *Sink) encode(b telemetry.Batch) encoded {
 	}
 	now := s.opts.Now()
 
+	maxLen := itoa(s.opts.HistoryLen)
+
 	// Interfaces grouped by device, in first-seen order.
 	devs, byDev := groupBy(b.Interfaces, func(ifc telemetry.InterfaceState) string { return ifc.Device })
 	for _, dev := range devs {
@@ -60,6 +63,8 @@ func (s *Sink) encode(b telemetry.Batch) encoded {
 		if o == nil {
 			continue
 		}
+		o.reserve(len(list)+3, 26*len(list)+8)
+		o.nums = make([]byte, 0, 96*len(list))
 		hset := make([]string, 0, 2*len(list))
 		for _, ifc := range list {
 			js = interfaceJSON(js, &ifc)
@@ -69,14 +74,17 @@ func (s *Sink) encode(b telemetry.Batch) encoded {
 		o.cmd("SADD", []string{s.keys.DeviceIndex()}, dev)
 		if s.opts.HistoryLen > 0 && !s.opts.NoInterfaceHistory {
 			for _, ifc := range list {
-				f := []string{"MAXLEN", "~", itoa(s.opts.HistoryLen), "*",
-					"ts", itoa(ifc.Updated.UnixMilli()), "oper", ifc.Oper,
-					"in_bps", ftoa(ifc.InBps), "out_bps", ftoa(ifc.OutBps),
-					"errors_per_sec", ftoa(ifc.ErrorsPerSec), "discards_per_sec", ftoa(ifc.DiscardsPerSec)}
+				f := [...]string{"MAXLEN", "~", maxLen, "*",
+					"ts", o.itoa(ifc.Updated.UnixMilli()), "oper", ifc.Oper,
+					"in_bps", o.ftoa(ifc.InBps), "out_bps", o.ftoa(ifc.OutBps),
+					"errors_per_sec", o.ftoa(ifc.ErrorsPerSec), "discards_per_sec", o.ftoa(ifc.DiscardsPerSec),
+					"rx_dbm", "", "tx_dbm", ""}
+				n := len(f) - 4
 				if ifc.HasOptics {
-					f = append(f, "rx_dbm", ftoa(ifc.RxDBm), "tx_dbm", ftoa(ifc.TxDBm))
+					f[n+1], f[n+3] = o.ftoa(ifc.RxDBm), o.ftoa(ifc.TxDBm)
+					n = len(f)
 				}
-				o.cmd("XADD", []string{s.keys.IfaceHistory(dev, ifc.Interface)}, f...)
+				o.cmd("XADD", []string{s.keys.IfaceHistory(dev, ifc.Interface)}, f[:n]...)
 			}
 		}
 		o.finish()
@@ -116,8 +124,10 @@ func (s *Sink) encode(b telemetry.Batch) encoded {
 		if o == nil {
 			continue
 		}
-		for _, l := range chunk {
-			js = s.encodeLink(o, &l, writer, js)
+		o.reserve(3*len(chunk), 48*len(chunk))
+		o.nums = make([]byte, 0, 160*len(chunk))
+		for i := range chunk {
+			js = s.encodeLink(o, &chunk[i], writer, maxLen, js)
 		}
 		o.finish()
 	}
@@ -219,20 +229,27 @@ const linkChunk = 64
 
 // encodeLink adds a link's writes to o; js is the JSON buffer to reuse
 // (returned grown).
-func (s *Sink) encodeLink(o *op, l *telemetry.LinkState, writer string, js []byte) []byte {
+func (s *Sink) encodeLink(o *op, l *telemetry.LinkState, writer, maxLen string, js []byte) []byte {
 	js = linkJSON(js, l)
+	n := len(o.nums)
+	o.nums = l.Updated.UTC().AppendFormat(o.nums, time.RFC3339Nano)
+	updated := unsafe.String(&o.nums[n], len(o.nums)-n)
+	util := o.ftoa(l.Utilization)
 	o.cmd("HSET", []string{s.keys.Link(l.ID)}, "json", string(js), "oper", l.Oper,
-		"utilization", ftoa(l.Utilization), "margin_db", ftoa(l.MarginDB),
-		"updated", l.Updated.UTC().Format(time.RFC3339Nano), "writer", writer, "token", utoa(o.token))
+		"utilization", util, "margin_db", o.ftoa(l.MarginDB),
+		"updated", updated, "writer", writer, "token", utoa(o.token))
 	o.cmd("SADD", []string{s.keys.LinkIndex()}, l.ID)
 	if s.opts.HistoryLen > 0 {
-		f := []string{"MAXLEN", "~", itoa(s.opts.HistoryLen), "*",
-			"ts", itoa(l.Updated.UnixMilli()), "oper", l.Oper, "utilization", ftoa(l.Utilization),
-			"a_in_bps", ftoa(l.A.InBps), "a_out_bps", ftoa(l.A.OutBps)}
+		f := [...]string{"MAXLEN", "~", maxLen, "*",
+			"ts", o.itoa(l.Updated.UnixMilli()), "oper", l.Oper, "utilization", util,
+			"a_in_bps", o.ftoa(l.A.InBps), "a_out_bps", o.ftoa(l.A.OutBps),
+			"rx_dbm", "", "margin_db", "", "drift_db", ""}
+		k := len(f) - 6
 		if l.HasRx {
-			f = append(f, "rx_dbm", ftoa(l.MeasuredRxDBm), "margin_db", ftoa(l.MarginDB), "drift_db", ftoa(l.DriftDB))
+			f[k+1], f[k+3], f[k+5] = o.ftoa(l.MeasuredRxDBm), o.ftoa(l.MarginDB), o.ftoa(l.DriftDB)
+			k = len(f)
 		}
-		o.cmd("XADD", []string{s.keys.LinkHistory(l.ID)}, f...)
+		o.cmd("XADD", []string{s.keys.LinkHistory(l.ID)}, f[:k]...)
 	}
 	return js
 }
