@@ -141,6 +141,7 @@ type wantOutage struct {
 	start, end, hostingLost   time.Duration
 	causes                    string // CauseText
 	afterNoData, beforeNoData bool
+	ongoing                   bool
 }
 
 type wantMember struct {
@@ -181,6 +182,13 @@ func TestAvailability(t *testing.T) {
 			members: []wantMember{
 				{site: f.member, hostingDown: window, bothDown: window, outages: []wantOutage{{start: -h, end: 11 * h, hostingLost: 12 * h, causes: ductCause}}},
 				{site: f.bystand},
+			},
+		},
+		{
+			name: "an outage still going on at the end of the history",
+			hist: newHistory(f, -24*h).beats(-24*h, 11*h).down(9*h, ductLinks, f.ductID).until(11 * h),
+			members: []wantMember{
+				{site: f.member, hostingDown: h, bothDown: h, outages: []wantOutage{{start: 9 * h, end: 11 * h, hostingLost: 2 * h, causes: ductCause, ongoing: true}}},
 			},
 		},
 		{
@@ -293,6 +301,9 @@ func checkMember(t *testing.T, got Member, want wantMember, window time.Duration
 		}
 		if c := CauseText(o.Causes); c != wo.causes {
 			t.Errorf("%s outage %d: cause %q, want %q", got.Site, i, c, wo.causes)
+		}
+		if o.Ongoing != wo.ongoing {
+			t.Errorf("%s outage %d: ongoing %v, want %v", got.Site, i, o.Ongoing, wo.ongoing)
 		}
 		if o.AfterNoData != wo.afterNoData || o.BeforeNoData != wo.beforeNoData {
 			t.Errorf("%s outage %d: after/before no data %v/%v, want %v/%v", got.Site, i, o.AfterNoData, o.BeforeNoData, wo.afterNoData, wo.beforeNoData)
