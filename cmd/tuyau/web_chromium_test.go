@@ -279,6 +279,12 @@ func TestWebChromium(t *testing.T) {
 		t.Errorf("the collector does not hold the duct alarm acknowledged by tester")
 	}
 
+	// The duct alarm's children, the links down in it, unfold under it.
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(alarmRow+` button.fold`))); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, bctx, "children unfolded", fmt.Sprintf(`[%s].every(id => [...document.querySelectorAll('#alarms li.child')].some(li => li.textContent.includes(id)))`, quoteJS(inDuct)), 10*time.Second)
+
 	// The link page of a cut link: its ends, cables, duct and history.
 	if err := chromedp.Do(bctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`location.hash = '#/link/' + encodeURIComponent(%q)`, inDuct[0]))); err != nil {
 		t.Fatal(err)

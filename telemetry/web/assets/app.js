@@ -5,7 +5,7 @@
 
 (function () {
   const $ = id => document.getElementById(id);
-  const noc = window.noc = { state: { alarms: [], links: {} }, sel: 0, filter: '', ready: false, states: 0 };
+  const noc = window.noc = { state: { alarms: [], links: {} }, sel: 0, filter: '', ready: false, states: 0, unfolded: new Set() };
 
   function el(tag, attrs, ...kids) {
     const e = document.createElement(tag);
@@ -54,7 +54,8 @@
     const out = [];
     for (const r of roots) {
       out.push([r, false]);
-      for (const c of alarms.filter(a => a.parent === r.id).sort(cmp)) out.push([c, true]);
+      // Children stay folded under their root until it is opened (space).
+      if (noc.unfolded.has(r.id)) for (const c of alarms.filter(a => a.parent === r.id).sort(cmp)) out.push([c, true]);
     }
     return out;
   }
@@ -76,7 +77,9 @@
         a.state === 'active' ? el('button', { type: 'button', class: 'ack', 'data-id': a.id, on: { click: e => { e.stopPropagation(); ackAlarm(a.id); } } }, 'ack') : el('span', { class: 'acked' }, 'cleared');
       const li = el('li', { class: (child ? 'child ' : '') + (a.state !== 'active' ? 'cleared ' : '') + (i === noc.sel ? 'sel' : ''), 'data-id': a.id, 'data-rule': a.rule },
         el('span', { class: 'sev ' + a.severity }, a.severity),
-        el('span', {}, a.object_kind + ' ', el('b', {}, a.object), a.children && a.children.length ? ' [+' + a.children.length + ']' : '', ' · ' + age(a.raised)),
+        el('span', {}, a.object_kind + ' ', el('b', {}, a.object), a.children && a.children.length ?
+          el('button', { type: 'button', class: 'fold', title: 'fold / unfold (space)', on: { click: e => { e.stopPropagation(); fold(a.id); } } },
+            (noc.unfolded.has(a.id) ? '−' : '+') + a.children.length) : '', ' · ' + age(a.raised)),
         ack,
         el('span', { class: 'msg' }, a.message));
       li.addEventListener('click', () => { noc.sel = i; openAlarm(a); renderAlarms(); });
@@ -84,6 +87,11 @@
     }));
     const sel = ol.children[noc.sel];
     if (sel && sel.scrollIntoViewIfNeeded) sel.scrollIntoViewIfNeeded(false);
+  }
+
+  function fold(id) {
+    if (noc.unfolded.has(id)) noc.unfolded.delete(id); else noc.unfolded.add(id);
+    renderAlarms();
   }
 
   function openAlarm(a) {
@@ -307,6 +315,7 @@
       case 'k': noc.sel = Math.max(0, noc.sel - 1); renderAlarms(); break;
       case 'Enter': if (list[noc.sel]) openAlarm(list[noc.sel][0]); break;
       case 'a': if (list[noc.sel]) ackAlarm(list[noc.sel][0].id); break;
+      case ' ': if (list[noc.sel]) fold(list[noc.sel][0].parent || list[noc.sel][0].id); break;
       case '/': e.preventDefault(); $('filter').focus(); return;
       case 'w': document.body.classList.toggle('wall'); m.resize(); break;
       case '?': $('help').showModal(); break;
