@@ -250,7 +250,13 @@ func (e *Engine) decideEvents(now time.Time) {
 			e.alarms.raise(a, ev.Time)
 		case clr || r.Disabled && c.cond.active:
 			c.cond.active = false
-			e.alarms.clear(id, c.last.Time, "")
+			// The source's own words for the end (a BGP prefix "restored:
+			// ... back in the core's view") replace the raise's message.
+			why := ""
+			if clr && !c.last.Active {
+				why = c.last.Message
+			}
+			e.alarms.clear(id, c.last.Time, why)
 		}
 		if !c.cond.active && !c.cond.pending() && !e.alarms.isActive(id) {
 			delete(e.events, id)

@@ -175,7 +175,10 @@ speakers:
 		t.Errorf("missing alarm attrs %v, want the prefix, expected origin AS4200000001, site", a.Attrs)
 	}
 	cli("global", "rib", "add", "-a", "ipv4", "172.16.0.0/28", "aspath", "4200000001")
-	alarm("member LAN back", "bgp-prefix-missing", "172.16.0.0/28", telemetry.AlarmCleared)
+	a = alarm("member LAN back", "bgp-prefix-missing", "172.16.0.0/28", telemetry.AlarmCleared)
+	if !strings.HasPrefix(a.Message, "restored: 172.16.0.0/28") || !strings.Contains(a.Message, "AS4200000001") {
+		t.Errorf("cleared missing alarm's message %q, want the restoration notice naming the origin", a.Message)
+	}
 
 	cli("global", "rib", "add", "-a", "ipv4", "198.51.100.128/25", "aspath", "64666")
 	a = alarm("hijacked more-specific", "bgp-origin-hijack", "198.51.100.128/25 AS64666", telemetry.AlarmActive)
