@@ -81,6 +81,12 @@ func (c *alarmCond) pending() bool {
 	return !c.active && c.bad > 0 || c.active && c.good > 0
 }
 
+// timed says whether time alone can decide the pending condition: its
+// rule raises or clears after a duration.
+func (c *alarmCond) timed(r Rule) bool {
+	return !c.active && c.bad > 0 && r.RaiseAfter > 0 || c.active && c.good > 0 && r.ClearAfter > 0
+}
+
 // alarmRecord is an alarm as the engine holds it.
 type alarmRecord struct {
 	Alarm

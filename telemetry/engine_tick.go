@@ -97,7 +97,9 @@ func (e *Engine) takeSampled() []*engLink {
 }
 
 // decideOnce decides the link's alarms at most once per Tick and keeps it
-// watched while a condition is pending. e.mu held.
+// watched while a condition waits for time alone (raise_after,
+// clear_after): one counting samples is decided when the next comes. e.mu
+// held.
 func (e *Engine) decideOnce(l *engLink, now time.Time) {
 	if l.tickN == e.tickN || l.gone {
 		return
@@ -105,7 +107,7 @@ func (e *Engine) decideOnce(l *engLink, now time.Time) {
 	l.tickN = e.tickN
 	e.decideLink(l, now)
 	for i := range l.cond {
-		if l.cond[i].pending() {
+		if l.cond[i].timed(e.rules.linkRule(i)) {
 			if l.watchN != e.tickN {
 				l.watchN = e.tickN
 				e.watching = append(e.watching, l)
