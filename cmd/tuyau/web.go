@@ -93,7 +93,12 @@ func runWeb(ctx context.Context, d *deps, o webOpts) error {
 		by = whoami(d)
 	}
 	log := slog.New(slog.NewTextHandler(d.stderr, nil))
-	s, err := web.New(web.Options{Source: r, Acker: r, Inventory: snap, Token: tok, TileURL: o.TileURL, User: by,
+	sv, err := newSpeakerView(ctx, snap)
+	if err != nil {
+		return err
+	}
+	defer sv.Close()
+	s, err := web.New(web.Options{Source: r, Acker: r, BGP: sv, Inventory: snap, Token: tok, TileURL: o.TileURL, User: by,
 		Interval: o.Interval, Logger: log})
 	if err != nil {
 		return err

@@ -214,6 +214,10 @@ func TestWebChromium(t *testing.T) {
 		t.Fatalf("links up outside the duct: %d of %d (%v)", len(upNow), len(outside), err)
 	}
 	outside = upNow
+	// No speaker runs in this lab: the header names the inventory's
+	// services with an unknown active site.
+	waitJS(t, bctx, "hosting services", fmt.Sprintf(`document.querySelectorAll('#hosting-pills [data-service]').length === %d &&
+		[...document.querySelectorAll('#hosting-pills [data-service]')].every(p => p.textContent.endsWith('@ ?'))`, len(snap.Services)), 10*time.Second)
 	screenshot(t, bctx, "web-map")
 
 	// When the sink has the duct's links down, to time the page against.

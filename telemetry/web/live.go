@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"reflect"
 	"sync"
 	"time"
 
 	"github.com/tuyau-net/tuyau/telemetry"
+	"github.com/tuyau-net/tuyau/telemetry/noc"
 )
 
 // stateDoc is what changes: GET /api/state and each "state" event.
@@ -23,6 +25,16 @@ type stateDoc struct {
 	// "up", "down" or "unknown".
 	Links   map[string][3]any `json:"links"`
 	Targets [2]int            `json:"targets"` // connected, total
+	Hosting hostingDoc        `json:"hosting"`
+}
+
+// hostingDoc is the BGP side: each hosting service's active site and the
+// speakers' sessions.
+type hostingDoc struct {
+	Running  bool          `json:"running"`
+	Note     string        `json:"note,omitempty"`
+	Services []noc.Service `json:"services"`
+	Sessions [2]int        `json:"sessions"` // established, total
 }
 
 // update is one publication: the whole state, and what changed since
@@ -99,13 +111,16 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.o.Watcher != nil {
 		changed = s.o.Watcher.Watch(ctx)
 	}
+	hostDone := make(chan struct{})
+	go func() { defer close(hostDone); s.watchHosting(ctx) }()
+	defer func() { <-hostDone }()
 	tick := time.NewTicker(s.o.Interval)
 	defer tick.Stop()
 	var prev *stateDoc
 	var prevBody []byte
 	for {
 		doc := s.read(ctx)
-		body, err := json.Marshal([]any{doc.Alarms, doc.Links, doc.Targets, doc.Err})
+		body, err := json.Marshal([]any{doc.Alarms, doc.Links, doc.Targets, doc.Err, doc.Hosting})
 		if err != nil {
 			return fmt.Errorf("web: encode state: %w", err)
 		}
@@ -200,6 +215,7 @@ func (s *Server) read(ctx context.Context) stateDoc {
 		}
 	}
 	doc.Targets[1] = len(ts)
+	doc.Hosting = s.lastHosting()
 	return doc
 }
 
@@ -264,4 +280,58 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 
 func contextTimeout(r *http.Request, d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(r.Context(), d)
+}
+
+// watchHosting asks the speakers every second, on its own: a speaker
+// that is slow to answer never holds up the links and alarms.
+func (s *Server) watchHosting(ctx context.Context) {
+	for {
+		rctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
+		h := s.hosting(rctx)
+		cancel()
+		s.hostMu.Lock()
+		changed := !reflect.DeepEqual(h, s.host)
+		s.host = h
+		s.hostMu.Unlock()
+		if changed {
+			s.hub.poke()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (s *Server) lastHosting() hostingDoc {
+	s.hostMu.Lock()
+	defer s.hostMu.Unlock()
+	return s.host
+}
+
+func (s *Server) hosting(ctx context.Context) hostingDoc {
+	h := hostingDoc{Services: []noc.Service{}}
+	if s.o.BGP == nil {
+		for _, sv := range s.o.Inventory.Services {
+			h.Services = append(h.Services, noc.Service{Name: sv.Name, Sites: sv.Sites})
+		}
+		h.Note = "no BGP speaker view"
+		return h
+	}
+	b, err := s.o.BGP.BGP(ctx)
+	h.Running, h.Note = b.Running, b.Note
+	if err != nil && h.Note == "" {
+		h.Note = err.Error()
+	}
+	if b.Services != nil {
+		h.Services = b.Services
+	}
+	for _, ss := range b.Sessions {
+		if ss.State == "ESTABLISHED" {
+			h.Sessions[0]++
+		}
+	}
+	h.Sessions[1] = len(b.Sessions)
+	return h
 }

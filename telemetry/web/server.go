@@ -13,10 +13,12 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tuyau-net/tuyau/inventory"
 	"github.com/tuyau-net/tuyau/telemetry"
+	"github.com/tuyau-net/tuyau/telemetry/noc"
 	"github.com/tuyau-net/tuyau/topology"
 )
 
@@ -39,6 +41,12 @@ type Watcher interface {
 	Watch(ctx context.Context) <-chan struct{}
 }
 
+// BGPSource is the BGP speakers' view: sessions and each hosting
+// service's active site (cmd wires the speakers of the inventory).
+type BGPSource interface {
+	BGP(ctx context.Context) (noc.BGPState, error)
+}
+
 // Options configure the web NOC.
 type Options struct {
 	// Source is the sink to read; required.
@@ -49,6 +57,9 @@ type Options struct {
 	Detailer LinkDetailer
 	// Watcher wakes the reader early; nil uses Source when it is one.
 	Watcher Watcher
+	// BGP is the speakers' state; nil shows the inventory's services
+	// without an active site.
+	BGP BGPSource
 	// Inventory draws the map; required.
 	Inventory *inventory.Snapshot
 	// Token, when set, is required of every request (a cookie set by
@@ -79,6 +90,8 @@ type Server struct {
 	mapGz  []byte // and gzipped: 3 MB become some 400 kB for 10,000 sites
 	hub    *hub
 	csp    string
+	hostMu sync.Mutex
+	host   hostingDoc // the speakers' latest answer (watchHosting)
 }
 
 // New builds the server; Run must run for the live views to move.
@@ -112,7 +125,8 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{o: o, mux: http.NewServeMux(), static: static, topo: topo, an: topology.Analyze(topo), hub: newHub()}
+	s := &Server{o: o, mux: http.NewServeMux(), static: static, topo: topo, an: topology.Analyze(topo), hub: newHub(),
+		host: hostingDoc{Services: []noc.Service{}}}
 	if s.mapDoc, err = buildMap(topo, o); err != nil {
 		return nil, err
 	}

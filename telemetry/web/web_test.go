@@ -10,12 +10,14 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/tuyau-net/tuyau/inventory"
 	"github.com/tuyau-net/tuyau/inventory/synth"
 	"github.com/tuyau-net/tuyau/telemetry"
+	"github.com/tuyau-net/tuyau/telemetry/noc"
 	"github.com/tuyau-net/tuyau/telemetry/sink/memory"
 	"github.com/tuyau-net/tuyau/topology"
 )
@@ -415,4 +417,52 @@ func busy(i int) float64 {
 		return 0.85
 	}
 	return float64(i%10) / 20
+}
+
+// speakers is a hand-made BGPSource: the speaker's answer as it changes.
+type speakers struct {
+	mu    sync.Mutex
+	state noc.BGPState
+}
+
+func (f *speakers) BGP(context.Context) (noc.BGPState, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.state, nil
+}
+
+func (f *speakers) set(active string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.state = noc.BGPState{Running: true, Services: []noc.Service{{Name: "hosting", Sites: []string{"a", "b"}, ActiveSite: active, Known: true}},
+		Sessions: []noc.Session{{Device: "spk-a", State: "ESTABLISHED"}, {Device: "spk-b", State: "ACTIVE"}}}
+}
+
+// TestHosting: a failover the speakers report reaches the state within
+// the second, with the session count.
+func TestHosting(t *testing.T) {
+	snap, topo := network(t, 30)
+	_, src := sinkWith(t, topo)
+	sp := &speakers{}
+	sp.set("a")
+	srv := serve(t, Options{Source: src, Inventory: snap, BGP: sp, Interval: 50 * time.Millisecond})
+	wait := func(active string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			_, body := get(t, noRedirect, srv.URL+"/api/state")
+			var s stateDoc
+			if json.Unmarshal([]byte(body), &s) == nil && s.Hosting.Running && len(s.Hosting.Services) == 1 &&
+				s.Hosting.Services[0].ActiveSite == active && s.Hosting.Sessions == [2]int{1, 2} {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("hosting active at %s not in the state: %s", active, body)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	wait("a")
+	sp.set("b")
+	wait("b")
 }

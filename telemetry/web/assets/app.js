@@ -132,9 +132,27 @@
     $('summary').className = 'pill' + (down ? ' stale' : '');
     $('targets').textContent = 'targets ' + s.targets[0] + '/' + s.targets[1];
     showError(s.error);
+    renderHosting(s.hosting);
     noc.map.setState(s);
     renderAlarms();
     if (noc.page) noc.page.refresh();
+  }
+
+  // renderHosting puts each hosting service's active site in the header:
+  // the first thing asked after a cut near a core site.
+  function renderHosting(h) {
+    if (!h) return;
+    const pills = (h.services || []).map(sv => {
+      const where = !h.running ? '?' : sv.known ? (sv.active_site || 'WITHDRAWN') : '?';
+      const bad = h.running && sv.known && !sv.active_site;
+      const degraded = h.running && sv.active_site && sv.sites && sv.active_site !== sv.sites[0];
+      return el('span', { class: 'pill' + (bad ? ' stale' : degraded ? ' warn' : ''), 'data-service': sv.name,
+        title: 'preference ' + (sv.sites || []).join(' > ') }, sv.name + ' @ ' + where);
+    });
+    if (h.running) pills.push(el('span', { class: 'pill' + (h.sessions[0] < h.sessions[1] ? ' stale' : '') }, 'BGP ' + h.sessions[0] + '/' + h.sessions[1]));
+    const box = $('hosting-pills');
+    box.replaceChildren(...pills);
+    box.title = h.running ? '' : 'BGP speaker not running' + (h.note ? ': ' + h.note : '');
   }
 
   function connect() {
