@@ -70,7 +70,15 @@ type ApplyOptions struct {
 	Confirmed  func() bool
 	// PollEvery is how often post-checks and confirmation are polled (2s).
 	PollEvery time.Duration
-	Progress  func(Event)
+	// Settle is how long post-checks must keep passing, from their first
+	// pass, before a change is kept (at least one more poll; at most half
+	// the confirm window). A check right after the push can see the state
+	// from before the change took effect: a router whose OSPF was just
+	// removed still shows its iBGP sessions Established until their hold
+	// timer runs out (9 s with FRR's datacenter defaults), and a failure
+	// during the settle starts it over.
+	Settle   time.Duration
+	Progress func(Event)
 }
 
 // Apply carries out exactly the plan: devices with changes only, at most
@@ -425,21 +433,28 @@ func awaitConfirm(ctx context.Context, c Conn, want Checks, devs map[string]inve
 	if every <= 0 {
 		every = 2 * time.Second
 	}
+	settle := min(max(opt.Settle, every), opt.Confirm/2)
 	deadline := time.NewTimer(opt.Confirm)
 	defer deadline.Stop()
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	last := errors.New("no confirmation and post-checks disabled")
+	var passing time.Time // since when the checks have passed, zero if not
 	for {
 		if opt.Confirmed != nil && opt.Confirmed() {
 			return nil
 		}
 		if opt.PostChecks {
 			err := postCheckAll(ctx, c, want, devs, dial)
-			if err == nil {
+			switch {
+			case err != nil:
+				passing, last = time.Time{}, err
+			case passing.IsZero():
+				passing = time.Now()
+				last = fmt.Errorf("post-checks passed but did not stay passing for %s", settle)
+			case time.Since(passing) >= settle:
 				return nil
 			}
-			last = err
 		}
 		select {
 		case <-ctx.Done():

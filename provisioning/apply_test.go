@@ -43,7 +43,10 @@ type fakeDevice struct {
 	dialErr error
 	status  Status
 	// after, when set, is the state the device reaches once a push lands.
-	after  *Status
+	after *Status
+	// decay, when set, is the state the device reaches once its status
+	// was read once after the push: a change whose effect shows late.
+	decay  *Status
 	pushes int
 	// saved is the config last saved with Save ("write memory").
 	saved string
@@ -120,7 +123,11 @@ func (c *fakeConn) Save(context.Context) error {
 func (c *fakeConn) Status(context.Context) (Status, error) {
 	c.d.mu.Lock()
 	defer c.d.mu.Unlock()
-	return c.d.status, nil
+	st := c.d.status
+	if c.d.decay != nil && c.d.pushes > 0 {
+		c.d.status, c.d.decay = *c.d.decay, nil
+	}
+	return st, nil
 }
 
 func fakeLab(names ...string) (*inventory.Index, *fakeNet, map[string]inventory.Device) {
@@ -162,6 +169,13 @@ func TestApplyFake(t *testing.T) {
 			}
 		}, opt: ApplyOptions{Confirm: time.Second, PostChecks: true, PollEvery: 10 * time.Millisecond},
 			want: map[string]Outcome{"r1": Applied, "r2": Applied, "r3": Applied}},
+		{name: "post-checks passing once, then failing, roll back", fault: func(n *fakeNet) {
+			for _, d := range n.devs {
+				d.status = Status{BGP: map[string]string{"192.0.2.1": "Established"}}
+				d.decay = &Status{BGP: map[string]string{"192.0.2.1": "Active"}}
+			}
+		}, opt: ApplyOptions{Confirm: 200 * time.Millisecond, PostChecks: true, PollEvery: 10 * time.Millisecond, Settle: 50 * time.Millisecond},
+			want: map[string]Outcome{"r1": RolledBack, "r2": RolledBack, "r3": RolledBack}},
 		{name: "operator confirmation keeps the change", opt: ApplyOptions{Confirm: time.Second, Confirmed: func() bool { return true }},
 			want: map[string]Outcome{"r1": Applied, "r2": Applied, "r3": Applied}},
 		{name: "fail-fast stops the others", fault: func(n *fakeNet) { n.devs["r1"].pushErr = errors.New("connection reset") },

@@ -22,6 +22,7 @@ type applyOpts struct {
 	Confirm      time.Duration
 	NoPostChecks bool
 	FailFast     bool
+	Settle       time.Duration
 }
 
 func newCfgApplyCmd(d *deps, o *cfgOpts) *cobra.Command {
@@ -40,6 +41,9 @@ func newCfgApplyCmd(d *deps, o *cfgOpts) *cobra.Command {
 	c.Flags().StringVarP(&a.Output, "output", "o", "table", "table|json")
 	c.Flags().DurationVar(&a.Confirm, "confirm", 0, "keep changes only if post-checks pass or 'tuyau config confirm' runs within this time")
 	c.Flags().BoolVar(&a.NoPostChecks, "no-post-checks", false, "with --confirm, wait for 'tuyau config confirm' only")
+	// 10 s outlasts FRR's datacenter hold time (9 s): a session the change
+	// broke but whose TCP is still open shows Established until then.
+	c.Flags().DurationVar(&a.Settle, "settle", 10*time.Second, "with --confirm, how long post-checks must keep passing before a change is kept (at most half the confirm window)")
 	c.Flags().BoolVar(&a.FailFast, "fail-fast", false, "stop starting devices after the first failure")
 	return c
 }
@@ -108,7 +112,7 @@ func runCfgApply(ctx context.Context, d *deps, o *cfgOpts, a applyOpts, names []
 	started := time.Now()
 	prog := provisioning.NewProgress(d.stderr, plan.Changes()+plan.Unsaved(), isTerminal(d.stderr) && d.getenv("CI") == "")
 	res := provisioning.Apply(ctx, plan, reg, devs, dial, provisioning.ApplyOptions{
-		Parallel: o.Parallel, FailFast: a.FailFast, Confirm: a.Confirm, PostChecks: !a.NoPostChecks,
+		Parallel: o.Parallel, FailFast: a.FailFast, Confirm: a.Confirm, PostChecks: !a.NoPostChecks, Settle: a.Settle,
 		Confirmed: func() bool { return rec.ConfirmedSince(started) }, Progress: prog.Event,
 	})
 	prog.Finish()
