@@ -233,8 +233,12 @@ func TestToken(t *testing.T) {
 			session = c
 		}
 	}
-	if session == nil || !session.HttpOnly || session.SameSite != http.SameSiteStrictMode || strings.Contains(session.Value, "s3cret") {
-		t.Fatalf("login cookie %+v: want an HttpOnly SameSite=Strict session that is not the token", session)
+	if session == nil || !session.HttpOnly || session.SameSite != http.SameSiteStrictMode || session.Secure || strings.Contains(session.Value, "s3cret") {
+		t.Fatalf("login cookie %+v: want an HttpOnly SameSite=Strict session that is not the token (not Secure over plain HTTP)", session)
+	}
+	r, _ = post(t, noRedirect, srv.URL+"/login", "application/x-www-form-urlencoded", url.Values{"token": {"s3cret-token"}}.Encode(), "X-Forwarded-Proto", "https")
+	if cs := r.Cookies(); len(cs) != 1 || !cs[0].Secure {
+		t.Errorf("login behind a TLS proxy: cookies %+v, want one Secure", cs)
 	}
 	cookie := []string{"Cookie", cookieName + "=" + session.Value}
 	if r, _ := get(t, noRedirect, srv.URL+"/api/map", cookie...); r.StatusCode != http.StatusOK {
