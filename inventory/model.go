@@ -366,8 +366,40 @@ type BGPSession struct {
 	Families    []string `json:"families,omitempty" yaml:"families,flow,omitempty"`
 	Description string   `json:"description,omitempty" yaml:"description,omitempty"`
 	// RRClient marks the peer as a route-reflector client of this device.
-	RRClient bool   `json:"rr_client,omitempty" yaml:"rr_client,omitempty"`
-	Src      Source `json:"-" yaml:"-"`
+	RRClient bool `json:"rr_client,omitempty" yaml:"rr_client,omitempty"`
+	// PasswordSecret names a key of the secrets file (bgp.passwords)
+	// holding the session's TCP MD5 password; the inventory never holds
+	// the password itself.
+	PasswordSecret string `json:"password_secret,omitempty" yaml:"password_secret,omitempty"`
+	// MaxPrefix overrides the session's maximum-prefix (per address
+	// family); 0 keeps the default (docs/provisioning.md).
+	MaxPrefix int `json:"max_prefix,omitempty" yaml:"max_prefix,omitempty"`
+	// Disable turns off safeguards the renderer applies by default, by
+	// name (one of SessionSafeguards), for this session only.
+	Disable []string `json:"disable,omitempty" yaml:"disable,flow,omitempty"`
+	Src     Source   `json:"-" yaml:"-"`
+}
+
+// Safeguards a BGP session can turn off with disable.
+const (
+	SafeMaxPrefix       = "max-prefix"
+	SafeGTSM            = "gtsm"
+	SafeBFD             = "bfd"
+	SafeBogons          = "bogons"
+	SafeGracefulRestart = "graceful-restart"
+)
+
+// SessionSafeguards are the names disable accepts.
+var SessionSafeguards = []string{SafeMaxPrefix, SafeGTSM, SafeBFD, SafeBogons, SafeGracefulRestart}
+
+// Disabled reports whether the session turns the safeguard off.
+func (b BGPSession) Disabled(safeguard string) bool {
+	for _, d := range b.Disable {
+		if d == safeguard {
+			return true
+		}
+	}
+	return false
 }
 
 // HostingService is a shared-hosting service whose prefixes are announced

@@ -653,6 +653,17 @@ func (v *validator) bgp() {
 					v.add(src, obj(), "address family %q is not one of %v", f, AddressFamilies)
 				}
 			}
+			for _, g := range b.Disable {
+				if !slices.Contains(SessionSafeguards, g) {
+					v.add(src, obj(), "disable %q is not one of %v", g, SessionSafeguards)
+				}
+			}
+			if b.MaxPrefix < 0 {
+				v.add(src, obj(), "max_prefix %d is negative", b.MaxPrefix)
+			}
+			if b.PasswordSecret != "" && !secretKeyRE.MatchString(b.PasswordSecret) {
+				v.add(src, obj(), "password_secret %q is not a secrets file key (%s)", b.PasswordSecret, secretKeyRE)
+			}
 			if b.Role == BGPiBGP && b.PeerASN != d.ASN && d.ASN != 0 {
 				v.add(src, obj(), "iBGP session to AS%d from a device in AS%d", b.PeerASN, d.ASN)
 			}

@@ -145,10 +145,15 @@ func (c *frrConfig) daemons() []string {
 			case strings.HasPrefix(l, "ip ospf "):
 				need["ospfd"] = true
 			}
+			// bgpd and ospfd take their bfd lines without bfdd, which
+			// then never brings a BFD session up.
+			if strings.HasSuffix(l, " bfd") {
+				need["bfdd"] = true
+			}
 		}
 	}
 	var out []string
-	for _, d := range []string{"zebra", "staticd", "ospfd", "bgpd"} {
+	for _, d := range []string{"zebra", "staticd", "ospfd", "bgpd", "bfdd"} {
 		if need[d] {
 			out = append(out, d)
 		}

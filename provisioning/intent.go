@@ -64,6 +64,11 @@ type BGPIntent struct {
 	Neighbors []Neighbor
 	// Networks are originated prefixes (hosting services, member LANs).
 	Networks []netip.Prefix
+	// GracefulRestart keeps forwarding on the routes of a restarting
+	// peer (RFC 4724); LogNeighborChanges logs every session state change.
+	// Both are on for every device (docs/provisioning.md).
+	GracefulRestart    bool
+	LogNeighborChanges bool
 }
 
 // Networks4 returns the IPv4 networks originated.
@@ -107,6 +112,24 @@ type Neighbor struct {
 	AddPathAll bool
 	// Speaker names the tuyau speaker the session is with.
 	Speaker string
+	// MaxPrefix4 and MaxPrefix6 cap the prefixes accepted per family (the
+	// session goes down beyond, a warning is logged at MaxPrefixWarn
+	// percent); 0 is no cap.
+	MaxPrefix4, MaxPrefix6 int
+	MaxPrefixWarn          int
+	// BFD runs a BFD session with the peer that tears BGP down in under a
+	// second when the link fails.
+	BFD bool
+	// NoGracefulRestart turns graceful restart off for this peer.
+	NoGracefulRestart bool
+}
+
+// MaxPrefix returns the cap of the family, 0 for none.
+func (n Neighbor) MaxPrefix(family string) int {
+	if family == "ipv6-unicast" {
+		return n.MaxPrefix6
+	}
+	return n.MaxPrefix4
 }
 
 // Has reports whether the neighbor carries the address family.
@@ -183,6 +206,40 @@ const (
 	rmSpeakerIn   = "RM-SPEAKER-IN"
 	plMemberLAN   = "PL-MEMBER-LAN"
 	backupPrepend = 2
+	// plTransitIn4/6 refuse bogons and our own space from transit, then
+	// take anything up to /24 (/48); plAny4/6 (le 32/128) is the list of a
+	// transit session that turns the bogon filter off.
+	plTransitIn4 = "PL-TRANSIT-IN-V4"
+	plTransitIn6 = "PL-TRANSIT-IN-V6"
+	plAny6       = "PL-ANY-V6"
+	rmTransitAny = "RM-TRANSIT-IN-ANY"
+)
+
+// Safe-BGP defaults (docs/provisioning.md, "Safe BGP by default").
+const (
+	// A member may announce up to memberMargin times the prefixes the
+	// inventory gives it, at least memberMaxFloor, so adding a LAN on the
+	// router before the inventory does not drop the session.
+	memberMargin   = 2
+	memberMaxFloor = 10
+	// A transit session carries a full table: caps above today's
+	// (about 1M IPv4, 230k IPv6 routes) that a leak of a few hundred
+	// thousand more trips; max_prefix overrides them.
+	transitMax4 = 1500000
+	transitMax6 = 400000
+	// maxPrefixWarn is the percentage of the cap at which a warning is logged.
+	maxPrefixWarn = 90
+)
+
+// bogons4 and bogons6 are the special-purpose and unallocated-for-routing
+// blocks (RFC 6890 and its IPv6 registry, as Team Cymru's bogon list):
+// nothing from them is ever accepted from a transit provider.
+var (
+	bogons4 = []string{"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+		"192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
+		"224.0.0.0/4", "240.0.0.0/4"}
+	bogons6 = []string{"::/8", "100::/64", "2001:2::/48", "2001:10::/28", "2001:db8::/32", "2002::/16", "3ffe::/16",
+		"3fff::/20", "5f00::/16", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8"}
 )
 
 // BuildIntent derives the intent of one device from the inventory.
@@ -225,10 +282,10 @@ func BuildIntent(x *inventory.Index, name string, opt Options) (Intent, error) {
 	hasMembers := slices.ContainsFunc(d.BGPSessions, func(s inventory.BGPSession) bool { return s.Role == inventory.BGPMember })
 	speakers := snap.SpeakersOf(d.Name)
 	if len(d.BGPSessions) > 0 || len(speakers) > 0 {
-		b := &BGPIntent{ASN: d.ASN, RouterID: d.Loopback, Networks: originated}
+		b := &BGPIntent{ASN: d.ASN, RouterID: d.Loopback, Networks: originated, GracefulRestart: true, LogNeighborChanges: true}
 		for _, s := range d.BGPSessions {
 			n := Neighbor{Address: s.PeerAddress, RemoteAS: s.PeerASN, Role: s.Role, Description: s.Description,
-				RRClient: s.RRClient, Families: s.Families}
+				RRClient: s.RRClient, Families: s.Families, NoGracefulRestart: s.Disabled(inventory.SafeGracefulRestart)}
 			if len(n.Families) == 0 {
 				n.Families = []string{familyOf(s.PeerAddress)}
 			}
@@ -241,12 +298,22 @@ func BuildIntent(x *inventory.Index, name string, opt Options) (Intent, error) {
 				n.NextHopSelf = true
 			case inventory.BGPTransit:
 				n.RouteMapIn, n.RouteMapOut = rmTransitIn, rmTransitOut
+				if s.Disabled(inventory.SafeBogons) {
+					n.RouteMapIn = rmTransitAny
+				}
+				n.MaxPrefix4, n.MaxPrefix6 = transitMax4, transitMax6
 			case inventory.BGPMember:
 				if d.Role == inventory.RoleMember {
 					n.RouteMapIn, n.RouteMapOut = rmUpstreamIn, rmMemberOut
+					// What the member takes is the hosting services.
+					n.MaxPrefix4, n.MaxPrefix6 = memberMax(allHostingPrefixes(snap))
 				} else {
 					n.RouteMapIn, n.RouteMapOut = fmt.Sprintf("%s-%d", rmMemberIn, s.PeerASN), rmMemberOut
+					n.MaxPrefix4, n.MaxPrefix6 = memberMax(memberPrefixes(snap, siteOf(x, s.PeerDevice)))
 				}
+			}
+			if err := safeguard(d, s, &n, opt); err != nil {
+				return Intent{}, err
 			}
 			b.Neighbors = append(b.Neighbors, n)
 		}
@@ -279,13 +346,23 @@ func BuildIntent(x *inventory.Index, name string, opt Options) (Intent, error) {
 	if hasTransit {
 		in.PrefixLists = append(in.PrefixLists, prefixLists(plHosting4, plHosting6, primary)...)
 		in.PrefixLists = append(in.PrefixLists, prefixLists(plBackup4, plBackup6, backup)...)
-		in.PrefixLists = append(in.PrefixLists, PrefixList{Name: plAny4, Entries: []PrefixListEntry{{Seq: 5, Action: "permit", Prefix: netip.MustParsePrefix("0.0.0.0/0"), Le: 32}}})
-		in.RouteMaps = append(in.RouteMaps, RouteMap{Name: rmTransitIn, Seq: 10, Action: "permit", MatchPrefixList: plAny4})
+		out := len(in.PrefixLists)
+		in.PrefixLists = append(in.PrefixLists, transitInLists(snap)...)
+		in.RouteMaps = append(in.RouteMaps,
+			RouteMap{Name: rmTransitIn, Seq: 10, Action: "permit", MatchPrefixList: plTransitIn4},
+			RouteMap{Name: rmTransitIn, Seq: 20, Action: "permit", MatchPrefixList: plTransitIn6, MatchIPv6: true})
+		if slices.ContainsFunc(d.BGPSessions, func(s inventory.BGPSession) bool {
+			return s.Role == inventory.BGPTransit && s.Disabled(inventory.SafeBogons)
+		}) {
+			in.PrefixLists = append(in.PrefixLists,
+				PrefixList{Name: plAny4, Entries: []PrefixListEntry{{Seq: 5, Action: "permit", Prefix: netip.MustParsePrefix("0.0.0.0/0"), Le: 32}}},
+				PrefixList{Name: plAny6, IPv6: true, Entries: []PrefixListEntry{{Seq: 5, Action: "permit", Prefix: netip.MustParsePrefix("::/0"), Le: 128}}})
+			in.RouteMaps = append(in.RouteMaps,
+				RouteMap{Name: rmTransitAny, Seq: 10, Action: "permit", MatchPrefixList: plAny4},
+				RouteMap{Name: rmTransitAny, Seq: 20, Action: "permit", MatchPrefixList: plAny6, MatchIPv6: true})
+		}
 		seq := 10
-		for _, pl := range in.PrefixLists {
-			if pl.Name == plAny4 {
-				continue
-			}
+		for _, pl := range in.PrefixLists[:out] {
 			rm := RouteMap{Name: rmTransitOut, Seq: seq, Action: "permit", MatchPrefixList: pl.Name, MatchIPv6: pl.IPv6}
 			if pl.Name == plBackup4 || pl.Name == plBackup6 {
 				rm.Prepend, rm.PrependAS = backupPrepend, d.ASN
@@ -310,8 +387,13 @@ func BuildIntent(x *inventory.Index, name string, opt Options) (Intent, error) {
 				in.RouteMaps = append(in.RouteMaps, RouteMap{Name: fmt.Sprintf("%s-%d", rmMemberIn, s.PeerASN), Seq: 10, Action: "deny"})
 				continue
 			}
-			in.PrefixLists = append(in.PrefixLists, prefixLists(name, name+"-V6", lans)...)
-			in.RouteMaps = append(in.RouteMaps, RouteMap{Name: fmt.Sprintf("%s-%d", rmMemberIn, s.PeerASN), Seq: 10, Action: "permit", MatchPrefixList: name})
+			pls := prefixLists(name, name+"-V6", lans)
+			in.PrefixLists = append(in.PrefixLists, pls...)
+			// Only the member's own prefixes, exactly (no le): a more
+			// specific is a hijack of its own space or a leak.
+			for i, pl := range pls {
+				in.RouteMaps = append(in.RouteMaps, RouteMap{Name: fmt.Sprintf("%s-%d", rmMemberIn, s.PeerASN), Seq: 10 * (i + 1), Action: "permit", MatchPrefixList: pl.Name, MatchIPv6: pl.IPv6})
+			}
 		}
 	}
 	if d.Role == inventory.RoleMember && hasMembers {
@@ -364,6 +446,101 @@ func speakerNeighbor(d *inventory.Device, ss inventory.SpeakerSession, opt Optio
 		n.Password = pw
 	}
 	return n, nil
+}
+
+// safeguard applies the per-session defaults that depend on the link and
+// the secrets: MD5 from password_secret, GTSM and BFD on directly
+// connected eBGP, the max_prefix override, each unless disabled.
+func safeguard(d *inventory.Device, s inventory.BGPSession, n *Neighbor, opt Options) error {
+	ebgp := s.Role == inventory.BGPTransit || s.Role == inventory.BGPMember
+	direct := connected(d, s.PeerAddress)
+	if ebgp && direct && !s.Disabled(inventory.SafeGTSM) {
+		n.TTLSecurity = 1
+	}
+	// BFD needs the far end to run it too: sessions to a device of ours,
+	// one hop away, on a core or aggregation router's links (or the
+	// member router's end of them).
+	if ebgp && direct && s.PeerDevice != "" && !s.Disabled(inventory.SafeBFD) {
+		n.BFD = true
+	}
+	if s.Disabled(inventory.SafeMaxPrefix) {
+		n.MaxPrefix4, n.MaxPrefix6 = 0, 0
+	} else if s.MaxPrefix > 0 && (n.MaxPrefix4 > 0 || n.MaxPrefix6 > 0) {
+		n.MaxPrefix4, n.MaxPrefix6 = s.MaxPrefix, s.MaxPrefix
+	}
+	if n.MaxPrefix4 > 0 || n.MaxPrefix6 > 0 {
+		n.MaxPrefixWarn = maxPrefixWarn
+	}
+	if s.PasswordSecret != "" {
+		if opt.BGPPassword == nil {
+			return fmt.Errorf("device %s: bgp %s (%s): password_secret %q needs the secrets file (--secrets or TUYAU_SECRETS)", d.Name, s.PeerAddress, s.Src, s.PasswordSecret)
+		}
+		pw, err := opt.BGPPassword(s.PasswordSecret)
+		if err != nil {
+			return fmt.Errorf("device %s: bgp %s (%s): %w", d.Name, s.PeerAddress, s.Src, err)
+		}
+		n.Password = pw
+	}
+	return nil
+}
+
+// connected reports whether a is on one of the device's interface
+// subnets (one hop away).
+func connected(d *inventory.Device, a netip.Addr) bool {
+	for _, i := range d.Interfaces {
+		for _, p := range i.Addresses {
+			if p.Bits() < p.Addr().BitLen() && p.Masked().Contains(a) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// memberMax is the cap per family for a member announcing (or receiving) ps.
+func memberMax(ps []netip.Prefix) (v4, v6 int) {
+	return max(memberMargin*len(filterFamily(ps, true)), memberMaxFloor),
+		max(memberMargin*len(filterFamily(ps, false)), memberMaxFloor)
+}
+
+// transitInLists are what a transit session may send: no bogon, nothing
+// of our own space (inventory prefixes, hosting services), no IPv4 more
+// specific than /24 nor IPv6 than /48.
+func transitInLists(snap *inventory.Snapshot) []PrefixList {
+	own := allHostingPrefixes(snap)
+	for _, p := range snap.Prefixes {
+		own = append(own, p.Prefix.Masked())
+	}
+	sortPrefixes(own)
+	own = slices.Compact(own)
+	var out []PrefixList
+	for _, v6 := range []bool{false, true} {
+		pl := PrefixList{Name: plTransitIn4, IPv6: v6}
+		bogons, all, longest := bogons4, "0.0.0.0/0", 24
+		if v6 {
+			pl.Name, bogons, all, longest = plTransitIn6, bogons6, "::/0", 48
+		}
+		add := func(action string, p netip.Prefix, le int) {
+			if le == p.Bits() {
+				le = 0
+			}
+			pl.Entries = append(pl.Entries, PrefixListEntry{Seq: 5 * (len(pl.Entries) + 1), Action: action, Prefix: p, Le: le})
+		}
+		for _, b := range bogons {
+			p := netip.MustParsePrefix(b)
+			add("deny", p, p.Addr().BitLen())
+		}
+		for _, p := range own {
+			if p.Addr().Is6() == v6 && !slices.ContainsFunc(bogons, func(b string) bool {
+				return netip.MustParsePrefix(b).Overlaps(p) && netip.MustParsePrefix(b).Bits() <= p.Bits()
+			}) {
+				add("deny", p, p.Addr().BitLen())
+			}
+		}
+		add("permit", netip.MustParsePrefix(all), longest)
+		out = append(out, pl)
+	}
+	return out
 }
 
 // farEndRunsIGP follows the cable (through patch panels) to the far device;

@@ -103,7 +103,7 @@ func transitConfig(p DevicePlan) *vtysh.Config {
 	nb := t.Neighbor.String()
 	c.BGP = &vtysh.BGP{
 		ASN: p.ASN, RouterID: t.Address.Addr(), NoEBGPRequiresPolicy: true, NoDefaultIPv4: true,
-		Neighbors: []*vtysh.Neighbor{{Addr: nb, RemoteAS: strconv.FormatUint(uint64(t.NeighborASN), 10)}},
+		Neighbors: []*vtysh.Neighbor{{Addr: nb, RemoteAS: strconv.FormatUint(uint64(t.NeighborASN), 10), TTLSecurity: 1}},
 		Families: []*vtysh.AddressFamily{{Name: "ipv4 unicast", Networks: []netip.Prefix{def},
 			Neighbors: []*vtysh.AFNeighbor{{Addr: nb, Activate: true}}}},
 	}

@@ -66,7 +66,7 @@ func startFRRLab(t *testing.T, routers []string, links [][2]string) (map[string]
 		run(t, "ip", "netns", "add", r.ns)
 		t.Cleanup(func() { exec.Command("ip", "netns", "del", r.ns).Run() })
 		run(t, "ip", "-n", r.ns, "link", "set", "lo", "up")
-		for _, d := range []string{"zebra", "staticd", "ospfd", "bgpd"} {
+		for _, d := range []string{"zebra", "staticd", "ospfd", "bgpd", "bfdd"} {
 			pid := filepath.Join(r.dir, d+".pid")
 			run(t, "ip", "netns", "exec", r.ns, "/usr/lib/frr/"+d, "-d", "-u", "frr", "-g", "frr",
 				"--vty_socket", r.dir, "-i", pid, "-f", "/dev/null", "-z", filepath.Join(r.dir, "zserv.api"))

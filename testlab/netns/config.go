@@ -227,11 +227,13 @@ func daemonsFile() string {
 bgpd=yes
 ospfd=yes
 staticd=yes
+bfdd=yes
 vtysh_enable=yes
 frr_profile="datacenter"
 zebra_options="-A 127.0.0.1"
 bgpd_options="-A 127.0.0.1"
 ospfd_options="-A 127.0.0.1"
 staticd_options="-A 127.0.0.1"
+bfdd_options="-A 127.0.0.1"
 `
 }

@@ -18,7 +18,7 @@ const (
 )
 
 // frrDaemons are the daemons each router runs under watchfrr.
-var frrDaemons = []string{"zebra", "bgpd", "ospfd", "staticd"}
+var frrDaemons = []string{"zebra", "bgpd", "ospfd", "staticd", "bfdd"}
 
 // writeFRRFiles writes the pathspace's daemons, frr.conf and vtysh.conf
 // with the ownership the Debian package gives /etc/frr.

@@ -98,6 +98,9 @@ func renderTransit(d *Device) string {
 	w(" no bgp ebgp-requires-policy")
 	w(" no bgp default ipv4-unicast")
 	w(" neighbor %s remote-as %d", t.Neighbor, t.NeighborASN)
+	// GTSM, as tuyau renders on every directly connected eBGP session:
+	// the provider agrees to it, or our end drops its TTL-1 packets.
+	w(" neighbor %s ttl-security hops 1", t.Neighbor)
 	w(" !")
 	w(" address-family ipv4 unicast")
 	w("  network 0.0.0.0/0")

@@ -118,6 +118,8 @@ func (g *Grammar) defineBGP() {
 	flag("no bgp default ipv4-unicast", func(b *BGP) { b.NoDefaultIPv4 = true })
 	flag("bgp log-neighbor-changes", func(b *BGP) { b.LogNeighborChanges = true })
 	flag("no bgp log-neighbor-changes", func(b *BGP) { b.LogNeighborChanges = false })
+	flag("bgp graceful-restart", func(b *BGP) { b.GracefulRestart = true })
+	flag("no bgp graceful-restart", func(b *BGP) { b.GracefulRestart = false })
 	g.def(r, "timers bgp (0-65535) (0-65535)", bgpEdit(func(_ *Session, b *BGP, a []string) string {
 		b.Keepalive, _ = strconv.Atoi(a[2])
 		b.Hold, _ = strconv.Atoi(a[3])
@@ -268,6 +270,10 @@ func (g *Grammar) defineNeighbor(r Node, peer string) {
 		n.Hold, _ = strconv.Atoi(a[4])
 	})
 	unset("timers", func(n *Neighbor) { n.Keepalive, n.Hold = 0, 0 })
+	set("bfd", func(n *Neighbor, _ []string) { n.BFD = true })
+	unset("bfd", func(n *Neighbor) { n.BFD = false })
+	set("graceful-restart-disable", func(n *Neighbor, _ []string) { n.NoGracefulRestart = true })
+	unset("graceful-restart-disable", func(n *Neighbor) { n.NoGracefulRestart = false })
 }
 
 func (g *Grammar) defineAFNeighbor(af Node, peer string) {
@@ -292,6 +298,14 @@ func (g *Grammar) defineAFNeighbor(af Node, peer string) {
 	unset("addpath-tx-all-paths", func(n *AFNeighbor, _ []string) { n.AddPathAll = false })
 	set("next-hop-self", func(n *AFNeighbor, _ []string) { n.NextHopSelf = true })
 	unset("next-hop-self", func(n *AFNeighbor, _ []string) { n.NextHopSelf = false })
+	set("maximum-prefix (1-4294967295)", func(n *AFNeighbor, a []string) { n.MaxPrefix, _ = strconv.Atoi(a[3]); n.MaxPrefixWarn = 0 })
+	set("maximum-prefix (1-4294967295) (1-100)", func(n *AFNeighbor, a []string) {
+		n.MaxPrefix, _ = strconv.Atoi(a[3])
+		n.MaxPrefixWarn, _ = strconv.Atoi(a[4])
+	})
+	unset("maximum-prefix", func(n *AFNeighbor, _ []string) { n.MaxPrefix, n.MaxPrefixWarn = 0, 0 })
+	unset("maximum-prefix (1-4294967295)", func(n *AFNeighbor, _ []string) { n.MaxPrefix, n.MaxPrefixWarn = 0, 0 })
+	unset("maximum-prefix (1-4294967295) (1-100)", func(n *AFNeighbor, _ []string) { n.MaxPrefix, n.MaxPrefixWarn = 0, 0 })
 	set("soft-reconfiguration inbound", func(n *AFNeighbor, _ []string) { n.SoftReconfig = true })
 	unset("soft-reconfiguration inbound", func(n *AFNeighbor, _ []string) { n.SoftReconfig = false })
 	for _, dir := range []string{"in", "out"} {

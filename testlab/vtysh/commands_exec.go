@@ -50,7 +50,7 @@ func (g *Grammar) defineExec() {
 	g.def(e, "copy running-config startup-config", writeMemory)
 	// Every daemon of a virtual device runs with it, as real FRR's vtysh
 	// lists the daemons it is connected to.
-	g.def(e, "show daemons", func(context.Context, *Session, []string) string { return " zebra staticd ospfd bgpd\n" })
+	g.def(e, "show daemons", func(context.Context, *Session, []string) string { return " zebra staticd ospfd bgpd bfdd\n" })
 	g.def(e, "show version", func(context.Context, *Session, []string) string {
 		return "FRRouting " + Version + " (tuyau virtual device).\n" +
 			"Copyright 1996-2005 Kunihiro Ishiguro, et al.\n"

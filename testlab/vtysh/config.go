@@ -65,7 +65,9 @@ type BGP struct {
 	// NoDefaultIPv4 is "no bgp default ipv4-unicast".
 	NoDefaultIPv4      bool
 	LogNeighborChanges bool
-	ClusterID          netip.Addr
+	// GracefulRestart is "bgp graceful-restart".
+	GracefulRestart bool
+	ClusterID       netip.Addr
 	// Keepalive and Hold are "timers bgp K H"; zero means the defaults.
 	Keepalive, Hold int
 	Neighbors       []*Neighbor
@@ -87,6 +89,8 @@ type Neighbor struct {
 	Port int
 	// Keepalive and Hold are "neighbor X timers K H"; zero means the instance's.
 	Keepalive, Hold int
+	// BFD is "neighbor X bfd"; NoGracefulRestart "neighbor X graceful-restart-disable".
+	BFD, NoGracefulRestart bool
 }
 
 // AddressFamily is an "address-family ipv4|ipv6 unicast" block.
@@ -111,6 +115,8 @@ type AFNeighbor struct {
 	AddPathAll  bool
 	RouteMapIn  string
 	RouteMapOut string
+	// MaxPrefix and MaxPrefixWarn are "neighbor X maximum-prefix N W".
+	MaxPrefix, MaxPrefixWarn int
 }
 
 // NewConfig returns the configuration of a freshly started FRR: a hostname

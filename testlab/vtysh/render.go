@@ -2,6 +2,7 @@ package vtysh
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -111,6 +112,9 @@ func renderBGP(b *strings.Builder, bgp *BGP) {
 	if bgp.NoDefaultIPv4 {
 		w(" no bgp default ipv4-unicast")
 	}
+	if bgp.GracefulRestart {
+		w(" bgp graceful-restart")
+	}
 	if bgp.ClusterID.IsValid() {
 		w(" bgp cluster-id %s", bgp.ClusterID)
 	}
@@ -123,6 +127,9 @@ func renderBGP(b *strings.Builder, bgp *BGP) {
 	for _, n := range bgp.Neighbors {
 		if n.Description != "" {
 			w(" neighbor %s description %s", n.Addr, n.Description)
+		}
+		if n.BFD {
+			w(" neighbor %s bfd", n.Addr)
 		}
 		if n.Password != "" {
 			w(" neighbor %s password %s", n.Addr, n.Password)
@@ -144,6 +151,9 @@ func renderBGP(b *strings.Builder, bgp *BGP) {
 		}
 		if n.Keepalive != 0 || n.Hold != 0 {
 			w(" neighbor %s timers %d %d", n.Addr, n.Keepalive, n.Hold)
+		}
+		if n.NoGracefulRestart {
+			w(" neighbor %s graceful-restart-disable", n.Addr)
 		}
 	}
 	for _, af := range bgp.Families {
@@ -200,6 +210,14 @@ func afNeighborLines(bgp *BGP, af *AddressFamily, n *AFNeighbor) []string {
 	}
 	if n.RouteMapOut != "" {
 		l = append(l, "neighbor "+n.Addr+" route-map "+n.RouteMapOut+" out")
+	}
+	if n.MaxPrefix != 0 {
+		// FRR leaves out its default threshold, 75%.
+		m := "neighbor " + n.Addr + " maximum-prefix " + strconv.Itoa(n.MaxPrefix)
+		if n.MaxPrefixWarn != 0 && n.MaxPrefixWarn != 75 {
+			m += " " + strconv.Itoa(n.MaxPrefixWarn)
+		}
+		l = append(l, m)
 	}
 	return l
 }
