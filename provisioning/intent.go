@@ -706,3 +706,47 @@ func (in Intent) NullRoutes4() []netip.Prefix { return filterFamily(in.NullRoute
 
 // NullRoutes6 returns the IPv6 null routes.
 func (in Intent) NullRoutes6() []netip.Prefix { return filterFamily(in.NullRoutes, false) }
+
+// FilterTerm is a run of entries of one action in a prefix list that has
+// deny entries, for the platforms whose prefix lists carry no action
+// (Junos prefix-list, SR Linux prefix-set): each run becomes a policy term
+// (route-filters) or a prefix-set of its own, in the list's order.
+type FilterTerm struct {
+	// Name is the route-map seq and the run's first entry seq ("10-5");
+	// Set names the run's prefix-set (list name and first seq).
+	Name, Set string
+	Action    string
+	Entries   []PrefixListEntry
+}
+
+// FilterTerms returns the runs of the prefix list rm matches when that list
+// denies some prefixes; nil when it only permits (an ordinary match).
+func (in Intent) FilterTerms(rm RouteMap) []FilterTerm {
+	i := slices.IndexFunc(in.PrefixLists, func(p PrefixList) bool { return p.Name == rm.MatchPrefixList })
+	if i < 0 || !slices.ContainsFunc(in.PrefixLists[i].Entries, func(e PrefixListEntry) bool { return e.Action == "deny" }) {
+		return nil
+	}
+	pl := in.PrefixLists[i]
+	var out []FilterTerm
+	for _, e := range pl.Entries {
+		if n := len(out); n > 0 && out[n-1].Action == e.Action {
+			out[n-1].Entries = append(out[n-1].Entries, e)
+			continue
+		}
+		out = append(out, FilterTerm{Name: fmt.Sprintf("%d-%d", rm.Seq, e.Seq), Set: fmt.Sprintf("%s-%d", pl.Name, e.Seq), Action: e.Action, Entries: []PrefixListEntry{e}})
+	}
+	return out
+}
+
+// JunosRouteFilter is the entry as a Junos route-filter: exact, orlonger
+// or upto /N.
+func (e PrefixListEntry) JunosRouteFilter() string {
+	switch {
+	case e.Le == 0:
+		return e.Prefix.String() + " exact"
+	case e.Le == e.Prefix.Addr().BitLen():
+		return e.Prefix.String() + " orlonger"
+	default:
+		return fmt.Sprintf("%s upto /%d", e.Prefix, e.Le)
+	}
+}
