@@ -440,6 +440,9 @@ func speakerNeighbor(d *inventory.Device, ss inventory.SpeakerSession, opt Optio
 			return Neighbor{}, fmt.Errorf("device %s: speaker %s session (%s): password_secret %q needs the secrets file (--secrets or TUYAU_SECRETS)", d.Name, sp.Name, p.Src, p.PasswordSecret)
 		}
 		pw, err := opt.BGPPassword(p.PasswordSecret)
+		if err == nil {
+			err = checkPassword(p.PasswordSecret, pw)
+		}
 		if err != nil {
 			return Neighbor{}, fmt.Errorf("device %s: speaker %s session (%s): %w", d.Name, sp.Name, p.Src, err)
 		}
@@ -476,10 +479,29 @@ func safeguard(d *inventory.Device, s inventory.BGPSession, n *Neighbor, opt Opt
 			return fmt.Errorf("device %s: bgp %s (%s): password_secret %q needs the secrets file (--secrets or TUYAU_SECRETS)", d.Name, s.PeerAddress, s.Src, s.PasswordSecret)
 		}
 		pw, err := opt.BGPPassword(s.PasswordSecret)
+		if err == nil {
+			err = checkPassword(s.PasswordSecret, pw)
+		}
 		if err != nil {
 			return fmt.Errorf("device %s: bgp %s (%s): %w", d.Name, s.PeerAddress, s.Src, err)
 		}
 		n.Password = pw
+	}
+	return nil
+}
+
+// checkPassword refuses a password no router CLI takes as one word
+// (FRR's "password WORD"; quotes and spaces break the others' lines too),
+// naming the key, never the password. TCP MD5 keys are at most 80 bytes
+// (RFC 2385 implementations, Linux TCP_MD5SIG_MAXKEYLEN).
+func checkPassword(key, pw string) error {
+	if len(pw) > 80 {
+		return fmt.Errorf("password_secret %q: the password is longer than 80 bytes", key)
+	}
+	for _, r := range pw {
+		if r <= ' ' || r == '"' || r == '\\' || r > '~' {
+			return fmt.Errorf("password_secret %q: the password has a space, quote, backslash or non-ASCII character, which router CLIs do not take", key)
+		}
 	}
 	return nil
 }
