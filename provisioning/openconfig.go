@@ -121,9 +121,9 @@ func (OpenConfig) Render(in Intent) ([]byte, error) {
 			"static-routes", obj("static", statics)))
 	}
 	var sets, policies []any
-	for _, pl := range in.PrefixLists {
+	prefixSet := func(name string, v6 bool, entries []PrefixListEntry) any {
 		var ps []any
-		for _, e := range pl.Entries {
+		for _, e := range entries {
 			rng := "exact"
 			if e.Le > 0 {
 				rng = fmt.Sprintf("%d..%d", e.Prefix.Bits(), e.Le)
@@ -132,16 +132,31 @@ func (OpenConfig) Render(in Intent) ([]byte, error) {
 				"config", obj("ip-prefix", e.Prefix.String(), "masklength-range", rng)))
 		}
 		mode := "IPV4"
-		if pl.IPv6 {
+		if v6 {
 			mode = "IPV6"
 		}
-		sets = append(sets, obj("name", pl.Name, "config", obj("name", pl.Name, "mode", mode), "prefixes", obj("prefix", ps)))
+		return obj("name", name, "config", obj("name", name, "mode", mode), "prefixes", obj("prefix", ps))
+	}
+	for _, pl := range in.PrefixLists {
+		sets = append(sets, prefixSet(pl.Name, pl.IPv6, pl.Entries))
 	}
 	byName := map[string][]any{}
 	var names []string
 	for _, rm := range in.RouteMaps {
 		if _, ok := byName[rm.Name]; !ok {
 			names = append(names, rm.Name)
+		}
+		// An OpenConfig prefix-set has no deny: a list with deny entries
+		// becomes one set and one statement per run of entries.
+		if terms := in.FilterTerms(rm); terms != nil {
+			for _, ft := range terms {
+				sets = append(sets, prefixSet(ft.Set, rm.MatchIPv6, ft.Entries))
+				res := map[bool]string{true: "ACCEPT_ROUTE", false: "REJECT_ROUTE"}[ft.Action == "permit"]
+				byName[rm.Name] = append(byName[rm.Name], obj("name", ft.Name, "config", obj("name", ft.Name),
+					"actions", obj("config", obj("policy-result", res)),
+					"conditions", obj("match-prefix-set", obj("config", obj("prefix-set", ft.Set, "match-set-options", "ANY")))))
+			}
+			continue
 		}
 		actions := obj("config", obj("policy-result", map[bool]string{true: "ACCEPT_ROUTE", false: "REJECT_ROUTE"}[rm.Action == "permit"]))
 		if rm.Prepend > 0 {
