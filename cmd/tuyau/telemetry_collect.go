@@ -42,6 +42,7 @@ type collectOpts struct {
 	MarkEvery time.Duration
 	Poll      time.Duration
 	Redis     string
+	Replicas  int
 	Name      string
 	TokenFile string
 	Lease     time.Duration
@@ -102,6 +103,7 @@ SIGTERM or SIGINT stop it after a final flush.`,
 	f.DurationVar(&o.Linger, "linger", 20*time.Millisecond, "how long new data waits for more before it goes to the sinks (negative: until the next --flush)")
 	f.DurationVar(&o.MarkEvery, "mark-every", telemetry.DefaultMarkEvery, "how often the collector running the alarms marks the change history as watched (docs/reports.md)")
 	f.DurationVar(&o.Poll, "poll", 30*time.Second, "how often the inventory is re-read for changes (0: only on SIGHUP)")
+	f.IntVar(&o.Replicas, "redis-replicas", -1, "with --redis: alarms and state changes count as written once on this many replicas (WAIT), else they are sent again, so a failover loses none (default: 1 with redis-sentinel://, 0 otherwise)")
 	f.StringVar(&o.Redis, "redis", d.getenv("TUYAU_REDIS_URL"), "also write to Redis: redis://host:port or redis-sentinel://h1,h2/master (env TUYAU_REDIS_URL; password TUYAU_REDIS_PASSWORD)")
 	f.StringVar(&o.Name, "id", "", "collector id, unique among the network's collectors, in what it writes and in the leases (default host-pid)")
 	f.StringVar(&o.Name, "name", "", "same as --id")
@@ -169,7 +171,18 @@ func runCollect(ctx context.Context, d *deps, o collectOpts) error {
 		defer client.Close()
 		network := networkName(ctx, d)
 		leases = redis.NewLeases(client, network, o.Name, nil, redis.LeaseOptions{TTL: o.Lease, Logger: log})
-		rd = redis.New(client, redis.Options{Network: network, Collector: o.Name, Logger: log,
+		// Behind Sentinel, a write the primary acknowledged but had not
+		// replicated yet is gone once a replica is promoted (and so is one
+		// the demoted primary took before the collector followed the
+		// switch): alarms and state changes wait for a replica's WAIT.
+		replicas := o.Replicas
+		if replicas < 0 {
+			replicas = 0
+			if strings.HasPrefix(o.Redis, "redis-sentinel://") {
+				replicas = 1
+			}
+		}
+		rd = redis.New(client, redis.Options{Network: network, Collector: o.Name, Logger: log, WaitReplicas: replicas,
 			OnRefused: func(r redis.Refusal) { leases.Lost(r.Target) }})
 		sinks = append(sinks, rd)
 	}
