@@ -33,7 +33,9 @@ func newWebCmd(d *deps) *cobra.Command {
 and utilization (width by capacity, a cut duct highlighted), the alarm
 list with acknowledgement, a page per link (both ends, cables, ducts, Rx
 power against the budget, history) and per member site (its routes to
-both core sites). It reads a running collector's HTTP API (--collector) or
+both core sites, its current state, and its availability over the last
+24 h or 30 d with its outages and their causes, computed from the
+state-change history as "tuyau report availability" does). It reads a running collector's HTTP API (--collector) or
 Redis (--redis), never a collector's memory, and updates the browser over
 Server-Sent Events. Every asset is in the binary: no internet needed.
 
@@ -98,8 +100,12 @@ func runWeb(ctx context.Context, d *deps, o webOpts) error {
 		return err
 	}
 	defer sv.Close()
+	histFrom := "Redis"
+	if o.Redis == "" {
+		histFrom = "collector " + o.Collector
+	}
 	s, err := web.New(web.Options{Source: r, Acker: r, BGP: sv, Inventory: snap, Token: tok, TileURL: o.TileURL, User: by,
-		Interval: o.Interval, Logger: log})
+		HistoryName: histFrom, Interval: o.Interval, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -314,6 +314,31 @@ func TestWebChromium(t *testing.T) {
 	waitJS(t, bctx, "site page", `(() => { const cs = [...document.querySelectorAll('#detail-body [data-core]')];
 		return cs.length === 2 && cs.every(c => c.textContent.includes('unreachable')) && document.getElementById('hosting').textContent.includes('lost') })()`, 10*time.Second)
 	screenshot(t, bctx, "web-site")
+
+	// Restore the duct: the links come back and the member site's page
+	// shows the outage over, in its availability of the last 24 h, with
+	// the duct as its cause (telemetry/report over the collector's
+	// state-change history).
+	if out := runCLI(t, nil, "lab", "restore", "--srlg", nocCut, "--lab-dir", root, "--name", "web"); out.code != exitOK {
+		t.Fatalf("lab restore: exit %d: %s", out.code, out.stderr)
+	}
+	waitJS(t, bctx, "duct links up again", fmt.Sprintf(`[%s].every(id => noc.linkColor(id) !== 'down')`, quoteJS(inDuct)), 60*time.Second)
+	waitJS(t, bctx, "site availability", fmt.Sprintf(`(() => { const a = document.getElementById('availability');
+		if (!a || a.dataset.window !== '24h') return false;
+		const rows = [...a.querySelectorAll('tr[data-outage]')];
+		const h = a.querySelector('[data-share=hosting]');
+		return rows.length >= 1 && !rows[0].classList.contains('ongoing') && rows[0].querySelector('[data-cause]').dataset.cause.includes('duct:' + %q) &&
+			h && /%%$/.test(h.textContent) && parseFloat(h.textContent) < 100 })()`, nocCut), 20*time.Second)
+	if err := chromedp.Do(bctx, chromedp.Evaluate[chromedp.Void](`document.getElementById('availability').scrollIntoView()`)); err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, bctx, "web-site-availability")
+	// The 30-day window is one click away.
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`#availability button[data-window="30d"]`))); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, bctx, "30-day availability", fmt.Sprintf(`(() => { const a = document.getElementById('availability');
+		return !!a && a.dataset.window === '30d' && [...a.querySelectorAll('[data-cause]')].some(c => c.dataset.cause.includes('duct:' + %q)) })()`, nocCut), 10*time.Second)
 	if v, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`window.__csp`)); err != nil || len(v) > 0 {
 		t.Errorf("Content-Security-Policy refusals on the page: %v (%v)", v, err)
 	}

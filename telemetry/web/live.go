@@ -136,6 +136,9 @@ func (s *Server) Run(ctx context.Context) error {
 					return fmt.Errorf("web: encode state: %w", err)
 				}
 			}
+			if operChanged(prev, &doc) {
+				s.bumpLinks()
+			}
 			s.hub.publish(full, delta)
 			prev, prevBody = &doc, body
 		}
@@ -176,6 +179,20 @@ func diff(prev, next *stateDoc) (deltaDoc, bool) {
 		}
 	}
 	return d, true
+}
+
+// operChanged says a link came, went or changed oper state between prev
+// and next: the state-change history has news.
+func operChanged(prev, next *stateDoc) bool {
+	if prev == nil || len(prev.Links) != len(next.Links) {
+		return true
+	}
+	for id, v := range next.Links {
+		if old, ok := prev.Links[id]; !ok || old[0] != v[0] {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) read(ctx context.Context) stateDoc {

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tuyau-net/tuyau/inventory"
@@ -57,6 +58,12 @@ type Options struct {
 	Detailer LinkDetailer
 	// Watcher wakes the reader early; nil uses Source when it is one.
 	Watcher Watcher
+	// History is the state-change history the member site pages compute
+	// availability from; nil uses Source when it is one.
+	History telemetry.HistoryReader
+	// HistoryName says where the history comes from ("Redis", a
+	// collector's URL), for the page's reader.
+	HistoryName string
 	// BGP is the speakers' state; nil shows the inventory's services
 	// without an active site.
 	BGP BGPSource
@@ -92,6 +99,10 @@ type Server struct {
 	csp    string
 	hostMu sync.Mutex
 	host   hostingDoc // the speakers' latest answer (watchHosting)
+	// linkGen counts the link state changes Run saw: a cached
+	// availability report older than the last is stale.
+	linkGen atomic.Uint64
+	avail   availCache
 }
 
 // New builds the server; Run must run for the live views to move.
@@ -116,6 +127,9 @@ func New(o Options) (*Server, error) {
 	}
 	if o.Watcher == nil {
 		o.Watcher, _ = o.Source.(Watcher)
+	}
+	if o.History == nil {
+		o.History, _ = o.Source.(telemetry.HistoryReader)
 	}
 	topo, err := topology.Build(o.Inventory, topology.Options{})
 	if err != nil {
@@ -168,6 +182,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/events", s.events)
 	m.HandleFunc("GET /api/links/{id}", s.link)
 	m.HandleFunc("GET /api/sites/{slug}", s.site)
+	m.HandleFunc("GET /api/sites/{slug}/availability", s.availability)
 	m.HandleFunc("POST /api/alarms/{id}/ack", s.ack)
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

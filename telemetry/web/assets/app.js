@@ -184,13 +184,18 @@
 
   // throttled refreshes a page at most once a second, on state events.
   function throttled(load) {
-    let last = 0, busy = false;
+    let last = 0, busy = false, again = false;
+    const run = () => {
+      busy = true; last = Date.now();
+      load().catch(e => showError(e.message)).finally(() => { busy = false; if (again) { again = false; run(); } });
+    };
     return {
       refresh() {
         if (busy || Date.now() - last < 1000) return;
-        busy = true; last = Date.now();
-        load().catch(e => showError(e.message)).finally(() => { busy = false; });
-      }
+        run();
+      },
+      // reload at once (a choice on the page), after the load under way.
+      reload() { if (busy) again = true; else run(); }
     };
   }
 
@@ -292,6 +297,7 @@
         const up = p.cores.filter(c => c.reachable).length;
         body.push(el('p', {}, 'hosting ', el('span', { id: 'hosting', class: 'badge ' + (up ? 'ok' : 'bad') },
           up === p.cores.length ? 'reachable through ' + (up > 1 ? 'both core sites' : 'the core site') : up ? 'through one core site only' : 'lost')));
+        if (s.role === 'member') body.push(await availability(slug, () => noc.page && noc.page.reload && noc.page.reload()));
         body.push(el('h3', {}, 'Reach of the core sites'));
         for (const c of p.cores) {
           body.push(el('p', { 'data-core': c.core }, el('span', { class: 'badge ' + (c.reachable ? 'ok' : 'bad') }, c.reachable ? 'reachable' : 'unreachable'), ' ', c.core));
@@ -311,6 +317,37 @@
       if (p.error) body.push(el('p', { class: 'error' }, p.error));
       $('detail-body').replaceChildren(...body);
     });
+  }
+
+  // availability is a member site's share of the last 24 h or 30 d with
+  // the hosting reachable, with both core sites, not known, and its
+  // outages newest first with their causes: what telemetry/report says
+  // from the state-change history (the server caches it).
+  function pct(v) { return v === null || v === undefined ? 'n/a' : (v >= 99.995 && v < 100 ? v.toFixed(3) : v.toFixed(2)) + ' %'; }
+  async function availability(slug, reload) {
+    const win = noc.availWindow || '24h';
+    const box = el('section', { id: 'availability', 'data-window': win });
+    const pick = w => el('button', { type: 'button', 'data-window': w, class: w === win ? 'on' : '',
+      on: { click: () => { noc.availWindow = w; reload(); } } }, 'last ' + w.replace('h', ' h').replace('d', ' d'));
+    box.append(el('h3', {}, 'Availability ', pick('24h'), ' ', pick('30d')));
+    let a;
+    try { a = await getJSON('/api/sites/' + encodeURIComponent(slug) + '/availability?window=' + win); } catch (e) { box.append(el('p', { class: 'error' }, e.message)); return box; }
+    if (a.error) { box.append(el('p', { class: 'error' }, a.error)); return box; }
+    const known = s => s.up_s + s.down_s;
+    box.append(el('table', {},
+      el('tr', {}, el('td', {}, 'hosting reachable'), el('td', { 'data-share': 'hosting' }, pct(a.hosting.percent)), el('td', { class: 'acked' }, 'of the known time')),
+      el('tr', {}, el('td', {}, 'both core sites'), el('td', { 'data-share': 'both' }, pct(a.both_cores.percent)), el('td', { class: 'acked' }, 'the hosting and its backup')),
+      el('tr', {}, el('td', {}, 'not known'), el('td', { 'data-share': 'unknown' }, a.unknown),
+        el('td', { class: 'acked' }, known(a.hosting) ? 'no collector watched, or a link had no data' : 'no history in this window'))));
+    if (a.note) box.append(el('p', { class: 'acked' }, a.note));
+    if (!a.outages.length) { box.append(el('p', {}, 'no outage')); return box; }
+    box.append(el('table', {}, el('tr', {}, el('th', {}, 'start'), el('th', {}, 'end'), el('th', {}, 'lasted'), el('th', {}, 'lost'), el('th', {}, 'cause')),
+      ...a.outages.map(o => el('tr', { 'data-outage': o.start, class: o.ongoing ? 'ongoing' : '' },
+        el('td', {}, new Date(o.start).toLocaleString()), el('td', {}, o.ongoing ? 'ongoing' : new Date(o.end).toLocaleString() + (o.before_no_data ? ' (then no data)' : '')),
+        el('td', {}, o.lasted), el('td', {}, o.lost_text),
+        el('td', { 'data-cause': (o.causes || []).map(c => c.kind + ':' + c.name).join(' ') }, o.cause)))));
+    box.append(el('p', { class: 'acked' }, 'from the state-change history (' + (a.source || 'sink') + '), computed ' + new Date(a.generated).toLocaleTimeString()));
+    return box;
   }
 
   // --- keys -----------------------------------------------------------
