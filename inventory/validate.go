@@ -793,3 +793,14 @@ func (v *validator) optics() {
 		}
 	}
 }
+
+// ValidateOptics checks an optics table on its own, as Validate checks an
+// inventory's: for a table kept apart from the inventory (the optics file
+// of a NetBox, which has no place for it).
+func ValidateOptics(optics []Optic) Problems {
+	s := &Snapshot{Optics: optics}
+	v := &validator{s: s, x: NewIndex(s)}
+	v.optics()
+	v.l.ps.Sort()
+	return v.l.ps
+}

@@ -79,8 +79,10 @@ func newPlant(n *testNet) *plant {
 		bps: 1e9, start: t0, now: t0, interval: 10 * time.Second}
 }
 
-func typicalOptic(optic string) (tx, sens float64, ok bool) {
-	o, ok := topology.LookupOptic(optic)
+// typicalOptic returns a type's mid-range launch power and sensitivity,
+// the inventory's own optics included, as the lab launches.
+func (p *plant) typicalOptic(optic string) (tx, sens float64, ok bool) {
+	o, ok := p.n.topo.Optic(optic)
 	if !ok {
 		return 0, 0, false
 	}
@@ -111,8 +113,8 @@ func (p *plant) updates() []Update {
 		var rx [2]float64
 		up := l.Up && !cut
 		for j := range 2 {
-			txFar, _, okFar := typicalOptic(types[1-j])
-			_, sens, _ := typicalOptic(types[j])
+			txFar, _, okFar := p.typicalOptic(types[1-j])
+			_, sens, _ := p.typicalOptic(types[j])
 			rx[j] = plantLOS
 			if okFar && !cut {
 				rx[j] = math.Max(plantLOS, math.Round((txFar-b.LossDB-extra)*100)/100)
@@ -147,7 +149,7 @@ func (p *plant) updates() []Update {
 			if p.dead[far] {
 				rxj = plantLOS
 			}
-			tx, _, ok := typicalOptic(types[j])
+			tx, _, ok := p.typicalOptic(types[j])
 			ups = append(ups,
 				Update{Target: dev, Class: ClassOper, Key: ifc, Leaf: "oper-status", Str: oper, Timestamp: ts},
 				Update{Target: dev, Class: ClassCounters, Key: ifc, Leaf: "out-octets", Uint: p.octets[ends[j]], Timestamp: ts},

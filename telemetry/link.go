@@ -123,8 +123,8 @@ func endPlans(t *topology.Topology, l topology.Link, b topology.LinkBudget, prof
 		types[1] = types[0] // as topology budgets a circuit: the same optic at the far end
 	}
 	for i := range 2 {
-		rx, okR := topology.LookupOptic(types[i])
-		tx, okT := topology.LookupOptic(types[1-i])
+		rx, okR := t.Optic(types[i])
+		tx, okT := t.Optic(types[1-i])
 		if !okR || !okT {
 			continue
 		}

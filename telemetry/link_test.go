@@ -50,7 +50,7 @@ func TestLinkStateManche(t *testing.T) {
 		// its minimum: measured sits above expected by half the range, and
 		// the loss is what was planned, so the worst-case margin is the
 		// budget's.
-		o, _ := topology.LookupOptic(tl.ATransceiver)
+		o, _ := n.topo.Optic(tl.ATransceiver)
 		if tl.ATransceiver == tl.BTransceiver || tl.External {
 			halfRange := math.Round((o.TxMaxDBm-o.TxMinDBm)/2*100) / 100
 			if math.Abs(ls.DeviationDB-halfRange) > 0.02 {

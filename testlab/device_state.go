@@ -94,19 +94,20 @@ func (d *Device) interfacesAt() ([]InterfaceState, time.Time) {
 		case cabled:
 			st.OperUp, st.DownReason, st.Link, st.LastChange = ls.up, ls.why, ls.ID, ls.since
 			isA := ls.A.Device == d.plan.Name && ls.A.Interface == st.Name
-			far := ls.B
+			mine, far := ls.A, ls.B
 			st.RxDBm = ls.rxA
 			if !isA {
-				far = ls.A
+				mine, far = ls.B, ls.A
 				st.RxDBm = ls.rxB
 			}
 			d.countersOf(st, ls.counters(now), isA)
 			if st.Transceiver == "" && far.Circuit != "" {
 				st.Transceiver = far.Transceiver // a transit peer's hand-off optic
+				mine = far
 			}
 			if ls.optical {
 				st.Optical = true
-				st.TxDBm, _ = txPower(st.Transceiver)
+				st.TxDBm, _ = txPower(mine)
 				if !st.AdminUp {
 					st.TxDBm = losFloorDBm
 				}

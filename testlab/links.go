@@ -83,8 +83,8 @@ func (s *linkState) evaluate(now time.Time, f faults, a, b endView) {
 	}
 	s.optical = true
 	var okA, okB bool
-	s.rxA, okA = rxPower(s.B.Transceiver, s.LossDB, extra, cut)
-	s.rxB, okB = rxPower(s.A.Transceiver, s.LossDB, extra, cut)
+	s.rxA, okA = rxPower(s.B, s.LossDB, extra, cut)
+	s.rxB, okB = rxPower(s.A, s.LossDB, extra, cut)
 	if !okA || !okB {
 		s.optical = false
 	}
@@ -103,7 +103,7 @@ func (s *linkState) evaluate(now time.Time, f faults, a, b endView) {
 		if !b.adminUp {
 			s.rxA = losFloorDBm
 		}
-	case s.optical && (s.rxA < sensitivity(s.A.Transceiver) || s.rxB < sensitivity(s.B.Transceiver)):
+	case s.optical && (s.rxA < sensitivity(s.A) || s.rxB < sensitivity(s.B)):
 		why = "rx power below sensitivity"
 	}
 	if !a.alive {

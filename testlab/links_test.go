@@ -11,7 +11,7 @@ import (
 func TestLinkEvaluate(t *testing.T) {
 	base := Link{ID: "a:eth1--b:eth1", A: Endpoint{Device: "a", Interface: "eth1", Transceiver: "10GBASE-LR"},
 		B: Endpoint{Device: "b", Interface: "eth1", Transceiver: "10GBASE-LR"}, Cables: []string{"C1", "C2"}, LossDB: 6}
-	tx, sens, _ := opticFigures("10GBASE-LR")
+	tx, sens, _ := opticFigures(base.A)
 	up := endView{alive: true, adminUp: true}
 	tests := []struct {
 		name   string

@@ -18,13 +18,18 @@ import (
 // losFloorDBm is what a receiver reports with no light at all.
 const losFloorDBm = -40.0
 
-// opticFigures returns a transceiver type's typical launch power and
-// receiver sensitivity; ok is false for copper and unknown types.
-func opticFigures(transceiver string) (txDBm, sensDBm float64, ok bool) {
-	if transceiver == "" || inventory.IsElectrical(transceiver) {
+// opticFigures returns the typical launch power and receiver sensitivity
+// of an end's transceiver: the inventory's own figures when the plan
+// carries them, else the built-in type's; ok is false for copper and
+// unknown types.
+func opticFigures(e Endpoint) (txDBm, sensDBm float64, ok bool) {
+	if e.Transceiver == "" || inventory.IsElectrical(e.Transceiver) {
 		return 0, 0, false
 	}
-	o, ok := topology.LookupOptic(transceiver)
+	o, ok := topology.LookupOptic(e.Transceiver)
+	if e.Optic != nil && e.Optic.Type == e.Transceiver {
+		o, ok = *e.Optic, true
+	}
 	if !ok {
 		return 0, 0, false
 	}
@@ -51,6 +56,13 @@ func budgetLoss(snap *inventory.Snapshot, links []Link) error {
 	}
 	for i := range links {
 		l := &links[i]
+		for _, e := range []*Endpoint{&l.A, &l.B} {
+			if _, builtIn := topology.LookupOptic(e.Transceiver); !builtIn && e.Transceiver != "" {
+				if o, ok := t.Optic(e.Transceiver); ok {
+					e.Optic = &o
+				}
+			}
+		}
 		b := l.B.String()
 		// Topology budgets a circuit end as the circuit, whether or not the
 		// lab runs a transit peer there.
@@ -84,8 +96,8 @@ func circuitKey(a string) string { return a + "|circuit" }
 
 // rxPower is the power received at one end: the far end's launch power less
 // the chain loss and any injected degradation; a cut gives the LOS floor.
-func rxPower(farTransceiver string, lossDB, degradeDB float64, cut bool) (float64, bool) {
-	tx, _, optical := opticFigures(farTransceiver)
+func rxPower(far Endpoint, lossDB, degradeDB float64, cut bool) (float64, bool) {
+	tx, _, optical := opticFigures(far)
 	if !optical {
 		return 0, false
 	}
@@ -96,14 +108,14 @@ func rxPower(farTransceiver string, lossDB, degradeDB float64, cut bool) (float6
 }
 
 // txPower is the launch power of an end.
-func txPower(transceiver string) (float64, bool) {
-	tx, _, optical := opticFigures(transceiver)
+func txPower(e Endpoint) (float64, bool) {
+	tx, _, optical := opticFigures(e)
 	return tx, optical
 }
 
 // sensitivity is the lowest power an end's receiver can decode.
-func sensitivity(transceiver string) float64 {
-	_, s, _ := opticFigures(transceiver)
+func sensitivity(e Endpoint) float64 {
+	_, s, _ := opticFigures(e)
 	return s
 }
 

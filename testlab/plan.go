@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tuyau-net/tuyau/inventory"
+	"github.com/tuyau-net/tuyau/topology"
 )
 
 // Ports are the TCP ports every virtual device of a lab listens on, each on
@@ -66,6 +67,10 @@ type Endpoint struct {
 	Device      string `json:"device,omitempty"`
 	Interface   string `json:"interface,omitempty"`
 	Transceiver string `json:"transceiver,omitempty"`
+	// Optic holds the figures of a transceiver type the inventory defines
+	// under optics: (a vendor module); built-in types are looked up by
+	// name, so plans of inventories without optics: are unchanged.
+	Optic *topology.Optic `json:"optic,omitempty"`
 	// Circuit is set when the link ends at a provider; Device and
 	// Interface are then the lab's transit peer, or empty when the lab has
 	// none there (no transit session on the circuit, or a plan saved

@@ -27,6 +27,9 @@ type config struct {
 		Mapping netbox.Mapping `yaml:"mapping"`
 		// Filter selects the network's sites in a larger NetBox.
 		Filter netbox.Filter `yaml:"filter"`
+		// Optics is the file of the user optics table the NetBox's
+		// interfaces may name (NetBox has no place for it).
+		Optics string `yaml:"optics"`
 	} `yaml:"netbox"`
 	// Alarms are the alarm rules of "tuyau telemetry collect", kept as a
 	// node so that telemetry.ParseRulesNode names their lines.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -46,6 +47,15 @@ is a YAML file or directory, or the word "netbox" for the NetBox named by
 	return c
 }
 
+// withSideOptics gives the NetBox side the optics table of the inventory
+// file on the other side.
+func withSideOptics(nb netboxOpts, other *inventory.Snapshot, path string) netboxOpts {
+	if other != nil {
+		nb.sideOptics, nb.sideFrom = other.Optics, cmp.Or(path, "the inventory")+" (the other side)"
+	}
+	return nb
+}
+
 // loadSide reads "netbox" or an inventory path.
 func (d *deps) loadSide(ctx context.Context, side string, nb netboxOpts) (*inventory.Snapshot, error) {
 	if side == "" {
@@ -56,7 +66,7 @@ func (d *deps) loadSide(ctx context.Context, side string, nb netboxOpts) (*inven
 		side = p
 	}
 	if side == "netbox" {
-		s, err := d.openNetBox(nb)
+		s, err := d.openNetBox(ctx, nb)
 		if err != nil {
 			return nil, err
 		}
@@ -70,13 +80,24 @@ func runInventoryDiff(ctx context.Context, d *deps, o diffOpts, w io.Writer) err
 	if err := checkFormat(o.Output, "table", "json"); err != nil {
 		return err
 	}
-	from, err := d.loadSide(ctx, o.From, o.NetBox)
-	if err != nil {
-		return err
-	}
-	to, err := d.loadSide(ctx, o.To, o.NetBox)
-	if err != nil {
-		return err
+	// The file side is read first: its optics table stands for NetBox's
+	// (which has none) unless --optics or netbox.optics gives one.
+	var from, to *inventory.Snapshot
+	var err error
+	if o.From == "netbox" {
+		if to, err = d.loadSide(ctx, o.To, o.NetBox); err != nil {
+			return err
+		}
+		if from, err = d.loadSide(ctx, o.From, withSideOptics(o.NetBox, to, o.To)); err != nil {
+			return err
+		}
+	} else {
+		if from, err = d.loadSide(ctx, o.From, o.NetBox); err != nil {
+			return err
+		}
+		if to, err = d.loadSide(ctx, o.To, withSideOptics(o.NetBox, from, o.From)); err != nil {
+			return err
+		}
 	}
 	if o.To == "netbox" && o.From != "netbox" {
 		// Compare what a push would write: NetBox keeps fewer decimals.

@@ -62,7 +62,7 @@ func runInventoryPull(ctx context.Context, d *deps, o pullOpts, w io.Writer) err
 	if o.Output == "json" && o.Out == "" {
 		return errors.New("-o json prints the report on stdout: give the inventory a file with --out")
 	}
-	nb, err := d.openNetBox(o.NetBox)
+	nb, err := d.openNetBox(ctx, o.NetBox)
 	if err != nil {
 		return err
 	}

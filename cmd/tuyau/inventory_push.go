@@ -52,7 +52,7 @@ func runInventoryPush(ctx context.Context, d *deps, o pushOpts, w io.Writer) err
 	if err != nil {
 		return err
 	}
-	nb, err := d.openNetBox(o.NetBox)
+	nb, err := d.openNetBox(ctx, o.NetBox)
 	if err != nil {
 		return err
 	}
@@ -70,6 +70,11 @@ func runInventoryPush(ctx context.Context, d *deps, o pushOpts, w io.Writer) err
 	}
 	for _, r := range res.Rounded {
 		fmt.Fprintf(w, "note: %s\n", r)
+	}
+	if len(want.Optics) > 0 && nb.OpticsFrom() == "" {
+		// NetBox has no place for the table: the interfaces name types a
+		// pull would not know without it.
+		fmt.Fprintf(w, "note: the inventory's %d optics types are not stored in NetBox: pull and diff --from netbox read them from --optics FILE or netbox.optics in tuyau.yaml (docs/netbox.md \"Optics\")\n", len(want.Optics))
 	}
 	if o.DryRun {
 		if err := renderChanges(w, res.Changes, o.Output); err != nil {

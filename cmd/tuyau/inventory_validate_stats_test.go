@@ -19,7 +19,7 @@ func TestValidateStatsAndDebug(t *testing.T) {
 	}
 	// The same sites file with CRLF line ends (the fast reader takes
 	// those) and, in another file, a block scalar (it does not).
-	for _, f := range []string{"circuits.yaml", "devices.yaml", "fiber.yaml", "network.yaml", "speakers.yaml"} {
+	for _, f := range []string{"circuits.yaml", "devices.yaml", "fiber.yaml", "network.yaml", "optics.yaml", "speakers.yaml"} {
 		b, err := os.ReadFile(filepath.Join(example, f))
 		if err != nil {
 			t.Fatal(err)
@@ -44,7 +44,7 @@ func TestValidateStatsAndDebug(t *testing.T) {
 		{"stats", []string{"inventory", "validate", "-i", dir, "--stats"}, []string{
 			`sites\.yaml +\d+ +fast `,
 			`network\.yaml +\d+ +yaml\.v3 +[\d.]+ ms +\S*network\.yaml:3: a block scalar`,
-			`6 files: 5 by the fast reader, 1 by yaml\.v3`}, "level=DEBUG"},
+			`7 files: 6 by the fast reader, 1 by yaml\.v3`}, "level=DEBUG"},
 		{"debug", []string{"--debug", "inventory", "validate", "-i", dir}, []string{
 			`level=DEBUG msg="yaml: fast reader left the file to yaml\.v3" at="\S*network\.yaml:3: a block scalar`}, "by the fast reader"},
 		{"neither", []string{"inventory", "validate", "-i", dir}, nil, "yaml.v3"},

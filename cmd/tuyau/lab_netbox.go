@@ -80,7 +80,15 @@ func runLabNetbox(ctx context.Context, d *deps, o labNetboxOpts, w io.Writer) er
 		// A lab token guards a throwaway simulator on loopback; printing it is how the user gets it.
 		fmt.Fprintf(w, "  export NETBOX_TOKEN=%s\n", token)
 	}
-	fmt.Fprintln(w, "  tuyau inventory pull --out /tmp/pulled.yaml; tuyau inventory diff --from /tmp/pulled.yaml --to netbox")
+	if snap != nil && len(snap.Optics) > 0 {
+		// NetBox holds no optics table: the pull reads the inventory's.
+		if optics, err := d.inventoryPath(); err == nil {
+			fmt.Fprintf(w, "  export OPTICS=%s   # NetBox holds no optics table: pull and diff read it with --optics\n", optics)
+			fmt.Fprintln(w, "  tuyau inventory pull --optics $OPTICS --out /tmp/pulled.yaml; tuyau inventory diff --optics $OPTICS --from /tmp/pulled.yaml --to netbox")
+		}
+	} else {
+		fmt.Fprintln(w, "  tuyau inventory pull --out /tmp/pulled.yaml; tuyau inventory diff --from /tmp/pulled.yaml --to netbox")
+	}
 	fmt.Fprintln(w, "Ctrl-C to stop.")
 	return lab.Wait()
 }

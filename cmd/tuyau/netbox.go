@@ -1,17 +1,22 @@
 package main
 
 import (
+	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/tuyau-net/tuyau/inventory"
 	"github.com/tuyau-net/tuyau/inventory/netbox"
+	"github.com/tuyau-net/tuyau/inventory/yamlstore"
 )
 
 // netboxOpts says how to reach NetBox. The token comes only from the
@@ -22,6 +27,13 @@ type netboxOpts struct {
 	TokenFile string
 	Verbose   bool
 	Filter    string
+	// Optics is the user optics table's file (NetBox has none).
+	Optics string
+	// sideOptics, when no file is given, is the table of the inventory
+	// file on the other side of a diff or push, sideFrom its path: the
+	// only table in play.
+	sideOptics []inventory.Optic
+	sideFrom   string
 }
 
 func addNetboxFlags(fs *pflag.FlagSet, o *netboxOpts) {
@@ -29,11 +41,12 @@ func addNetboxFlags(fs *pflag.FlagSet, o *netboxOpts) {
 	fs.StringVar(&o.CAFile, "netbox-ca", "", "PEM file of the CA that signed NetBox's certificate (env NETBOX_CA_FILE); TLS is always verified")
 	fs.StringVar(&o.TokenFile, "netbox-token-file", "", "file holding the API token (default: env NETBOX_TOKEN)")
 	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "also log every request retried on stderr")
+	fs.StringVar(&o.Optics, "optics", "", "YAML file of the user optics table (optics:) the NetBox interfaces' transceiver types may name, since NetBox holds none (default netbox.optics in tuyau.yaml)")
 	fs.StringVar(&o.Filter, "filter", "", "read only these sites of a larger NetBox: tag=SLUG,region=SLUG,site_group=SLUG,tenant=SLUG (default netbox.filter in tuyau.yaml)")
 }
 
 // openNetBox builds the NetBox store from flags and environment.
-func (d *deps) openNetBox(o netboxOpts) (*netbox.Store, error) {
+func (d *deps) openNetBox(ctx context.Context, o netboxOpts) (*netbox.Store, error) {
 	url := o.URL
 	if url == "" {
 		url = d.getenv("NETBOX_URL")
@@ -77,6 +90,15 @@ func (d *deps) openNetBox(o netboxOpts) (*netbox.Store, error) {
 			return nil, fmt.Errorf("--filter: %w", err)
 		}
 	}
+	if path := cmp.Or(o.Optics, cfg.NetBox.Optics); path != "" {
+		optics, err := readOptics(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, netbox.WithOptics(optics, path))
+	} else if len(o.sideOptics) > 0 {
+		opts = append(opts, netbox.WithOptics(o.sideOptics, o.sideFrom))
+	}
 	opts = append(opts, netbox.WithMapping(cfg.NetBox.Mapping), netbox.WithFilter(filter), netbox.WithProgress(progressTo(d.stderr)))
 	return netbox.New(url, opts...)
 }
@@ -112,4 +134,25 @@ func progressTo(w io.Writer) func(kind string, done, total int) {
 			fmt.Fprintln(w)
 		}
 	}
+}
+
+// readOptics reads a user optics table for a NetBox: the optics: list of a
+// YAML file (an inventory directory stands for its optics.yaml; other
+// sections of an inventory file are not read: NetBox is the inventory),
+// checked as the inventory's own optics are, each error at its file:line.
+func readOptics(ctx context.Context, path string) ([]inventory.Optic, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		path = filepath.Join(path, "optics.yaml")
+	}
+	snap, err := yamlstore.Open(path).Parse(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("optics %s: %w", path, err)
+	}
+	if len(snap.Optics) == 0 {
+		return nil, fmt.Errorf("optics %s: no optics: list in it", path)
+	}
+	if ps := inventory.ValidateOptics(snap.Optics); len(ps) > 0 {
+		return nil, fmt.Errorf("optics %s: %w", path, ps)
+	}
+	return snap.Optics, nil
 }

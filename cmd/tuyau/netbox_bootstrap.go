@@ -37,7 +37,7 @@ func runNetboxBootstrap(ctx context.Context, d *deps, o bootstrapOpts, w io.Writ
 	if err := checkFormat(o.Output, "table", "json"); err != nil {
 		return err
 	}
-	nb, err := d.openNetBox(o.NetBox)
+	nb, err := d.openNetBox(ctx, o.NetBox)
 	if err != nil {
 		return err
 	}

@@ -93,7 +93,7 @@ func TestTopologyRender(t *testing.T) {
 func behindExample(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	for _, f := range []string{"circuits.yaml", "fiber.yaml", "network.yaml", "sites.yaml", "devices.yaml"} {
+	for _, f := range []string{"circuits.yaml", "fiber.yaml", "network.yaml", "sites.yaml", "devices.yaml", "optics.yaml"} {
 		b, err := os.ReadFile(filepath.Join(example, f))
 		if err != nil {
 			t.Fatal(err)

@@ -62,7 +62,7 @@ func TestLoadFailuresGiveClearErrors(t *testing.T) {
 // of tests whose own store is broken on purpose.
 func mustStore(t *testing.T, sim *netboxsim.Server, nb *netbox.Store) *netbox.Store {
 	t.Helper()
-	good, err := netbox.New(nb.URL(), netbox.WithToken(testToken))
+	good, err := netbox.New(nb.URL(), netbox.WithToken(testToken), exampleOptics(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,7 @@ func (s *Store) LoadReport(ctx context.Context) (*inventory.Snapshot, *Report, e
 	if err != nil {
 		return nil, rep, fmt.Errorf("netbox %s: %w", s.c.base, err)
 	}
+	s.addOptics(snap, rep)
 	rep.sort()
 	if len(rep.Missing) > 0 {
 		return nil, rep, &MissingError{URL: s.c.base, Missing: rep.Missing}

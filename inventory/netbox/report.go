@@ -24,6 +24,9 @@ type Report struct {
 	// Missing lists the values no custom field or inference gives, each
 	// with what would fix it. Sorted by kind, then NetBox id.
 	Missing []Missing `json:"missing"`
+	// Optics says where the user optics table came from (NetBox has
+	// none): "3 types from optics.yaml", empty when none was given.
+	Optics string `json:"optics,omitempty"`
 }
 
 // Missing is one value tuyau needs and could not find.
@@ -80,6 +83,9 @@ func (r *Report) Summary() string {
 	var b strings.Builder
 	if r.Version != "" {
 		fmt.Fprintf(&b, "NetBox %s\n", r.Version)
+	}
+	if r.Optics != "" {
+		fmt.Fprintf(&b, "optics: %s\n", r.Optics)
 	}
 	for _, x := range []struct {
 		title string

@@ -22,7 +22,8 @@ func newTestNetBox(t *testing.T, opts ...netbox.Option) (*netboxsim.Server, *net
 	sim := netboxsim.New(netboxsim.Options{Tokens: []string{testToken}})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
-	all := append([]netbox.Option{netbox.WithToken(testToken), netbox.WithRetry(3, time.Millisecond), netbox.WithPageSize(100)}, opts...)
+	all := append([]netbox.Option{netbox.WithToken(testToken), netbox.WithRetry(3, time.Millisecond), netbox.WithPageSize(100),
+		exampleOptics(t)}, opts...)
 	nb, err := netbox.New(srv.URL, all...)
 	if err != nil {
 		t.Fatal(err)
@@ -35,6 +36,17 @@ func newTestNetBox(t *testing.T, opts ...netbox.Option) (*netboxsim.Server, *net
 		t.Fatalf("bootstrap: %v", err)
 	}
 	return sim, nb
+}
+
+// exampleOptics gives a store the example's optics table, which NetBox
+// does not hold (the example's interfaces name its vendor types).
+func exampleOptics(t *testing.T) netbox.Option {
+	t.Helper()
+	snap, err := yamlstore.Open("../../examples/manche/optics.yaml").Parse(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return netbox.WithOptics(snap.Optics, "examples/manche/optics.yaml")
 }
 
 func loadExample(t *testing.T) *inventory.Snapshot {

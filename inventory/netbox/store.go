@@ -20,6 +20,10 @@ type Store struct {
 	c       client
 	mapping Mapping
 	filter  Filter
+	// optics is the user optics table loads add (NetBox has no place for
+	// it); opticsFrom names its file.
+	optics     []inventory.Optic
+	opticsFrom string
 	// progress, when set, hears each kind a push writes: done of total.
 	progress func(kind string, done, total int)
 }

@@ -24,7 +24,7 @@ func TestRoundTripAcrossNetBoxVersions(t *testing.T) {
 			sim := netboxsim.New(netboxsim.Options{Tokens: []string{testToken}, Version: v})
 			srv := httptest.NewServer(sim)
 			defer srv.Close()
-			nb, err := netbox.New(srv.URL, netbox.WithToken(testToken), netbox.WithRetry(2, time.Millisecond))
+			nb, err := netbox.New(srv.URL, netbox.WithToken(testToken), netbox.WithRetry(2, time.Millisecond), exampleOptics(t))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/tuyau-net/tuyau/inventory"
 )
@@ -108,64 +109,104 @@ func (g *gen) nextIface(dev int) string {
 	return "eth" + strconv.Itoa(len(g.s.Devices[dev].Interfaces))
 }
 
-// planOptic is what a planner knows of a pluggable when choosing one. The
-// figures are the ones topology budgets with (IEEE 802.3 cl. 38 and 52,
-// vendor ZX/ZR data sheets); topology, not the generator, is the judge.
+// planOptic is what a planner knows of a pluggable when choosing one: the
+// figures topology budgets with (its built-in table, IEEE 802.3 cl. 38 and
+// 52 and vendor ZX/ZR data sheets), or, for a vendor module the built-in
+// table lacks, the row the generator adds to the inventory's optics:.
+// Topology, not the generator, is the judge.
 type planOptic struct {
 	name                             string
 	nm                               int
 	txMin, txMax, sens, overload, km float64
+	// source is set on vendor modules only: the data sheet the row is read
+	// from, written to the inventory's optics table with the row.
+	source string
 }
 
+// The 1310 nm 10, 20 and 40 km SFP+ modules fill the gap the standard
+// types leave on short metro spans: 10GBASE-LR closes only about 3 km with
+// a 3 dB margin through patch panels, and 10GBASE-ER and -ZR saturate
+// their receivers below about 30 and 65 km of new fiber. Their PIN
+// receivers take +0.5 dBm, so a span needs no (10 km), 2.5 (20 km) or
+// 3.5 dB (40 km) of best-case loss.
+const hdvSource = "HDV Fiber 10G SFP+ dual-fiber SM data sheet (SFP+-10G-L10/L20/L40 table: average output power, PIN receiver sensitivity and overload), https://hdv-fiber.com/10g-sfp-dual-fiber-sm-1310nm-10km-10g-lr-optical-transceiver-module-compatible-with-cisco-switch.html"
+
+// planOptics lists each speed's optics cheapest first.
 var planOptics = map[inventory.Speed][]planOptic{
 	10000: {
-		{"10GBASE-LR", 1310, -8.2, 0.5, -14.4, 0.5, 10},
-		{"10GBASE-ER", 1550, -4.7, 4.0, -15.8, -1.0, 40},
-		{"10GBASE-ZR", 1550, 0, 4.0, -24, -7, 80},
+		{"10GBASE-LR", 1310, -8.2, 0.5, -14.4, 0.5, 10, ""},
+		{"SFP+-10G-L10", 1310, -6, 0, -14, 0.5, 10, hdvSource},
+		{"SFP+-10G-L20", 1310, -2, 3, -14.4, 0.5, 20, hdvSource},
+		{"SFP+-10G-L40", 1310, 1, 4, -17, 0.5, 40, hdvSource},
+		{"10GBASE-ER", 1550, -4.7, 4.0, -15.8, -1.0, 40, ""},
+		{"10GBASE-ZR", 1550, 0, 4.0, -24, -7, 80, ""},
 	},
 	1000: {
-		{"1000BASE-LX", 1310, -11.5, -3, -19, -3, 5},
-		{"1000BASE-ZX", 1550, 0, 5, -23, -3, 70},
+		{"1000BASE-LX", 1310, -11.0, -3, -19, -3, 5, ""},
+		{"1000BASE-ZX", 1550, 0, 5, -23, -3, 70, ""},
 	},
 }
 
-// transceiver picks the first optic, cheapest first, that closes the span
-// with a 3 dB margin at typical losses (0.4/0.2 dB/km, 0.15 dB per splice,
-// 0.5 dB per connector pair) without overloading its receiver and within
-// its rated reach; failing that, the least bad one, as a planner would
-// before ordering an attenuator or an amplifier.
-func transceiver(speed inventory.Speed, km float64, splices, pairs int) string {
+// planMarginDB is the margin topology budget asks by default.
+const planMarginDB = 3
+
+// fit is how an optic fares on a span under topology budget's rules: the
+// margin at the worst-case launch power over the typical loss (0.4/0.2
+// dB/km, 0.15 dB per splice, 0.5 dB per connector pair), whether the
+// strongest launch over the best-case loss (0.30/0.17 dB/km, perfect
+// splices and connectors) stays at or below the receiver's overload, and
+// whether the span is within the rated reach.
+func (o planOptic) fit(km float64, splices, pairs int) (margin float64, overload, inReach bool) {
+	att, best := 0.4, 0.30
+	if o.nm > 1400 {
+		att, best = 0.2, 0.17
+	}
+	loss := km*att + float64(splices)*0.15 + float64(pairs)*0.5
+	return o.txMin - loss - o.sens, o.txMax-km*best > o.overload, km <= o.km
+}
+
+// transceiver picks what an engineer would order for a span: the cheapest
+// optic whose budget closes with the margin at typical loss, that does not
+// overload its receiver at best-case loss, within its rated reach. When
+// none does: the cheapest that closes with the margin within reach (the
+// budget then asks for an attenuator, a few euros), else the cheapest
+// that closes at all, else the longest-reach one (the budget says the span
+// needs an amplifier).
+func transceiver(speed inventory.Speed, km float64, splices, pairs int) planOptic {
 	opts := planOptics[speed]
-	// Nothing closes the span: the longest-reach optic, and the budget
-	// report will say an amplifier is needed.
-	best, bestScore := opts[len(opts)-1].name, -1
 	for _, o := range opts {
-		att := 0.4
-		if o.nm == 1550 {
-			att = 0.2
-		}
-		loss := km*att + float64(splices)*0.15 + float64(pairs)*0.5
-		margin := o.txMin - loss - o.sens
-		score := 0
-		if margin >= 3 {
-			score += 4
-		} else if margin >= 0 {
-			score += 2
-		}
-		if o.txMax-loss <= o.overload {
-			score += 2
-		}
-		if km <= o.km {
-			score++
-		}
-		if score == 7 {
-			return o.name
-		}
-		if margin >= 0 && score > bestScore {
-			best, bestScore = o.name, score
+		if m, over, in := o.fit(km, splices, pairs); m >= planMarginDB && !over && in {
+			return o
 		}
 	}
-	return best
+	for _, o := range opts {
+		if m, _, in := o.fit(km, splices, pairs); m >= planMarginDB && in {
+			return o
+		}
+	}
+	for _, o := range opts {
+		if m, _, _ := o.fit(km, splices, pairs); m >= 0 {
+			return o
+		}
+	}
+	return opts[len(opts)-1]
+}
+
+// useOptic records that a link uses an optic: a vendor module goes into
+// the inventory's optics table the first time.
+func (g *gen) useOptic(o planOptic) string {
+	if o.source == "" {
+		return o.name
+	}
+	for _, have := range g.s.Optics {
+		if have.Type == o.name {
+			return o.name
+		}
+	}
+	g.s.Optics = append(g.s.Optics, inventory.Optic{Type: o.name, Wavelength: o.nm, Fiber: inventory.FiberSMF,
+		TxMinDBm: o.txMin, TxMaxDBm: o.txMax, RxSensDBm: o.sens, RxMaxDBm: o.overload, ReachKm: o.km, Source: o.source})
+	slices.SortFunc(g.s.Optics, func(a, b inventory.Optic) int { return strings.Compare(a.Type, b.Type) })
+	return o.name
 }
 
 func (g *gen) link(a, b int, sp linkSpec) link {
@@ -179,7 +220,7 @@ func (g *gen) link(a, b int, sp linkSpec) link {
 	if g.o.NoPanels {
 		pairs = 1
 	}
-	tr := transceiver(sp.speed, sp.km, splices, pairs)
+	tr := g.useOptic(transceiver(sp.speed, sp.km, splices, pairs))
 	da.Interfaces = append(da.Interfaces, inventory.Interface{Name: an, Description: "to " + db.Name + " " + bn,
 		Speed: sp.speed, MTU: sp.mtu, Addresses: []netip.Prefix{netip.PrefixFrom(aAddr, 31)}, Transceiver: tr})
 	db.Interfaces = append(db.Interfaces, inventory.Interface{Name: bn, Description: "to " + da.Name + " " + an,
