@@ -226,7 +226,10 @@ func (t *Topology) chooseCores(snap *inventory.Snapshot, o Options) error {
 	}
 	for _, c := range []string{a, b} {
 		if c == "" {
-			return fmt.Errorf("topology of %s: need two core sites (role core or a hosting service's sites), found %d", snap.Network.Name, len(cands))
+			// A service's site is usually also a core site: count each
+			// site once, or "found 2" names one site twice.
+			distinct := slices.Compact(slices.Sorted(slices.Values(cands)))
+			return fmt.Errorf("topology of %s: need two core sites (role core or a hosting service's sites), found %d %v", snap.Network.Name, len(distinct), distinct)
 		}
 		if _, ok := t.siteIdx[c]; !ok {
 			return fmt.Errorf("topology of %s: core site %q: %w", snap.Network.Name, c, ErrUnknownSite)
