@@ -14,6 +14,9 @@ import (
 type Passwords struct {
 	file string
 	m    map[string]string
+	// hashKey is bgp.hash_key, hex: the key of the tokens that stand for
+	// the passwords in plans and records (provisioning.Secrets).
+	hashKey string
 }
 
 // ErrNoSecret is returned for a key the secrets file does not hold.
@@ -34,6 +37,7 @@ func LoadPasswords(file string) (*Passwords, error) {
 	var f struct {
 		BGP struct {
 			Passwords map[string]string `yaml:"passwords"`
+			HashKey   string            `yaml:"hash_key"`
 		} `yaml:"bgp"`
 	}
 	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&f); err != nil {
@@ -43,7 +47,26 @@ func LoadPasswords(file string) (*Passwords, error) {
 	for k, v := range f.BGP.Passwords {
 		p.m[k] = v
 	}
+	p.hashKey = f.BGP.HashKey
 	return p, nil
+}
+
+// HashKey returns bgp.hash_key as given (hex), "" when the file has none.
+func (p *Passwords) HashKey() string {
+	if p == nil {
+		return ""
+	}
+	return p.hashKey
+}
+
+// Each calls fn with every password of the file, in no order.
+func (p *Passwords) Each(fn func(key, password string)) {
+	if p == nil {
+		return
+	}
+	for k, v := range p.m {
+		fn(k, v)
+	}
 }
 
 // Lookup returns the password stored under key.

@@ -23,6 +23,12 @@ var frrSingle = []struct {
 	{"neighbor * remote-as", 3},
 	{"neighbor * description", 3},
 	{"neighbor * update-source", 3},
+	// A new password, GTSM hop count, timers or cap replaces the old one:
+	// "no" of the old line after the new one would clear it.
+	{"neighbor * password", 3},
+	{"neighbor * ttl-security", 3},
+	{"neighbor * timers", 3},
+	{"neighbor * maximum-prefix", 3},
 	{"match ip address prefix-list", 4},
 	{"match ipv6 address prefix-list", 4},
 	{"match community", 2},

@@ -3,6 +3,8 @@ package provisioning
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,7 +23,15 @@ type Pool struct {
 	// for the next read on that same session; 0 reads every time.
 	reuse time.Duration
 	now   func() time.Time
+	// secrets, when set, redacts what is read and resolves what is pushed.
+	secrets *Secrets
 }
+
+// RedactSecrets makes the pool the boundary passwords do not cross: every
+// config read through it has its passwords replaced by tokens, every push
+// has the tokens replaced by the passwords, and the device's answers and
+// errors are scrubbed of them (Secrets).
+func (p *Pool) RedactSecrets(s *Secrets) { p.secrets = s }
 
 // NewPool wraps a dialer. Close the pool when the command is done.
 func NewPool(d Dialer) *Pool { return &Pool{dial: d, idle: map[string][]*pooledConn{}, now: time.Now} }
@@ -89,6 +99,8 @@ func (c *pooledConn) Running(ctx context.Context) ([]byte, error) {
 		return b, nil
 	}
 	b, err := c.Conn.Running(ctx)
+	b = c.pool.secrets.Redact(b)
+	err = c.pool.secrets.scrubErr(err)
 	c.broken = c.broken || err != nil
 	c.last, c.lastAt = nil, time.Time{}
 	if err == nil && !c.pushed {
@@ -99,7 +111,12 @@ func (c *pooledConn) Running(ctx context.Context) ([]byte, error) {
 
 func (c *pooledConn) Push(ctx context.Context, d Delta) error {
 	c.last, c.pushed = nil, true
-	err := c.Conn.Push(ctx, d)
+	cmds, err := c.pool.secrets.Resolve(d.Commands)
+	if err != nil {
+		return fmt.Errorf("device %s: %w", c.key[:strings.IndexByte(c.key, 0)], err)
+	}
+	d.Commands = cmds
+	err = c.pool.secrets.scrubErr(c.Conn.Push(ctx, d))
 	c.broken = c.broken || err != nil
 	return err
 }
@@ -133,6 +150,8 @@ func (c *pooledConn) Startup(ctx context.Context) ([]byte, error) {
 		return nil, ErrNoStartup
 	}
 	b, err := sr.Startup(ctx)
+	b = c.pool.secrets.Redact(b)
+	err = c.pool.secrets.scrubErr(err)
 	c.broken = c.broken || err != nil && !errors.Is(err, ErrNoStartup)
 	return b, err
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,6 +45,55 @@ type cfgOpts struct {
 	LabState   string
 	NoIGP      bool
 	GNMIPaths  []string
+
+	// sec keeps passwords out of plans, output and records (secrets()).
+	sec *provisioning.Secrets
+}
+
+// secrets returns the command's redactor, made once: keyed by bgp.hash_key
+// of the secrets file, else by a key kept next to the records (made on
+// first use), and knowing every password of the secrets file so a record
+// holding their tokens can be pushed back.
+func (o *cfgOpts) secrets(d *deps) (*provisioning.Secrets, error) {
+	if o.sec != nil {
+		return o.sec, nil
+	}
+	pw, err := bgp.LoadPasswords(o.Secrets)
+	if err != nil {
+		return nil, err
+	}
+	var key []byte
+	if h := pw.HashKey(); h != "" {
+		if key, err = hex.DecodeString(h); err != nil || len(key) < 16 {
+			return nil, fmt.Errorf("secrets file %s: bgp.hash_key is not 16 or more hex-encoded bytes", o.Secrets)
+		}
+	} else {
+		dir, err := o.recordsDir(d)
+		if err != nil {
+			return nil, err
+		}
+		if key, err = provisioning.LoadSecretKey(dir + ".secret-hash-key"); err != nil {
+			return nil, err
+		}
+	}
+	s, err := provisioning.NewSecrets(key)
+	if err != nil {
+		return nil, err
+	}
+	pw.Each(func(_, p string) { s.Token(p) })
+	o.sec = s
+	return s, nil
+}
+
+// newPool is the command's session pool, the boundary of the passwords.
+func (o *cfgOpts) newPool(d *deps, cd provisioning.Dialer) (*provisioning.Pool, error) {
+	s, err := o.secrets(d)
+	if err != nil {
+		return nil, err
+	}
+	p := provisioning.NewPool(cd)
+	p.RedactSecrets(s)
+	return p, nil
 }
 
 // registry is the platform registry, with OpenConfig limited to the
@@ -129,14 +179,19 @@ func envOr(d *deps, key, def string) string {
 	return def
 }
 
-func (o *cfgOpts) renderOptions() (provisioning.Options, error) {
+func (o *cfgOpts) renderOptions(d *deps) (provisioning.Options, error) {
 	r := provisioning.Options{NoIGP: o.NoIGP}
-	// Speaker sessions' MD5 passwords, read only when a router has one.
+	// Sessions' MD5 passwords, read only when a session has one; the
+	// config gets their tokens, the push the passwords.
 	pw, err := bgp.LoadPasswords(o.Secrets)
 	if err != nil {
 		return r, err
 	}
-	r.BGPPassword = pw.Lookup
+	sec, err := o.secrets(d)
+	if err != nil {
+		return r, err
+	}
+	r.BGPPassword = sec.Lookup(pw.Lookup)
 	for _, s := range o.NTP {
 		a, err := netip.ParseAddr(s)
 		if err != nil {

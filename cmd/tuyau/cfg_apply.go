@@ -63,7 +63,10 @@ func runCfgApply(ctx context.Context, d *deps, o *cfgOpts, a applyOpts, names []
 	if err != nil {
 		return err
 	}
-	dial := provisioning.NewPool(cd)
+	dial, err := o.newPool(d, cd)
+	if err != nil {
+		return err
+	}
 	defer dial.Close()
 	if err := cd.prepare(); err != nil {
 		return err
@@ -75,7 +78,7 @@ func runCfgApply(ctx context.Context, d *deps, o *cfgOpts, a applyOpts, names []
 			return err
 		}
 	} else {
-		ropt, err := o.renderOptions()
+		ropt, err := o.renderOptions(d)
 		if err != nil {
 			return err
 		}

@@ -30,7 +30,10 @@ func runCfgBackup(ctx context.Context, d *deps, o *cfgOpts, names []string) erro
 	if err != nil {
 		return err
 	}
-	dial := provisioning.NewPool(cd)
+	dial, err := o.newPool(d, cd)
+	if err != nil {
+		return err
+	}
 	defer dial.Close()
 	if err := cd.prepare(); err != nil {
 		return err

@@ -44,7 +44,7 @@ func runCfgPlan(ctx context.Context, d *deps, o *cfgOpts, p planOpts, names []st
 	if err != nil {
 		return err
 	}
-	ropt, err := o.renderOptions()
+	ropt, err := o.renderOptions(d)
 	if err != nil {
 		return err
 	}
@@ -52,7 +52,10 @@ func runCfgPlan(ctx context.Context, d *deps, o *cfgOpts, p planOpts, names []st
 	if err != nil {
 		return err
 	}
-	dial := provisioning.NewPool(cd)
+	dial, err := o.newPool(d, cd)
+	if err != nil {
+		return err
+	}
 	defer dial.Close()
 	if err := cd.prepare(); err != nil {
 		return err

@@ -28,7 +28,7 @@ func runCfgRender(ctx context.Context, d *deps, o *cfgOpts, names []string, plat
 	if err != nil {
 		return err
 	}
-	ropt, err := o.renderOptions()
+	ropt, err := o.renderOptions(d)
 	if err != nil {
 		return err
 	}

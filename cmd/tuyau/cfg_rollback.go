@@ -46,7 +46,10 @@ func runCfgRollback(ctx context.Context, d *deps, o *cfgOpts, r rollbackOpts, de
 	if err != nil {
 		return err
 	}
-	dial := provisioning.NewPool(cd)
+	dial, err := o.newPool(d, cd)
+	if err != nil {
+		return err
+	}
 	defer dial.Close()
 	rec, err := o.records(ctx, d)
 	if err != nil {
