@@ -130,6 +130,11 @@ func renderBGP(b *strings.Builder, snap *inventory.Snapshot, d *inventory.Device
 		if n.Role == inventory.BGPiBGP {
 			w(" neighbor %s update-source lo", n.PeerAddress)
 		}
+		if n.Role == inventory.BGPTransit {
+			// The lab's transit peers run GTSM, as tuyau renders it on
+			// directly connected eBGP: both ends or the session stays down.
+			w(" neighbor %s ttl-security hops 1", n.PeerAddress)
+		}
 	}
 	for _, fam := range []string{"ipv4-unicast", "ipv6-unicast"} {
 		v4 := fam == "ipv4-unicast"
