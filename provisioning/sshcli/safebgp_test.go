@@ -3,6 +3,7 @@ package sshcli
 import (
 	"context"
 	"encoding/json"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -108,6 +109,88 @@ func TestFRRSafeBGP(t *testing.T) {
 		}
 	}
 	again, err := provisioning.MakePlan(ctx, x, reg, dial, popts)
+	if err != nil || again.Err() != nil {
+		t.Fatalf("second plan: %v %v", err, again.Err())
+	}
+	for _, dp := range again.Devices {
+		if dp.Changed() {
+			t.Errorf("second plan changes %s:\n%s\n%q", dp.Device, dp.Diff, dp.Commands)
+		}
+	}
+}
+
+// TestFRRCoreLinkBFD: two core routers joined by one link get OSPF with
+// BFD on it (bfdd running) and iBGP over their loopbacks; on the routers,
+// the link's BFD session is up, OSPF is Full, iBGP Established, and a
+// second plan is empty.
+func TestFRRCoreLinkBFD(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts FRR and sshd")
+	}
+	p := netip.MustParsePrefix
+	a := netip.MustParseAddr
+	core := func(name, lo, link, peerLo string) inventory.Device {
+		return inventory.Device{Name: name, Site: "dc-" + name, Role: inventory.RoleCore, Platform: "frr", ASN: 65000, Loopback: a(lo),
+			Transports: []string{"ssh"},
+			Interfaces: []inventory.Interface{
+				{Name: "lo", Addresses: []netip.Prefix{netip.PrefixFrom(a(lo), 32)}},
+				{Name: "eth1", Description: "core link", Addresses: []netip.Prefix{p(link)}}},
+			BGPSessions: []inventory.BGPSession{{PeerAddress: a(peerLo), PeerASN: 65000, Role: inventory.BGPiBGP}}}
+	}
+	snap := &inventory.Snapshot{
+		Network: inventory.Network{Name: "lab", ASN: 65000},
+		Sites:   []inventory.Site{{Slug: "dc-c1", Role: inventory.SiteCore}, {Slug: "dc-c2", Role: inventory.SiteCore}},
+		Devices: []inventory.Device{core("c1", "10.255.0.1", "10.128.0.0/31", "10.255.0.2"), core("c2", "10.255.0.2", "10.128.0.1/31", "10.255.0.1")},
+	}
+	lab, kh, key := startFRRLab(t, []string{"c1", "c2"}, [][2]string{{"c1:eth1", "c2:eth1"}})
+	x := inventory.NewIndex(snap)
+	targets := map[string]string{}
+	devs := map[string]inventory.Device{}
+	for n, r := range lab {
+		targets[n] = r.addr
+		devs[n] = *x.Device(n)
+	}
+	dial := &Dialer{KnownHosts: kh, Credentials: Credentials{Username: "root", PrivateKey: key}, Targets: targets, Timeout: 20 * time.Second}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	reg := provisioning.Builtin()
+	plan, err := provisioning.MakePlan(ctx, x, reg, dial, provisioning.PlanOptions{})
+	if err != nil || plan.Err() != nil {
+		t.Fatalf("plan: %v %v", err, plan.Err())
+	}
+	for _, r := range provisioning.Apply(ctx, plan, reg, devs, dial, provisioning.ApplyOptions{}) {
+		if r.Outcome != provisioning.Applied {
+			t.Fatalf("%s: %s: %s %s", r.Device, r.Outcome, r.Error, r.RollbackError)
+		}
+	}
+	peers := map[string]string{"c1": "10.128.0.1", "c2": "10.128.0.0"}
+	loops := map[string]string{"c1": "10.255.0.2", "c2": "10.255.0.1"}
+	for name, peer := range peers {
+		r := lab[name]
+		var bfd, ospf, bgpSum string
+		deadline := time.Now().Add(90 * time.Second)
+		for {
+			bfd = r.vtyshShow(t, "show bfd peers")
+			ospf = r.vtyshShow(t, "show ip ospf neighbor")
+			bgpSum = r.vtyshShow(t, "show bgp neighbors "+loops[name])
+			up := strings.Contains(bfd, "peer "+peer) && strings.Contains(bfd, "Status: up") &&
+				strings.Contains(ospf, "Full") && strings.Contains(bgpSum, "BGP state = Established")
+			if up || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(time.Second)
+		}
+		if !strings.Contains(bfd, "peer "+peer) || !strings.Contains(bfd, "Status: up") {
+			t.Errorf("%s: BFD with %s on the core link not up:\n%s", name, peer, bfd)
+		}
+		if !strings.Contains(ospf, "Full") {
+			t.Errorf("%s: OSPF not Full:\n%s", name, ospf)
+		}
+		if !strings.Contains(bgpSum, "BGP state = Established") {
+			t.Errorf("%s: iBGP with %s not Established:\n%s", name, loops[name], bgpSum)
+		}
+	}
+	again, err := provisioning.MakePlan(ctx, x, reg, dial, provisioning.PlanOptions{})
 	if err != nil || again.Err() != nil {
 		t.Fatalf("second plan: %v %v", err, again.Err())
 	}
