@@ -294,9 +294,14 @@ type Cable struct {
 	// Connectors is the deprecated field connector_pairs replaces. It
 	// counted single connectors, of which budgets charged half, rounded
 	// up; it is read that way when ConnectorPairs is unset.
-	Connectors int    `json:"connectors,omitempty" yaml:"connectors,omitempty"`
-	Color      string `json:"color,omitempty" yaml:"color,omitempty"`
-	Src        Source `json:"-" yaml:"-"`
+	Connectors int `json:"connectors,omitempty" yaml:"connectors,omitempty"`
+	// AttenuatorDB is a fixed inline attenuator on the cable, in dB (an
+	// LC attenuator at the patch panel or the optic): a short span with a
+	// long-reach optic (ZR, ER) overloads its receiver without one.
+	// Budgets charge it in both the planning and the best-case loss.
+	AttenuatorDB float64 `json:"attenuator_db,omitempty" yaml:"attenuator_db,omitempty"`
+	Color        string  `json:"color,omitempty" yaml:"color,omitempty"`
+	Src          Source  `json:"-" yaml:"-"`
 }
 
 // Circuit is a service bought from a provider: IP transit, leased fiber.

@@ -378,6 +378,12 @@ func (v *validator) cables(from, to int) {
 		if c.ConnectorPairs < 0 {
 			v.add(c.Src, obj(), "connector_pairs %d is negative", c.ConnectorPairs)
 		}
+		switch {
+		case math.IsNaN(c.AttenuatorDB) || c.AttenuatorDB < 0 || c.AttenuatorDB > 30:
+			v.add(c.Src, obj(), "attenuator_db %v is outside 0..30 dB", c.AttenuatorDB)
+		case c.AttenuatorDB > 0 && c.Type == CableCopper:
+			v.add(c.Src, obj(), "attenuator_db %v on a %s cable: an optical attenuator goes on fiber", c.AttenuatorDB, c.Type)
+		}
 		if c.ConnectorPairs != 0 && c.Connectors != 0 {
 			v.add(c.Src, obj(), "sets both connector_pairs and the deprecated connectors: keep connector_pairs only")
 		}

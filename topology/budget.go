@@ -52,11 +52,14 @@ type LinkBudget struct {
 	Km             float64 `json:"km"`
 	Splices        int     `json:"splices"`
 	ConnectorPairs int     `json:"connector_pairs"`
-	// FiberDB, SpliceDB and ConnectorDB add up to LossDB.
+	// FiberDB, SpliceDB, ConnectorDB and AttenuatorDB add up to LossDB.
 	FiberDB     float64 `json:"fiber_db"`
 	SpliceDB    float64 `json:"splice_db"`
 	ConnectorDB float64 `json:"connector_db"`
-	LossDB      float64 `json:"loss_db"`
+	// AttenuatorDB is the cables' inline attenuators, charged at their
+	// rating in the planning and the best-case loss alike.
+	AttenuatorDB float64 `json:"attenuator_db,omitempty"`
+	LossDB       float64 `json:"loss_db"`
 	// MinLossDB is the best-case loss (BestCaseLoss) the overload check
 	// uses, in the direction that comes closest to overload.
 	MinLossDB float64 `json:"min_loss_db"`
@@ -134,11 +137,12 @@ func (t *Topology) budget(l Link, prof LossProfile, margin float64) LinkBudget {
 		}
 		sp := float64(l.Splices) * prof.SpliceDB
 		co := float64(b.ConnectorPairs) * prof.ConnectorDB
-		loss := fiber + sp + co
+		at := l.AttenuatorDB
+		loss := fiber + sp + co + at
 		rx := d.tx.TxMinDBm - loss
 		m := rx - d.rx.RxSensDBm
 		if first || m < b.MarginDB {
-			b.FiberDB, b.SpliceDB, b.ConnectorDB, b.LossDB = round(fiber, 2), round(sp, 2), round(co, 2), round(loss, 2)
+			b.FiberDB, b.SpliceDB, b.ConnectorDB, b.AttenuatorDB, b.LossDB = round(fiber, 2), round(sp, 2), round(co, 2), round(at, 2), round(loss, 2)
 			b.TxDBm, b.RxDBm, b.SensitivityDBm, b.MarginDB = d.tx.TxMinDBm, round(rx, 2), d.rx.RxSensDBm, round(m, 2)
 			first = false
 		}
@@ -148,7 +152,7 @@ func (t *Topology) budget(l Link, prof LossProfile, margin float64) LinkBudget {
 			s := t.Physical.Spans[si]
 			minLoss += s.Km * best.Attenuation(s.Type, d.tx.Wavelength)
 		}
-		minLoss += float64(l.Splices)*best.SpliceDB + float64(b.ConnectorPairs)*best.ConnectorDB
+		minLoss += float64(l.Splices)*best.SpliceDB + float64(b.ConnectorPairs)*best.ConnectorDB + l.AttenuatorDB
 		hot := d.tx.TxMaxDBm - minLoss
 		if first2 := b.MinLossDB == 0 && hotDir == nil; first2 || hot-d.rx.RxMaxDBm > *hotDir {
 			over := hot - d.rx.RxMaxDBm
@@ -156,7 +160,7 @@ func (t *Topology) budget(l Link, prof LossProfile, margin float64) LinkBudget {
 			b.MinLossDB = round(minLoss, 2)
 		}
 		if hot > d.rx.RxMaxDBm && b.Note == "" {
-			b.Note = fmt.Sprintf("up to %.1f dBm at the %s receiver at best-case loss (%.1f dB), above its %.1f dBm overload: add %.0f dB of attenuation",
+			b.Note = fmt.Sprintf("up to %.1f dBm at the %s receiver at best-case loss (%.1f dB), above its %.1f dBm overload: add %.0f dB of attenuation (attenuator_db on a cable of the link)",
 				round(hot, 1)+0, d.rx.Type, round(minLoss, 1)+0, d.rx.RxMaxDBm, math.Ceil(hot-d.rx.RxMaxDBm))
 		}
 	}

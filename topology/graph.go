@@ -91,6 +91,8 @@ type Span struct {
 	// unset). Connectors is twice that, kept for readers of the old field.
 	ConnectorPairs int `json:"connector_pairs"`
 	Connectors     int `json:"connectors,omitempty"`
+	// AttenuatorDB is the cable's inline attenuator (attenuator_db).
+	AttenuatorDB float64 `json:"attenuator_db,omitempty"`
 	// Links are the ids of the routed links riding this cable.
 	Links []string `json:"links,omitempty"`
 }
@@ -118,9 +120,11 @@ type Link struct {
 	Splices      int             `json:"splices"`
 	// ConnectorPairs adds up the cables' mated connector pairs: what the
 	// budget charges. Connectors is twice that, kept for old readers.
-	ConnectorPairs int      `json:"connector_pairs"`
-	Connectors     int      `json:"connectors"`
-	SRLGs          []string `json:"srlgs,omitempty"`
+	ConnectorPairs int `json:"connector_pairs"`
+	Connectors     int `json:"connectors"`
+	// AttenuatorDB adds up the cables' inline attenuators.
+	AttenuatorDB float64  `json:"attenuator_db,omitempty"`
+	SRLGs        []string `json:"srlgs,omitempty"`
 	// External marks a link to a circuit (transit): it leaves the network.
 	External bool `json:"external,omitempty"`
 	// Up is false when an interface is disabled or a cable is not connected;
@@ -272,7 +276,8 @@ func (t *Topology) buildPhysical(snap *inventory.Snapshot, x *inventory.Index) {
 		// its far end (docs/inventory.md, connector_pairs).
 		pairs := max(c.Pairs(), 1)
 		t.Physical.Spans = append(t.Physical.Spans, Span{Cable: c.Label, From: a.ID, To: b.ID, FromSite: a.Site, ToSite: b.Site,
-			Km: c.Length.Km(), Type: c.Type, Status: c.Status, SRLGs: sortedSet(c.SRLGs), Splices: c.Splices, ConnectorPairs: pairs, Connectors: 2 * pairs})
+			Km: c.Length.Km(), Type: c.Type, Status: c.Status, SRLGs: sortedSet(c.SRLGs), Splices: c.Splices, ConnectorPairs: pairs, Connectors: 2 * pairs,
+			AttenuatorDB: c.AttenuatorDB})
 	}
 	slices.SortFunc(t.Physical.Nodes, func(a, b Node) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(t.Physical.Spans, func(a, b Span) int { return cmp.Compare(a.Cable, b.Cable) })
@@ -341,6 +346,7 @@ func (t *Topology) newLink(x *inventory.Index, p inventory.Path) Link {
 		l.Splices += s.Splices
 		l.ConnectorPairs += s.ConnectorPairs
 		l.Connectors += s.Connectors
+		l.AttenuatorDB += s.AttenuatorDB
 		for _, g := range s.SRLGs {
 			srlgs[g] = true
 		}

@@ -302,7 +302,7 @@ func (w *writer) upsertCables(ctx context.Context, keys []string) error {
 		}
 		req.LengthUnit = &unit
 		req.CustomFields = map[string]any{cfStrands: nullable(c.Strands), cfSplices: nullable(c.Splices),
-			cfConnectors: nullable(c.Pairs()), cfSRLGs: jsonOrNull(c.SRLGs)}
+			cfConnectors: nullable(c.Pairs()), cfSRLGs: jsonOrNull(c.SRLGs), cfAttenuator: nullable(c.AttenuatorDB)}
 		if id, ok := w.cables[label]; ok {
 			body := toMap(req)
 			// smf-os2 already is single-mode: keep NetBox's finer type.

@@ -24,6 +24,7 @@ const (
 	cfSRLGs          = "tuyau_srlgs"
 	cfSplices        = "tuyau_splices"
 	cfConnectors     = "tuyau_connectors"
+	cfAttenuator     = "tuyau_attenuator_db"
 	cfCircuitDevice  = "tuyau_device"
 	cfCircuitIface   = "tuyau_interface"
 	cfASNName        = "tuyau_asn_name"
@@ -73,6 +74,7 @@ func RequiredCustomFields() []CustomFieldSpec {
 		{cfSRLGs, gonetbox.PATCHEDWRITABLECUSTOMFIELDREQUESTTYPE_JSON, []string{"dcim.cable"}, "shared-risk groups (ducts, trenches, bridges): [\"duct-a\"]"},
 		{cfSplices, gonetbox.PATCHEDWRITABLECUSTOMFIELDREQUESTTYPE_INTEGER, []string{"dcim.cable"}, "fusion splices along the cable"},
 		{cfConnectors, gonetbox.PATCHEDWRITABLECUSTOMFIELDREQUESTTYPE_INTEGER, []string{"dcim.cable"}, "mated connector pairs along the cable"},
+		{cfAttenuator, gonetbox.PATCHEDWRITABLECUSTOMFIELDREQUESTTYPE_DECIMAL, []string{"dcim.cable"}, "inline fixed attenuator on the cable, dB"},
 		{cfCircuitDevice, gonetbox.PATCHEDWRITABLECUSTOMFIELDREQUESTTYPE_TEXT, []string{"circuits.circuittermination"}, "device the circuit is handed over on"},
 		{cfCircuitIface, gonetbox.PATCHEDWRITABLECUSTOMFIELDREQUESTTYPE_TEXT, []string{"circuits.circuittermination"}, "interface the circuit is handed over on"},
 		{cfASNName, gonetbox.PATCHEDWRITABLECUSTOMFIELDREQUESTTYPE_TEXT, []string{"ipam.asn"}, "name of the autonomous system"},

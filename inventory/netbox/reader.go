@@ -408,6 +408,9 @@ func (r *reader) loadCables(snap *inventory.Snapshot) error {
 		if n, ok := c.Custom.integer(cfConnectors); ok {
 			cable.ConnectorPairs = int(n)
 		}
+		if x, ok := c.Custom.decimal(cfAttenuator); ok {
+			cable.AttenuatorDB = x
+		}
 		if raw := c.Custom[cfSRLGs]; len(raw) > 0 && string(raw) != "null" {
 			if err := json.Unmarshal(raw, &cable.SRLGs); err != nil {
 				return fmt.Errorf("cable %s: custom field %s: want a JSON list of strings: %w", label, cfSRLGs, err)

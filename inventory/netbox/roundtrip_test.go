@@ -173,3 +173,31 @@ func TestApplyChangeSets(t *testing.T) {
 	apply("device and sessions", next, cs)
 	apply("stale full create replayed", example, full)
 }
+
+// TestAttenuatorRoundTrip: a cable's inline attenuator is written to the
+// decimal custom field tuyau_attenuator_db and read back as written; a
+// second push changes nothing.
+func TestAttenuatorRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	sim, nb := newTestNetBox(t)
+	want := loadExample(t)
+	want.Cables[0].AttenuatorDB, want.Cables[1].AttenuatorDB = 5, 2.5
+	if err := push(ctx, nb, want); err != nil {
+		t.Fatalf("push: %v", err)
+	}
+	got, err := nb.Load(ctx)
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	assertSame(t, want, got)
+	if got.Cables[0].AttenuatorDB != 5 || got.Cables[1].AttenuatorDB != 2.5 || got.Cables[2].AttenuatorDB != 0 {
+		t.Errorf("attenuators read back %v, %v, %v; want 5, 2.5, 0", got.Cables[0].AttenuatorDB, got.Cables[1].AttenuatorDB, got.Cables[2].AttenuatorDB)
+	}
+	before := sim.Stats().Writes
+	if err := push(ctx, nb, want); err != nil {
+		t.Fatalf("second push: %v", err)
+	}
+	if w := sim.Stats().Writes - before; w != 0 {
+		t.Errorf("second push made %d writes, want 0", w)
+	}
+}

@@ -125,6 +125,17 @@ func (cf CustomFields) integer(name string) (int64, bool) {
 	return v, err == nil
 }
 
+// decimal reads a decimal custom field, sent as a JSON number or, as
+// NetBox's DecimalField may serialize it, a string.
+func (cf CustomFields) decimal(name string) (float64, bool) {
+	raw := cf[name]
+	if len(raw) > 1 && raw[0] == '"' {
+		raw = raw[1 : len(raw)-1]
+	}
+	v, err := strconv.ParseFloat(string(raw), 64)
+	return v, err == nil
+}
+
 func (cf CustomFields) boolean(name string) bool {
 	var b bool
 	_ = json.Unmarshal(cf[name], &b)
