@@ -25,6 +25,7 @@ func (FRR) Delta(running, want []byte) (Delta, error) {
 		return Delta{}, fmt.Errorf("target config: %w", err)
 	}
 	have, w := parseFRR(string(running)), parseFRR(string(want))
+	have.profileDefaults(string(running))
 	if down := frrDaemonsDown(string(running), w); len(down) > 0 {
 		return Delta{}, fmt.Errorf("running config: %w: %s not running, so %s part is missing from the read",
 			ErrDaemonDown, strings.Join(down, ", "), pluralIts(len(down)))
@@ -214,6 +215,35 @@ func parseFRR(text string) *frrConfig {
 		}
 	})
 	return c
+}
+
+// frrDatacenterDefaults are the lines the "datacenter" profile turns on
+// and "show running-config" then leaves out, by the context kind they
+// belong to (the "traditional" profile shows them when set).
+var frrDatacenterDefaults = map[string][]string{"router bgp": {"bgp log-neighbor-changes"}}
+
+// profileDefaults puts back the lines running's profile leaves out, unless
+// their "no" form is there, so an intent stating them is not a change.
+func (c *frrConfig) profileDefaults(running string) {
+	if !strings.Contains(running, "\nfrr defaults datacenter\n") && !strings.HasPrefix(running, "frr defaults datacenter\n") {
+		return
+	}
+	for _, k := range c.order {
+		b := c.blocks[k]
+		if len(b.path) != 1 {
+			continue
+		}
+		for kind, lines := range frrDatacenterDefaults {
+			if !strings.HasPrefix(b.path[0], kind) {
+				continue
+			}
+			for _, l := range lines {
+				if !b.set["no "+l] {
+					b.add(l)
+				}
+			}
+		}
+	}
 }
 
 func isNoise(line string) bool {

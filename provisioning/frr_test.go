@@ -61,3 +61,28 @@ func FuzzParseFRR(f *testing.F) {
 		}
 	})
 }
+
+// TestFRRDatacenterDefaults: on a router started with the datacenter
+// profile (the netns lab's), "bgp log-neighbor-changes" is on and not
+// shown; an intent stating it is no change there, but is one where the
+// profile is traditional or the line is turned off.
+func TestFRRDatacenterDefaults(t *testing.T) {
+	want := []byte("router bgp 65000\n bgp log-neighbor-changes\n neighbor 10.0.0.1 remote-as 65001\nexit\n")
+	tests := []struct {
+		name, running string
+		changed       bool
+	}{
+		{"datacenter, default", "frr version 8.4.4\nfrr defaults datacenter\n!\nrouter bgp 65000\n neighbor 10.0.0.1 remote-as 65001\nexit\n", false},
+		{"datacenter, turned off", "frr defaults datacenter\nrouter bgp 65000\n no bgp log-neighbor-changes\n neighbor 10.0.0.1 remote-as 65001\nexit\n", true},
+		{"traditional", "frr version 8.4.4\nfrr defaults traditional\n!\nrouter bgp 65000\n neighbor 10.0.0.1 remote-as 65001\nexit\n", true},
+	}
+	for _, tt := range tests {
+		d, err := FRR{}.Delta([]byte(tt.running), want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Changed() != tt.changed {
+			t.Errorf("%s: changed %v, want %v (commands %q)", tt.name, d.Changed(), tt.changed, d.Commands)
+		}
+	}
+}
