@@ -139,7 +139,8 @@ func (s *Server) report(ctx context.Context, win string, span time.Duration) (re
 	gen, now := s.linkGen.Load(), time.Now()
 	if e, ok := c.entries[win]; ok {
 		age := now.Sub(e.at)
-		if age < availFresh || age < availMaxAge && e.gen == gen {
+		// A failed read is tried again after availFresh, not kept.
+		if age < availFresh || e.err == nil && age < availMaxAge && e.gen == gen {
 			return e.rep, e.err
 		}
 	}
