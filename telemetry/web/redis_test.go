@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tuyau-net/tuyau/inventory"
 	"github.com/tuyau-net/tuyau/telemetry"
 	"github.com/tuyau-net/tuyau/telemetry/sink/redis"
 	"github.com/tuyau-net/tuyau/testlab/redislab"
@@ -100,5 +101,63 @@ func TestRedisSource(t *testing.T) {
 		case <-ctx.Done():
 			t.Fatal("the change published by Redis never reached the event stream")
 		}
+	}
+}
+
+// TestRedisAvailability computes a member site's availability from the
+// Redis changes stream: an outage under a duct alarm that has cleared
+// since is still named by its duct (the alarm resolved by id from Redis).
+func TestRedisAvailability(t *testing.T) {
+	srv := redislab.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	snap, topo := network(t, 30)
+	sink, err := redis.Open(srv.URL(), "", redis.Options{Network: snap.Network.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	member := ""
+	for _, s := range topo.Sites {
+		if s.Role == inventory.SiteMember {
+			member = s.Slug
+			break
+		}
+	}
+	start := time.Now().Add(-20 * time.Second).UTC()
+	b := telemetry.Batch{Collector: "col-r", Changes: []telemetry.StateChange{{Time: start, ObjectKind: telemetry.KindCollector, Object: "col-r", To: telemetry.MarkStarted}}}
+	for _, l := range topo.Links {
+		if l.ASite == member || l.BSite == member {
+			b.Links = append(b.Links, telemetry.LinkState{ID: l.ID, Oper: "up", Updated: start.Add(8 * time.Second)})
+			b.Changes = append(b.Changes,
+				telemetry.StateChange{Time: start.Add(2 * time.Second), ObjectKind: "link", Object: l.ID, From: "up", To: "down", Cause: "r2"},
+				telemetry.StateChange{Time: start.Add(8 * time.Second), ObjectKind: "link", Object: l.ID, From: "down", To: "up"})
+		}
+	}
+	for s := 5 * time.Second; s < 20*time.Second; s += 5 * time.Second {
+		b.Changes = append(b.Changes, telemetry.StateChange{Time: start.Add(s), ObjectKind: telemetry.KindCollector, Object: "col-r", To: telemetry.MarkRunning})
+	}
+	b.Alarms = []telemetry.Alarm{{ID: "r2", Rule: "duct", Source: "telemetry", Severity: telemetry.SevCritical, State: telemetry.AlarmCleared,
+		ObjectKind: "duct", Object: "duct-y", Message: "duct-y suspected", Raised: start.Add(2 * time.Second), Updated: start.Add(8 * time.Second),
+		Cleared: start.Add(8 * time.Second)}}
+	if err := sink.Write(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := sink.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := sink.Reader()
+	web := serve(t, Options{Source: r, Inventory: snap, HistoryName: "Redis", Interval: time.Hour})
+	_, body := get(t, noRedirect, web.URL+"/api/sites/"+member+"/availability?window=24h")
+	var d availDoc
+	if err := json.Unmarshal([]byte(body), &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Err != "" || len(d.Outages) != 1 {
+		t.Fatalf("availability of %s from Redis: %s, want one outage", member, body)
+	}
+	o := d.Outages[0]
+	if o.Ongoing || o.Duration.D() != 6*time.Second || len(o.Causes) != 1 || o.Causes[0].Kind != "duct" || o.Causes[0].Name != "duct-y" {
+		t.Errorf("outage %+v, want 6 s, over, caused by duct duct-y", o)
 	}
 }
