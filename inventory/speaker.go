@@ -27,7 +27,32 @@ type Speaker struct {
 	// (absolute, created mode 0600) or a loopback host:port.
 	API   string        `json:"api" yaml:"api"`
 	Peers []SpeakerPeer `json:"peers" yaml:"peers"`
-	Src   Source        `json:"-" yaml:"-"`
+	// HostingNextHop and HostingNextHop6 are the next hops the speaker
+	// gives the hosting prefixes it announces for its site: where the
+	// site's hosting platform (its load balancers, the service's gateway)
+	// takes the traffic, an address the core routers resolve through the
+	// IGP or a connected subnet. It must not be an address of a router
+	// (FRR drops a path whose next hop is its own address) nor the router
+	// id (which says who announces, not where the traffic goes). Unset:
+	// the listen address of that family (the speaker runs on the hosting
+	// platform, as an ExaBGP health check does); a site hosting IPv6
+	// prefixes with an IPv4 listen address needs HostingNextHop6.
+	HostingNextHop  netip.Addr `json:"hosting_next_hop,omitzero" yaml:"hosting_next_hop,omitempty"`
+	HostingNextHop6 netip.Addr `json:"hosting_next_hop6,omitzero" yaml:"hosting_next_hop6,omitempty"`
+	Src             Source     `json:"-" yaml:"-"`
+}
+
+// NextHops returns the next hops of the speaker's hosting announcements
+// per family (see HostingNextHop); invalid when the family has none.
+func (s Speaker) NextHops() (v4, v6 netip.Addr) {
+	v4, v6 = s.HostingNextHop, s.HostingNextHop6
+	if !v4.IsValid() && s.Listen.Is4() {
+		v4 = s.Listen
+	}
+	if !v6.IsValid() && s.Listen.Is6() {
+		v6 = s.Listen
+	}
+	return v4, v6
 }
 
 // SpeakerPeer is one core router a speaker peers with.

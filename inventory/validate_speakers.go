@@ -1,7 +1,9 @@
 package inventory
 
 import (
+	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
 )
 
@@ -58,6 +60,7 @@ func (v *validator) speakers() {
 		if len(sp.Peers) == 0 {
 			v.add(sp.Src, obj, "has no peers (the core routers of its site)")
 		}
+		v.speakerNextHops(&sp)
 		seen := dupCheck{}
 		for _, p := range sp.Peers {
 			v.speakerPeer(&sp, p, seen)
@@ -123,6 +126,51 @@ func (v *validator) speakerPeer(sp *Speaker, p SpeakerPeer, seen dupCheck) {
 	}
 	if p.GracefulRestart < 0 || p.GracefulRestart > 4095 {
 		v.add(src, obj, "graceful_restart %d is not 0 (off) or 1..4095 seconds (RFC 4724)", p.GracefulRestart)
+	}
+}
+
+// speakerNextHops checks the hosting next hops: the right family, no
+// router's address, and one for every family of the prefixes hosted at the
+// speaker's site.
+func (v *validator) speakerNextHops(sp *Speaker) {
+	obj := "speaker " + sp.Name
+	for _, nh := range []struct {
+		key  string
+		a    netip.Addr
+		want bool // IPv4
+	}{{"hosting_next_hop", sp.HostingNextHop, true}, {"hosting_next_hop6", sp.HostingNextHop6, false}} {
+		if !nh.a.IsValid() {
+			continue
+		}
+		if nh.a.Is4() != nh.want || nh.a.IsUnspecified() || nh.a.IsMulticast() || nh.a.IsLinkLocalUnicast() {
+			fam := "IPv6"
+			if nh.want {
+				fam = "IPv4"
+			}
+			v.add(sp.Src, obj, "%s %s is not a global %s unicast address", nh.key, nh.a, fam)
+			continue
+		}
+		for i := range v.s.Devices {
+			if deviceHasAddr(&v.s.Devices[i], nh.a) {
+				v.add(sp.Src, obj, "%s %s is an address of device %s: a router drops a path whose next hop is its own address", nh.key, nh.a, v.s.Devices[i].Name)
+			}
+		}
+	}
+	v4, v6 := sp.NextHops()
+	for _, svc := range v.s.Services {
+		if !slices.Contains(svc.Sites, sp.Site) {
+			continue
+		}
+		for _, p := range svc.Prefixes {
+			if p.Addr().Is4() && !v4.IsValid() {
+				v.add(sp.Src, obj, "service %s announces %s at site %s: set hosting_next_hop (the listen address is IPv6)", svc.Name, p, sp.Site)
+				break
+			}
+			if p.Addr().Is6() && !v6.IsValid() {
+				v.add(sp.Src, obj, "service %s announces %s at site %s: set hosting_next_hop6 (the listen address is IPv4)", svc.Name, p, sp.Site)
+				break
+			}
+		}
 	}
 }
 

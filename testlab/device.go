@@ -249,6 +249,9 @@ func (d *Device) desiredBGP(cfg *vtysh.Config) (desired, map[string]neighborInfo
 			if an := af.Neighbor(n.Addr); an != nil && an.RRClient && b.Active(n.Addr, af.Name) {
 				spec.rrClient = true
 			}
+			if an := af.Neighbor(n.Addr); an != nil && an.AddPathAll && b.Active(n.Addr, af.Name) {
+				spec.addPath = true
+			}
 		}
 		if spec.rrClient {
 			spec.clusterID = g.routerID
@@ -353,6 +356,21 @@ func (d *Device) peerFor(cfg *vtysh.Config, n *vtysh.Neighbor) (peerSpec, string
 	}
 	src, via, why := d.source(cfg, n, x)
 	spec.local = src
+	if sp, ok := d.lab.plan.speakerAt(x); ok {
+		// tuyau's own speaker, run by "tuyau bgp serve --lab" at its lab
+		// address: one hop from its site's routers, which are up while
+		// this device is. The speaker dials (passive here): it starts
+		// after the lab, and a GoBGP that dialed a speaker not yet there
+		// would wait out its connect-retry before trying again.
+		spec.remote, spec.port, spec.passive = sp.Addr, uint32(d.lab.plan.Ports.BGP), true
+		if n.Port != 0 {
+			spec.port = uint32(n.Port)
+		}
+		if !spec.local.IsValid() {
+			spec.local = d.plan.Addr
+		}
+		return spec, why
+	}
 	m, mapped := d.lab.plan.Translate(x)
 	if !mapped {
 		if !loopback4.Contains(x) {

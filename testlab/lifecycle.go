@@ -364,7 +364,7 @@ func StatusOf(ctx context.Context, root, name string) (LabStatus, error) {
 			out.Note = st.Error
 		}
 		if st.Plan != nil {
-			out.Block, out.Ports, out.Mapping = st.Plan.Block.String(), st.Plan.Ports, st.Plan.Mapping
+			out.Block, out.Ports, out.Mapping, out.Speakers = st.Plan.Block.String(), st.Plan.Ports, st.Plan.Mapping, st.Plan.Speakers
 		}
 	}
 	out.KnownHosts, out.Password, out.ClientKey, out.User = st.KnownHosts(), st.PasswordFile(), st.ClientKey(), st.User

@@ -30,8 +30,24 @@ type Plan struct {
 	Devices []DevicePlan `json:"devices"`
 	Links   []Link       `json:"links"`
 	Mapping []AddressMap `json:"mapping"`
-	byInv   map[netip.Addr]int
-	byLab   map[netip.Addr]int
+	// Speakers are tuyau's own BGP speakers (inventory speakers:): the lab
+	// runs none, it gives each a lab address so that "tuyau bgp serve
+	// --lab" runs it there and the lab's core routers reach it.
+	Speakers []SpeakerPlan `json:"speakers,omitempty"`
+	byInv    map[netip.Addr]int
+	byLab    map[netip.Addr]int
+}
+
+// SpeakerPlan is where a speaker of the inventory runs in the lab: its
+// listen address stands for Listen, on the lab's BGP port.
+type SpeakerPlan struct {
+	Name string `json:"name"`
+	Site string `json:"site"`
+	// Addr is the lab address the speaker binds to and the routers dial.
+	Addr netip.Addr `json:"addr"`
+	// Listen is the inventory address it stands for (the routers'
+	// neighbor address).
+	Listen netip.Addr `json:"listen"`
 }
 
 // DevicePlan is one virtual device.
@@ -163,6 +179,9 @@ func NewPlan(name string, snap *inventory.Snapshot, block netip.Prefix, ports Po
 	if nIf, err = p.addTransitPeers(x, nDev, nIf); err != nil {
 		return nil, fmt.Errorf("lab %s: %w", name, err)
 	}
+	if err := p.addSpeakers(snap, nDev+countTransit(p)); err != nil {
+		return nil, fmt.Errorf("lab %s: %w", name, err)
+	}
 	p.addIPv6(snap, nIf)
 	// Built now, not on first use: lookups run from many goroutines.
 	p.reindex()
@@ -188,6 +207,55 @@ func (p *Plan) addIPv6(snap *inventory.Snapshot, nIf int) {
 			}
 		}
 	}
+}
+
+// countTransit is the number of transit peers the lab added.
+func countTransit(p *Plan) int {
+	n := 0
+	for _, d := range p.Devices {
+		if d.Transit != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// addSpeakers gives each IPv4 speaker a device address after every device
+// and transit peer (so that no existing address moves), mapped from its
+// listen address; an IPv6 listen address has no lab counterpart yet.
+func (p *Plan) addSpeakers(snap *inventory.Snapshot, nDev int) error {
+	for _, sp := range snap.Speakers {
+		if !sp.Listen.Is4() {
+			continue
+		}
+		addr, err := nth(p.Block, deviceBase, nDev)
+		if err != nil {
+			return fmt.Errorf("speaker %s: %w", sp.Name, err)
+		}
+		nDev++
+		p.Speakers = append(p.Speakers, SpeakerPlan{Name: sp.Name, Site: sp.Site, Addr: addr, Listen: sp.Listen})
+	}
+	return nil
+}
+
+// Speaker returns the lab placement of the named speaker.
+func (p *Plan) Speaker(name string) (SpeakerPlan, bool) {
+	for _, s := range p.Speakers {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return SpeakerPlan{}, false
+}
+
+// speakerAt returns the speaker whose listen address is inv.
+func (p *Plan) speakerAt(inv netip.Addr) (SpeakerPlan, bool) {
+	for _, s := range p.Speakers {
+		if s.Listen == inv {
+			return s, true
+		}
+	}
+	return SpeakerPlan{}, false
 }
 
 // add records a mapping; an inventory address used twice keeps its first

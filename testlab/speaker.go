@@ -29,13 +29,15 @@ type bgpGlobal struct {
 // peerSpec is one neighbor as the device's applied config asks for it,
 // already translated to lab addresses.
 type peerSpec struct {
-	remote      netip.Addr
-	port        uint32
-	local       netip.Addr
-	peerAS      uint32
-	localAS     uint32
-	v4, v6      bool
-	rrClient    bool
+	remote   netip.Addr
+	port     uint32
+	local    netip.Addr
+	peerAS   uint32
+	localAS  uint32
+	v4, v6   bool
+	rrClient bool
+	// addPath is "addpath-tx-all-paths": every path, not only the best.
+	addPath     bool
 	clusterID   string
 	keepalive   uint64
 	hold        uint64
@@ -323,11 +325,19 @@ func (p peerSpec) toAPI() *api.Peer {
 	if p.rrClient {
 		peer.RouteReflector = &api.RouteReflector{RouteReflectorClient: true, RouteReflectorClusterId: p.clusterID}
 	}
-	if p.v4 {
-		peer.AfiSafis = append(peer.AfiSafis, &api.AfiSafi{Config: &api.AfiSafiConfig{Family: famV4, Enabled: true}})
-	}
-	if p.v6 {
-		peer.AfiSafis = append(peer.AfiSafis, &api.AfiSafi{Config: &api.AfiSafiConfig{Family: famV6, Enabled: true}})
+	for _, f := range []struct {
+		on  bool
+		fam *api.Family
+	}{{p.v4, famV4}, {p.v6, famV6}} {
+		if !f.on {
+			continue
+		}
+		af := &api.AfiSafi{Config: &api.AfiSafiConfig{Family: f.fam, Enabled: true}}
+		if p.addPath {
+			// GoBGP's send-max is 8 bits: 255 stands for FRR's "all".
+			af.AddPaths = &api.AddPaths{Config: &api.AddPathsConfig{SendMax: 255}}
+		}
+		peer.AfiSafis = append(peer.AfiSafis, af)
 	}
 	return peer
 }

@@ -27,6 +27,9 @@ type LabStatus struct {
 	Links   []LinkStatus   `json:"links"`
 	Faults  FaultsStatus   `json:"faults"`
 	Mapping []AddressMap   `json:"mapping"`
+	// Speakers are where tuyau's BGP speakers run in the lab ("tuyau bgp
+	// serve --lab").
+	Speakers []SpeakerPlan `json:"speakers,omitempty"`
 	// Endpoints are the hosting services' endpoints at the core sites
 	// (tuyau lab fail-service / restore-service).
 	Endpoints []EndpointStatus `json:"endpoints"`
@@ -73,7 +76,7 @@ func (l *Lab) Status(ctx context.Context) LabStatus {
 	p := l.plan
 	st := LabStatus{
 		Name: p.Name, Mode: "virtual", Running: true, Block: p.Block.String(), Ports: p.Ports,
-		User: l.opts.User, Mapping: p.Mapping,
+		User: l.opts.User, Mapping: p.Mapping, Speakers: p.Speakers,
 	}
 	for _, d := range l.order {
 		ds := DeviceStatus{Name: d.Name(), Role: d.plan.Role, Addr: d.Addr().String(), SSH: hostPort(d.Addr(), p.Ports.SSH), Alive: d.Alive()}

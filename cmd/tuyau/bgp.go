@@ -15,6 +15,9 @@ type bgpOpts struct {
 	Speaker string
 	API     string
 	Secrets string
+	// Lab and LabDir: work against a running virtual lab (bgp_lab.go).
+	Lab    string
+	LabDir string
 }
 
 func newBGPCmd(d *deps) *cobra.Command {
@@ -37,6 +40,8 @@ its API by the inventory or --api. MD5 passwords come from the secrets file
 	c.PersistentFlags().StringVar(&o.Speaker, "speaker", "", "speaker name (inventory speakers:); the only one by default")
 	c.PersistentFlags().StringVar(&o.API, "api", "", "the speaker's API (unix socket path or loopback host:port) instead of the inventory's")
 	c.PersistentFlags().StringVar(&o.Secrets, "secrets", envOr(d, "TUYAU_SECRETS", ""), "secrets file (YAML, bgp: passwords:) (env TUYAU_SECRETS)")
+	c.PersistentFlags().StringVar(&o.Lab, "lab", "", "run or reach the speaker in this virtual lab (tuyau lab up): its lab address and port, the routers' lab addresses, sockets in the lab's directory")
+	c.PersistentFlags().StringVar(&o.LabDir, "lab-dir", "", "directory of the labs' state (env TUYAU_LAB_DIR)")
 	c.AddCommand(newBGPServeCmd(d, &o), newBGPPeersCmd(d, &o), newBGPRoutesCmd(d, &o),
 		newBGPAnnounceCmd(d, &o, false), newBGPAnnounceCmd(d, &o, true),
 		newBGPServicesCmd(d, &o), newBGPDrainCmd(d, &o, false), newBGPDrainCmd(d, &o, true),
@@ -83,6 +88,15 @@ func (o *bgpOpts) client(ctx context.Context, d *deps) (*bgp.Client, error) {
 					addr = sp.API
 				}
 			}
+		}
+	}
+	if o.API == "" && cfg.Name != "" {
+		lab, err := o.lab(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		if lab != nil {
+			addr = lab.api(cfg.Name)
 		}
 	}
 	c, err := bgp.Dial(ctx, addr)

@@ -83,14 +83,28 @@ func runBGPServe(ctx context.Context, d *deps, bo *bgpOpts, o bgpServeOpts) erro
 	if err != nil {
 		return err
 	}
-	if bo.API != "" {
-		cfg.API = bo.API
-	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(strings.ToUpper(o.LogLevel))); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(d.stderr, &slog.HandlerOptions{Level: lvl}))
+	lab, err := bo.lab(ctx, d)
+	if err != nil {
+		return err
+	}
+	if lab != nil {
+		dropped, err := lab.config(&cfg)
+		if err != nil {
+			return err
+		}
+		log.Info("bgp speaker in the lab", "lab", bo.Lab, "listen", cfg.Listen, "port", cfg.Port, "api", cfg.API)
+		if len(dropped) > 0 {
+			log.Warn("not in the lab (its routers have neither)", "dropped", dropped)
+		}
+	}
+	if bo.API != "" {
+		cfg.API = bo.API
+	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	fctx, stopFwd := context.WithCancel(ctx)
@@ -141,7 +155,7 @@ func runBGPServe(ctx context.Context, d *deps, bo *bgpOpts, o bgpServeOpts) erro
 				snaps.Transition(hctx, tr)
 			}
 		}
-		wait, err := startHosting(hctx, d, snap, sp, cfg, s, log, onTransition)
+		wait, err := startHosting(hctx, d, snap, sp, cfg, s, lab, log, onTransition)
 		if err != nil {
 			stop()
 			return err

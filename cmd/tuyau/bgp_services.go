@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,7 +34,7 @@ func controlPath(api string) (string, error) {
 // socket until ctx ends; the returned wait blocks until they have stopped.
 // A service with no hosting: block is skipped (nothing would tell its health).
 func startHosting(ctx context.Context, d *deps, snap *inventory.Snapshot, sp *inventory.Speaker, cfg bgp.Config,
-	local *bgp.Speaker, log *slog.Logger, onTransition func(hosting.Transition)) (wait func(), err error) {
+	local *bgp.Speaker, lab *bgpLab, log *slog.Logger, onTransition func(hosting.Transition)) (wait func(), err error) {
 	conf, err := d.loadConfig()
 	if err != nil {
 		return nil, err
@@ -53,13 +52,20 @@ func startHosting(ctx context.Context, d *deps, snap *inventory.Snapshot, sp *in
 			continue
 		}
 		hc, ok := conf.Hosting[svc.Name]
-		if !ok {
+		if lab != nil {
+			// The lab's endpoints are the service: probe them.
+			if hc, err = lab.hosting(svc, hc); err != nil {
+				closeAll()
+				return nil, err
+			}
+		} else if !ok {
 			log.Warn("hosting service not run: no hosting: block for it in tuyau.yaml", "service", svc.Name)
 			continue
 		}
-		// No hosting next hop in the inventory yet: each speaker's router
-		// id (its loopback; a router takes no 0.0.0.0 next hop).
-		ann := map[string]hosting.Announcer{sp.Site: bgp.HostingAnnouncer(local, sp.RouterID, netip.Addr{})}
+		// Each site's hosting next hop (inventory hosting_next_hop, else
+		// the speaker's listen address): where that site takes the traffic.
+		nh4, nh6 := sp.NextHops()
+		ann := map[string]hosting.Announcer{sp.Site: bgp.HostingAnnouncer(local, nh4, nh6)}
 		var view []*bgp.Client
 		for _, site := range svc.Sites {
 			if site == sp.Site {
@@ -72,7 +78,11 @@ func startHosting(ctx context.Context, d *deps, snap *inventory.Snapshot, sp *in
 			}
 			c := remote[site]
 			if c == nil {
-				if c, err = bgp.Dial(ctx, other.API); err != nil {
+				api := other.API
+				if lab != nil {
+					api = lab.api(other.Name)
+				}
+				if c, err = bgp.Dial(ctx, api); err != nil {
 					closeAll()
 					return nil, fmt.Errorf("hosting service %s: speaker %s: %w", svc.Name, other.Name, err)
 				}
@@ -80,7 +90,8 @@ func startHosting(ctx context.Context, d *deps, snap *inventory.Snapshot, sp *in
 				remote[site] = c
 				clients = append(clients, c)
 			}
-			ann[site] = bgp.HostingAnnouncer(c, other.RouterID, netip.Addr{})
+			o4, o6 := other.NextHops()
+			ann[site] = bgp.HostingAnnouncer(c, o4, o6)
 			view = append(view, c)
 		}
 		s, err := hosting.NewService(svc, hc, ann, bgp.HostingViewOf(local, view...), hosting.WithLogger(log),
@@ -138,6 +149,13 @@ func (o *bgpOpts) control(ctx context.Context, d *deps) (*hosting.ControlClient,
 			return nil, err
 		}
 		api = sp.API
+		lab, err := o.lab(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		if lab != nil {
+			api = lab.api(sp.Name)
+		}
 	}
 	path, err := controlPath(api)
 	if err != nil {

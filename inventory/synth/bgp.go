@@ -104,8 +104,12 @@ func (g *gen) speakers() {
 		addr := netip.AddrFrom4([4]byte{10, 254, 0, byte(i + 1)})
 		g.s.Speakers = append(g.s.Speakers, inventory.Speaker{
 			Name: d.Site, ASN: d.ASN, RouterID: addr, Site: d.Site, Listen: addr,
-			API:   "/run/tuyau/bgp-" + d.Site + ".sock",
-			Peers: []inventory.SpeakerPeer{{Device: d.Name, TTLSecurity: 1, HoldTime: 9, Keepalive: 3, GracefulRestart: 120}},
+			// The hosting platform on the datacenter LAN, where the
+			// traffic for the site's hosting prefixes goes.
+			HostingNextHop:  netip.AddrFrom4([4]byte{10, 254, 0, byte(10 * (i + 1))}),
+			HostingNextHop6: netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 0xfe, 15: byte(0x10 * (i + 1))}),
+			API:             "/run/tuyau/bgp-" + d.Site + ".sock",
+			Peers:           []inventory.SpeakerPeer{{Device: d.Name, TTLSecurity: 1, HoldTime: 9, Keepalive: 3, GracefulRestart: 120}},
 		})
 	}
 }
