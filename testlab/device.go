@@ -275,6 +275,9 @@ func (d *Device) desiredBGP(cfg *vtysh.Config) (desired, map[string]neighborInfo
 	}
 	for a, pp := range want.policies {
 		pp.NoReflect = reflector && pp.IBGP && !want.peers[a].rrClient
+		if pp.NoReflect {
+			pp.Reflect = d.lab.speakerPrefixes()
+		}
 		want.policies[a] = pp
 	}
 	for _, af := range b.Families {
@@ -578,4 +581,22 @@ func (d *Device) transportDown(m AddressMap, local netip.Addr, via string, ebgp,
 		return d.plan.Name + " does not advertise its source " + src.Inventory.String() + " in OSPF (no route back)"
 	}
 	return ""
+}
+
+// speakerPrefixes are the hosting prefixes of the sites where tuyau's
+// speakers announce them (see policyPeer.Reflect).
+func (l *Lab) speakerPrefixes() []netip.Prefix {
+	if l.snap == nil {
+		return nil
+	}
+	var out []netip.Prefix
+	for _, svc := range l.snap.Services {
+		for _, site := range svc.Sites {
+			if l.snap.HasSpeakerAt(site) {
+				out = append(out, svc.Prefixes...)
+				break
+			}
+		}
+	}
+	return out
 }

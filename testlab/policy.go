@@ -181,5 +181,10 @@ type policyPeer struct {
 	NextHop   netip.Addr
 	IBGP      bool
 	NoReflect bool
-	In, Out   *peerPolicy
+	// Reflect are the prefixes NoReflect spares: the hosting prefixes
+	// tuyau's speakers announce, which a real route reflector sends its
+	// non-client peers (RFC 4456: a client's routes go to every peer), as
+	// the other site's speaker must see them through its own reflector.
+	Reflect []netip.Prefix
+	In, Out *peerPolicy
 }

@@ -416,6 +416,24 @@ func (s *speaker) setPolicies(ctx context.Context, peers map[netip.Addr]policyPe
 		})
 		nb := &api.MatchSet{Type: api.MatchSet_ANY, Name: set}
 		if p.NoReflect {
+			for fam, is4 := range map[string]bool{"v4": true, "v6": false} {
+				ds := &api.DefinedSet{DefinedType: api.DefinedType_PREFIX, Name: set + "-reflect-" + fam}
+				for _, r := range p.Reflect {
+					if r.Addr().Is4() == is4 {
+						ds.Prefixes = append(ds.Prefixes, &api.Prefix{IpPrefix: r.String(), MaskLengthMin: uint32(r.Bits()), MaskLengthMax: uint32(r.Bits())})
+					}
+				}
+				if len(ds.Prefixes) == 0 {
+					continue
+				}
+				req.DefinedSets = append(req.DefinedSets, ds)
+				export.Statements = append(export.Statements, &api.Statement{
+					Name: ds.Name,
+					Conditions: &api.Conditions{NeighborSet: nb, RouteType: api.Conditions_ROUTE_TYPE_INTERNAL,
+						PrefixSet: &api.MatchSet{Type: api.MatchSet_ANY, Name: ds.Name}},
+					Actions: &api.Actions{RouteAction: api.RouteAction_ACCEPT},
+				})
+			}
 			export.Statements = append(export.Statements, &api.Statement{
 				Name:       set + "-no-reflect",
 				Conditions: &api.Conditions{NeighborSet: nb, RouteType: api.Conditions_ROUTE_TYPE_INTERNAL},
