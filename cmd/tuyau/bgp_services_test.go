@@ -112,9 +112,9 @@ devices:
 services:
   - {name: hosting, prefixes: [198.51.100.0/24], sites: [dc1, dc2]}
 speakers:
-  - {name: dc1, asn: 65000, router_id: 10.254.0.1, site: dc1, listen: 127.0.0.3, port: %d, api: %s,
+  - {name: dc1, asn: 65000, router_id: 10.254.0.1, site: dc1, listen: 127.0.0.3, port: %d, api: %s, hosting_next_hop: 10.254.0.10,
      peers: [{device: dc1-r1, hold_time: 9, keepalive: 3}]}
-  - {name: dc2, asn: 65000, router_id: 10.254.0.2, site: dc2, listen: 127.0.0.4, port: %d, api: %s,
+  - {name: dc2, asn: 65000, router_id: 10.254.0.2, site: dc2, listen: 127.0.0.4, port: %d, api: %s, hosting_next_hop: 10.254.0.20,
      peers: [{device: dc2-r1, hold_time: 9, keepalive: 3}]}
 `, p1, filepath.Join(dir, "bgp-dc1.sock"), p2, filepath.Join(dir, "bgp-dc2.sock"))), 0o644)
 	cfgFile := filepath.Join(dir, "tuyau.yaml")
