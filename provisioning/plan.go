@@ -113,7 +113,8 @@ type PlanOptions struct {
 	// Devices to plan; all devices of the inventory when empty.
 	Devices []string
 	// Transport forces "ssh" or "gnmi"; otherwise the first of the device's
-	// transports tuyau speaks (ssh before gnmi).
+	// transports tuyau speaks (ssh before gnmi, ssh only for platforms
+	// applied over SSH: see support.go).
 	Transport string
 	Parallel  int
 	Render    Options
@@ -307,13 +308,25 @@ func pickTransport(d inventory.Device, force string) (string, error) {
 		if len(d.Transports) > 0 && !slices.Contains(d.Transports, force) {
 			return "", fmt.Errorf("device %s: transport %s not in its transports %v", d.Name, force, d.Transports)
 		}
+		if force == "ssh" {
+			if err := SSHRefusal(d.Name, d.Platform); err != nil {
+				return "", err
+			}
+		}
 		return force, nil
 	}
-	if len(d.Transports) == 0 || slices.Contains(d.Transports, "ssh") {
+	// SSH first where the platform is planned and applied over SSH (FRR);
+	// others go over gNMI when the device has it, and are refused over SSH
+	// (support.go) rather than planned as a full replace of raw CLI text.
+	sshRefused := SSHRefusal(d.Name, d.Platform)
+	if (len(d.Transports) == 0 || slices.Contains(d.Transports, "ssh")) && sshRefused == nil {
 		return "ssh", nil
 	}
 	if slices.Contains(d.Transports, "gnmi") {
 		return "gnmi", nil
+	}
+	if sshRefused != nil {
+		return "", sshRefused
 	}
 	return "", fmt.Errorf("device %s: no supported transport in %v (want ssh or gnmi)", d.Name, d.Transports)
 }

@@ -7,24 +7,25 @@ import (
 	"strings"
 )
 
-// EOS renders Arista EOS configs. Changes are whole-config replacements
-// (configure session, rollback clean-config, the config, commit) because
-// EOS sessions make that atomic.
+// EOS renders Arista EOS configs (checked by golden files only). tuyau
+// applies to EOS over gNMI with OpenConfig; its SSH path is refused
+// (support.go), so Delta is only a whole-text comparison.
 type EOS struct{}
 
 func (EOS) Name() string                              { return "eos" }
 func (EOS) Render(in Intent) ([]byte, error)          { return renderTemplate("eos", in) }
 func (EOS) Delta(running, want []byte) (Delta, error) { return replaceDelta(running, want, "!") }
 
-// IOSXE renders Cisco IOS-XE configs, applied with "configure replace".
+// IOSXE renders Cisco IOS-XE configs (golden files only); applied over
+// gNMI with OpenConfig, SSH refused (support.go).
 type IOSXE struct{}
 
 func (IOSXE) Name() string                              { return "iosxe" }
 func (IOSXE) Render(in Intent) ([]byte, error)          { return renderTemplate("iosxe", in) }
 func (IOSXE) Delta(running, want []byte) (Delta, error) { return replaceDelta(running, want, "!") }
 
-// Junos renders Juniper Junos configs, applied with "load override" and
-// "commit confirmed".
+// Junos renders Juniper Junos configs (golden files only); applied over
+// gNMI with OpenConfig, SSH refused (support.go).
 type Junos struct{}
 
 func (Junos) Name() string                     { return "junos" }
@@ -33,8 +34,8 @@ func (Junos) Delta(running, want []byte) (Delta, error) {
 	return replaceDelta(running, want, "/*", "#")
 }
 
-// SRLinux renders Nokia SR Linux flat CLI, loaded into a candidate that
-// starts from an empty tree and committed.
+// SRLinux renders Nokia SR Linux flat CLI (golden files only); applied over
+// gNMI with OpenConfig, SSH refused (support.go).
 type SRLinux struct{}
 
 func (SRLinux) Name() string                              { return "srlinux" }
@@ -42,7 +43,8 @@ func (SRLinux) Render(in Intent) ([]byte, error)          { return renderTemplat
 func (SRLinux) Delta(running, want []byte) (Delta, error) { return replaceDelta(running, want, "#") }
 
 // replaceDelta compares two configs line by line after dropping comments,
-// blank lines and trailing spaces; any difference means loading all of want.
+// blank lines and trailing spaces; any difference means all of want. It
+// shows what a render changed (golden files), not what a device would do.
 func replaceDelta(running, want []byte, comments ...string) (Delta, error) {
 	h, w := normalizeLines(string(running), comments), normalizeLines(string(want), comments)
 	d := Delta{Have: h, Want: w, Replace: true}

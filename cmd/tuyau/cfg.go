@@ -135,8 +135,11 @@ func newConfigCmd(d *deps) *cobra.Command {
 running config and shows the diff and the exact commands "apply" will send;
 "apply" changes only the devices that differ, verifies them, and with
 --confirm keeps a change only once post-checks pass or "config confirm" is
-run, rolling back otherwise. Every backup and apply is committed to the
-records repository (--records) with an audit log.
+run, rolling back otherwise (a timer in this process: kill it inside the
+window and the change stays). Every backup and apply is committed to the
+records repository (--records) with an audit log. FRR is applied over SSH;
+EOS, IOS-XE, Junos and SR Linux only over gNMI/OpenConfig ("config
+platforms" says what works where and how it was tested).
 
 Credentials come from TUYAU_SSH_USERNAME / TUYAU_SSH_PASSWORD / TUYAU_SSH_KEY
 or a secrets file (--secrets, YAML with an ssh: section); never the inventory.`,
@@ -152,7 +155,7 @@ or a secrets file (--secrets, YAML with an ssh: section); never the inventory.`,
 	pf.BoolVar(&o.TOFU, "trust-on-first-use", false, "record the host key of a device absent from known_hosts instead of refusing it")
 	pf.StringVar(&o.Secrets, "secrets", envOr(d, "TUYAU_SECRETS", ""), "secrets file (YAML, ssh: username/password/private_key) (env TUYAU_SECRETS)")
 	pf.StringVar(&o.Targets, "targets", envOr(d, "TUYAU_TARGETS", ""), "YAML/JSON map of device name to SSH host:port, overriding management addresses (labs)")
-	pf.StringVar(&o.Transport, "transport", "", "force ssh or gnmi (default: ssh when the device has it)")
+	pf.StringVar(&o.Transport, "transport", "", "force ssh or gnmi (default: ssh when the device has it and its platform is applied over SSH (FRR), else gnmi)")
 	pf.StringVar(&o.Records, "records", "", "records git repository: running configs and audit log (env TUYAU_RECORDS, records: in tuyau.yaml; default $XDG_STATE_HOME/tuyau/records)")
 	// 20 at once, Nornir's default: a client holds 20 SSH sessions for
 	// nothing, and a fleet of 20 routers gets one wave of logins, not two.
@@ -168,7 +171,7 @@ or a secrets file (--secrets, YAML with an ssh: section); never the inventory.`,
 	pf.StringVar(&o.LabDir, "lab-dir", "", "directory of the labs' state (env TUYAU_LAB_DIR)")
 	pf.StringVar(&o.LabState, "lab-netns", "", "reach the devices of the netns lab with this state file (tuyau lab up --mode netns); password in TUYAU_LAB_PASSWORD, or a key it authorizes in TUYAU_SSH_KEY")
 	c.AddCommand(newCfgRenderCmd(d, o), newCfgPlanCmd(d, o), newCfgApplyCmd(d, o), newCfgConfirmCmd(d, o),
-		newCfgRollbackCmd(d, o), newCfgBackupCmd(d, o))
+		newCfgRollbackCmd(d, o), newCfgBackupCmd(d, o), newCfgPlatformsCmd(d))
 	return c
 }
 

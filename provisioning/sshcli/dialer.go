@@ -40,10 +40,6 @@ type Dialer struct {
 	keys     *hostKeys
 }
 
-// scrapliPlatforms maps inventory platforms to scrapligo definitions; FRR's
-// comes from provisioning/platforms.
-var scrapliPlatforms = map[string]string{"eos": "arista_eos", "iosxe": "cisco_iosxe", "junos": "juniper_junos", "srlinux": "nokia_srl"}
-
 // Addr returns where the device is reached.
 func (d *Dialer) Addr(dev inventory.Device) (string, error) {
 	if a, ok := d.Targets[dev.Name]; ok {
@@ -59,6 +55,11 @@ func (d *Dialer) Addr(dev inventory.Device) (string, error) {
 func (d *Dialer) Dial(ctx context.Context, dev inventory.Device, tr string) (provisioning.Conn, error) {
 	if tr != "ssh" {
 		return nil, fmt.Errorf("device %s: sshcli cannot speak %s", dev.Name, tr)
+	}
+	// Only FRR has a CLI dialect tuyau plans and applies (support.go says
+	// which and why); the others are refused before any login, naming gNMI.
+	if err := provisioning.SSHRefusal(dev.Name, dev.Platform); err != nil {
+		return nil, err
 	}
 	if d.KnownHosts == "" {
 		return nil, errors.New("no known_hosts file given")
@@ -83,14 +84,10 @@ func (d *Dialer) Dial(ctx context.Context, dev inventory.Device, tr string) (pro
 	if err != nil {
 		return nil, fmt.Errorf("device %s (%s): %w", dev.Name, addr, err)
 	}
-	var def any = platforms.FRRVtysh()
 	if dev.Platform != "frr" {
-		name, ok := scrapliPlatforms[dev.Platform]
-		if !ok {
-			return nil, fmt.Errorf("device %s: no SSH platform for %q", dev.Name, dev.Platform)
-		}
-		def = name
+		return nil, fmt.Errorf("device %s: no SSH platform for %q", dev.Name, dev.Platform)
 	}
+	var def any = platforms.FRRVtysh()
 	opts := []util.Option{
 		options.WithTransportType(transport.StandardTransport),
 		options.WithPort(port),
