@@ -214,6 +214,14 @@ func (w *writer) reconcilePorts(ctx context.Context, panels []*inventory.PatchPa
 			}
 			body := map[string]any{"device": dev, "name": f.Name, "type": gonetbox.FRONTPORTTYPEVALUE_LC,
 				"rear_port": rear, "rear_port_position": max(f.RearPosition, 1)}
+			if w.st.portMappings() {
+				// 4.5 ignores the two fields above: one mapping from
+				// the front port's only position.
+				delete(body, "rear_port")
+				delete(body, "rear_port_position")
+				body["positions"] = 1
+				body["rear_ports"] = []map[string]any{{"position": 1, "rear_port": rear, "rear_port_position": max(f.RearPosition, 1)}}
+			}
 			if id, ok := w.fronts[key]; ok {
 				delete(body, "type")
 				body["id"] = id

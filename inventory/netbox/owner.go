@@ -144,9 +144,6 @@ func (w *writer) preflight() error {
 	if err := w.checkCustomFields(); err != nil {
 		return err
 	}
-	if len(w.want.PatchPanels) > 0 && w.st.portMappings() {
-		return errPortMappings(w.c.base, w.st.version, true)
-	}
 	for _, d := range w.want.Devices {
 		for _, i := range d.Interfaces {
 			if i.Name == mgmtInterface && d.Mgmt.IsValid() {

@@ -132,11 +132,18 @@ func (r *reader) siteRole(x Site) inventory.SiteRole {
 func (r *reader) loadDevices(snap *inventory.Snapshot) error {
 	st := r.st
 	fronts, rears := map[int][]FrontPort{}, map[int][]RearPort{}
-	if len(st.frontPorts) > 0 && st.portMappings() {
-		return errPortMappings(r.base, st.version, false)
+	rearName := map[int]string{}
+	for _, p := range st.rearPorts {
+		rearName[p.ID] = p.Name
 	}
-	for _, p := range st.frontPorts {
-		fronts[p.Device.ID] = append(fronts[p.Device.ID], p)
+	for i := range st.frontPorts {
+		p := &st.frontPorts[i]
+		if st.portMappings() {
+			if err := fromMapping(p, rearName, r.base, st.version); err != nil {
+				return err
+			}
+		}
+		fronts[p.Device.ID] = append(fronts[p.Device.ID], *p)
 	}
 	for _, p := range st.rearPorts {
 		rears[p.Device.ID] = append(rears[p.Device.ID], p)

@@ -2,6 +2,7 @@ package netbox
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 )
 
@@ -226,15 +227,18 @@ type Interface struct {
 
 // FrontPort is dcim.frontport.
 type FrontPort struct {
-	ID               int          `json:"id"`
-	Device           Brief        `json:"device"`
-	Name             string       `json:"name"`
-	Type             *Choice      `json:"type"`
-	RearPort         Brief        `json:"rear_port"`
-	RearPortPosition int          `json:"rear_port_position"`
-	Cable            *BriefCable  `json:"cable"`
-	Custom           CustomFields `json:"custom_fields"`
-	Tags             []Brief      `json:"tags"`
+	ID               int     `json:"id"`
+	Device           Brief   `json:"device"`
+	Name             string  `json:"name"`
+	Type             *Choice `json:"type"`
+	RearPort         Brief   `json:"rear_port"`
+	RearPortPosition int     `json:"rear_port_position"`
+	// RearPorts are NetBox 4.5's port mappings, which replace RearPort
+	// and RearPortPosition there.
+	RearPorts []PortMapping `json:"rear_ports"`
+	Cable     *BriefCable   `json:"cable"`
+	Custom    CustomFields  `json:"custom_fields"`
+	Tags      []Brief       `json:"tags"`
 }
 
 // RearPort is dcim.rearport.
@@ -404,5 +408,32 @@ func siteOf(site *Brief, scopeType *string, scope *Brief) *Brief {
 	if scopeType != nil && *scopeType == "dcim.site" {
 		return scope
 	}
+	return nil
+}
+
+// PortMapping is one of a NetBox 4.5 front port's rear_ports: its
+// position Position carries the rear port's position RearPortPosition.
+type PortMapping struct {
+	Position         int   `json:"position"`
+	RearPort         refID `json:"rear_port"`
+	RearPortPosition int   `json:"rear_port_position"`
+}
+
+// refID is a reference NetBox sends as an id or as a brief object.
+type refID int
+
+func (r *refID) UnmarshalJSON(b []byte) error {
+	var n int
+	if err := json.Unmarshal(b, &n); err == nil {
+		*r = refID(n)
+		return nil
+	}
+	var o struct {
+		ID int `json:"id"`
+	}
+	if err := json.Unmarshal(b, &o); err != nil {
+		return fmt.Errorf("reference %s: want an id or an object with one: %w", b, err)
+	}
+	*r = refID(o.ID)
 	return nil
 }

@@ -51,22 +51,34 @@ func checkVersion(base, v string) error {
 
 // portMappings reports NetBox 4.5 or later, where a front port's
 // rear_port and rear_port_position gave way to a list of port mappings
-// (rear_ports). tuyau does not read or write those yet, and NetBox
-// ignores the old fields it would send: patch panels are refused there
-// rather than read or written wrong.
+// (rear_ports: position on the front port, rear port, position on it).
+// tuyau models one rear position per front port: it writes one mapping
+// and reads a front port only when it has exactly that.
 func (st *state) portMappings() bool {
 	v, err := parseVersion(st.version)
 	return err == nil && v.atLeast(4, 5)
 }
 
-// errPortMappings is the refusal, naming what would get past it.
-func errPortMappings(base, version string, write bool) error {
-	verb, fix := "read", "use --filter to leave the patch panels out, or NetBox 4.4"
-	if write {
-		verb, fix = "write", "push an inventory without patch panels, or use NetBox 4.4"
+// fromMapping reads a 4.5 front port's single port mapping into the
+// rear_port and rear_port_position tuyau reads from earlier releases; a
+// front port with none (a module whose mappings NetBox did not copy) or
+// with several (a many-to-many crossover) is refused with what to do.
+func fromMapping(p *FrontPort, rearName map[int]string, base, version string) error {
+	where := fmt.Sprintf("netbox %s (NetBox %s) front port %s:%s (%s)", base, version, p.Device.Name, p.Name, apiPath("dcim/front-ports/", p.ID))
+	switch {
+	case len(p.RearPorts) == 0:
+		return &RefusedError{where + ": maps to no rear port: map it to its rear port in NetBox (a front port's rear ports), or leave the panel out with --filter"}
+	case len(p.RearPorts) > 1 || p.RearPorts[0].Position != 1:
+		return &RefusedError{fmt.Sprintf("%s: %d port mappings (many-to-many, NetBox 4.5): tuyau models one rear port position per front port; leave the panel out with --filter", where, len(p.RearPorts))}
 	}
-	return &RefusedError{fmt.Sprintf("netbox %s is NetBox %s: from 4.5 a front port's rear port is a port mapping (rear_ports), which tuyau does not %s yet; %s (docs/netbox.md, compatibility)",
-		base, version, verb, fix)}
+	m := p.RearPorts[0]
+	name, ok := rearName[int(m.RearPort)]
+	if !ok {
+		return fmt.Errorf("%s: maps to rear port %d, which the read did not return", where, m.RearPort)
+	}
+	p.RearPort = Brief{ID: int(m.RearPort), Name: name}
+	p.RearPortPosition = m.RearPortPosition
+	return nil
 }
 
 // scoped reports NetBox 4.2 or later (see writer.scoped).

@@ -84,31 +84,65 @@ func TestNetBox45TokensAndPortMappings(t *testing.T) {
 	sim := netboxsim.New(netboxsim.Options{Tokens: []string{v2, testToken}, Version: "4.5.2"})
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
-	nb, err := netbox.New(srv.URL, netbox.WithToken(v2), netbox.WithRetry(2, time.Millisecond))
+	nb, err := netbox.New(srv.URL, netbox.WithToken(v2), netbox.WithRetry(2, time.Millisecond), exampleOptics(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := nb.Bootstrap(ctx); err != nil {
 		t.Fatalf("bootstrap with a v2 token: %v", err)
 	}
+	// Patch panels go through 4.5's port mappings and come back the same.
 	want := loadExample(t)
-	_, err = nb.Push(ctx, want, false, true)
-	var refused *netbox.RefusedError
-	if !errors.As(err, &refused) || !strings.Contains(err.Error(), "port mapping") {
-		t.Fatalf("dry-run push of patch panels to 4.5: %v, want a refusal naming port mappings", err)
+	if len(want.PatchPanels) == 0 {
+		t.Fatal("the example has no patch panels to map")
 	}
-	// A front port entered by hand makes a read refuse, not misread.
-	var m, dt, role, site, dev, rp struct {
+	if err := push(ctx, nb, want); err != nil {
+		t.Fatalf("push of patch panels to 4.5: %v", err)
+	}
+	got, err := nb.Load(ctx)
+	if err != nil {
+		t.Fatalf("load from 4.5: %v", err)
+	}
+	assertSame(t, want, got)
+	var fp struct {
+		Results []map[string]any `json:"results"`
+	}
+	call(t, "GET", srv.URL+"/api/dcim/front-ports/?limit=1", nil, &fp)
+	if len(fp.Results) != 1 || fp.Results[0]["rear_ports"] == nil || fp.Results[0]["rear_port"] != nil {
+		t.Fatalf("4.5 front port %v: want rear_ports and no rear_port", fp.Results)
+	}
+	before := sim.Stats().Writes
+	if err := push(ctx, nb, want); err != nil {
+		t.Fatalf("second push: %v", err)
+	}
+	if w := sim.Stats().Writes - before; w != 0 {
+		t.Errorf("second push to 4.5 made %d writes, want 0", w)
+	}
+	// A front port mapped many-to-many by hand is refused, not misread.
+	var m, dt, role, site, dev, rp1, rp2 struct {
 		ID int `json:"id"`
 	}
 	call(t, "POST", srv.URL+"/api/dcim/manufacturers/", map[string]any{"name": "M", "slug": "m"}, &m)
 	call(t, "POST", srv.URL+"/api/dcim/device-types/", map[string]any{"model": "P", "slug": "p", "manufacturer": m.ID}, &dt)
-	call(t, "POST", srv.URL+"/api/dcim/device-roles/", map[string]any{"name": "patch-panel", "slug": "patch-panel"}, &role)
 	call(t, "POST", srv.URL+"/api/dcim/sites/", map[string]any{"name": "S", "slug": "s"}, &site)
-	call(t, "POST", srv.URL+"/api/dcim/devices/", map[string]any{"name": "pp1", "site": site.ID, "role": role.ID, "device_type": dt.ID}, &dev)
-	call(t, "POST", srv.URL+"/api/dcim/rear-ports/", map[string]any{"device": dev.ID, "name": "r1", "type": "lc"}, &rp)
-	call(t, "POST", srv.URL+"/api/dcim/front-ports/", map[string]any{"device": dev.ID, "name": "f1", "type": "lc", "rear_port": rp.ID}, nil)
-	if _, err := nb.Load(ctx); !errors.As(err, &refused) || !strings.Contains(err.Error(), "port mapping") {
-		t.Errorf("load of a 4.5 NetBox with front ports: %v, want a refusal naming port mappings", err)
+	var roles struct {
+		Results []struct {
+			ID int `json:"id"`
+		} `json:"results"`
+	}
+	call(t, "GET", srv.URL+"/api/dcim/device-roles/?slug=patch-panel", nil, &roles)
+	if len(roles.Results) == 1 {
+		role.ID = roles.Results[0].ID
+	} else {
+		call(t, "POST", srv.URL+"/api/dcim/device-roles/", map[string]any{"name": "patch-panel", "slug": "patch-panel"}, &role)
+	}
+	call(t, "POST", srv.URL+"/api/dcim/devices/", map[string]any{"name": "pp-x", "site": site.ID, "role": role.ID, "device_type": dt.ID}, &dev)
+	call(t, "POST", srv.URL+"/api/dcim/rear-ports/", map[string]any{"device": dev.ID, "name": "r1", "type": "lc"}, &rp1)
+	call(t, "POST", srv.URL+"/api/dcim/rear-ports/", map[string]any{"device": dev.ID, "name": "r2", "type": "lc"}, &rp2)
+	call(t, "POST", srv.URL+"/api/dcim/front-ports/", map[string]any{"device": dev.ID, "name": "f1", "type": "lc", "positions": 2,
+		"rear_ports": []map[string]any{{"position": 1, "rear_port": rp1.ID, "rear_port_position": 1}, {"position": 2, "rear_port": rp2.ID, "rear_port_position": 1}}}, nil)
+	var refused *netbox.RefusedError
+	if _, err := nb.Load(ctx); !errors.As(err, &refused) || !strings.Contains(err.Error(), "pp-x:f1") || !strings.Contains(err.Error(), "2 port mappings") {
+		t.Errorf("load of a many-to-many front port: %v, want a refusal naming pp-x:f1 and its 2 port mappings", err)
 	}
 }

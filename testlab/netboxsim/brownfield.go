@@ -209,7 +209,11 @@ func (b *filler) fill(o BrownfieldOptions) {
 		sid := b.siteID(c.slug)
 		p := b.add("dcim/devices", map[string]any{"name": c.slug + "-odf1", "site": sid, "role": role["patch-panel"], "device_type": dt["ODF 24 LC"]})
 		rear := b.add("dcim/rear-ports", map[string]any{"device": p, "name": "R1", "type": "lc", "positions": 1})
-		front := b.add("dcim/front-ports", map[string]any{"device": p, "name": "F1", "type": "lc", "rear_port": rear, "rear_port_position": 1})
+		fb := map[string]any{"device": p, "name": "F1", "type": "lc", "rear_port": rear, "rear_port_position": 1}
+		if b.s.rel.portMappings() {
+			fb = map[string]any{"device": p, "name": "F1", "type": "lc", "rear_ports": []any{map[string]any{"position": 1, "rear_port": rear, "rear_port_position": 1}}}
+		}
+		front := b.add("dcim/front-ports", fb)
 		panels[i] = [2]int{rear, front}
 		cable("smf-os2", 5, "m", term("dcim.interface", b.ifaceID(cores[i], "xe-0/1/0")), term("dcim.frontport", front))
 	}

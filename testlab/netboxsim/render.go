@@ -299,6 +299,11 @@ func (s *Server) renderFullEx(d *derived, k *kind, id int, base, exclude string)
 			out["scope_type"], out["scope_id"] = o["scope_type"], jsonInt(o["scope_id"])
 		}
 	}
+	if k.path == "dcim/front-ports" && s.rel.portMappings() {
+		// The 4.2 schema's defaults still name the fields 4.5 removed.
+		delete(out, "rear_port")
+		delete(out, "rear_port_position")
+	}
 	s.renderExtra(d, k, id, o, out, base)
 	if exclude == "config_context" {
 		delete(out, "config_context")

@@ -258,6 +258,10 @@ func (s *Server) checkObject(k *kind, id int, o object, e errs) {
 			}
 		}
 	case "dcim/front-ports":
+		if _, mapped := o["rear_ports"]; mapped {
+			s.checkPortMappings(o, e)
+			return
+		}
 		rp := s.tables["dcim/rear-ports"].objs[o["rear_port"].(int)]
 		if rp["device"] != o["device"] {
 			e.add("rear_port", "Rear port does not belong to the same device")
@@ -309,4 +313,41 @@ func (s *Server) lookup(path string, m map[string]any) any {
 		return nil
 	}
 	return found
+}
+
+// checkPortMappings validates a 4.5 front port's rear_ports the way
+// NetBox's PortMapping does: each names a rear port of the same device, a
+// position on the front port within its positions and one on the rear
+// port within the rear port's.
+func (s *Server) checkPortMappings(o object, e errs) {
+	list, ok := o["rear_ports"].([]any)
+	if !ok || len(list) == 0 {
+		e.add("rear_ports", "This field is required.")
+		return
+	}
+	positions, _ := toInt(o["positions"])
+	for _, item := range list {
+		m, ok := item.(map[string]any)
+		if !ok {
+			e.add("rear_ports", "Expected a dictionary of items.")
+			return
+		}
+		rid, _ := toInt(m["rear_port"])
+		rp := s.tables["dcim/rear-ports"].objs[rid]
+		if rp == nil {
+			e.add("rear_ports", fmt.Sprintf("Invalid pk \"%d\" - object does not exist.", rid))
+			continue
+		}
+		if rp["device"] != o["device"] {
+			e.add("rear_ports", "Rear port does not belong to the same device")
+		}
+		fpos, _ := toInt(m["position"])
+		rpos, _ := toInt(m["rear_port_position"])
+		if fpos < 1 || fpos > positions {
+			e.add("rear_ports", fmt.Sprintf("Invalid front port position (%d): front port %s has only %d positions.", fpos, str(o["name"]), positions))
+		}
+		if n, _ := toInt(rp["positions"]); rpos < 1 || rpos > n {
+			e.add("rear_ports", fmt.Sprintf("Invalid rear port position (%d): Rear port %s has only %d positions.", rpos, str(rp["name"]), n))
+		}
+	}
 }

@@ -15,6 +15,10 @@ import (
 //     prefix's site with scope_type/scope_id and a read-only scope; an
 //     interface's mac_address becomes MAC address objects
 //     (primary_mac_address, mac_addresses). The site_id filters stay.
+//   - 4.5 replaces a front port's rear_port and rear_port_position with
+//     positions and a list of port mappings, rear_ports: [{position,
+//     rear_port (id), rear_port_position}] (netbox#20564, PR #20851); the
+//     old fields are ignored on write, as NetBox does.
 //
 // Responses of 4.0.3 and 4.2.2 are checked against those releases' OpenAPI
 // schemas (go-netbox v4.0.3-0 and v4.2.2-0); 4.1 and 4.3+ are served with
@@ -42,12 +46,21 @@ func parseRelease(v string) (release, error) {
 func (r release) displayURL() bool { return r.minor >= 1 }
 func (r release) scoped() bool     { return r.minor >= 2 }
 
+// portMappings reports 4.5 and later: front ports map to rear ports
+// through rear_ports.
+func (r release) portMappings() bool { return r.minor >= 5 }
+
 // adapt changes the 4.0 kinds into this release's.
 func (r release) adapt(all []*kind) {
 	if !r.scoped() {
 		return
 	}
 	for _, k := range all {
+		if k.path == "dcim/front-ports" && r.portMappings() {
+			k.fields = replaceField(k.fields, "rear_port_position")
+			k.fields = replaceField(k.fields, "rear_port",
+				field{name: "positions", kind: fInt, def: 1.0}, field{name: "rear_ports", kind: fJSON, required: true})
+		}
 		switch k.path {
 		case "circuits/circuits":
 			k.brief = []string{"provider", "cid", "description"}
