@@ -14,8 +14,29 @@ import (
 // a Set carrying commit{id, rollback_duration} applies at once and is
 // rolled back unless a Set carrying confirm{id} arrives in time; cancel{id}
 // rolls back at once, set_rollback_duration{id} moves the deadline. One
-// commit may be pending at a time, and other Sets wait for it to end: a
-// rollback over changes made since would undo them too.
+// commit may be pending at a time, and other Sets are refused with
+// FAILED_PRECONDITION until it ends (as the spec says): a rollback over
+// changes made since would undo them too. A commit without a
+// rollback_duration gets the spec's default of 10 minutes; an action
+// naming another id than the pending commit's is INVALID_ARGUMENT, one
+// with no commit pending FAILED_PRECONDITION (spec 3.2.2-3.2.4).
+
+// defaultRollback is the spec's window when a commit gives none.
+const defaultRollback = 10 * time.Minute
+
+// rollbackDuration is a commit's window: absent or zero (proto3 cannot
+// tell them apart once a client fills the message, as gnmic does) means
+// the default; a negative one is refused.
+func rollbackDuration(c *gnmi_ext.Commit) (time.Duration, error) {
+	d := c.GetCommit().GetRollbackDuration().AsDuration()
+	switch {
+	case d < 0:
+		return 0, status.Errorf(codes.InvalidArgument, "commit %s: rollback_duration %s is negative", c.GetId(), d)
+	case d == 0:
+		return defaultRollback, nil
+	}
+	return d, nil
+}
 
 // pendingCommit is a commit awaiting confirmation.
 type pendingCommit struct {
@@ -44,8 +65,9 @@ func commitExtension(req *gpb.SetRequest) (*gnmi_ext.Commit, error) {
 // confirmation. Callers hold setMu.
 func (s *Server) checkCommitWindow(c *gnmi_ext.Commit) error {
 	if s.pending == nil {
-		if c != nil && c.GetCommit().GetRollbackDuration().AsDuration() <= 0 {
-			return status.Errorf(codes.InvalidArgument, "commit %s: rollback_duration is required", c.GetId())
+		if c != nil {
+			_, err := rollbackDuration(c)
+			return err
 		}
 		return nil
 	}
@@ -56,7 +78,7 @@ func (s *Server) checkCommitWindow(c *gnmi_ext.Commit) error {
 // Callers hold setMu.
 func (s *Server) armRollback(c *gnmi_ext.Commit, before *configView) {
 	p := &pendingCommit{id: c.GetId(), before: before}
-	d := c.GetCommit().GetRollbackDuration().AsDuration()
+	d, _ := rollbackDuration(c) // checked by checkCommitWindow
 	p.timer = time.AfterFunc(d, func() { s.expire(p) })
 	s.pending = p
 	s.log.Info("gnmi commit awaiting confirmation", "target", s.name, "commit", p.id, "rollback_in", d)
@@ -69,8 +91,11 @@ func (s *Server) commitAction(ctx context.Context, req *gpb.SetRequest, c *gnmi_
 		return nil, status.Errorf(codes.InvalidArgument, "commit %s: confirm, cancel and set_rollback_duration carry no changes", c.GetId())
 	}
 	p := s.pending
-	if p == nil || p.id != c.GetId() {
-		return nil, status.Errorf(codes.FailedPrecondition, "commit %s is not pending", c.GetId())
+	if p == nil {
+		return nil, status.Errorf(codes.FailedPrecondition, "commit %s: no commit awaits confirmation", c.GetId())
+	}
+	if p.id != c.GetId() {
+		return nil, status.Errorf(codes.InvalidArgument, "commit %s is not the pending commit (%s)", c.GetId(), p.id)
 	}
 	switch {
 	case c.GetConfirm() != nil:

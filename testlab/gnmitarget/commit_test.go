@@ -71,13 +71,20 @@ func TestCommitConfirmed(t *testing.T) {
 		dev := newDevice(t)
 		tg := gnmicTarget(t, startTarget(t, dev, false))
 		commit(t, tg, "c2", time.Second)
-		// While pending: other Sets and commits wait, wrong ids fail.
+		// While pending: other Sets and commits are refused, wrong ids fail.
 		plain, _ := api.NewSetRequest(api.Update(api.Path(eth1+"/config/description"), api.Value("x", "json_ietf")))
 		if _, err := tg.Set(testCtx(t), plain); status.Code(err) != codes.FailedPrecondition {
 			t.Errorf("Set during a pending commit = %v, want FailedPrecondition", err)
 		}
-		if _, err := tg.Set(testCtx(t), action(api.Extension_CommitConfirm("other"))); status.Code(err) != codes.FailedPrecondition {
-			t.Errorf("confirm of another id = %v, want FailedPrecondition", err)
+		if _, err := tg.Set(testCtx(t), action(api.Extension_CommitConfirm("other"))); status.Code(err) != codes.InvalidArgument {
+			t.Errorf("confirm of another id = %v, want InvalidArgument (spec 3.2.2)", err)
+		}
+		if _, err := tg.Set(testCtx(t), action(api.Extension_CommitCancel("other"))); status.Code(err) != codes.InvalidArgument {
+			t.Errorf("cancel of another id = %v, want InvalidArgument (spec 3.2.3)", err)
+		}
+		again, _ := api.NewSetRequest(api.Update(api.Path(eth1+"/config/mtu"), api.Value(`1400`, "json_ietf")), api.Extension_CommitRequest("c2b", time.Second))
+		if _, err := tg.Set(testCtx(t), again); status.Code(err) != codes.FailedPrecondition {
+			t.Errorf("commit during a pending commit = %v, want FailedPrecondition (spec 3.2.1)", err)
 		}
 		if _, err := tg.Set(testCtx(t), action(api.Extension_CommitConfirm("c2"))); err != nil {
 			t.Fatalf("confirm: %v", err)
@@ -109,11 +116,24 @@ func TestCommitConfirmed(t *testing.T) {
 		}
 	})
 
-	t.Run("needs a window", func(t *testing.T) {
-		tg := gnmicTarget(t, startTarget(t, newDevice(t), false))
-		req, _ := api.NewSetRequest(api.Update(api.Path(eth1+"/config/mtu"), api.Value(`1500`, "json_ietf")), api.Extension_CommitRequest("c4", 0))
+	t.Run("default window", func(t *testing.T) {
+		// Spec 3.2.1: no rollback_duration means 10 minutes, not a refusal.
+		dev := newDevice(t)
+		tg := gnmicTarget(t, startTarget(t, dev, false))
+		commit(t, tg, "c4", 0)
+		if !committed(dev) {
+			t.Fatal("commit without rollback_duration not applied")
+		}
+		plain, _ := api.NewSetRequest(api.Update(api.Path(eth1+"/config/description"), api.Value("x", "json_ietf")))
+		if _, err := tg.Set(testCtx(t), plain); status.Code(err) != codes.FailedPrecondition {
+			t.Errorf("Set during the default window = %v, want FailedPrecondition", err)
+		}
+		if _, err := tg.Set(testCtx(t), action(api.Extension_CommitCancel("c4"))); err != nil || !original(dev) {
+			t.Errorf("cancel: %v, original config back: %v", err, original(dev))
+		}
+		req, _ := api.NewSetRequest(api.Update(api.Path(eth1+"/config/mtu"), api.Value(`1500`, "json_ietf")), api.Extension_CommitRequest("c5", -time.Second))
 		if _, err := tg.Set(testCtx(t), req); status.Code(err) != codes.InvalidArgument {
-			t.Errorf("commit without rollback_duration = %v, want InvalidArgument", err)
+			t.Errorf("commit with a negative rollback_duration = %v, want InvalidArgument", err)
 		}
 	})
 }
