@@ -19,6 +19,9 @@ type Conn struct {
 	drv           *network.Driver
 	// timeout bounds each operation on the session.
 	timeout time.Duration
+	// trace names each exchange with the device (one write answered by a
+	// prompt) since the login, for tests that count round trips.
+	trace []string
 }
 
 // ErrTimeout is returned when the device did not finish an operation
@@ -53,6 +56,7 @@ func (c *Conn) run(ctx context.Context, op string, fn func(ctx context.Context) 
 func (c *Conn) Command(ctx context.Context, cmd string) (string, error) {
 	var out string
 	err := c.run(ctx, fmt.Sprintf("%q", cmd), func(context.Context) error {
+		c.trace = append(c.trace, cmd)
 		r, err := c.drv.SendCommand(cmd)
 		if err != nil {
 			return cleanErr(err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,7 @@ func (c *Conn) pushBatch(ctx context.Context, cmds []string) error {
 	}
 	marker := "tuyau-sync-" + hex.EncodeToString(nonce)
 	return c.run(ctx, "push", func(ctx context.Context) error {
+		c.trace = append(c.trace, "configure terminal")
 		if err := c.drv.AcquirePriv("configuration"); err != nil {
 			return cleanErr(err)
 		}
@@ -39,6 +41,7 @@ func (c *Conn) pushBatch(ctx context.Context, cmds []string) error {
 			sb.WriteString("\n" + marker + "-" + strconv.Itoa(i+1) + "\n")
 		}
 		sb.WriteString("end\n" + marker + "-end\n")
+		c.trace = append(c.trace, fmt.Sprintf("batch of %d commands", len(cmds)))
 		if err := c.drv.Channel.Write([]byte(sb.String()), false); err != nil {
 			return err
 		}
