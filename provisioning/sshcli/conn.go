@@ -22,7 +22,15 @@ type Conn struct {
 	// trace names each exchange with the device (one write answered by a
 	// prompt) since the login, for tests that count round trips.
 	trace []string
+	// after is the running config a push read when done, for the next
+	// Running on this session (the read that verifies the push); any
+	// other exchange drops it.
+	after *frrRead
 }
+
+// frrRead is what vtysh answered "show daemons" and "show running-config"
+// with, read in one exchange.
+type frrRead struct{ daemons, config string }
 
 // ErrTimeout is returned when the device did not finish an operation
 // within the dialer's Timeout; the session is closed.
@@ -57,6 +65,7 @@ func (c *Conn) Command(ctx context.Context, cmd string) (string, error) {
 	var out string
 	err := c.run(ctx, fmt.Sprintf("%q", cmd), func(context.Context) error {
 		c.trace = append(c.trace, cmd)
+		c.after = nil
 		r, err := c.drv.SendCommand(cmd)
 		if err != nil {
 			return cleanErr(err)
@@ -77,32 +86,45 @@ func (c *Conn) Command(ctx context.Context, cmd string) (string, error) {
 // answered with a warning instead of config (a daemon down or
 // restarting: "Warning: connecting to bgpd...failed!") is an error: the
 // daemon's part is missing from the text, and taking it as config would
-// plan to remove it all.
+// plan to remove it all. A daemon down when vtysh started is silently
+// absent from its output: "show daemons", in the same write, says which
+// were there, for the delta to check. Right after a push, the read the
+// push made when done answers.
 func (c *Conn) Running(ctx context.Context) ([]byte, error) {
 	cmd := "show running-config"
 	if c.platform == "junos" {
 		cmd = "show configuration"
 	}
-	out, err := c.Command(ctx, cmd)
-	if err != nil {
-		return nil, err
-	}
 	if c.platform != "frr" {
+		out, err := c.Command(ctx, cmd)
+		if err != nil {
+			return nil, err
+		}
 		return []byte(out), nil
 	}
-	if err := provisioning.FRRReadError(out); err != nil {
+	r := c.after
+	c.after = nil
+	if r == nil {
+		err := c.run(ctx, "read", func(ctx context.Context) error {
+			c.trace = append(c.trace, "show daemons, "+cmd)
+			parts, err := c.exchange(ctx, "", nil, "show daemons", cmd)
+			if err != nil {
+				return cleanErr(err)
+			}
+			r = &frrRead{daemons: clean(parts[0], "show daemons", cmd), config: string(parts[1])}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("device %s: %w", c.dev, err)
+		}
+	}
+	if err := provisioning.FRRReadError(r.config); err != nil {
 		return nil, fmt.Errorf("device %s: %s: %w", c.dev, cmd, err)
 	}
-	// A daemon down when vtysh started is silently absent from its
-	// output: say which were there, for the delta to check.
-	daemons, err := c.Command(ctx, "show daemons")
-	if err != nil {
-		return nil, err
-	}
-	if err := provisioning.FRRReadError(daemons); err != nil {
+	if err := provisioning.FRRReadError(r.daemons); err != nil {
 		return nil, fmt.Errorf("device %s: show daemons: %w", c.dev, err)
 	}
-	return []byte(provisioning.FRRDaemonsHeader + " " + strings.Join(strings.Fields(daemons), " ") + "\n" + out), nil
+	return []byte(provisioning.FRRDaemonsHeader + " " + strings.Join(strings.Fields(r.daemons), " ") + "\n" + r.config), nil
 }
 
 // Push implements provisioning.Conn: commands are sent one by one in
@@ -204,21 +226,38 @@ func (c *Conn) HostState(ctx context.Context, running []byte) (provisioning.Host
 	return hs, nil
 }
 
-// Status implements provisioning.StatusReader from FRR's JSON output.
+// Status implements provisioning.StatusReader from FRR's JSON output, both
+// reads in one write (post-checks poll it, once per router and tick): the
+// interface table, a marker whose "% Unknown command" answer ends it, then
+// the BGP summary, last so no later input echoes into its JSON. Echoed
+// input in the table is no interface line (its second word is not up or
+// down) and is ignored.
 func (c *Conn) Status(ctx context.Context) (provisioning.Status, error) {
 	st := provisioning.Status{}
-	out, err := c.Command(ctx, "show bgp summary json")
+	const brief, bgp = "show interface brief", "show bgp summary json"
+	var table, summary string
+	err := c.run(ctx, "status", func(ctx context.Context) error {
+		c.trace = append(c.trace, brief+", "+bgp)
+		c.after = nil
+		parts, err := c.exchange(ctx, "", nil, brief, bgp)
+		if err != nil {
+			return cleanErr(err)
+		}
+		table, summary = clean(parts[0], brief, bgp), string(parts[1])
+		for _, l := range strings.Split(table, "\n") {
+			if l = strings.TrimSpace(l); strings.HasPrefix(l, "%") {
+				return fmt.Errorf("%q: %s", brief, l)
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return st, err
-	}
-	if st.BGP, err = ParseBGPSummary([]byte(out)); err != nil {
 		return st, fmt.Errorf("device %s: %w", c.dev, err)
 	}
-	out, err = c.Command(ctx, "show interface brief")
-	if err != nil {
-		return st, err
+	if st.BGP, err = ParseBGPSummary([]byte(summary)); err != nil {
+		return st, fmt.Errorf("device %s: %w", c.dev, err)
 	}
-	st.InterfacesUp = ParseInterfaceBrief(out)
+	st.InterfacesUp = ParseInterfaceBrief(table)
 	return st, nil
 }
 

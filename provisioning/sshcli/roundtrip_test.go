@@ -71,6 +71,12 @@ func TestFRRRoundTrips(t *testing.T) {
 		res := provisioning.Apply(ctx, plan, reg, devs, pool, provisioning.ApplyOptions{
 			Confirm: time.Minute, PostChecks: true, PollEvery: 500 * time.Millisecond})
 		for _, r := range res {
+			// The header comes from "show daemons" read in the same
+			// write as the config: none of the write's echo in it.
+			if h, _, _ := strings.Cut(string(r.After), "\n"); r.After != nil && (!strings.HasPrefix(h, provisioning.FRRDaemonsHeader+" zebra") ||
+				strings.ContainsAny(strings.TrimPrefix(h, provisioning.FRRDaemonsHeader), "#%:") || strings.Contains(h, "show") || strings.Contains(h, "sync")) {
+				t.Errorf("%s: daemons header %q", r.Device, h)
+			}
 			if r.Outcome != want && !(want == provisioning.Unchanged && r.Outcome == provisioning.Skipped) {
 				t.Fatalf("%s: %s %s, want %s", r.Device, r.Outcome, r.Error, want)
 			}
