@@ -398,6 +398,10 @@
     window.addEventListener('hashchange', route);
     if (new URLSearchParams(location.search).has('wall')) document.body.classList.add('wall');
     setInterval(() => { $('clock').textContent = new Date().toLocaleTimeString(); }, 1000);
+    // An open page also refreshes on its own: on a quiet network no state
+    // event may follow the last change, and the server's availability
+    // report can be a second behind the change that made it stale.
+    setInterval(() => { if (noc.page) noc.page.refresh(); }, 3000);
     connect();
     route();
   }
