@@ -5,7 +5,7 @@ BIN     := bin/tuyau
 EXAMPLE := examples/manche
 export GOFLAGS ?= -mod=mod
 
-.PHONY: all build test test-race test-converge demo bench lint deps clean
+.PHONY: all build test test-race test-converge demo bench bench-bgp lint deps clean
 
 all: build
 
@@ -50,6 +50,11 @@ demo: deps build
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./inventory/...
 	./bench/inventory/run
+
+# Outcome 6 of issue 11: a full table (1M IPv4 + 200k IPv6) into tuyau's
+# speaker (monitor on and off), gobgpd and BIRD 2; V4=, V6=, RUNS= to size it.
+bench-bgp:
+	./bench/bgp/run
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
