@@ -70,6 +70,8 @@ func hijack(args []string) error {
 	}
 	clear, err := run("disable", false)
 	if err != nil {
+		// Keep the raise: it is the goal's number.
+		json.NewEncoder(os.Stdout).Encode(map[string]float64{"raise_s": raise})
 		return err
 	}
 	return json.NewEncoder(os.Stdout).Encode(map[string]float64{"raise_s": raise, "clear_s": clear})
