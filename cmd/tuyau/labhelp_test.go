@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/tuyau-net/tuyau/inventory"
+	"github.com/tuyau-net/tuyau/inventory/yamlstore"
 	"github.com/tuyau-net/tuyau/testlab"
 )
 
@@ -45,4 +48,36 @@ func startForegroundLabBootstrap(t *testing.T, ctx context.Context, cancel conte
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// collectorLab is a running lab and the files a "telemetry collect" on it
+// reads: the tests of collectors over Redis all start from this.
+type collectorLab struct {
+	inv, cfg, name, root string
+}
+
+// startCollectorLab starts snap's lab under name (see startForegroundLab)
+// and writes the fastAlarms config. inv is the inventory file of snap; ""
+// writes snap to one.
+func startCollectorLab(t *testing.T, ctx context.Context, cancel context.CancelFunc, inv string, snap *inventory.Snapshot, name string, wait time.Duration) collectorLab {
+	t.Helper()
+	if inv == "" {
+		inv = filepath.Join(t.TempDir(), "inventory.yaml")
+		if err := yamlstore.WriteFile(inv, snap); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l := collectorLab{inv: inv, cfg: filepath.Join(t.TempDir(), "tuyau.yaml"), name: name, root: t.TempDir()}
+	startForegroundLab(t, ctx, cancel, l.root, name, snap, wait)
+	if err := os.WriteFile(l.cfg, []byte(fastAlarms), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// collectArgs are the flags of a "telemetry collect" on l writing to the
+// Redis at url with the given lease, fast intervals, then extra.
+func (l collectorLab) collectArgs(url string, lease time.Duration, extra ...string) []string {
+	return append([]string{"-i", l.inv, "--config", l.cfg, "--lab", l.name, "--lab-dir", l.root, "--redis", url,
+		"--interval", "counters=1s,optics=1s", "--flush", "200ms", "--lease", lease.String()}, extra...)
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -55,19 +54,10 @@ func TestReportAvailabilityRedis(t *testing.T) {
 		t.Fatal("the generated network has no duct of two links cutting a member off")
 	}
 	member := duct.LoseHosting[0]
-	inv := filepath.Join(t.TempDir(), "inventory.yaml")
-	if err := yamlstore.WriteFile(inv, snap); err != nil {
-		t.Fatal(err)
-	}
-	root := t.TempDir()
-	startForegroundLab(t, ctx, cancel, root, "report", snap, 30*time.Second)
-	cfg := filepath.Join(t.TempDir(), "tuyau.yaml")
-	if err := os.WriteFile(cfg, []byte(fastAlarms), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	lab := startCollectorLab(t, ctx, cancel, "", snap, "report", 30*time.Second)
+	inv, root := lab.inv, lab.root
 	url := rs.URL()
-	args := []string{"-i", inv, "--config", cfg, "--lab", "report", "--lab-dir", root, "--redis", url,
-		"--interval", "counters=1s,optics=1s", "--flush", "200ms", "--lease", "2s", "--listen", "", "--mark-every", "1s"}
+	args := lab.collectArgs(url, 2*time.Second, "--listen", "", "--mark-every", "1s")
 	from := time.Now()
 	col := startCollect(t, "col-r", args...)
 	rc := goredis.NewClient(&goredis.Options{Addr: rs.Addr()})

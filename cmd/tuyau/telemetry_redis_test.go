@@ -7,8 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -130,15 +128,10 @@ func TestTelemetryRedisManche(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	root := t.TempDir()
-	startForegroundLab(t, ctx, cancel, root, "manche", snap, 60*time.Second)
-	cfg := filepath.Join(t.TempDir(), "tuyau.yaml")
-	if err := os.WriteFile(cfg, []byte(fastAlarms), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	lab := startCollectorLab(t, ctx, cancel, example, snap, "manche", 60*time.Second)
+	root := lab.root
 	url := rs.URL()
-	common := []string{"-i", example, "--config", cfg, "--lab", "manche", "--lab-dir", root, "--redis", url,
-		"--interval", "counters=1s,optics=1s", "--flush", "200ms", "--lease", "2s"}
+	common := lab.collectArgs(url, 2*time.Second)
 	colA := startCollect(t, "col-a", append(common, "--listen", "")...)
 
 	topo, err := topology.Build(snap, topology.Options{})
@@ -426,16 +419,11 @@ func TestTelemetryCollectorsTakeover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	root := t.TempDir()
-	startForegroundLab(t, ctx, cancel, root, "manche", snap, 60*time.Second)
-	cfg := filepath.Join(t.TempDir(), "tuyau.yaml")
-	if err := os.WriteFile(cfg, []byte(fastAlarms), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	lab := startCollectorLab(t, ctx, cancel, example, snap, "manche", 60*time.Second)
+	root := lab.root
 	url := rs.URL()
 	const lease = 2 * time.Second
-	common := []string{"-i", example, "--config", cfg, "--lab", "manche", "--lab-dir", root, "--redis", url,
-		"--interval", "counters=1s,optics=1s", "--flush", "200ms", "--lease", lease.String()}
+	common := lab.collectArgs(url, lease)
 	cols := map[string]*collectorProc{}
 	listens := map[string]string{}
 	for _, id := range []string{"col-1", "col-2", "col-3"} {
@@ -718,19 +706,10 @@ func TestTelemetryRedisOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv := filepath.Join(t.TempDir(), "inventory.yaml")
-	if err := yamlstore.WriteFile(inv, snap); err != nil {
-		t.Fatal(err)
-	}
-	root := t.TempDir()
-	startForegroundLab(t, ctx, cancel, root, "outage", snap, 30*time.Second)
-	cfg := filepath.Join(t.TempDir(), "tuyau.yaml")
-	if err := os.WriteFile(cfg, []byte(fastAlarms), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	lab := startCollectorLab(t, ctx, cancel, "", snap, "outage", 30*time.Second)
+	inv, root := lab.inv, lab.root
 	url := rs.URL()
-	col := startCollect(t, "col-o", "-i", inv, "--config", cfg, "--lab", "outage", "--lab-dir", root, "--redis", url,
-		"--interval", "counters=1s,optics=1s", "--flush", "200ms", "--lease", "2s", "--listen", "")
+	col := startCollect(t, "col-o", lab.collectArgs(url, 2*time.Second, "--listen", "")...)
 	read := func(what string, v any) error {
 		r := runCLI(t, nil, "telemetry", what, "-o", "json", "--redis", url, "-i", inv)
 		if r.code != exitOK {
@@ -822,19 +801,10 @@ func TestTelemetrySentinelFailover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv := filepath.Join(t.TempDir(), "inventory.yaml")
-	if err := yamlstore.WriteFile(inv, snap); err != nil {
-		t.Fatal(err)
-	}
-	root := t.TempDir()
-	startForegroundLab(t, ctx, cancel, root, "sentinel", snap, 30*time.Second)
-	cfg := filepath.Join(t.TempDir(), "tuyau.yaml")
-	if err := os.WriteFile(cfg, []byte(fastAlarms), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	lab := startCollectorLab(t, ctx, cancel, "", snap, "sentinel", 30*time.Second)
+	inv, root := lab.inv, lab.root
 	url := g.URL()
-	col := startCollect(t, "col-s", "-i", inv, "--config", cfg, "--lab", "sentinel", "--lab-dir", root, "--redis", url,
-		"--interval", "counters=1s,optics=1s", "--flush", "200ms", "--lease", "2s", "--listen", "")
+	col := startCollect(t, "col-s", lab.collectArgs(url, 2*time.Second, "--listen", "")...)
 	read := func(what string, v any) error {
 		r := runCLI(t, nil, "telemetry", what, "-o", "json", "--redis", url, "-i", inv)
 		if r.code != exitOK {
