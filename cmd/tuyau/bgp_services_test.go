@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -135,23 +134,8 @@ bgp:
 `, ep1, ep2)), 0o644)
 	env := map[string]string{"TUYAU_INVENTORY": inv, "TUYAU_CONFIG": cfgFile}
 
-	serve := func(args ...string) {
-		ctx, cancel := context.WithCancel(context.Background())
-		var errb bytes.Buffer
-		done := make(chan int, 1)
-		go func() {
-			done <- run(ctx, append([]string{"bgp", "serve"}, args...), strings.NewReader(""), &bytes.Buffer{}, &errb,
-				func(k string) string { return env[k] })
-		}()
-		t.Cleanup(func() {
-			cancel()
-			if code := <-done; code != 0 || t.Failed() {
-				t.Logf("bgp serve %v: exit %d\n%s", args, code, errb.String())
-			}
-		})
-	}
-	serve("--speaker", "dc2", "--hosting=false")
-	serve("--speaker", "dc1", "--state-dir", filepath.Join(dir, "state"))
+	serveBGP(t, env, "--speaker", "dc2", "--hosting=false")
+	serveBGP(t, env, "--speaker", "dc1", "--state-dir", filepath.Join(dir, "state"))
 
 	services := func() (hosting.ServiceStatus, result) {
 		r := runCLI(t, env, "bgp", "services", "--speaker", "dc1", "-o", "json")

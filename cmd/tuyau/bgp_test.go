@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,12 +17,7 @@ import (
 // session is down, with a reason), announce with attributes, routes, withdraw.
 func TestBGPCommands(t *testing.T) {
 	dir := t.TempDir()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	port := freeTCPPort(t, "127.0.0.1")
 	sock := filepath.Join(dir, "bgp.sock")
 	inv := filepath.Join(dir, "inv.yaml")
 	os.WriteFile(inv, []byte(fmt.Sprintf(`network: {name: t, asn: 65000}
@@ -53,21 +45,15 @@ speakers:
 	if r := runCLI(t, map[string]string{"TUYAU_INVENTORY": inv}, "bgp", "serve"); r.code == 0 || !strings.Contains(r.stderr, `password_secret "bgp-dc1"`) {
 		t.Fatalf("serve without secrets: exit %d, want an error naming the key\n%s", r.code, r.stderr)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var serveErr bytes.Buffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"bgp", "serve"}, strings.NewReader(""), &bytes.Buffer{}, &serveErr, func(k string) string { return env[k] })
-	}()
+	// Registered before serveBGP's cleanup, this runs after it: on the
+	// whole log, once serve has exited.
+	var serveErr *lockedBuffer
 	t.Cleanup(func() {
-		cancel()
-		if code := <-done; code != 0 {
-			t.Errorf("bgp serve: exit %d\n%s", code, serveErr.String())
-		}
 		if strings.Contains(serveErr.String(), "secret-cli-pw") {
 			t.Errorf("the password reached the log")
 		}
 	})
+	serveErr = serveBGP(t, env)
 	var peers []bgp.PeerStatus
 	deadline := time.Now().Add(15 * time.Second)
 	for {

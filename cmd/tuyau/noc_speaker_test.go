@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -27,12 +25,7 @@ import (
 // speaker runs.
 func TestNocViewsSpeaker(t *testing.T) {
 	dir := t.TempDir()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	port := freeTCPPort(t, "127.0.0.1")
 	sock := filepath.Join(dir, "bgp.sock")
 	inv := filepath.Join(dir, "inv.yaml")
 	if err := os.WriteFile(inv, []byte(fmt.Sprintf(`network: {name: t, asn: 65000}
@@ -60,17 +53,7 @@ speakers:
 	env := map[string]string{"TUYAU_INVENTORY": inv}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var serveErr lockedBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"bgp", "serve", "--hosting=false"}, strings.NewReader(""), &bytes.Buffer{}, &serveErr, func(k string) string { return env[k] })
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if code := <-done; code != 0 {
-			t.Errorf("bgp serve: exit %d\n%s", code, serveErr.String())
-		}
-	})
+	serveErr := serveBGP(t, env, "--hosting=false")
 	for deadline := time.Now().Add(15 * time.Second); ; {
 		if r := runCLI(t, env, "bgp", "announce", "198.51.100.0/24"); r.code == 0 {
 			break
