@@ -160,21 +160,42 @@ func (c MonitorConfig) withDefaults() MonitorConfig {
 	return c
 }
 
-// routeSource is what the monitor reads from the speaker: the paths of a
-// prefix and its more-specifics, and the sessions' counters.
+// routeSource is what the monitor reads from the speaker: the paths of
+// exactly the prefixes given (one table read per family, each prefix a
+// lookup: never a walk of the table), and the sessions' counters.
 type routeSource interface {
-	Covered(ctx context.Context, prefix netip.Prefix) ([]Route, error)
+	Lookup(ctx context.Context, prefixes []netip.Prefix) ([]Route, error)
 	Peers(ctx context.Context) ([]PeerStatus, error)
+}
+
+// pathKey is one path the monitor holds under a prefix of ours: its
+// prefix, the session it came from (invalid: our own) and its add-path id.
+type pathKey struct {
+	prefix netip.Prefix
+	peer   netip.Addr
+	id     uint32
+}
+
+// heldPath is what the decision needs of a held path; site is known only
+// when the path was read from the table (the watch does not resolve it).
+type heldPath struct {
+	asPath []uint32
+	site   string
 }
 
 // Monitor watches the speaker's view of the network's own prefixes and of
 // its sessions and raises alarms. Received paths come from the speaker's
 // RIB watch (Observe): each costs one walk of a trie of our prefixes, and
-// only those under ours are looked at further, so a full table loads at
-// the speed of the walk. The truth for raising and clearing is the table
-// itself, read for the prefixes that changed (every Check) and for all of
-// ours (every Resync): withdrawals by a session going down or a graceful
-// restart ending are seen too.
+// only those under ours are looked at further and held, per prefix of
+// ours, so a full table loads at the speed of the walk. Alarms are decided
+// from the held paths, kept by the watch's announcements and withdrawals
+// and by sessions going down (which take their paths with them). The
+// table is read only by exact prefix, never by a walk of it (GoBGP builds
+// a trie of the whole table for every "longer" lookup): every Resync for
+// all of ours and the more-specifics held, correcting what the watch does
+// not say (a graceful restart's stale paths dropped, our own
+// announcements); every Check for the changed hosting prefixes, whose
+// sites only the table resolves.
 type Monitor struct {
 	cfg   MonitorConfig
 	log   *slog.Logger
@@ -184,7 +205,8 @@ type Monitor struct {
 
 	mu      sync.Mutex
 	dirty   map[int]bool
-	gen     []uint64         // per prefix, bumped by Observe
+	gen     []uint64                // per prefix, bumped by Observe
+	held    []map[pathKey]heldPath  // per prefix of ours, the paths under it
 	active  map[string]Alarm // by Key
 	owner   map[string]int   // prefix alarms: the index of their prefix of ours
 	counts  map[netip.Addr]*peerCount
@@ -198,7 +220,9 @@ type Monitor struct {
 type MonitorStats struct {
 	Paths   uint64 `json:"paths"`   // received paths observed
 	Matched uint64 `json:"matched"` // of them, under a prefix of ours
-	Checks  uint64 `json:"checks"`  // prefix checks against the table
+	Checks  uint64 `json:"checks"`  // decisions of a prefix of ours
+	Lookups uint64 `json:"lookups"` // table reads (one per family)
+	Held    int    `json:"held"`    // paths held under ours
 	Indexed int    `json:"indexed"` // prefixes of ours in the index
 }
 
@@ -234,6 +258,10 @@ func NewMonitor(cfg MonitorConfig, emit func(Alarm), opts ...MonitorOption) *Mon
 		m.index.insert(p.Prefix, i)
 	}
 	m.gen = make([]uint64, len(m.cfg.Prefixes))
+	m.held = make([]map[pathKey]heldPath, len(m.cfg.Prefixes))
+	for i := range m.held {
+		m.held[i] = map[pathKey]heldPath{}
+	}
 	m.stats.Indexed = m.index.len()
 	return m
 }
@@ -242,7 +270,11 @@ func NewMonitor(cfg MonitorConfig, emit func(Alarm), opts ...MonitorOption) *Mon
 func (m *Monitor) Stats() MonitorStats {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.stats
+	st := m.stats
+	for _, h := range m.held {
+		st.Held += len(h)
+	}
+	return st
 }
 
 // Active lists the raised alarms, sorted by key.
@@ -268,8 +300,21 @@ func (m *Monitor) ours(p netip.Prefix) bool {
 type ReceivedPath struct {
 	Prefix   netip.Prefix
 	Peer     netip.Addr
+	ID       uint32 // add-path identifier
 	ASPath   []uint32
 	Withdraw bool
+}
+
+// touch marks the prefix of ours p is under for the next check: the
+// speaker's own announcements, which the watch of received paths does not
+// carry.
+func (m *Monitor) touch(p netip.Prefix) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, i, ok := m.index.longest(p); ok {
+		m.dirty[i] = true
+		m.gen[i]++
+	}
 }
 
 // Observe takes paths from the speaker's RIB watch. A path under a prefix
@@ -288,9 +333,14 @@ func (m *Monitor) Observe(paths []ReceivedPath) {
 		m.stats.Matched++
 		m.dirty[i] = true
 		m.gen[i]++
+		k := pathKey{prefix: rp.Prefix.Masked(), peer: rp.Peer, id: rp.ID}
 		if rp.Withdraw {
+			delete(m.held[i], k)
 			continue
 		}
+		// A new announcement replaces the session's path (an implicit
+		// withdraw); the site the table gave it stays until read again.
+		m.held[i][k] = heldPath{asPath: rp.ASPath, site: m.held[i][k].site}
 		op := m.cfg.Prefixes[i]
 		origin := m.origin(rp.ASPath)
 		if !slices.Contains(op.Origins, origin) {
@@ -368,8 +418,9 @@ func (m *Monitor) send(as []Alarm) {
 }
 
 // Session takes a session event: session-down raised and cleared, drops
-// counted for flapping, and every prefix checked again (a session going
-// down takes its paths with it).
+// counted for flapping, and every prefix checked again; a session going
+// down takes its paths with it (GoBGP's watch of received paths says
+// nothing of them).
 func (m *Monitor) Session(e Event) {
 	obj := strings.TrimSpace(e.Device + " " + e.Peer.String())
 	var out []Alarm
@@ -378,6 +429,13 @@ func (m *Monitor) Session(e Event) {
 	switch e.Kind {
 	case SessionDown:
 		m.up[e.Peer] = false
+		for _, h := range m.held {
+			for k := range h {
+				if k.peer == e.Peer {
+					delete(h, k)
+				}
+			}
+		}
 		if _, on := m.active[key]; !on {
 			msg := "session with " + obj + " went " + e.State
 			if e.Reason != "" {

@@ -10,8 +10,14 @@ import (
 	"time"
 )
 
-// checkPrefixes reads the table for the prefixes of ours that changed (all
-// of them when all) and raises and clears their alarms from what it holds.
+// checkPrefixes decides the alarms of the prefixes of ours that changed
+// (all of them when all, the resync) from the paths held under them. The
+// table is read by exact prefix only, in one call per family: at the
+// resync for all of ours and every more-specific held, otherwise for the
+// changed hosting prefixes (their sites, and our own announcement, are
+// only in the table). A read's paths replace those held for the prefixes
+// read, unless the watch changed the prefix of ours meanwhile (the read
+// may then predate it; the prefix is checked again).
 func (m *Monitor) checkPrefixes(ctx context.Context, src routeSource, all bool) {
 	m.mu.Lock()
 	var todo []int
@@ -26,52 +32,116 @@ func (m *Monitor) checkPrefixes(ctx context.Context, src routeSource, all bool) 
 		}
 		slices.Sort(todo)
 	}
-	gens := make([]uint64, len(todo))
-	for k, i := range todo {
-		gens[k] = m.gen[i]
+	gens := make(map[int]uint64, len(todo))
+	var read []netip.Prefix
+	readOf := map[netip.Prefix]int{}
+	reads := map[int]bool{} // the prefixes of ours with a prefix read
+	want := func(p netip.Prefix, i int) {
+		if _, dup := readOf[p]; !dup {
+			readOf[p] = i
+			reads[i] = true
+			read = append(read, p)
+		}
+	}
+	for _, i := range todo {
+		gens[i] = m.gen[i]
 		delete(m.dirty, i)
+		op := m.cfg.Prefixes[i]
+		if all || len(op.Sites) > 0 {
+			want(op.Prefix, i)
+		}
+		if all {
+			for k := range m.held[i] {
+				want(k.prefix, i)
+			}
+		}
 	}
 	m.mu.Unlock()
-	for k, i := range todo {
+	var (
+		rs  []Route
+		err error
+	)
+	if len(read) > 0 {
 		if ctx.Err() != nil {
 			return
 		}
-		rs, err := src.Covered(ctx, m.cfg.Prefixes[i].Prefix)
+		rs, err = src.Lookup(ctx, read)
 		if err != nil {
-			m.log.Warn("bgp monitor: read the table", "prefix", m.cfg.Prefixes[i].Prefix, "err", err)
-			m.mu.Lock()
-			m.dirty[i] = true
-			m.mu.Unlock()
-			continue
+			m.log.Warn("bgp monitor: read the table", "prefixes", len(read), "err", err)
 		}
-		m.mu.Lock()
-		m.stats.Checks++
-		var out []Alarm
-		if m.gen[i] != gens[k] {
-			// A path arrived while the table was read: what was read may
-			// predate it, so check again rather than clear on old news.
-			m.dirty[i] = true
-		} else {
-			out = m.decideLocked(i, rs)
-		}
-		m.mu.Unlock()
-		m.send(out)
 	}
+	m.mu.Lock()
+	if len(read) > 0 {
+		m.stats.Lookups++
+	}
+	if err == nil && len(read) > 0 {
+		byPrefix := map[netip.Prefix][]Route{}
+		for _, r := range rs {
+			byPrefix[r.Prefix] = append(byPrefix[r.Prefix], r)
+		}
+		for _, p := range read {
+			i := readOf[p]
+			if m.gen[i] != gens[i] {
+				continue
+			}
+			h := m.held[i]
+			for k := range h {
+				if k.prefix == p {
+					delete(h, k)
+				}
+			}
+			for _, r := range byPrefix[p] {
+				h[pathKey{prefix: p, peer: r.Peer, id: r.PathID}] = heldPath{asPath: r.ASPath, site: r.Site}
+			}
+		}
+	}
+	var out []Alarm
+	for _, i := range todo {
+		if m.gen[i] != gens[i] || err != nil && reads[i] {
+			// Changed while read, or the read failed: again next check.
+			m.dirty[i] = true
+		}
+		m.stats.Checks++
+		out = append(out, m.decideLocked(i)...)
+	}
+	m.mu.Unlock()
+	m.send(out)
 }
 
-// decideLocked computes the alarms prefix i's routes call for and raises
-// and clears the difference with the active ones. m.mu held.
-func (m *Monitor) decideLocked(i int, rs []Route) []Alarm {
+// heldRoutes lists the paths held under prefix i of ours in a stable
+// order (prefix, peer, add-path id): the messages name the first.
+func (m *Monitor) heldRoutes(i int) []Route {
+	rs := make([]Route, 0, len(m.held[i]))
+	for k, h := range m.held[i] {
+		rs = append(rs, Route{Prefix: k.prefix, Peer: k.peer, PathID: k.id, ASPath: h.asPath, Site: h.site})
+	}
+	slices.SortFunc(rs, func(a, b Route) int {
+		if c := a.Prefix.Addr().Compare(b.Prefix.Addr()); c != 0 {
+			return c
+		}
+		if c := a.Prefix.Bits() - b.Prefix.Bits(); c != 0 {
+			return c
+		}
+		if c := a.Peer.Compare(b.Peer); c != 0 {
+			return c
+		}
+		return int(a.PathID) - int(b.PathID)
+	})
+	return rs
+}
+
+// decideLocked computes the alarms prefix i's held paths call for and
+// raises and clears the difference with the active ones. m.mu held.
+func (m *Monitor) decideLocked(i int) []Alarm {
 	op := m.cfg.Prefixes[i]
+	rs := m.heldRoutes(i)
 	want := map[string]Alarm{}
 	good := 0 // paths with an expected origin, the prefix or a more-specific
 	sites := map[string]bool{}
 	var goodFrom Route
 	for _, r := range rs {
-		// A more-specific that is itself one of ours is checked as that one.
-		if cov, j, ok := m.index.longest(r.Prefix); !ok || j != i || cov != op.Prefix {
-			continue
-		}
+		// Held under i: i is the longest of ours r falls in (a more-specific
+		// that is itself one of ours is held, and checked, as that one).
 		origin := m.origin(r.ASPath)
 		if !slices.Contains(op.Origins, origin) {
 			a := m.hijack(op, op.Prefix, r.Prefix, origin, r.ASPath, r.Peer)

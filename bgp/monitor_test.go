@@ -3,6 +3,7 @@ package bgp
 import (
 	"context"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,16 +18,28 @@ type tableSource struct {
 	peers  []PeerStatus
 }
 
-func (s *tableSource) Covered(_ context.Context, p netip.Prefix) ([]Route, error) {
+func (s *tableSource) Lookup(_ context.Context, ps []netip.Prefix) ([]Route, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []Route
 	for _, r := range s.routes {
-		if r.Prefix.Bits() >= p.Bits() && p.Contains(r.Prefix.Addr()) {
+		if slices.Contains(ps, r.Prefix) {
 			out = append(out, r)
 		}
 	}
 	return out, nil
+}
+
+// receive puts rs in the table and hands them to m as the RIB watch does.
+func (s *tableSource) receive(m *Monitor, rs ...Route) {
+	s.mu.Lock()
+	s.routes = append(s.routes, rs...)
+	s.mu.Unlock()
+	var ps []ReceivedPath
+	for _, r := range rs {
+		ps = append(ps, ReceivedPath{Prefix: r.Prefix, Peer: r.Peer, ID: r.PathID, ASPath: r.ASPath})
+	}
+	m.Observe(ps)
 }
 
 func (s *tableSource) Peers(context.Context) ([]PeerStatus, error) {
@@ -168,7 +181,7 @@ func TestMonitorMissing(t *testing.T) {
 	clk.add(2 * time.Minute)
 	check()
 	log.wait(t, 0, RulePrefixMissing, "172.16.0.0/28", true, time.Second)
-	src.routes = []Route{{Prefix: netip.MustParsePrefix("172.16.0.8/29"), Peer: rr1, ASPath: []uint32{4200000001}}}
+	src.receive(m, Route{Prefix: netip.MustParsePrefix("172.16.0.8/29"), Peer: rr1, ASPath: []uint32{4200000001}})
 	check()
 	a := log.wait(t, 0, RulePrefixMissing, "172.16.0.0/28", false, time.Second)
 	if !strings.Contains(a.Message, "restored") || !strings.Contains(a.Message, "172.16.0.8/29") {

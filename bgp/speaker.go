@@ -385,7 +385,13 @@ func (s *Speaker) Announce(ctx context.Context, prefix netip.Prefix, a Attrs) er
 	if err != nil {
 		return err
 	}
-	return c.Announce(ctx, prefix, a)
+	if err := c.Announce(ctx, prefix, a); err != nil {
+		return err
+	}
+	if s.mon != nil {
+		s.mon.touch(prefix) // the watch of received paths does not carry ours
+	}
+	return nil
 }
 
 // Withdraw stops originating prefix.
@@ -394,7 +400,13 @@ func (s *Speaker) Withdraw(ctx context.Context, prefix netip.Prefix) error {
 	if err != nil {
 		return err
 	}
-	return c.Withdraw(ctx, prefix)
+	if err := c.Withdraw(ctx, prefix); err != nil {
+		return err
+	}
+	if s.mon != nil {
+		s.mon.touch(prefix)
+	}
+	return nil
 }
 
 // Paths says which sites the core carries prefix from.
