@@ -205,10 +205,10 @@ type Monitor struct {
 
 	mu      sync.Mutex
 	dirty   map[int]bool
-	gen     []uint64                // per prefix, bumped by Observe
-	held    []map[pathKey]heldPath  // per prefix of ours, the paths under it
-	active  map[string]Alarm // by Key
-	owner   map[string]int   // prefix alarms: the index of their prefix of ours
+	gen     []uint64               // per prefix, bumped by Observe
+	held    []map[pathKey]heldPath // per prefix of ours, the paths under it
+	active  map[string]Alarm       // by Key
+	owner   map[string]int         // prefix alarms: the index of their prefix of ours
 	counts  map[netip.Addr]*peerCount
 	drops   map[netip.Addr][]time.Time
 	up      map[netip.Addr]bool
