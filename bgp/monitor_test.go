@@ -201,3 +201,72 @@ func TestMonitorMissing(t *testing.T) {
 		}
 	}
 }
+
+// countingSource is a tableSource that counts its reads.
+type countingSource struct {
+	tableSource
+	lookups, prefixes int
+}
+
+func (s *countingSource) Lookup(ctx context.Context, ps []netip.Prefix) ([]Route, error) {
+	s.lookups++
+	s.prefixes += len(ps)
+	return s.tableSource.Lookup(ctx, ps)
+}
+
+// TestMonitorHeldPaths: between resyncs the checks decide from the paths
+// the watch delivered, without reading the table: a hijacking
+// more-specific raised at once and cleared by its withdrawal; a session
+// going down takes its paths with it (the member LAN goes missing while
+// another session is up). The resync reads the table once, for ours and
+// the more-specifics held, and corrects what the watch did not say.
+func TestMonitorHeldPaths(t *testing.T) {
+	m, log, _, clk := newTestMonitor(t)
+	src := &countingSource{}
+	ctx := context.Background()
+	rr2 := netip.MustParseAddr("10.255.0.2")
+	m.Session(Event{Kind: SessionUp, Peer: rr1})
+	m.Session(Event{Kind: SessionUp, Peer: rr2})
+	clk.add(2 * time.Minute)
+	lan := Route{Prefix: netip.MustParsePrefix("172.16.0.0/28"), Peer: rr1, ASPath: []uint32{4200000001}}
+	src.receive(m, lan)
+	m.checkPrefixes(ctx, src, false)
+
+	bad := netip.MustParsePrefix("172.16.0.0/29")
+	mark := log.len()
+	m.Observe([]ReceivedPath{{Prefix: bad, Peer: rr2, ID: 7, ASPath: []uint32{64666}}})
+	log.wait(t, mark, RuleOriginHijack, bad.String()+" AS64666", true, time.Second)
+	m.checkPrefixes(ctx, src, false) // confirmed from the held path
+	mark = log.len()
+	m.Observe([]ReceivedPath{{Prefix: bad, Peer: rr2, ID: 7, Withdraw: true}})
+	m.checkPrefixes(ctx, src, false)
+	log.wait(t, mark, RuleOriginHijack, bad.String(), false, time.Second)
+
+	mark = log.len()
+	m.Session(Event{Kind: SessionDown, Peer: rr1, State: "idle"})
+	m.checkPrefixes(ctx, src, false)
+	log.wait(t, mark, RulePrefixMissing, lan.Prefix.String(), true, time.Second)
+	if src.lookups != 0 {
+		t.Errorf("%d table reads between resyncs, want none (no hosting prefix)", src.lookups)
+	}
+
+	// The table has the LAN from rr2 (say the watch's announcement was
+	// lost): the resync reads it, in one call, and restores.
+	mark = log.len()
+	src.mu.Lock()
+	src.routes = []Route{{Prefix: lan.Prefix, Peer: rr2, ASPath: []uint32{4200000001}}}
+	src.mu.Unlock()
+	m.checkPrefixes(ctx, src, true)
+	log.wait(t, mark, RulePrefixMissing, lan.Prefix.String(), false, time.Second)
+	if src.lookups != 1 || src.prefixes != 2 {
+		t.Errorf("resync: %d reads of %d prefixes, want 1 of 2 (ours)", src.lookups, src.prefixes)
+	}
+	if st := m.Stats(); st.Held != 1 || st.Lookups != 1 {
+		t.Errorf("stats %+v, want 1 path held, 1 lookup", st)
+	}
+	for _, a := range m.Active() {
+		if a.Rule != RuleSessionDown {
+			t.Errorf("still active: %s %s", a.Rule, a.Object)
+		}
+	}
+}
