@@ -30,8 +30,7 @@ func TestBGPMonitorAlarms(t *testing.T) {
 	bgpdump := need.Tool(t, "bgpdump", "apt-get install bgpdump (.ci/deps)")
 	dir := t.TempDir()
 	rrPort, spPort, apiPort := freeTCPPort(t, "127.0.0.2"), freeTCPPort(t, "127.0.0.3"), freeTCPPort(t, "127.0.0.1")
-	conf := filepath.Join(dir, "rr.toml")
-	os.WriteFile(conf, []byte(fmt.Sprintf(`[global.config]
+	startGobgpd(t, gobgpd, dir, "rr", fmt.Sprintf(`[global.config]
   as = 65000
   router-id = "127.0.0.2"
   port = %d
@@ -54,20 +53,7 @@ func TestBGPMonitorAlarms(t *testing.T) {
   [[neighbors.afi-safis]]
     [neighbors.afi-safis.config]
       afi-safi-name = "ipv4-unicast"
-`, rrPort, spPort)), 0o600)
-	rr := exec.Command(gobgpd, "-f", conf, "--api-hosts", "127.0.0.1:"+strconv.Itoa(apiPort), "--pprof-disable")
-	var rrLog bytes.Buffer
-	rr.Stdout, rr.Stderr = &rrLog, &rrLog
-	if err := rr.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		rr.Process.Kill()
-		rr.Wait()
-		if t.Failed() {
-			t.Logf("gobgpd:\n%s", rrLog.String())
-		}
-	})
+`, rrPort, spPort), apiPort)
 	try := func(args ...string) ([]byte, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

@@ -1,16 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -65,22 +62,8 @@ func TestBGPServicesFailover(t *testing.T) {
 	// One route reflector per site (dc1-r1, dc2-r1), peers of each other,
 	// each with its site's speaker as client.
 	startRR := func(name, addr string, port int, peers string) {
-		conf := filepath.Join(dir, name+".toml")
-		os.WriteFile(conf, []byte(fmt.Sprintf("[global.config]\n  as = 65000\n  router-id = %q\n  port = %d\n  local-address-list = [%q]\n\n",
-			addr, port, addr)+peers), 0o600)
-		rr := exec.Command(gobgpd, "-f", conf, "--api-hosts", "127.0.0.1:"+strconv.Itoa(freeTCPPort(t, "127.0.0.1")), "--pprof-disable")
-		var rrLog bytes.Buffer
-		rr.Stdout, rr.Stderr = &rrLog, &rrLog
-		if err := rr.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			rr.Process.Kill()
-			rr.Wait()
-			if t.Failed() {
-				t.Logf("gobgpd %s:\n%s", name, rrLog.String())
-			}
-		})
+		startGobgpd(t, gobgpd, dir, name, fmt.Sprintf("[global.config]\n  as = 65000\n  router-id = %q\n  port = %d\n  local-address-list = [%q]\n\n",
+			addr, port, addr)+peers, freeTCPPort(t, "127.0.0.1"))
 	}
 	startRR("dc1-r1", "127.0.0.2", rrPort, neighbor("127.0.0.2", "127.0.0.3", p1, true)+neighbor("127.0.0.2", "127.0.0.5", rr2Port, false))
 	startRR("dc2-r1", "127.0.0.5", rr2Port, neighbor("127.0.0.5", "127.0.0.4", p2, true)+neighbor("127.0.0.5", "127.0.0.2", rrPort, false))

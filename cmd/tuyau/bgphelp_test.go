@@ -3,6 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -29,4 +33,28 @@ func serveBGP(t *testing.T, env map[string]string, args ...string) *lockedBuffer
 		}
 	})
 	return errb
+}
+
+// startGobgpd writes conf (a gobgpd TOML) under dir as name.toml and runs
+// the gobgpd at bin on it, its API on 127.0.0.1:apiPort, until the test
+// ends; its log is shown when the test fails.
+func startGobgpd(t *testing.T, bin, dir, name, conf string, apiPort int) {
+	t.Helper()
+	path := filepath.Join(dir, name+".toml")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-f", path, "--api-hosts", "127.0.0.1:"+strconv.Itoa(apiPort), "--pprof-disable")
+	var log lockedBuffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("gobgpd %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("gobgpd %s:\n%s", name, log.String())
+		}
+	})
 }
