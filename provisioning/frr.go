@@ -26,6 +26,13 @@ func (FRR) Delta(running, want []byte) (Delta, error) {
 	}
 	have, w := parseFRR(string(running)), parseFRR(string(want))
 	have.profileDefaults(string(running))
+	// want is a device read too when the saved config is compared with the
+	// running one (checkSaved) or a recorded config is restored: both sides
+	// get the profile's hidden lines back, or every datacenter router looks
+	// unsaved by "no bgp log-neighbor-changes" and each no-change apply
+	// saves all of them. A rendered intent states its profile
+	// (traditional), so this leaves intents alone.
+	w.profileDefaults(string(want))
 	if down := frrDaemonsDown(string(running), w); len(down) > 0 {
 		return Delta{}, fmt.Errorf("running config: %w: %s not running, so %s part is missing from the read",
 			ErrDaemonDown, strings.Join(down, ", "), pluralIts(len(down)))

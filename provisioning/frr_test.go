@@ -68,6 +68,7 @@ func FuzzParseFRR(f *testing.F) {
 // profile is traditional or the line is turned off.
 func TestFRRDatacenterDefaults(t *testing.T) {
 	want := []byte("router bgp 65000\n bgp log-neighbor-changes\n neighbor 10.0.0.1 remote-as 65001\nexit\n")
+	dc := "frr version 8.4.4\nfrr defaults datacenter\n!\nrouter bgp 65000\n neighbor 10.0.0.1 remote-as 65001\nexit\n"
 	tests := []struct {
 		name, running string
 		changed       bool
@@ -75,9 +76,18 @@ func TestFRRDatacenterDefaults(t *testing.T) {
 		{"datacenter, default", "frr version 8.4.4\nfrr defaults datacenter\n!\nrouter bgp 65000\n neighbor 10.0.0.1 remote-as 65001\nexit\n", false},
 		{"datacenter, turned off", "frr defaults datacenter\nrouter bgp 65000\n no bgp log-neighbor-changes\n neighbor 10.0.0.1 remote-as 65001\nexit\n", true},
 		{"traditional", "frr version 8.4.4\nfrr defaults traditional\n!\nrouter bgp 65000\n neighbor 10.0.0.1 remote-as 65001\nexit\n", true},
+		// checkSaved compares two reads of a datacenter router (the
+		// recorded startup and the running config): the hidden line is
+		// put back on both sides, so an unchanged router is saved.
+		{"datacenter read against itself", dc, false},
+		{"datacenter read against a read turning it off", "frr defaults datacenter\nrouter bgp 65000\n no bgp log-neighbor-changes\n neighbor 10.0.0.1 remote-as 65001\nexit\n", true},
 	}
 	for _, tt := range tests {
-		d, err := FRR{}.Delta([]byte(tt.running), want)
+		w := want
+		if strings.HasPrefix(tt.name, "datacenter read against") {
+			w = []byte(dc)
+		}
+		d, err := FRR{}.Delta([]byte(tt.running), w)
 		if err != nil {
 			t.Fatal(err)
 		}
