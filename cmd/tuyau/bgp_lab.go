@@ -27,13 +27,9 @@ func (o *bgpOpts) lab(ctx context.Context, d *deps) (*bgpLab, error) {
 		return nil, nil
 	}
 	lo := labOpts{Dir: o.LabDir, Name: o.Lab}
-	lo.resolve(d)
-	st, err := testlab.StatusOf(ctx, lo.Dir, lo.Name)
+	st, err := lo.running(ctx, d)
 	if err != nil {
 		return nil, err
-	}
-	if !st.Running {
-		return nil, fmt.Errorf("lab %s: not running (%s)", lo.Name, st.Note)
 	}
 	if st.Mode != "" && st.Mode != "virtual" {
 		return nil, fmt.Errorf("lab %s: --lab works with the virtual lab, this one is %s", lo.Name, st.Mode)

@@ -35,13 +35,9 @@ func (o *cfgOpts) labDialer(ctx context.Context, d *deps) (*cliDialer, error) {
 		return c, nil
 	}
 	lo := labOpts{Dir: o.LabDir, Name: o.Lab}
-	lo.resolve(d)
-	st, err := testlab.StatusOf(ctx, lo.Dir, lo.Name)
+	st, err := lo.running(ctx, d)
 	if err != nil {
 		return nil, err
-	}
-	if !st.Running {
-		return nil, fmt.Errorf("lab %s: not running (%s)", lo.Name, st.Note)
 	}
 	pw, err := os.ReadFile(st.Password)
 	if err != nil {

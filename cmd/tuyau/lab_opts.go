@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tuyau-net/tuyau/testlab"
 )
 
 // labOpts are the flags every lab command shares: which lab, where its
@@ -44,4 +48,18 @@ func (o *labOpts) resolve(d *deps) {
 	if o.Name == "" {
 		o.Name = "lab"
 	}
+}
+
+// running resolves o and returns the status of the lab it names: the
+// commands that work on a running lab (--lab) share this check.
+func (o *labOpts) running(ctx context.Context, d *deps) (testlab.LabStatus, error) {
+	o.resolve(d)
+	st, err := testlab.StatusOf(ctx, o.Dir, o.Name)
+	if err != nil {
+		return st, err
+	}
+	if !st.Running {
+		return st, fmt.Errorf("lab %s: not running (%s)", o.Name, st.Note)
+	}
+	return st, nil
 }

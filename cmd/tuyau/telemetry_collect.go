@@ -23,7 +23,6 @@ import (
 	"github.com/tuyau-net/tuyau/telemetry/sink/memory"
 	"github.com/tuyau-net/tuyau/telemetry/sink/prom"
 	"github.com/tuyau-net/tuyau/telemetry/sink/redis"
-	"github.com/tuyau-net/tuyau/testlab"
 	"github.com/tuyau-net/tuyau/topology"
 )
 
@@ -319,13 +318,9 @@ func gnmiCredentials(d *deps, o collectOpts, dial *telemetry.DialOptions) error 
 // credentials, as "tuyau config --lab" does.
 func labTargets(ctx context.Context, d *deps, o collectOpts, po *telemetry.PlanOptions, dial *telemetry.DialOptions) error {
 	lo := labOpts{Dir: o.LabDir, Name: o.Lab}
-	lo.resolve(d)
-	st, err := testlab.StatusOf(ctx, lo.Dir, lo.Name)
+	st, err := lo.running(ctx, d)
 	if err != nil {
 		return err
-	}
-	if !st.Running {
-		return fmt.Errorf("lab %s: not running (%s)", lo.Name, st.Note)
 	}
 	pw, err := os.ReadFile(st.Password)
 	if err != nil {
@@ -346,7 +341,13 @@ func labTargets(ctx context.Context, d *deps, o collectOpts, po *telemetry.PlanO
 
 // apiToken is TUYAU_API_TOKEN, or the first line of the token file.
 func apiToken(d *deps, file string) (string, error) {
-	if t := d.getenv("TUYAU_API_TOKEN"); t != "" || file == "" {
+	return envOrFileToken(d, "TUYAU_API_TOKEN", file)
+}
+
+// envOrFileToken is the token in the environment variable env, or else
+// the first line of file ("" without either): the API's and the web's.
+func envOrFileToken(d *deps, env, file string) (string, error) {
+	if t := d.getenv(env); t != "" || file == "" {
 		return t, nil
 	}
 	b, err := os.ReadFile(filepath.Clean(file))

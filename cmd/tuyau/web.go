@@ -7,9 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -57,19 +54,14 @@ the /login page or "Authorization: Bearer TOKEN".`,
 	return c
 }
 
+// webToken is TUYAU_WEB_TOKEN or the token file's first line; a token
+// file without one is an error, not an open server.
 func webToken(d *deps, file string) (string, error) {
-	if t := d.getenv("TUYAU_WEB_TOKEN"); t != "" || file == "" {
-		return t, nil
+	t, err := envOrFileToken(d, "TUYAU_WEB_TOKEN", file)
+	if err == nil && t == "" && file != "" {
+		return "", fmt.Errorf("--token-file %s: empty", file)
 	}
-	b, err := os.ReadFile(filepath.Clean(file))
-	if err != nil {
-		return "", fmt.Errorf("--token-file: %w", err)
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	if t := strings.TrimSpace(line); t != "" {
-		return t, nil
-	}
-	return "", fmt.Errorf("--token-file %s: empty", file)
+	return t, err
 }
 
 func runWeb(ctx context.Context, d *deps, o webOpts) error {
