@@ -11,7 +11,7 @@ import (
 
 	"github.com/tuyau-net/tuyau/telemetry"
 	"github.com/tuyau-net/tuyau/telemetry/sink/redis"
-	"github.com/tuyau-net/tuyau/testlab/redislab"
+	"github.com/tuyau-net/tuyau/telemetry/sink/redis/redistest"
 )
 
 // TestRedisSource runs the dashboard on a real Redis: the panes from what
@@ -19,14 +19,9 @@ import (
 // through the Redis ack path, and a change published by the sink waking
 // the dashboard before its next poll.
 func TestRedisSource(t *testing.T) {
-	srv := redislab.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	sink, err := redis.Open(srv.URL(), "", redis.Options{Network: "manche", HistoryLen: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
+	sink := redistest.Sink(t, redis.Options{Network: "manche", HistoryLen: 100})
 	f := fixture()
 	for i := range 4 {
 		ls := append([]telemetry.LinkState(nil), f.links...)

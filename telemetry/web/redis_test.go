@@ -13,7 +13,7 @@ import (
 	"github.com/tuyau-net/tuyau/inventory"
 	"github.com/tuyau-net/tuyau/telemetry"
 	"github.com/tuyau-net/tuyau/telemetry/sink/redis"
-	"github.com/tuyau-net/tuyau/testlab/redislab"
+	"github.com/tuyau-net/tuyau/telemetry/sink/redis/redistest"
 )
 
 // TestRedisSource serves the web NOC from a real Redis: the link page's
@@ -21,15 +21,10 @@ import (
 // change the sink publishes reaching the event stream long before the
 // next poll (an hour away).
 func TestRedisSource(t *testing.T) {
-	srv := redislab.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	snap, topo := network(t, 30)
-	sink, err := redis.Open(srv.URL(), "", redis.Options{Network: snap.Network.Name, HistoryLen: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
+	sink := redistest.Sink(t, redis.Options{Network: snap.Network.Name, HistoryLen: 100})
 	l := topo.Links[0]
 	start := time.Now().Add(-10 * time.Second)
 	for i := range 4 {
@@ -108,15 +103,10 @@ func TestRedisSource(t *testing.T) {
 // Redis changes stream: an outage under a duct alarm that has cleared
 // since is still named by its duct (the alarm resolved by id from Redis).
 func TestRedisAvailability(t *testing.T) {
-	srv := redislab.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	snap, topo := network(t, 30)
-	sink, err := redis.Open(srv.URL(), "", redis.Options{Network: snap.Network.Name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
+	sink := redistest.Sink(t, redis.Options{Network: snap.Network.Name})
 	member := ""
 	for _, s := range topo.Sites {
 		if s.Role == inventory.SiteMember {
