@@ -207,6 +207,7 @@ type Monitor struct {
 	dirty   map[int]bool
 	gen     []uint64               // per prefix, bumped by Observe
 	held    []map[pathKey]heldPath // per prefix of ours, the paths under it
+	reread  bool                   // a session changed: the next check reads as a resync
 	active  map[string]Alarm       // by Key
 	owner   map[string]int         // prefix alarms: the index of their prefix of ours
 	counts  map[netip.Addr]*peerCount
@@ -459,6 +460,10 @@ func (m *Monitor) Session(e Event) {
 	for i := range m.cfg.Prefixes {
 		m.dirty[i] = true
 	}
+	// The next check reads the table for all of ours as a resync does: a
+	// session in graceful restart leaves its paths in the table, stale,
+	// and they are held again from there rather than reported missing.
+	m.reread = true
 	m.mu.Unlock()
 	m.send(out)
 }

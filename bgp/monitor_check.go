@@ -20,6 +20,9 @@ import (
 // may then predate it; the prefix is checked again).
 func (m *Monitor) checkPrefixes(ctx context.Context, src routeSource, all bool) {
 	m.mu.Lock()
+	if m.reread {
+		all, m.reread = true, false
+	}
 	var todo []int
 	if all {
 		todo = make([]int, len(m.cfg.Prefixes))
