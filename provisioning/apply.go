@@ -2,6 +2,7 @@ package provisioning
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"sync"
@@ -43,12 +44,44 @@ type Result struct {
 	// Notes name post-checks left out: what was already down before the
 	// apply is not the change's doing, and is reported rather than checked.
 	Notes []string `json:"notes,omitempty"`
+	// CommitID names the device-side confirmed commit of a --confirm
+	// apply over a transport that has one (gNMI commit-confirmed): the
+	// device rolls it back by itself unless tuyau confirms it in time.
+	CommitID string `json:"commit_id,omitempty"`
 	// Saved is set once the kept config (applied, confirmed or rolled back
 	// to) was made the device's startup config ("write memory").
 	Saved bool `json:"saved"`
 	// Before and After are the running configs around the apply, for records.
 	Before []byte `json:"-"`
 	After  []byte `json:"-"`
+	// pushed is when the confirmed commit was sent: the device's window
+	// runs from there.
+	pushed time.Time
+}
+
+// CommitConfirmer is a Conn whose device keeps a change only once it is
+// confirmed (the gNMI commit-confirmed extension): with --confirm, the
+// window runs on the device, so a tuyau killed mid-window still leaves the
+// device on its previous config.
+type CommitConfirmer interface {
+	// PushConfirmed applies d as commit id, rolled back by the device
+	// after window unless confirmed.
+	PushConfirmed(ctx context.Context, d Delta, id string, window time.Duration) error
+	// ConfirmCommit keeps commit id.
+	ConfirmCommit(ctx context.Context, id string) error
+	// CancelCommit rolls commit id back at once.
+	CancelCommit(ctx context.Context, id string) error
+}
+
+// commitMargin is how long before the device's own deadline tuyau stops
+// waiting for post-checks, so that its confirm arrives in time.
+func commitMargin(window time.Duration) time.Duration {
+	return min(2*time.Second, window/4)
+}
+
+// newCommitID is unique per device and apply; it carries no secret.
+func newCommitID(dev string) string {
+	return fmt.Sprintf("tuyau-%s-%s", dev, rand.Text()[:10])
 }
 
 // Event reports progress of an apply, one per device and stage.
@@ -145,7 +178,7 @@ func Apply(ctx context.Context, plan *Plan, reg *Registry, devs map[string]inven
 			return
 		}
 		baseline := opt.Confirm > 0 && opt.PostChecks
-		c, keep, checks := applyDevice(ctx, dev, dp, p, dial, r, progress, baseline)
+		c, keep, checks := applyDevice(ctx, dev, dp, p, dial, r, progress, baseline, opt.Confirm)
 		// A device already on the intent is no failure: fail-fast stops
 		// only on one that failed or had to be rolled back.
 		if r.Error != "" && opt.FailFast {
@@ -176,8 +209,20 @@ func Apply(ctx context.Context, plan *Plan, reg *Registry, devs map[string]inven
 			defer func() { c.Close() }()
 			dp, r := plan.Devices[w.i], &results[w.i]
 			start := time.Now()
-			err := awaitConfirm(ctx, c, w.checks, devs, dial, opt)
+			wopt := opt
+			if r.CommitID != "" {
+				// The device's window started at the push.
+				wopt.Confirm = opt.Confirm - time.Since(r.pushed) - commitMargin(opt.Confirm)
+			}
+			err := awaitConfirm(ctx, c, w.checks, devs, dial, wopt)
+			if err == nil && r.CommitID != "" {
+				progress(Event{Device: dp.Device, Stage: "confirm"})
+				if err = c.(CommitConfirmer).ConfirmCommit(context.WithoutCancel(ctx), r.CommitID); err != nil {
+					err = fmt.Errorf("the device did not take the confirm (it rolls back by itself): %w", err)
+				}
+			}
 			if err != nil {
+				cancelCommit(ctx, c, r)
 				progress(Event{Device: dp.Device, Stage: "rollback", Err: err})
 				r.Error = fmt.Sprintf("not confirmed: %v", err)
 				c = rollbackRedial(ctx, c, dial, w.dev, dp.Transport, w.p, r)
@@ -294,7 +339,10 @@ func errOf(r *Result) error {
 // rolls back. It returns the open connection when the change is kept, and
 // the post-checks that apply to it: with baseline, the device's state is
 // read before the push and what was already down is left out.
-func applyDevice(ctx context.Context, dev inventory.Device, dp DevicePlan, p Platform, dial Dialer, r *Result, progress func(Event), baseline bool) (Conn, bool, Checks) {
+//
+// With a confirm window and a CommitConfirmer, the push is a confirmed
+// commit: the device rolls it back by itself unless confirmed in time.
+func applyDevice(ctx context.Context, dev inventory.Device, dp DevicePlan, p Platform, dial Dialer, r *Result, progress func(Event), baseline bool, window time.Duration) (Conn, bool, Checks) {
 	checks := dp.Checks
 	c, err := dial.Dial(ctx, dev, dp.Transport)
 	if err != nil {
@@ -331,7 +379,15 @@ func applyDevice(ctx context.Context, dev inventory.Device, dp DevicePlan, p Pla
 	progress(Event{Device: dev.Name, Stage: "push"})
 	// The push must not be cut half-way by a cancelled apply: the device
 	// would be left half-configured, so cancellation waits for rollback.
-	err = c.Push(ctx, Delta{Commands: dp.Commands, Replace: dp.Replace})
+	delta := Delta{Commands: dp.Commands, Replace: dp.Replace}
+	if cc, ok := confirmsCommits(c); ok && window > 0 {
+		r.CommitID, r.pushed = newCommitID(dev.Name), time.Now()
+		if err = cc.PushConfirmed(ctx, delta, r.CommitID, window); err != nil {
+			r.CommitID = "" // nothing pending: the Set was refused whole
+		}
+	} else {
+		err = c.Push(ctx, delta)
+	}
 	var after []byte
 	if err == nil {
 		progress(Event{Device: dev.Name, Stage: "verify"})
@@ -340,10 +396,27 @@ func applyDevice(ctx context.Context, dev inventory.Device, dp DevicePlan, p Pla
 	if err != nil {
 		r.Error = err.Error()
 		progress(Event{Device: dev.Name, Stage: "rollback", Err: err})
+		cancelCommit(ctx, c, r)
 		return rollbackRedial(ctx, c, dial, dev, dp.Transport, p, r), false, checks
 	}
 	r.Outcome, r.After = Applied, after
 	return c, true, checks
+}
+
+// cancelCommit has the device roll back r's pending commit at once; the
+// rollback that follows then finds it on its previous config and checks
+// that. If the cancel fails, the device still rolls back when its window
+// ends; the rollback's check tells whether it did already.
+func cancelCommit(ctx context.Context, c Conn, r *Result) {
+	cc, ok := confirmsCommits(c)
+	if !ok || r.CommitID == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := cc.CancelCommit(ctx, r.CommitID); err != nil {
+		r.Error = joinMsg(r.Error, "cancel commit: "+err.Error())
+	}
 }
 
 // verify checks that the device now runs the intended config and returns

@@ -121,6 +121,60 @@ func (c *pooledConn) Push(ctx context.Context, d Delta) error {
 	return err
 }
 
+// PushConfirmed passes a confirmed commit through (see confirmsCommits),
+// its commands' secrets resolved as Push does.
+func (c *pooledConn) PushConfirmed(ctx context.Context, d Delta, id string, window time.Duration) error {
+	cc, ok := c.Conn.(CommitConfirmer)
+	if !ok {
+		return errors.New("transport has no confirmed commit")
+	}
+	c.last, c.pushed = nil, true
+	cmds, err := c.pool.secrets.Resolve(d.Commands)
+	if err != nil {
+		return fmt.Errorf("device %s: %w", c.key[:strings.IndexByte(c.key, 0)], err)
+	}
+	d.Commands = cmds
+	err = c.pool.secrets.scrubErr(cc.PushConfirmed(ctx, d, id, window))
+	c.broken = c.broken || err != nil
+	return err
+}
+
+// ConfirmCommit passes a commit's confirm through.
+func (c *pooledConn) ConfirmCommit(ctx context.Context, id string) error {
+	cc, ok := c.Conn.(CommitConfirmer)
+	if !ok {
+		return errors.New("transport has no confirmed commit")
+	}
+	c.last = nil
+	err := c.pool.secrets.scrubErr(cc.ConfirmCommit(ctx, id))
+	c.broken = c.broken || err != nil
+	return err
+}
+
+// CancelCommit passes a commit's cancel through.
+func (c *pooledConn) CancelCommit(ctx context.Context, id string) error {
+	cc, ok := c.Conn.(CommitConfirmer)
+	if !ok {
+		return errors.New("transport has no confirmed commit")
+	}
+	c.last = nil
+	err := c.pool.secrets.scrubErr(cc.CancelCommit(ctx, id))
+	c.broken = c.broken || err != nil
+	return err
+}
+
+// confirmsCommits reports whether c's transport has confirmed commits.
+func confirmsCommits(c Conn) (CommitConfirmer, bool) {
+	if pc, ok := c.(*pooledConn); ok {
+		if _, ok := pc.Conn.(CommitConfirmer); !ok {
+			return nil, false
+		}
+		return pc, true
+	}
+	cc, ok := c.(CommitConfirmer)
+	return cc, ok
+}
+
 // Status passes post-check reads through when the session can do them.
 func (c *pooledConn) Status(ctx context.Context) (Status, error) {
 	sr, ok := c.Conn.(StatusReader)

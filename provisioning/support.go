@@ -35,10 +35,10 @@ type Support struct {
 var (
 	gnmiApply = Capability{true, true, "OpenConfig over one gNMI Set (deletes and leaf replaces on the managed paths): TestGNMIPlanApply, TestConfigGNMIOnLab " +
 		"(lab target testlab/gnmitarget), TestRoundTripYgotTarget (independent ygot-based target); never run against the vendor's own gNMI server here"}
-	gnmiRollback    = Capability{true, false, "implemented (the recorded OpenConfig pushed back by one gNMI Set, as an apply) but no test rolls back over gNMI yet"}
-	noDeviceConfirm = Capability{false, false, "--confirm is a timer in the tuyau process (rolls back when not confirmed); the gNMI commit-confirmed extension is not sent yet"}
-	templateRender  = Capability{true, true, "template checked by golden files (TestRenderGolden); syntax not checked by the vendor's OS (none available here)"}
-	gnmiPlan        = Capability{true, true, "over gNMI (OpenConfig Get/diff), as apply; SSH plan refused (comparing raw running config to template text would always show a full replace)"}
+	gnmiRollback   = Capability{true, false, "implemented (the recorded OpenConfig pushed back by one gNMI Set, as an apply) but no test rolls back over gNMI yet"}
+	gnmiConfirm    = Capability{true, true, "--confirm sends the gNMI commit-confirmed extension (rollback_duration = the window), confirmed after the post-checks: a SIGKILLed tuyau leaves the device to roll back by itself (TestConfigGNMIConfirmDeviceRollback, lab target testlab/gnmitarget, TestCommitConfirmed); cancel on failed checks is sent but not tested; never run against a vendor's gNMI server here"}
+	templateRender = Capability{true, true, "template checked by golden files (TestRenderGolden); syntax not checked by the vendor's OS (none available here)"}
+	gnmiPlan       = Capability{true, true, "over gNMI (OpenConfig Get/diff), as apply; SSH plan refused (comparing raw running config to template text would always show a full replace)"}
 )
 
 func sshRefused(name string) Capability {
@@ -55,17 +55,17 @@ var support = []Support{
 		DeviceConfirm: Capability{false, false, "FRR has no commit-confirmed; --confirm is a timer in the tuyau process: TestConfigApplyConfirmVirtualLab"},
 		Rollback:      Capability{true, true, "to the exact recorded config over SSH: TestRealFRR, TestApplyFaultsVirtualLab (real FRR)"},
 	},
-	{Platform: "eos", Render: templateRender, Plan: gnmiPlan, ApplySSH: sshRefused("EOS"), ApplyGNMI: gnmiApply, DeviceConfirm: noDeviceConfirm, Rollback: gnmiRollback},
-	{Platform: "iosxe", Render: templateRender, Plan: gnmiPlan, ApplySSH: sshRefused("IOS-XE"), ApplyGNMI: gnmiApply, DeviceConfirm: noDeviceConfirm, Rollback: gnmiRollback},
-	{Platform: "junos", Render: templateRender, Plan: gnmiPlan, ApplySSH: sshRefused("Junos"), ApplyGNMI: gnmiApply, DeviceConfirm: noDeviceConfirm, Rollback: gnmiRollback},
-	{Platform: "srlinux", Render: templateRender, Plan: gnmiPlan, ApplySSH: sshRefused("SR Linux"), ApplyGNMI: gnmiApply, DeviceConfirm: noDeviceConfirm, Rollback: gnmiRollback},
+	{Platform: "eos", Render: templateRender, Plan: gnmiPlan, ApplySSH: sshRefused("EOS"), ApplyGNMI: gnmiApply, DeviceConfirm: gnmiConfirm, Rollback: gnmiRollback},
+	{Platform: "iosxe", Render: templateRender, Plan: gnmiPlan, ApplySSH: sshRefused("IOS-XE"), ApplyGNMI: gnmiApply, DeviceConfirm: gnmiConfirm, Rollback: gnmiRollback},
+	{Platform: "junos", Render: templateRender, Plan: gnmiPlan, ApplySSH: sshRefused("Junos"), ApplyGNMI: gnmiApply, DeviceConfirm: gnmiConfirm, Rollback: gnmiRollback},
+	{Platform: "srlinux", Render: templateRender, Plan: gnmiPlan, ApplySSH: sshRefused("SR Linux"), ApplyGNMI: gnmiApply, DeviceConfirm: gnmiConfirm, Rollback: gnmiRollback},
 	{
 		Platform:      "openconfig",
 		Render:        Capability{true, true, "TestRenderGolden; JSON accepted by the lab and ygot targets (TestRoundTripLabTarget, TestRoundTripYgotTarget)"},
 		Plan:          Capability{true, true, "OpenConfig Get and diff over gNMI: TestGNMIPlanApply, TestGNMIPlanWithoutBGP"},
 		ApplySSH:      Capability{false, false, "OpenConfig is applied over gNMI only"},
 		ApplyGNMI:     gnmiApply,
-		DeviceConfirm: noDeviceConfirm,
+		DeviceConfirm: gnmiConfirm,
 		Rollback:      gnmiRollback,
 	},
 }

@@ -135,8 +135,10 @@ func newConfigCmd(d *deps) *cobra.Command {
 running config and shows the diff and the exact commands "apply" will send;
 "apply" changes only the devices that differ, verifies them, and with
 --confirm keeps a change only once post-checks pass or "config confirm" is
-run, rolling back otherwise (a timer in this process: kill it inside the
-window and the change stays). Every backup and apply is committed to the
+run, rolling back otherwise. Over SSH (FRR) the window is a timer in this
+process: kill it inside the window and the change stays. Over gNMI the
+Set carries the commit-confirmed extension: the device itself rolls back
+unless tuyau confirms in time. Every backup and apply is committed to the
 records repository (--records) with an audit log. FRR is applied over SSH;
 EOS, IOS-XE, Junos and SR Linux only over gNMI/OpenConfig ("config
 platforms" says what works where and how it was tested).

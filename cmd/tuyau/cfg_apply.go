@@ -39,7 +39,7 @@ func newCfgApplyCmd(d *deps, o *cfgOpts) *cobra.Command {
 	}
 	c.Flags().StringVar(&a.Plan, "plan", "", "apply a plan saved by plan --out (refused for devices changed since)")
 	c.Flags().StringVarP(&a.Output, "output", "o", "table", "table|json")
-	c.Flags().DurationVar(&a.Confirm, "confirm", 0, "keep changes only if post-checks pass or 'tuyau config confirm' runs within this time")
+	c.Flags().DurationVar(&a.Confirm, "confirm", 0, "keep changes only if post-checks pass or 'tuyau config confirm' runs within this time (over gNMI the device rolls back by itself unless confirmed: commit-confirmed)")
 	c.Flags().BoolVar(&a.NoPostChecks, "no-post-checks", false, "with --confirm, wait for 'tuyau config confirm' only")
 	// 10 s outlasts FRR's datacenter hold time (9 s): a session the change
 	// broke but whose TCP is still open shows Established until then.

@@ -14,12 +14,14 @@ import (
 	"time"
 
 	gpb "github.com/openconfig/gnmi/proto/gnmi"
+	"github.com/openconfig/gnmi/proto/gnmi_ext"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/tuyau-net/tuyau/inventory"
 	"github.com/tuyau-net/tuyau/provisioning"
@@ -218,15 +220,67 @@ func (c *Conn) Running(ctx context.Context) ([]byte, error) {
 
 // Push implements provisioning.Conn: one Set, atomic on the target.
 func (c *Conn) Push(ctx context.Context, d provisioning.Delta) error {
+	req, err := c.setRequest(d)
+	if err != nil {
+		return err
+	}
+	return c.set(ctx, req, "gnmi set")
+}
+
+// PushConfirmed implements provisioning.CommitConfirmer: the Set carries
+// the commit-confirmed extension, so the device itself rolls the change
+// back after window unless ConfirmCommit(id) arrives; a tuyau that dies
+// meanwhile leaves no half-kept change behind.
+func (c *Conn) PushConfirmed(ctx context.Context, d provisioning.Delta, id string, window time.Duration) error {
+	req, err := c.setRequest(d)
+	if err != nil {
+		return err
+	}
+	req.Extension = []*gnmi_ext.Extension{commitExt(&gnmi_ext.Commit{Id: id,
+		Action: &gnmi_ext.Commit_Commit{Commit: &gnmi_ext.CommitRequest{RollbackDuration: durationpb.New(window)}}})}
+	return c.set(ctx, req, "gnmi set (commit "+id+")")
+}
+
+// ConfirmCommit implements provisioning.CommitConfirmer: the device keeps
+// commit id.
+func (c *Conn) ConfirmCommit(ctx context.Context, id string) error {
+	req := &gpb.SetRequest{Extension: []*gnmi_ext.Extension{commitExt(&gnmi_ext.Commit{Id: id,
+		Action: &gnmi_ext.Commit_Confirm{Confirm: &gnmi_ext.CommitConfirm{}}})}}
+	return c.set(ctx, req, "gnmi confirm commit "+id)
+}
+
+// CancelCommit implements provisioning.CommitConfirmer: the device rolls
+// commit id back now.
+func (c *Conn) CancelCommit(ctx context.Context, id string) error {
+	req := &gpb.SetRequest{Extension: []*gnmi_ext.Extension{commitExt(&gnmi_ext.Commit{Id: id,
+		Action: &gnmi_ext.Commit_Cancel{Cancel: &gnmi_ext.CommitCancel{}}})}}
+	return c.set(ctx, req, "gnmi cancel commit "+id)
+}
+
+func commitExt(cm *gnmi_ext.Commit) *gnmi_ext.Extension {
+	return &gnmi_ext.Extension{Ext: &gnmi_ext.Extension_Commit{Commit: cm}}
+}
+
+func (c *Conn) set(ctx context.Context, req *gpb.SetRequest, what string) error {
+	ctx, cancel := c.rpcCtx(ctx)
+	defer cancel()
+	if _, err := c.client.Set(ctx, req); err != nil {
+		return fmt.Errorf("device %s: %s: %w", c.dev, what, err)
+	}
+	return nil
+}
+
+// setRequest turns a delta's commands into one SetRequest.
+func (c *Conn) setRequest(d provisioning.Delta) (*gpb.SetRequest, error) {
 	req := &gpb.SetRequest{}
 	for _, cmd := range d.Commands {
 		op, ps, val, err := provisioning.ParseCommand(cmd)
 		if err != nil {
-			return fmt.Errorf("device %s: %w", c.dev, err)
+			return nil, fmt.Errorf("device %s: %w", c.dev, err)
 		}
 		p, err := parsePath(ps)
 		if err != nil {
-			return fmt.Errorf("device %s: %w", c.dev, err)
+			return nil, fmt.Errorf("device %s: %w", c.dev, err)
 		}
 		switch op {
 		case "delete":
@@ -235,12 +289,7 @@ func (c *Conn) Push(ctx context.Context, d provisioning.Delta) error {
 			req.Replace = append(req.Replace, &gpb.Update{Path: p, Val: &gpb.TypedValue{Value: &gpb.TypedValue_JsonIetfVal{JsonIetfVal: []byte(val)}}})
 		}
 	}
-	ctx, cancel := c.rpcCtx(ctx)
-	defer cancel()
-	if _, err := c.client.Set(ctx, req); err != nil {
-		return fmt.Errorf("device %s: gnmi set: %w", c.dev, err)
-	}
-	return nil
+	return req, nil
 }
 
 // Status implements provisioning.StatusReader.

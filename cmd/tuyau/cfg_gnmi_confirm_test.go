@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tuyau-net/tuyau/inventory"
+	"github.com/tuyau-net/tuyau/inventory/yamlstore"
+	"github.com/tuyau-net/tuyau/provisioning/gnmiset"
+	"github.com/tuyau-net/tuyau/testlab"
+)
+
+// childArgsEnv makes TestCLIChildProcess run the CLI with these
+// JSON-encoded arguments: a tuyau process the test can SIGKILL.
+const childArgsEnv = "TUYAU_TEST_CLI_CHILD_ARGS"
+
+// TestCLIChildProcess is not a test on its own: it is the tuyau process
+// started by tests that must kill it (it does nothing without childArgsEnv).
+func TestCLIChildProcess(t *testing.T) {
+	raw := os.Getenv(childArgsEnv)
+	if raw == "" {
+		return
+	}
+	var args []string
+	if err := json.Unmarshal([]byte(raw), &args); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(99)
+	}
+	os.Exit(run(context.Background(), args, strings.NewReader(""), os.Stdout, os.Stderr, os.Getenv))
+}
+
+// TestConfigGNMIConfirmDeviceRollback: with --confirm over gNMI the window
+// runs on the device (commit-confirmed). A tuyau SIGKILLed after its Set
+// reached the device leaves nothing to roll back: the device goes back to
+// its exact previous config by itself once the window ends. A normal
+// --confirm run confirms the commit, and the change outlives the window.
+func TestConfigGNMIConfirmDeviceRollback(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	root := t.TempDir()
+	snap, err := yamlstore.Open(example).Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startForegroundLab(t, ctx, cancel, root, "gnmikill", snap, 10*time.Second)
+	dev := snap.Devices[12]
+	inv := filepath.Join(t.TempDir(), "inventory.yaml")
+	for i, ifc := range dev.Interfaces {
+		if ifc.Name == "eth1" {
+			snap.Devices[12].Interfaces[i].Description += " (confirmed?)"
+		}
+	}
+	if err := yamlstore.WriteFile(inv, snap); err != nil {
+		t.Fatal(err)
+	}
+	args := func(a ...string) []string {
+		return append(a, "-i", inv, "--lab", "gnmikill", "--lab-dir", root, "--transport", "gnmi", "--records", filepath.Join(root, "records"))
+	}
+	running := labGNMIRunning(t, ctx, root, "gnmikill", dev)
+	before := running()
+
+	// Killed inside the window: no post-checks, so it waits for a confirm.
+	enc, _ := json.Marshal(args("config", "apply", dev.Name, "--confirm", "4s", "--no-post-checks"))
+	child := exec.Command(os.Args[0], "-test.run=^TestCLIChildProcess$")
+	child.Env = append(os.Environ(), childArgsEnv+"="+string(enc))
+	var out strings.Builder
+	child.Stdout, child.Stderr = &out, &out
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	changed := poll(t, 60*time.Second, func() bool { return running() != before })
+	if err := child.Process.Kill(); err != nil { // SIGKILL: tuyau gets no say
+		t.Fatal(err)
+	}
+	child.Wait()
+	if !changed {
+		t.Fatalf("the Set never reached the device:\n%s", out.String())
+	}
+	if !poll(t, 60*time.Second, func() bool { return running() == before }) {
+		t.Fatalf("device did not roll back by itself after tuyau was killed; now:\n%s", running())
+	}
+	if got := running(); got != before {
+		t.Fatalf("device differs from its previous config:\nbefore:\n%s\nnow:\n%s", before, got)
+	}
+
+	// A normal run: post-checks pass, the commit is confirmed and kept.
+	start := time.Now()
+	r := runCLI(t, nil, args("config", "apply", dev.Name, "--confirm", "12s")...)
+	if r.code != exitOK || !strings.Contains(r.stdout, "1 applied") {
+		t.Fatalf("apply --confirm over gNMI: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	after := running()
+	if after == before {
+		t.Fatal("apply reported applied but the device is unchanged")
+	}
+	// Past the device's window, the change must still be there.
+	for time.Since(start) < 15*time.Second {
+		if got := running(); got != after {
+			t.Fatalf("confirmed change was rolled back by the device:\n%s", got)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	r = runCLI(t, nil, args("config", "plan", dev.Name, "--detailed-exitcode")...)
+	if r.code != exitOK {
+		t.Errorf("plan after the window: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// labGNMIRunning returns a reader of dev's running config over the lab's
+// gNMI target, as tuyau reads it.
+func labGNMIRunning(t *testing.T, ctx context.Context, dir, name string, dev inventory.Device) func() string {
+	t.Helper()
+	st, err := testlab.StatusOf(ctx, dir, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, err := os.ReadFile(st.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gt := map[string]string{}
+	for _, d := range st.Devices {
+		gt[d.Name] = fmt.Sprintf("%s:%d", d.Addr, st.Ports.GNMI)
+	}
+	dial := &gnmiset.Dialer{Targets: gt, CAFile: filepath.Join(st.Dir, testlab.CAFile), Username: st.User,
+		Password: strings.TrimSpace(string(pw)), Timeout: 10 * time.Second}
+	return func() string {
+		t.Helper()
+		c, err := dial.Dial(ctx, dev, "gnmi")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		b, err := c.Running(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+}
+
+// poll reports whether ok became true within d.
+func poll(t *testing.T, d time.Duration, ok func() bool) bool {
+	t.Helper()
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+		if ok() {
+			return true
+		}
+	}
+	return ok()
+}
