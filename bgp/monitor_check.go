@@ -17,7 +17,7 @@ import (
 // changed hosting prefixes (their sites, and our own announcement, are
 // only in the table). A read's paths replace those held for the prefixes
 // read, unless the watch changed the prefix of ours meanwhile (the read
-// may then predate it; the prefix is checked again).
+// may then predate it; the prefix is decided at the next check).
 func (m *Monitor) checkPrefixes(ctx context.Context, src routeSource, all bool) {
 	m.mu.Lock()
 	if m.reread {
@@ -100,9 +100,12 @@ func (m *Monitor) checkPrefixes(ctx context.Context, src routeSource, all bool) 
 	}
 	var out []Alarm
 	for _, i := range todo {
-		if m.gen[i] != gens[i] || err != nil && reads[i] {
-			// Changed while read, or the read failed: again next check.
+		if reads[i] && (m.gen[i] != gens[i] || err != nil) {
+			// Changed while read, or the read failed: what is held may lack
+			// what only the table says (a hosting path's site), so decide
+			// it at the next check, not on half the news.
 			m.dirty[i] = true
+			continue
 		}
 		m.stats.Checks++
 		out = append(out, m.decideLocked(i)...)
