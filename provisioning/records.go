@@ -69,7 +69,10 @@ type AuditEntry struct {
 	Saved    bool    `json:"saved,omitempty"`
 	PlanHash string  `json:"plan_hash,omitempty"`
 	Result   Outcome `json:"result"`
-	Error    string  `json:"error,omitempty"`
+	// CommitID is the device-side confirmed commit of a --confirm apply
+	// over gNMI (commit-confirmed): what a device's own logs name.
+	CommitID string `json:"commit_id,omitempty"`
+	Error    string `json:"error,omitempty"`
 	// Rollback is set when the device was rolled back, and says why.
 	Rollback string `json:"rollback,omitempty"`
 	Commit   string `json:"commit,omitempty"`

@@ -28,7 +28,7 @@ func RecordApply(ctx context.Context, rec *Records, plan *Plan, res []Result, wh
 		}
 		e := AuditEntry{When: rec.Now().UTC(), Who: who, Action: "apply", Device: r.Device,
 			Platform: r.Platform, Transport: r.Transport, Saved: r.Saved,
-			PlanHash: plan.Devices[i].Hash(), Result: r.Outcome, Error: r.Error}
+			PlanHash: plan.Devices[i].Hash(), Result: r.Outcome, Error: r.Error, CommitID: r.CommitID}
 		if r.Outcome == RolledBack {
 			e.Rollback = r.Error
 		}

@@ -95,6 +95,10 @@ func TestConfigGNMIConfirmDeviceRollback(t *testing.T) {
 	if r.code != exitOK || !strings.Contains(r.stdout, "1 applied") {
 		t.Fatalf("apply --confirm over gNMI: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	audit, err := os.ReadFile(filepath.Join(root, "records", "audit.jsonl"))
+	if err != nil || !strings.Contains(string(audit), `"commit_id":"tuyau-`+dev.Name+`-`) {
+		t.Errorf("the apply record does not name the confirmed commit (%v):\n%s", err, audit)
+	}
 	after := running()
 	if after == before {
 		t.Fatal("apply reported applied but the device is unchanged")
