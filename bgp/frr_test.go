@@ -64,12 +64,12 @@ func frrCore(sock string) *inventory.Snapshot {
 				{Name: "lo", Addresses: []netip.Prefix{p("10.255.0.1/32")}},
 				{Name: "eth1", Description: "datacenter LAN", Addresses: []netip.Prefix{p("10.254.0.254/24")}}}}},
 		Speakers: []inventory.Speaker{{Name: "dc1", ASN: 65000, RouterID: a("10.254.0.1"), Site: "dc1", Listen: a("10.254.0.1"),
-			API: sock, Peers: []inventory.SpeakerPeer{{Device: "dc1-r1", PasswordSecret: "bgp-dc1", TTLSecurity: 1,
+			HostingNextHop6: a("2001:db8:fe::1"), API: sock, Peers: []inventory.SpeakerPeer{{Device: "dc1-r1", PasswordSecret: "bgp-dc1", TTLSecurity: 1,
 				HoldTime: 9, Keepalive: 3, GracefulRestart: 60}}},
 			// A second announcer of the hosting prefix (gobgpd in the
 			// test), so the speaker must see two paths through add-path.
 			{Name: "dc1-b", ASN: 65000, RouterID: a("10.254.0.2"), Site: "dc1", Listen: a("10.254.0.2"),
-				API: sock + ".b", Peers: []inventory.SpeakerPeer{{Device: "dc1-r1"}}}},
+				HostingNextHop6: a("2001:db8:fe::2"), API: sock + ".b", Peers: []inventory.SpeakerPeer{{Device: "dc1-r1"}}}},
 	}
 }
 
