@@ -11,7 +11,7 @@ import (
 
 	"github.com/tuyau-net/tuyau/telemetry"
 	"github.com/tuyau-net/tuyau/telemetry/sink/redis"
-	"github.com/tuyau-net/tuyau/telemetry/sink/redis/redistest"
+	"github.com/tuyau-net/tuyau/testlab/redislab/sinktest"
 )
 
 // TestRedisSource runs the dashboard on a real Redis: the panes from what
@@ -21,7 +21,7 @@ import (
 func TestRedisSource(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	sink := redistest.Sink(t, redis.Options{Network: "manche", HistoryLen: 100})
+	sink := sinktest.Sink(t, redis.Options{Network: "manche", HistoryLen: 100})
 	f := fixture()
 	for i := range 4 {
 		ls := append([]telemetry.LinkState(nil), f.links...)

@@ -13,7 +13,7 @@ import (
 	"github.com/tuyau-net/tuyau/inventory"
 	"github.com/tuyau-net/tuyau/telemetry"
 	"github.com/tuyau-net/tuyau/telemetry/sink/redis"
-	"github.com/tuyau-net/tuyau/telemetry/sink/redis/redistest"
+	"github.com/tuyau-net/tuyau/testlab/redislab/sinktest"
 )
 
 // TestRedisSource serves the web NOC from a real Redis: the link page's
@@ -24,7 +24,7 @@ func TestRedisSource(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	snap, topo := network(t, 30)
-	sink := redistest.Sink(t, redis.Options{Network: snap.Network.Name, HistoryLen: 100})
+	sink := sinktest.Sink(t, redis.Options{Network: snap.Network.Name, HistoryLen: 100})
 	l := topo.Links[0]
 	start := time.Now().Add(-10 * time.Second)
 	for i := range 4 {
@@ -106,7 +106,7 @@ func TestRedisAvailability(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	snap, topo := network(t, 30)
-	sink := redistest.Sink(t, redis.Options{Network: snap.Network.Name})
+	sink := sinktest.Sink(t, redis.Options{Network: snap.Network.Name})
 	member := ""
 	for _, s := range topo.Sites {
 		if s.Role == inventory.SiteMember {

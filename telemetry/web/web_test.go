@@ -82,29 +82,25 @@ func serve(t testing.TB, o Options) *httptest.Server {
 
 func get(t *testing.T, c *http.Client, u string, hdr ...string) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, u, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	return do(t, c, http.MethodGet, u, "", nil, hdr)
 }
 
 func post(t *testing.T, c *http.Client, u, ctype, body string, hdr ...string) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(body))
+	return do(t, c, http.MethodPost, u, ctype, strings.NewReader(body), hdr)
+}
+
+// do sends one request with hdr as name, value pairs and returns the
+// response with its whole body.
+func do(t *testing.T, c *http.Client, method, u, ctype string, body io.Reader, hdr []string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, u, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", ctype)
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}

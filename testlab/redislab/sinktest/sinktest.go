@@ -1,7 +1,9 @@
-// Package redistest gives the tests of the Redis sink's readers (the
-// dashboards) a real redis-server with a sink on it. It lives apart from
-// redislab, which the sink's own tests import.
-package redistest
+// Package sinktest gives the tests of the Redis sink's readers (the
+// dashboards) a real redis-server with a sink on it. It is a package of
+// its own, not part of redislab, because the sink's own tests import
+// redislab (a cycle otherwise); it sits under testlab because production
+// packages never import lab code (ARCHITECTURE.md).
+package sinktest
 
 import (
 	"testing"
