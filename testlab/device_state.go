@@ -201,8 +201,9 @@ func (d *Device) Neighbors(ctx context.Context, family string) (asn uint32, rid 
 		}
 		if st.RemoteAS != b.ASN {
 			in, out := neighborPolicies(cfg, n, true)
-			st.NoPolicyIn = in != nil && in.Deny
-			st.NoPolicyOut = out != nil && out.Deny
+			v6 := family == "ipv6 unicast"
+			st.NoPolicyIn = in.deny(v6)
+			st.NoPolicyOut = out.deny(v6)
 		}
 		info := infos[n.Addr]
 		st.DownReason = info.down

@@ -17,15 +17,17 @@ import (
 // address (the source peer on import, the destination on export).
 //
 // Modelled: route-map permit/deny entries in sequence order with the
-// implicit deny at the end; "match ip address prefix-list" (its permit
-// entries, with ge/le); "match ipv6 address prefix-list", which no IPv4
-// route matches (the policies here are the IPv4 family's, and FRR matches
-// a prefix-list entry only against a prefix of its own family: a transit
-// route-map's IPv6 entry must not let every IPv4 route out); "set as-path
-// prepend", "set local-preference", "set metric"; FRR's default "bgp
-// ebgp-requires-policy", under which an eBGP neighbor without a route-map
-// in a direction exchanges nothing in that direction. Other match and set
-// lines are kept in the config and ignored here.
+// implicit deny at the end; "match ip address prefix-list" and "match ipv6
+// address prefix-list" (their permit entries, with ge/le), each matching
+// only routes of its own family as in FRR (a transit route-map's IPv6 entry
+// must not let every IPv4 route out, nor its IPv4 entry every IPv6 route);
+// "set as-path prepend", "set local-preference", "set metric"; FRR's
+// default "bgp ebgp-requires-policy", under which an eBGP neighbor without
+// a route-map in a direction exchanges nothing in that direction. A
+// neighbor's route-maps are those of its address family (ipv4 unicast,
+// ipv6 unicast): each family's statements carry an afi-safi-in condition,
+// so one family's implicit deny never drops the other's routes. Other
+// match and set lines are kept in the config and ignored here.
 
 // rmRule is one route-map entry, translated.
 type rmRule struct {
@@ -42,41 +44,67 @@ type pfxRange struct {
 	Min, Max uint32
 }
 
-// peerPolicy is what applies to one peer in one direction; nil Rules with
-// Deny set is "exchange nothing" (ebgp-requires-policy).
+// peerPolicy is what applies to one peer in one direction, per address
+// family; a nil family passes its routes untouched.
 type peerPolicy struct {
+	V4, V6 *familyPolicy
+}
+
+// familyPolicy is one family's route-map; nil Rules with Deny set is
+// "exchange nothing" (ebgp-requires-policy).
+type familyPolicy struct {
 	Rules []rmRule
 	Deny  bool
 }
 
-// routeMapRules translates a route-map of cfg. A route-map that does not
-// exist denies everything, as in FRR.
-func routeMapRules(cfg *vtysh.Config, name string) []rmRule {
+// deny tells whether the policy exchanges nothing in the family of v6.
+func (p *peerPolicy) deny(v6 bool) bool {
+	if p == nil {
+		return false
+	}
+	f := p.V4
+	if v6 {
+		f = p.V6
+	}
+	return f != nil && f.Deny
+}
+
+// routeMapRules translates a route-map of cfg for the routes of one family
+// (v6: IPv6 unicast, else IPv4 unicast). A route-map that does not exist
+// denies everything, as in FRR.
+func routeMapRules(cfg *vtysh.Config, name string, v6 bool) []rmRule {
 	var rules []rmRule
 	for _, rm := range cfg.RouteMaps {
 		if rm.Name != name {
 			continue
 		}
 		r := rmRule{Permit: rm.Action == "permit"}
-		v6Only := false
+		otherFamily := false
 		for _, line := range rm.Lines {
 			f := strings.Fields(line)
 			switch {
-			case len(f) == 5 && f[0] == "match" && f[1] == "ipv6" && f[2] == "address" && f[3] == "prefix-list":
-				v6Only = true
-			case len(f) == 5 && f[0] == "match" && f[1] == "ip" && f[2] == "address" && f[3] == "prefix-list":
+			case len(f) == 5 && f[0] == "match" && (f[1] == "ip" || f[1] == "ipv6") && f[2] == "address" && f[3] == "prefix-list":
+				if (f[1] == "ipv6") != v6 {
+					otherFamily = true
+					continue
+				}
 				r.Prefixes = nil
 				r.MatchNone = true
+				bits := uint32(32)
+				anyPfx := "0.0.0.0/0"
+				if v6 {
+					bits, anyPfx = 128, "::/0"
+				}
 				for _, e := range cfg.PrefixList(f[4]) {
-					if e.Action != "permit" || e.IPv6 {
+					if e.Action != "permit" || e.IPv6 != v6 {
 						continue
 					}
-					pr := pfxRange{Prefix: e.Prefix.String(), Min: uint32(e.Prefix.Bits()), Max: uint32(e.Prefix.Bits())}
-					if e.Any {
-						pr = pfxRange{Prefix: "0.0.0.0/0", Min: 0, Max: 32}
+					pr := pfxRange{Prefix: anyPfx, Min: 0, Max: bits}
+					if !e.Any {
+						pr = pfxRange{Prefix: e.Prefix.String(), Min: uint32(e.Prefix.Bits()), Max: uint32(e.Prefix.Bits())}
 					}
 					if e.Ge != 0 {
-						pr.Min, pr.Max = uint32(e.Ge), 32
+						pr.Min, pr.Max = uint32(e.Ge), bits
 					}
 					if e.Le != 0 {
 						pr.Max = uint32(e.Le)
@@ -101,9 +129,10 @@ func routeMapRules(cfg *vtysh.Config, name string) []rmRule {
 				}
 			}
 		}
-		if v6Only {
-			// Match lines all have to match: with an IPv6 one, no IPv4
-			// route does, whatever the entry's other lines say.
+		if otherFamily {
+			// Match lines all have to match: with a prefix-list of the
+			// other family, no route of this one does, whatever the
+			// entry's other lines say.
 			r.Prefixes, r.MatchNone = nil, true
 		}
 		rules = append(rules, r)
@@ -114,32 +143,72 @@ func routeMapRules(cfg *vtysh.Config, name string) []rmRule {
 // neighborPolicies returns a neighbor's import and export policies, or nil
 // when routes pass untouched.
 func neighborPolicies(cfg *vtysh.Config, n *vtysh.Neighbor, ebgp bool) (in, out *peerPolicy) {
-	var mapIn, mapOut string
-	if af := cfg.BGP.Family("ipv4 unicast"); af != nil {
-		if an := af.Neighbor(n.Addr); an != nil {
-			mapIn, mapOut = an.RouteMapIn, an.RouteMapOut
-		}
-	}
 	requires := ebgp && !cfg.BGP.NoEBGPRequiresPolicy
-	pick := func(name string) *peerPolicy {
+	pick := func(name string, v6 bool) *familyPolicy {
 		switch {
 		case name != "":
-			return &peerPolicy{Rules: routeMapRules(cfg, name)}
+			return &familyPolicy{Rules: routeMapRules(cfg, name, v6)}
 		case requires:
-			return &peerPolicy{Deny: true}
+			return &familyPolicy{Deny: true}
 		}
 		return nil
 	}
-	return pick(mapIn), pick(mapOut)
+	for _, fam := range []string{"ipv4 unicast", "ipv6 unicast"} {
+		var mapIn, mapOut string
+		if af := cfg.BGP.Family(fam); af != nil {
+			if an := af.Neighbor(n.Addr); an != nil {
+				mapIn, mapOut = an.RouteMapIn, an.RouteMapOut
+			}
+		}
+		v6 := fam == "ipv6 unicast"
+		fin, fout := pick(mapIn, v6), pick(mapOut, v6)
+		if fin != nil && in == nil {
+			in = &peerPolicy{}
+		}
+		if fout != nil && out == nil {
+			out = &peerPolicy{}
+		}
+		if v6 {
+			if fin != nil {
+				in.V6 = fin
+			}
+			if fout != nil {
+				out.V6 = fout
+			}
+		} else {
+			if fin != nil {
+				in.V4 = fin
+			}
+			if fout != nil {
+				out.V4 = fout
+			}
+		}
+	}
+	return in, out
 }
 
 // statements renders one peer's policy in one direction, after the
-// neighbor-set condition named set.
+// neighbor-set condition named set: each family's entries and implicit
+// deny, under a condition on that family.
 func (p *peerPolicy) statements(name, set string) (stmts []*api.Statement, sets []*api.DefinedSet) {
+	for _, f := range []struct {
+		pol *familyPolicy
+		fam *api.Family
+		tag string
+	}{{p.V4, famV4, ""}, {p.V6, famV6, "-v6"}} {
+		if f.pol != nil {
+			st, ds := f.pol.statements(name+f.tag, set, f.fam)
+			stmts, sets = append(stmts, st...), append(sets, ds...)
+		}
+	}
+	return stmts, sets
+}
+
+func (p *familyPolicy) statements(name, set string, fam *api.Family) (stmts []*api.Statement, sets []*api.DefinedSet) {
 	nb := &api.MatchSet{Type: api.MatchSet_ANY, Name: set}
 	if !p.Deny {
 		for i, r := range p.Rules {
-			cond := &api.Conditions{NeighborSet: nb}
+			cond := &api.Conditions{NeighborSet: nb, AfiSafiIn: []*api.Family{fam}}
 			if r.MatchNone {
 				continue
 			}
@@ -168,9 +237,9 @@ func (p *peerPolicy) statements(name, set string) (stmts []*api.Statement, sets 
 			stmts = append(stmts, &api.Statement{Name: fmt.Sprintf("%s-%d", name, i), Conditions: cond, Actions: act})
 		}
 	}
-	// The implicit deny at the end of every route-map.
+	// The implicit deny at the end of every route-map, for its family.
 	stmts = append(stmts, &api.Statement{
-		Name: name + "-deny", Conditions: &api.Conditions{NeighborSet: nb},
+		Name: name + "-deny", Conditions: &api.Conditions{NeighborSet: nb, AfiSafiIn: []*api.Family{fam}},
 		Actions: &api.Actions{RouteAction: api.RouteAction_REJECT},
 	})
 	return stmts, sets

@@ -62,26 +62,35 @@ func TestRouteMapsAndEBGPPolicy(t *testing.T) {
 	})
 }
 
-// TestRouteMapRulesAddressFamilies checks which IPv4 routes a route-map
-// entry matches when it names prefix-lists of either family: FRR matches an
-// entry only against prefixes of its own family, and every match line of
-// an entry has to match.
+// TestRouteMapRulesAddressFamilies checks which routes of each family a
+// route-map entry matches when it names prefix-lists of either family: FRR
+// matches an entry only against prefixes of its own family, and every match
+// line of an entry has to match.
 func TestRouteMapRulesAddressFamilies(t *testing.T) {
 	const lists = `ip prefix-list V4 seq 5 permit 198.51.100.0/24
 ipv6 prefix-list V6 seq 5 permit 2001:db8:100::/48
+ipv6 prefix-list V6 seq 10 permit 2001:db8:200::/40 ge 44 le 48
+ipv6 prefix-list ANY6 seq 5 permit any
 `
-	tests := []struct {
-		name      string
-		matches   []string
+	type want struct {
 		matchNone bool
 		prefixes  []pfxRange
+	}
+	tests := []struct {
+		name    string
+		matches []string
+		v4, v6  want
 	}{
-		{"no match line", nil, false, nil},
-		{"ip prefix-list", []string{"match ip address prefix-list V4"}, false, []pfxRange{{"198.51.100.0/24", 24, 24}}},
-		{"ipv6 prefix-list", []string{"match ipv6 address prefix-list V6"}, true, nil},
-		{"ipv6 then ip", []string{"match ipv6 address prefix-list V6", "match ip address prefix-list V4"}, true, nil},
-		{"ip then ipv6", []string{"match ip address prefix-list V4", "match ipv6 address prefix-list V6"}, true, nil},
-		{"missing ip prefix-list", []string{"match ip address prefix-list NONE"}, true, nil},
+		{"no match line", nil, want{false, nil}, want{false, nil}},
+		{"ip prefix-list", []string{"match ip address prefix-list V4"},
+			want{false, []pfxRange{{"198.51.100.0/24", 24, 24}}}, want{true, nil}},
+		{"ipv6 prefix-list", []string{"match ipv6 address prefix-list V6"},
+			want{true, nil}, want{false, []pfxRange{{"2001:db8:100::/48", 48, 48}, {"2001:db8:200::/40", 44, 48}}}},
+		{"ipv6 any", []string{"match ipv6 address prefix-list ANY6"}, want{true, nil}, want{false, []pfxRange{{"::/0", 0, 128}}}},
+		{"ipv6 then ip", []string{"match ipv6 address prefix-list V6", "match ip address prefix-list V4"}, want{true, nil}, want{true, nil}},
+		{"ip then ipv6", []string{"match ip address prefix-list V4", "match ipv6 address prefix-list V6"}, want{true, nil}, want{true, nil}},
+		{"missing ip prefix-list", []string{"match ip address prefix-list NONE"}, want{true, nil}, want{true, nil}},
+		{"missing ipv6 prefix-list", []string{"match ipv6 address prefix-list NONE"}, want{true, nil}, want{true, nil}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -93,13 +102,18 @@ ipv6 prefix-list V6 seq 5 permit 2001:db8:100::/48
 			if err != nil {
 				t.Fatal(err)
 			}
-			rules := routeMapRules(cfg, "RM")
-			if len(rules) != 1 {
-				t.Fatalf("%d rules, want 1", len(rules))
-			}
-			r := rules[0]
-			if !r.Permit || r.MatchNone != tc.matchNone || !slices.Equal(r.Prefixes, tc.prefixes) {
-				t.Errorf("rule %+v, want permit, match none %v, prefixes %v", r, tc.matchNone, tc.prefixes)
+			for _, f := range []struct {
+				v6   bool
+				want want
+			}{{false, tc.v4}, {true, tc.v6}} {
+				rules := routeMapRules(cfg, "RM", f.v6)
+				if len(rules) != 1 {
+					t.Fatalf("v6=%v: %d rules, want 1", f.v6, len(rules))
+				}
+				r := rules[0]
+				if !r.Permit || r.MatchNone != f.want.matchNone || !slices.Equal(r.Prefixes, f.want.prefixes) {
+					t.Errorf("v6=%v: rule %+v, want permit, match none %v, prefixes %v", f.v6, r, f.want.matchNone, f.want.prefixes)
+				}
 			}
 		})
 	}
