@@ -4,10 +4,12 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/tuyau-net/tuyau/bgp"
 	"github.com/tuyau-net/tuyau/bgp/hosting"
@@ -21,6 +23,14 @@ type bgpServeOpts struct {
 	Monitor    bool
 	Collectors []string
 	StateDir   string
+
+	// What "tuyau serve" sets (no flags): the part's logger (nil: one on
+	// stderr at --log-level), the in-process event sinks tried before the
+	// --collector ones (serve's own collector), and ready, called once
+	// the speaker's sessions are configured and its API answers.
+	log   *slog.Logger
+	sinks []telemetry.EventSink
+	ready func(*bgp.Speaker)
 }
 
 func newBGPServeCmd(d *deps, bo *bgpOpts) *cobra.Command {
@@ -54,16 +64,22 @@ Around every hosting failover an MRT snapshot of the table is written under
 			return runBGPServe(c.Context(), d, bo, o)
 		},
 	}
-	c.Flags().StringVar(&o.LogLevel, "log-level", "info", "debug|info|warn|error")
-	c.Flags().BoolVar(&o.Hosting, "hosting", true, "run the hosting failover (tuyau.yaml hosting:) of the services at this site; run it at one speaker only")
-	c.Flags().BoolVar(&o.Monitor, "monitor", true, "run the route monitor (alarms on the network's prefixes and sessions)")
+	o.flags(c.Flags(), d)
+	return c
+}
+
+// flags registers serve's flags on f ("tuyau serve" starts from their
+// defaults on a throwaway set).
+func (o *bgpServeOpts) flags(f *pflag.FlagSet, d *deps) {
+	f.StringVar(&o.LogLevel, "log-level", "info", "debug|info|warn|error")
+	f.BoolVar(&o.Hosting, "hosting", true, "run the hosting failover (tuyau.yaml hosting:) of the services at this site; run it at one speaker only")
+	f.BoolVar(&o.Monitor, "monitor", true, "run the route monitor (alarms on the network's prefixes and sessions)")
 	var coll []string
 	if v := d.getenv("TUYAU_COLLECTOR"); v != "" {
 		coll = strings.Split(v, ",")
 	}
-	c.Flags().StringSliceVar(&o.Collectors, "collector", coll, "collectors' HTTP APIs the alarms go to, tried in order (env TUYAU_COLLECTOR, comma-separated); none: alarms only logged")
-	c.Flags().StringVar(&o.StateDir, "state-dir", envOr(d, "TUYAU_STATE_DIR", ""), "directory of the MRT snapshots around failovers (env TUYAU_STATE_DIR; default: beside the API socket)")
-	return c
+	f.StringSliceVar(&o.Collectors, "collector", coll, "collectors' HTTP APIs the alarms go to, tried in order (env TUYAU_COLLECTOR, comma-separated); none: alarms only logged")
+	f.StringVar(&o.StateDir, "state-dir", envOr(d, "TUYAU_STATE_DIR", ""), "directory of the MRT snapshots around failovers (env TUYAU_STATE_DIR; default: beside the API socket)")
 }
 
 func runBGPServe(ctx context.Context, d *deps, bo *bgpOpts, o bgpServeOpts) error {
@@ -83,11 +99,14 @@ func runBGPServe(ctx context.Context, d *deps, bo *bgpOpts, o bgpServeOpts) erro
 	if err != nil {
 		return err
 	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(strings.ToUpper(o.LogLevel))); err != nil {
-		return err
+	log := o.log
+	if log == nil {
+		var lvl slog.Level
+		if err := lvl.UnmarshalText([]byte(strings.ToUpper(o.LogLevel))); err != nil {
+			return err
+		}
+		log = slog.New(slog.NewTextHandler(d.stderr, &slog.HandlerOptions{Level: lvl}))
 	}
-	log := slog.New(slog.NewTextHandler(d.stderr, &slog.HandlerOptions{Level: lvl}))
 	lab, err := bo.lab(ctx, d)
 	if err != nil {
 		return err
@@ -110,9 +129,9 @@ func runBGPServe(ctx context.Context, d *deps, bo *bgpOpts, o bgpServeOpts) erro
 	fctx, stopFwd := context.WithCancel(ctx)
 	defer stopFwd()
 	send := func(telemetry.Event) {}
-	if len(o.Collectors) > 0 {
+	if len(o.Collectors) > 0 || len(o.sinks) > 0 {
 		tok := d.getenv("TUYAU_API_TOKEN")
-		var sinks []telemetry.EventSink
+		sinks := slices.Clone(o.sinks)
 		for _, u := range o.Collectors {
 			sinks = append(sinks, telemetry.NewHTTPReader(strings.TrimSpace(u), telemetry.WithToken(tok)))
 		}
@@ -120,7 +139,7 @@ func runBGPServe(ctx context.Context, d *deps, bo *bgpOpts, o bgpServeOpts) erro
 		wg.Add(1)
 		go func() { defer wg.Done(); fwd.Run(fctx) }()
 		send = fwd.Send
-		log.Info("bgp alarms go to the collectors", "collectors", o.Collectors)
+		log.Info("bgp alarms go to the collectors", "in_process", len(o.sinks), "collectors", o.Collectors)
 	}
 	opts := []bgp.Option{bgp.WithLogger(log), bgp.WithGracefulExit()}
 	conf, err := d.loadConfig()
@@ -165,6 +184,15 @@ func runBGPServe(ctx context.Context, d *deps, bo *bgpOpts, o bgpServeOpts) erro
 			wait()
 			if snaps != nil {
 				snaps.Wait()
+			}
+		}()
+	}
+	if o.ready != nil {
+		go func() {
+			select {
+			case <-s.Ready():
+				o.ready(s)
+			case <-ctx.Done():
 			}
 		}()
 	}

@@ -47,6 +47,9 @@ type config struct {
 			Keep   int           `yaml:"keep"`
 		} `yaml:"snapshots"`
 	} `yaml:"bgp"`
+	// Serve is the serve: section of "tuyau serve" (which parts run,
+	// where they listen), kept as a node so that errors name its lines.
+	Serve yaml.Node `yaml:"serve"`
 	// file is the path read ("" when there was none), for errors.
 	file string
 }

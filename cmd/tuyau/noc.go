@@ -68,7 +68,7 @@ func runNoc(ctx context.Context, d *deps, o nocOpts) error {
 	no := noc.Options{Source: r, Acker: r, Inventory: snap, User: by, Interval: o.Interval,
 		Color: !o.NoColor && d.getenv("NO_COLOR") == "" && d.getenv("TERM") != "dumb"}
 	if snap != nil {
-		sv, err := newSpeakerView(ctx, snap)
+		sv, err := newSpeakerView(ctx, snap, nil)
 		if err != nil {
 			return err
 		}

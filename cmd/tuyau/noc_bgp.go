@@ -22,7 +22,9 @@ type speakerView struct {
 
 // newSpeakerView dials every speaker of the inventory (lazily: a speaker
 // that is not running fails each read and the pane says so).
-func newSpeakerView(ctx context.Context, snap *inventory.Snapshot) (*speakerView, error) {
+// apis replaces the inventory's API address of the speakers it names (a
+// speaker run in a lab serves its API in the lab's directory).
+func newSpeakerView(ctx context.Context, snap *inventory.Snapshot, apis map[string]string) (*speakerView, error) {
 	v := &speakerView{services: snap.Services}
 	nopw := func(string) (string, error) { return "", nil } // the view needs the origins, not the passwords
 	for _, sp := range snap.Speakers {
@@ -30,7 +32,11 @@ func newSpeakerView(ctx context.Context, snap *inventory.Snapshot) (*speakerView
 		if err != nil {
 			return nil, fmt.Errorf("speaker %s: %w", sp.Name, err)
 		}
-		c, err := bgp.Dial(ctx, sp.API)
+		addr := sp.API
+		if a := apis[sp.Name]; a != "" {
+			addr = a
+		}
+		c, err := bgp.Dial(ctx, addr)
 		if err != nil {
 			return nil, fmt.Errorf("speaker %s: %w", sp.Name, err)
 		}

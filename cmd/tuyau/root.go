@@ -49,6 +49,6 @@ Exit codes: 0 success, 1 error (or an invalid inventory), 2 changes pending
 	root.PersistentFlags().StringVarP(&d.inventory, "inventory", "i", "", "inventory file or directory (env TUYAU_INVENTORY, or inventory: in tuyau.yaml)")
 	root.PersistentFlags().StringVar(&d.configPath, "config", "", "config file (default ./tuyau.yaml when present)")
 	root.PersistentFlags().BoolVar(&d.debug, "debug", false, "log debug details on stderr (such as each YAML file that leaves the fast reader, and why)")
-	root.AddCommand(newVersionCmd(d), newInventoryCmd(d), newLabCmd(d), newConfigCmd(d), newTopologyCmd(d), newNetboxCmd(d), newTelemetryCmd(d), newNocCmd(d), newWebCmd(d), newBGPCmd(d), newReportCmd(d))
+	root.AddCommand(newVersionCmd(d), newInventoryCmd(d), newLabCmd(d), newConfigCmd(d), newTopologyCmd(d), newNetboxCmd(d), newTelemetryCmd(d), newNocCmd(d), newWebCmd(d), newBGPCmd(d), newReportCmd(d), newServeCmd(d))
 	return root
 }

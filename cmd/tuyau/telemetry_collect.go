@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/tuyau-net/tuyau/provisioning/sshcli"
 	"github.com/tuyau-net/tuyau/telemetry"
@@ -49,6 +50,14 @@ type collectOpts struct {
 	// (bench/telemetry profiles the collector under load with them).
 	CPUProfile  string
 	HeapProfile string
+
+	// What "tuyau serve" sets (no flags): the part's logger (nil: a text
+	// logger on stderr), its reload requests (nil: SIGHUP, as the single
+	// command), and ready, called once the collector exists and its API
+	// listens (the in-process event sink of serve's BGP speaker).
+	log    *slog.Logger
+	reload <-chan struct{}
+	ready  func(col *telemetry.Collector, api string)
 }
 
 func newTelemetryCollectCmd(d *deps) *cobra.Command {
@@ -88,7 +97,13 @@ SIGTERM or SIGINT stop it after a final flush.`,
 			return runCollect(c.Context(), d, o)
 		},
 	}
-	f := c.Flags()
+	o.flags(c.Flags(), d)
+	return c
+}
+
+// flags registers collect's flags on f; "tuyau serve" registers them on
+// a throwaway set to start from the same defaults.
+func (o *collectOpts) flags(f *pflag.FlagSet, d *deps) {
 	f.StringVar(&o.Listen, "listen", envOr(d, "TUYAU_TELEMETRY_LISTEN", telemetry.DefaultListen), "HTTP API address (env TUYAU_TELEMETRY_LISTEN); empty: none")
 	f.StringVar(&o.Lab, "lab", "", "collect from this running virtual lab (addresses, CA and credentials from its state)")
 	f.StringVar(&o.LabDir, "lab-dir", "", "directory of the labs' state (env TUYAU_LAB_DIR)")
@@ -110,11 +125,13 @@ SIGTERM or SIGINT stop it after a final flush.`,
 	f.StringVar(&o.TokenFile, "token-file", "", "file holding the API token that lets non-loopback clients acknowledge (env TUYAU_API_TOKEN)")
 	f.StringVar(&o.CPUProfile, "cpuprofile", "", "write a pprof CPU profile of the whole run to this file")
 	f.StringVar(&o.HeapProfile, "heapprofile", "", "write a pprof heap profile to this file at shutdown")
-	return c
 }
 
 func runCollect(ctx context.Context, d *deps, o collectOpts) error {
-	log := slog.New(slog.NewTextHandler(d.stderr, nil))
+	log := o.log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(d.stderr, nil))
+	}
 	stop, err := startProfiles(ctx, o.CPUProfile, o.HeapProfile)
 	if err != nil {
 		return err
@@ -218,21 +235,23 @@ func runCollect(ctx context.Context, d *deps, o collectOpts) error {
 			}
 		}()
 	}
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+	reload := o.reload
+	if reload == nil {
+		reload = sighup(runCtx)
+	}
 	go func() {
 		for {
 			select {
 			case <-runCtx.Done():
 				return
-			case <-hup:
-				log.Info("SIGHUP: re-reading the inventory")
+			case <-reload:
+				log.Info("reload: re-reading the inventory and the alarm rules")
 				col.Reload()
 			}
 		}
 	}()
 	var srv *http.Server
+	apiURL := ""
 	if o.Listen != "" {
 		ln, err := net.Listen("tcp", o.Listen)
 		if err != nil {
@@ -245,7 +264,11 @@ func runCollect(ctx context.Context, d *deps, o collectOpts) error {
 				log.Error("http api", "err", err)
 			}
 		}()
-		log.Info("api listening", "addr", "http://"+ln.Addr().String())
+		apiURL = "http://" + ln.Addr().String()
+		log.Info("api listening", "addr", apiURL)
+	}
+	if o.ready != nil {
+		o.ready(col, apiURL)
 	}
 	log.Info("collecting", "targets", len(planned.Targets), "collector", o.Name, "dial", dial.String())
 	err = col.Run(ctx)
@@ -277,6 +300,29 @@ func runCollect(ctx context.Context, d *deps, o collectOpts) error {
 		return nil
 	}
 	return err
+}
+
+// sighup turns SIGHUP into reload requests until ctx ends: the single
+// commands' reload; "tuyau serve" owns the signal and fans it out.
+func sighup(ctx context.Context) <-chan struct{} {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGHUP)
+	out := make(chan struct{}, 1)
+	go func() {
+		defer signal.Stop(sig)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-sig:
+				select {
+				case out <- struct{}{}:
+				default: // one pending reload is enough
+				}
+			}
+		}
+	}()
+	return out
 }
 
 // errCollectorKilled, as the cause of collect's context, stops it as a

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/tuyau-net/tuyau/telemetry/web"
 )
@@ -21,6 +22,13 @@ type webOpts struct {
 	TileURL   string
 	Interval  time.Duration
 	By        string
+
+	// What "tuyau serve" sets (no flags): the part's logger (nil: one on
+	// stderr), the speakers' API addresses replacing the inventory's (a
+	// speaker run in a lab), and ready, called once it listens.
+	log   *slog.Logger
+	apis  map[string]string
+	ready func(url string)
 }
 
 func newWebCmd(d *deps) *cobra.Command {
@@ -46,12 +54,18 @@ the /login page or "Authorization: Bearer TOKEN".`,
 		RunE: func(c *cobra.Command, _ []string) error { return runWeb(c.Context(), d, o) }}
 	o.flags(c, d)
 	_ = c.Flags().MarkHidden("output")
-	c.Flags().StringVar(&o.Listen, "listen", envOr(d, "TUYAU_WEB_LISTEN", web.DefaultListen), "address to serve on (env TUYAU_WEB_LISTEN); beyond loopback a token is required")
-	c.Flags().StringVar(&o.TokenFile, "token-file", "", "file holding the access token (first line); TUYAU_WEB_TOKEN wins")
-	c.Flags().StringVar(&o.TileURL, "tile-url", d.getenv("TUYAU_WEB_TILES"), "base-map tiles, https://host/{z}/{x}/{y}.png (env TUYAU_WEB_TILES); none: a plain background")
-	c.Flags().DurationVar(&o.Interval, "interval", 500*time.Millisecond, "how often to read the sink")
-	c.Flags().StringVar(&o.By, "by", "", "default name of acknowledgements (default TUYAU_USER or the login name)")
+	o.webFlags(c.Flags(), d)
 	return c
+}
+
+// webFlags registers web's own flags on f (the reader's aside); "tuyau
+// serve" starts from their defaults on a throwaway set.
+func (o *webOpts) webFlags(f *pflag.FlagSet, d *deps) {
+	f.StringVar(&o.Listen, "listen", envOr(d, "TUYAU_WEB_LISTEN", web.DefaultListen), "address to serve on (env TUYAU_WEB_LISTEN); beyond loopback a token is required")
+	f.StringVar(&o.TokenFile, "token-file", "", "file holding the access token (first line); TUYAU_WEB_TOKEN wins")
+	f.StringVar(&o.TileURL, "tile-url", d.getenv("TUYAU_WEB_TILES"), "base-map tiles, https://host/{z}/{x}/{y}.png (env TUYAU_WEB_TILES); none: a plain background")
+	f.DurationVar(&o.Interval, "interval", 500*time.Millisecond, "how often to read the sink")
+	f.StringVar(&o.By, "by", "", "default name of acknowledgements (default TUYAU_USER or the login name)")
 }
 
 // webToken is TUYAU_WEB_TOKEN or the token file's first line; a token
@@ -86,8 +100,11 @@ func runWeb(ctx context.Context, d *deps, o webOpts) error {
 	if by == "" {
 		by = whoami(d)
 	}
-	log := slog.New(slog.NewTextHandler(d.stderr, nil))
-	sv, err := newSpeakerView(ctx, snap)
+	log := o.log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(d.stderr, nil))
+	}
+	sv, err := newSpeakerView(ctx, snap, o.apis)
 	if err != nil {
 		return err
 	}
@@ -112,6 +129,9 @@ func runWeb(ctx context.Context, d *deps, o webOpts) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	log.Info("web NOC listening", "addr", "http://"+ln.Addr().String(), "token", tok != "")
+	if o.ready != nil {
+		o.ready("http://" + ln.Addr().String())
+	}
 	err = s.Run(ctx)
 	cancel()
 	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
