@@ -260,3 +260,62 @@ func call(t *testing.T, method, url string, body, out any) {
 		}
 	}
 }
+
+// TestFilteredReadWholeOrByChunks: a filtered read takes each list by
+// chunks of site ids or whole, keeping what the site_id filter would have
+// returned; both give the same inventory and report (the other tenant's
+// switches, cable, address, location and prefix left out), and the
+// choice by counts sends fewer requests than chunks when the filter
+// selects most of the NetBox.
+func TestFilteredReadWholeOrByChunks(t *testing.T) {
+	ctx := context.Background()
+	for _, f := range []netbox.Filter{morbihan, {Tags: []string{"rrm"}}, {Regions: []string{"morbihan"}}, {SiteGroups: []string{"reseau-public"}}} {
+		sim := netboxsim.New(netboxsim.Options{Tokens: []string{testToken}})
+		if err := sim.Brownfield(netboxsim.BrownfieldOptions{Members: 250}); err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(sim)
+		t.Cleanup(srv.Close)
+		load := func(mode string) (string, int64) {
+			t.Helper()
+			nb, err := netbox.New(srv.URL, netbox.WithToken(testToken), netbox.WithFilter(f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch mode {
+			case "whole":
+				netbox.SetWholeReads(nb, true)
+			case "chunks":
+				netbox.SetWholeReads(nb, false)
+			}
+			before := sim.Stats().Requests
+			snap, rep, err := nb.LoadReport(ctx)
+			if err != nil {
+				t.Fatalf("filter %+v, %s: %v", f, mode, err)
+			}
+			if len(snap.Sites) != 256 || inventory.NewIndex(snap).Site("ifremer-brest") != nil {
+				t.Errorf("filter %+v, %s: %d sites, want the 256 of the network", f, mode, len(snap.Sites))
+			}
+			out, err := json.Marshal(struct {
+				Snap *inventory.Snapshot
+				Rep  *netbox.Report
+			}{snap, rep})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(out), sim.Stats().Requests - before
+		}
+		chunked, nChunks := load("chunks")
+		whole, _ := load("whole")
+		auto, nAuto := load("auto")
+		if whole != chunked {
+			t.Errorf("filter %+v: whole lists kept client-side differ from the site_id chunks:\nwhole  %.600s\nchunks %.600s", f, whole, chunked)
+		}
+		if auto != chunked {
+			t.Errorf("filter %+v: the read chosen by counts differs from the site_id chunks", f)
+		}
+		if nAuto >= nChunks {
+			t.Errorf("filter %+v: %d requests choosing by counts, %d by chunks: want fewer", f, nAuto, nChunks)
+		}
+	}
+}

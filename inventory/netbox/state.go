@@ -74,9 +74,8 @@ func (s *Store) fetchState(ctx context.Context) (*state, error) {
 		return nil, err
 	}
 	if !s.filter.IsZero() {
-		if err := s.fetchFiltered(ctx, sem, st); err != nil {
-			return nil, err
-		}
+		// The small lists below are read meanwhile, not after.
+		run(func() error { return s.fetchFiltered(ctx, sem, st) })
 	} else {
 		// Big lists first so that their later pages queue behind fewer small ones.
 		run(fetchInto(ctx, &s.c, sem, "dcim/interfaces/", &st.interfaces))

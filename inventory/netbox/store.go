@@ -20,6 +20,9 @@ type Store struct {
 	c       client
 	mapping Mapping
 	filter  Filter
+	// wholeReads forces a filtered read to read every list whole (true)
+	// or by chunks of ids (false); nil chooses by the lists' counts.
+	wholeReads *bool
 	// optics is the user optics table loads add (NetBox has no place for
 	// it); opticsFrom names its file.
 	optics     []inventory.Optic

@@ -273,7 +273,19 @@ func (b *filler) fill(o BrownfieldOptions) {
 	// Another tenant's campus in the same NetBox, out of the network.
 	camp := b.add("dcim/sites", map[string]any{"name": "Ifremer Brest", "slug": "ifremer-brest", "region": r29, "tenant": other,
 		"tags": []any{map[string]any{"slug": "legacy"}}})
-	b.add("dcim/devices", map[string]any{"name": "ifremer-brest-sw1", "site": camp, "role": role["oob-switch"], "device_type": dt["C9200L-24T"]})
+	// Its switches, cabling, addresses, a location and a prefix are
+	// there so that a filtered read is seen leaving them out, whether it
+	// reads by site_id or whole lists it then keeps the network's part of.
+	campSw := []int{
+		b.add("dcim/devices", map[string]any{"name": "ifremer-brest-sw1", "site": camp, "role": role["oob-switch"], "device_type": dt["C9200L-24T"]}),
+		b.add("dcim/devices", map[string]any{"name": "ifremer-brest-sw2", "site": camp, "role": role["oob-switch"], "device_type": dt["C9200L-24T"]}),
+	}
+	up1 := iface(campSw[0], "Gi1/0/24", "1000base-t", nil)
+	up2 := iface(campSw[1], "Gi1/0/24", "1000base-t", nil)
+	cable("cat6", 3, "m", term("dcim.interface", up1), term("dcim.interface", up2))
+	ipv4(campSw[0], "Gi1/0/24", "10.29.0.1/30", "")
+	b.add("dcim/locations", map[string]any{"name": "Bâtiment A", "slug": "batiment-a", "site": camp})
+	b.add("ipam/prefixes", map[string]any{"prefix": "10.29.0.0/24", "site": camp})
 }
 
 func slug(s string) string {

@@ -7,13 +7,15 @@
 //
 // With a tenant it reads only that tenant's part of the NetBox (--filter
 // tenant), as on a NetBox filled by hand, and counts what was inferred.
-// TUYAUREAD_CPUPROFILE=FILE writes a CPU profile of the read (go tool pprof).
+// TUYAUREAD_CPUPROFILE=FILE writes a CPU profile of the read (go tool pprof);
+// TUYAUREAD_TRACE=FILE writes every request with its start and end.
 package main
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"runtime/pprof"
 	"time"
@@ -36,6 +38,20 @@ func run(ctx context.Context) error {
 	opts := []netbox.Option{netbox.WithToken(os.Getenv("NETBOX_TOKEN"))}
 	if len(os.Args) == 3 {
 		opts = append(opts, netbox.WithFilter(netbox.Filter{Tenants: []string{os.Args[2]}}))
+	}
+	var tr *tracer
+	if f := os.Getenv("TUYAUREAD_TRACE"); f != "" {
+		// The transport tuyau's client uses (idle connections kept for its 8 in flight).
+		base := http.DefaultTransport.(*http.Transport).Clone()
+		base.MaxIdleConnsPerHost = 32
+		tr = &tracer{next: base, start: time.Now()}
+		opts = append(opts, netbox.WithHTTPClient(&http.Client{Transport: tr}))
+		defer func() {
+			if out, err := os.Create(f); err == nil {
+				tr.report(out)
+				out.Close()
+			}
+		}()
 	}
 	nb, err := netbox.New(os.Args[1], opts...)
 	if err != nil {
