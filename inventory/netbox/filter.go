@@ -1,6 +1,7 @@
 package netbox
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -46,25 +47,44 @@ const (
 // still read by chunks. Store.wholeReads forces one way (tests).
 func (s *Store) fetchFiltered(ctx context.Context, sem chan struct{}, st *state) error {
 	lists := []string{pathDevices, pathInterfaces, pathCables, pathFrontPorts, pathRearPorts, pathLocations,
-		pathPrefixes, pathTerminations, pathIPs, pathCircuits}
+		pathPrefixes, pathTerminations, pathIPs, pathCircuits, "dcim/sites/"}
 	totals := make([]int, len(lists))
+	total := func(path string) int { return totals[slices.Index(lists, path)] }
+	// The sites are read while the lists' counts are asked; the lists
+	// read whole start once the sites' first page told how many there
+	// are, those read by chunks and every list's keep once all are read.
+	var (
+		selected  int
+		sites     map[int]bool
+		siteIDs   []int
+		countDone = make(chan struct{})
+		sitesDone = make(chan struct{})
+	)
 	g := group{}
+	counted := sync.OnceFunc(func() { close(countDone) })
 	g.run(func() (err error) {
-		st.sites, err = fetchAll[Site](ctx, &s.c, sem, "dcim/sites/?"+s.filter.query())
+		defer close(sitesDone)
+		defer counted()
+		st.sites, err = fetchAllCounted[Site](ctx, &s.c, sem, "dcim/sites/?"+s.filter.query(), func(n int) { selected = n; counted() })
+		sites = idSet(st.sites, func(x Site) int { return x.ID })
+		siteIDs = slices.Sorted(maps.Keys(sites))
 		return err
 	})
+	probes := group{}
 	if s.wholeReads == nil {
 		for i, p := range lists {
-			g.run(func() (err error) {
+			probes.run(func() (err error) {
 				totals[i], err = fetchCount(ctx, &s.c, sem, p)
 				return err
 			})
 		}
 	}
-	if err := g.wait(); err != nil {
-		return err
-	}
-	if len(st.sites) == 0 {
+	perr := probes.wait()
+	<-countDone
+	if perr != nil || selected == 0 {
+		if err := g.wait(); err != nil || perr != nil {
+			return cmp.Or(err, perr)
+		}
 		return fmt.Errorf("netbox %s: the filter %s selects no site", s.c.base, s.filter.query())
 	}
 	// whole says whether to read a list whole rather than by chunks of n ids.
@@ -72,43 +92,49 @@ func (s *Store) fetchFiltered(ctx context.Context, sem chan struct{}, st *state)
 		if s.wholeReads != nil {
 			return *s.wholeReads
 		}
-		total := totals[slices.Index(lists, path)]
-		return max(1, (total+s.c.pageSize-1)/s.c.pageSize) <= (n+idChunk-1)/idChunk
+		return max(1, (total(path)+s.c.pageSize-1)/s.c.pageSize) <= (n+idChunk-1)/idChunk
 	}
-	sites := idSet(st.sites, func(x Site) int { return x.ID })
-	siteIDs := slices.Sorted(maps.Keys(sites))
+	inSites := func(id int) bool { <-sitesDone; return sites[id] }
+	bySite := func(path string) ([]int, bool) {
+		if whole(path, selected) {
+			return nil, true
+		}
+		<-sitesDone
+		return siteIDs, false
+	}
 	// Each list's goroutine closes its channel once the list is read (or
 	// failed): the lists kept by what another list selected wait for it.
 	devDone, ifDone, portDone, termDone := make(chan struct{}), make(chan struct{}), make(chan struct{}), make(chan struct{})
 	var devs, ifaces, ports, terms map[int]bool
-	g = group{}
 	g.run(func() (err error) {
 		defer close(devDone)
-		st.devices, err = fetchSelected(ctx, &s.c, sem, pathDevices, "site_id", siteIDs, whole(pathDevices, len(siteIDs)),
-			func(d Device) bool { return sites[d.Site.ID] })
+		ids, w := bySite(pathDevices)
+		st.devices, err = fetchSelected(ctx, &s.c, sem, pathDevices, "site_id", ids, w, func(d Device) bool { return inSites(d.Site.ID) })
 		devs = idSet(st.devices, func(d Device) int { return d.ID })
 		return err
 	})
 	g.run(func() (err error) {
 		defer close(ifDone)
-		st.interfaces, err = fetchSelected(ctx, &s.c, sem, pathInterfaces, "site_id", siteIDs, whole(pathInterfaces, len(siteIDs)),
+		ids, w := bySite(pathInterfaces)
+		st.interfaces, err = fetchSelected(ctx, &s.c, sem, pathInterfaces, "site_id", ids, w,
 			func(i Interface) bool { <-devDone; return devs[i.Device.ID] })
 		ifaces = idSet(st.interfaces, func(i Interface) int { return i.ID })
 		return err
 	})
 	g.run(func() error {
 		defer close(portDone)
-		var err1, err2 error
 		pg := group{}
-		pg.run(func() error {
-			st.frontPorts, err1 = fetchSelected(ctx, &s.c, sem, pathFrontPorts, "site_id", siteIDs, whole(pathFrontPorts, len(siteIDs)),
+		pg.run(func() (err error) {
+			ids, w := bySite(pathFrontPorts)
+			st.frontPorts, err = fetchSelected(ctx, &s.c, sem, pathFrontPorts, "site_id", ids, w,
 				func(p FrontPort) bool { <-devDone; return devs[p.Device.ID] })
-			return err1
+			return err
 		})
-		pg.run(func() error {
-			st.rearPorts, err2 = fetchSelected(ctx, &s.c, sem, pathRearPorts, "site_id", siteIDs, whole(pathRearPorts, len(siteIDs)),
+		pg.run(func() (err error) {
+			ids, w := bySite(pathRearPorts)
+			st.rearPorts, err = fetchSelected(ctx, &s.c, sem, pathRearPorts, "site_id", ids, w,
 				func(p RearPort) bool { <-devDone; return devs[p.Device.ID] })
-			return err2
+			return err
 		})
 		err := pg.wait()
 		ports = idSet(st.frontPorts, func(p FrontPort) int { return p.ID })
@@ -118,18 +144,19 @@ func (s *Store) fetchFiltered(ctx context.Context, sem chan struct{}, st *state)
 		return err
 	})
 	g.run(func() (err error) {
-		st.locations, err = fetchSelected(ctx, &s.c, sem, pathLocations, "site_id", siteIDs, whole(pathLocations, len(siteIDs)),
-			func(l Location) bool { return sites[l.Site.ID] })
+		ids, w := bySite(pathLocations)
+		st.locations, err = fetchSelected(ctx, &s.c, sem, pathLocations, "site_id", ids, w, func(l Location) bool { return inSites(l.Site.ID) })
 		return err
 	})
 	g.run(func() (err error) {
-		w := whole(pathPrefixes, len(siteIDs))
-		st.prefixes, err = fetchSelected(ctx, &s.c, sem, pathPrefixes, "site_id", siteIDs, w,
+		ids, w := bySite(pathPrefixes)
+		st.prefixes, err = fetchSelected(ctx, &s.c, sem, pathPrefixes, "site_id", ids, w,
 			func(p Prefix) bool {
 				site := siteOf(p.Site, p.ScopeType, p.Scope)
-				return site != nil && sites[site.ID]
+				return site != nil && inSites(site.ID)
 			})
 		if err == nil && w && anyScopedBelowSite(st.prefixes, func(p Prefix) *string { return p.ScopeType }) {
+			<-sitesDone
 			st.prefixes, err = fetchByIDs[Prefix](ctx, &s.c, sem, pathPrefixes, "site_id", siteIDs)
 		}
 		return err
@@ -137,13 +164,14 @@ func (s *Store) fetchFiltered(ctx context.Context, sem chan struct{}, st *state)
 	g.run(func() (err error) {
 		termsRead := sync.OnceFunc(func() { close(termDone) })
 		defer termsRead()
-		w := whole(pathTerminations, len(siteIDs))
+		ids, w := bySite(pathTerminations)
 		in := func(t CircuitTermination) bool {
 			site := siteOf(t.Site, t.TerminationType, t.Termination)
-			return site != nil && sites[site.ID]
+			return site != nil && inSites(site.ID)
 		}
-		st.terminations, err = fetchSelected(ctx, &s.c, sem, pathTerminations, "site_id", siteIDs, w, in)
+		st.terminations, err = fetchSelected(ctx, &s.c, sem, pathTerminations, "site_id", ids, w, in)
 		if err == nil && w && anyScopedBelowSite(st.terminations, func(t CircuitTermination) *string { return t.TerminationType }) {
+			<-sitesDone
 			st.terminations, err = fetchByIDs[CircuitTermination](ctx, &s.c, sem, pathTerminations, "site_id", siteIDs)
 		}
 		terms = idSet(st.terminations, func(t CircuitTermination) int { return t.ID })
@@ -155,15 +183,23 @@ func (s *Store) fetchFiltered(ctx context.Context, sem chan struct{}, st *state)
 		for _, t := range st.terminations {
 			circuits[t.Circuit.ID] = true
 		}
-		ids := slices.Sorted(maps.Keys(circuits))
-		st.circuits, err = fetchSelected(ctx, &s.c, sem, pathCircuits, "id", ids, whole(pathCircuits, len(ids)),
+		cids := slices.Sorted(maps.Keys(circuits))
+		st.circuits, err = fetchSelected(ctx, &s.c, sem, pathCircuits, "id", cids, whole(pathCircuits, len(cids)),
 			func(c Circuit) bool { return circuits[c.ID] })
 		return err
 	})
 	g.run(func() (err error) {
-		<-devDone
-		devIDs := slices.Sorted(maps.Keys(devs))
-		st.ips, err = fetchSelected(ctx, &s.c, sem, pathIPs, "device_id", devIDs, whole(pathIPs, len(devIDs)),
+		// By device_id: how many devices the sites hold is not known
+		// before they are read, so a whole read starts at once only when
+		// the sites' share of the devices would already take more chunks.
+		var devIDs []int
+		w := s.wholeReads == nil && whole(pathIPs, total(pathDevices)*selected/max(1, total("dcim/sites/")))
+		if !w {
+			<-devDone
+			devIDs = slices.Sorted(maps.Keys(devs))
+			w = whole(pathIPs, len(devIDs))
+		}
+		st.ips, err = fetchSelected(ctx, &s.c, sem, pathIPs, "device_id", devIDs, w,
 			func(ip IPAddress) bool {
 				<-ifDone
 				return ip.AssignedObjectType != nil && *ip.AssignedObjectType == "dcim.interface" && ip.AssignedObjectID != nil && ifaces[*ip.AssignedObjectID]
@@ -174,7 +210,8 @@ func (s *Store) fetchFiltered(ctx context.Context, sem chan struct{}, st *state)
 		// NetBox's site_id on cables is any end's cached site: an end on
 		// a selected device's interface, port or other component, or on a
 		// selected circuit termination.
-		st.cables, err = fetchSelected(ctx, &s.c, sem, pathCables, "site_id", siteIDs, whole(pathCables, len(siteIDs)),
+		ids, w := bySite(pathCables)
+		st.cables, err = fetchSelected(ctx, &s.c, sem, pathCables, "site_id", ids, w,
 			func(c Cable) bool {
 				<-ifDone
 				<-portDone

@@ -27,6 +27,12 @@ type identified interface{ objectID() int }
 // server's order. A list that changes while it is read is an error, never
 // a silently short or doubled list.
 func fetchAll[T identified](ctx context.Context, c *client, sem chan struct{}, path string) ([]T, error) {
+	return fetchAllCounted[T](ctx, c, sem, path, nil)
+}
+
+// fetchAllCounted is fetchAll telling counted the list's count as soon as
+// the first page gave it, before the other pages are read.
+func fetchAllCounted[T identified](ctx context.Context, c *client, sem chan struct{}, path string, counted func(int)) ([]T, error) {
 	path, rawQuery, _ := strings.Cut(path, "?")
 	get := func(offset, limit int) (*page[T], error) {
 		select {
@@ -49,6 +55,9 @@ func fetchAll[T identified](ctx context.Context, c *client, sem chan struct{}, p
 	first, err := get(0, c.pageSize)
 	if err != nil {
 		return nil, err
+	}
+	if counted != nil {
+		counted(first.Count)
 	}
 	size := len(first.Results)
 	if first.Next == nil || size == 0 {
