@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tuyau-net/tuyau/bgp"
@@ -77,7 +78,9 @@ func (v *speakerView) BGP(ctx context.Context) (noc.BGPState, error) {
 			answered = c
 		}
 		for _, p := range ps {
-			s := noc.Session{Device: v.names[i], Peer: p.Address.String(), PeerASN: p.ASN, State: p.State}
+			// The NOC views speak FRR's upper-case states (ESTABLISHED),
+			// the speaker's client GoBGP's lower-case ones.
+			s := noc.Session{Device: v.names[i], Peer: p.Address.String(), PeerASN: p.ASN, State: strings.ToUpper(p.State)}
 			if p.Device != "" {
 				s.Peer = p.Device + " " + s.Peer
 			}
