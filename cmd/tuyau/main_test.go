@@ -1,0 +1,33 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"testing"
+)
+
+// helperArgsEnv makes the test binary run tuyau itself with these
+// arguments (a JSON array) instead of the tests: the netns tests start
+// "tuyau bgp serve" inside a network namespace with "ip netns exec", where
+// a goroutine could not go (GoBGP opens its sockets from whatever thread
+// it runs on).
+const helperArgsEnv = "TUYAU_TEST_RUN_ARGS"
+
+func TestMain(m *testing.M) {
+	if a := os.Getenv(helperArgsEnv); a != "" {
+		var args []string
+		if err := json.Unmarshal([]byte(a), &args); err != nil {
+			fmt.Fprintln(os.Stderr, helperArgsEnv+":", err)
+			os.Exit(2)
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+		code := run(ctx, args, os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+		stop()
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
