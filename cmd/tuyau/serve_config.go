@@ -184,7 +184,7 @@ func (c serveConfig) validate(parts []string, webToken string, flags map[string]
 			if err := c.checkListen("web.listen", f, v); err != nil {
 				errs = append(errs, err)
 			} else if err := web.CheckListen(v, webToken); err != nil {
-				errs = append(errs, fmt.Errorf("%s: serve.web.listen: %w (token_file: or TUYAU_WEB_TOKEN)", c.where("web.listen", f), err))
+				errs = append(errs, fmt.Errorf("%s: serve.web.listen: %w", c.where("web.listen", f), err))
 			}
 		}
 		redis := c.Redis

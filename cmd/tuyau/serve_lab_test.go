@@ -189,6 +189,14 @@ serve:
 		return false, r.stdout
 	})
 
+	// SIGHUP: the collector re-reads the inventory and the alarm rules.
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 15*time.Second, "the collector's reload on SIGHUP", func() (bool, string) {
+		return strings.Contains(stderr.String(), `msg="reload: re-reading the inventory and the alarm rules" part=collector`), "no reload logged"
+	})
+
 	t0 := time.Now()
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

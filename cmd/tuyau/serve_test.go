@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tuyau-net/tuyau/testlab/need"
 )
 
 // TestServeConfig runs "tuyau serve" on serve: sections an operator could
@@ -89,5 +93,74 @@ func TestServePartFails(t *testing.T) {
 		if !strings.Contains(s, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, s)
 		}
+	}
+}
+
+// TestServeSystemdUnit runs systemd-analyze verify on the unit of
+// docs/serve.md, its binary path pointed at an executable that exists:
+// any warning (a misspelt key, a bad signal name) fails it, as systemd
+// would ignore the line.
+func TestServeSystemdUnit(t *testing.T) {
+	sa := need.Tool(t, "systemd-analyze", "apt-get install systemd (.ci/deps)")
+	doc, err := os.ReadFile("../../docs/serve.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "TestServeSystemdUnit")
+	_, rest, ok2 := strings.Cut(rest, "```ini\n")
+	unit, _, ok3 := strings.Cut(rest, "```")
+	if !ok || !ok2 || !ok3 || !strings.Contains(unit, "ExecStart=/usr/local/bin/tuyau serve") {
+		t.Fatalf("docs/serve.md: no systemd unit running tuyau serve after the TestServeSystemdUnit marker")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "tuyau.service")
+	if err := os.WriteFile(file, []byte(strings.ReplaceAll(unit, "/usr/local/bin/tuyau", self)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(sa, "verify", file).CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
+}
+
+// TestServeDocConfig reads the tuyau.yaml of docs/serve.md (its inventory
+// pointed at the example network) as serve does: it parses and validates,
+// and enables the three parts with the addresses it shows.
+func TestServeDocConfig(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/serve.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(string(doc), "## tuyau.yaml")
+	_, rest, ok := strings.Cut(rest, "```yaml\n")
+	block, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/serve.md: no yaml block under ## tuyau.yaml")
+	}
+	cfg := filepath.Join(t.TempDir(), "tuyau.yaml")
+	if err := os.WriteFile(cfg, []byte(strings.Replace(block, "/etc/tuyau/inventory", example, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := &deps{getenv: func(string) string { return "" }, configPath: cfg}
+	c, err := d.loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := parseServe(&c.Serve, c.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts, err := serveOpts{}.parts(sc)
+	if err != nil || strings.Join(parts, ",") != "collector,bgp,web" {
+		t.Fatalf("parts = %v, %v; want collector,bgp,web", parts, err)
+	}
+	if err := sc.validate(parts, "", map[string]string{}); err != nil {
+		t.Errorf("validate: %v", err)
+	}
+	if sc.Health != "127.0.0.1:9379" || *sc.Collector.Listen != "127.0.0.1:9378" || sc.Web.Listen != "127.0.0.1:9380" || sc.BGP.Speaker != "saint-lo-dc" {
+		t.Errorf("serve config %+v", sc)
 	}
 }
