@@ -246,7 +246,7 @@ func cableEndSelected(t CableTermination, devs, ifaces, ports, terms map[int]boo
 	var p struct {
 		Device *Brief `json:"device"`
 	}
-	return json.Unmarshal(t.Object, &p) == nil && p.Device != nil && devs[p.Device.ID]
+	return decodeJSON(t.Object, &p) == nil && p.Device != nil && devs[p.Device.ID]
 }
 
 // anyScopedBelowSite says whether a list read whole holds objects scoped

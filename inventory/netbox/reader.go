@@ -439,7 +439,7 @@ func (r *reader) termination(ts []CableTermination) (inventory.Termination, stri
 	switch t.ObjectType {
 	case "dcim.interface", "dcim.frontport", "dcim.rearport":
 		var p BriefPort
-		if err := json.Unmarshal(t.Object, &p); err != nil {
+		if err := decodeJSON(t.Object, &p); err != nil {
 			return inventory.Termination{}, "", fmt.Errorf("%s %d: %w", t.ObjectType, t.ObjectID, err)
 		}
 		if c, ok := r.class[p.Device.ID]; ok && c.kind == devSkip {
@@ -461,7 +461,7 @@ func (r *reader) termination(ts []CableTermination) (inventory.Termination, stri
 		return inventory.Termination{Panel: dev, Rear: p.Name}, "", nil
 	case "circuits.circuittermination":
 		var ct BriefCircuitTermination
-		if err := json.Unmarshal(t.Object, &ct); err != nil {
+		if err := decodeJSON(t.Object, &ct); err != nil {
 			return inventory.Termination{}, "", fmt.Errorf("%s %d: %w", t.ObjectType, t.ObjectID, err)
 		}
 		return inventory.Termination{Circuit: ct.Circuit.CID, Side: ct.TermSide}, "", nil

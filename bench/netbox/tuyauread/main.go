@@ -9,6 +9,9 @@
 // tenant), as on a NetBox filled by hand, and counts what was inferred.
 // TUYAUREAD_CPUPROFILE=FILE writes a CPU profile of the read (go tool pprof);
 // TUYAUREAD_TRACE=FILE writes every request with its start and end.
+// TUYAUREAD_OPTICS=FILE gives the optics table of the inventory pushed
+// (NetBox holds none; a generated network names types beyond the built-in
+// ones), as tuyau inventory pull --optics does.
 package main
 
 import (
@@ -22,6 +25,7 @@ import (
 
 	"github.com/tuyau-net/tuyau/inventory"
 	"github.com/tuyau-net/tuyau/inventory/netbox"
+	"github.com/tuyau-net/tuyau/inventory/yamlstore"
 )
 
 func main() {
@@ -38,6 +42,13 @@ func run(ctx context.Context) error {
 	opts := []netbox.Option{netbox.WithToken(os.Getenv("NETBOX_TOKEN"))}
 	if len(os.Args) == 3 {
 		opts = append(opts, netbox.WithFilter(netbox.Filter{Tenants: []string{os.Args[2]}}))
+	}
+	if f := os.Getenv("TUYAUREAD_OPTICS"); f != "" {
+		inv, err := yamlstore.Open(f).Parse(ctx)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, netbox.WithOptics(inv.Optics, f))
 	}
 	var tr *tracer
 	if f := os.Getenv("TUYAUREAD_TRACE"); f != "" {
