@@ -23,7 +23,7 @@ deps:
 # telemetry and telemetry/sink/prom run without the tests that boot a virtual
 # lab (GoBGP): TestEngineLab, TestPrometheusScrapesCollector, TestDocsQueries.
 # bgp/... links GoBGP as the product's speaker: left out for the same reason.
-RACE_PKGS ?= ./inventory/... ./provisioning ./provisioning/gnmiset ./provisioning/platforms \
+RACE_PKGS ?= ./inventory/... ./provisioning ./provisioning/confirms ./provisioning/gnmiset ./provisioning/platforms \
 	./testlab/need ./testlab/vtysh ./topology/... ./testlab/netboxsim ./telemetry/noc ./telemetry/web ./telemetry/report ./telemetry/sink/memory ./telemetry/sink/redis \
 	./testlab/gnmitarget
 RACE_SKIP_PKGS ?= ./telemetry ./telemetry/sink/prom

@@ -112,6 +112,29 @@ type ApplyOptions struct {
 	// during the settle starts it over.
 	Settle   time.Duration
 	Progress func(Event)
+	// Guard, with Confirm, keeps each change the apply waits on outside
+	// this process, on transports with no device-side timer (FRR over
+	// SSH): see Guard.
+	Guard Guard
+}
+
+// Guard keeps the pending changes of a --confirm apply where they outlive
+// the apply's process: a detached timer rolls a change back at its
+// deadline unless it is confirmed, so a killed tuyau does not leave an
+// unconfirmed change on the device. Apply calls it only for devices whose
+// connection is no CommitConfirmer (those have the device's own timer).
+type Guard interface {
+	// Arm records r's device, platform, transport and exact previous
+	// config (r.Before) before the push; an error stops the push.
+	Arm(r *Result, window time.Duration) error
+	// Wait says the apply now waits window for device's confirmation.
+	Wait(device string, window time.Duration)
+	// Settle decides device's change: kept, or rolled back by the apply.
+	// An error says it was settled elsewhere first (the timer's deadline
+	// passed and it rolls back): the apply then leaves the device alone.
+	Settle(device string, keep bool) error
+	// Done records r's final outcome.
+	Done(r *Result)
 }
 
 // Apply carries out exactly the plan: devices with changes only, at most
@@ -178,7 +201,7 @@ func Apply(ctx context.Context, plan *Plan, reg *Registry, devs map[string]inven
 			return
 		}
 		baseline := opt.Confirm > 0 && opt.PostChecks
-		c, keep, checks := applyDevice(ctx, dev, dp, p, dial, r, progress, baseline, opt.Confirm)
+		c, keep, checks := applyDevice(ctx, dev, dp, p, dial, r, progress, baseline, opt.Confirm, opt.Guard)
 		// A device already on the intent is no failure: fail-fast stops
 		// only on one that failed or had to be rolled back.
 		if r.Error != "" && opt.FailFast {
@@ -210,11 +233,26 @@ func Apply(ctx context.Context, plan *Plan, reg *Registry, devs map[string]inven
 			dp, r := plan.Devices[w.i], &results[w.i]
 			start := time.Now()
 			wopt := opt
+			guarded := opt.Guard != nil && r.CommitID == "" && !isConfirmer(c)
 			if r.CommitID != "" {
 				// The device's window started at the push.
 				wopt.Confirm = opt.Confirm - time.Since(r.pushed) - commitMargin(opt.Confirm)
 			}
+			if guarded {
+				opt.Guard.Wait(dp.Device, wopt.Confirm)
+			}
 			err := awaitConfirm(ctx, c, w.checks, devs, dial, wopt)
+			if guarded {
+				if serr := opt.Guard.Settle(dp.Device, err == nil); serr != nil {
+					// The timer took it first: it rolls the device back.
+					r.Outcome, r.After = Failed, nil
+					r.Error = fmt.Sprintf("not confirmed in time: %v", serr)
+					r.Duration += time.Since(start)
+					progress(Event{Device: dp.Device, Stage: "done", Err: errOf(r)})
+					return
+				}
+				defer opt.Guard.Done(r)
+			}
 			if err == nil && r.CommitID != "" {
 				progress(Event{Device: dp.Device, Stage: "confirm"})
 				if err = c.(CommitConfirmer).ConfirmCommit(context.WithoutCancel(ctx), r.CommitID); err != nil {
@@ -342,7 +380,7 @@ func errOf(r *Result) error {
 //
 // With a confirm window and a CommitConfirmer, the push is a confirmed
 // commit: the device rolls it back by itself unless confirmed in time.
-func applyDevice(ctx context.Context, dev inventory.Device, dp DevicePlan, p Platform, dial Dialer, r *Result, progress func(Event), baseline bool, window time.Duration) (Conn, bool, Checks) {
+func applyDevice(ctx context.Context, dev inventory.Device, dp DevicePlan, p Platform, dial Dialer, r *Result, progress func(Event), baseline bool, window time.Duration, guard Guard) (Conn, bool, Checks) {
 	checks := dp.Checks
 	c, err := dial.Dial(ctx, dev, dp.Transport)
 	if err != nil {
@@ -380,7 +418,16 @@ func applyDevice(ctx context.Context, dev inventory.Device, dp DevicePlan, p Pla
 	// The push must not be cut half-way by a cancelled apply: the device
 	// would be left half-configured, so cancellation waits for rollback.
 	delta := Delta{Commands: dp.Commands, Replace: dp.Replace}
-	if cc, ok := confirmsCommits(c); ok && window > 0 {
+	cc, deviceTimer := confirmsCommits(c)
+	guarded := guard != nil && window > 0 && !deviceTimer
+	if guarded {
+		if err := guard.Arm(r, window); err != nil {
+			r.Before = nil // nothing pushed: nothing to roll back
+			r.Error = fmt.Sprintf("confirm timer not armed, nothing pushed: %v", err)
+			return c, false, checks
+		}
+	}
+	if deviceTimer && window > 0 {
 		r.CommitID, r.pushed = newCommitID(dev.Name), time.Now()
 		if err = cc.PushConfirmed(ctx, delta, r.CommitID, window); err != nil {
 			r.CommitID = "" // nothing pending: the Set was refused whole
@@ -395,12 +442,24 @@ func applyDevice(ctx context.Context, dev inventory.Device, dp DevicePlan, p Pla
 	}
 	if err != nil {
 		r.Error = err.Error()
+		if guarded {
+			if serr := guard.Settle(dev.Name, false); serr != nil {
+				r.Outcome, r.Error = Failed, joinMsg(r.Error, serr.Error())
+				return c, false, checks
+			}
+			defer guard.Done(r)
+		}
 		progress(Event{Device: dev.Name, Stage: "rollback", Err: err})
 		cancelCommit(ctx, c, r)
 		return rollbackRedial(ctx, c, dial, dev, dp.Transport, p, r), false, checks
 	}
 	r.Outcome, r.After = Applied, after
 	return c, true, checks
+}
+
+func isConfirmer(c Conn) bool {
+	_, ok := confirmsCommits(c)
+	return ok
 }
 
 // cancelCommit has the device roll back r's pending commit at once; the

@@ -45,6 +45,7 @@ type cfgOpts struct {
 	LabState   string
 	NoIGP      bool
 	GNMIPaths  []string
+	ConfirmDir string
 
 	// sec keeps passwords out of plans, output and records (secrets()).
 	sec *provisioning.Secrets
@@ -172,7 +173,8 @@ or a secrets file (--secrets, YAML with an ssh: section); never the inventory.`,
 	pf.StringVar(&o.Lab, "lab", "", "reach the devices of this virtual lab (tuyau lab up): its addresses, known_hosts, credentials and CA")
 	pf.StringVar(&o.LabDir, "lab-dir", "", "directory of the labs' state (env TUYAU_LAB_DIR)")
 	pf.StringVar(&o.LabState, "lab-netns", "", "reach the devices of the netns lab with this state file (tuyau lab up --mode netns); password in TUYAU_LAB_PASSWORD, or a key it authorizes in TUYAU_SSH_KEY")
-	c.AddCommand(newCfgRenderCmd(d, o), newCfgPlanCmd(d, o), newCfgApplyCmd(d, o), newCfgConfirmCmd(d, o),
+	pf.StringVar(&o.ConfirmDir, "confirm-dir", "", "directory of the pending --confirm commits and their timers' logs (env TUYAU_CONFIRMS; default $XDG_STATE_HOME/tuyau/confirms)")
+	c.AddCommand(newCfgRenderCmd(d, o), newCfgPlanCmd(d, o), newCfgApplyCmd(d, o), newCfgConfirmCmd(d, o), newCfgConfirmTimerCmd(d, o),
 		newCfgRollbackCmd(d, o), newCfgBackupCmd(d, o), newCfgPlatformsCmd(d))
 	return c
 }

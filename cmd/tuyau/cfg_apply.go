@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -34,7 +33,7 @@ func newCfgApplyCmd(d *deps, o *cfgOpts) *cobra.Command {
   tuyau config apply --plan plan.json --confirm 5m     # keep only if BGP/interfaces come up
   tuyau config apply --confirm 10m --no-post-checks    # keep only after "tuyau config confirm"`,
 		RunE: func(c *cobra.Command, args []string) error {
-			return runCfgApply(c.Context(), d, o, a, args)
+			return runCfgApply(c, d, o, a, args)
 		},
 	}
 	c.Flags().StringVar(&a.Plan, "plan", "", "apply a plan saved by plan --out (refused for devices changed since)")
@@ -48,7 +47,8 @@ func newCfgApplyCmd(d *deps, o *cfgOpts) *cobra.Command {
 	return c
 }
 
-func runCfgApply(ctx context.Context, d *deps, o *cfgOpts, a applyOpts, names []string) error {
+func runCfgApply(cmd *cobra.Command, d *deps, o *cfgOpts, a applyOpts, names []string) error {
+	ctx := cmd.Context()
 	if err := checkFormat(a.Output, "table", "json"); err != nil {
 		return err
 	}
@@ -112,11 +112,19 @@ func runCfgApply(ctx context.Context, d *deps, o *cfgOpts, a applyOpts, names []
 	if err != nil {
 		return err
 	}
+	// Over SSH (FRR), the window is kept by a detached timer process that
+	// rolls back at the deadline if this apply dies before it decides.
+	var guard provisioning.Guard
+	if a.Confirm > 0 {
+		g := newTimerGuard(cmd, d, o)
+		defer g.close()
+		guard = g
+	}
 	started := time.Now()
 	prog := provisioning.NewProgress(d.stderr, plan.Changes()+plan.Unsaved(), isTerminal(d.stderr) && d.getenv("CI") == "")
 	res := provisioning.Apply(ctx, plan, reg, devs, dial, provisioning.ApplyOptions{
 		Parallel: o.Parallel, FailFast: a.FailFast, Confirm: a.Confirm, PostChecks: !a.NoPostChecks, Settle: a.Settle,
-		Confirmed: func() bool { return rec.ConfirmedSince(started) }, Progress: prog.Event,
+		Confirmed: func() bool { return rec.ConfirmedSince(started) }, Progress: prog.Event, Guard: guard,
 	})
 	prog.Finish()
 

@@ -33,7 +33,35 @@ func TestCLIChildProcess(t *testing.T) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(99)
 	}
-	os.Exit(run(context.Background(), args, strings.NewReader(""), os.Stdout, os.Stderr, os.Getenv))
+	d := &deps{stdout: os.Stdout, stderr: os.Stderr, stdin: strings.NewReader(""), getenv: os.Getenv, self: testSelf(nil)}
+	os.Exit(runDeps(context.Background(), d, args))
+}
+
+// testSelf runs tuyau as another process (the confirm timer) in tests:
+// the test binary re-run as TestCLIChildProcess, with env added to its
+// environment (what runCLI's tuyau sees through getenv).
+func testSelf(env map[string]string) func(args []string) (*exec.Cmd, error) {
+	return func(args []string) (*exec.Cmd, error) {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, err
+		}
+		enc, err := json.Marshal(args)
+		if err != nil {
+			return nil, err
+		}
+		cmd := exec.Command(exe, "-test.run=^TestCLIChildProcess$")
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, childArgsEnv+"=") {
+				cmd.Env = append(cmd.Env, kv)
+			}
+		}
+		for k, v := range env {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		cmd.Env = append(cmd.Env, childArgsEnv+"="+string(enc))
+		return cmd, nil
+	}
 }
 
 // TestConfigGNMIConfirmDeviceRollback: with --confirm over gNMI the window

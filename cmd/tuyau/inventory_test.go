@@ -20,7 +20,8 @@ type result struct {
 func runCLI(t *testing.T, env map[string]string, args ...string) result {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), args, strings.NewReader(""), &out, &errb, func(k string) string { return env[k] })
+	d := &deps{stdout: &out, stderr: &errb, stdin: strings.NewReader(""), getenv: func(k string) string { return env[k] }, self: testSelf(env)}
+	code := runDeps(context.Background(), d, args)
 	return result{code, out.String(), errb.String()}
 }
 

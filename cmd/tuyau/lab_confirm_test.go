@@ -37,7 +37,7 @@ func TestConfigApplyConfirmVirtualLab(t *testing.T) {
 	// speakers would, once "tuyau bgp serve" and the failover run).
 	inv := withoutSpeakers(t, example)
 	const name = "confirm"
-	env := map[string]string{"TUYAU_LAB_DIR": root, "TUYAU_LAB_NAME": name, "TUYAU_USER": "ci-bot"}
+	env := map[string]string{"TUYAU_LAB_DIR": root, "TUYAU_LAB_NAME": name, "TUYAU_USER": "ci-bot", "TUYAU_CONFIRMS": filepath.Join(root, "confirms")}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan result, 1)
 	go func() {

@@ -11,6 +11,7 @@ import (
 	"github.com/tuyau-net/tuyau/inventory"
 	"github.com/tuyau-net/tuyau/inventory/yamlstore"
 	"github.com/tuyau-net/tuyau/provisioning"
+	"github.com/tuyau-net/tuyau/provisioning/confirms"
 	"github.com/tuyau-net/tuyau/provisioning/sshcli"
 )
 
@@ -38,7 +39,8 @@ func TestConfigApplyConfirmRollsBackIGPRemoval(t *testing.T) {
 		}
 	}
 	args := func(a ...string) []string {
-		return append(a, "-i", inv, "--lab", "igp", "--lab-dir", root, "--records", filepath.Join(root, "records"))
+		return append(a, "-i", inv, "--lab", "igp", "--lab-dir", root, "--records", filepath.Join(root, "records"),
+			"--confirm-dir", filepath.Join(root, "confirms"))
 	}
 	// On the intent first, so the only change left is the IGP's removal.
 	if r := runCLI(t, nil, args("config", "apply", dev)...); r.code != exitOK {
@@ -60,6 +62,17 @@ func TestConfigApplyConfirmRollsBackIGPRemoval(t *testing.T) {
 	if r.code == exitOK {
 		t.Errorf("apply --no-igp --confirm: exit 0 for a rolled-back change")
 	}
+	// The cancel path: the live apply settled its state file itself, and
+	// its detached confirm timer exits with nothing left to do.
+	st, err := confirms.Open(filepath.Join(root, "confirms"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := st.List()
+	if err != nil || len(cs) != 1 || cs[0].State != confirms.RolledBack || cs[0].By != "apply" {
+		t.Fatalf("confirm state after the apply's rollback: %+v (%v), want one commit rolled back by the apply", cs, err)
+	}
+	timerGone(t, cs[0])
 	// Back on the intent, OSPF and sessions included.
 	if r := runCLI(t, nil, args("config", "plan", dev, "--detailed-exitcode")...); r.code != exitOK {
 		t.Errorf("after the rollback, plan: exit %d\n%s%s", r.code, r.stdout, r.stderr)

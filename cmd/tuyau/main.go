@@ -36,7 +36,12 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	d := &deps{stdout: stdout, stderr: stderr, stdin: stdin, getenv: getenv}
+	return runDeps(ctx, &deps{stdout: stdout, stderr: stderr, stdin: stdin, getenv: getenv}, args)
+}
+
+// runDeps runs the CLI with d; tests set d.self to re-run their binary.
+func runDeps(ctx context.Context, d *deps, args []string) int {
+	stdin, stdout, stderr := d.stdin, d.stdout, d.stderr
 	root := newRootCmd(d)
 	root.SetArgs(args)
 	root.SetIn(stdin)

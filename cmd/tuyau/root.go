@@ -1,8 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/exec"
 
 	"github.com/spf13/cobra"
 )
@@ -19,6 +22,22 @@ type deps struct {
 	inventory string
 	// debug is --debug: debug logs on stderr.
 	debug bool
+	// self, when set, is how tuyau runs itself as another process (the
+	// confirm timer); nil runs os.Executable. Tests set it to re-run the
+	// test binary as tuyau.
+	self func(args []string) (*exec.Cmd, error)
+}
+
+// selfCommand is a command running this tuyau with args.
+func (d *deps) selfCommand(args []string) (*exec.Cmd, error) {
+	if d.self != nil {
+		return d.self(args)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find the tuyau executable to run the confirm timer: %w", err)
+	}
+	return exec.Command(exe, args...), nil
 }
 
 // logger logs on stderr: warnings and errors, and debug details with --debug.
