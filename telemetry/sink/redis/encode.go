@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/tuyau-net/tuyau/telemetry"
 )
@@ -27,6 +26,8 @@ type encoded struct {
 // encode turns a batch into fenced ops: one per device (its interfaces),
 // per target, per link, and one per fence for the batch's events.
 func (s *Sink) encode(b telemetry.Batch) encoded {
+	s.encMu.Lock()
+	defer s.encMu.Unlock()
 	var e encoded
 	var js []byte // reused by the state appenders
 	fenced := b.Tokens != nil
@@ -47,7 +48,11 @@ func (s *Sink) encode(b telemetry.Batch) encoded {
 			e.missing = append(e.missing, Refusal{Target: target, Writer: writer, Objects: n, Event: event, Reason: "no lease held"})
 			return nil
 		}
-		o := &op{target: target, token: t, fenced: fenced, event: event, n: n}
+		o := s.ops.get()
+		o.target, o.fence, o.token, o.fenced, o.event, o.n = target, s.kc.fence(target), t, fenced, event, n
+		if fenced {
+			o.tok = utoa(t)
+		}
 		e.ops = append(e.ops, o)
 		return o
 	}
@@ -56,37 +61,39 @@ func (s *Sink) encode(b telemetry.Batch) encoded {
 	maxLen := itoa(s.opts.HistoryLen)
 
 	// Interfaces grouped by device, in first-seen order.
-	devs, byDev := groupBy(b.Interfaces, func(ifc telemetry.InterfaceState) string { return ifc.Device })
-	for _, dev := range devs {
-		list := byDev[dev]
+	devs, byDev := groupBy(b.Interfaces, func(ifc *telemetry.InterfaceState) string { return ifc.Device })
+	ifaceHist := s.opts.HistoryLen > 0 && !s.opts.NoInterfaceHistory
+	for k, dev := range devs {
+		list := byDev[k]
 		o := newOp(dev, false, len(list))
 		if o == nil {
 			continue
 		}
-		o.reserve(len(list)+3, 26*len(list)+8)
-		o.nums = make([]byte, 0, 96*len(list))
-		hset := make([]string, 0, 2*len(list))
-		for _, ifc := range list {
-			js = interfaceJSON(js, &ifc)
-			hset = append(hset, ifc.Interface, string(js))
+		o.reserve(2+len(list), 4+2*len(list)+14+9*len(list), s.est.iface*len(list)+64)
+		o.hset(s.kc.ifaces(dev), s.keys.DeviceIndex(), dev, len(list))
+		n0 := len(o.buf)
+		for i := range list {
+			js = interfaceJSON(js, &list[i])
+			o.arg(list[i].Interface, o.bytes(js))
 		}
-		o.cmd("HSET", []string{s.keys.Interfaces(dev)}, hset...)
-		o.cmd("SADD", []string{s.keys.DeviceIndex()}, dev)
-		if s.opts.HistoryLen > 0 && !s.opts.NoInterfaceHistory {
-			for _, ifc := range list {
-				f := [...]string{"MAXLEN", "~", maxLen, "*",
-					"ts", o.itoa(ifc.Updated.UnixMilli()), "oper", ifc.Oper,
-					"in_bps", o.ftoa(ifc.InBps), "out_bps", o.ftoa(ifc.OutBps),
-					"errors_per_sec", o.ftoa(ifc.ErrorsPerSec), "discards_per_sec", o.ftoa(ifc.DiscardsPerSec),
-					"rx_dbm", "", "tx_dbm", ""}
-				n := len(f) - 4
+		if ifaceHist {
+			o.xaddTemplate(maxLen, len(list), "ts", "oper", "in_bps", "out_bps",
+				"errors_per_sec", "discards_per_sec", "rx_dbm", "tx_dbm")
+			for i := range list {
+				ifc := &list[i]
+				n := 6
 				if ifc.HasOptics {
-					f[n+1], f[n+3] = o.ftoa(ifc.RxDBm), o.ftoa(ifc.TxDBm)
-					n = len(f)
+					n = 8
 				}
-				o.cmd("XADD", []string{s.keys.IfaceHistory(dev, ifc.Interface)}, f[:n]...)
+				o.xaddEntry(s.kc.ifaceHistory(dev, ifc.Interface), n)
+				o.arg(o.itoa(ifc.Updated.UnixMilli()), ifc.Oper, o.ftoa(ifc.InBps), o.ftoa(ifc.OutBps),
+					o.ftoa(ifc.ErrorsPerSec), o.ftoa(ifc.DiscardsPerSec))
+				if ifc.HasOptics {
+					o.arg(o.ftoa(ifc.RxDBm), o.ftoa(ifc.TxDBm))
+				}
 			}
 		}
+		s.est.iface = (len(o.buf)-n0)/len(list) + 16
 		o.finish()
 	}
 
@@ -95,17 +102,16 @@ func (s *Sink) encode(b telemetry.Batch) encoded {
 		if o == nil {
 			continue
 		}
-		o.cmd("HSET", []string{s.keys.Target(th.Name)}, "json", mustJSON(th),
-			"connected", boolStr(th.Connected), "updated", now.UTC().Format(time.RFC3339Nano),
-			"writer", writer, "token", utoa(o.token))
-		o.cmd("SADD", []string{s.keys.TargetIndex()}, th.Name)
+		o.hset(s.keys.Target(th.Name), s.keys.TargetIndex(), th.Name, 5)
+		o.arg("json", mustJSON(th), "connected", boolStr(th.Connected),
+			"updated", now.UTC().Format(time.RFC3339Nano), "writer", writer, "token", utoa(o.token))
 		o.finish()
 	}
 
 	if s.opts.UpdatesLen > 0 {
-		targets, byT := groupBy(b.Updates, func(u telemetry.Update) string { return u.Target })
-		for _, t := range targets {
-			list := byT[t]
+		targets, byT := groupBy(b.Updates, func(u *telemetry.Update) string { return u.Target })
+		for k, t := range targets {
+			list := byT[k]
 			o := newOp(t, false, len(list))
 			if o == nil {
 				continue
@@ -124,11 +130,7 @@ func (s *Sink) encode(b telemetry.Batch) encoded {
 		if o == nil {
 			continue
 		}
-		o.reserve(3*len(chunk), 48*len(chunk))
-		o.nums = make([]byte, 0, 160*len(chunk))
-		for i := range chunk {
-			js = s.encodeLink(o, &chunk[i], writer, maxLen, js)
-		}
+		js = s.encodeLinks(o, chunk, writer, maxLen, js)
 		o.finish()
 	}
 
@@ -227,44 +229,93 @@ func boolStr(b bool) string {
 // small enough that one call does not hold Redis for long.
 const linkChunk = 64
 
-// encodeLink adds a link's writes to o; js is the JSON buffer to reuse
-// (returned grown).
-func (s *Sink) encodeLink(o *op, l *telemetry.LinkState, writer, maxLen string, js []byte) []byte {
-	js = linkJSON(js, l)
-	n := len(o.nums)
-	o.nums = l.Updated.UTC().AppendFormat(o.nums, time.RFC3339Nano)
-	updated := unsafe.String(&o.nums[n], len(o.nums)-n)
-	util := o.ftoa(l.Utilization)
-	o.cmd("HSET", []string{s.keys.Link(l.ID)}, "json", string(js), "oper", l.Oper,
-		"utilization", util, "margin_db", o.ftoa(l.MarginDB),
-		"updated", updated, "writer", writer, "token", utoa(o.token))
-	o.cmd("SADD", []string{s.keys.LinkIndex()}, l.ID)
-	if s.opts.HistoryLen > 0 {
-		f := [...]string{"MAXLEN", "~", maxLen, "*",
-			"ts", o.itoa(l.Updated.UnixMilli()), "oper", l.Oper, "utilization", util,
-			"a_in_bps", o.ftoa(l.A.InBps), "a_out_bps", o.ftoa(l.A.OutBps),
-			"rx_dbm", "", "margin_db", "", "drift_db", ""}
-		k := len(f) - 6
-		if l.HasRx {
-			f[k+1], f[k+3], f[k+5] = o.ftoa(l.MeasuredRxDBm), o.ftoa(l.MarginDB), o.ftoa(l.DriftDB)
-			k = len(f)
-		}
-		o.cmd("XADD", []string{s.keys.LinkHistory(l.ID)}, f[:k]...)
+// encodeLinks adds the writes of a chunk of links to o: their hashes,
+// then their history entries. js is the JSON buffer to reuse (returned
+// grown).
+func (s *Sink) encodeLinks(o *op, chunk []telemetry.LinkState, writer, maxLen string, js []byte) []byte {
+	hist := s.opts.HistoryLen > 0
+	tok := utoa(o.token)
+	o.reserve(1+2*len(chunk), 10+8*len(chunk)+14+10*len(chunk), s.est.link*len(chunk)+64)
+	n0 := len(o.buf)
+	util := s.utilScratch[:0]
+	o.hsetTemplate(s.keys.LinkIndex(), len(chunk), "json", "oper", "utilization", "margin_db", "updated", "writer", "token")
+	for i := range chunk {
+		l := &chunk[i]
+		js = linkJSON(js, l)
+		o.hsetEntry(s.kc.link(l.ID), l.ID)
+		u := o.ftoa(l.Utilization)
+		util = append(util, u)
+		n := len(o.buf)
+		o.buf = l.Updated.UTC().AppendFormat(o.buf, time.RFC3339Nano)
+		updated := o.view(n)
+		o.arg(o.bytes(js), l.Oper, u, o.ftoa(l.MarginDB), updated, writer, tok)
 	}
+	if hist {
+		o.xaddTemplate(maxLen, len(chunk), "ts", "oper", "utilization", "a_in_bps", "a_out_bps",
+			"rx_dbm", "margin_db", "drift_db")
+		for i := range chunk {
+			l := &chunk[i]
+			n := 5
+			if l.HasRx {
+				n = 8
+			}
+			o.xaddEntry(s.kc.linkHistory(l.ID), n)
+			o.arg(o.itoa(l.Updated.UnixMilli()), l.Oper, util[i], o.ftoa(l.A.InBps), o.ftoa(l.A.OutBps))
+			if l.HasRx {
+				o.arg(o.ftoa(l.MeasuredRxDBm), o.ftoa(l.MarginDB), o.ftoa(l.DriftDB))
+			}
+		}
+	}
+	clear(util)
+	s.utilScratch = util[:0]
+	s.est.link = (len(o.buf)-n0)/len(chunk) + 16
 	return js
 }
 
 // groupBy groups items by key, with the keys in first-seen order so that
-// writes keep the batch's order.
-func groupBy[T any](items []T, key func(T) string) ([]string, map[string][]T) {
+// writes keep the batch's order. The engine hands a batch's interfaces
+// over device by device: each run of one key is then a sub-slice of
+// items, nothing copied; a key seen again after its run makes copies.
+func groupBy[T any](items []T, key func(*T) string) ([]string, [][]T) {
 	var keys []string
-	by := map[string][]T{}
-	for _, it := range items {
-		k := key(it)
-		if _, ok := by[k]; !ok {
-			keys = append(keys, k)
+	var runs [][]T
+	start := 0
+	for i := range items {
+		if i > 0 && key(&items[i]) == key(&items[i-1]) {
+			continue
 		}
-		by[k] = append(by[k], it)
+		if i > 0 {
+			runs = append(runs, items[start:i:i])
+		}
+		keys = append(keys, key(&items[i]))
+		start = i
 	}
-	return keys, by
+	if len(items) > 0 {
+		runs = append(runs, items[start:len(items):len(items)])
+	}
+	if len(keys) <= 1 {
+		return keys, runs
+	}
+	idx := make(map[string]int, len(keys))
+	merged := false
+	for i, k := range keys {
+		if j, ok := idx[k]; ok {
+			runs[j] = append(runs[j], runs[i]...) // capped: copies
+			runs[i] = nil
+			merged = true
+			continue
+		}
+		idx[k] = i
+	}
+	if !merged {
+		return keys, runs
+	}
+	var ks []string
+	var rs [][]T
+	for i, r := range runs {
+		if r != nil {
+			ks, rs = append(ks, keys[i]), append(rs, r)
+		}
+	}
+	return ks, rs
 }

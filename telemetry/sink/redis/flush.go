@@ -88,6 +88,8 @@ func (s *Sink) flushOnce(ctx context.Context) (more bool, err error) {
 	for _, o := range keepS {
 		s.sBytes += o.size
 	}
+	s.releaseDone(evs, keepE)
+	s.releaseDone(sms, keepS)
 	s.dropLocked()
 	s.stats.Flushes++
 	if werr != nil {
@@ -102,6 +104,21 @@ func (s *Sink) flushOnce(ctx context.Context) (more bool, err error) {
 		return false, nil
 	}
 	return true, nil
+}
+
+// releaseDone gives the ops of sent that are not in keep (written,
+// refused, rejected) back to the pool.
+func (s *Sink) releaseDone(sent, keep []*op) {
+	for _, o := range keep {
+		o.kept = true
+	}
+	for _, o := range sent {
+		if o.kept {
+			o.kept = false
+			continue
+		}
+		s.ops.put(o)
+	}
 }
 
 func (s *Sink) markIdleLocked() {
@@ -130,24 +147,28 @@ func (s *Sink) send(ctx context.Context, evs, sms []*op) (keepE, keepS []*op, er
 	pipe := s.c.Pipeline()
 	all := append(append([]*op(nil), evs...), sms...)
 	cmds := make([]*goredis.Cmd, len(all))
+	// The arguments go to go-redis as pointers to the ops' strings: an
+	// interface holding a pointer needs no allocation, one holding a
+	// string does (one per argument, thousands per device sample).
+	sha := fencedWrite.Hash()
+	argv := s.argv[:0]
 	for i, o := range all {
-		keys := make([]string, 0, 2+len(o.keys))
-		keys = append(keys, s.keys.Fence(o.target), s.keys.Applied(s.id))
-		keys = append(keys, o.keys...)
-		args := make([]any, 0, 4+len(o.args))
-		tok, seq := "", ""
-		if o.fenced {
-			tok = utoa(o.token)
+		n := len(argv)
+		argv = append(argv, "evalsha", &sha, 2+len(o.keys), &o.fence, &s.applied)
+		for j := range o.keys {
+			argv = append(argv, &o.keys[j])
 		}
-		if o.event {
-			seq = utoa(o.seq)
+		argv = append(argv, &o.tok, &o.seqStr, &ttl, &floor)
+		for j := range o.args {
+			argv = append(argv, &o.args[j])
 		}
-		args = append(args, tok, seq, ttl, floor)
-		for _, a := range o.args {
-			args = append(args, a)
-		}
-		cmds[i] = fencedWrite.EvalSha(ctx, pipe, keys, args...)
+		cmds[i] = pipe.Do(ctx, argv[n:len(argv):len(argv)]...)
 	}
+	// Nothing sent keeps a reference once the pipeline has run.
+	defer func() {
+		clear(argv)
+		s.argv = argv[:0]
+	}()
 	var wait *goredis.Cmd
 	if s.opts.WaitReplicas > 0 && len(evs) > 0 {
 		wait = pipe.Do(ctx, "WAIT", s.opts.WaitReplicas, (s.opts.WriteTimeout / 2).Milliseconds())

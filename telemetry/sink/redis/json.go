@@ -71,6 +71,12 @@ func (j *jsonBuf) float(k string, f float64) {
 		j.bad = true
 		return
 	}
+	// Integral values (zero rates, most of them) are the decimal integer
+	// 'f' writes, without its shortest-digits search.
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 && (f != 0 || !math.Signbit(f)) {
+		j.b = strconv.AppendInt(j.b, int64(f), 10)
+		return
+	}
 	format := byte('f')
 	if a := math.Abs(f); a != 0 && (a < 1e-6 || a >= 1e21) {
 		format = 'e'

@@ -1,9 +1,11 @@
 package redis
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 
@@ -129,6 +131,7 @@ func BenchmarkStateJSON(b *testing.B) {
 //	go test ./telemetry/sink/redis -run '^$' -bench Encode -benchmem
 func BenchmarkEncode(b *testing.B) {
 	s := &Sink{keys: NewKeys("bench")}
+	s.kc.k = s.keys
 	s.opts.defaults()
 	var batch telemetry.Batch
 	for i := 0; i < 48; i++ {
@@ -140,6 +143,31 @@ func BenchmarkEncode(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = s.encode(batch)
+		e := s.encode(batch)
+		for _, o := range e.ops { // as a flush does once they are written
+			s.ops.put(o)
+		}
+	}
+}
+
+// TestFloatFastPath: the integral shortcut writes what strconv ('g', the
+// flat fields and history) and encoding/json (the documents) write.
+func TestFloatFastPath(t *testing.T) {
+	vals := []float64{0, math.Copysign(0, -1), 1, -1, 7, 42, 999999, 1e6, -1e6, 1234567, 1.25e9, 1e15 - 1, 1e15,
+		1e20, 1e21, 0.5, -3.25, 1e-7, 123456.789, 2.5e8, -7.31, float64(1 << 53)}
+	for _, f := range vals {
+		var o op
+		if got, want := o.ftoa(f), strconv.FormatFloat(f, 'g', -1, 64); got != want {
+			t.Errorf("ftoa(%v) = %q, want %q", f, got, want)
+		}
+		j := jsonBuf{b: []byte{'{'}}
+		j.float("v", f)
+		want, err := json.Marshal(map[string]float64{"v": f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(append(j.b, '}')); got != string(want) {
+			t.Errorf("float(%v) = %s, want %s", f, got, want)
+		}
 	}
 }

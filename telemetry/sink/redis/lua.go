@@ -9,8 +9,23 @@ import goredis "github.com/redis/go-redis/v9"
 //	         writer's applied-sequence key, KEYS[3..] the commands' keys
 //	ARGV[1]  token ("" = unfenced), ARGV[2] sequence ("" = none), ARGV[3]
 //	         retention of the applied key (s), ARGV[4] the lowest sequence
-//	         the writer still holds, then per command: name, number of
-//	         keys, number of args, args...
+//	         the writer still holds, then the commands, each one of:
+//	         - name, number of keys, number of args, args...: run as it is;
+//	         - "~H", member, number of args, field/value args...: HSET of
+//	           the next key, adding member to the set of the key after it
+//	           when the HSET created a field (a new hash: its index);
+//	         - "~HT", number of fields, fields..., number of entries, then
+//	           per entry member, values...: "~H" for several hashes with
+//	           the same fields; the index is the next key, then one key
+//	           per entry;
+//	         - "~XT", maxlen, number of fields, fields..., number of
+//	           entries, then per entry n, n values: XADD MAXLEN ~ maxlen
+//	           of the first n fields to the next key, one key per entry.
+//
+// The templates name the fields of a history entry or a state hash once
+// for a device's or a link chunk's worth of them: a third of the
+// arguments per sample the generic form takes, fewer to encode, send
+// and parse (BenchmarkSinkRedis).
 //
 // Returns {1, n} (applied n commands), {0, newest} (refused: stale token),
 // {2, last} (this sequence was already applied: a replay) or {3, last} (an
@@ -47,17 +62,63 @@ end
 local ki, ai, n = 3, 5, 0
 while ai <= #ARGV do
   local cmd = ARGV[ai]
-  local nk = tonumber(ARGV[ai+1])
-  local na = tonumber(ARGV[ai+2])
-  ai = ai + 3
-  local args = {}
-  for i = 1, nk do args[#args+1] = KEYS[ki]; ki = ki + 1 end
-  for i = 1, na do args[#args+1] = ARGV[ai]; ai = ai + 1 end
-  redis.call(cmd, unpack(args))
-  n = n + 1
+  if cmd == '~H' then
+    local na = tonumber(ARGV[ai+2])
+    if redis.call('HSET', KEYS[ki], unpack(ARGV, ai+3, ai+2+na)) > 0 then
+      redis.call('SADD', KEYS[ki+1], ARGV[ai+1])
+    end
+    ki, ai, n = ki + 2, ai + 3 + na, n + 1
+  elseif cmd == '~HT' then
+    local nf = tonumber(ARGV[ai+1])
+    local f0 = ai + 2
+    local ne = tonumber(ARGV[f0+nf])
+    local idx = KEYS[ki]
+    ki, ai = ki + 1, f0 + nf + 1
+    local t = {}
+    for i = 1, nf do t[2*i-1] = ARGV[f0+i-1] end
+    for e = 1, ne do
+      local member = ARGV[ai]
+      for i = 1, nf do t[2*i] = ARGV[ai+i] end
+      if redis.call('HSET', KEYS[ki], unpack(t, 1, 2*nf)) > 0 then
+        redis.call('SADD', idx, member)
+      end
+      ki, ai = ki + 1, ai + 1 + nf
+    end
+    n = n + ne
+  elseif cmd == '~XT' then
+    local maxlen, nf = ARGV[ai+1], tonumber(ARGV[ai+2])
+    local f0 = ai + 3
+    local ne = tonumber(ARGV[f0+nf])
+    ai = f0 + nf + 1
+    local t = {'MAXLEN', '~', maxlen, '*'}
+    for i = 1, nf do t[3+2*i] = ARGV[f0+i-1] end
+    for e = 1, ne do
+      local nv = tonumber(ARGV[ai])
+      for i = 1, nv do t[4+2*i] = ARGV[ai+i] end
+      redis.call('XADD', KEYS[ki], unpack(t, 1, 4+2*nv))
+      ki, ai = ki + 1, ai + 1 + nv
+    end
+    n = n + ne
+  else
+    local nk = tonumber(ARGV[ai+1])
+    local na = tonumber(ARGV[ai+2])
+    ai = ai + 3
+    local args = {}
+    for i = 1, nk do args[#args+1] = KEYS[ki]; ki = ki + 1 end
+    for i = 1, na do args[#args+1] = ARGV[ai]; ai = ai + 1 end
+    redis.call(cmd, unpack(args))
+    n = n + 1
+  end
 end
 return {1, n}
 `)
+
+// The names of fencedWrite's compact commands.
+const (
+	cmdHash           = "~H"
+	cmdHashTemplate   = "~HT"
+	cmdStreamTemplate = "~XT"
+)
 
 // ackScript records an acknowledgement on an existing alarm, logs it in
 // the ack stream and publishes it.

@@ -103,10 +103,19 @@ func (r Refusal) Error() string {
 // pipelined script calls, keeps it while Redis is down or slow, and
 // replays it in order when Redis answers again.
 type Sink struct {
-	c    goredis.UniversalClient
-	opts Options
-	keys Keys
-	id   string // applied-sequence key owner: unique per sink instance
+	c       goredis.UniversalClient
+	opts    Options
+	keys    Keys
+	id      string // applied-sequence key owner: unique per sink instance
+	applied string // its key
+
+	// encMu guards what encode reuses from one batch to the next.
+	encMu       sync.Mutex
+	kc          keyCache
+	est         struct{ iface, link int } // buffer bytes per object, last seen
+	utilScratch []string
+	argv        []any // the flusher's command arguments, reused
+	ops         opPool
 
 	mu        sync.Mutex
 	events    []*op // FIFO, never dropped
@@ -143,6 +152,8 @@ func New(c goredis.UniversalClient, opts Options) *Sink {
 	s := &Sink{c: c, opts: opts, keys: NewKeys(opts.Network), kick: make(chan struct{}, 1),
 		stop: cancel, done: make(chan struct{}), idle: make(chan struct{})}
 	s.id = fmt.Sprintf("%s-%d", opts.Collector, opts.Now().UnixNano())
+	s.applied = s.keys.Applied(s.id)
+	s.kc.k = s.keys
 	close(s.idle)
 	s.stats.Sink = "redis"
 	s.stats.BufferBudget = opts.BufferBytes
@@ -179,6 +190,7 @@ func (s *Sink) Write(_ context.Context, b telemetry.Batch) error {
 		if o.event {
 			s.seq++
 			o.seq = s.seq
+			o.seqStr = utoa(o.seq)
 			s.events = append(s.events, o)
 			s.eBytes += o.size
 			continue
@@ -201,6 +213,7 @@ func (s *Sink) dropLocked() {
 	for s.sBytes > s.opts.BufferBytes && i < len(s.samples) {
 		s.sBytes -= s.samples[i].size
 		s.stats.DroppedSamples += uint64(s.samples[i].n)
+		s.ops.put(s.samples[i])
 		s.samples[i] = nil
 		i++
 	}
