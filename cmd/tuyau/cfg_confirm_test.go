@@ -1,27 +1,36 @@
 package main
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/tuyau-net/tuyau/inventory/synth"
+	"github.com/tuyau-net/tuyau/inventory/yamlstore"
 	"github.com/tuyau-net/tuyau/provisioning/confirms"
-	"github.com/tuyau-net/tuyau/testlab"
+	"github.com/tuyau-net/tuyau/testlab/need"
+	"github.com/tuyau-net/tuyau/testlab/netns"
 )
 
 // confirmLab is the virtual lab of virtualLab with a confirms directory,
 // and the device the tests change: a member router, booted with
 // interfaces only, so an apply pushes its whole BGP config.
 type confirmLab struct {
-	lab      *testlab.Lab
 	env      map[string]string
 	flags    []string
 	confirms string
 	device   string
+	// show is the device's running config as the device prints it.
+	show func(t *testing.T) string
 }
 
 func newConfirmLab(t *testing.T) confirmLab {
@@ -31,7 +40,16 @@ func newConfirmLab(t *testing.T) confirmLab {
 	}
 	lab, dir, env, flags := virtualLab(t)
 	cd := filepath.Join(dir, "confirms")
-	return confirmLab{lab: lab, env: env, flags: append(flags, "--confirm-dir", cd), confirms: cd, device: "barfleur-mairie-r1"}
+	const dev = "barfleur-mairie-r1"
+	return confirmLab{env: env, flags: append(flags, "--confirm-dir", cd), confirms: cd, device: dev,
+		show: func(t *testing.T) string {
+			t.Helper()
+			d, ok := lab.Device(dev)
+			if !ok {
+				t.Fatalf("no device %s in the lab", dev)
+			}
+			return d.Running().Config().Render()
+		}}
 }
 
 func (l confirmLab) args(a ...string) []string { return append(a, l.flags...) }
@@ -39,16 +57,14 @@ func (l confirmLab) args(a ...string) []string { return append(a, l.flags...) }
 // running is the device's running config as "show running-config" prints it.
 func (l confirmLab) running(t *testing.T) string {
 	t.Helper()
-	d, ok := l.lab.Device(l.device)
-	if !ok {
-		t.Fatalf("no device %s in the lab", l.device)
-	}
-	return d.Running().Config().Render()
+	return l.show(t)
 }
 
 // startKilledApply starts "config apply --confirm window --no-post-checks"
-// as a process of its own and SIGKILLs it once its push reached the
-// device, inside the window. It returns the config the device had before.
+// as a process of its own, in a process group of its own as a shell's
+// job is, and once its push reached the device, inside the window, sends
+// the group SIGHUP (the terminal closed) then SIGKILL: neither may reach
+// the timer. It returns the configs the device had before and after.
 func (l confirmLab) startKilledApply(t *testing.T, window string) (before, after string) {
 	t.Helper()
 	before = l.running(t)
@@ -58,6 +74,7 @@ func (l confirmLab) startKilledApply(t *testing.T, window string) (before, after
 	}
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +84,8 @@ func (l confirmLab) startKilledApply(t *testing.T, window string) (before, after
 		return len(cs) == 1 && cs[0].Waiting
 	})
 	after = l.running(t)
-	if err := cmd.Process.Kill(); err != nil { // SIGKILL: tuyau gets no say
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGHUP)
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil { // tuyau gets no say
 		t.Fatal(err)
 	}
 	cmd.Wait()
@@ -115,7 +133,66 @@ func timerGone(t *testing.T, c confirms.Commit) {
 // meanwhile, then none; the state file is private and holds no password;
 // the rollback is in the records.
 func TestConfigConfirmTimerRollsBackKilledApply(t *testing.T) {
-	l := newConfirmLab(t)
+	testTimerRollsBack(t, newConfirmLab(t), "lab-pw")
+}
+
+// TestConfigConfirmTimerRealFRR is TestConfigConfirmTimerRollsBackKilledApply
+// on real FRR 8.4 (vtysh over OpenSSH) in network namespaces: the netns
+// lab of a generated 4-site network, booted with interfaces only.
+func TestConfigConfirmTimerRealFRR(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts FRR and sshd in namespaces")
+	}
+	for _, bin := range []string{"/usr/lib/frr/zebra", "/usr/lib/frr/bgpd", "/usr/sbin/sshd", "vtysh", "ip"} {
+		need.Tool(t, bin, "apt-get install frr openssh-server iproute2; .ci/deps does")
+	}
+	need.Root(t, "network namespaces for FRR")
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Fatalf("git is needed for the records repository: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	snap, err := synth.Generate(synth.Options{Sites: 4, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "inventory.yaml")
+	if err := yamlstore.WriteFile(inv, snap); err != nil {
+		t.Fatal(err)
+	}
+	pwb := make([]byte, 12)
+	rand.Read(pwb)
+	pw := hex.EncodeToString(pwb)
+	lab, err := netns.Up(ctx, snap, netns.Options{Name: fmt.Sprintf("cf%04x", os.Getpid()&0xffff), StateDir: t.TempDir(),
+		Config: netns.ConfigBootstrap, Password: pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := lab.Down(context.Background()); err != nil {
+			t.Errorf("lab down: %v", err)
+		}
+	})
+	dev := snap.Devices[len(snap.Devices)-1].Name
+	cd := filepath.Join(dir, "confirms")
+	l := confirmLab{env: map[string]string{"TUYAU_LAB_PASSWORD": pw, "TUYAU_USER": "ci-bot"},
+		flags:    []string{"-i", inv, "--lab-netns", lab.StatePath(), "--records", filepath.Join(dir, "records"), "--confirm-dir", cd},
+		confirms: cd, device: dev,
+		show: func(t *testing.T) string {
+			t.Helper()
+			out, err := lab.Vtysh(ctx, dev, "show running-config")
+			if err != nil {
+				t.Fatalf("%s: show running-config: %v", dev, err)
+			}
+			return out
+		}}
+	testTimerRollsBack(t, l, pw)
+}
+
+// testTimerRollsBack is the killed-apply test on lab l; secret is a
+// password that must not be in the state file.
+func testTimerRollsBack(t *testing.T, l confirmLab, secret string) {
 	before, _ := l.startKilledApply(t, "3s")
 
 	list := l.status(t)
@@ -153,10 +230,13 @@ func TestConfigConfirmTimerRollsBackKilledApply(t *testing.T) {
 		t.Errorf("state file: %v, mode %v, want 0600", err, fi.Mode().Perm())
 	}
 	b, _ := os.ReadFile(state)
-	if strings.Contains(string(b), "lab-pw") {
+	if strings.Contains(string(b), secret) {
 		t.Error("the state file holds the SSH password")
 	}
 	audit, err := os.ReadFile(filepath.Join(filepath.Dir(l.confirms), "records", "audit.jsonl"))
+	if err != nil || !strings.Contains(string(audit), `"saved":true`) {
+		t.Errorf("the timer's rollback was not saved on the device (write memory) (%v):\n%s", err, audit)
+	}
 	if err != nil || !strings.Contains(string(audit), `"action":"rollback","device":"`+l.device) ||
 		!strings.Contains(string(audit), "confirm window elapsed") {
 		t.Errorf("the timer's rollback is not in the audit log (%v):\n%s", err, audit)
