@@ -1,0 +1,145 @@
+package chaos
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// The flags of `make chaos` (SEED=, DURATION=, FAULTS=, OUT=); the
+// defaults are the CI run's short fixed seed.
+var (
+	seedFlag     = flag.Uint64("chaos.seed", envUint("CHAOS_SEED", 1), "seed of the fault schedule (replays a run)")
+	durationFlag = flag.Duration("chaos.duration", envDuration("CHAOS_DURATION", 40*time.Second), "how long faults are started")
+	faultsFlag   = flag.String("chaos.faults", os.Getenv("CHAOS_FAULTS"), "comma-separated fault kinds (default all)")
+	outFlag      = flag.String("chaos.out", os.Getenv("CHAOS_OUT"), "file for the JSON report and timeline (default in the test's temp dir)")
+)
+
+// quiet is go-redis's logger for the run: the sinks report what fails.
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
+func envUint(name string, def uint64) uint64 {
+	if v, err := strconv.ParseUint(os.Getenv(name), 10, 64); err == nil {
+		return v
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
+
+// TestChaos runs the seeded schedule of faults against the system and
+// fails on any violation, printing the table, the violations with the
+// seed and the timeline to replay them. In CI: seed 1, 40 s of faults.
+func TestChaos(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a chaos run takes a minute or more")
+	}
+	kinds, err := ParseKinds(*faultsFlag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	goredis.SetLogger(quiet{}) // its dial errors while Redis is down are expected
+	goroutines := runtime.NumGoroutine()
+	sys := Start(t, SystemOptions{})
+	ports := sys.listening()
+	ctx, cancel := context.WithTimeout(context.Background(), *durationFlag+10*time.Minute)
+	defer cancel()
+	rep := Run(ctx, sys, Options{Seed: *seedFlag, Duration: *durationFlag, Kinds: kinds, Logf: t.Logf, Known: Findings})
+	sys.Close()
+	checkCleanup(rep, goroutines, ports)
+
+	var b bytes.Buffer
+	rep.WriteTable(&b)
+	fmt.Print(b.String())
+	out := *outFlag
+	if out == "" {
+		out = filepath.Join(t.TempDir(), fmt.Sprintf("chaos-seed%d.json", *seedFlag))
+	}
+	if err := rep.Save(out); err != nil {
+		t.Error(err)
+	} else if *outFlag != "" {
+		fmt.Printf("report and timeline: %s\n", out)
+	}
+	if len(rep.Faults) == 0 {
+		t.Errorf("no fault injected")
+	}
+	if bad := rep.Unknown(); len(bad) > 0 {
+		var tl bytes.Buffer
+		rep.WriteTimeline(&tl)
+		t.Errorf("%d violations (seed %d, replay: %s); timeline:\n%s", len(bad), rep.Seed, rep.Replay, tl.String())
+	}
+}
+
+// listening are the TCP addresses the system serves: the lab's devices
+// (SSH, gNMI) and redis-server; none may still accept once it is closed.
+func (s *System) listening() []string {
+	p := s.Lab.Plan()
+	out := []string{s.Redis.Addr()}
+	for _, d := range p.Devices {
+		out = append(out, net.JoinHostPort(d.Addr.String(), strconv.Itoa(p.Ports.GNMI)), net.JoinHostPort(d.Addr.String(), strconv.Itoa(p.Ports.SSH)))
+	}
+	return out
+}
+
+const invCleanup = "the lab cleans up (goroutines, processes, ports)"
+
+// goroutines counts this process's goroutines but GoBGP's Serve loops,
+// which GoBGP v3 never ends (pkg/server/server.go: Stop stops the BGP
+// side only), and returns the others' stacks.
+func goroutines() (n, gobgp int, stacks string) {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	var keep []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "gobgp/v3/pkg/server.(*BgpServer).Serve(") {
+			gobgp++
+			continue
+		}
+		keep = append(keep, g)
+	}
+	return len(keep), gobgp, strings.Join(keep, "\n\n")
+}
+
+// checkCleanup: once the system is closed, no goroutine is left over
+// (within a few of the runtime's and the test framework's own), no
+// address it served accepts connections, Redis is gone.
+func checkCleanup(rep *Report, before int, addrs []string) {
+	rep.Check(invCleanup)
+	deadline := time.Now().Add(20 * time.Second)
+	n, gobgp, stacks := goroutines()
+	for n > before+5 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+		n, gobgp, stacks = goroutines()
+	}
+	if n > before+5 {
+		rep.AddViolation(invCleanup, fmt.Sprintf("%d goroutines after Close, %d before Start; stacks:\n%s", n, before, stacks))
+	}
+	if gobgp > 0 {
+		rep.Timeline = append(rep.Timeline, Event{AtMS: rep.ElapsedMS, What: "cleanup",
+			Detail: fmt.Sprintf("%d GoBGP Serve goroutines left (one per lab device: GoBGP v3's Serve loop has no exit)", gobgp)})
+	}
+	for _, a := range addrs {
+		if c, err := net.DialTimeout("tcp", a, time.Second); err == nil {
+			c.Close()
+			rep.AddViolation(invCleanup, a+" still accepts connections")
+		}
+	}
+}
