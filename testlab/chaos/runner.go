@@ -303,6 +303,7 @@ func (r *runner) run(ctx context.Context, f Fault) {
 		}
 		return true, ""
 	})
+	r.rep.Checks[InvDetect]++
 	if detected {
 		res.Detected = true
 		res.MTTDMS = time.Since(injected).Milliseconds()
@@ -328,6 +329,7 @@ func (r *runner) run(ctx context.Context, f Fault) {
 		}
 		return true, ""
 	})
+	r.rep.Checks[InvRecover]++
 	if recovered {
 		res.Recovered = true
 		res.MTTRMS = time.Since(r.restoredAt).Milliseconds()
