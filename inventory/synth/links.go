@@ -150,46 +150,71 @@ var planOptics = map[inventory.Speed][]planOptic{
 // planMarginDB is the margin topology budget asks by default.
 const planMarginDB = 3
 
-// fit is how an optic fares on a span under topology budget's rules: the
-// margin at the worst-case launch power over the typical loss (0.4/0.2
-// dB/km, 0.15 dB per splice, 0.5 dB per connector pair), whether the
-// strongest launch over the best-case loss (0.30/0.17 dB/km, perfect
-// splices and connectors) stays at or below the receiver's overload, and
-// whether the span is within the rated reach.
-func (o planOptic) fit(km float64, splices, pairs int) (margin float64, overload, inReach bool) {
-	att, best := 0.4, 0.30
-	if o.nm > 1400 {
-		att, best = 0.2, 0.17
-	}
-	loss := km*att + float64(splices)*0.15 + float64(pairs)*0.5
-	return o.txMin - loss - o.sens, o.txMax-km*best > o.overload, km <= o.km
+// fit is how an optic fares on a span under topology budget's rules, with
+// an inline attenuator of att dB: the margin at the worst-case launch
+// power over the typical loss (0.4/0.2 dB/km, 0.15 dB per splice, 0.5 dB
+// per connector pair, the attenuator), whether the strongest launch over
+// the best-case loss (0.30/0.17 dB/km, perfect splices and connectors,
+// the attenuator) stays at or below the receiver's overload, and whether
+// the span is within the rated reach.
+func (o planOptic) fit(km float64, splices, pairs int, att float64) (margin float64, overload, inReach bool) {
+	return o.txMin - o.loss(km, splices, pairs) - att - o.sens, o.overshoot(km, att) > 0, km <= o.km
 }
 
-// transceiver picks what an engineer would order for a span: the cheapest
+func (o planOptic) loss(km float64, splices, pairs int) float64 {
+	att := 0.4
+	if o.nm > 1400 {
+		att = 0.2
+	}
+	return km*att + float64(splices)*0.15 + float64(pairs)*0.5
+}
+
+// overshoot is how far above its overload the receiver gets at the
+// strongest launch over the best-case loss.
+func (o planOptic) overshoot(km, att float64) float64 {
+	best := 0.30
+	if o.nm > 1400 {
+		best = 0.17
+	}
+	return o.txMax - km*best - att - o.overload
+}
+
+// transceiver picks what an engineer would order for a span, and the
+// fixed attenuator (whole dB, 0 for none) that goes with it: the cheapest
 // optic whose budget closes with the margin at typical loss, that does not
-// overload its receiver at best-case loss, within its rated reach. When
-// none does: the cheapest that closes with the margin within reach (the
-// budget then asks for an attenuator, a few euros), else the cheapest
-// that closes at all, else the longest-reach one (the budget says the span
-// needs an amplifier).
-func transceiver(speed inventory.Speed, km float64, splices, pairs int) planOptic {
+// overload its receiver at best-case loss, within its rated reach. Else
+// the cheapest that closes with the margin within reach once an
+// attenuator of the whole dB above its overshoot (what topology budget
+// asks: a short ZR span) brings the receiver under its overload. Else
+// the cheapest that closes with the margin within reach, else the
+// cheapest that closes at all, else the longest-reach one (the budget
+// then says the span needs an amplifier).
+func transceiver(speed inventory.Speed, km float64, splices, pairs int) (planOptic, float64) {
 	opts := planOptics[speed]
 	for _, o := range opts {
-		if m, over, in := o.fit(km, splices, pairs); m >= planMarginDB && !over && in {
-			return o
+		if m, over, in := o.fit(km, splices, pairs, 0); m >= planMarginDB && !over && in {
+			return o, 0
 		}
 	}
 	for _, o := range opts {
-		if m, _, in := o.fit(km, splices, pairs); m >= planMarginDB && in {
-			return o
+		// 0.05 dB above the overshoot: the span's length as the file
+		// rounds it and its patch cords stay under the overload too.
+		att := math.Ceil(o.overshoot(km, 0) + 0.05)
+		if m, over, in := o.fit(km, splices, pairs, att); att > 0 && m >= planMarginDB && !over && in {
+			return o, att
 		}
 	}
 	for _, o := range opts {
-		if m, _, _ := o.fit(km, splices, pairs); m >= 0 {
-			return o
+		if m, _, in := o.fit(km, splices, pairs, 0); m >= planMarginDB && in {
+			return o, 0
 		}
 	}
-	return opts[len(opts)-1]
+	for _, o := range opts {
+		if m, _, _ := o.fit(km, splices, pairs, 0); m >= 0 {
+			return o, 0
+		}
+	}
+	return opts[len(opts)-1], 0
 }
 
 // useOptic records that a link uses an optic: a vendor module goes into
@@ -220,7 +245,8 @@ func (g *gen) link(a, b int, sp linkSpec) link {
 	if g.o.NoPanels {
 		pairs = 1
 	}
-	tr := g.useOptic(transceiver(sp.speed, sp.km, splices, pairs))
+	optic, att := transceiver(sp.speed, sp.km, splices, pairs)
+	tr := g.useOptic(optic)
 	da.Interfaces = append(da.Interfaces, inventory.Interface{Name: an, Description: "to " + db.Name + " " + bn,
 		Speed: sp.speed, MTU: sp.mtu, Addresses: []netip.Prefix{netip.PrefixFrom(aAddr, 31)}, Transceiver: tr})
 	db.Interfaces = append(db.Interfaces, inventory.Interface{Name: bn, Description: "to " + da.Name + " " + an,
@@ -228,7 +254,7 @@ func (g *gen) link(a, b int, sp linkSpec) link {
 	ta := inventory.Termination{Device: da.Name, Interface: an}
 	tb := inventory.Termination{Device: db.Name, Interface: bn}
 	trunk := inventory.Cable{Type: inventory.FiberSMF, Strands: strands(sp.speed), Status: inventory.CableConnected,
-		Length: km(sp.km), SRLGs: sp.srlgs, Splices: splices, ConnectorPairs: 1}
+		Length: km(sp.km), SRLGs: sp.srlgs, Splices: splices, ConnectorPairs: 1, AttenuatorDB: att}
 	if g.o.NoPanels {
 		trunk.A, trunk.B = ta, tb
 		g.cable("FO", trunk)
