@@ -52,7 +52,11 @@ var support = []Support{
 		Plan:          Capability{true, true, "line diff against FRR's running config over SSH/vtysh: TestRealFRR, TestFRRConvergence (real FRR in netns)"},
 		ApplySSH:      Capability{true, true, "vtysh over SSH, line-by-line delta: TestRealFRR, TestApplyFaultsVirtualLab, TestExampleNetworkNetns (real FRR)"},
 		ApplyGNMI:     Capability{false, false, "FRR has no gNMI server tuyau talks to; use SSH"},
-		DeviceConfirm: Capability{false, false, "FRR has no commit-confirmed; --confirm is a timer in the tuyau process: TestConfigApplyConfirmVirtualLab"},
+		DeviceConfirm: Capability{false, false, "no device-side timer (FRR has no commit-confirmed); --confirm keeps the window in a detached tuyau timer process instead " +
+			"(own session, state file written before the push), which rolls the device back to its exact previous config at the deadline unless " +
+			"'tuyau config confirm' settles it, even after the apply was SIGKILLed or hung up: TestConfigConfirmTimerRollsBackKilledApply (virtual lab), " +
+			"TestConfigConfirmTimerRealFRR (real FRR in netns), TestConfigConfirmKeepsKilledApply, TestConfigConfirmLiveApply; " +
+			"a reboot of the machine running tuyau kills the timer ('config confirm --status' reports the change stale)"},
 		Rollback:      Capability{true, true, "to the exact recorded config over SSH: TestRealFRR, TestApplyFaultsVirtualLab (real FRR)"},
 	},
 	{Platform: "eos", Render: templateRender, Plan: gnmiPlan, ApplySSH: sshRefused("EOS"), ApplyGNMI: gnmiApply, DeviceConfirm: gnmiConfirm, Rollback: gnmiRollback},

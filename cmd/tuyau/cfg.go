@@ -136,9 +136,12 @@ func newConfigCmd(d *deps) *cobra.Command {
 running config and shows the diff and the exact commands "apply" will send;
 "apply" changes only the devices that differ, verifies them, and with
 --confirm keeps a change only once post-checks pass or "config confirm" is
-run, rolling back otherwise. Over SSH (FRR) the window is a timer in this
-process: kill it inside the window and the change stays. Over gNMI the
-Set carries the commit-confirmed extension: the device itself rolls back
+run, rolling back otherwise. Over SSH (FRR has no commit-confirmed) the
+window is also kept by a detached timer process the apply starts: kill the
+apply or close its terminal inside the window and the timer still rolls
+the device back at the deadline, unless "config confirm" keeps it
+("config confirm --status" lists what is pending). Over gNMI the Set
+carries the commit-confirmed extension: the device itself rolls back
 unless tuyau confirms in time. Every backup and apply is committed to the
 records repository (--records) with an audit log. FRR is applied over SSH;
 EOS, IOS-XE, Junos and SR Linux only over gNMI/OpenConfig ("config

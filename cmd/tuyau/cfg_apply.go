@@ -31,14 +31,15 @@ func newCfgApplyCmd(d *deps, o *cfgOpts) *cobra.Command {
 		Short: "Apply the plan: changed devices only, verified, rolled back on failure",
 		Example: `  tuyau config apply -i examples/manche
   tuyau config apply --plan plan.json --confirm 5m     # keep only if BGP/interfaces come up
-  tuyau config apply --confirm 10m --no-post-checks    # keep only after "tuyau config confirm"`,
+  tuyau config apply --confirm 10m --no-post-checks    # keep only after "tuyau config confirm"
+  tuyau config confirm --status                        # what is pending, and its deadline`,
 		RunE: func(c *cobra.Command, args []string) error {
 			return runCfgApply(c, d, o, a, args)
 		},
 	}
 	c.Flags().StringVar(&a.Plan, "plan", "", "apply a plan saved by plan --out (refused for devices changed since)")
 	c.Flags().StringVarP(&a.Output, "output", "o", "table", "table|json")
-	c.Flags().DurationVar(&a.Confirm, "confirm", 0, "keep changes only if post-checks pass or 'tuyau config confirm' runs within this time (over gNMI the device rolls back by itself unless confirmed: commit-confirmed)")
+	c.Flags().DurationVar(&a.Confirm, "confirm", 0, "keep changes only if post-checks pass or 'tuyau config confirm' runs within this time; rolled back otherwise, even if this tuyau dies: over gNMI by the device (commit-confirmed), over SSH by a detached timer process ('config confirm --status')")
 	c.Flags().BoolVar(&a.NoPostChecks, "no-post-checks", false, "with --confirm, wait for 'tuyau config confirm' only")
 	// 10 s outlasts FRR's datacenter hold time (9 s): a session the change
 	// broke but whose TCP is still open shows Established until then.
