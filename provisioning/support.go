@@ -47,17 +47,17 @@ func sshRefused(name string) Capability {
 
 var support = []Support{
 	{
-		Platform:      "frr",
-		Render:        Capability{true, true, "TestRenderGolden; loaded into real FRR (TestRealFRR, TestFRRSafeBGP)"},
-		Plan:          Capability{true, true, "line diff against FRR's running config over SSH/vtysh: TestRealFRR, TestFRRConvergence (real FRR in netns)"},
-		ApplySSH:      Capability{true, true, "vtysh over SSH, line-by-line delta: TestRealFRR, TestApplyFaultsVirtualLab, TestExampleNetworkNetns (real FRR)"},
-		ApplyGNMI:     Capability{false, false, "FRR has no gNMI server tuyau talks to; use SSH"},
+		Platform:  "frr",
+		Render:    Capability{true, true, "TestRenderGolden; loaded into real FRR (TestRealFRR, TestFRRSafeBGP)"},
+		Plan:      Capability{true, true, "line diff against FRR's running config over SSH/vtysh: TestRealFRR, TestFRRConvergence (real FRR in netns)"},
+		ApplySSH:  Capability{true, true, "vtysh over SSH, line-by-line delta: TestRealFRR, TestApplyFaultsVirtualLab, TestExampleNetworkNetns (real FRR)"},
+		ApplyGNMI: Capability{false, false, "FRR has no gNMI server tuyau talks to; use SSH"},
 		DeviceConfirm: Capability{false, false, "no device-side timer (FRR has no commit-confirmed); --confirm keeps the window in a detached tuyau timer process instead " +
 			"(own session, state file written before the push), which rolls the device back to its exact previous config at the deadline unless " +
 			"'tuyau config confirm' settles it, even after the apply was SIGKILLed or hung up: TestConfigConfirmTimerRollsBackKilledApply (virtual lab), " +
 			"TestConfigConfirmTimerRealFRR (real FRR in netns), TestConfigConfirmKeepsKilledApply, TestConfigConfirmLiveApply; " +
 			"a reboot of the machine running tuyau kills the timer ('config confirm --status' reports the change stale)"},
-		Rollback:      Capability{true, true, "to the exact recorded config over SSH: TestRealFRR, TestApplyFaultsVirtualLab (real FRR)"},
+		Rollback: Capability{true, true, "to the exact recorded config over SSH: TestRealFRR, TestApplyFaultsVirtualLab (real FRR)"},
 	},
 	{Platform: "eos", Render: templateRender, Plan: gnmiPlan, ApplySSH: sshRefused("EOS"), ApplyGNMI: gnmiApply, DeviceConfirm: gnmiConfirm, Rollback: gnmiRollback},
 	{Platform: "iosxe", Render: templateRender, Plan: gnmiPlan, ApplySSH: sshRefused("IOS-XE"), ApplyGNMI: gnmiApply, DeviceConfirm: gnmiConfirm, Rollback: gnmiRollback},
