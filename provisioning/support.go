@@ -41,23 +41,27 @@ var (
 	gnmiPlan       = Capability{true, true, "over gNMI (OpenConfig Get/diff), as apply; SSH plan refused (comparing raw running config to template text would always show a full replace)"}
 )
 
+// frrConfirm: FRR has no commit-confirmed, the window outlives tuyau in a
+// process of its own (cmd/tuyau confirm-timer, provisioning/confirms).
+var frrConfirm = Capability{false, false, "no device-side timer (FRR has no commit-confirmed); --confirm keeps the window in a detached tuyau timer process instead " +
+	"(own session, state file written before the push), which rolls the device back to its exact previous config at the deadline unless " +
+	"'tuyau config confirm' settles it, even after the apply was SIGKILLed or hung up: TestConfigConfirmTimerRollsBackKilledApply (virtual lab), " +
+	"TestConfigConfirmTimerRealFRR (real FRR in netns), TestConfigConfirmKeepsKilledApply, TestConfigConfirmLiveApply; " +
+	"a reboot of the machine running tuyau kills the timer ('config confirm --status' reports the change stale)"}
+
 func sshRefused(name string) Capability {
 	return Capability{false, false, fmt.Sprintf("refused: no %s CLI dialect is implemented or testable here; use gNMI (--transport gnmi, transports: [gnmi])", name)}
 }
 
 var support = []Support{
 	{
-		Platform:  "frr",
-		Render:    Capability{true, true, "TestRenderGolden; loaded into real FRR (TestRealFRR, TestFRRSafeBGP)"},
-		Plan:      Capability{true, true, "line diff against FRR's running config over SSH/vtysh: TestRealFRR, TestFRRConvergence (real FRR in netns)"},
-		ApplySSH:  Capability{true, true, "vtysh over SSH, line-by-line delta: TestRealFRR, TestApplyFaultsVirtualLab, TestExampleNetworkNetns (real FRR)"},
-		ApplyGNMI: Capability{false, false, "FRR has no gNMI server tuyau talks to; use SSH"},
-		DeviceConfirm: Capability{false, false, "no device-side timer (FRR has no commit-confirmed); --confirm keeps the window in a detached tuyau timer process instead " +
-			"(own session, state file written before the push), which rolls the device back to its exact previous config at the deadline unless " +
-			"'tuyau config confirm' settles it, even after the apply was SIGKILLed or hung up: TestConfigConfirmTimerRollsBackKilledApply (virtual lab), " +
-			"TestConfigConfirmTimerRealFRR (real FRR in netns), TestConfigConfirmKeepsKilledApply, TestConfigConfirmLiveApply; " +
-			"a reboot of the machine running tuyau kills the timer ('config confirm --status' reports the change stale)"},
-		Rollback: Capability{true, true, "to the exact recorded config over SSH: TestRealFRR, TestApplyFaultsVirtualLab (real FRR)"},
+		Platform:      "frr",
+		Render:        Capability{true, true, "TestRenderGolden; loaded into real FRR (TestRealFRR, TestFRRSafeBGP)"},
+		Plan:          Capability{true, true, "line diff against FRR's running config over SSH/vtysh: TestRealFRR, TestFRRConvergence (real FRR in netns)"},
+		ApplySSH:      Capability{true, true, "vtysh over SSH, line-by-line delta: TestRealFRR, TestApplyFaultsVirtualLab, TestExampleNetworkNetns (real FRR)"},
+		ApplyGNMI:     Capability{false, false, "FRR has no gNMI server tuyau talks to; use SSH"},
+		DeviceConfirm: frrConfirm,
+		Rollback:      Capability{true, true, "to the exact recorded config over SSH: TestRealFRR, TestApplyFaultsVirtualLab (real FRR)"},
 	},
 	{Platform: "eos", Render: templateRender, Plan: gnmiPlan, ApplySSH: sshRefused("EOS"), ApplyGNMI: gnmiApply, DeviceConfirm: gnmiConfirm, Rollback: gnmiRollback},
 	{Platform: "iosxe", Render: templateRender, Plan: gnmiPlan, ApplySSH: sshRefused("IOS-XE"), ApplyGNMI: gnmiApply, DeviceConfirm: gnmiConfirm, Rollback: gnmiRollback},
