@@ -17,7 +17,6 @@ import (
 	"github.com/tuyau-net/tuyau/inventory/synth"
 	"github.com/tuyau-net/tuyau/inventory/yamlstore"
 	"github.com/tuyau-net/tuyau/telemetry"
-	"github.com/tuyau-net/tuyau/testlab/need"
 	"github.com/tuyau-net/tuyau/testlab/redislab"
 	"github.com/tuyau-net/tuyau/topology"
 )
@@ -37,7 +36,8 @@ func (h serveHealth) part(name string) partHealth {
 	return partHealth{}
 }
 
-// TestServeLab runs the real binary, "tuyau serve --lab", with the three
+// TestServeLab runs "tuyau serve --lab" as a process of its own (this test
+// binary through a link named tuyau, see TestMain), with the three
 // parts against a virtual lab and a real redis-server, configured by a
 // serve: section as a NOC server's tuyau.yaml would be: /healthz says
 // every part runs and the speaker's session with its core router is
@@ -50,16 +50,6 @@ func TestServeLab(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a virtual lab, redis-server and the built binary: seconds")
 	}
-	goTool := need.Tool(t, "go", "the go toolchain builds the binary under test")
-	bin := filepath.Join(t.TempDir(), "tuyau")
-	built := make(chan error, 1)
-	go func() {
-		out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput()
-		if err != nil {
-			err = fmt.Errorf("go build: %w\n%s", err, out)
-		}
-		built <- err
-	}()
 	rs := redislab.Start(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	snap, err := synth.Generate(synth.Options{Sites: 4, Seed: 1, Speakers: true})
@@ -99,9 +89,7 @@ serve:
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-built; err != nil {
-		t.Fatal(err)
-	}
+	bin := tuyauExecutable(t)
 	var stderr lockedBuffer
 	cmd := exec.Command(bin, "serve", "--config", cfg, "--lab", lab, "--lab-dir", root)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
