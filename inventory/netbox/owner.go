@@ -144,6 +144,9 @@ func (w *writer) preflight() error {
 	if err := w.checkCustomFields(); err != nil {
 		return err
 	}
+	if err := w.checkLimits(); err != nil {
+		return err
+	}
 	for _, d := range w.want.Devices {
 		for _, i := range d.Interfaces {
 			if i.Name == mgmtInterface && d.Mgmt.IsValid() {

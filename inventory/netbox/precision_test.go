@@ -2,6 +2,8 @@ package netbox_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/tuyau-net/tuyau/inventory"
@@ -111,4 +113,45 @@ func TestUpdatesAreBulk(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertSame(t, want, got)
+}
+
+// TestDryRunPredictsNetBoxRefusals: values NetBox answers 400 to (an
+// interface description over 200 characters, a cable color in capitals,
+// a site slug with a dot: the simulator checks them against NetBox's
+// schema) are refused by the dry run and by the push alike, all listed at
+// once, before anything is written.
+func TestDryRunPredictsNetBoxRefusals(t *testing.T) {
+	ctx := context.Background()
+	sim, nb := newTestNetBox(t)
+	want := loadExample(t)
+	want.Devices[0].Interfaces[0].Description = strings.Repeat("é", 201)
+	want.Cables[0].Color = "FF6600"
+	want.Sites[0].Name = strings.Repeat("x", 101)
+	before := sim.Stats().Writes
+	for _, dry := range []bool{true, false} {
+		_, err := nb.Push(ctx, want, true, dry)
+		var refused *netbox.RefusedError
+		if !errors.As(err, &refused) || netbox.Transient(err) {
+			t.Fatalf("push (dry run %v): %v, want a refusal", dry, err)
+		}
+		for _, s := range []string{
+			"device " + want.Devices[0].Name + " interface " + want.Devices[0].Interfaces[0].Name + ": description is 201 characters, NetBox takes at most 200",
+			"cable " + want.Cables[0].Label + `: color "FF6600"`,
+			"site " + want.Sites[0].Slug + ": name is 101 characters",
+		} {
+			if !strings.Contains(err.Error(), s) {
+				t.Errorf("push (dry run %v): %v\nwant it to say %q", dry, err, s)
+			}
+		}
+	}
+	if n := sim.Stats().Writes - before; n != 0 {
+		t.Errorf("%d writes before the refusal", n)
+	}
+	// What the check lets through, NetBox takes: at the limits exactly.
+	want = loadExample(t)
+	want.Devices[0].Interfaces[0].Description = strings.Repeat("é", 200)
+	want.Cables[0].Color = "ff6600"
+	if _, err := nb.Push(ctx, want, true, false); err != nil {
+		t.Fatalf("push at the limits: %v", err)
+	}
 }
