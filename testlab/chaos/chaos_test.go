@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -92,7 +93,10 @@ func TestChaos(t *testing.T) {
 // (SSH, gNMI) and redis-server; none may still accept once it is closed.
 func (s *System) listening() []string {
 	p := s.Lab.Plan()
-	out := []string{s.Redis.Addr()}
+	var out []string
+	for _, srv := range append(slices.Clone(s.Redis.Sentinels), s.Redis.Servers...) {
+		out = append(out, srv.Addr())
+	}
 	for _, d := range p.Devices {
 		out = append(out, net.JoinHostPort(d.Addr.String(), strconv.Itoa(p.Ports.GNMI)), net.JoinHostPort(d.Addr.String(), strconv.Itoa(p.Ports.SSH)))
 	}

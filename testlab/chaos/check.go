@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tuyau-net/tuyau/testlab/redislab"
 )
 
 // Invariant names, as the report counts them.
@@ -35,7 +37,7 @@ func (r *runner) check(v view) {
 	redisDown := cur != nil && cur.redisDown
 	if time.Since(r.lastMem) >= 2*time.Second {
 		r.lastMem = time.Now()
-		r.checkMemory(redisDown)
+		r.checkMemory()
 	}
 	if !redisDown && time.Now().After(r.graceUntil) {
 		r.rep.Checks[invRedisReadable]++
@@ -174,7 +176,7 @@ func (r *runner) checkGaps(v view, cur *outcome) {
 	}
 }
 
-func (r *runner) checkMemory(redisDown bool) {
+func (r *runner) checkMemory() {
 	r.rep.Checks[invMemory]++
 	h := heapInUse()
 	r.rep.Memory.HeapPeak = max(r.rep.Memory.HeapPeak, h)
@@ -185,10 +187,15 @@ func (r *runner) checkMemory(redisDown bool) {
 	if h > r.o.SLO.HeapBytes {
 		r.violate(invMemory, "go heap", fmt.Sprintf("%d MiB in use, bound %d MiB", h>>20, r.o.SLO.HeapBytes>>20))
 	}
-	if redisDown || !r.s.Redis.Running() {
-		return
+	for _, srv := range r.s.Redis.Servers {
+		if srv.Running() {
+			r.checkRSS(srv)
+		}
 	}
-	info, err := r.s.Redis.Do("INFO", "memory")
+}
+
+func (r *runner) checkRSS(srv *redislab.Server) {
+	info, err := srv.Do("INFO", "memory")
 	if err != nil {
 		return
 	}
@@ -197,7 +204,7 @@ func (r *runner) checkMemory(redisDown bool) {
 			rss, _ := strconv.ParseUint(v, 10, 64)
 			r.rep.Memory.RedisRSSPeak = max(r.rep.Memory.RedisRSSPeak, rss)
 			if rss > r.o.SLO.RedisRSS {
-				r.violate(invMemory, "redis-server", fmt.Sprintf("RSS %d MiB, bound %d MiB", rss>>20, r.o.SLO.RedisRSS>>20))
+				r.violate(invMemory, "redis-server "+srv.Addr(), fmt.Sprintf("RSS %d MiB, bound %d MiB", rss>>20, r.o.SLO.RedisRSS>>20))
 			}
 		}
 	}

@@ -50,7 +50,8 @@ var injectors = map[Kind]injector{
 	DeviceKill:    {candidates: deviceCandidates, inject: injectKill, restore: restoreKill},
 	CoreSiteFail:  {candidates: coreCandidates, inject: injectKill, restore: restoreKill},
 	CollectorKill: {candidates: collectorCandidates, inject: injectCollectorKill, restore: restoreCollector},
-	RedisRestart:  {candidates: func(*System) []candidate { return []candidate{{Target: "redis"}} }, inject: injectRedisKill, restore: restoreRedis},
+	RedisRestart:  {candidates: primaryCandidate, inject: injectRedisKill, restore: restoreRedis},
+	Failover:      {candidates: primaryCandidate, inject: injectFailover, restore: func(context.Context, *runner, Fault) error { return nil }},
 }
 
 // candidates lists, per kind, where a fault can hit: sorted, fixed by the
@@ -141,6 +142,9 @@ func coreCandidates(s *System) []candidate {
 	}
 	return out
 }
+
+// primaryCandidate: the Redis faults hit whichever server is primary then.
+func primaryCandidate(*System) []candidate { return []candidate{{Target: "primary"}} }
 
 func collectorCandidates(s *System) []candidate {
 	var out []candidate

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tuyau-net/tuyau/telemetry/sink/redis"
+	"github.com/tuyau-net/tuyau/testlab/redislab"
 )
 
 // holderOf is the collector id in a lease value ("collector token").
@@ -91,44 +92,95 @@ func restoreCollector(_ context.Context, r *runner, f Fault) error {
 	return r.s.startCollector(c)
 }
 
-// injectRedisKill kills redis-server (SIGKILL; its append-only file
-// keeps what was acknowledged): detected once every collector's sink
-// reports the failed writes; recovered once Redis is back, every sink
-// has drained what it buffered, every target streams and is held.
+// redisRecovered holds once Redis is back: the old primary is a
+// replica again, every sink has drained what it buffered, every target
+// streams and is held.
+func redisRecovered(r *runner, old *redislab.Server) func(v view) (bool, string) {
+	return func(v view) (bool, string) {
+		if v.err != nil {
+			return false, v.err.Error()
+		}
+		if info, err := old.Do("INFO", "replication"); err != nil || !strings.Contains(info, "role:slave") {
+			return false, fmt.Sprintf("old primary %s not a replica yet (%v)", old.Addr(), err)
+		}
+		ids := make([]string, 0, len(v.sinks))
+		for id := range v.sinks {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			if st := v.sinks[id]; !st.Connected || st.QueuedEvents > 0 {
+				return false, fmt.Sprintf("%s: connected %t, %d events queued", id, st.Connected, st.QueuedEvents)
+			}
+		}
+		if ok, why := leasesCovered(r, v, ""); !ok {
+			return false, why
+		}
+		return allFresh(r, v)
+	}
+}
+
+// newPrimary holds once the sentinels name a primary other than old.
+func newPrimary(r *runner, old *redislab.Server) func(v view) (bool, string) {
+	return func(view) (bool, string) {
+		now, err := r.s.Redis.PrimaryAddr()
+		if err != nil || now == old.Addr() {
+			return false, fmt.Sprintf("primary %s (%v)", now, err)
+		}
+		return true, "new primary " + now
+	}
+}
+
+func (s *System) primary() (*redislab.Server, error) {
+	addr, err := s.Redis.PrimaryAddr()
+	if err != nil {
+		return nil, err
+	}
+	for _, srv := range s.Redis.Servers {
+		if srv.Addr() == addr {
+			return srv, nil
+		}
+	}
+	return nil, fmt.Errorf("primary %s is none of the servers", addr)
+}
+
+// injectRedisKill kills the primary redis-server (SIGKILL, as a crash;
+// its append-only file keeps what it acknowledged): detected once the
+// sentinels have promoted the replica; after the restore (the killed
+// server started again) recovered once it is a replica of the new
+// primary and the collectors write again with nothing left queued.
 func injectRedisKill(_ context.Context, r *runner, _ Fault) (outcome, error) {
-	o := outcome{redisDown: true, leaseGrace: true,
-		detect: func(v view) (bool, string) {
-			for id, st := range v.sinks {
-				if st.Connected {
-					return false, id + " still connected"
-				}
-			}
-			return true, ""
-		},
-		recover: func(v view) (bool, string) {
-			if v.err != nil {
-				return false, v.err.Error()
-			}
-			ids := make([]string, 0, len(v.sinks))
-			for id := range v.sinks {
-				ids = append(ids, id)
-			}
-			slices.Sort(ids)
-			for _, id := range ids {
-				if st := v.sinks[id]; !st.Connected || st.QueuedEvents > 0 {
-					return false, fmt.Sprintf("%s: connected %t, %d events queued", id, st.Connected, st.QueuedEvents)
-				}
-			}
-			if ok, why := leasesCovered(r, v, ""); !ok {
-				return false, why
-			}
-			return allFresh(r, v)
-		}}
-	r.s.Redis.Kill(r.s.t)
+	old, err := r.s.primary()
+	if err != nil {
+		return outcome{}, err
+	}
+	r.killed = old
+	o := outcome{redisDown: true, leaseGrace: true, detect: newPrimary(r, old), recover: redisRecovered(r, old)}
+	old.Kill(r.s.t)
 	return o, nil
 }
 
 func restoreRedis(_ context.Context, r *runner, _ Fault) error {
-	r.s.Redis.Start(r.s.t)
+	if r.killed != nil {
+		r.killed.Start(r.s.t)
+		r.killed = nil
+	}
 	return nil
+}
+
+// injectFailover asks the sentinels for a failover (SENTINEL FAILOVER: a
+// planned switch, nothing killed): detected once they name the new
+// primary, recovered as a Redis restart is (the restore does nothing).
+func injectFailover(_ context.Context, r *runner, _ Fault) (outcome, error) {
+	old, err := r.s.primary()
+	if err != nil {
+		return outcome{}, err
+	}
+	o := outcome{redisDown: true, leaseGrace: true, detect: newPrimary(r, old), recover: redisRecovered(r, old)}
+	for _, sn := range r.s.Redis.Sentinels {
+		if _, err = sn.Do("SENTINEL", "FAILOVER", r.s.Redis.Master); err == nil {
+			return o, nil
+		}
+	}
+	return o, fmt.Errorf("SENTINEL FAILOVER %s: %w", r.s.Redis.Master, err)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tuyau-net/tuyau/telemetry"
+	"github.com/tuyau-net/tuyau/testlab/redislab"
 )
 
 // Options of a run.
@@ -105,6 +106,7 @@ type runner struct {
 	cur        *outcome                   // the fault in force (until recovered)
 	curFault   Fault
 	restoredAt time.Time
+	killed     *redislab.Server // the redis-server a redis-restart killed
 
 	flagged       map[string]bool      // violations already reported (one per cause and fault)
 	unheld        map[string]time.Time // target -> since when no live holder
@@ -333,7 +335,7 @@ func (r *runner) run(ctx context.Context, f Fault) {
 	if recovered {
 		res.Recovered = true
 		res.MTTRMS = time.Since(r.restoredAt).Milliseconds()
-		r.event(&f, "recover", fmt.Sprintf("after %dms", res.MTTRMS))
+		r.event(&f, "recover", fmt.Sprintf("after %dms %s", res.MTTRMS, why))
 	} else {
 		r.violate(InvRecover, "not back to healthy in "+r.o.SLO.Clear.String(), why)
 	}
@@ -380,6 +382,9 @@ func (r *runner) waitChecking(ctx context.Context, within time.Duration, cond fu
 		r.check(v)
 		ok, w := cond(v)
 		if ok {
+			if why != "" {
+				w = strings.TrimSpace(w + " (last waited for: " + why + ")")
+			}
 			return true, w
 		}
 		why = w

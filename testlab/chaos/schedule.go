@@ -20,11 +20,12 @@ const (
 	DeviceKill    Kind = "device-kill"    // a router powered off, then rebooted
 	CoreSiteFail  Kind = "core-site-fail" // every router of a core site killed
 	CollectorKill Kind = "collector-kill" // one collector of three crashes (no flush, no release)
-	RedisRestart  Kind = "redis-restart"  // redis-server killed and started again (AOF)
+	RedisRestart  Kind = "redis-restart"  // the primary redis-server killed, started again (AOF)
+	Failover      Kind = "sentinel-failover"
 )
 
 // Kinds are every fault kind this package injects.
-var Kinds = []Kind{CableCut, DuctCut, RxDegrade, DeviceKill, CoreSiteFail, CollectorKill, RedisRestart}
+var Kinds = []Kind{CableCut, DuctCut, RxDegrade, DeviceKill, CoreSiteFail, CollectorKill, RedisRestart, Failover}
 
 // ParseKinds reads a comma-separated list of kinds ("" or "all": every kind).
 func ParseKinds(s string) ([]Kind, error) {

@@ -67,8 +67,11 @@ type System struct {
 	Budgets  []topology.LinkBudget
 	Analysis *topology.Analysis
 	Lab      *testlab.Lab
-	Redis    *redislab.Server
-	Rules    telemetry.Rules
+	// Redis is a Sentinel group: a primary, a replica and three sentinels,
+	// with append-only files; the collectors write through Sentinel and
+	// wait for one replica (as `telemetry collect` does with redis-sentinel://).
+	Redis *redislab.Sentinel
+	Rules telemetry.Rules
 
 	planned  telemetry.Planned
 	dial     telemetry.DialOptions
@@ -172,7 +175,7 @@ func Start(t testing.TB, o SystemOptions) *System {
 	s.dial = telemetry.DialOptions{CAFile: filepath.Join(dir, testlab.CAFile), Username: "noc", Password: pw,
 		Timeout: 5 * time.Second, MinBackoff: 100 * time.Millisecond, MaxBackoff: 2 * time.Second}
 
-	s.Redis = redislab.StartPersistent(t)
+	s.Redis = redislab.StartSentinelPersistent(t, 1, 3)
 	if s.client, err = redis.ParseURL(s.Redis.URL(), ""); err != nil {
 		t.Fatalf("chaos: redis client: %v", err)
 	}
@@ -230,7 +233,7 @@ func (s *System) startCollector(c *collectorProc) error {
 		return fmt.Errorf("collector %s: redis client: %w", c.id, err)
 	}
 	leases := redis.NewLeases(client, s.network, c.id, s.TargetNames(), redis.LeaseOptions{TTL: s.o.LeaseTTL, Logger: s.o.Logger})
-	sink := redis.New(client, redis.Options{Network: s.network, Collector: c.id, Logger: s.o.Logger,
+	sink := redis.New(client, redis.Options{Network: s.network, Collector: c.id, Logger: s.o.Logger, WaitReplicas: 1,
 		OnRefused: func(r redis.Refusal) { leases.Lost(r.Target) }})
 	gate := &crashGate{Sink: sink}
 	eng := telemetry.NewEngine(s.Topo, s.Budgets, telemetry.EngineOptions{Rules: s.Rules, Analysis: s.Analysis, Logger: s.o.Logger})
@@ -313,6 +316,8 @@ func (s *System) Close() {
 		s.Lab = nil
 	}
 	if s.Redis != nil {
-		s.Redis.Kill(s.t)
+		for _, srv := range append(slices.Clone(s.Redis.Sentinels), s.Redis.Servers...) {
+			srv.Kill(s.t)
+		}
 	}
 }

@@ -48,11 +48,7 @@ func (s *System) read(ctx context.Context) view {
 		}
 	}
 	s.mu.Unlock()
-	if !s.Redis.Running() {
-		v.err = fmt.Errorf("redis-server %s is down", s.Redis.Addr())
-		return v
-	}
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	holders, err := s.observer.Holders(ctx)
 	if err != nil {

@@ -21,11 +21,25 @@ type Sentinel struct {
 // sentinel knows the replicas.
 func StartSentinel(t testing.TB, replicas, sentinels int) *Sentinel {
 	t.Helper()
+	return startSentinel(t, replicas, sentinels, "")
+}
+
+// StartSentinelPersistent is StartSentinel with an append-only file on
+// every server (as StartPersistent): a primary killed and started again
+// before the sentinels notice comes back with its data, not empty (which
+// its replicas would then copy).
+func StartSentinelPersistent(t testing.TB, replicas, sentinels int) *Sentinel {
+	t.Helper()
+	return startSentinel(t, replicas, sentinels, "appendonly yes\nappendfsync always\n")
+}
+
+func startSentinel(t testing.TB, replicas, sentinels int, extra string) *Sentinel {
+	t.Helper()
 	g := &Sentinel{Master: "tuyau"}
-	primary := Start(t)
+	primary := start(t, "redis-server", extra)
 	g.Servers = append(g.Servers, primary)
 	for i := 0; i < replicas; i++ {
-		r := start(t, "redis-server", fmt.Sprintf("replicaof 127.0.0.1 %d\nreplica-announce-ip 127.0.0.1\n", primary.Port()))
+		r := start(t, "redis-server", extra+fmt.Sprintf("replicaof 127.0.0.1 %d\nreplica-announce-ip 127.0.0.1\n", primary.Port()))
 		g.Servers = append(g.Servers, r)
 	}
 	quorum := sentinels/2 + 1
