@@ -27,6 +27,23 @@ var (
 	outFlag      = flag.String("chaos.out", os.Getenv("CHAOS_OUT"), "file for the JSON report and timeline (default in the test's temp dir)")
 )
 
+// flagSet says whether a run was asked for (make chaos) rather than the
+// CI default.
+func flagSet() bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) {
+		if strings.HasPrefix(f.Name, "chaos.") {
+			set = true
+		}
+	})
+	for _, e := range []string{"CHAOS_SEED", "CHAOS_DURATION", "CHAOS_FAULTS"} {
+		if os.Getenv(e) != "" {
+			set = true
+		}
+	}
+	return set
+}
+
 // quiet is go-redis's logger for the run: the sinks report what fails.
 type quiet struct{}
 
@@ -63,7 +80,12 @@ func TestChaos(t *testing.T) {
 	ports := sys.listening()
 	ctx, cancel := context.WithTimeout(context.Background(), *durationFlag+10*time.Minute)
 	defer cancel()
-	rep := Run(ctx, sys, Options{Seed: *seedFlag, Duration: *durationFlag, Kinds: kinds, Logf: t.Logf, Known: Findings})
+	o := Options{Seed: *seedFlag, Duration: *durationFlag, Kinds: kinds, Logf: t.Logf, Known: Findings}
+	if !flagSet() {
+		// The CI run: shorter holds, so 40 s visit most kinds.
+		o.HoldMin, o.HoldMax = 2*time.Second, 4*time.Second
+	}
+	rep := Run(ctx, sys, o)
 	sys.Close()
 	checkCleanup(rep, goroutines, ports)
 
