@@ -320,3 +320,24 @@ func TestConfigConfirmLiveApply(t *testing.T) {
 	}
 	timerGone(t, cs[1])
 }
+
+// TestConfigConfirmNoTimerNoPush: a --confirm apply over SSH whose timer
+// does not come up (here a "tuyau" that exits at once) pushes nothing:
+// the change would otherwise have no one to roll it back if the apply died.
+func TestConfigConfirmNoTimerNoPush(t *testing.T) {
+	l := newConfirmLab(t)
+	before := l.running(t)
+	var out, errb strings.Builder
+	d := &deps{stdout: &out, stderr: &errb, stdin: strings.NewReader(""), getenv: func(k string) string { return l.env[k] },
+		self: func([]string) (*exec.Cmd, error) { return exec.Command("false"), nil }}
+	code := runDeps(context.Background(), d, l.args("config", "apply", l.device, "--confirm", "30s", "--no-post-checks"))
+	if code == exitOK || !strings.Contains(out.String(), "the confirm timer did not start") || !strings.Contains(out.String(), "nothing pushed") {
+		t.Fatalf("apply without a timer: exit %d, want an error saying nothing was pushed\n%s%s", code, out.String(), errb.String())
+	}
+	if got := l.running(t); got != before {
+		t.Fatalf("the device changed although its timer never started:\n%s", got)
+	}
+	if cs := l.commits(t); len(cs) != 0 {
+		t.Errorf("state files written without a timer: %+v", cs)
+	}
+}

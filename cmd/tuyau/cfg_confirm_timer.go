@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -187,6 +188,13 @@ func (g *timerGuard) spawn() (int, error) {
 		return 0, err
 	}
 	defer r.Close()
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		w.Close()
+		return 0, err
+	}
+	defer readyR.Close()
+	defer readyW.Close()
 	logf, err := os.OpenFile(g.store.LogPath(g.apply), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		w.Close()
@@ -200,16 +208,40 @@ func (g *timerGuard) spawn() (int, error) {
 	}
 	defer null.Close()
 	cmd.Dir, cmd.Stdin, cmd.Stdout, cmd.Stderr = g.dir, null, logf, logf
-	cmd.ExtraFiles = []*os.File{r} // fd 3 in the timer
+	cmd.ExtraFiles = []*os.File{r, readyW} // fd 3 and 4 in the timer
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		w.Close()
 		return 0, fmt.Errorf("start the confirm timer: %w", err)
 	}
 	go cmd.Wait() // reaped if it ends while this apply runs
+	readyW.Close()
+	// Nothing is pushed before the timer has loaded what a rollback needs
+	// (inventory, records, credentials' sources) and says so.
+	readyR.SetReadDeadline(time.Now().Add(timerStart))
+	msg, err := io.ReadAll(readyR)
+	if string(msg) != timerReady {
+		w.Close()
+		cmd.Process.Kill()
+		switch {
+		case err != nil:
+		case len(msg) == 0:
+			err = errors.New("it exited without a word")
+		default:
+			err = errors.New(strings.TrimSpace(string(msg)))
+		}
+		return 0, fmt.Errorf("the confirm timer did not start (log %s): %w", g.store.LogPath(g.apply), err)
+	}
 	g.pipe = w
 	return cmd.Process.Pid, nil
 }
+
+// timerStart is how long an apply waits for its timer to be ready; the
+// timer writes timerReady on fd 4 then closes it.
+const (
+	timerStart = 30 * time.Second
+	timerReady = "ready\n"
+)
 
 // close tells the timer this apply is over.
 func (g *timerGuard) close() {
@@ -323,14 +355,25 @@ func runConfirmTimer(ctx context.Context, d *deps, o *cfgOpts, t timerOpts, devi
 		signal.Ignore(syscall.SIGHUP)
 		signal.Notify(wake, syscall.SIGUSR1)
 		defer signal.Stop(wake)
-		apply := os.NewFile(3, "apply")
+	}
+	rb := &timerRollback{d: d, o: o, st: st}
+	if !t.Now {
+		apply, ready := os.NewFile(3, "apply"), os.NewFile(4, "ready")
+		// What a rollback needs is loaded now: a timer that could not roll
+		// back fails its apply before any push, not at the deadline.
+		if err := rb.prepare(ctx); err != nil {
+			fmt.Fprintf(ready, "%v\n", err)
+			ready.Close()
+			return fmt.Errorf("confirm timer of apply %s: %w", t.Apply, err)
+		}
+		fmt.Fprint(ready, timerReady)
+		ready.Close()
 		go func() {
 			io.Copy(io.Discard, apply) // EOF (or EBADF): the apply is over
 			close(applyGone)
 		}()
 		logf(d, "timer of apply %s started (pid %d)", t.Apply, os.Getpid())
 	}
-	rb := &timerRollback{d: d, o: o, st: st}
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
