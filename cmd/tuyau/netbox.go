@@ -123,6 +123,11 @@ func progressTo(w io.Writer) func(kind string, done, total int) {
 			tty = true
 		}
 	}
+	return progressBar(w, tty)
+}
+
+// progressBar is progressTo once it knows whether w is a terminal.
+func progressBar(w io.Writer, tty bool) func(kind string, done, total int) {
 	return func(kind string, done, total int) {
 		if !tty {
 			return // the push's log lines say the same, one per kind

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"net/http/httptest"
 	"os"
@@ -225,5 +226,45 @@ func TestNetboxPullAdoptsABrownfieldNetBox(t *testing.T) {
 	r = runCLI(t, env, "--config", cfg, "inventory", "pull")
 	if r.code != 0 || !strings.Contains(r.stdout, "platform: frr") || strings.Contains(r.stdout, "platform: iosxe") {
 		t.Errorf("pull with tuyau.yaml mapping: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// TestNetboxPushSaysWhetherARerunHelps: a push NetBox refuses (no tuyau
+// custom fields: never bootstrapped) is refused by its dry run too, and
+// the message says a re-run will not help and what will.
+func TestNetboxPushSaysWhetherARerunHelps(t *testing.T) {
+	env := brownfieldNetBox(t)
+	dry := runCLI(t, env, "inventory", "push", "-i", example, "--dry-run")
+	if dry.code != 1 || !strings.Contains(dry.stderr, "dry run: the push to") || !strings.Contains(dry.stderr, "would be refused") ||
+		!strings.Contains(dry.stderr, "tuyau netbox bootstrap") {
+		t.Errorf("push --dry-run: exit %d, stderr %s", dry.code, dry.stderr)
+	}
+	real := runCLI(t, env, "inventory", "push", "-i", example)
+	if real.code != 1 || !strings.Contains(real.stderr, "running it again will not help until this is fixed") ||
+		!strings.Contains(real.stderr, "tuyau netbox bootstrap") || strings.Contains(real.stderr, "run it again to finish") {
+		t.Errorf("push: exit %d, stderr %s", real.code, real.stderr)
+	}
+}
+
+// TestProgressBar: on a terminal a push's progress is one line per kind
+// redrawn in place, ended when the kind is done; elsewhere nothing (the
+// log lines say it).
+func TestProgressBar(t *testing.T) {
+	var tty, plain bytes.Buffer
+	for _, p := range []func(string, int, int){progressBar(&tty, true), progressBar(&plain, false)} {
+		p("devices", 0, 4)
+		p("devices", 2, 4)
+		p("devices", 4, 4)
+		p("cables", 1, 1)
+	}
+	want := "\rdevices      [                              ] 0/4" +
+		"\rdevices      [###############               ] 2/4" +
+		"\rdevices      [##############################] 4/4\n" +
+		"\rcables       [##############################] 1/1\n"
+	if tty.String() != want {
+		t.Errorf("terminal:\n%q\nwant\n%q", tty.String(), want)
+	}
+	if plain.Len() != 0 {
+		t.Errorf("not a terminal: %q", plain.String())
 	}
 }
