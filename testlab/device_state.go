@@ -164,6 +164,14 @@ var gobgpStates = map[api.PeerState_SessionState]string{
 // every neighbor, with its prefixes counted over all its families (what
 // "show bgp neighbors" and OpenConfig's neighbor list show).
 func (d *Device) Neighbors(ctx context.Context, family string) (asn uint32, rid string, ns []NeighborState) {
+	return d.neighborStates(ctx, family, true)
+}
+
+// neighborStates is Neighbors; without advertised, GoBGP is not asked
+// for the prefixes sent (PfxSnt stays 0): it counts them by walking each
+// peer's adj-RIB-out, the slow part of a ListPeer while a large lab
+// converges, and the lab's status only counts established sessions.
+func (d *Device) neighborStates(ctx context.Context, family string, advertised bool) (asn uint32, rid string, ns []NeighborState) {
 	d.mu.Lock()
 	cfg, infos, alive := d.applied, d.neighbors, d.alive
 	d.mu.Unlock()
@@ -182,7 +190,7 @@ func (d *Device) Neighbors(ctx context.Context, family string) (asn uint32, rid 
 	}
 	if d.spk.srv != nil {
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		d.spk.srv.ListPeer(ctx, &api.ListPeerRequest{EnableAdvertised: true}, func(p *api.Peer) {
+		d.spk.srv.ListPeer(ctx, &api.ListPeerRequest{EnableAdvertised: advertised}, func(p *api.Peer) {
 			live[p.GetConf().GetNeighborAddress()] = p
 		})
 		cancel()

@@ -350,9 +350,20 @@ func StatusOf(ctx context.Context, root, name string) (LabStatus, error) {
 	out := LabStatus{Name: name, Mode: st.Mode, Phase: st.Phase, PID: st.PID, Dir: dir}
 	if st.Phase == PhaseReady && processAlive(st.PID) {
 		resp, err := control(ctx, dir, Request{Op: "status"})
-		if err == nil && resp.Status != nil {
+		switch {
+		case err == nil && resp.Status != nil:
 			out = *resp.Status
 			out.Phase, out.PID, out.Dir = st.Phase, st.PID, dir
+		case !errors.Is(err, ErrNotRunning) && processAlive(st.PID):
+			if err == nil {
+				err = errors.New("an answer without a status")
+			}
+			// Its control socket took the request but no status came back
+			// (busy past the deadline): the lab is there, and "not
+			// running" would send one to restart it. A socket nobody
+			// listens on is a lab that stopped (its pid may live on, as a
+			// foreground lab's process or a reused pid).
+			return out, fmt.Errorf("lab %s (pid %d): running, but its status request failed: %w", name, st.PID, err)
 		}
 	}
 	if out.Endpoints == nil {

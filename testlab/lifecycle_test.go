@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -350,4 +351,67 @@ func TestServeMemoryLimit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStatusOfUnanswered: a lab whose control socket takes the status
+// request but does not answer in time is an error that says it runs,
+// never "not running" (the telemetry bench took a busy 200-device lab for
+// dead that way); a lab with no control socket, or whose process is
+// gone, is "not running".
+func TestStatusOfUnanswered(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "busy")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// This test's own process stands for the lab process.
+	st := &State{Name: "busy", Dir: dir, PID: os.Getpid(), Phase: PhaseReady}
+	if err := st.write(); err != nil {
+		t.Fatal(err)
+	}
+	status := func() (LabStatus, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		return StatusOf(ctx, root, "busy")
+	}
+	notRunning := func(what string) {
+		t.Helper()
+		out, err := status()
+		if err != nil || out.Running || !strings.Contains(out.Note, "is not running") {
+			t.Fatalf("StatusOf(%s) = running %v, note %q, %v; want not running", what, out.Running, out.Note, err)
+		}
+	}
+	notRunning("no control socket")
+
+	ln, err := net.Listen("unix", st.Socket())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, never answered
+		}
+	}()
+	out, err := status()
+	if err == nil || out.Running {
+		t.Fatalf("StatusOf(alive, unanswered) = running %v, %v; want an error", out.Running, err)
+	}
+	if want := "pid " + strconv.Itoa(os.Getpid()) + "): running"; !strings.Contains(err.Error(), want) {
+		t.Errorf("StatusOf error %q, want it to say %q", err, want)
+	}
+
+	gone := exec.Command(os.Args[0], "-test.run=^$")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	st.PID = gone.Process.Pid
+	if err := st.write(); err != nil {
+		t.Fatal(err)
+	}
+	notRunning("a process that is gone")
 }

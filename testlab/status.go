@@ -3,6 +3,7 @@ package testlab
 import (
 	"context"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -78,19 +79,38 @@ func (l *Lab) Status(ctx context.Context) LabStatus {
 		Name: p.Name, Mode: "virtual", Running: true, Block: p.Block.String(), Ports: p.Ports,
 		User: l.opts.User, Mapping: p.Mapping, Speakers: p.Speakers,
 	}
-	for _, d := range l.order {
-		ds := DeviceStatus{Name: d.Name(), Role: d.plan.Role, Addr: d.Addr().String(), SSH: hostPort(d.Addr(), p.Ports.SSH), Alive: d.Alive()}
-		if ds.Alive {
-			_, _, ns := d.Neighbors(ctx, "")
-			ds.BGPConf = len(ns)
-			for _, n := range ns {
-				if n.State == "Established" {
-					ds.BGPUp++
+	// The devices' BGP speakers are asked side by side: one after the
+	// other, a 200-device lab converging on a loaded machine took longer
+	// than a control request may (2 minutes), and "tuyau lab status" and
+	// every --lab command then took the lab for dead.
+	st.Devices = make([]DeviceStatus, len(l.order))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(statusWorkers, len(l.order)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				d := l.order[i]
+				ds := DeviceStatus{Name: d.Name(), Role: d.plan.Role, Addr: d.Addr().String(), SSH: hostPort(d.Addr(), p.Ports.SSH), Alive: d.Alive()}
+				if ds.Alive {
+					_, _, ns := d.neighborStates(ctx, "", false)
+					ds.BGPConf = len(ns)
+					for _, n := range ns {
+						if n.State == "Established" {
+							ds.BGPUp++
+						}
+					}
 				}
+				st.Devices[i] = ds
 			}
-		}
-		st.Devices = append(st.Devices, ds)
+		}()
 	}
+	for i := range l.order {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
 	l.mu.Lock()
 	for _, s := range l.links {
 		ls := LinkStatus{ID: s.ID, Up: s.up, Why: s.why, LossDB: s.LossDB, Cables: s.Cables, Since: s.since.UTC().Format(time.RFC3339)}
@@ -107,6 +127,9 @@ func (l *Lab) Status(ctx context.Context) LabStatus {
 	st.Endpoints = l.Endpoints()
 	return st
 }
+
+// statusWorkers is how many devices Status asks at once.
+const statusWorkers = 8
 
 func nonNil(s []string) []string {
 	if s == nil {
