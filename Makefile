@@ -5,7 +5,7 @@ BIN     := bin/tuyau
 EXAMPLE := examples/manche
 export GOFLAGS ?= -mod=mod
 
-.PHONY: all build test test-race test-converge demo bench bench-bgp lint deps clean
+.PHONY: all build test test-race test-converge ci-example demo bench bench-bgp lint deps clean
 
 all: build
 
@@ -43,6 +43,11 @@ test-converge:
 test-race:
 	$(GO) test -race -count=1 -timeout 10m $(RACE_PKGS)
 	$(GO) test -race -count=1 -timeout 10m -skip '$(RACE_SKIP)' $(RACE_SKIP_PKGS)
+
+# The deploy pipeline of examples/ci/github-actions.yml, job by job and
+# step by step, against a virtual lab (docs/provisioning.md "CI").
+ci-example:
+	TUYAU_CI_EXAMPLE=1 $(GO) test -count=1 -run '^TestCIPipeline$$' -v ./cmd/tuyau
 
 demo: deps build
 	@./.ci/demo

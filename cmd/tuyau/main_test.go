@@ -18,6 +18,9 @@ import (
 // it runs on).
 const helperArgsEnv = "TUYAU_TEST_RUN_ARGS"
 
+// asTuyauEnv marks the processes of a tuyau run through tuyauExecutable.
+const asTuyauEnv = "TUYAU_TEST_AS_TUYAU"
+
 func TestMain(m *testing.M) {
 	if a := os.Getenv(helperArgsEnv); a != "" {
 		var args []string
@@ -30,8 +33,11 @@ func TestMain(m *testing.M) {
 		stop()
 		os.Exit(code)
 	}
-	// Called through a link named tuyau (tuyauExecutable): be tuyau.
-	if filepath.Base(os.Args[0]) == "tuyau" {
+	// Called through a link named tuyau (tuyauExecutable), or run again
+	// by such a tuyau as itself (os.Executable is this binary: the
+	// confirm timer, a lab's daemon): be tuyau.
+	if filepath.Base(os.Args[0]) == "tuyau" || os.Getenv(asTuyauEnv) != "" {
+		os.Setenv(asTuyauEnv, "1")
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 		code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 		stop()
