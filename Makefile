@@ -5,7 +5,7 @@ BIN     := bin/tuyau
 EXAMPLE := examples/manche
 export GOFLAGS ?= -mod=mod
 
-.PHONY: all build test test-race test-converge ci-example demo bench bench-bgp lint deps clean
+.PHONY: all build test test-race test-converge ci-example demo demo-stop bench bench-bgp lint deps clean
 
 all: build
 
@@ -49,8 +49,13 @@ test-race:
 ci-example:
 	TUYAU_CI_EXAMPLE=1 $(GO) test -count=1 -run '^TestCIPipeline$$' -v ./cmd/tuyau
 
+# The whole story in under 3 minutes after set-up; KEEP=1 leaves it running
+# (make demo-stop stops it).
 demo: deps build
-	@./.ci/demo
+	@KEEP=$(KEEP) ./.ci/demo
+
+demo-stop:
+	@./.ci/demo stop
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./inventory/...

@@ -15,7 +15,7 @@ func newLabCmd(d *deps) *cobra.Command {
 	_ = d
 	c.AddCommand(newLabNetboxCmd(d))
 	c.AddCommand(newLabUpCmd(d), newLabDownCmd(d), newLabStatusCmd(d), newLabServeCmd(d),
-		newLabCutCmd(d), newLabDegradeCmd(d), newLabErrorsCmd(d), newLabLoadCmd(d), newLabKillCmd(d), newLabRestoreCmd(d), newLabExecCmd(d),
+		newLabCutCmd(d), newLabDegradeCmd(d), newLabErrorsCmd(d), newLabLoadCmd(d), newLabKillCmd(d), newLabRestoreCmd(d), newLabExecCmd(d), newLabRoutesCmd(d),
 		newLabFailServiceCmd(d), newLabRestoreServiceCmd(d))
 	return c
 }

@@ -26,8 +26,12 @@ type webOpts struct {
 	// What "tuyau serve" sets (no flags): the part's logger (nil: one on
 	// stderr), the speakers' API addresses replacing the inventory's (a
 	// speaker run in a lab), and ready, called once it listens.
-	log   *slog.Logger
-	apis  map[string]string
+	log  *slog.Logger
+	apis map[string]string
+	// lab, when set (--lab), is the virtual lab whose speakers ("tuyau bgp
+	// serve --lab") the hosting header reads: their API sockets are in the
+	// lab's directory, not at the inventory's api:.
+	lab   labOpts
 	ready func(url string)
 }
 
@@ -55,6 +59,9 @@ the /login page or "Authorization: Bearer TOKEN".`,
 	o.flags(c, d)
 	_ = c.Flags().MarkHidden("output")
 	o.webFlags(c.Flags(), d)
+	c.Flags().StringVar(&o.lab.Name, "lab", "", "read the BGP speakers of this virtual lab (tuyau bgp serve --lab): their API sockets in the lab's directory")
+	c.Flags().StringVar(&o.lab.Dir, "lab-dir", "", "directory of the labs' state (env TUYAU_LAB_DIR)")
+	c.AddCommand(newWebScreenshotCmd(d))
 	return c
 }
 
@@ -103,6 +110,17 @@ func runWeb(ctx context.Context, d *deps, o webOpts) error {
 	log := o.log
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(d.stderr, nil))
+	}
+	if o.lab.Name != "" {
+		st, err := o.lab.running(ctx, d)
+		if err != nil {
+			return err
+		}
+		l := &bgpLab{st: st}
+		o.apis = map[string]string{}
+		for _, sp := range snap.Speakers {
+			o.apis[sp.Name] = l.api(sp.Name)
+		}
 	}
 	sv, err := newSpeakerView(ctx, snap, o.apis)
 	if err != nil {
