@@ -73,7 +73,7 @@ func (s *Sink) encode(b telemetry.Batch) encoded {
 		o.hset(s.kc.ifaces(dev), s.keys.DeviceIndex(), dev, len(list))
 		n0 := len(o.buf)
 		for i := range list {
-			js = interfaceJSON(js, &list[i])
+			js = interfaceJSON(js, &s.fc, &list[i])
 			o.arg(list[i].Interface, o.bytes(js))
 		}
 		if ifaceHist {
@@ -241,7 +241,7 @@ func (s *Sink) encodeLinks(o *op, chunk []telemetry.LinkState, writer, maxLen st
 	o.hsetTemplate(s.keys.LinkIndex(), len(chunk), "json", "oper", "utilization", "margin_db", "updated", "writer", "token")
 	for i := range chunk {
 		l := &chunk[i]
-		js = linkJSON(js, l)
+		js = linkJSON(js, &s.fc, l)
 		o.hsetEntry(s.kc.link(l.ID), l.ID)
 		u := o.ftoa(l.Utilization)
 		util = append(util, u)

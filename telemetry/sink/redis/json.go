@@ -161,12 +161,67 @@ func (j *jsonBuf) ifaceFields(s *telemetry.InterfaceState, withName bool) {
 	}
 }
 
-func (j *jsonBuf) end(e *telemetry.LinkEnd) {
+// stateFields writes ifaceFields(s, false), from c when s is the state
+// last written for interface dev:ifc: a link's JSON holds both ends'
+// interface states, the same bytes as the interfaces' own documents, and
+// an end whose device sent nothing since is the same as last time. The
+// fields start with the comma after a name, in both places.
+func (j *jsonBuf) stateFields(c *fieldCache, dev, ifc string, s *telemetry.InterfaceState) {
+	if c == nil {
+		j.ifaceFields(s, false)
+		return
+	}
+	e := c.entry(dev, ifc)
+	if e.ok && sameState(&e.st, s) {
+		j.b = append(j.b, e.js...)
+		return
+	}
+	n, bad := len(j.b), j.bad
+	j.ifaceFields(s, false)
+	e.ok = !j.bad && !bad
+	e.st, e.js = *s, append(e.js[:0], j.b[n:]...)
+}
+
+// sameState is s == t, floats compared by their bits (0 and -0 write
+// differently; a NaN, which encoding/json refuses, is never the same).
+func sameState(s, t *telemetry.InterfaceState) bool {
+	return *s == *t && math.Float64bits(s.InBps) == math.Float64bits(t.InBps) &&
+		math.Float64bits(s.OutBps) == math.Float64bits(t.OutBps) &&
+		math.Float64bits(s.ErrorsPerSec) == math.Float64bits(t.ErrorsPerSec) &&
+		math.Float64bits(s.DiscardsPerSec) == math.Float64bits(t.DiscardsPerSec) &&
+		math.Float64bits(s.RxDBm) == math.Float64bits(t.RxDBm) &&
+		math.Float64bits(s.TxDBm) == math.Float64bits(t.TxDBm)
+}
+
+// fieldCache holds the interface fields last written per interface.
+// Bounded like keyCache; guarded by Sink.encMu.
+type fieldCache struct{ m map[[2]string]*fieldEntry }
+
+type fieldEntry struct {
+	ok bool
+	st telemetry.InterfaceState
+	js []byte
+}
+
+func (c *fieldCache) entry(dev, ifc string) *fieldEntry {
+	k := [2]string{dev, ifc}
+	if e := c.m[k]; e != nil {
+		return e
+	}
+	if c.m == nil || len(c.m) >= maxCachedKeys {
+		c.m = map[[2]string]*fieldEntry{}
+	}
+	e := &fieldEntry{}
+	c.m[k] = e
+	return e
+}
+
+func (j *jsonBuf) end(c *fieldCache, e *telemetry.LinkEnd) {
 	j.b = append(j.b, '{')
 	j.str("device", e.Device)
 	j.str("interface", e.Interface)
 	j.str("site", e.Site)
-	j.ifaceFields(&e.InterfaceState, false)
+	j.stateFields(c, e.Device, e.Interface, &e.InterfaceState)
 	if e.BaselineDBm != 0 {
 		j.float("baseline_dbm", e.BaselineDBm)
 	}
@@ -176,25 +231,27 @@ func (j *jsonBuf) end(e *telemetry.LinkEnd) {
 	j.b = append(j.b, '}')
 }
 
-// interfaceJSON is json.Marshal(s).
-func interfaceJSON(buf []byte, s *telemetry.InterfaceState) []byte {
+// interfaceJSON is json.Marshal(s); c (nil: none) caches its fields.
+func interfaceJSON(buf []byte, c *fieldCache, s *telemetry.InterfaceState) []byte {
 	j := jsonBuf{b: append(buf[:0], '{')}
-	j.ifaceFields(s, true)
+	j.str("device", s.Device)
+	j.str("interface", s.Interface)
+	j.stateFields(c, s.Device, s.Interface, s)
 	if j.bad {
 		return append(buf[:0], mustJSON(s)...)
 	}
 	return append(j.b, '}')
 }
 
-// linkJSON is json.Marshal(l).
-func linkJSON(buf []byte, l *telemetry.LinkState) []byte {
+// linkJSON is json.Marshal(l); c (nil: none) caches its ends' fields.
+func linkJSON(buf []byte, c *fieldCache, l *telemetry.LinkState) []byte {
 	j := jsonBuf{b: append(buf[:0], '{')}
 	j.str("id", l.ID)
 	j.str("oper", l.Oper)
 	j.key("a")
-	j.end(&l.A)
+	j.end(c, &l.A)
 	j.key("b")
-	j.end(&l.B)
+	j.end(c, &l.B)
 	j.int("speed_mbps", l.SpeedMbps)
 	j.float("utilization", l.Utilization)
 	j.float("expected_rx_dbm", l.ExpectedRxDBm)

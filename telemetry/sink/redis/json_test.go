@@ -62,28 +62,56 @@ func fill(r *rand.Rand, v reflect.Value) {
 	}
 }
 
-// TestStateJSON: the appenders write exactly json.Marshal's bytes.
+// TestStateJSON: the appenders write exactly json.Marshal's bytes, with
+// or without the cache of interface fields: a state written again (a
+// hit), a changed one under the same name (a stale entry), a link end
+// that is an interface written just before.
 func TestStateJSON(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	var buf []byte
+	var fc fieldCache
 	for i := 0; i < 3000; i++ {
 		var ifc telemetry.InterfaceState
 		fill(r, reflect.ValueOf(&ifc).Elem())
-		buf = interfaceJSON(buf, &ifc)
-		if want := mustJSON(ifc); string(buf) != want {
-			t.Fatalf("interface %d:\n got %s\nwant %s", i, buf, want)
+		if i%3 == 0 {
+			ifc.Device, ifc.Interface = "d", "e" // one name, changing states
+		}
+		for _, c := range []*fieldCache{nil, &fc, &fc} {
+			buf = interfaceJSON(buf, c, &ifc)
+			if want := mustJSON(ifc); string(buf) != want {
+				t.Fatalf("interface %d (cache %v):\n got %s\nwant %s", i, c != nil, buf, want)
+			}
 		}
 		var l telemetry.LinkState
 		fill(r, reflect.ValueOf(&l).Elem())
-		buf = linkJSON(buf, &l)
-		if want := mustJSON(l); string(buf) != want {
-			t.Fatalf("link %d:\n got %s\nwant %s", i, buf, want)
+		if i%2 == 0 {
+			l.A.Device, l.A.Interface, l.A.InterfaceState = ifc.Device, ifc.Interface, ifc
+		}
+		for _, c := range []*fieldCache{nil, &fc, &fc} {
+			buf = linkJSON(buf, c, &l)
+			if want := mustJSON(l); string(buf) != want {
+				t.Fatalf("link %d (cache %v):\n got %s\nwant %s", i, c != nil, buf, want)
+			}
 		}
 	}
-	// What encoding/json refuses comes out as mustJSON's error object.
+	// What encoding/json refuses comes out as mustJSON's error object,
+	// and is not cached.
 	l := telemetry.LinkState{ID: "x", Utilization: math.NaN()}
-	if got, want := string(linkJSON(nil, &l)), mustJSON(l); got != want {
+	if got, want := string(linkJSON(nil, nil, &l)), mustJSON(l); got != want {
 		t.Errorf("NaN: got %s, want %s", got, want)
+	}
+	ifc := telemetry.InterfaceState{Device: "d", Interface: "nan", InBps: math.NaN()}
+	for range 2 {
+		if got, want := string(interfaceJSON(nil, &fc, &ifc)), mustJSON(ifc); got != want {
+			t.Errorf("NaN interface: got %s, want %s", got, want)
+		}
+	}
+	// 0 and -0 are one value to ==, two to encoding/json.
+	ifc = telemetry.InterfaceState{Device: "d", Interface: "zero"}
+	_ = interfaceJSON(nil, &fc, &ifc)
+	ifc.InBps = math.Copysign(0, -1)
+	if got, want := string(interfaceJSON(nil, &fc, &ifc)), mustJSON(ifc); got != want {
+		t.Errorf("-0 after 0: got %s, want %s", got, want)
 	}
 }
 
@@ -117,9 +145,9 @@ func BenchmarkStateJSON(b *testing.B) {
 		b.ReportAllocs()
 		var buf []byte
 		for b.Loop() {
-			buf = linkJSON(buf, &l)
+			buf = linkJSON(buf, nil, &l)
 			_ = string(buf)
-			buf = interfaceJSON(buf, &l.A.InterfaceState)
+			buf = interfaceJSON(buf, nil, &l.A.InterfaceState)
 			_ = string(buf)
 		}
 	})

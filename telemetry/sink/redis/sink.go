@@ -112,6 +112,7 @@ type Sink struct {
 	// encMu guards what encode reuses from one batch to the next.
 	encMu       sync.Mutex
 	kc          keyCache
+	fc          fieldCache
 	est         struct{ iface, link int } // buffer bytes per object, last seen
 	utilScratch []string
 	argv        []any // the flusher's command arguments, reused

@@ -58,10 +58,20 @@ func BenchmarkSinkRedis(b *testing.B) {
 			ctx := context.Background()
 			write := func(i int) {
 				bt := batches[i%devs]
+				peer := batches[(i+1)%devs] // the far ends: another device's last sample
 				at := t0.Add(time.Duration(i) * time.Millisecond)
 				for j := range bt.Interfaces {
-					bt.Interfaces[j].Updated = at
+					// Measured rates are seldom integral.
+					ifc := &bt.Interfaces[j]
+					ifc.Updated = at
+					ifc.InBps = 1.25e9 + float64(i)*1.37 + float64(j)*0.11
+					ifc.OutBps = 2.5e8 + float64(i)*0.73
+					ifc.RxDBm = -7.31 - float64(i%7)*0.01
 					bt.Links[j].Updated = at
+					bt.Links[j].A.InterfaceState = *ifc
+					bt.Links[j].B.Device, bt.Links[j].B.Interface = peer.Interfaces[j].Device, peer.Interfaces[j].Interface
+					bt.Links[j].B.InterfaceState = peer.Interfaces[j]
+					bt.Links[j].Utilization = ifc.InBps / 1e10
 				}
 				if err := s.Write(ctx, bt); err != nil {
 					b.Fatal(err)
