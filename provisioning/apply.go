@@ -118,11 +118,17 @@ type ApplyOptions struct {
 	Guard Guard
 }
 
+// ErrSettledKept is returned by Guard.Settle when the change was
+// confirmed elsewhere ("tuyau config confirm") first.
+var ErrSettledKept = errors.New("confirmed by an operator meanwhile")
+
 // Guard keeps the pending changes of a --confirm apply where they outlive
 // the apply's process: a detached timer rolls a change back at its
 // deadline unless it is confirmed, so a killed tuyau does not leave an
-// unconfirmed change on the device. Apply calls it only for devices whose
-// connection is no CommitConfirmer (those have the device's own timer).
+// unconfirmed change on the device. A change pushed as a device-side
+// confirmed commit (r.CommitID set at Arm) needs no timer: the device
+// rolls it back by itself, and the guard lets a later "tuyau config
+// confirm" confirm it even if the apply died.
 type Guard interface {
 	// Arm records r's device, platform, transport and exact previous
 	// config (r.Before) before the push; an error stops the push.
@@ -130,8 +136,10 @@ type Guard interface {
 	// Wait says the apply now waits window for device's confirmation.
 	Wait(device string, window time.Duration)
 	// Settle decides device's change: kept, or rolled back by the apply.
-	// An error says it was settled elsewhere first (the timer's deadline
-	// passed and it rolls back): the apply then leaves the device alone.
+	// An error says it was settled elsewhere first: ErrSettledKept, an
+	// operator's confirm (which confirms a device-side commit itself);
+	// any other, the timer's deadline passed and it rolls back. The apply
+	// then leaves the device alone.
 	Settle(device string, keep bool) error
 	// Done records r's final outcome.
 	Done(r *Result)
@@ -233,7 +241,7 @@ func Apply(ctx context.Context, plan *Plan, reg *Registry, devs map[string]inven
 			dp, r := plan.Devices[w.i], &results[w.i]
 			start := time.Now()
 			wopt := opt
-			guarded := opt.Guard != nil && r.CommitID == "" && !isConfirmer(c)
+			guarded := opt.Guard != nil
 			if r.CommitID != "" {
 				// The device's window started at the push.
 				wopt.Confirm = opt.Confirm - time.Since(r.pushed) - commitMargin(opt.Confirm)
@@ -242,8 +250,14 @@ func Apply(ctx context.Context, plan *Plan, reg *Registry, devs map[string]inven
 				opt.Guard.Wait(dp.Device, wopt.Confirm)
 			}
 			err := awaitConfirm(ctx, c, w.checks, devs, dial, wopt)
+			confirmedElsewhere := false
 			if guarded {
-				if serr := opt.Guard.Settle(dp.Device, err == nil); serr != nil {
+				switch serr := opt.Guard.Settle(dp.Device, err == nil); {
+				case errors.Is(serr, ErrSettledKept):
+					// An operator's "config confirm" took it, and confirms
+					// the device's commit itself.
+					err, confirmedElsewhere = nil, true
+				case serr != nil:
 					// The timer took it first: it rolls the device back.
 					r.Outcome, r.After = Failed, nil
 					r.Error = fmt.Sprintf("not confirmed in time: %v", serr)
@@ -253,7 +267,7 @@ func Apply(ctx context.Context, plan *Plan, reg *Registry, devs map[string]inven
 				}
 				defer opt.Guard.Done(r)
 			}
-			if err == nil && r.CommitID != "" {
+			if err == nil && r.CommitID != "" && !confirmedElsewhere {
 				progress(Event{Device: dp.Device, Stage: "confirm"})
 				if err = c.(CommitConfirmer).ConfirmCommit(context.WithoutCancel(ctx), r.CommitID); err != nil {
 					err = fmt.Errorf("the device did not take the confirm (it rolls back by itself): %w", err)
@@ -419,16 +433,20 @@ func applyDevice(ctx context.Context, dev inventory.Device, dp DevicePlan, p Pla
 	// would be left half-configured, so cancellation waits for rollback.
 	delta := Delta{Commands: dp.Commands, Replace: dp.Replace}
 	cc, deviceTimer := confirmsCommits(c)
-	guarded := guard != nil && window > 0 && !deviceTimer
+	deviceTimer = deviceTimer && window > 0
+	if deviceTimer {
+		r.CommitID = newCommitID(dev.Name)
+	}
+	guarded := guard != nil && window > 0
 	if guarded {
 		if err := guard.Arm(r, window); err != nil {
-			r.Before = nil // nothing pushed: nothing to roll back
+			r.Before, r.CommitID = nil, "" // nothing pushed: nothing to roll back
 			r.Error = fmt.Sprintf("confirm timer not armed, nothing pushed: %v", err)
 			return c, false, checks
 		}
 	}
-	if deviceTimer && window > 0 {
-		r.CommitID, r.pushed = newCommitID(dev.Name), time.Now()
+	if deviceTimer {
+		r.pushed = time.Now()
 		if err = cc.PushConfirmed(ctx, delta, r.CommitID, window); err != nil {
 			r.CommitID = "" // nothing pending: the Set was refused whole
 		}
@@ -455,11 +473,6 @@ func applyDevice(ctx context.Context, dev inventory.Device, dp DevicePlan, p Pla
 	}
 	r.Outcome, r.After = Applied, after
 	return c, true, checks
-}
-
-func isConfirmer(c Conn) bool {
-	_, ok := confirmsCommits(c)
-	return ok
 }
 
 // cancelCommit has the device roll back r's pending commit at once; the

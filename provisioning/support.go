@@ -36,7 +36,7 @@ var (
 	gnmiApply = Capability{true, true, "OpenConfig over one gNMI Set (deletes and leaf replaces on the managed paths): TestGNMIPlanApply, TestConfigGNMIOnLab " +
 		"(lab target testlab/gnmitarget), TestRoundTripYgotTarget (independent ygot-based target); never run against the vendor's own gNMI server here"}
 	gnmiRollback   = Capability{true, false, "implemented (the recorded OpenConfig pushed back by one gNMI Set, as an apply) but no test rolls back over gNMI yet"}
-	gnmiConfirm    = Capability{true, true, "--confirm sends the gNMI commit-confirmed extension (rollback_duration = the window), confirmed after the post-checks: a SIGKILLed tuyau leaves the device to roll back by itself (TestConfigGNMIConfirmDeviceRollback, lab target testlab/gnmitarget, TestCommitConfirmed); cancel on failed checks is sent but not tested; never run against a vendor's gNMI server here"}
+	gnmiConfirm    = Capability{true, true, "--confirm sends the gNMI commit-confirmed extension (rollback_duration = the window), confirmed after the post-checks: a SIGKILLed tuyau leaves the device to roll back by itself, or a fresh 'tuyau config confirm' confirms the dead apply's commit on the device (TestConfigGNMIConfirmDeviceRollback, lab target testlab/gnmitarget, TestCommitConfirmed); cancel on failed checks is sent but not tested; never run against a vendor's gNMI server here"}
 	templateRender = Capability{true, true, "template checked by golden files (TestRenderGolden); syntax not checked by the vendor's OS (none available here)"}
 	gnmiPlan       = Capability{true, true, "over gNMI (OpenConfig Get/diff), as apply; SSH plan refused (comparing raw running config to template text would always show a full replace)"}
 )

@@ -14,6 +14,10 @@ import (
 	"github.com/tuyau-net/tuyau/provisioning/confirms"
 )
 
+// deviceGrace is how long past its deadline a device-side commit is
+// still taken as pending: a confirm sent just before may be in flight.
+const deviceGrace = 10 * time.Second
+
 type confirmOpts struct {
 	Status   bool
 	Rollback bool
@@ -72,6 +76,16 @@ func pendingCommits(st *confirms.Store, devices []string) ([]confirms.Commit, er
 	all, err := st.List()
 	var out []confirms.Commit
 	for _, c := range all {
+		// A device-side commit not confirmed by its deadline was rolled
+		// back by the device (the grace covers a confirm in flight).
+		if c.CommitID != "" && c.State == confirms.Pending && time.Since(c.Deadline) > deviceGrace {
+			if got, serr := st.Settle(c.ID, confirms.RolledBack, "device", "not confirmed by the deadline: the device rolled it back", confirms.Pending); serr == nil || errors.Is(serr, confirms.ErrSettled) {
+				c = got
+				if serr == nil {
+					c.State = confirms.RolledBack
+				}
+			}
+		}
 		if !c.State.Final() && (len(devices) == 0 || slices.Contains(devices, c.Device)) {
 			out = append(out, c)
 		}
@@ -98,6 +112,7 @@ func runCfgConfirm(ctx context.Context, d *deps, o *cfgOpts, devices []string) e
 	}
 	late := 0
 	timers := map[int]string{}
+	var onDevice []confirms.Commit // device-side commits: the device wants the confirm
 	for _, c := range cs {
 		got, err := st.Settle(c.ID, confirms.Confirmed, "confirm", "", confirms.Pending)
 		switch {
@@ -106,9 +121,37 @@ func runCfgConfirm(ctx context.Context, d *deps, o *cfgOpts, devices []string) e
 			fmt.Fprintf(d.stdout, "%s: too late, not confirmed: %s (by %s) (apply %s)\n", c.Device, got.State, got.By, c.Apply)
 		case err != nil:
 			return err
+		case c.CommitID != "":
+			onDevice = append(onDevice, c)
 		default:
 			fmt.Fprintf(d.stdout, "%s: confirmed, the change is kept (apply %s, over %s)\n", c.Device, c.Apply, c.Transport)
 			timers[c.TimerPID] = c.Apply
+		}
+	}
+	// Each apply's device-side commits are confirmed on the device with
+	// the flags that apply reached it with.
+	sent := map[string]bool{}
+	for _, c := range onDevice {
+		if !sent[c.Apply] {
+			sent[c.Apply] = true
+			runDeps(ctx, &deps{stdout: d.stdout, stderr: d.stderr, stdin: d.stdin, getenv: d.getenv, self: d.self},
+				append([]string{"config", "confirm-timer", "--apply", c.Apply, "--send-confirms"}, c.Args...))
+		}
+	}
+	if len(onDevice) > 0 {
+		after, _ := st.List()
+		for _, c := range after {
+			for _, p := range onDevice {
+				if c.ID != p.ID {
+					continue
+				}
+				if c.DeviceConfirmed {
+					fmt.Fprintf(d.stdout, "%s: confirmed on the device (commit %s), the change is kept (apply %s, over %s)\n", c.Device, c.CommitID, c.Apply, c.Transport)
+				} else {
+					late++
+					fmt.Fprintf(d.stdout, "%s: NOT confirmed: %s\n", c.Device, c.Error)
+				}
+			}
 		}
 	}
 	// Wake the timers: one with nothing left pending and its apply gone exits.
@@ -140,6 +183,10 @@ type pendingStatus struct {
 	LeftSeconds float64 `json:"left_seconds"`
 	TimerPID    int     `json:"timer_pid"`
 	TimerAlive  bool    `json:"timer_alive"`
+	// DeviceTimer is set for a device-side confirmed commit (gNMI
+	// commit-confirmed): the device rolls it back, no timer process.
+	DeviceTimer bool   `json:"device_timer"`
+	CommitID    string `json:"commit_id,omitempty"`
 	// Stale is set when the timer died before settling the commit: nothing
 	// will roll it back by itself.
 	Stale      bool      `json:"stale"`
@@ -164,8 +211,11 @@ func runCfgConfirmStatus(d *deps, o *cfgOpts, co confirmOpts, devices []string) 
 	for _, c := range cs {
 		p := pendingStatus{Device: c.Device, Transport: c.Transport, Apply: c.Apply, State: string(c.State), Deadline: c.Deadline,
 			LeftSeconds: c.Deadline.Sub(now).Seconds(), TimerPID: c.TimerPID, TimerAlive: confirms.Alive(c.TimerPID, c.Apply),
-			ApplyPID: c.ApplyPID, ApplyAlive: confirms.Alive(c.ApplyPID, ""), Who: c.Who, Created: c.Created, Log: c.Log}
-		p.Stale = !p.TimerAlive
+			ApplyPID: c.ApplyPID, ApplyAlive: confirms.Alive(c.ApplyPID, ""), Who: c.Who, Created: c.Created, Log: c.Log, CommitID: c.CommitID}
+		if c.CommitID != "" {
+			p.DeviceTimer, p.TimerAlive = true, false
+		}
+		p.Stale = !p.TimerAlive && !p.DeviceTimer
 		list = append(list, p)
 	}
 	if co.Output == "json" {
@@ -183,6 +233,9 @@ func runCfgConfirmStatus(d *deps, o *cfgOpts, co confirmOpts, devices []string) 
 	for _, p := range list {
 		timer := "alive (pid " + strconv.Itoa(p.TimerPID) + ")"
 		state := p.State
+		if p.DeviceTimer {
+			timer = "on the device"
+		}
 		if p.Stale {
 			stale++
 			timer, state = "dead", state+" (STALE)"
@@ -219,6 +272,10 @@ func runCfgConfirmRollback(ctx context.Context, d *deps, o *cfgOpts, devices []s
 	for _, c := range cs {
 		if c.State != confirms.Pending {
 			fmt.Fprintf(d.stdout, "%s: %s (by %s) already\n", c.Device, c.State, c.By)
+			continue
+		}
+		if c.CommitID != "" {
+			fmt.Fprintf(d.stdout, "%s: a device-side commit (%s): the device rolls it back at %s by itself\n", c.Device, c.CommitID, c.Deadline.Local().Format("15:04:05"))
 			continue
 		}
 		if _, ok := args[c.Apply]; !ok {

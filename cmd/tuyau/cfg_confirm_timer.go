@@ -134,6 +134,9 @@ type timerGuard struct {
 	setup func(*timerGuard) error
 
 	mu      sync.Mutex
+	ready   bool
+	serr    error
+	armed   map[string]bool
 	started bool
 	pid     int
 	err     error
@@ -146,7 +149,7 @@ type timerGuard struct {
 // the timer are set up on the first change to guard (none over gNMI).
 func newTimerGuard(c *cobra.Command, d *deps, o *cfgOpts) *timerGuard {
 	id := time.Now().UTC().Format("20060102T150405Z") + "-" + rand.Text()[:6]
-	return &timerGuard{d: d, apply: id, who: whoami(d), setup: func(g *timerGuard) error {
+	return &timerGuard{d: d, apply: id, who: whoami(d), armed: map[string]bool{}, setup: func(g *timerGuard) error {
 		args, err := timerArgs(c, d, o)
 		if err != nil {
 			return err
@@ -163,14 +166,20 @@ func newTimerGuard(c *cobra.Command, d *deps, o *cfgOpts) *timerGuard {
 	}}
 }
 
-func (g *timerGuard) start() (int, error) {
+// start sets the guard up once and, with timer, starts the timer once.
+func (g *timerGuard) start(timer bool) (int, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if !g.ready {
+		g.ready = true
+		g.serr = g.setup(g)
+	}
+	if g.serr != nil || !timer {
+		return 0, g.serr
+	}
 	if !g.started {
 		g.started = true
-		if g.err = g.setup(g); g.err == nil {
-			g.pid, g.err = g.spawn()
-		}
+		g.pid, g.err = g.spawn()
 	}
 	return g.pid, g.err
 }
@@ -255,21 +264,41 @@ func (g *timerGuard) close() {
 
 func (g *timerGuard) id(device string) string { return confirms.ID(g.apply, device) }
 
+// isArmed reports whether device has a state file of this apply.
+func (g *timerGuard) isArmed(device string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.armed[device]
+}
+
 func (g *timerGuard) Arm(r *provisioning.Result, window time.Duration) error {
-	pid, err := g.start()
+	// A device-side confirmed commit has the device's timer: without a
+	// state file it is still rolled back, only a confirm from another
+	// tuyau cannot reach it.
+	pid, err := g.start(r.CommitID == "")
+	if err != nil && r.CommitID != "" {
+		fmt.Fprintf(g.d.stderr, "warning: %s: if this apply dies, 'tuyau config confirm' cannot confirm commit %s (the device rolls it back): %v\n", r.Device, r.CommitID, err)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
 	now := time.Now().UTC()
+	g.mu.Lock()
+	g.armed[r.Device] = true
+	g.mu.Unlock()
 	return g.store.Create(confirms.Commit{ID: g.id(r.Device), Apply: g.apply, Device: r.Device, Platform: r.Platform,
 		Transport: r.Transport, PlanHash: r.PlanHash, Before: string(r.Before), Who: g.who, Created: now,
 		Deadline: now.Add(window), ApplyPID: os.Getpid(), TimerPID: pid, Args: g.args, Dir: g.dir,
-		Log: g.store.LogPath(g.apply)})
+		Log: g.store.LogPath(g.apply), CommitID: r.CommitID})
 }
 
 func (g *timerGuard) Wait(device string, window time.Duration) {
+	if !g.isArmed(device) {
+		return
+	}
 	_, err := g.store.Update(g.id(device), func(c *confirms.Commit) error {
-		if c.State == confirms.Pending {
+		if c.State == confirms.Pending && c.CommitID == "" { // the device's deadline does not move
 			c.Waiting, c.Deadline = true, time.Now().UTC().Add(window)
 		}
 		return nil
@@ -280,18 +309,24 @@ func (g *timerGuard) Wait(device string, window time.Duration) {
 }
 
 func (g *timerGuard) Settle(device string, keep bool) error {
+	if !g.isArmed(device) {
+		return nil
+	}
 	to := confirms.RollingBack
 	if keep {
 		to = confirms.Confirmed
 	}
 	c, err := g.store.Settle(g.id(device), to, "apply", "", confirms.Pending)
-	if errors.Is(err, confirms.ErrSettled) && keep && c.State == confirms.Confirmed {
-		return nil // confirmed by "tuyau config confirm" meanwhile
+	if errors.Is(err, confirms.ErrSettled) && c.State == confirms.Confirmed {
+		return provisioning.ErrSettledKept // by "tuyau config confirm", meanwhile
 	}
 	return err
 }
 
 func (g *timerGuard) Done(r *provisioning.Result) {
+	if !g.isArmed(r.Device) {
+		return
+	}
 	state := confirms.Failed
 	switch r.Outcome {
 	case provisioning.Applied:
@@ -316,8 +351,9 @@ func (g *timerGuard) Done(r *provisioning.Result) {
 }
 
 type timerOpts struct {
-	Apply string
-	Now   bool
+	Apply        string
+	Now          bool
+	SendConfirms bool
 }
 
 func newCfgConfirmTimerCmd(d *deps, o *cfgOpts) *cobra.Command {
@@ -332,6 +368,7 @@ func newCfgConfirmTimerCmd(d *deps, o *cfgOpts) *cobra.Command {
 	}
 	c.Flags().StringVar(&t.Apply, "apply", "", "the apply whose pending commits to roll back at their deadline")
 	c.Flags().BoolVar(&t.Now, "now", false, "roll the pending commits back now, once, and exit")
+	c.Flags().BoolVar(&t.SendConfirms, "send-confirms", false, "send the device-side confirms of the commits 'config confirm' confirmed, and exit")
 	return c
 }
 
@@ -346,6 +383,9 @@ func runConfirmTimer(ctx context.Context, d *deps, o *cfgOpts, t timerOpts, devi
 	st, err := o.confirmStore(d)
 	if err != nil {
 		return err
+	}
+	if t.SendConfirms {
+		return (&timerRollback{d: d, o: o, st: st}).sendConfirms(ctx, t.Apply, devices)
 	}
 	applyGone := make(chan struct{})
 	wake := make(chan os.Signal, 1)
@@ -385,7 +425,7 @@ func runConfirmTimer(ctx context.Context, d *deps, o *cfgOpts, t timerOpts, devi
 		open := 0
 		var wg sync.WaitGroup
 		for _, c := range cs {
-			if c.Apply != t.Apply || c.State != confirms.Pending || (len(devices) > 0 && !slices.Contains(devices, c.Device)) {
+			if c.Apply != t.Apply || c.State != confirms.Pending || c.CommitID != "" || (len(devices) > 0 && !slices.Contains(devices, c.Device)) {
 				continue
 			}
 			open++
@@ -529,4 +569,58 @@ func (t *timerRollback) run(ctx context.Context, c confirms.Commit, now bool) {
 		logf(t.d, "%s: %v", c.Device, uerr)
 	}
 	logf(t.d, "%s: %s: %s", c.Device, state, msg)
+}
+
+// sendConfirms sends the device the confirm of each device-side commit of
+// apply that "config confirm" took (over gNMI: the commit-confirmed
+// extension's confirm, the same id), on the apply's own flags.
+func (t *timerRollback) sendConfirms(ctx context.Context, apply string, devices []string) error {
+	cs, err := t.st.List()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, c := range cs {
+		if c.Apply != apply || c.CommitID == "" || c.State != confirms.Confirmed || c.By != "confirm" || c.DeviceConfirmed ||
+			c.Error != "" || (len(devices) > 0 && !slices.Contains(devices, c.Device)) {
+			continue
+		}
+		err := t.sendConfirm(ctx, c)
+		if _, uerr := t.st.Update(c.ID, func(x *confirms.Commit) error {
+			if err != nil {
+				x.State, x.Error = confirms.Failed, "the device did not take the confirm (it rolls back by itself at its deadline): "+err.Error()
+			} else {
+				x.DeviceConfirmed = true
+			}
+			return nil
+		}); uerr != nil {
+			err = errors.Join(err, uerr)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", c.Device, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (t *timerRollback) sendConfirm(ctx context.Context, c confirms.Commit) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := t.prepare(ctx); err != nil {
+		return err
+	}
+	dev := t.x.Device(c.Device)
+	if dev == nil {
+		return fmt.Errorf("device %s: %w", c.Device, provisioning.ErrUnknownDevice)
+	}
+	conn, err := t.dial.Dial(ctx, *dev, c.Transport)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	cc, ok := conn.(provisioning.CommitConfirmer)
+	if !ok {
+		return fmt.Errorf("device %s over %s: no confirmed commits", c.Device, c.Transport)
+	}
+	return cc.ConfirmCommit(ctx, c.CommitID)
 }

@@ -88,7 +88,8 @@ func TestConfigGNMIConfirmDeviceRollback(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := func(a ...string) []string {
-		return append(a, "-i", inv, "--lab", "gnmikill", "--lab-dir", root, "--transport", "gnmi", "--records", filepath.Join(root, "records"))
+		return append(a, "-i", inv, "--lab", "gnmikill", "--lab-dir", root, "--transport", "gnmi", "--records", filepath.Join(root, "records"),
+			"--confirm-dir", filepath.Join(root, "confirms"))
 	}
 	running := labGNMIRunning(t, ctx, root, "gnmikill", dev)
 	before := running()
@@ -141,6 +142,52 @@ func TestConfigGNMIConfirmDeviceRollback(t *testing.T) {
 	r = runCLI(t, nil, args("config", "plan", dev.Name, "--detailed-exitcode")...)
 	if r.code != exitOK {
 		t.Errorf("plan after the window: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	// Killed again inside the window, then confirmed by a fresh "tuyau
+	// config confirm": it sends the device the confirm of the dead
+	// apply's commit, and the change outlives the device's window.
+	for i, ifc := range snap.Devices[12].Interfaces {
+		if ifc.Name == "eth1" {
+			snap.Devices[12].Interfaces[i].Description += " (confirmed later)"
+		}
+	}
+	if err := yamlstore.WriteFile(inv, snap); err != nil {
+		t.Fatal(err)
+	}
+	before = running()
+	start = time.Now()
+	enc, _ = json.Marshal(args("config", "apply", dev.Name, "--confirm", "6s", "--no-post-checks"))
+	child = exec.Command(os.Args[0], "-test.run=^TestCLIChildProcess$")
+	child.Env = append(os.Environ(), childArgsEnv+"="+string(enc))
+	out.Reset()
+	child.Stdout, child.Stderr = &out, &out
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	changed = poll(t, 60*time.Second, func() bool { return running() != before })
+	child.Process.Kill()
+	child.Wait()
+	if !changed {
+		t.Fatalf("the second Set never reached the device:\n%s", out.String())
+	}
+	after = running()
+	st := runCLI(t, nil, args("config", "confirm", "--status", "-o", "json")...)
+	if !strings.Contains(st.stdout, `"device_timer": true`) || !strings.Contains(st.stdout, `"stale": false`) {
+		t.Errorf("confirm --status of a dead apply's gNMI commit: exit %d\n%s%s", st.code, st.stdout, st.stderr)
+	}
+	r = runCLI(t, nil, args("config", "confirm")...)
+	if r.code != exitOK || !strings.Contains(r.stdout, dev.Name+": confirmed on the device (commit tuyau-"+dev.Name) {
+		t.Fatalf("confirm of the dead apply's commit: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for time.Since(start) < 9*time.Second {
+		if got := running(); got != after {
+			t.Fatalf("the change confirmed after the apply died was rolled back by the device (back before: %v)", got == before)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	if st := runCLI(t, nil, args("config", "confirm", "--status", "-o", "json")...); strings.TrimSpace(st.stdout) != "[]" {
+		t.Errorf("confirm --status after the confirm: %s%s", st.stdout, st.stderr)
 	}
 }
 

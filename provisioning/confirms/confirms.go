@@ -75,6 +75,12 @@ type Commit struct {
 	// the directory they are relative to.
 	Args []string `json:"args"`
 	Dir  string   `json:"dir"`
+	// CommitID is set for a device-side confirmed commit (gNMI
+	// commit-confirmed): no timer, the device rolls it back at the
+	// deadline; a confirm sends the device the confirm of this id, and
+	// DeviceConfirmed says the device took it.
+	CommitID        string `json:"commit_id,omitempty"`
+	DeviceConfirmed bool   `json:"device_confirmed,omitempty"`
 	// Log is the timer's log file.
 	Log   string `json:"log"`
 	State State  `json:"state"`
