@@ -51,6 +51,7 @@ var injectors = map[Kind]injector{
 	CoreSiteFail:  {candidates: coreCandidates, inject: injectKill, restore: restoreKill},
 	CollectorKill: {candidates: collectorCandidates, inject: injectCollectorKill, restore: restoreCollector},
 	RedisRestart:  {candidates: primaryCandidate, inject: injectRedisKill, restore: restoreRedis},
+	NetBoxSync:    {candidates: netboxCandidates, inject: injectNetBox, restore: restoreNetBox},
 	Failover:      {candidates: primaryCandidate, inject: injectFailover, restore: func(context.Context, *runner, Fault) error { return nil }},
 }
 

@@ -22,10 +22,11 @@ const (
 	CollectorKill Kind = "collector-kill" // one collector of three crashes (no flush, no release)
 	RedisRestart  Kind = "redis-restart"  // the primary redis-server killed, started again (AOF)
 	Failover      Kind = "sentinel-failover"
+	NetBoxSync    Kind = "netbox-sync" // an inventory push meeting NetBox errors or timeouts
 )
 
 // Kinds are every fault kind this package injects.
-var Kinds = []Kind{CableCut, DuctCut, RxDegrade, DeviceKill, CoreSiteFail, CollectorKill, RedisRestart, Failover}
+var Kinds = []Kind{CableCut, DuctCut, RxDegrade, DeviceKill, CoreSiteFail, CollectorKill, RedisRestart, Failover, NetBoxSync}
 
 // ParseKinds reads a comma-separated list of kinds ("" or "all": every kind).
 func ParseKinds(s string) ([]Kind, error) {

@@ -82,6 +82,7 @@ type System struct {
 
 	mu         sync.Mutex
 	collectors []*collectorProc
+	nb         *nbox // started by the first netbox-sync fault
 }
 
 // collectorProc is one collector "process": its own Redis connection,
@@ -307,6 +308,10 @@ func (s *System) Close() {
 	for _, c := range s.collectors {
 		s.stopCollector(c)
 	}
+	s.mu.Lock()
+	s.nb.close()
+	s.nb = nil
+	s.mu.Unlock()
 	if s.client != nil {
 		_ = s.client.Close()
 		s.client = nil
