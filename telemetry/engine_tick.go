@@ -30,7 +30,13 @@ func (e *Engine) Tick(now time.Time) Batch {
 		}
 	}
 	e.tickN++
-	for _, l := range e.takeSampled() {
+	sampled := e.takeSampled()
+	// Sized once: a LinkState is over a kilobyte, and growing the slice
+	// by doubling allocated twice what a hand-over holds.
+	if len(sampled) > 0 {
+		b.Links = make([]LinkState, 0, len(sampled))
+	}
+	for _, l := range sampled {
 		l.sample = false
 		prev := l.st.Oper
 		fig := l.evaluate(&e.rules.Optics)
@@ -130,6 +136,13 @@ func (e *Engine) collect(b *Batch, now time.Time) {
 	// The order of the inventory's device names, as a full scan gave.
 	slices.SortFunc(devs, func(a, b *engDevice) int { return strings.Compare(a.name, b.name) })
 	defer clear(devs)
+	n := 0
+	for _, d := range devs {
+		n += len(d.ifList)
+	}
+	if n > 0 {
+		b.Interfaces = slices.Grow(b.Interfaces, n)
+	}
 	for _, d := range devs {
 		d.mu.Lock()
 		d.queued = false
