@@ -341,3 +341,46 @@ func TestConfigConfirmNoTimerNoPush(t *testing.T) {
 		t.Errorf("state files written without a timer: %+v", cs)
 	}
 }
+
+// TestConfigConfirmStaleRollback: a timer that dies before its deadline
+// (as on a reboot of the machine running tuyau) leaves a stale pending
+// change: --status says so, nothing rolls it back by itself, and
+// "config confirm --rollback" puts the device back on its exact previous
+// config with the dead apply's flags.
+func TestConfigConfirmStaleRollback(t *testing.T) {
+	l := newConfirmLab(t)
+	before, after := l.startKilledApply(t, "4s")
+	cs := l.commits(t)
+	if err := syscall.Kill(cs[0].TimerPID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if !poll(t, 10*time.Second, func() bool { return !confirms.Alive(cs[0].TimerPID, cs[0].Apply) }) {
+		t.Fatal("the timer outlived its SIGKILL")
+	}
+	list := l.status(t)
+	if len(list) != 1 || !list[0].Stale || list[0].TimerAlive {
+		t.Fatalf("confirm --status with a dead timer: %+v, want one stale change", list)
+	}
+	r := runCLI(t, l.env, l.args("config", "confirm", "--status")...)
+	if !strings.Contains(r.stdout, "STALE") || !strings.Contains(r.stdout, "confirm --rollback") {
+		t.Errorf("confirm --status table does not flag the stale change:\n%s", r.stdout)
+	}
+	// Past the deadline, nothing rolled it back.
+	time.Sleep(time.Until(cs[0].Deadline.Add(time.Second)))
+	if got := l.running(t); got != after {
+		t.Fatalf("the stale change moved without a timer (back before: %v)", got == before)
+	}
+	r = runCLI(t, l.env, l.args("config", "confirm", "--rollback")...)
+	if r.code != exitOK || !strings.Contains(r.stdout, l.device+": rolled-back") {
+		t.Fatalf("confirm --rollback: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if got := l.running(t); got != before {
+		t.Fatalf("not back on the exact previous config:\nbefore:\n%s\nnow:\n%s", before, got)
+	}
+	if cs = l.commits(t); cs[0].State != confirms.RolledBack || cs[0].By != "rollback" {
+		t.Errorf("state after --rollback: %s by %s", cs[0].State, cs[0].By)
+	}
+	if list := l.status(t); len(list) != 0 {
+		t.Errorf("confirm --status after --rollback: %+v, want []", list)
+	}
+}
