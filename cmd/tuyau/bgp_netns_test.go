@@ -334,4 +334,36 @@ func TestNetnsFailover(t *testing.T) {
 	if l1.lost+l2.lost > 0 {
 		t.Errorf("fail-back lost %d+%d packets, want 0 (make-before-break)", l1.lost, l2.lost)
 	}
+
+	// m1's primary uplink (to c1) cut silently: both ends keep their
+	// carrier, so nothing but a timer notices. With BFD on that session
+	// (the routers' bfdd, 300 ms x 3) m1 moves to its backup uplink in
+	// about a second; without it (TUYAU_NSFO_BFD=0, the bench), the BGP
+	// hold timer: FRR's default 180 s.
+	bfd := os.Getenv("TUYAU_NSFO_BFD") != "0"
+	limit := 30 * time.Second
+	if bfd {
+		n.vtysh("m1", "configure terminal", "router bgp 65101", "neighbor 10.0.101.1 bfd")
+		n.vtysh("c1", "configure terminal", "router bgp 65000", "neighbor 10.0.101.2 bfd")
+		waitUntil(t, "BFD up between m1 and c1", 30*time.Second, func() (bool, string) {
+			out := n.vtysh("m1", "show bfd peers json")
+			return strings.Contains(strings.ReplaceAll(out, " ", ""), `"status":"up"`), out
+		})
+	} else {
+		limit = 240 * time.Second
+	}
+	t0 = time.Now()
+	n.sh("ip", "-n", n.ns("w"), "link", "set", n.cutPort, "nomaster")
+	waitUntil(t, "m1 on its backup uplink", limit, func() (bool, string) {
+		nh := n.bestNextHop("m1", foHostingPrefix)
+		return nh == "10.0.201.1" && n.m1.servedBy('1', 20), "m1's best next hop " + nh
+	})
+	l1, l2 = n.loss(t0, '1')
+	t.Logf("SILENT-CUT m1-c1 (bfd %v): m1 %s; m2 %s", bfd, l1, l2)
+	if bfd && l1.lostFor > 5*time.Second {
+		t.Errorf("silent cut with BFD: m1 without service for %s, want under 5 s", l1.lostFor)
+	}
+	if l2.lost > 0 {
+		t.Errorf("silent cut of m1's uplink: m2 lost %d packets, want 0", l2.lost)
+	}
 }
