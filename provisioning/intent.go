@@ -296,6 +296,15 @@ func BuildIntent(x *inventory.Index, name string, opt Options) (Intent, error) {
 			case inventory.BGPiBGP:
 				n.UpdateSource = loopbackName(d)
 				n.NextHopSelf = true
+				// Between the route reflectors of a network with speakers,
+				// every path: a reflector's best path is the other site's
+				// reflected primary, so with best-path only it never passes
+				// its own site's backup hosting path on, the other site has
+				// no backup to fall back on by itself and the speakers never
+				// see the backup site (measured on real FRR, docs/bgp.md).
+				if p := x.Device(s.PeerDevice); d.RouteReflector && !s.RRClient && len(snap.Speakers) > 0 && p != nil && p.RouteReflector {
+					n.AddPathAll = true
+				}
 			case inventory.BGPTransit:
 				n.RouteMapIn, n.RouteMapOut = rmTransitIn, rmTransitOut
 				if s.Disabled(inventory.SafeBogons) {

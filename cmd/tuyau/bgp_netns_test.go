@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tuyau-net/tuyau/bgp/hosting"
 	"github.com/tuyau-net/tuyau/testlab/need"
 )
 
@@ -198,6 +200,25 @@ speakers:
 	n.m2 = startProber(t, n.ns("m2"), "m2", "10.102.0.1:0", foHostingAddr+":7", n.interval)
 	n.waitOn(t, "start", foNH1, '1', 60*time.Second)
 	t.Logf("hosting at dc1 on both core routers and both members served by dc1 %s after the speakers started", time.Since(start).Round(time.Millisecond))
+	// Is dc2's backup path in the core, as the failover's view sees it?
+	// With add-path only towards the speakers it is not (docs/bgp.md).
+	var backupSeen bool
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) && !backupSeen {
+		r := runCLI(t, n.env, "bgp", "services", "--speaker", "dc1", "-o", "json")
+		var st []hosting.ServiceStatus
+		json.Unmarshal([]byte(r.stdout), &st)
+		for _, sv := range st {
+			for _, x := range sv.Sites {
+				backupSeen = backupSeen || (x.Site == "dc2" && x.Role == hosting.RoleBackup && x.Seen)
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Logf("BACKUP dc2's backup path seen by the failover's view: %v (add-path between the reflectors: %v)", backupSeen, rrAddPath)
+	if rrAddPath && !backupSeen {
+		t.Errorf("dc2's backup path not seen with add-path between the reflectors")
+	}
 	for _, c := range []string{"c1", "c2"} {
 		t.Logf("%s: show bgp ipv4 unicast %s\n%s", c, foHostingPrefix, n.vtysh(c, "show bgp ipv4 unicast "+foHostingPrefix))
 	}
