@@ -40,6 +40,11 @@ type Speaker struct {
 type Option func(*Speaker)
 
 // WithLogger sends the speaker's logs, GoBGP's included, to l.
+// addPathSendMax bounds the paths per prefix sent with add-path: ours
+// (one per prefix) plus whatever received paths iBGP lets through (none to
+// a non-client router).
+const addPathSendMax = 8
+
 func WithLogger(l *slog.Logger) Option { return func(s *Speaker) { s.log = l } }
 
 // WithEvents calls fn for every session event (up, down), from one
@@ -296,8 +301,15 @@ func (s *Speaker) peerAPI(p PeerConfig) *api.Peer {
 		peer.GracefulRestart = &api.GracefulRestart{Enabled: true, RestartTime: uint32(p.GracefulRestart), NotificationEnabled: true}
 	}
 	for _, f := range []*api.Family{famV4, famV6} {
+		// Add-path send too: GoBGP advertises only its best path
+		// otherwise, and a backup announcement (local-pref 100) loses to
+		// the other site's primary the router reflects back (200), which
+		// iBGP may not send on: the backup never left the speaker, and
+		// was in no router's RIB (seen on real FRR, TestNetnsFailover).
+		// With send, every path of ours goes; received ones still obey
+		// iBGP's split horizon.
 		af := &api.AfiSafi{Config: &api.AfiSafiConfig{Family: f, Enabled: true},
-			AddPaths: &api.AddPaths{Config: &api.AddPathsConfig{Receive: true}}}
+			AddPaths: &api.AddPaths{Config: &api.AddPathsConfig{Receive: true, SendMax: addPathSendMax}}}
 		if p.GracefulRestart > 0 {
 			af.MpGracefulRestart = &api.MpGracefulRestart{Config: &api.MpGracefulRestartConfig{Enabled: true}}
 		}

@@ -217,7 +217,11 @@ speakers:
 	}
 	t.Logf("BACKUP dc2's backup path seen by the failover's view: %v (add-path between the reflectors: %v)", backupSeen, rrAddPath)
 	if rrAddPath && !backupSeen {
-		t.Errorf("dc2's backup path not seen with add-path between the reflectors")
+		r := runCLI(t, n.env, "bgp", "services", "--speaker", "dc1")
+		rt := runCLI(t, n.env, "bgp", "routes", foHostingPrefix, "--speaker", "dc1")
+		rt2 := runCLI(t, n.env, "bgp", "routes", foHostingPrefix, "--speaker", "dc2")
+		t.Errorf("dc2's backup path not seen with add-path between the reflectors:\n%s\ndc1 routes:\n%s%s\ndc2 routes:\n%s%s\nc1:\n%s", r.stdout, rt.stdout, rt.stderr, rt2.stdout, rt2.stderr,
+			n.vtysh("c1", "show bgp ipv4 unicast "+foHostingPrefix))
 	}
 	for _, c := range []string{"c1", "c2"} {
 		t.Logf("%s: show bgp ipv4 unicast %s\n%s", c, foHostingPrefix, n.vtysh(c, "show bgp ipv4 unicast "+foHostingPrefix))
