@@ -128,7 +128,7 @@ func endPlans(t *topology.Topology, l topology.Link, b topology.LinkBudget, prof
 		if !okR || !okT {
 			continue
 		}
-		loss := b.SpliceDB + b.ConnectorDB
+		loss := b.SpliceDB + b.ConnectorDB + b.AttenuatorDB // a fixed attenuator is planned loss (synth puts them on short ZR spans)
 		for _, c := range l.Cables {
 			if s, ok := t.Span(c); ok {
 				loss += s.Km * prof.Attenuation(s.Type, tx.Wavelength)
