@@ -204,6 +204,9 @@ func (g *ghRunner) job(name string, needs map[string]jobResult) jobResult {
 		} else {
 			sr.Code, sr.Output = g.shell(s, j, ws, ctx)
 		}
+		if s.Run != "" {
+			g.log("  step %d %s:\n%s", i+1, label, indent("$ "+strings.ReplaceAll(strings.TrimSpace(s.Run), "\n", "\n  ")))
+		}
 		g.log("  step %d %s: exit %d\n%s", i+1, label, sr.Code, indent(sr.Output))
 		if sr.Code != 0 {
 			res.OK = false
