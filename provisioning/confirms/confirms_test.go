@@ -121,6 +121,13 @@ func TestAlive(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid := cmd.Process.Pid
+	// Start returns when exec has closed the child's descriptors, which
+	// the kernel does before it lays out the new arguments and
+	// environment: for a moment /proc shows neither. A timer is only ever
+	// checked long after its ready pipe spoke, so wait for the exec to end.
+	for deadline := time.Now().Add(5 * time.Second); !Alive(pid, "apply-xyz") && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	if !Alive(pid, "apply-xyz") || !Alive(pid, "") {
 		t.Error("a running process with the mark is not alive")
 	}
