@@ -18,6 +18,6 @@
 // them to telemetry's alarm engine:
 //
 //	mon := bgp.NewMonitor(bgp.MonitorConfigFor(snap, cfg), func(a bgp.Alarm) { ... })
-//	sp := bgp.NewSpeaker(cfg, bgp.WithMonitor(mon)) // fed by the RIB watch
+//	sp := bgp.NewSpeaker(cfg, bgp.WithMonitor(mon)) // fed by its BMP station
 //	st, err := c.WriteMRTFile(ctx, "rib.mrt")      // TABLE_DUMPv2, what "tuyau bgp dump" writes
 package bgp

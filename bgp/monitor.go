@@ -185,11 +185,12 @@ type heldPath struct {
 
 // Monitor watches the speaker's view of the network's own prefixes and of
 // its sessions and raises alarms. Received paths come from the speaker's
-// RIB watch (Observe): each costs one walk of a trie of our prefixes, and
-// only those under ours are looked at further and held, per prefix of
+// BMP station (the raw UPDATEs GoBGP received, see station; or Observe):
+// each costs a read of its bytes and one walk of a trie of our prefixes,
+// and only those under ours are decoded further and held, per prefix of
 // ours, so a full table loads at the speed of the walk. Alarms are decided
-// from the held paths, kept by the watch's announcements and withdrawals
-// and by sessions going down (which take their paths with them). The
+// from the held paths, kept by the announcements and withdrawals and by
+// sessions going down (which take their paths with them). The
 // table is read only by exact prefix, never by a walk of it (GoBGP builds
 // a trie of the whole table for every "longer" lookup): every Resync for
 // all of ours and the more-specifics held, correcting what the watch does
@@ -297,7 +298,7 @@ func (m *Monitor) ours(p netip.Prefix) bool {
 	return ok
 }
 
-// ReceivedPath is one path of the RIB watch.
+// ReceivedPath is one path received by the speaker.
 type ReceivedPath struct {
 	Prefix   netip.Prefix
 	Peer     netip.Addr
@@ -318,13 +319,18 @@ func (m *Monitor) touch(p netip.Prefix) {
 	}
 }
 
-// Observe takes paths from the speaker's RIB watch. A path under a prefix
+// Observe takes paths the speaker received. A path under a prefix
 // of ours marks it for the next check; an announcement from an unexpected
 // origin raises the hijack at once, without waiting for the check (the
 // check then confirms or clears it from the table).
-func (m *Monitor) Observe(paths []ReceivedPath) {
+func (m *Monitor) Observe(paths []ReceivedPath) { m.observe(paths, 0) }
+
+// observe is Observe of paths and of others, a count of paths the caller
+// (the BMP station) found were not under a prefix of ours and dropped.
+func (m *Monitor) observe(paths []ReceivedPath, others int) {
 	var out []Alarm
 	m.mu.Lock()
+	m.stats.Paths += uint64(others)
 	for _, rp := range paths {
 		m.stats.Paths++
 		cov, i, ok := m.index.longest(rp.Prefix)
@@ -420,8 +426,8 @@ func (m *Monitor) send(as []Alarm) {
 
 // Session takes a session event: session-down raised and cleared, drops
 // counted for flapping, and every prefix checked again; a session going
-// down takes its paths with it (GoBGP's watch of received paths says
-// nothing of them).
+// down takes its paths with it (no withdrawal says so; the station's BMP
+// peer down does it again, in order with the peer's last UPDATEs).
 func (m *Monitor) Session(e Event) {
 	obj := strings.TrimSpace(e.Device + " " + e.Peer.String())
 	var out []Alarm
@@ -430,13 +436,7 @@ func (m *Monitor) Session(e Event) {
 	switch e.Kind {
 	case SessionDown:
 		m.up[e.Peer] = false
-		for _, h := range m.held {
-			for k := range h {
-				if k.peer == e.Peer {
-					delete(h, k)
-				}
-			}
-		}
+		m.dropPeerLocked(e.Peer)
 		if _, on := m.active[key]; !on {
 			msg := "session with " + obj + " went " + e.State
 			if e.Reason != "" {
@@ -466,6 +466,32 @@ func (m *Monitor) Session(e Event) {
 	m.reread = true
 	m.mu.Unlock()
 	m.send(out)
+}
+
+// dropPeer forgets the paths of peer, whose session went down: the BMP
+// station says so in order with the peer's UPDATEs, where the session
+// event may come before the last of them. The next check reads the table
+// as after a session event (a graceful restart keeps the paths there).
+func (m *Monitor) dropPeer(peer netip.Addr) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.dropPeerLocked(peer)
+	for i := range m.cfg.Prefixes {
+		m.dirty[i] = true
+		m.gen[i]++ // a check reading meanwhile decides again
+	}
+	m.reread = true
+}
+
+// dropPeerLocked removes peer's held paths. m.mu held.
+func (m *Monitor) dropPeerLocked(peer netip.Addr) {
+	for _, h := range m.held {
+		for k := range h {
+			if k.peer == peer {
+				delete(h, k)
+			}
+		}
+	}
 }
 
 // flapsLocked raises and clears bgp-session-flapping from the drops left

@@ -52,9 +52,10 @@ func WithLogger(l *slog.Logger) Option { return func(s *Speaker) { s.log = l } }
 // telemetry's alarm engine.
 func WithEvents(fn func(Event)) Option { return func(s *Speaker) { s.events = fn } }
 
-// WithMonitor feeds m the speaker's RIB watch (every path received, the
-// tables already loaded included) and its session events, and runs its
-// checks while the speaker serves.
+// WithMonitor feeds m every path the speaker receives (as GoBGP's BMP
+// route monitoring to a station of the monitor's on the loopback, see
+// station) and its session events, and runs its checks while the speaker
+// serves.
 func WithMonitor(m *Monitor) Option { return func(s *Speaker) { s.mon = m } }
 
 // WithGracefulExit makes Serve return at the end of ctx without closing
@@ -148,9 +149,9 @@ func (s *Speaker) Serve(ctx context.Context) error {
 	}
 	defer c.Close()
 	watchCtx, stopWatch := context.WithCancel(ctx)
-	defer stopWatch()
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	// The watchers end with watchCtx, also on an error return.
+	defer func() { stopWatch(); wg.Wait() }()
 	evs := make(chan *api.Peer, 64)
 	err = srv.WatchEvent(watchCtx, &api.WatchEventRequest{Peer: &api.WatchEventRequest_Peer{}}, func(r *api.WatchEventResponse) {
 		if p := r.GetPeer(); p != nil && p.Type == api.WatchEventResponse_PeerEvent_STATE {
@@ -176,17 +177,28 @@ func (s *Speaker) Serve(ctx context.Context) error {
 		}
 	}()
 	if s.mon != nil {
-		// ADJIN: every path as received, before any policy and whether best
-		// or not (a hijack that loses the best-path selection is still one).
-		req := &api.WatchEventRequest{Table: &api.WatchEventRequest_Table{Filters: []*api.WatchEventRequest_Table_Filter{
-			{Type: api.WatchEventRequest_Table_Filter_ADJIN, Init: true}}}, BatchSize: 1024}
-		err := srv.WatchEvent(watchCtx, req, func(r *api.WatchEventResponse) {
-			if t := r.GetTable(); t != nil && len(t.Paths) > 0 {
-				s.mon.Observe(receivedPaths(t.Paths, s.mon.ours))
-			}
-		})
+		// The received paths reach the monitor as BMP route monitoring,
+		// pre-policy: every path as received, whether best or not (a hijack
+		// that loses the best-path selection is still one), as the raw
+		// UPDATE (see station). Before any peer is added, so that GoBGP has
+		// no table to dump to the station first.
+		st, err := listenStation(s.mon, s.log)
 		if err != nil {
-			return fmt.Errorf("speaker %s: watch the tables: %w", s.cfg.Name, err)
+			return fmt.Errorf("speaker %s: %w", s.cfg.Name, err)
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); st.serve(watchCtx) }()
+		if err := srv.AddBmp(ctx, &api.AddBmpRequest{Address: "127.0.0.1", Port: uint32(st.port()),
+			Policy: api.AddBmpRequest_PRE, SysName: "tuyau-monitor"}); err != nil {
+			return fmt.Errorf("speaker %s: monitor BMP station 127.0.0.1:%d: %w", s.cfg.Name, st.port(), err)
+		}
+		defer srv.DeleteBmp(context.Background(), &api.DeleteBmpRequest{Address: "127.0.0.1", Port: uint32(st.port())})
+		select {
+		case <-st.ready:
+		case <-time.After(10 * time.Second):
+			return fmt.Errorf("speaker %s: monitor BMP station 127.0.0.1:%d: GoBGP did not connect within 10 s", s.cfg.Name, st.port())
+		case <-ctx.Done():
+			return nil
 		}
 		c.Origins, c.Site = s.cfg.Origins, s.cfg.Site
 		wg.Add(1)
