@@ -276,9 +276,9 @@ func (st *station) update(peer netip.Addr, as2 bool, msg []byte) {
 		})
 	}
 	section(u.withdrawn, false, true)
-	section(u.mpUnreach, true, true)
+	section(u.mpUnreach, u.mpUnreachV6, true)
 	section(u.nlri, false, false)
-	section(u.mpReach, true, false)
+	section(u.mpReach, u.mpReachV6, false)
 	st.mon.observe(paths, seen-len(paths))
 	clear(paths)
 	st.paths = paths

@@ -148,6 +148,13 @@ func TestStation(t *testing.T) {
 					[]bgp.PathAttributeInterface{bgp.NewPathAttributeMpUnreachNLRI([]bgp.AddrPrefixInterface{v6(56, "2001:db8:100:200::", 0)})}, nil)),
 			}
 		}, []string{"2001:db8:100:1::/64 2001:db8:ff::1 0 [64666]"}, 4},
+		{"IPv4 in MP_REACH_NLRI (an IPv6 next hop, RFC 8950) and MP_UNREACH_NLRI", func(t testing.TB) [][]byte {
+			return [][]byte{
+				bmpRoute(t, bmpTestPeer, 0, announce6(hijack, v4(25, "198.51.100.0", 0), v4(25, "198.51.100.128", 0), v4(24, "203.0.113.0", 0))),
+				bmpRoute(t, bmpTestPeer, 0, bgp.NewBGPUpdateMessage(nil,
+					[]bgp.PathAttributeInterface{bgp.NewPathAttributeMpUnreachNLRI([]bgp.AddrPrefixInterface{v4(25, "198.51.100.0", 0)})}, nil)),
+			}
+		}, []string{"198.51.100.128/25 10.255.0.1 0 [64666]"}, 4},
 		{"add-path negotiated: two paths of a prefix, one withdrawn", func(t testing.TB) [][]byte {
 			fs := []bgp.RouteFamily{bgp.RF_IPv4_UC, bgp.RF_IPv6_UC}
 			return [][]byte{
@@ -289,7 +296,7 @@ func FuzzScanUpdate(f *testing.F) {
 		for _, s := range []struct {
 			b  []byte
 			v6 bool
-		}{{u.withdrawn, false}, {u.nlri, false}, {u.mpReach, true}, {u.mpUnreach, true}} {
+		}{{u.withdrawn, false}, {u.nlri, false}, {u.mpReach, u.mpReachV6}, {u.mpUnreach, u.mpUnreachV6}} {
 			max := 32
 			if s.v6 {
 				max = 128

@@ -31,10 +31,13 @@ const (
 // the message.
 type updateScan struct {
 	withdrawn, nlri []byte // IPv4 unicast
-	mpReach         []byte // the NLRI of MP_REACH_NLRI (IPv6 unicast), nil if none or another family
-	mpUnreach       []byte
-	asPath, as4Path []byte
-	empty           bool // no routes, no attributes: the IPv4 End-of-RIB
+	// The NLRI of MP_REACH_NLRI and MP_UNREACH_NLRI, nil if none or of
+	// another family than unicast; v6 their family (IPv4 comes there too,
+	// with an IPv6 next hop, RFC 8950).
+	mpReach, mpUnreach     []byte
+	mpReachV6, mpUnreachV6 bool
+	asPath, as4Path        []byte
+	empty                  bool // no routes, no attributes: the IPv4 End-of-RIB
 }
 
 // scanUpdate splits msg, a whole BGP message with its 19-byte header,
@@ -101,15 +104,15 @@ func scanUpdate(msg []byte) (updateScan, error) {
 			if len(v) < 5+nh {
 				return u, errUpdate
 			}
-			if binary.BigEndian.Uint16(v) == afiIPv6 && v[2] == safiUnicast {
-				u.mpReach = v[5+nh:]
+			if afi := binary.BigEndian.Uint16(v); (afi == afiIPv4 || afi == afiIPv6) && v[2] == safiUnicast {
+				u.mpReach, u.mpReachV6 = v[5+nh:], afi == afiIPv6
 			}
 		case attrMPUnreach:
 			if len(v) < 3 {
 				return u, errUpdate
 			}
-			if binary.BigEndian.Uint16(v) == afiIPv6 && v[2] == safiUnicast {
-				u.mpUnreach = v[3:]
+			if afi := binary.BigEndian.Uint16(v); (afi == afiIPv4 || afi == afiIPv6) && v[2] == safiUnicast {
+				u.mpUnreach, u.mpUnreachV6 = v[3:], afi == afiIPv6
 			}
 		}
 	}
@@ -117,12 +120,14 @@ func scanUpdate(msg []byte) (updateScan, error) {
 }
 
 // endOfRIB says whether the UPDATE is the End-of-RIB marker of IPv4 (an
-// empty UPDATE) or IPv6 unicast (only an empty MP_UNREACH_NLRI), RFC 4724 2.
+// empty UPDATE) or of a family (v6) as an empty MP_UNREACH_NLRI alone,
+// RFC 4724 2.
 func (u updateScan) endOfRIB(v6 bool) bool {
-	if v6 {
-		return u.mpUnreach != nil && len(u.mpUnreach) == 0 && u.asPath == nil && len(u.nlri) == 0 && len(u.withdrawn) == 0
+	if !v6 && u.empty {
+		return true
 	}
-	return u.empty
+	return u.mpUnreach != nil && len(u.mpUnreach) == 0 && u.mpUnreachV6 == v6 && u.asPath == nil && u.mpReach == nil &&
+		len(u.nlri) == 0 && len(u.withdrawn) == 0
 }
 
 // nlriValid says whether b is a well-formed list of prefixes of at most
