@@ -12,15 +12,23 @@ import (
 // Correlation names what broke. Every duct (shared-risk group), cable and
 // site is a candidate explanation with the links topology predicts it
 // takes down (topology.Analysis, the same answers as "tuyau topology
-// cuts"). Once the link-down alarms have settled, the candidates are tried
-// greedily: the one explaining the most link-down alarms not yet
-// explained wins, provided none of its predicted links is seen up (a link
-// with no data neither confirms nor refutes); on a tie a site whose
-// devices are unreachable comes first, then a duct, then a cable, then a
-// site cut off with its devices still answering, and then the candidate
-// predicting fewer links. The winner becomes a root alarm, the link-down
-// alarms it explains its children. A root stays until its last child
-// clears, so a duct repaired cable by cable keeps its name to the end.
+// cuts"). Once the link-down alarms have settled, and again whenever a
+// target's reachability alarm rises or clears (a dead site's
+// target-unreachable comes after its links, RaiseAfter being longer than
+// Settle), the candidates are tried greedily: the one explaining the most
+// link-down alarms not yet explained wins, provided none of its predicted
+// links is seen up. Seen up means reported up by an end whose target is
+// trusted: a target disconnected, unreachable or losing samples (a
+// telemetry gap) tells its last word, not the link's state, so a link
+// only it reports neither confirms nor refutes, like a link with no data.
+// On a tie a site whose devices are unreachable comes first, then a duct,
+// then a cable, then a site cut off with its devices still answering,
+// and then the candidate predicting fewer links. The winner becomes a
+// root alarm, the link-down alarms it explains its children. A wider
+// explanation takes over the narrower roots it contains, their children
+// with them (a duct named while a dead site's targets were still
+// answering becomes the site). A root stays until its last child clears,
+// so a duct repaired cable by cable keeps its name to the end.
 
 // rootCandidate is one failure topology can predict.
 type rootCandidate struct {
@@ -174,8 +182,10 @@ func (e *Engine) correlate(now time.Time) bool {
 		return cr.Disabled || settled
 	}
 	// Only a link-down raised since the last pass can make a candidate
-	// (fresh): without one, the scan of every link is skipped.
-	if !c.rescan && !c.lastPass.IsZero() && !e.downMoved.After(c.lastPass) {
+	// (fresh), or a target-unreachable or telemetry-gap alarm moved (a
+	// site's devices lost after its links went down): without one, the
+	// scan of every link is skipped.
+	if !c.rescan && !c.lastPass.IsZero() && !e.downMoved.After(c.lastPass) && !e.tgtMoved.After(c.lastPass) {
 		c.lastPass = now
 		return true
 	}
@@ -186,16 +196,22 @@ func (e *Engine) correlate(now time.Time) bool {
 			break
 		}
 		r := &rootAlarm{id: AlarmID(sourceTelemetry, best.rule, best.objKind, best.name), cand: best, formed: now}
-		// A wider explanation replaces the narrower roots it contains: the
-		// second cable of a duct going down turns the cable into the duct.
+		// A wider explanation replaces the narrower roots it contains and
+		// takes their children: the second cable of a duct going down
+		// turns the cable into the duct.
+		taken := map[*engLink]bool{}
 		for _, id := range alarmSortedKeys(c.roots) {
 			o := c.roots[id]
 			if o.id != r.id && linksWithin(o.links, best.links) {
+				for _, l := range o.links {
+					taken[l] = true
+				}
 				e.dropRoot(o, now, fmt.Sprintf("superseded by %s", best.label()))
 			}
 		}
+		since := e.horizon(best)
 		for _, l := range best.links {
-			if isDown(l) && c.owner[l] == nil && e.fresh(l) {
+			if isDown(l) && c.owner[l] == nil && (taken[l] || e.downSince(l).After(since)) {
 				r.links = append(r.links, l)
 			}
 		}
@@ -215,10 +231,56 @@ func (e *Engine) downSince(l *engLink) time.Time {
 	return time.Time{}
 }
 
-// fresh says whether a link went down since the last correlation pass:
-// only those are explained anew. A link down before (dark since the
-// start, or left unexplained) neither counts for a candidate nor refutes it.
-func (e *Engine) fresh(l *engLink) bool { return e.downSince(l).After(e.corr.lastPass) }
+// horizon is the time after which a link-down is new for a candidate:
+// the last pass, or for a site whose targets are lost (unreachable,
+// disconnected or gapped) the last time one of them was heard from, less
+// the settle time (clocks of several collectors, an interface reported
+// down as the device went): its links went down as it died, before its
+// target-unreachable rose and the pass that can name the site. A link
+// down before (dark since the start, or left unexplained) neither counts
+// for a candidate nor refutes it. A target never heard from moves
+// nothing: what was down when it was first seen is not its loss.
+func (e *Engine) horizon(cd *rootCandidate) time.Time {
+	h := e.corr.lastPass
+	for _, d := range cd.devices {
+		t := e.targets[d]
+		if t == nil || !e.targetSuspect(t) || t.h.LastUpdate.IsZero() {
+			continue
+		}
+		if at := t.h.LastUpdate.Add(-e.rules.Correlation.Settle.D()); at.Before(h) {
+			h = at
+		}
+	}
+	return h
+}
+
+// targetSuspect says whether a target's reports may be stale: it is
+// disconnected, or its target-unreachable or telemetry-gap alarm is
+// active. e.mu held.
+func (e *Engine) targetSuspect(t *engTarget) bool {
+	return t.seen && !t.h.Connected || t.cond[ruleUnreachable].active || t.cond[ruleGap].active
+}
+
+// seenUp says whether a link is up by the word of an end that can be
+// believed: no end reports it down and one whose target is not suspect
+// reports it up. A link whose only up ends are lost targets is unknown,
+// not up (a dead site's transit circuit, which only its router reports).
+// e.mu held.
+func (e *Engine) seenUp(l *engLink) bool {
+	up := false
+	for i := 0; i < l.n; i++ {
+		end := &l.ends[i]
+		switch end.oper {
+		case "down":
+			return false
+		case "up":
+			if t := e.targets[end.device]; t == nil || !e.targetSuspect(t) {
+				up = true
+			}
+		}
+	}
+	return up
+}
 
 // bestCandidate picks the explanation of the most unexplained link-down
 // alarms, by the order the package comment gives. e.mu held.
@@ -228,8 +290,13 @@ func (e *Engine) bestCandidate() *rootCandidate {
 	var best *rootCandidate
 	bestN, bestPrio := 0, 0
 	seen := map[*rootCandidate]bool{}
+	for _, r := range c.roots {
+		seen[r.cand] = true // named already: it adopts its own links
+	}
 	for _, l := range e.links {
-		if !l.cond[ruleLinkDown].active || c.owner[l] != nil || !e.fresh(l) {
+		// A link a site root explains is settled; one a duct or a cable
+		// explains may yet be a dark site's.
+		if o := c.owner[l]; !l.cond[ruleLinkDown].active || o != nil && o.cand.kind == topology.FailSite {
 			continue
 		}
 		for _, cd := range c.byLink[l] {
@@ -237,15 +304,23 @@ func (e *Engine) bestCandidate() *rootCandidate {
 				continue
 			}
 			seen[cd] = true
+			dark := cd.kind == topology.FailSite && len(cd.devices) > 0 && len(e.siteTargetsDown(cd)) == len(cd.devices)
+			since := e.horizon(cd)
 			n, all, contra := 0, true, false
 			for _, m := range cd.links {
-				if m.st.Oper == "up" {
+				if e.seenUp(m) {
 					contra = true
 					break
 				}
 				if !m.cond[ruleLinkDown].active {
 					all = false
-				} else if c.owner[m] == nil && e.fresh(m) {
+					continue
+				}
+				// A dark site counts the links of the narrower roots it
+				// would take over (a duct named before its targets were
+				// found lost).
+				o := c.owner[m]
+				if (o == nil || dark && o.cand.kind != topology.FailSite && linksWithin(o.links, cd.links)) && e.downSince(m).After(since) {
 					n++
 				}
 			}
@@ -254,7 +329,7 @@ func (e *Engine) bestCandidate() *rootCandidate {
 			}
 			prio := cd.prio
 			switch {
-			case cd.kind == topology.FailSite && len(cd.devices) > 0 && len(e.siteTargetsDown(cd)) == len(cd.devices):
+			case dark:
 				prio = prioSiteDark
 			case cd.kind == topology.FailSite && (!all || n < minLinks):
 				continue

@@ -66,6 +66,7 @@ type Engine struct {
 	changes   []StateChange
 	linkChg   []StateChange // link transitions waiting for the correlation to name their cause
 	downMoved time.Time     // last raise or clear of a link-down alarm
+	tgtMoved  time.Time     // last raise or clear of a target-unreachable or telemetry-gap alarm
 	standby   bool          // another collector decides the alarms (SetStandby)
 	syncLinks bool          // out of standby: record every link's state at the next Tick
 

@@ -160,9 +160,11 @@ func (e *Engine) decideTargets(now time.Time) {
 				a := e.targetAlarm(t, i, r)
 				t.ids[i] = a.ID
 				e.alarms.raise(a, now)
+				e.tgtMoved = now // a site may be named now (correlate)
 			case clr:
 				c.active = false
 				e.alarms.clear(t.ids[i], now, "")
+				e.tgtMoved = now
 			}
 		}
 	}
