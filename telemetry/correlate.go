@@ -198,18 +198,20 @@ func (e *Engine) correlate(now time.Time) bool {
 		r := &rootAlarm{id: AlarmID(sourceTelemetry, best.rule, best.objKind, best.name), cand: best, formed: now}
 		// A wider explanation replaces the narrower roots it contains and
 		// takes their children: the second cable of a duct going down
-		// turns the cable into the duct.
+		// turns the cable into the duct. A dark site takes only those
+		// named as it died (takenOver).
 		taken := map[*engLink]bool{}
+		since := e.horizon(best)
+		dark := e.siteDark(best)
 		for _, id := range alarmSortedKeys(c.roots) {
 			o := c.roots[id]
-			if o.id != r.id && linksWithin(o.links, best.links) {
+			if o.id != r.id && linksWithin(o.links, best.links) && (!dark || e.takenOver(o, best, since)) {
 				for _, l := range o.links {
 					taken[l] = true
 				}
 				e.dropRoot(o, now, fmt.Sprintf("superseded by %s", best.label()))
 			}
 		}
-		since := e.horizon(best)
 		for _, l := range best.links {
 			if isDown(l) && c.owner[l] == nil && (taken[l] || e.downSince(l).After(since)) {
 				r.links = append(r.links, l)
@@ -304,7 +306,7 @@ func (e *Engine) bestCandidate() *rootCandidate {
 				continue
 			}
 			seen[cd] = true
-			dark := cd.kind == topology.FailSite && len(cd.devices) > 0 && len(e.siteTargetsDown(cd)) == len(cd.devices)
+			dark := e.siteDark(cd)
 			since := e.horizon(cd)
 			n, all, contra := 0, true, false
 			for _, m := range cd.links {
@@ -317,10 +319,9 @@ func (e *Engine) bestCandidate() *rootCandidate {
 					continue
 				}
 				// A dark site counts the links of the narrower roots it
-				// would take over (a duct named before its targets were
-				// found lost).
-				o := c.owner[m]
-				if (o == nil || dark && o.cand.kind != topology.FailSite && linksWithin(o.links, cd.links)) && e.downSince(m).After(since) {
+				// takes over (a duct named as it died, before its targets
+				// were found lost).
+				if o := c.owner[m]; o == nil && e.downSince(m).After(since) || o != nil && dark && e.takenOver(o, cd, since) {
 					n++
 				}
 			}
@@ -344,6 +345,21 @@ func (e *Engine) bestCandidate() *rootCandidate {
 		}
 	}
 	return best
+}
+
+// siteDark says whether a candidate is a site whose devices are all
+// unreachable. e.mu held.
+func (e *Engine) siteDark(cd *rootCandidate) bool {
+	return cd.kind == topology.FailSite && len(cd.devices) > 0 && len(e.siteTargetsDown(cd)) == len(cd.devices)
+}
+
+// takenOver says whether a dark site takes over a narrower root: a duct or
+// cable root within its links named since its targets were last heard
+// from, the same failure seen before the targets were found lost. A root
+// named before (a duct dark since the start, inside the site) stays
+// itself: the site explains what went down as it died. e.mu held.
+func (e *Engine) takenOver(o *rootAlarm, cd *rootCandidate, since time.Time) bool {
+	return o.cand != cd && o.cand.kind != topology.FailSite && o.formed.After(since) && linksWithin(o.links, cd.links)
 }
 
 // siteTargetsDown lists a site candidate's devices whose target-unreachable

@@ -152,6 +152,9 @@ func TestSiteLossTargets(t *testing.T) {
 		// first muted device once its target-unreachable is raised.
 		kill, mute []string
 		cutOne     bool
+		// ductBefore is cut before the fault: its root is older than the
+		// site's loss and must stay itself.
+		ductBefore string
 		staleSteps int // steps the collector still calls a lost target connected
 		// wantRoot is the one root ("rule object") the fault must name,
 		// its children every new link-down and target alarm; "": none.
@@ -164,6 +167,10 @@ func TestSiteLossTargets(t *testing.T) {
 	}, {
 		name: "dead core site, its stream half-open for 8 s (the transit stays 'up' until then)",
 		net:  manche, kill: []string{"saint-lo-dc-r1"}, staleSteps: 8,
+		wantRoot: "site-loss " + core, wantTargets: []string{"saint-lo-dc-r1"},
+	}, {
+		name: "dead core site holding a duct cut before",
+		net:  manche, kill: []string{"saint-lo-dc-r1"}, ductBefore: "duct-saint-lo-dc-s",
 		wantRoot: "site-loss " + core, wantTargets: []string{"saint-lo-dc-r1"},
 	}, {
 		name: "one router of a two-router site dead, the other alive",
@@ -189,8 +196,21 @@ func TestSiteLossTargets(t *testing.T) {
 			e := NewEngine(n.topo, n.budgets, EngineOptions{Rules: testRules(), Analysis: n.an, Clock: func() time.Time { return p.now }})
 			f := newSiteFeed(p, e)
 			f.staleSteps = tc.staleSteps
+			ductRoot := AlarmID(sourceTelemetry, "duct", "duct", tc.ductBefore)
+			if tc.ductBefore != "" {
+				for _, g := range n.topo.SRLGs() {
+					if g.Name == tc.ductBefore {
+						for _, c := range g.Cables {
+							p.cut[c] = true
+						}
+					}
+				}
+			}
 			f.run(8)
 			before := snapshotActive(e)
+			if _, ok := before[ductRoot]; tc.ductBefore != "" && !ok {
+				t.Fatalf("%s cut: no duct root", tc.ductBefore)
+			}
 			for _, d := range tc.kill {
 				p.dead[d] = true
 				f.lose(d)
@@ -252,6 +272,9 @@ func TestSiteLossTargets(t *testing.T) {
 						t.Errorf("%s: parent %q, want %s", id, a.Parent, root.ID)
 					}
 				}
+			}
+			if a, ok := snapshotActive(e)[ductRoot]; tc.ductBefore != "" && (!ok || !slices.Equal(a.Children, before[ductRoot].Children)) {
+				t.Errorf("the duct cut before: root %+v, want it as it was %v", a, before[ductRoot].Children)
 			}
 			// Restore: every alarm the fault raised clears.
 			for _, d := range append(slices.Clone(tc.kill), tc.mute...) {
