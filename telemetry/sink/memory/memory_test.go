@@ -176,3 +176,49 @@ func TestHistory(t *testing.T) {
 		t.Errorf("after the bound: since %v, %d changes %+v; want since the dropped marker (1 s), the two links'", h.Since, len(h.Changes), h.Changes)
 	}
 }
+
+// TestHistoryPoints: a link's history gives back each point as written
+// (time, its location, oper, rates, optics only when measured), across
+// the buffer's growth and after the ring wraps.
+func TestHistoryPoints(t *testing.T) {
+	ctx := context.Background()
+	const keep = 40
+	s := memory.New(memory.Options{History: keep})
+	zones := []*time.Location{time.UTC, time.Local, time.FixedZone("CET", 3600)}
+	opers := []string{"up", "down", "", "lower-layer-down"}
+	var want []telemetry.LinkPoint
+	for i := range 100 {
+		at := time.Unix(1_700_000_000+int64(i), int64(i)*1_000_003).In(zones[i%len(zones)])
+		l := telemetry.LinkState{ID: "a:eth1 -- b:eth1", Oper: opers[i%len(opers)], Utilization: float64(i) / 100,
+			HasRx: i%2 == 0, MeasuredRxDBm: -7 - float64(i)/10, MarginDB: 20 - float64(i)/10, DriftDB: 0.01 * float64(i), Updated: at}
+		l.A.InBps, l.A.OutBps = 1e9+float64(i), 2e8+float64(i)
+		if err := s.Write(ctx, telemetry.Batch{Links: []telemetry.LinkState{l}}); err != nil {
+			t.Fatal(err)
+		}
+		p := telemetry.LinkPoint{Time: at, Oper: l.Oper, InBps: l.A.InBps, OutBps: l.A.OutBps, Utilization: l.Utilization}
+		if l.HasRx {
+			p.MeasuredRxDBm, p.MarginDB, p.DriftDB = l.MeasuredRxDBm, l.MarginDB, l.DriftDB
+		}
+		want = append(want, p)
+		if n := i + 1; n == 1 || n == 9 || n == keep || n == 100 {
+			d, err := s.Link(ctx, l.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			exp := want[max(0, n-keep):]
+			if len(d.History) != len(exp) {
+				t.Fatalf("after %d points: %d in history, want %d", n, len(d.History), len(exp))
+			}
+			for j := range exp {
+				g, w := d.History[j], exp[j]
+				if !g.Time.Equal(w.Time) || g.Time.Location().String() != w.Time.Location().String() {
+					t.Fatalf("after %d points: point %d time %v, want %v", n, j, g.Time, w.Time)
+				}
+				g.Time = w.Time
+				if g != w {
+					t.Fatalf("after %d points: point %d = %+v, want %+v", n, j, g, w)
+				}
+			}
+		}
+	}
+}
