@@ -98,10 +98,14 @@ func (s *Sink) encode(b telemetry.Batch) encoded {
 	}
 
 	for _, th := range b.Targets {
+		if !s.targetDue(&th, now) {
+			continue
+		}
 		o := newOp(th.Name, false, 1)
 		if o == nil {
 			continue
 		}
+		s.targetWritten(&th, now)
 		o.hset(s.keys.Target(th.Name), s.keys.TargetIndex(), th.Name, 5)
 		o.arg("json", mustJSON(th), "connected", boolStr(th.Connected),
 			"updated", now.UTC().Format(time.RFC3339Nano), "writer", writer, "token", utoa(o.token))
@@ -207,6 +211,52 @@ func (s *Sink) encode(b telemetry.Batch) encoded {
 		}
 	}
 	return e
+}
+
+// targetDue says whether a target's health is to be written: at once
+// when what a NOC reads as its state moved (connected, since,
+// reconnects, last error, gaps, holder, first data), otherwise at most
+// every TargetEvery. The collector hands every target's health over at
+// every flush (a second): written each time, they were most of the
+// sink's script calls at 10 s sampling (200 targets, 20 device samples a
+// second), for counters and a rate that a second does not change much.
+func (s *Sink) targetDue(th *telemetry.TargetHealth, now time.Time) bool {
+	if s.opts.TargetEvery < 0 {
+		return true
+	}
+	w, ok := s.targets[th.Name]
+	return !ok || w.state != targetState(th) || now.Sub(w.at) >= s.opts.TargetEvery || now.Before(w.at)
+}
+
+func (s *Sink) targetWritten(th *telemetry.TargetHealth, now time.Time) {
+	if s.opts.TargetEvery < 0 {
+		return
+	}
+	if s.targets == nil || len(s.targets) >= maxCachedKeys {
+		s.targets = map[string]targetWrite{}
+	}
+	s.targets[th.Name] = targetWrite{state: targetState(th), at: now}
+}
+
+// targetWrite is what the sink last wrote of a target, and when.
+type targetWrite struct {
+	state targetFields
+	at    time.Time
+}
+
+// targetFields are the parts of a TargetHealth written as soon as they
+// change.
+type targetFields struct {
+	address, lastError, collector string
+	connected, hasData            bool
+	since                         int64
+	reconnects, gaps              uint64
+}
+
+func targetState(th *telemetry.TargetHealth) targetFields {
+	return targetFields{address: th.Address, lastError: th.LastError, collector: th.Collector,
+		connected: th.Connected, hasData: !th.LastUpdate.IsZero(), since: th.Since.UnixNano(),
+		reconnects: th.Reconnects, gaps: th.Gaps}
 }
 
 func mustJSON(v any) string {

@@ -301,3 +301,33 @@ func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) 
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestOwnedView: Owned's shared view follows every change of the leases
+// and drops a lease the moment its TTL runs out, without a round.
+func TestOwnedView(t *testing.T) {
+	l := NewLeases(nil, "t", "c1", []string{"a", "b"}, LeaseOptions{TTL: time.Second})
+	now := time.Now()
+	l.mu.Lock()
+	l.owned["a"], l.renewed["a"] = 1, now
+	l.owned["b"], l.renewed["b"] = 2, now.Add(-time.Second+100*time.Millisecond) // expires in 100 ms
+	l.gen++
+	l.mu.Unlock()
+	if got := l.Owned(); len(got) != 2 || got["a"] != 1 || got["b"] != 2 {
+		t.Fatalf("Owned = %v, want a:1 b:2", got)
+	}
+	time.Sleep(150 * time.Millisecond)
+	if got := l.Owned(); len(got) != 1 || got["a"] != 1 {
+		t.Fatalf("Owned after b's TTL = %v, want a:1", got)
+	}
+	l.Lost("a")
+	if got := l.Owned(); len(got) != 0 {
+		t.Fatalf("Owned after Lost(a) = %v, want none", got)
+	}
+	l.mu.Lock()
+	l.owned["b"], l.renewed["b"], l.unreachable = 3, now.Add(-time.Hour), true // kept while Redis is unreachable
+	l.gen++
+	l.mu.Unlock()
+	if got := l.Owned(); len(got) != 1 || got["b"] != 3 {
+		t.Fatalf("Owned while unreachable = %v, want b:3", got)
+	}
+}

@@ -31,6 +31,11 @@ type Options struct {
 	// streams [8640: a day at 10 s]; negative: no history.
 	HistoryLen         int64
 	NoInterfaceHistory bool
+	// TargetEvery is how often a target's health is rewritten when only
+	// its counters and rate moved [10 s]; a change of its connection,
+	// last error, gaps or holder is written at once. Negative: every
+	// batch.
+	TargetEvery time.Duration
 	// UpdatesLen, when > 0, also writes every raw update to a stream per
 	// target capped at this length (off by default: 100,000 leaves/s).
 	UpdatesLen int64
@@ -66,6 +71,9 @@ func (o *Options) defaults() {
 	}
 	if o.HistoryLen == 0 {
 		o.HistoryLen = 8640
+	}
+	if o.TargetEvery == 0 {
+		o.TargetEvery = 10 * time.Second
 	}
 	if o.EventRetention <= 0 {
 		o.EventRetention = 90 * 24 * time.Hour
@@ -115,7 +123,8 @@ type Sink struct {
 	fc          fieldCache
 	est         struct{ iface, link int } // buffer bytes per object, last seen
 	utilScratch []string
-	argv        []any // the flusher's command arguments, reused
+	targets     map[string]targetWrite // what was last written of each target
+	argv        []any                  // the flusher's command arguments, reused
 	ops         opPool
 
 	mu        sync.Mutex
