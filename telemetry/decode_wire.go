@@ -46,8 +46,8 @@ const maxInterned = 1 << 16
 // keep returns s safe to keep beyond the current message. Outside the
 // wire decoder strings are the message's own and kept as they are.
 func (d *Decoder) keep(s string) string {
-	if !d.views {
-		return s
+	if !d.views || s == "" {
+		return s // "": most updates have no component or string value
 	}
 	if v, ok := d.w.strs[s]; ok {
 		return v
