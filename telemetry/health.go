@@ -147,6 +147,10 @@ type classLedger struct {
 	interval time.Duration
 	grace    time.Duration
 	slots    map[string]*slot
+	// next is at or before the earliest slot's due time: check scans
+	// the slots only from then (saw only pushes due times later), once
+	// an interval rather than at every flush.
+	next     time.Time
 	received uint64
 	missed   uint64
 }
@@ -160,7 +164,7 @@ func newLedger(t Target, now time.Time) ledger {
 		if len(objs) == 0 || iv <= 0 {
 			continue
 		}
-		cl := &classLedger{class: c, interval: iv, grace: iv / 2, slots: make(map[string]*slot, len(objs))}
+		cl := &classLedger{class: c, interval: iv, grace: iv / 2, slots: make(map[string]*slot, len(objs)), next: now.Add(iv + iv/2)}
 		for _, o := range objs {
 			cl.slots[o] = &slot{due: now.Add(iv + cl.grace)}
 		}
@@ -189,12 +193,20 @@ func (l *ledger) saw(c PathClass, key string, now time.Time) {
 
 func (l *ledger) check(now time.Time) {
 	for _, cl := range l.classes {
+		if now.Before(cl.next) {
+			continue
+		}
+		next := now.Add(cl.interval + cl.grace)
 		for _, s := range cl.slots {
 			for !now.Before(s.due) {
 				cl.missed++
 				s.due = s.due.Add(cl.interval)
 			}
+			if s.due.Before(next) {
+				next = s.due
+			}
 		}
+		cl.next = next
 	}
 }
 
