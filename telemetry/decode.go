@@ -273,6 +273,12 @@ func counterLeaf(s string) string {
 // leaf decodes one leaf update.
 func (d *Decoder) leaf(p pathView, v scalar, ts, received time.Time, out []Update) []Update {
 	r, ok := classify(p)
+	return d.leafRef(r, ok, false, v, ts, received, out)
+}
+
+// leafRef is leaf once the path is classified; kept says r's strings are
+// already the decoder's own (Wire's path table).
+func (d *Decoder) leafRef(r ref, ok, kept bool, v scalar, ts, received time.Time, out []Update) []Update {
 	if !ok || r.object || v.kind == kindNone {
 		d.Skipped++
 		return out
@@ -312,7 +318,11 @@ func (d *Decoder) leaf(p pathView, v scalar, ts, received time.Time, out []Updat
 		}
 		u.Str = local(v.s)
 	}
-	d.keepUpdate(&u)
+	if kept {
+		u.Str = d.keep(u.Str) // the rest is the table's or d.comp's
+	} else {
+		d.keepUpdate(&u)
+	}
 	return append(out, u)
 }
 

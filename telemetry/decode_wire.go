@@ -37,6 +37,37 @@ type wireState struct {
 	prefix, path []wireElem
 	pkv, ukv     []wireKV
 	strs         map[string]string // interned strings that Updates keep
+	// refs is what each path names (classify), by the bytes of the
+	// notification's prefix, then of the update's path: a target sends
+	// the same few hundred paths at every sample, and reading them again
+	// (elements, keys, UTF-8 checks, classify, interning) was half of
+	// the decoder's time. cur is the current prefix's table.
+	refs  map[string]map[string]cachedRef
+	cur   map[string]cachedRef
+	nrefs int
+}
+
+// cachedRef is a path's classify result, its strings the decoder's own.
+type cachedRef struct {
+	r  ref
+	ok bool
+}
+
+// maxCachedRefs bounds the paths remembered: past it, the tables start
+// again (a target naming new objects forever).
+const maxCachedRefs = 1 << 14
+
+// refTable is the path table for a notification's prefix bytes.
+func (d *Decoder) refTable(prefix []byte) map[string]cachedRef {
+	if t, ok := d.w.refs[string(prefix)]; ok {
+		return t
+	}
+	if d.w.refs == nil || d.w.nrefs >= maxCachedRefs {
+		d.w.refs, d.w.nrefs = map[string]map[string]cachedRef{}, 0
+	}
+	t := map[string]cachedRef{}
+	d.w.refs[string(prefix)] = t
+	return t
 }
 
 // maxInterned bounds the interned strings: a target naming new objects
@@ -188,6 +219,7 @@ func (d *Decoder) wireNotification(b []byte, received time.Time, out []Update) (
 	if !okp {
 		return out, false
 	}
+	d.w.cur = d.refTable(prefix)
 	// The updates, then the deletes, in their order (as Notification).
 	for pass := 4; pass <= 5; pass++ {
 		if pass == 5 && !deletes {
@@ -264,10 +296,18 @@ func (d *Decoder) wireUpdate(b []byte, ts, received time.Time, out []Update) (_ 
 			b = b[n:]
 		}
 	}
-	var okp bool
-	d.w.path, d.w.ukv, okp = wirePath(path, d.w.path[:0], d.w.ukv[:0])
-	if !okp {
-		return out, false
+	c, seen := d.w.cur[string(path)]
+	if !seen {
+		var okp bool
+		d.w.path, d.w.ukv, okp = wirePath(path, d.w.path[:0], d.w.ukv[:0])
+		if !okp {
+			return out, false
+		}
+		c.r, c.ok = classify(pathView{wire: true, wa: d.w.prefix, wb: d.w.path})
+		// The ref's strings view the message: the table keeps copies.
+		c.r.key, c.r.leaf = d.keep(c.r.key), d.keep(c.r.leaf)
+		d.w.cur[string(path)] = c
+		d.w.nrefs++
 	}
 	if !hasVal {
 		d.Skipped++
@@ -277,7 +317,7 @@ func (d *Decoder) wireUpdate(b []byte, ts, received time.Time, out []Update) (_ 
 	if !okv {
 		return out, false
 	}
-	return d.leaf(pathView{wire: true, wa: d.w.prefix, wb: d.w.path}, v, ts, received, out), true
+	return d.leafRef(c.r, c.ok, true, v, ts, received, out), true
 }
 
 // wirePath reads a Path's structured elements into elems (their keys
