@@ -101,8 +101,16 @@ func ductCandidates(s *System) []candidate {
 }
 
 // degradeCandidates are fibers carrying one routed link with between 1
-// and 15 dB of budget margin, degraded by the margin plus 3 dB: the link
-// must then raise rx-margin (or go down, if the lab's receiver loses it).
+// and 15 dB of budget margin. The loss added is halfway between the
+// margin (the worst-case launch power then reaches the receiver below its
+// sensitivity: rx-margin) and the headroom at the lab's typical launch,
+// mid-range (beyond it the receiver cannot decode and the link goes down,
+// as a real one does): the link must raise rx-margin and stay up. Links
+// whose optics launch less than 1 dB above their minimum have no such
+// room and are left out. The margin plus 3 dB used before was beyond the
+// headroom of every fiber of the chaos network (10GBASE-ZR launches 2 dB
+// above its minimum, SFP+-10G-L20 2.5 dB, -L10 3 dB), so every rx-degrade
+// took its link down and none tested rx-margin.
 func degradeCandidates(s *System) []candidate {
 	var out []candidate
 	for i, l := range s.Topo.Links {
@@ -110,15 +118,33 @@ func degradeCandidates(s *System) []candidate {
 		if !l.Up || l.External || (b.Status != topology.BudgetOK && b.Status != topology.BudgetLow) || b.MarginDB < 1 || b.MarginDB > 15 {
 			continue
 		}
+		head, ok := typicalHeadroom(s.Topo, l, b.LossDB)
+		if !ok || head-b.MarginDB < 1 {
+			continue
+		}
 		for _, c := range l.Cables {
 			if sp, _ := s.Topo.Span(c); sp.Km > 0 && len(sp.Links) == 1 {
-				out = append(out, candidate{Target: c, DB: math.Ceil(b.MarginDB) + 3})
+				out = append(out, candidate{Target: c, DB: math.Round((b.MarginDB+head)/2*10) / 10})
 				break
 			}
 		}
 	}
 	slices.SortFunc(out, func(a, b candidate) int { return strings.Compare(a.Target, b.Target) })
 	return out
+}
+
+// typicalHeadroom is how far above its sensitivity the weaker receiver of
+// a link gets with the far end launching mid-range, as the lab's optics do
+// (testlab/optics.go): the most loss that can be added before the link
+// goes down.
+func typicalHeadroom(t *topology.Topology, l topology.Link, lossDB float64) (float64, bool) {
+	a, okA := t.Optic(l.ATransceiver)
+	b, okB := t.Optic(l.BTransceiver)
+	if !okA || !okB {
+		return 0, false
+	}
+	mid := func(o topology.Optic) float64 { return (o.TxMinDBm + o.TxMaxDBm) / 2 }
+	return min(mid(b)-lossDB-a.RxSensDBm, mid(a)-lossDB-b.RxSensDBm), true
 }
 
 // deviceCandidates are the routers outside the core sites (the core
@@ -236,9 +262,9 @@ func restoreCut(ctx context.Context, r *runner, f Fault) error {
 	return err
 }
 
-// injectDegrade adds the margin plus 3 dB of loss on a one-link fiber:
-// rx-margin on its link, or link-down if the lab's receiver loses the
-// light altogether (the lab says which).
+// injectDegrade adds loss beyond the margin on a one-link fiber
+// (degradeCandidates): rx-margin on its link, or link-down should the Rx
+// fall below the receiver's sensitivity (the lab says which).
 func injectDegrade(ctx context.Context, r *runner, f Fault) (outcome, error) {
 	sp, ok := r.s.Topo.Span(f.Target)
 	if !ok || len(sp.Links) != 1 {
