@@ -27,6 +27,11 @@ type result struct {
 	FirstToFull float64 `json:"first_to_full_s"`
 	FirstToIdx  float64 `json:"first_to_index_s,omitempty"`
 	HWMKB       int     `json:"vmhwm_kb"`
+	// CPU is the receiver's CPU time (user + system) over the same span
+	// as EstToFull (to the index, with the monitor): what the load cost
+	// the receiver, which a busy machine stretches far less than the
+	// wall time.
+	CPU float64 `json:"cpu_s"`
 	Poll        string  `json:"poll"`
 }
 
@@ -104,6 +109,23 @@ func vmHWM(pid int) int {
 	return 0
 }
 
+// cpuSeconds is the process's user + system time, from /proc/PID/stat
+// (in USER_HZ, 100 a second on Linux).
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseFloat(f[11], 64)
+	k, _ := strconv.ParseFloat(f[12], 64)
+	return (u + k) / 100
+}
+
 func monitorPaths(url string) (uint64, error) {
 	r, err := http.Get(url)
 	if err != nil {
@@ -149,6 +171,7 @@ func wait(args []string) error {
 	defer cancel()
 	var est, first, full, idx time.Time
 	var n uint64
+	var cpuEst, cpuEnd float64
 	for {
 		up, got, err := count(ctx)
 		now := time.Now()
@@ -158,12 +181,12 @@ func wait(args []string) error {
 		if err == nil {
 			n = got
 			if up && est.IsZero() {
-				est = now
+				est, cpuEst = now, cpuSeconds(*pid)
 			}
 			if n > 0 && first.IsZero() {
 				first = now
 				if est.IsZero() {
-					est = now
+					est, cpuEst = now, cpuSeconds(*pid)
 				}
 			}
 			if n >= *total && full.IsZero() {
@@ -176,6 +199,7 @@ func wait(args []string) error {
 			}
 		}
 		if !full.IsZero() && (*statsURL == "" || !idx.IsZero()) {
+			cpuEnd = cpuSeconds(*pid)
 			break
 		}
 		select {
@@ -185,7 +209,7 @@ func wait(args []string) error {
 		}
 	}
 	r := result{Prefixes: n, EstToFull: full.Sub(est).Seconds(), FirstToFull: full.Sub(first).Seconds(),
-		HWMKB: vmHWM(*pid), Poll: poll.String()}
+		HWMKB: vmHWM(*pid), CPU: cpuEnd - cpuEst, Poll: poll.String()}
 	if !idx.IsZero() {
 		r.FirstToIdx = idx.Sub(first).Seconds()
 	}
