@@ -381,20 +381,7 @@ func (d *Device) BGPPrefix(ctx context.Context, family string, prefix netip.Pref
 	if family == "ipv6 unicast" {
 		fam = famV6
 	}
-	var paths []*api.Path
-	d.bgpMu.Lock()
-	if d.spk.srv != nil {
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		d.spk.srv.ListPath(ctx, &api.ListPathRequest{TableType: api.TableType_GLOBAL, Family: fam,
-			Prefixes: []*api.TableLookupPrefix{{Prefix: prefix.String()}}},
-			func(dst *api.Destination) {
-				if dst.Prefix == prefix.String() {
-					paths = append(paths, dst.Paths...)
-				}
-			})
-		cancel()
-	}
-	d.bgpMu.Unlock()
+	paths := d.listPaths(ctx, fam, prefix)
 	if len(paths) == 0 {
 		return "% Network not in table\n"
 	}
@@ -434,6 +421,54 @@ func (d *Device) BGPPrefix(ctx context.Context, family string, prefix netip.Pref
 		}
 	}
 	return b.String()
+}
+
+// listPaths are the device's BGP paths for prefix (none when its speaker
+// is not running).
+func (d *Device) listPaths(ctx context.Context, fam *api.Family, prefix netip.Prefix) []*api.Path {
+	var paths []*api.Path
+	d.bgpMu.Lock()
+	defer d.bgpMu.Unlock()
+	if d.spk.srv != nil {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		d.spk.srv.ListPath(ctx, &api.ListPathRequest{TableType: api.TableType_GLOBAL, Family: fam,
+			Prefixes: []*api.TableLookupPrefix{{Prefix: prefix.String()}}},
+			func(dst *api.Destination) {
+				if dst.Prefix == prefix.String() {
+					paths = append(paths, dst.Paths...)
+				}
+			})
+		cancel()
+	}
+	return paths
+}
+
+// RoutePath is one BGP path a device holds for a prefix, next hop in
+// inventory addressing: what "show bgp ipv4 unicast PREFIX" shows of it.
+type RoutePath struct {
+	NextHop string `json:"next_hop"`
+	Best    bool   `json:"best"`
+	// Local is a path the device originates itself.
+	Local bool `json:"local"`
+}
+
+// Paths are the BGP paths the device holds for prefix, the structured
+// form of BGPPrefix: none when it has no route (or runs no BGP).
+func (d *Device) Paths(ctx context.Context, prefix netip.Prefix) []RoutePath {
+	fam := famV4
+	if prefix.Addr().Is6() {
+		fam = famV6
+	}
+	var out []RoutePath
+	for _, p := range d.listPaths(ctx, fam, prefix.Masked()) {
+		a := attrsOf(p)
+		nh := a.nextHop
+		if !a.local {
+			nh = d.lab.labToInventory(nh)
+		}
+		out = append(out, RoutePath{NextHop: nh, Best: p.Best, Local: a.local})
+	}
+	return out
 }
 
 // pathAttrs are the attributes of a GoBGP path that the route views show,

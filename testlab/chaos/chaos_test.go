@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -74,20 +75,45 @@ func TestChaos(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	o := Options{Seed: *seedFlag, Duration: *durationFlag, Kinds: kinds}
+	if !flagSet() {
+		// The CI run: shorter holds, so 40 s visit most kinds; the kinds
+		// that need the speakers or provisioning have tests of their own.
+		o.HoldMin, o.HoldMax = 2*time.Second, 4*time.Second
+		o.Kinds = slices.Clone(CIKinds)
+	}
+	rep := runChaos(t, SystemOptions{Speakers: slices.Contains(o.Kinds, BGPRestart)}, o)
+	if len(rep.Faults) == 0 {
+		t.Errorf("no fault injected")
+	}
+}
+
+// runChaos starts the system, runs o against it (with the known findings,
+// logging to t), closes it and checks the cleanup, prints the table, saves
+// the report and fails t on any violation not known.
+func runChaos(t *testing.T, so SystemOptions, o Options) *Report {
+	t.Helper()
+	return runChaosWith(t, so, func(*System) Options { return o })
+}
+
+// runChaosWith is runChaos with the options made once the system runs.
+func runChaosWith(t *testing.T, so SystemOptions, opts func(*System) Options) *Report {
+	t.Helper()
 	goredis.SetLogger(quiet{}) // its dial errors while Redis is down are expected
 	goroutines := runtime.NumGoroutine()
-	sys := Start(t, SystemOptions{})
+	sys := Start(t, so)
 	ports := sys.listening()
-	ctx, cancel := context.WithTimeout(context.Background(), *durationFlag+10*time.Minute)
+	o := opts(sys)
+	var pids []int
+	ctx, cancel := context.WithTimeout(context.Background(), o.Duration+10*time.Minute)
 	defer cancel()
-	o := Options{Seed: *seedFlag, Duration: *durationFlag, Kinds: kinds, Logf: t.Logf, Known: Findings}
-	if !flagSet() {
-		// The CI run: shorter holds, so 40 s visit most kinds.
-		o.HoldMin, o.HoldMax = 2*time.Second, 4*time.Second
-	}
+	o.Logf, o.Known = t.Logf, Findings
 	rep := Run(ctx, sys, o)
+	if sys.bgp != nil {
+		pids = sys.bgp.pids()
+	}
 	sys.Close()
-	checkCleanup(rep, goroutines, ports)
+	checkCleanup(rep, goroutines, ports, pids)
 
 	var b bytes.Buffer
 	rep.WriteTable(&b)
@@ -101,14 +127,12 @@ func TestChaos(t *testing.T) {
 	} else if *outFlag != "" {
 		fmt.Printf("report and timeline: %s\n", out)
 	}
-	if len(rep.Faults) == 0 {
-		t.Errorf("no fault injected")
-	}
 	if bad := rep.Unknown(); len(bad) > 0 {
 		var tl bytes.Buffer
 		rep.WriteTimeline(&tl)
 		t.Errorf("%d violations (seed %d, replay: %s); timeline:\n%s", len(bad), rep.Seed, rep.Replay, tl.String())
 	}
+	return rep
 }
 
 // listening are the TCP addresses the system serves: the lab's devices
@@ -147,7 +171,7 @@ func goroutines() (n, gobgp int, stacks string) {
 // checkCleanup: once the system is closed, no goroutine is left over
 // (within a few of the runtime's and the test framework's own), no
 // address it served accepts connections, Redis is gone.
-func checkCleanup(rep *Report, before int, addrs []string) {
+func checkCleanup(rep *Report, before int, addrs []string, pids []int) {
 	rep.Check(invCleanup)
 	deadline := time.Now().Add(20 * time.Second)
 	n, gobgp, stacks := goroutines()
@@ -162,10 +186,68 @@ func checkCleanup(rep *Report, before int, addrs []string) {
 		rep.Timeline = append(rep.Timeline, Event{AtMS: rep.ElapsedMS, What: "cleanup",
 			Detail: fmt.Sprintf("%d GoBGP Serve goroutines left (one per lab device: GoBGP v3's Serve loop has no exit)", gobgp)})
 	}
+	for _, pid := range pids {
+		// Reaped by Wait: a pid still there is a speaker left running
+		// (or, rarely, the pid reused).
+		if syscall.Kill(pid, 0) == nil {
+			rep.AddViolation(invCleanup, fmt.Sprintf("speaker process %d still running", pid))
+		}
+	}
 	for _, a := range addrs {
 		if c, err := net.DialTimeout("tcp", a, time.Second); err == nil {
 			c.Close()
 			rep.AddViolation(invCleanup, a+" still accepts connections")
 		}
+	}
+}
+
+// TestChaosBGPRestart runs the speakers as real "tuyau bgp serve"
+// processes and restarts each both ways (SIGKILL, SIGTERM), and fails the
+// primary core site, while the hosting prefix is checked from every member
+// router: never without a path beyond the failover budget, every path
+// back after each restore.
+func TestChaosBGPRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds tuyau, starts a lab and two speakers: a minute")
+	}
+	var faults []Fault
+	for _, target := range []string{"dc1:KILL", "dc2:TERM", "dc2:KILL", "dc1:TERM"} {
+		faults = append(faults, Fault{Kind: BGPRestart, Target: target, HoldMS: 2000})
+	}
+	// The primary site lost: the hosting must move to the other.
+	faults = append(faults, Fault{Kind: CoreSiteFail, Target: "dc1", HoldMS: 2000})
+	for i := range faults {
+		faults[i].Seq = i + 1
+	}
+	rep := runChaos(t, SystemOptions{Speakers: true}, Options{Seed: 1, Faults: faults, Kinds: []Kind{BGPRestart, CoreSiteFail}})
+	if len(rep.Faults) != len(faults) {
+		t.Errorf("%d faults run, want %d", len(rep.Faults), len(faults))
+	}
+	if rep.Checks[invHosting] == 0 {
+		t.Errorf("the hosting invariant was never checked")
+	}
+}
+
+// TestChaosApplyKill interrupts a real provisioning apply by powering the
+// router off at each point of it (half the commands pushed, all pushed but not
+// saved, saved), restores it, and checks it is on its previous or intended config.
+func TestChaosApplyKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a lab and three interrupted applies: half a minute")
+	}
+	var faults []Fault
+	sysOpts := SystemOptions{}
+	rep := runChaosWith(t, sysOpts, func(s *System) Options {
+		devs := deviceCandidates(s)
+		for i, p := range killPoints {
+			faults = append(faults, Fault{Seq: i + 1, Kind: ApplyKill, Target: devs[i%len(devs)].Target + "@" + p, HoldMS: 2000})
+		}
+		return Options{Seed: 1, Faults: faults, Kinds: []Kind{ApplyKill}}
+	})
+	if len(rep.Faults) != len(faults) {
+		t.Errorf("%d faults run, want %d", len(rep.Faults), len(faults))
+	}
+	if rep.Checks[invApplied] != len(faults) {
+		t.Errorf("%d half-applied checks, want one per fault (%d)", rep.Checks[invApplied], len(faults))
 	}
 }

@@ -1,6 +1,7 @@
 package chaos
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strconv"
@@ -25,6 +26,8 @@ const (
 	invGap           = "no telemetry gap beyond budget without a gap alarm"
 	invMemory        = "memory bounded (Go heap, redis-server RSS)"
 	invRedisReadable = "Redis readable outside Redis faults"
+	invHosting       = "hosting prefix reachable from every connected member (within the failover budget)"
+	invApplied       = "no device half-applied (on its previous or intended config, read from it)"
 )
 
 // gap is a target's telemetry gap as seen in Redis: from its last update
@@ -35,6 +38,7 @@ type gap struct{ start, end time.Time }
 func (r *runner) check(v view) {
 	cur := r.cur
 	redisDown := cur != nil && cur.redisDown
+	r.checkHosting(context.Background())
 	if time.Since(r.lastMem) >= 2*time.Second {
 		r.lastMem = time.Now()
 		r.checkMemory()

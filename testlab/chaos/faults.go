@@ -3,6 +3,7 @@ package chaos
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -29,6 +30,9 @@ type outcome struct {
 	// redisDown: Redis is out: the checks reading it are suspended and
 	// the collectors may both claim a target (fencing settles it).
 	redisDown bool
+	// isolated are the member routers the fault cuts off from both core
+	// sites (or kills): the hosting invariant does not hold them to it.
+	isolated map[string]bool
 }
 
 func (o outcome) allows(a telemetry.Alarm) bool {
@@ -53,6 +57,8 @@ var injectors = map[Kind]injector{
 	RedisRestart:  {candidates: primaryCandidate, inject: injectRedisKill, restore: restoreRedis},
 	NetBoxSync:    {candidates: netboxCandidates, inject: injectNetBox, restore: restoreNetBox},
 	Failover:      {candidates: primaryCandidate, inject: injectFailover, restore: func(context.Context, *runner, Fault) error { return nil }},
+	BGPRestart:    {candidates: bgpCandidates, inject: injectBGPRestart, restore: restoreBGPRestart},
+	ApplyKill:     {candidates: applyCandidates, inject: injectApplyKill, restore: restoreApplyKill},
 }
 
 // candidates lists, per kind, where a fault can hit: sorted, fixed by the
@@ -223,7 +229,7 @@ func injectCut(ctx context.Context, r *runner, f Fault) (outcome, error) {
 		return outcome{}, fmt.Errorf("topology cut %s %s: %w", kind, f.Target, err)
 	}
 	links := r.newlyDown(pred.LinksDown)
-	o := outcome{allowed: func(a telemetry.Alarm) bool {
+	o := outcome{isolated: r.s.isolatedBy(pred, nil), allowed: func(a telemetry.Alarm) bool {
 		return roots[a.Rule] || (a.Rule == "rx-margin" || a.Rule == "rx-drift") && slices.Contains(pred.LinksDown, a.Object)
 	}}
 	for _, l := range links {
@@ -275,7 +281,8 @@ func injectDegrade(ctx context.Context, r *runner, f Fault) (outcome, error) {
 	if err != nil {
 		return outcome{}, err
 	}
-	o := outcome{allowed: func(a telemetry.Alarm) bool { return a.Object == link || roots[a.Rule] }}
+	o := outcome{isolated: r.s.isolatedBy(r.s.Analysis.LinksDown(res.Down), nil),
+		allowed: func(a telemetry.Alarm) bool { return a.Object == link || roots[a.Rule] }}
 	if slices.Contains(res.Down, link) {
 		o.want = []string{key("link-down", link)}
 	} else {
@@ -292,6 +299,20 @@ func injectKill(ctx context.Context, r *runner, f Fault) (outcome, error) {
 	if f.Kind == CoreSiteFail {
 		devs = r.s.devicesOf(f.Target)
 	}
+	o := killOutcome(r, devs, f.Kind == CoreSiteFail)
+	for _, d := range devs {
+		if _, err := r.s.Lab.Kill(ctx, d); err != nil {
+			return o, err
+		}
+	}
+	return o, nil
+}
+
+// killOutcome is what powering devs off must lead to (a whole core site
+// when core): target-unreachable for each, link-down on every link to a
+// live router, a site-loss root for a core site; the member routers the
+// dead sites cut off from both core sites are not held to the hosting.
+func killOutcome(r *runner, devs []string, core bool) outcome {
 	dead := map[string]bool{}
 	for _, d := range devs {
 		dead[d] = true
@@ -317,16 +338,27 @@ func injectKill(ctx context.Context, r *runner, f Fault) (outcome, error) {
 	for _, d := range devs {
 		o.want = append(o.want, key("target-unreachable", d))
 	}
-	if f.Kind == CoreSiteFail {
-		o.want = append(o.want, key("site-loss", f.Target))
-	}
-	o.recover = targetsFresh(r, devs)
+	sites := map[string]bool{}
 	for _, d := range devs {
-		if _, err := r.s.Lab.Kill(ctx, d); err != nil {
-			return o, err
+		sites[r.s.siteOf(d)] = true
+	}
+	o.isolated = map[string]bool{}
+	for site := range sites {
+		if core {
+			o.want = append(o.want, key("site-loss", site))
+		}
+		// A site whose routers are all dead is lost as a whole.
+		if len(r.s.devicesOf(site)) > 0 && !slices.ContainsFunc(r.s.devicesOf(site), func(d string) bool { return !dead[d] }) {
+			if pred, err := r.s.Analysis.Cut(topology.FailSite, site); err == nil {
+				maps.Copy(o.isolated, r.s.isolatedBy(pred, dead))
+			}
 		}
 	}
-	return o, nil
+	for d := range dead {
+		o.isolated[d] = true
+	}
+	o.recover = targetsFresh(r, devs)
+	return o
 }
 
 func restoreKill(ctx context.Context, r *runner, f Fault) error {

@@ -67,7 +67,11 @@ type Report struct {
 	Checks     map[string]int `json:"checks"` // invariant -> times checked
 	Violations []Violation    `json:"violations"`
 	Memory     Memory         `json:"memory"`
-	Timeline   []Event        `json:"timeline"`
+	// HostingGapMS is, per fault kind in force ("" for none), the longest
+	// a member router connected to a core site held no path to the
+	// hosting prefix (absent: never).
+	HostingGapMS map[Kind]int64 `json:"hosting_gap_ms,omitempty"`
+	Timeline     []Event        `json:"timeline"`
 }
 
 // Unknown are the violations that are not known ones: what fails a run.
@@ -188,6 +192,20 @@ func (r *Report) WriteTable(w io.Writer) {
 	tw.Flush()
 	fmt.Fprintf(w, "\nmemory: Go heap %d MiB at the start, %d MiB at the end, %d MiB peak; redis-server RSS peak %d MiB\n",
 		r.Memory.HeapFirst>>20, r.Memory.HeapLast>>20, r.Memory.HeapPeak>>20, r.Memory.RedisRSSPeak>>20)
+	if r.Checks[invHosting] > 0 {
+		fmt.Fprintf(w, "hosting: %d checks of every member router's paths; longest without a path (budget %s):", r.Checks[invHosting], r.SLO.Hosting)
+		if len(r.HostingGapMS) == 0 {
+			fmt.Fprint(w, " never without one")
+		}
+		for _, k := range slices.Sorted(maps.Keys(r.HostingGapMS)) {
+			name := string(k)
+			if name == "" {
+				name = "no fault"
+			}
+			fmt.Fprintf(w, " %s %.1fs", name, float64(r.HostingGapMS[k])/1000)
+		}
+		fmt.Fprintln(w)
+	}
 	if len(r.Violations) > 0 {
 		fmt.Fprintf(w, "\nVIOLATIONS (seed %d; replay: %s)\n", r.Seed, r.Replay)
 		for _, v := range r.Violations {

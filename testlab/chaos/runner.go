@@ -18,6 +18,9 @@ type Options struct {
 	Seed     uint64
 	Duration time.Duration // faults are started until it has passed [1m]
 	Kinds    []Kind        // [all]
+	// Faults, when set, are run in this order instead of the seed's
+	// schedule, once each (the focused tests' way to hit every variant).
+	Faults []Fault
 	// HoldMin and HoldMax bound how long a detected fault is held [3 s, 8 s].
 	HoldMin, HoldMax time.Duration
 	// Poll is how often the invariants are checked [500 ms].
@@ -46,6 +49,10 @@ type SLO struct {
 	// HeapBytes bounds the Go heap in use (the collectors, engines and
 	// lab in this process) [1 GiB]; RedisRSS redis-server's RSS [512 MiB].
 	HeapBytes, RedisRSS uint64
+	// Hosting is the failover budget: the longest a member router still
+	// connected to a core site may hold no path to the hosting prefix
+	// [5 s] (docs/testlab.md "Chaos runs" says why).
+	Hosting time.Duration
 }
 
 func (o *Options) defaults() {
@@ -68,7 +75,7 @@ func (o *Options) defaults() {
 	for _, d := range []struct {
 		p *time.Duration
 		v time.Duration
-	}{{&s.Detect, 30 * time.Second}, {&s.Clear, 45 * time.Second}, {&s.Gap, 20 * time.Second}, {&s.GapAlarm, 30 * time.Second}, {&s.Unheld, 10 * time.Second}} {
+	}{{&s.Detect, 30 * time.Second}, {&s.Clear, 45 * time.Second}, {&s.Gap, 20 * time.Second}, {&s.GapAlarm, 30 * time.Second}, {&s.Unheld, 10 * time.Second}, {&s.Hosting, 5 * time.Second}} {
 		if *d.p <= 0 {
 			*d.p = d.v
 		}
@@ -115,6 +122,9 @@ type runner struct {
 	lastMem       time.Time
 	graceUntil    time.Time // lease checks resume (after an infrastructure fault)
 	gapGraceUntil time.Time // gap checks resume (after a Redis outage)
+
+	hostingBase map[string][]string  // router -> core sites it holds the hosting from when healthy ([] for a member with a path)
+	noPath      map[string]time.Time // member router -> since when it holds no path to the hosting
 }
 
 func (r *runner) since() int64 { return time.Since(r.start).Milliseconds() }
@@ -172,7 +182,7 @@ func (r *runner) violate(inv, cause, detail string) {
 func Run(ctx context.Context, s *System, o Options) *Report {
 	o.defaults()
 	r := &runner{s: s, o: o, start: time.Now(), flagged: map[string]bool{}, unheld: map[string]time.Time{},
-		gapOpen: map[string]gap{}, gapAlarm: map[string]time.Time{},
+		gapOpen: map[string]gap{}, gapAlarm: map[string]time.Time{}, noPath: map[string]time.Time{},
 		rep: &Report{Seed: o.Seed, DurationMS: o.Duration.Milliseconds(), Kinds: o.Kinds, Checks: map[string]int{}, SLO: o.SLO}}
 	r.rep.Replay = fmt.Sprintf("make chaos SEED=%d DURATION=%s FAULTS=%s", o.Seed, o.Duration, kindList(o.Kinds))
 	r.event(nil, "start", fmt.Sprintf("seed %d, %s, %d targets, collectors %v", o.Seed, o.Duration, len(s.TargetNames()), s.Collectors()))
@@ -182,8 +192,12 @@ func Run(ctx context.Context, s *System, o Options) *Report {
 	}
 	sched := newSchedule(o.Seed, o.Kinds, s.candidates(o.Kinds), o.HoldMin, o.HoldMax)
 	begin := time.Now()
-	for time.Since(begin) < o.Duration && ctx.Err() == nil {
+	fixed := slices.Clone(o.Faults)
+	for (len(o.Faults) > 0 && len(fixed) > 0 || len(o.Faults) == 0 && time.Since(begin) < o.Duration) && ctx.Err() == nil {
 		f, ok := sched.next()
+		if len(o.Faults) > 0 {
+			f, fixed, ok = fixed[0], fixed[1:], true
+		}
 		if !ok {
 			r.event(nil, "stop", "no fault kind has a candidate")
 			break
@@ -225,6 +239,28 @@ func (r *runner) warmUp(ctx context.Context) bool {
 	// the Rx baselines fill.
 	settle := r.s.Rules.Correlation.Settle.D() + time.Duration(r.s.Rules.Optics.BaselineSamples+2)*r.s.o.Interval
 	sleep(ctx, settle)
+	if r.s.bgp != nil {
+		for ctx.Err() == nil {
+			hv := r.s.hostingView(ctx)
+			ok, why := hv.complete(r.s.bgp)
+			if ok {
+				r.hostingBase = map[string][]string{}
+				for _, m := range r.s.bgp.members {
+					r.hostingBase[m] = []string{}
+				}
+				for _, dev := range r.s.bgp.routers {
+					r.hostingBase[dev] = hv.sitesOf(r.s.bgp, dev)
+				}
+				r.event(nil, "hosting", fmt.Sprintf("%s held by every member router; core sites' paths held by %v", r.s.bgp.prefix, r.hostingBase))
+				break
+			}
+			if time.Now().After(deadline) {
+				r.violate("warm-up", "hosting not in every RIB after 120s", why)
+				return false
+			}
+			sleep(ctx, r.o.Poll)
+		}
+	}
 	v := r.s.read(ctx)
 	r.baseline = v.relevantActive()
 	var names []string
@@ -325,6 +361,11 @@ func (r *runner) run(ctx context.Context, f Fault) {
 		}
 		if ok, why := r.sameAsHealthy(v); !ok {
 			return false, why
+		}
+		if r.s.bgp != nil {
+			if ok, why := r.hostingBack(r.s.hostingView(ctx)); !ok {
+				return false, why
+			}
 		}
 		if o.recover != nil {
 			return o.recover(v)

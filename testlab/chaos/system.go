@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -34,6 +36,12 @@ type SystemOptions struct {
 	LeaseTTL time.Duration
 	// Interval of the counters and optics samples [1 s].
 	Interval time.Duration
+	// Speakers runs tuyau's BGP speakers (a "tuyau bgp serve" process per
+	// core site, the hosting failover at the first) and checks the
+	// hosting prefix from every member router: the network then has
+	// speakers (synth Speakers), its hosting IPv4 only. Needed by
+	// bgp-restart.
+	Speakers bool
 	Logger   *slog.Logger
 }
 
@@ -79,6 +87,10 @@ type System struct {
 	client   goredis.UniversalClient // the checker's own connection
 	reader   *redis.Reader
 	observer *redis.Leases // never run: reads the lease holders
+
+	knownHosts, password string // the lab's, for SSH to its routers
+	unpublish            func()
+	bgp                  *speakers // nil without SystemOptions.Speakers
 
 	mu         sync.Mutex
 	collectors []*collectorProc
@@ -142,11 +154,23 @@ func Rules() telemetry.Rules {
 func Start(t testing.TB, o SystemOptions) *System {
 	t.Helper()
 	o.defaults()
-	snap, err := synth.Generate(synth.Options{Sites: o.Sites, Seed: 1})
+	snap, err := synth.Generate(synth.Options{Sites: o.Sites, Seed: 1, Speakers: o.Speakers})
 	if err != nil {
 		t.Fatalf("chaos: generate the network: %v", err)
 	}
-	dir := t.TempDir()
+	if o.Speakers {
+		// IPv4 only, as TestBGPLabFailover: the lab's routers do not pass
+		// a speaker's IPv6 path on to their peers.
+		for i := range snap.Services {
+			snap.Services[i].Prefixes = slices.DeleteFunc(snap.Services[i].Prefixes, func(p netip.Prefix) bool { return p.Addr().Is6() })
+		}
+	}
+	// The lab's directory is ROOT/chaos, so the CLI finds it (Publish).
+	root := t.TempDir()
+	dir := filepath.Join(root, "chaos")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatalf("chaos: %v", err)
+	}
 	pw, err := testlab.EnsurePassword(dir)
 	if err != nil {
 		t.Fatalf("chaos: lab password: %v", err)
@@ -158,8 +182,12 @@ func Start(t testing.TB, o SystemOptions) *System {
 	if err != nil {
 		t.Fatalf("chaos: start the lab: %v", err)
 	}
-	s := &System{t: t, o: o, Snap: snap, Lab: lab, Rules: Rules(), network: snap.Network.Name}
+	s := &System{t: t, o: o, Snap: snap, Lab: lab, Rules: Rules(), network: snap.Network.Name, password: pw,
+		knownHosts: filepath.Join(dir, testlab.KnownHostsFile)}
 	t.Cleanup(s.Close)
+	if s.unpublish, err = testlab.Publish(context.Background(), lab); err != nil {
+		t.Fatalf("chaos: %v", err)
+	}
 	addrs := map[string]string{}
 	for _, d := range lab.Plan().Devices {
 		addrs[d.Name] = fmt.Sprintf("%s:%d", d.Addr, lab.Plan().Ports.GNMI)
@@ -176,6 +204,14 @@ func Start(t testing.TB, o SystemOptions) *System {
 	s.dial = telemetry.DialOptions{CAFile: filepath.Join(dir, testlab.CAFile), Username: "noc", Password: pw,
 		Timeout: 5 * time.Second, MinBackoff: 100 * time.Millisecond, MaxBackoff: 2 * time.Second}
 
+	if o.Speakers {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		err := s.startSpeakers(sctx, root, t.TempDir())
+		cancel()
+		if err != nil {
+			t.Fatalf("chaos: %v", err)
+		}
+	}
 	s.Redis = redislab.StartSentinelPersistent(t, 1, 3)
 	if s.client, err = redis.ParseURL(s.Redis.URL(), ""); err != nil {
 		t.Fatalf("chaos: redis client: %v", err)
@@ -315,6 +351,13 @@ func (s *System) Close() {
 	if s.client != nil {
 		_ = s.client.Close()
 		s.client = nil
+	}
+	if s.bgp != nil {
+		s.bgp.stopAll()
+	}
+	if s.unpublish != nil {
+		s.unpublish()
+		s.unpublish = nil
 	}
 	if s.Lab != nil {
 		_ = s.Lab.Close()
