@@ -71,11 +71,13 @@ bench-bgp:
 # along (docs/testlab.md "Chaos runs"). SEED= replays a run's faults, DURATION=
 # how long faults are started, FAULTS= a comma-separated list of kinds (all by
 # default), OUT= the JSON report with the timeline. CI runs TestChaos with
-# seed 1 for 40 s in make test.
+# seed 1 for 40 s in make test (all kinds but bgp-restart and apply-kill,
+# which TestChaosBGPRestart and TestChaosApplyKill run). The speakers are
+# bin/tuyau (TUYAU_BIN).
 .PHONY: chaos
-chaos: deps
+chaos: deps build
 	mkdir -p bin && CHAOS_SEED=$${SEED:-1} CHAOS_DURATION=$${DURATION:-2m} CHAOS_FAULTS=$${FAULTS:-} \
-		CHAOS_OUT=$${OUT:-$(CURDIR)/bin/chaos-report.json} \
+		CHAOS_OUT=$${OUT:-$(CURDIR)/bin/chaos-report.json} TUYAU_BIN=$(CURDIR)/$(BIN) \
 		$(GO) test -count=1 -timeout 90m -run '^TestChaos$$' -v ./testlab/chaos
 
 lint:
