@@ -141,17 +141,25 @@ func (r *runner) checkGaps(v view, cur *outcome) {
 				r.gapAlarm[name] = v.at
 			}
 		}
-		h := v.targets[name]
-		age := v.at.Sub(h.LastUpdate)
+		// The data last seen in Redis: a collector taking a target over
+		// writes its health before its first update, LastUpdate zero
+		// (seen under load right after a collector-kill); the gap runs
+		// from the last data any holder wrote.
+		last := v.targets[name].LastUpdate
+		if last.Before(r.lastData[name]) {
+			last = r.lastData[name]
+		}
+		r.lastData[name] = last
+		age := v.at.Sub(last)
 		g, open := r.gapOpen[name]
 		switch {
 		case age > r.o.SLO.Gap && !open:
-			r.gapOpen[name] = gap{start: h.LastUpdate}
+			r.gapOpen[name] = gap{start: last}
 		case age <= r.o.SLO.Gap && open && g.end.IsZero():
-			if h.LastUpdate.Sub(g.start) <= r.o.SLO.Gap {
+			if last.Sub(g.start) <= r.o.SLO.Gap {
 				delete(r.gapOpen, name) // it came back within the budget
 			} else {
-				g.end = h.LastUpdate
+				g.end = last
 				r.gapOpen[name] = g
 			}
 		}

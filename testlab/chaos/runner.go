@@ -119,6 +119,7 @@ type runner struct {
 	unheld        map[string]time.Time // target -> since when no live holder
 	gapOpen       map[string]gap       // target -> its open or unalarmed gap
 	gapAlarm      map[string]time.Time // target -> last seen with a gap/unreachable alarm
+	lastData      map[string]time.Time // target -> its latest LastUpdate seen in Redis
 	lastMem       time.Time
 	graceUntil    time.Time // lease checks resume (after an infrastructure fault)
 	gapGraceUntil time.Time // gap checks resume (after a Redis outage)
@@ -182,7 +183,7 @@ func (r *runner) violate(inv, cause, detail string) {
 func Run(ctx context.Context, s *System, o Options) *Report {
 	o.defaults()
 	r := &runner{s: s, o: o, start: time.Now(), flagged: map[string]bool{}, unheld: map[string]time.Time{},
-		gapOpen: map[string]gap{}, gapAlarm: map[string]time.Time{}, noPath: map[string]time.Time{},
+		gapOpen: map[string]gap{}, gapAlarm: map[string]time.Time{}, lastData: map[string]time.Time{}, noPath: map[string]time.Time{},
 		rep: &Report{Seed: o.Seed, DurationMS: o.Duration.Milliseconds(), Kinds: o.Kinds, Checks: map[string]int{}, SLO: o.SLO}}
 	r.rep.Replay = fmt.Sprintf("make chaos SEED=%d DURATION=%s FAULTS=%s", o.Seed, o.Duration, kindList(o.Kinds))
 	r.event(nil, "start", fmt.Sprintf("seed %d, %s, %d targets, collectors %v", o.Seed, o.Duration, len(s.TargetNames()), s.Collectors()))
