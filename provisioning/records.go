@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -96,7 +98,13 @@ func OpenRecords(ctx context.Context, dir string) (*Records, error) {
 }
 
 func (r *Records) git(ctx context.Context, args ...string) (string, error) {
+	return r.gitIn(ctx, nil, args...)
+}
+
+// gitIn runs git with stdin (nil: none) in the records directory.
+func (r *Records) gitIn(ctx context.Context, stdin io.Reader, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", r.Dir}, args...)...)
+	cmd.Stdin = stdin
 	// Records must commit on a fresh CI runner with no git identity.
 	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=tuyau", "GIT_AUTHOR_EMAIL=tuyau@localhost",
 		"GIT_COMMITTER_NAME=tuyau", "GIT_COMMITTER_EMAIL=tuyau@localhost")
@@ -220,6 +228,55 @@ func (r *Records) Version(ctx context.Context, device string, n int) (RecordedCo
 		c.Transport = "ssh"
 	}
 	return c, nil
+}
+
+// Latest returns each device's config text as the last commit (HEAD)
+// holds it, which is its version 0, read in one git process for all of
+// them: an apply checks every device it touched, and a git process per
+// device cost about 25 ms of wall time each on a loaded machine (20
+// routers: half a second after the last router was done). A device the
+// records never held, or no commit at all, is absent from the map.
+func (r *Records) Latest(ctx context.Context, devices []string) (map[string][]byte, error) {
+	got := map[string][]byte{}
+	if len(devices) == 0 {
+		return got, nil
+	}
+	var in bytes.Buffer
+	for _, d := range devices {
+		if strings.ContainsAny(d, "\n\r") {
+			return nil, fmt.Errorf("records: device name %q", d)
+		}
+		in.WriteString("HEAD:configs/" + d + ".conf\n")
+	}
+	out, err := r.gitIn(ctx, &in, "cat-file", "--batch")
+	if err != nil {
+		return nil, err
+	}
+	// Each answer is "<object> missing" (also with no commit yet) or
+	// "<oid> blob <size>", then the size's bytes and a newline, in the
+	// order asked.
+	b := []byte(out)
+	for _, d := range devices {
+		line, rest, ok := bytes.Cut(b, []byte("\n"))
+		if !ok {
+			return nil, fmt.Errorf("records %s: git cat-file: answer for %s cut short", r.Dir, d)
+		}
+		if string(line) == "HEAD:configs/"+d+".conf missing" {
+			b = rest
+			continue
+		}
+		f := strings.Fields(string(line))
+		if len(f) != 3 || f[1] != "blob" {
+			return nil, fmt.Errorf("records %s: git cat-file: %s: %q", r.Dir, d, line)
+		}
+		n, err := strconv.Atoi(f[2])
+		if err != nil || n < 0 || n+1 > len(rest) {
+			return nil, fmt.Errorf("records %s: git cat-file: %s: %q", r.Dir, d, line)
+		}
+		got[d] = rest[:n:n]
+		b = rest[n+1:]
+	}
+	return got, nil
 }
 
 // writeStartup keeps c as the config device n boots with.

@@ -14,12 +14,22 @@ func RecordApply(ctx context.Context, rec *Records, plan *Plan, res []Result, wh
 	before := map[string]RecordedConfig{}
 	after := map[string]RecordedConfig{}
 	var audit []AuditEntry
+	var touched []string
+	for _, r := range res {
+		if r.Outcome != Unchanged && r.Before != nil {
+			touched = append(touched, r.Device)
+		}
+	}
+	last, err := rec.Latest(ctx, touched)
+	if err != nil {
+		return "", err
+	}
 	for i, r := range res {
 		if r.Outcome == Unchanged {
 			continue
 		}
 		if r.Before != nil {
-			if last, err := rec.Version(ctx, r.Device, 0); err != nil || string(last.Text) != string(r.Before) {
+			if l, ok := last[r.Device]; !ok || string(l) != string(r.Before) {
 				before[r.Device] = RecordedConfig{Text: r.Before, Platform: r.Platform, Transport: r.Transport}
 			}
 		}

@@ -62,3 +62,44 @@ func texts(kv ...any) map[string]RecordedConfig {
 	}
 	return m
 }
+
+// TestRecordsLatest checks the one-process read of every device's last
+// recorded config against Version(device, 0), which reads it per device.
+func TestRecordsLatest(t *testing.T) {
+	ctx := context.Background()
+	rec, err := OpenRecords(ctx, filepath.Join(t.TempDir(), "records"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := rec.Latest(ctx, []string{"r1"}); err != nil || len(got) != 0 {
+		t.Fatalf("Latest before any commit = %q, %v; want nothing", got, err)
+	}
+	empty := []byte{}
+	if _, _, err := rec.Save(ctx, "backup", texts("r1", []byte("hostname r1\n"), "r2", []byte("hostname r2\n\n"), "r3", empty), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := rec.Save(ctx, "apply", texts("r1", []byte("hostname r1\nlog syslog\n")), nil); err != nil {
+		t.Fatal(err)
+	}
+	devs := []string{"r2", "never", "r1", "r3", "odd name"}
+	got, err := rec.Latest(ctx, devs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range devs {
+		v, verr := rec.Version(ctx, d, 0)
+		text, ok := got[d]
+		switch {
+		case verr != nil && ok:
+			t.Errorf("Latest[%s] = %q, but Version(%s, 0) fails: %v", d, text, d, verr)
+		case verr == nil && (!ok || string(text) != string(v.Text)):
+			t.Errorf("Latest[%s] = %q (%v), want Version(%s, 0) = %q", d, text, ok, d, v.Text)
+		}
+	}
+	if len(got) != 3 {
+		t.Errorf("Latest = %d devices, want 3 (r1, r2, r3)", len(got))
+	}
+	if _, err := rec.Latest(ctx, []string{"bad\nname"}); err == nil {
+		t.Error("Latest took a device name with a newline")
+	}
+}
