@@ -7,16 +7,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/scrapli/scrapligo/driver/network"
-	"github.com/scrapli/scrapligo/driver/opoptions"
-
 	"github.com/tuyau-net/tuyau/provisioning"
 )
 
 // Conn is an open CLI session to one device.
 type Conn struct {
 	dev, platform string
-	drv           *network.Driver
+	s             *session
 	// timeout bounds each operation on the session.
 	timeout time.Duration
 	// trace names each exchange with the device (one write answered by a
@@ -36,9 +33,9 @@ type frrRead struct{ daemons, config string }
 // within the dialer's Timeout; the session is closed.
 var ErrTimeout = errors.New("device stopped answering")
 
-// run runs fn with the session's deadline unless ctx ends first;
-// scrapligo has no contexts, so on cancellation or deadline the session is
-// closed to unblock it.
+// run runs fn with the session's deadline unless ctx ends first; on
+// cancellation or deadline the session is closed, which also unblocks a
+// write the device stopped reading.
 func (c *Conn) run(ctx context.Context, op string, fn func(ctx context.Context) error) error {
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
@@ -51,7 +48,7 @@ func (c *Conn) run(ctx context.Context, op string, fn func(ctx context.Context) 
 	case err := <-done:
 		return err
 	case <-ctx.Done():
-		c.drv.Close()
+		c.s.close()
 		<-done
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return fmt.Errorf("%s: %w: no answer within %s (session closed)", op, ErrTimeout, c.timeout)
@@ -63,23 +60,39 @@ func (c *Conn) run(ctx context.Context, op string, fn func(ctx context.Context) 
 // Command runs one exec-mode command and returns its output.
 func (c *Conn) Command(ctx context.Context, cmd string) (string, error) {
 	var out string
-	err := c.run(ctx, fmt.Sprintf("%q", cmd), func(context.Context) error {
+	err := c.run(ctx, fmt.Sprintf("%q", cmd), func(ctx context.Context) error {
 		c.trace = append(c.trace, cmd)
 		c.after = nil
-		r, err := c.drv.SendCommand(cmd)
+		if err := c.s.write([]byte(cmd + "\n")); err != nil {
+			return err
+		}
+		// The prompt the echo follows came with the last output.
+		b, err := c.readCommand(ctx, append([]byte("\n"), c.s.prompt...), cmd)
 		if err != nil {
 			return cleanErr(err)
 		}
-		if r.Failed != nil {
-			return fmt.Errorf("%q: %s", cmd, strings.TrimSpace(r.Result))
+		out = string(b)
+		if l := failedLine(out); l != "" {
+			return fmt.Errorf("%q: %s", cmd, l)
 		}
-		out = r.Result
 		return nil
 	})
 	if err != nil {
 		return "", fmt.Errorf("device %s: %w", c.dev, err)
 	}
 	return out, nil
+}
+
+// failedLine is the first line of a command's output that says vtysh
+// refused it: "% Unknown command", "% Command incomplete" and the like
+// (every vtysh error starts with "% ").
+func failedLine(out string) string {
+	for _, l := range strings.Split(out, "\n") {
+		if l = strings.TrimSpace(l); strings.HasPrefix(l, "% ") {
+			return l
+		}
+	}
+	return ""
 }
 
 // Running implements provisioning.Conn. On FRR, a read that vtysh
@@ -139,27 +152,7 @@ func (c *Conn) Push(ctx context.Context, d provisioning.Delta) error {
 		}
 		return nil
 	}
-	err := c.run(ctx, "push", func(context.Context) error {
-		mr, err := c.drv.SendConfigs(d.Commands, opoptions.WithStopOnFailed())
-		if err != nil {
-			return cleanErr(err)
-		}
-		if mr.Failed != nil {
-			for i, r := range mr.Responses {
-				if r.Failed != nil {
-					return &provisioning.CommandError{Position: i + 1, Total: len(d.Commands), Command: r.Input,
-						Message: strings.TrimSpace(r.Result)}
-				}
-			}
-			return mr.Failed
-		}
-		_, err = c.drv.SendCommand("end")
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("device %s: push: %w", c.dev, err)
-	}
-	return nil
+	return fmt.Errorf("device %s: pushing to %s over SSH is not implemented; use gNMI", c.dev, c.platform)
 }
 
 // Save implements provisioning.Saver: the running config becomes the
@@ -262,4 +255,4 @@ func (c *Conn) Status(ctx context.Context) (provisioning.Status, error) {
 }
 
 // Close implements provisioning.Conn.
-func (c *Conn) Close() error { return c.drv.Close() }
+func (c *Conn) Close() error { return c.s.close() }

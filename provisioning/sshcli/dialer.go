@@ -5,18 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strconv"
 	"sync"
 	"time"
 
-	"github.com/scrapli/scrapligo/driver/options"
-	"github.com/scrapli/scrapligo/platform"
-	"github.com/scrapli/scrapligo/transport"
-	"github.com/scrapli/scrapligo/util"
-
 	"github.com/tuyau-net/tuyau/inventory"
 	"github.com/tuyau-net/tuyau/provisioning"
-	"github.com/tuyau-net/tuyau/provisioning/platforms"
 )
 
 // Dialer opens SSH CLI sessions. Its zero value is not usable: KnownHosts
@@ -75,58 +68,25 @@ func (d *Dialer) Dial(ctx context.Context, dev inventory.Device, tr string) (pro
 	if err != nil {
 		return nil, err
 	}
-	host, portS, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, fmt.Errorf("device %s: address %q: %w", dev.Name, addr, err)
+	if dev.Platform != "frr" {
+		return nil, fmt.Errorf("device %s: no SSH platform for %q", dev.Name, dev.Platform)
 	}
-	port, _ := strconv.Atoi(portS)
 	algos, err := d.keys.ensure(ctx, addr, timeout)
 	if err != nil {
 		return nil, fmt.Errorf("device %s (%s): %w", dev.Name, addr, err)
 	}
-	if dev.Platform != "frr" {
-		return nil, fmt.Errorf("device %s: no SSH platform for %q", dev.Name, dev.Platform)
-	}
-	var def any = platforms.FRRVtysh()
-	opts := []util.Option{
-		options.WithTransportType(transport.StandardTransport),
-		options.WithPort(port),
-		options.WithAuthUsername(d.Credentials.Username),
-		options.WithSSHKnownHostsFile(d.KnownHosts),
-		options.WithStandardTransportHostKeyAlgorithms(algos),
-		options.WithTimeoutOps(timeout),
-		options.WithTimeoutSocket(timeout),
-	}
-	if d.Credentials.Password != "" {
-		opts = append(opts, options.WithAuthPassword(d.Credentials.Password))
-	}
-	if d.Credentials.PrivateKey != "" {
-		opts = append(opts, options.WithAuthPrivateKey(d.Credentials.PrivateKey, ""))
-	}
-	p, err := platform.NewPlatform(def, host, opts...)
+	hostKey, err := d.keys.callback()
 	if err != nil {
-		return nil, fmt.Errorf("device %s: scrapligo platform: %w", dev.Name, err)
+		return nil, fmt.Errorf("device %s (%s): %w", dev.Name, addr, err)
 	}
-	drv, err := p.GetNetworkDriver()
-	if err != nil {
-		return nil, fmt.Errorf("device %s: %w", dev.Name, err)
-	}
-	opened := make(chan error, 1)
-	go func() { opened <- drv.Open() }()
-	select {
-	case err = <-opened:
-	case <-ctx.Done():
-		go func() { <-opened; drv.Close() }()
-		return nil, fmt.Errorf("device %s (%s): open ssh: %w", dev.Name, addr, ctx.Err())
-	}
+	s, err := login(ctx, addr, hostKey, algos, d.Credentials, timeout)
 	if err != nil {
 		return nil, fmt.Errorf("device %s (%s): open ssh: %w", dev.Name, addr, cleanErr(err))
 	}
-	return &Conn{dev: dev.Name, platform: dev.Platform, drv: drv, timeout: timeout}, nil
+	return &Conn{dev: dev.Name, platform: dev.Platform, s: s, timeout: timeout}, nil
 }
 
-// cleanErr keeps scrapligo's errors short: they can repeat the whole
-// channel output.
+// cleanErr keeps errors short: one can quote a device's whole output.
 func cleanErr(err error) error {
 	s := err.Error()
 	if len(s) > 300 {

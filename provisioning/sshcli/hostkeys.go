@@ -22,12 +22,45 @@ import (
 // on first use is off.
 var ErrUnknownHost = errors.New("host key not in known_hosts (use --trust-on-first-use to record it)")
 
-// hostKeys manages the known_hosts file: lookups for scrapligo and, when
-// allowed, recording a first-seen key.
+// hostKeys manages the known_hosts file: the check of every login's host
+// key and, when allowed, recording a first-seen key.
 type hostKeys struct {
 	path string
 	tofu bool
 	mu   sync.Mutex
+	// db is the file parsed once for all logins (nil: not yet, or
+	// a first-used key was added since); probe asks it which keys it
+	// holds for a host.
+	db    ssh.HostKeyCallback
+	probe ssh.PublicKey
+}
+
+// load parses the file unless it is parsed already; h.mu is held. An
+// absent file is nil, nil.
+func (h *hostKeys) load() (ssh.HostKeyCallback, error) {
+	if h.db != nil {
+		return h.db, nil
+	}
+	if _, err := os.Stat(h.path); errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	cb, err := knownhosts.New(h.path)
+	if err != nil {
+		return nil, fmt.Errorf("known_hosts %s: %w", h.path, err)
+	}
+	h.db = cb
+	return cb, nil
+}
+
+// callback checks a login's host key against the file.
+func (h *hostKeys) callback() (ssh.HostKeyCallback, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	cb, err := h.load()
+	if err == nil && cb == nil {
+		err = fmt.Errorf("known_hosts %s: %w", h.path, os.ErrNotExist)
+	}
+	return cb, err
 }
 
 // algorithms returns the key types known_hosts holds for addr, so the
@@ -38,21 +71,20 @@ type hostKeys struct {
 func (h *hostKeys) algorithms(addr string) ([]string, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if _, err := os.Stat(h.path); errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	cb, err := knownhosts.New(h.path)
-	if err != nil {
-		return nil, fmt.Errorf("known_hosts %s: %w", h.path, err)
-	}
-	pub, _, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
+	cb, err := h.load()
+	if cb == nil || err != nil {
 		return nil, err
 	}
-	probe, err := ssh.NewPublicKey(pub)
-	if err != nil {
-		return nil, err
+	if h.probe == nil {
+		pub, _, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		if h.probe, err = ssh.NewPublicKey(pub); err != nil {
+			return nil, err
+		}
 	}
+	probe := h.probe
 	host, port, _ := net.SplitHostPort(addr)
 	remote := &net.TCPAddr{IP: net.ParseIP(host)}
 	remote.Port, _ = strconv.Atoi(port)
@@ -102,6 +134,7 @@ func (h *hostKeys) ensure(ctx context.Context, addr string, timeout time.Duratio
 	if _, err := fmt.Fprintln(f, knownhosts.Line([]string{knownhosts.Normalize(addr)}, key)); err != nil {
 		return nil, fmt.Errorf("known_hosts: %w", err)
 	}
+	h.db = nil // read again, with the key just added
 	return algorithmsFor(key.Type()), nil
 }
 

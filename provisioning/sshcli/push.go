@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/tuyau-net/tuyau/provisioning"
 )
@@ -52,7 +51,6 @@ func (c *Conn) pushBatch(ctx context.Context, cmds []string) error {
 		if err != nil {
 			return err
 		}
-		c.drv.CurrentPriv = "exec"
 		if err := rejections(parts[0], marker, cmds); err != nil {
 			return err
 		}
@@ -84,7 +82,7 @@ func (c *Conn) exchange(ctx context.Context, prefix string, marks []string, read
 			sb.WriteString(m + "\n")
 		}
 	}
-	if err := c.drv.Channel.Write([]byte(sb.String()), false); err != nil {
+	if err := c.s.write([]byte(sb.String())); err != nil {
 		return nil, err
 	}
 	var out []byte
@@ -144,18 +142,12 @@ var execPrompt = regexp.MustCompile(`^[\w.\-]{1,63}#\s?$`)
 func (c *Conn) readCommand(ctx context.Context, have []byte, cmd string) ([]byte, error) {
 	for {
 		if out, ok := commandOutput(have, cmd); ok {
+			c.s.prompt = append(c.s.prompt[:0], lastLine(have)...)
 			return out, nil
 		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		b, err := c.drv.Channel.Read()
+		b, err := c.s.next(ctx)
 		if err != nil {
 			return nil, err
-		}
-		if b == nil {
-			time.Sleep(time.Millisecond)
-			continue
 		}
 		have = append(have, b...)
 	}
@@ -233,22 +225,8 @@ func rejections(out []byte, marker string, cmds []string) error {
 // readUntil reads the session's output until it holds want and the prompt
 // that follows it.
 func (c *Conn) readUntil(ctx context.Context, want string) ([]byte, error) {
-	var out []byte
-	for {
-		if err := ctx.Err(); err != nil {
-			return out, err
-		}
-		b, err := c.drv.Channel.Read()
-		if err != nil {
-			return out, err
-		}
-		if b == nil {
-			time.Sleep(time.Millisecond)
-			continue
-		}
-		out = append(out, b...)
-		if i := bytes.Index(out, []byte(want)); i >= 0 && bytes.HasSuffix(bytes.TrimRight(out[i:], " "), []byte("#")) {
-			return out, nil
-		}
-	}
+	return c.s.until(ctx, func(out []byte) bool {
+		i := bytes.Index(out, []byte(want))
+		return i >= 0 && bytes.HasSuffix(bytes.TrimRight(out[i:], " "), []byte("#"))
+	})
 }
