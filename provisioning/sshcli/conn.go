@@ -23,6 +23,11 @@ type Conn struct {
 	// Running on this session (the read that verifies the push); any
 	// other exchange drops it.
 	after *frrRead
+	// iface is "show interface json" as the session's first read took it
+	// with the config, for the HostState that follows it in a plan; read
+	// is set once the session read a config.
+	iface *string
+	read  bool
 }
 
 // frrRead is what vtysh answered "show daemons" and "show running-config"
@@ -62,7 +67,7 @@ func (c *Conn) Command(ctx context.Context, cmd string) (string, error) {
 	var out string
 	err := c.run(ctx, fmt.Sprintf("%q", cmd), func(ctx context.Context) error {
 		c.trace = append(c.trace, cmd)
-		c.after = nil
+		c.after, c.iface = nil, nil
 		if err := c.s.write([]byte(cmd + "\n")); err != nil {
 			return err
 		}
@@ -116,21 +121,35 @@ func (c *Conn) Running(ctx context.Context) ([]byte, error) {
 		return []byte(out), nil
 	}
 	r := c.after
-	c.after = nil
+	c.after, c.iface = nil, nil
 	if r == nil {
+		// A session's first read is a plan's (or a backup's), which reads
+		// the interfaces next (HostState): in the same write, between the
+		// two others. JSON read there is whole or fails to parse: a line
+		// of echoed input (a mark, a command) is dropped by clean, and one
+		// cut into its text makes it invalid JSON, never other MTUs.
+		reads := []string{"show daemons", cmd}
+		if !c.read {
+			reads = []string{"show daemons", ifaceCmd, cmd}
+		}
 		err := c.run(ctx, "read", func(ctx context.Context) error {
-			c.trace = append(c.trace, "show daemons, "+cmd)
-			parts, err := c.exchange(ctx, "", nil, "show daemons", cmd)
+			c.trace = append(c.trace, strings.Join(reads, ", "))
+			parts, err := c.exchange(ctx, "", nil, reads...)
 			if err != nil {
 				return cleanErr(err)
 			}
-			r = &frrRead{daemons: clean(parts[0], "show daemons", cmd), config: string(parts[1])}
+			r = &frrRead{daemons: clean(parts[0], reads...), config: string(parts[len(parts)-1])}
+			if len(parts) == 3 {
+				j := clean(parts[1], reads...)
+				c.iface = &j
+			}
 			return nil
 		})
 		if err != nil {
 			return nil, fmt.Errorf("device %s: %w", c.dev, err)
 		}
 	}
+	c.read = true
 	if err := provisioning.FRRReadError(r.config); err != nil {
 		return nil, fmt.Errorf("device %s: %s: %w", c.dev, cmd, err)
 	}
@@ -204,10 +223,19 @@ func (c *Conn) HostState(ctx context.Context, running []byte) (provisioning.Host
 	if c.platform != "frr" {
 		return hs, provisioning.ErrNoHostState
 	}
-	out, err := c.Command(ctx, "show interface json")
-	if err != nil {
-		return hs, err
+	var out string
+	if c.iface != nil {
+		out, c.iface = *c.iface, nil
+		if l := failedLine(out); l != "" {
+			return hs, fmt.Errorf("device %s: %q: %s", c.dev, ifaceCmd, l)
+		}
+	} else {
+		var err error
+		if out, err = c.Command(ctx, ifaceCmd); err != nil {
+			return hs, err
+		}
 	}
+	var err error
 	if hs.MTU, err = ParseInterfaceMTUs([]byte(out)); err != nil {
 		return hs, fmt.Errorf("device %s: %w", c.dev, err)
 	}
@@ -218,6 +246,9 @@ func (c *Conn) HostState(ctx context.Context, running []byte) (provisioning.Host
 	}
 	return hs, nil
 }
+
+// ifaceCmd reads the interfaces' MTUs (HostState).
+const ifaceCmd = "show interface json"
 
 // Status implements provisioning.StatusReader from FRR's JSON output, both
 // reads in one write (post-checks poll it, once per router and tick): the
@@ -231,7 +262,7 @@ func (c *Conn) Status(ctx context.Context) (provisioning.Status, error) {
 	var table, summary string
 	err := c.run(ctx, "status", func(ctx context.Context) error {
 		c.trace = append(c.trace, brief+", "+bgp)
-		c.after = nil
+		c.after, c.iface = nil, nil
 		parts, err := c.exchange(ctx, "", nil, brief, bgp)
 		if err != nil {
 			return cleanErr(err)

@@ -37,7 +37,7 @@ func (c *Conn) pushBatch(ctx context.Context, cmds []string) error {
 		return err
 	}
 	marker := "tuyau-sync-" + hex.EncodeToString(nonce)
-	c.after = nil
+	c.after, c.iface = nil, nil
 	return c.run(ctx, "push", func(ctx context.Context) error {
 		var sb strings.Builder
 		sb.WriteString("configure terminal\n" + marker + "-0\n")

@@ -48,8 +48,12 @@ func (d *tracingDialer) exchanges() map[string][]string {
 // config apply" as the command makes them (one pooled session per router,
 // the plan's read reused by the stale check), for a first push and a run
 // with nothing to change. Time on a loaded machine says little; the count
-// is the critical path that stays once the network is the cost. The counts
-// are printed, not asserted: the test checks the outcome is right.
+// is the critical path that stays once the network is the cost. The
+// exchanges up to the end of the verify, and the no-change run's, are
+// asserted; the post-check polls that follow depend on how fast the
+// sessions come up and are only printed. The plan's read takes the
+// interfaces (HostState) in the same write as the config since
+// 2026-12-06: a no-change run is one exchange per router, was two.
 func TestFRRRoundTrips(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts FRR and sshd")
@@ -88,7 +92,18 @@ func TestFRRRoundTrips(t *testing.T) {
 		return ex
 	}
 	t.Run("first push", func(t *testing.T) {
-		apply(t, provisioning.Applied)
+		ex := apply(t, provisioning.Applied)
+		for n, e := range ex {
+			// read (plan, stale check), baseline status, push + verify read
+			if len(e) < 3 || e[0] != "show daemons, show interface json, show running-config" ||
+				e[1] != "show interface brief, show bgp summary json" || !strings.HasPrefix(e[2], "configure terminal, ") ||
+				!strings.HasSuffix(e[2], ", end, show daemons, show running-config") {
+				t.Errorf("%s: exchanges up to the verify %q, want the read, the baseline status, the push with its verify read", n, e[:min(3, len(e))])
+			}
+			if c := strings.Count(strings.Join(e, "|"), "write memory"); c != 1 {
+				t.Errorf("%s: %d saves, want 1", n, c)
+			}
+		}
 		for n, r := range lab {
 			if out := r.vtyshShow(t, "show running-config"); !strings.Contains(out, "router bgp") {
 				t.Errorf("%s: no router bgp after the push:\n%s", n, out)
@@ -97,6 +112,10 @@ func TestFRRRoundTrips(t *testing.T) {
 	})
 	td.conns = map[string][]*Conn{}
 	t.Run("no change", func(t *testing.T) {
-		apply(t, provisioning.Unchanged)
+		for n, e := range apply(t, provisioning.Unchanged) {
+			if len(e) != 1 || e[0] != "show daemons, show interface json, show running-config" {
+				t.Errorf("%s: exchanges %q, want one read", n, e)
+			}
+		}
 	})
 }
