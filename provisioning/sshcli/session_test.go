@@ -3,6 +3,7 @@ package sshcli
 import (
 	"context"
 	"io"
+	"strings"
 	"testing"
 	"time"
 )
@@ -53,4 +54,29 @@ func TestSessionRead(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzSessionRead feeds the reader vtysh output cut anywhere: it never
+// keeps a CR, and output without escapes comes out whole whatever the cut.
+func FuzzSessionRead(f *testing.F) {
+	f.Add("r1# show daemons\r\n zebra bgpd\r\nr1# ", 5)
+	f.Add("\x1b[?2004hr1# show x\r\n\x1b[?2004l\rout\r\n", 3)
+	f.Add("line\r\n\x1b[?2004hr1# ", 8)
+	f.Fuzz(func(t *testing.T, in string, cut int) {
+		if cut < 0 || cut > len(in) {
+			cut = len(in) / 2
+		}
+		s := &session{more: make(chan struct{}, 1)}
+		c := chunks{in[:cut], in[cut:]}
+		s.read(&c)
+		got := string(s.out)
+		if strings.Contains(got, "\r") {
+			t.Errorf("read %q cut at %d kept a CR: %q", in, cut, got)
+		}
+		if !strings.Contains(in, "\x1b") {
+			if want := strings.ReplaceAll(in, "\r", ""); got != want {
+				t.Errorf("read %q cut at %d = %q, want %q", in, cut, got, want)
+			}
+		}
+	})
 }
