@@ -53,8 +53,8 @@ type cachedRef struct {
 	ok bool
 }
 
-// maxCachedRefs bounds the paths remembered: past it, the tables start
-// again (a target naming new objects forever).
+// maxCachedRefs bounds the paths (and prefixes) remembered: past it,
+// the tables start again (a target naming new objects forever).
 const maxCachedRefs = 1 << 14
 
 // refTable is the path table for a notification's prefix bytes.
@@ -67,7 +67,20 @@ func (d *Decoder) refTable(prefix []byte) map[string]cachedRef {
 	}
 	t := map[string]cachedRef{}
 	d.w.refs[string(prefix)] = t
+	d.w.nrefs++
 	return t
+}
+
+// rememberRef adds a path's ref to the current prefix's table.
+func (d *Decoder) rememberRef(path []byte, c cachedRef) {
+	if d.w.nrefs >= maxCachedRefs {
+		for _, t := range d.w.refs {
+			clear(t)
+		}
+		d.w.nrefs = len(d.w.refs)
+	}
+	d.w.cur[string(path)] = c
+	d.w.nrefs++
 }
 
 // maxInterned bounds the interned strings: a target naming new objects
@@ -306,8 +319,7 @@ func (d *Decoder) wireUpdate(b []byte, ts, received time.Time, out []Update) (_ 
 		c.r, c.ok = classify(pathView{wire: true, wa: d.w.prefix, wb: d.w.path})
 		// The ref's strings view the message: the table keeps copies.
 		c.r.key, c.r.leaf = d.keep(c.r.key), d.keep(c.r.leaf)
-		d.w.cur[string(path)] = c
-		d.w.nrefs++
+		d.rememberRef(path, c)
 	}
 	if !hasVal {
 		d.Skipped++

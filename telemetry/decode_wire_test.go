@@ -5,6 +5,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -217,4 +218,27 @@ func FuzzWire(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		wireAgrees(t, [][]byte{append([]byte(nil), data...)})
 	})
+}
+
+// TestWirePathTableBounded: a target sending more distinct paths than
+// the path table holds is decoded as proto decodes it, the table starting
+// again rather than growing.
+func TestWirePathTableBounded(t *testing.T) {
+	msg, n := sampleWire(t, 3000, gnmi.Encoding_PROTO)
+	if n <= maxCachedRefs {
+		t.Fatalf("%d paths: want more than the table's %d", n, maxCachedRefs)
+	}
+	if read := wireAgrees(t, [][]byte{slices.Clone(msg)}); read != 1 { // it overwrites what it reads
+		t.Fatal("sample declined")
+	}
+	d := NewDecoder(wireTarget)
+	for i := range 2 {
+		ups, _, ok := d.Wire(msg, time.Unix(1, 0), nil)
+		if !ok || len(ups) != n {
+			t.Fatalf("Wire %d: ok %t, %d updates (%d skipped), want %d", i, ok, len(ups), d.Skipped, n)
+		}
+		if d.w.nrefs > maxCachedRefs {
+			t.Fatalf("path table holds %d entries, bound %d", d.w.nrefs, maxCachedRefs)
+		}
+	}
 }
