@@ -51,7 +51,7 @@ func applyEdit(base *inventory.Snapshot, dev string, seq int) *inventory.Snapsho
 		if d := &next.Devices[i]; d.Name == dev {
 			for j := range d.Interfaces {
 				if f := &d.Interfaces[j]; f.Description != "" || j < 2 {
-					f.Description = strings.TrimSpace(strings.Split(f.Description, " [chaos")[0] + " [chaos apply " + strconv.Itoa(seq) + "]")
+					f.Description = strings.TrimSpace(f.Description + " [chaos apply " + strconv.Itoa(seq) + "]")
 				}
 			}
 		}
