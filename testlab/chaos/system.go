@@ -270,7 +270,10 @@ func (s *System) startCollector(c *collectorProc) error {
 		return fmt.Errorf("collector %s: redis client: %w", c.id, err)
 	}
 	leases := redis.NewLeases(client, s.network, c.id, s.TargetNames(), redis.LeaseOptions{TTL: s.o.LeaseTTL, Logger: s.o.Logger})
-	sink := redis.New(client, redis.Options{Network: s.network, Collector: c.id, Logger: s.o.Logger, WaitReplicas: 1,
+	// Target health rewritten every interval, not every 10 s: the
+	// recoveries wait for data after the restore (LastUpdate), and at the
+	// default a run would measure the rewrite period (up to 10 s of MTTR).
+	sink := redis.New(client, redis.Options{Network: s.network, Collector: c.id, Logger: s.o.Logger, WaitReplicas: 1, TargetEvery: s.o.Interval,
 		OnRefused: func(r redis.Refusal) { leases.Lost(r.Target) }})
 	gate := &crashGate{Sink: sink}
 	eng := telemetry.NewEngine(s.Topo, s.Budgets, telemetry.EngineOptions{Rules: s.Rules, Analysis: s.Analysis, Logger: s.o.Logger})
