@@ -15,12 +15,15 @@ import (
 // TestDemo runs .ci/demo, what "make demo" runs, end to end with a tuyau
 // built from this tree: the lab, configs, both speakers, the collector into
 // a real redis-server, the web NOC and its screenshot, the duct cut, the
-// core site failure and the restore. The script fails itself when a step
+// core site failure (the primary site's router killed and its hosting
+// platform stopped) and the restore. The script fails itself when a step
 // breaks, when the duct cut's prediction, the duct alarm and the routers'
-// BGP paths disagree, or when a router loses its path to the hosting during
-// the failover or the failback; the test also checks that its teardown left
-// no process and no directory behind. About a minute on an idle 2-core
-// machine.
+// BGP paths disagree, when the site loss raises no site-loss alarm or loses
+// members the topology does not predict, when a router loses its path to the
+// hosting during the failover or the failback, or when an alarm is left
+// after the restore; the test also checks that its teardown left no process
+// and no directory behind. About a minute and a half on an idle 2-core
+// machine (the site-loss alarm waits for target-unreachable's 30 s).
 func TestDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the whole demo: a minute or two")
@@ -52,6 +55,11 @@ func TestDemo(t *testing.T) {
 		"members losing the hosting           predicted 4, NOC 4, routers 4, match yes",
 		"links down                           predicted 4, observed 4, match yes",
 		"router polls without a path      0 (the backup path is in every RIB)",
+		// The core site failure: its router killed, the collector names the
+		// dead site (site-loss), no member loses the hosting, as predicted.
+		"site failure: site-loss alarm (root cause)",
+		"site failure: members losing the hosting       predicted 0, routers 0, match yes",
+		"dead (saint-lo-dc-r1)",
 		"router polls without a path           0 (make-before-break)",
 		"== torn down",
 	} {
