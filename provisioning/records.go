@@ -121,6 +121,12 @@ func (r *Records) gitIn(ctx context.Context, stdin io.Reader, args ...string) (s
 // It returns the commit hash ("" when nothing changed) and the devices
 // whose config changed.
 func (r *Records) Save(ctx context.Context, subject string, configs map[string]RecordedConfig, audit []AuditEntry) (string, []string, error) {
+	return r.save(ctx, subject, configs, audit, true)
+}
+
+// save is Save; without hash, it commits without asking git for the
+// commit's hash (one git process fewer) and returns "" for it.
+func (r *Records) save(ctx context.Context, subject string, configs map[string]RecordedConfig, audit []AuditEntry, hash bool) (string, []string, error) {
 	names := make([]string, 0, len(configs))
 	for n := range configs {
 		names = append(names, n)
@@ -193,6 +199,9 @@ func (r *Records) Save(ctx context.Context, subject string, configs map[string]R
 	}
 	if _, err := r.git(ctx, "commit", "-q", "-m", msg); err != nil {
 		return "", nil, err
+	}
+	if !hash {
+		return "", changed, nil
 	}
 	h, err := r.git(ctx, "rev-parse", "HEAD")
 	return strings.TrimSpace(h), changed, err

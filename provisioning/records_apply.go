@@ -48,7 +48,7 @@ func RecordApply(ctx context.Context, rec *Records, plan *Plan, res []Result, wh
 		audit = append(audit, e)
 	}
 	if len(before) > 0 {
-		if _, _, err := rec.Save(ctx, "before apply", before, nil); err != nil {
+		if _, _, err := rec.save(ctx, "before apply", before, nil, false); err != nil {
 			return "", err
 		}
 	}
