@@ -295,10 +295,20 @@ func (e *Engine) bestCandidate() *rootCandidate {
 	for _, r := range c.roots {
 		seen[r.cand] = true // named already: it adopts its own links
 	}
+	// The earliest horizon of any candidate: only a link down since can
+	// make one (a pass costs the links that moved, not every dark one).
+	early := c.lastPass
+	for _, t := range e.tgtList {
+		if !t.h.LastUpdate.IsZero() && e.targetSuspect(t) {
+			if at := t.h.LastUpdate.Add(-e.rules.Correlation.Settle.D()); at.Before(early) {
+				early = at
+			}
+		}
+	}
 	for _, l := range e.links {
 		// A link a site root explains is settled; one a duct or a cable
 		// explains may yet be a dark site's.
-		if o := c.owner[l]; !l.cond[ruleLinkDown].active || o != nil && o.cand.kind == topology.FailSite {
+		if o := c.owner[l]; !l.cond[ruleLinkDown].active || o != nil && o.cand.kind == topology.FailSite || !e.downSince(l).After(early) {
 			continue
 		}
 		for _, cd := range c.byLink[l] {

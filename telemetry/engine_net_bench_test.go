@@ -75,3 +75,65 @@ func BenchmarkTickNetwork(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCorrelatePass is one full correlation pass (what a link-down or
+// a target alarm moving costs) on a generated network with one link in ten
+// down (and the dark ones), every target connected: every candidate of
+// every link down is tried again, none is new.
+func BenchmarkCorrelatePass(b *testing.B) {
+	for _, sites := range []int{50, 200} {
+		b.Run(fmt.Sprintf("sites=%d", sites), func(b *testing.B) {
+			snap, err := synth.Generate(synth.Options{Sites: sites, Seed: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			topo, err := topology.Build(snap, topology.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			budgets, err := topology.Budgets(topo, topology.BudgetOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			t0 := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
+			now := t0
+			e := NewEngine(topo, budgets, EngineOptions{Clock: func() time.Time { return now }})
+			var ups []Update
+			dark := 0
+			for i, l := range topo.Links {
+				oper := "UP"
+				if budgets[i].Status == topology.BudgetFail || i%10 == 0 {
+					oper, dark = "DOWN", dark+1
+				}
+				for j, end := range []string{l.A, l.B} {
+					if j == 1 && l.External {
+						continue
+					}
+					dev, ifc, _ := strings.Cut(end, ":")
+					ups = append(ups, Update{Target: dev, Class: ClassOper, Key: ifc, Leaf: LeafOperStatus, Str: oper, Timestamp: t0})
+				}
+			}
+			e.Observe(ups)
+			for _, d := range snap.Devices {
+				e.ObserveTarget(TargetHealth{Name: d.Name, Connected: true, Since: t0, LastUpdate: t0})
+			}
+			for range 3 {
+				now = now.Add(10 * time.Second)
+				e.Tick(now)
+			}
+			if n := len(activeAlarms(e, "link-down")); n != dark || dark == 0 {
+				b.Fatalf("%d link-down alarms, %d links down", n, dark)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				now = now.Add(time.Second)
+				e.mu.Lock()
+				e.corr.rescan = true
+				e.correlate(now)
+				e.mu.Unlock()
+			}
+			b.ReportMetric(float64(dark), "links-down")
+		})
+	}
+}
