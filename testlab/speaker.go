@@ -332,10 +332,22 @@ func (p peerSpec) toAPI() *api.Peer {
 		if !f.on {
 			continue
 		}
-		af := &api.AfiSafi{Config: &api.AfiSafiConfig{Family: f.fam, Enabled: true}}
+		// FRR advertises add-path receive on every family unless told
+		// "disable-addpath-rx"; GoBGP only when asked. Without it a peer
+		// may not send us add-path (GoBGP v3.37.0 pkg/server/fsm.go
+		// open2Cap: send only where the other end receives), and sends its
+		// best path alone: a tuyau speaker's backup announcement, beaten
+		// by the primary the router reflects back to it, never reached the
+		// router, and GoBGP withdraws it from a non-add-path iBGP peer as
+		// soon as the reflected primary becomes its best (server.go
+		// filterpath, "withdraw the old best which was injected locally").
+		// That was the demo's stuck bgp-hosting-sites after a core site's
+		// reboot (TestRouterKeepsBackupAnnouncement).
+		af := &api.AfiSafi{Config: &api.AfiSafiConfig{Family: f.fam, Enabled: true},
+			AddPaths: &api.AddPaths{Config: &api.AddPathsConfig{Receive: true}}}
 		if p.addPath {
 			// GoBGP's send-max is 8 bits: 255 stands for FRR's "all".
-			af.AddPaths = &api.AddPaths{Config: &api.AddPathsConfig{SendMax: 255}}
+			af.AddPaths.Config.SendMax = 255
 		}
 		peer.AfiSafis = append(peer.AfiSafis, af)
 	}
