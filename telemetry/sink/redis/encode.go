@@ -86,7 +86,8 @@ func (s *Sink) encode(b telemetry.Batch) encoded {
 					n = 8
 				}
 				o.xaddEntry(s.kc.ifaceHistory(dev, ifc.Interface), n)
-				o.arg(o.itoa(ifc.Updated.UnixMilli()), ifc.Oper, o.ftoa(ifc.InBps), o.ftoa(ifc.OutBps),
+				fe := s.fc.entry(dev, ifc.Interface)
+				o.arg(o.itoa(ifc.Updated.UnixMilli()), ifc.Oper, o.ftoaMemo(ifc.InBps, &fe.in), o.ftoaMemo(ifc.OutBps, &fe.out),
 					o.ftoa(ifc.ErrorsPerSec), o.ftoa(ifc.DiscardsPerSec))
 				if ifc.HasOptics {
 					o.arg(o.ftoa(ifc.RxDBm), o.ftoa(ifc.TxDBm))
@@ -298,7 +299,7 @@ func (s *Sink) encodeLinks(o *op, chunk []telemetry.LinkState, writer, maxLen st
 		n := len(o.buf)
 		o.buf = l.Updated.UTC().AppendFormat(o.buf, time.RFC3339Nano)
 		updated := o.view(n)
-		o.arg(o.bytes(js), l.Oper, u, o.ftoa(l.MarginDB), updated, writer, tok)
+		o.arg(o.bytes(js), l.Oper, u, o.ftoaMemo(l.MarginDB, &s.fc.link(l.ID).margin), updated, writer, tok)
 	}
 	if hist {
 		o.xaddTemplate(maxLen, len(chunk), "ts", "oper", "utilization", "a_in_bps", "a_out_bps",
@@ -310,9 +311,13 @@ func (s *Sink) encodeLinks(o *op, chunk []telemetry.LinkState, writer, maxLen st
 				n = 8
 			}
 			o.xaddEntry(s.kc.linkHistory(l.ID), n)
-			o.arg(o.itoa(l.Updated.UnixMilli()), l.Oper, util[i], o.ftoa(l.A.InBps), o.ftoa(l.A.OutBps))
+			// The A end's rates are its interface's, just formatted for
+			// its own history when its device sent them.
+			fe := s.fc.entry(l.A.Device, l.A.Interface)
+			o.arg(o.itoa(l.Updated.UnixMilli()), l.Oper, util[i], o.ftoaMemo(l.A.InBps, &fe.in), o.ftoaMemo(l.A.OutBps, &fe.out))
 			if l.HasRx {
-				o.arg(o.ftoa(l.MeasuredRxDBm), o.ftoa(l.MarginDB), o.ftoa(l.DriftDB))
+				le := s.fc.link(l.ID)
+				o.arg(o.ftoaMemo(l.MeasuredRxDBm, &le.measured), o.ftoaMemo(l.MarginDB, &le.margin), o.ftoaMemo(l.DriftDB, &le.drift))
 			}
 		}
 	}

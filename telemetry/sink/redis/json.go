@@ -67,6 +67,10 @@ func (j *jsonBuf) bool(k string, v bool) {
 // or from 1e21 on with a one-digit negative exponent (e-7, not e-07).
 func (j *jsonBuf) float(k string, f float64) {
 	j.key(k)
+	j.floatVal(f)
+}
+
+func (j *jsonBuf) floatVal(f float64) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		j.bad = true
 		return
@@ -195,12 +199,18 @@ func sameState(s, t *telemetry.InterfaceState) bool {
 
 // fieldCache holds the interface fields last written per interface.
 // Bounded like keyCache; guarded by Sink.encMu.
-type fieldCache struct{ m map[[2]string]*fieldEntry }
+type fieldCache struct {
+	m     map[[2]string]*fieldEntry
+	links map[string]*linkEntry
+}
 
 type fieldEntry struct {
 	ok bool
 	st telemetry.InterfaceState
 	js []byte
+	// in and out are the rates as the histories write them ('g'): the
+	// interface's, then its link's (a_in_bps, a_out_bps).
+	in, out fmemo
 }
 
 func (c *fieldCache) entry(dev, ifc string) *fieldEntry {
@@ -243,8 +253,19 @@ func interfaceJSON(buf []byte, c *fieldCache, s *telemetry.InterfaceState) []byt
 	return append(j.b, '}')
 }
 
-// linkJSON is json.Marshal(l); c (nil: none) caches its ends' fields.
+// linkJSON is json.Marshal(l); c (nil: none) caches its ends' fields
+// and its floats' formatting.
 func linkJSON(buf []byte, c *fieldCache, l *telemetry.LinkState) []byte {
+	var m *[12]fmemo
+	if c != nil {
+		m = &c.link(l.ID).json
+	}
+	f := func(i int) *fmemo {
+		if m == nil {
+			return nil
+		}
+		return &m[i]
+	}
 	j := jsonBuf{b: append(buf[:0], '{')}
 	j.str("id", l.ID)
 	j.str("oper", l.Oper)
@@ -253,15 +274,15 @@ func linkJSON(buf []byte, c *fieldCache, l *telemetry.LinkState) []byte {
 	j.key("b")
 	j.end(c, &l.B)
 	j.int("speed_mbps", l.SpeedMbps)
-	j.float("utilization", l.Utilization)
-	j.float("expected_rx_dbm", l.ExpectedRxDBm)
-	j.float("sensitivity_dbm", l.SensitivityDBm)
-	j.float("measured_rx_dbm", l.MeasuredRxDBm)
+	j.floatMemo("utilization", l.Utilization, f(0))
+	j.floatMemo("expected_rx_dbm", l.ExpectedRxDBm, f(1))
+	j.floatMemo("sensitivity_dbm", l.SensitivityDBm, f(2))
+	j.floatMemo("measured_rx_dbm", l.MeasuredRxDBm, f(3))
 	j.bool("has_rx", l.HasRx)
-	j.float("deviation_db", l.DeviationDB)
-	j.float("margin_db", l.MarginDB)
-	j.float("baseline_dbm", l.BaselineDBm)
-	j.float("drift_db", l.DriftDB)
+	j.floatMemo("deviation_db", l.DeviationDB, f(4))
+	j.floatMemo("margin_db", l.MarginDB, f(5))
+	j.floatMemo("baseline_dbm", l.BaselineDBm, f(6))
+	j.floatMemo("drift_db", l.DriftDB, f(7))
 	j.strs("cables", l.Cables)
 	j.strs("ducts", l.Ducts)
 	if l.External {
@@ -271,12 +292,12 @@ func linkJSON(buf []byte, c *fieldCache, l *telemetry.LinkState) []byte {
 	if l.RxEnd != "" {
 		j.str("rx_end", l.RxEnd)
 	}
-	j.float("budget_margin_db", l.BudgetMarginDB)
+	j.floatMemo("budget_margin_db", l.BudgetMarginDB, f(8))
 	if l.LossDB != 0 {
-		j.float("loss_db", l.LossDB)
+		j.floatMemo("loss_db", l.LossDB, f(9))
 	}
-	j.float("excess_loss_db", l.ExcessLossDB)
-	j.float("worst_case_margin_db", l.WorstCaseMarginDB)
+	j.floatMemo("excess_loss_db", l.ExcessLossDB, f(10))
+	j.floatMemo("worst_case_margin_db", l.WorstCaseMarginDB, f(11))
 	j.bool("has_budget", l.HasBudget)
 	if j.bad {
 		return append(buf[:0], mustJSON(l)...)
