@@ -72,8 +72,11 @@ func (s *Sink) encode(b telemetry.Batch) encoded {
 		o.reserve(2+len(list), 4+2*len(list)+14+9*len(list), s.est.iface*len(list)+64)
 		o.hset(s.kc.ifaces(dev), s.keys.DeviceIndex(), dev, len(list))
 		n0 := len(o.buf)
+		ents := s.entScratch[:0]
 		for i := range list {
-			js = interfaceJSON(js, &s.fc, &list[i])
+			fe := s.fc.entry(dev, list[i].Interface)
+			ents = append(ents, fe)
+			js = interfaceJSONEntry(js, fe, &list[i])
 			o.arg(list[i].Interface, o.bytes(js))
 		}
 		if ifaceHist {
@@ -85,8 +88,11 @@ func (s *Sink) encode(b telemetry.Batch) encoded {
 				if ifc.HasOptics {
 					n = 8
 				}
-				o.xaddEntry(s.kc.ifaceHistory(dev, ifc.Interface), n)
-				fe := s.fc.entry(dev, ifc.Interface)
+				fe := ents[i]
+				if fe.histKey == "" {
+					fe.histKey = s.keys.IfaceHistory(dev, ifc.Interface)
+				}
+				o.xaddEntry(fe.histKey, n)
 				o.arg(o.itoa(ifc.Updated.UnixMilli()), ifc.Oper, o.ftoaMemo(ifc.InBps, &fe.in), o.ftoaMemo(ifc.OutBps, &fe.out),
 					o.ftoa(ifc.ErrorsPerSec), o.ftoa(ifc.DiscardsPerSec))
 				if ifc.HasOptics {
@@ -94,6 +100,8 @@ func (s *Sink) encode(b telemetry.Batch) encoded {
 				}
 			}
 		}
+		clear(ents)
+		s.entScratch = ents[:0]
 		s.est.iface = (len(o.buf)-n0)/len(list) + 16
 		o.finish()
 	}
@@ -288,18 +296,23 @@ func (s *Sink) encodeLinks(o *op, chunk []telemetry.LinkState, writer, maxLen st
 	tok := utoa(o.token)
 	o.reserve(1+2*len(chunk), 10+8*len(chunk)+14+10*len(chunk), s.est.link*len(chunk)+64)
 	n0 := len(o.buf)
-	util := s.utilScratch[:0]
+	util, les := s.utilScratch[:0], s.linkScratch[:0]
 	o.hsetTemplate(s.keys.LinkIndex(), len(chunk), "json", "oper", "utilization", "margin_db", "updated", "writer", "token")
 	for i := range chunk {
 		l := &chunk[i]
-		js = linkJSON(js, &s.fc, l)
-		o.hsetEntry(s.kc.link(l.ID), l.ID)
+		le := s.fc.link(l.ID)
+		les = append(les, le)
+		if le.key == "" {
+			le.key, le.histKey = s.keys.Link(l.ID), s.keys.LinkHistory(l.ID)
+		}
+		js = linkJSONEntry(js, &s.fc, le, l)
+		o.hsetEntry(le.key, l.ID)
 		u := o.ftoa(l.Utilization)
 		util = append(util, u)
 		n := len(o.buf)
 		o.buf = l.Updated.UTC().AppendFormat(o.buf, time.RFC3339Nano)
 		updated := o.view(n)
-		o.arg(o.bytes(js), l.Oper, u, o.ftoaMemo(l.MarginDB, &s.fc.link(l.ID).margin), updated, writer, tok)
+		o.arg(o.bytes(js), l.Oper, u, o.ftoaMemo(l.MarginDB, &le.margin), updated, writer, tok)
 	}
 	if hist {
 		o.xaddTemplate(maxLen, len(chunk), "ts", "oper", "utilization", "a_in_bps", "a_out_bps",
@@ -310,19 +323,20 @@ func (s *Sink) encodeLinks(o *op, chunk []telemetry.LinkState, writer, maxLen st
 			if l.HasRx {
 				n = 8
 			}
-			o.xaddEntry(s.kc.linkHistory(l.ID), n)
+			le := les[i]
+			o.xaddEntry(le.histKey, n)
 			// The A end's rates are its interface's, just formatted for
 			// its own history when its device sent them.
-			fe := s.fc.entry(l.A.Device, l.A.Interface)
+			fe := le.ends[0].e
 			o.arg(o.itoa(l.Updated.UnixMilli()), l.Oper, util[i], o.ftoaMemo(l.A.InBps, &fe.in), o.ftoaMemo(l.A.OutBps, &fe.out))
 			if l.HasRx {
-				le := s.fc.link(l.ID)
 				o.arg(o.ftoaMemo(l.MeasuredRxDBm, &le.measured), o.ftoaMemo(l.MarginDB, &le.margin), o.ftoaMemo(l.DriftDB, &le.drift))
 			}
 		}
 	}
 	clear(util)
-	s.utilScratch = util[:0]
+	clear(les)
+	s.utilScratch, s.linkScratch = util[:0], les[:0]
 	s.est.link = (len(o.buf)-n0)/len(chunk) + 16
 	return js
 }

@@ -175,7 +175,11 @@ func (j *jsonBuf) stateFields(c *fieldCache, dev, ifc string, s *telemetry.Inter
 		j.ifaceFields(s, false)
 		return
 	}
-	e := c.entry(dev, ifc)
+	j.entryFields(c.entry(dev, ifc), s)
+}
+
+// entryFields is stateFields with the interface's entry found.
+func (j *jsonBuf) entryFields(e *fieldEntry, s *telemetry.InterfaceState) {
 	if e.ok && sameState(&e.st, s) {
 		j.b = append(j.b, e.js...)
 		return
@@ -211,6 +215,7 @@ type fieldEntry struct {
 	// in and out are the rates as the histories write them ('g'): the
 	// interface's, then its link's (a_in_bps, a_out_bps).
 	in, out fmemo
+	histKey string // its history stream ("": not yet known)
 }
 
 func (c *fieldCache) entry(dev, ifc string) *fieldEntry {
@@ -226,12 +231,25 @@ func (c *fieldCache) entry(dev, ifc string) *fieldEntry {
 	return e
 }
 
-func (j *jsonBuf) end(c *fieldCache, e *telemetry.LinkEnd) {
+func (j *jsonBuf) end(c *fieldCache, le *linkEntry, side int, e *telemetry.LinkEnd) {
 	j.b = append(j.b, '{')
 	j.str("device", e.Device)
 	j.str("interface", e.Interface)
 	j.str("site", e.Site)
-	j.stateFields(c, e.Device, e.Interface, &e.InterfaceState)
+	switch {
+	case c == nil:
+		j.ifaceFields(&e.InterfaceState, false)
+	case le == nil:
+		j.stateFields(c, e.Device, e.Interface, &e.InterfaceState)
+	default:
+		// The link remembers its ends' entries: one map look-up per
+		// link and end saved at every sample.
+		end := &le.ends[side]
+		if end.e == nil || end.dev != e.Device || end.ifc != e.Interface {
+			end.dev, end.ifc, end.e = e.Device, e.Interface, c.entry(e.Device, e.Interface)
+		}
+		j.entryFields(end.e, &e.InterfaceState)
+	}
 	if e.BaselineDBm != 0 {
 		j.float("baseline_dbm", e.BaselineDBm)
 	}
@@ -243,10 +261,23 @@ func (j *jsonBuf) end(c *fieldCache, e *telemetry.LinkEnd) {
 
 // interfaceJSON is json.Marshal(s); c (nil: none) caches its fields.
 func interfaceJSON(buf []byte, c *fieldCache, s *telemetry.InterfaceState) []byte {
+	if c == nil {
+		return interfaceJSONEntry(buf, nil, s)
+	}
+	return interfaceJSONEntry(buf, c.entry(s.Device, s.Interface), s)
+}
+
+// interfaceJSONEntry is interfaceJSON with the interface's entry (nil:
+// none) found.
+func interfaceJSONEntry(buf []byte, e *fieldEntry, s *telemetry.InterfaceState) []byte {
 	j := jsonBuf{b: append(buf[:0], '{')}
 	j.str("device", s.Device)
 	j.str("interface", s.Interface)
-	j.stateFields(c, s.Device, s.Interface, s)
+	if e == nil {
+		j.ifaceFields(s, false)
+	} else {
+		j.entryFields(e, s)
+	}
 	if j.bad {
 		return append(buf[:0], mustJSON(s)...)
 	}
@@ -256,9 +287,18 @@ func interfaceJSON(buf []byte, c *fieldCache, s *telemetry.InterfaceState) []byt
 // linkJSON is json.Marshal(l); c (nil: none) caches its ends' fields
 // and its floats' formatting.
 func linkJSON(buf []byte, c *fieldCache, l *telemetry.LinkState) []byte {
+	if c == nil {
+		return linkJSONEntry(buf, nil, nil, l)
+	}
+	return linkJSONEntry(buf, c, c.link(l.ID), l)
+}
+
+// linkJSONEntry is linkJSON with the link's entry found (both nil: no
+// cache).
+func linkJSONEntry(buf []byte, c *fieldCache, le *linkEntry, l *telemetry.LinkState) []byte {
 	var m *[12]fmemo
-	if c != nil {
-		m = &c.link(l.ID).json
+	if le != nil {
+		m = &le.json
 	}
 	f := func(i int) *fmemo {
 		if m == nil {
@@ -270,9 +310,9 @@ func linkJSON(buf []byte, c *fieldCache, l *telemetry.LinkState) []byte {
 	j.str("id", l.ID)
 	j.str("oper", l.Oper)
 	j.key("a")
-	j.end(c, &l.A)
+	j.end(c, le, 0, &l.A)
 	j.key("b")
-	j.end(c, &l.B)
+	j.end(c, le, 1, &l.B)
 	j.int("speed_mbps", l.SpeedMbps)
 	j.floatMemo("utilization", l.Utilization, f(0))
 	j.floatMemo("expected_rx_dbm", l.ExpectedRxDBm, f(1))

@@ -2,7 +2,8 @@ package redis
 
 // keyCache holds the keys written at every sample, built once rather
 // than concatenated per sample: the fence of each lease, a device's
-// interfaces hash and interface histories, a link's hash and history.
+// interfaces hash (an interface's history stream and a link's keys live
+// in their fieldCache entries: one look-up for all they need).
 // Bounded: past maxCachedKeys entries it starts again (an inventory
 // naming new objects forever costs concatenations, not memory).
 // Guarded by Sink.encMu.
@@ -10,8 +11,6 @@ type keyCache struct {
 	k      Keys
 	fences map[string]string
 	devs   map[string]string
-	hist   map[[2]string]string
-	links  map[string][2]string
 }
 
 const maxCachedKeys = 1 << 18
@@ -39,30 +38,3 @@ func (c *keyCache) ifaces(dev string) string {
 	c.devs[dev] = v
 	return v
 }
-
-func (c *keyCache) ifaceHistory(dev, ifc string) string {
-	if v, ok := c.hist[[2]string{dev, ifc}]; ok {
-		return v
-	}
-	if c.hist == nil || len(c.hist) >= maxCachedKeys {
-		c.hist = map[[2]string]string{}
-	}
-	v := c.k.IfaceHistory(dev, ifc)
-	c.hist[[2]string{dev, ifc}] = v
-	return v
-}
-
-func (c *keyCache) linkKeys(id string) [2]string {
-	if v, ok := c.links[id]; ok {
-		return v
-	}
-	if c.links == nil || len(c.links) >= maxCachedKeys {
-		c.links = map[string][2]string{}
-	}
-	v := [2]string{c.k.Link(id), c.k.LinkHistory(id)}
-	c.links[id] = v
-	return v
-}
-
-func (c *keyCache) link(id string) string        { return c.linkKeys(id)[0] }
-func (c *keyCache) linkHistory(id string) string { return c.linkKeys(id)[1] }

@@ -73,6 +73,12 @@ func (j *jsonBuf) floatMemo(k string, f float64, m *fmemo) {
 type linkEntry struct {
 	json                    [12]fmemo
 	margin, measured, drift fmemo
+	key, histKey            string // its hash and history stream ("": not yet known)
+	// ends are the entries of its ends' interfaces, and their names.
+	ends [2]struct {
+		dev, ifc string
+		e        *fieldEntry
+	}
 }
 
 func (c *fieldCache) link(id string) *linkEntry {

@@ -123,6 +123,8 @@ type Sink struct {
 	fc          fieldCache
 	est         struct{ iface, link int } // buffer bytes per object, last seen
 	utilScratch []string
+	entScratch  []*fieldEntry          // a device's interfaces' entries
+	linkScratch []*linkEntry           // a link chunk's entries
 	targets     map[string]targetWrite // what was last written of each target
 	argv        []any                  // the flusher's command arguments, reused
 	ops         opPool
