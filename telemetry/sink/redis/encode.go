@@ -288,16 +288,20 @@ func boolStr(b bool) string {
 // small enough that one call does not hold Redis for long.
 const linkChunk = 64
 
+// linkFields are the fields of a link's hash that vary from link to link.
+var linkFields = []string{"json", "oper", "utilization", "margin_db", "updated"}
+
 // encodeLinks adds the writes of a chunk of links to o: their hashes,
 // then their history entries. js is the JSON buffer to reuse (returned
 // grown).
 func (s *Sink) encodeLinks(o *op, chunk []telemetry.LinkState, writer, maxLen string, js []byte) []byte {
 	hist := s.opts.HistoryLen > 0
 	tok := utoa(o.token)
-	o.reserve(1+2*len(chunk), 10+8*len(chunk)+14+10*len(chunk), s.est.link*len(chunk)+64)
+	o.reserve(1+2*len(chunk), 14+6*len(chunk)+14+10*len(chunk), s.est.link*len(chunk)+64)
 	n0 := len(o.buf)
 	util, les := s.utilScratch[:0], s.linkScratch[:0]
-	o.hsetTemplate(s.keys.LinkIndex(), len(chunk), "json", "oper", "utilization", "margin_db", "updated", "writer", "token")
+	// The writer and its token are the chunk's, the same in every hash.
+	o.hsetTemplate(s.keys.LinkIndex(), len(chunk), linkFields, "writer", writer, "token", tok)
 	for i := range chunk {
 		l := &chunk[i]
 		le := s.fc.link(l.ID)
@@ -312,7 +316,7 @@ func (s *Sink) encodeLinks(o *op, chunk []telemetry.LinkState, writer, maxLen st
 		n := len(o.buf)
 		o.buf = l.Updated.UTC().AppendFormat(o.buf, time.RFC3339Nano)
 		updated := o.view(n)
-		o.arg(o.bytes(js), l.Oper, u, o.ftoaMemo(l.MarginDB, &le.margin), updated, writer, tok)
+		o.arg(o.bytes(js), l.Oper, u, o.ftoaMemo(l.MarginDB, &le.margin), updated)
 	}
 	if hist {
 		o.xaddTemplate(maxLen, len(chunk), "ts", "oper", "utilization", "a_in_bps", "a_out_bps",

@@ -14,10 +14,12 @@ import goredis "github.com/redis/go-redis/v9"
 //	         - "~H", member, number of args, field/value args...: HSET of
 //	           the next key, adding member to the set of the key after it
 //	           when the HSET created a field (a new hash: its index);
-//	         - "~HT", number of fields, fields..., number of entries, then
+//	         - "~HT", number of fields, fields..., number of constant
+//	           fields, their field/value pairs..., number of entries, then
 //	           per entry member, values...: "~H" for several hashes with
-//	           the same fields; the index is the next key, then one key
-//	           per entry;
+//	           the same fields, the constant ones (the same value in every
+//	           hash: writer, token) last; the index is the next key, then
+//	           one key per entry;
 //	         - "~XT", maxlen, number of fields, fields..., number of
 //	           entries, then per entry n, n values: XADD MAXLEN ~ maxlen
 //	           of the first n fields to the next key, one key per entry.
@@ -71,15 +73,18 @@ while ai <= #ARGV do
   elseif cmd == '~HT' then
     local nf = tonumber(ARGV[ai+1])
     local f0 = ai + 2
-    local ne = tonumber(ARGV[f0+nf])
+    local nc = tonumber(ARGV[f0+nf])
+    local c0 = f0 + nf + 1
+    local ne = tonumber(ARGV[c0+2*nc])
     local idx = KEYS[ki]
-    ki, ai = ki + 1, f0 + nf + 1
+    ki, ai = ki + 1, c0 + 2*nc + 1
     local t = {}
     for i = 1, nf do t[2*i-1] = ARGV[f0+i-1] end
+    for i = 1, 2*nc do t[2*nf+i] = ARGV[c0+i-1] end
     for e = 1, ne do
       local member = ARGV[ai]
       for i = 1, nf do t[2*i] = ARGV[ai+i] end
-      if redis.call('HSET', KEYS[ki], unpack(t, 1, 2*nf)) > 0 then
+      if redis.call('HSET', KEYS[ki], unpack(t, 1, 2*(nf+nc))) > 0 then
         redis.call('SADD', idx, member)
       end
       ki, ai = ki + 1, ai + 1 + nf

@@ -132,11 +132,14 @@ func (o *op) hset(hash, index, member string, pairs int) {
 
 // hsetTemplate starts HSETs of several hashes with the same fields, each
 // adding its member to index when it creates the hash; hsetEntry adds
-// one (its values follow with arg, one per field).
-func (o *op) hsetTemplate(index string, entries int, fields ...string) {
+// one (its values follow with arg, one per field). consts are
+// field/value pairs every hash gets, sent once rather than per hash.
+func (o *op) hsetTemplate(index string, entries int, fields []string, consts ...string) {
 	o.keys = append(o.keys, index)
 	o.args = append(o.args, cmdHashTemplate, strconv.Itoa(len(fields)))
 	o.args = append(o.args, fields...)
+	o.args = append(o.args, strconv.Itoa(len(consts)/2))
+	o.args = append(o.args, consts...)
 	o.args = append(o.args, strconv.Itoa(entries))
 }
 
