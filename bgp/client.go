@@ -77,9 +77,22 @@ func (d Duration) MarshalJSON() ([]byte, error) {
 
 // Peers lists the speaker's sessions.
 func (c *Client) Peers(ctx context.Context) ([]PeerStatus, error) {
+	return c.listPeers(ctx, true)
+}
+
+// PeerCounts lists the speaker's sessions without their advertised
+// counts (Advertised 0): GoBGP computes those by running the export
+// policy over its whole table, on its main loop, in the way of every
+// UPDATE received meanwhile (seconds at a full table). The monitor's
+// baseline needs only the received counts.
+func (c *Client) PeerCounts(ctx context.Context) ([]PeerStatus, error) {
+	return c.listPeers(ctx, false)
+}
+
+func (c *Client) listPeers(ctx context.Context, advertised bool) ([]PeerStatus, error) {
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	st, err := c.api.ListPeer(ctx, &api.ListPeerRequest{EnableAdvertised: true})
+	st, err := c.api.ListPeer(ctx, &api.ListPeerRequest{EnableAdvertised: advertised})
 	if err != nil {
 		return nil, fmt.Errorf("bgp api: list peers: %w", err)
 	}

@@ -162,10 +162,10 @@ func (c MonitorConfig) withDefaults() MonitorConfig {
 
 // routeSource is what the monitor reads from the speaker: the paths of
 // exactly the prefixes given (one table read per family, each prefix a
-// lookup: never a walk of the table), and the sessions' counters.
+// lookup: never a walk of the table), and the sessions' received counts.
 type routeSource interface {
 	Lookup(ctx context.Context, prefixes []netip.Prefix) ([]Route, error)
-	Peers(ctx context.Context) ([]PeerStatus, error)
+	PeerCounts(ctx context.Context) ([]PeerStatus, error)
 }
 
 // pathKey is one path the monitor holds under a prefix of ours: its

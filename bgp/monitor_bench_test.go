@@ -99,7 +99,7 @@ func (s mapSource) Lookup(_ context.Context, ps []netip.Prefix) ([]Route, error)
 	return out, nil
 }
 
-func (mapSource) Peers(context.Context) ([]PeerStatus, error) { return nil, nil }
+func (mapSource) PeerCounts(context.Context) ([]PeerStatus, error) { return nil, nil }
 
 // BenchmarkMonitorCheck is the cost of a check once a session came up
 // (every one of 1,000 prefixes of ours changed) and of a resync, with a

@@ -282,7 +282,7 @@ func mapsValues[K comparable, V any](m map[K]V) []V {
 // checkCounts samples every established session's received prefixes
 // against its baseline and its max_prefixes.
 func (m *Monitor) checkCounts(ctx context.Context, src routeSource) {
-	ps, err := src.Peers(ctx)
+	ps, err := src.PeerCounts(ctx)
 	if err != nil {
 		m.log.Warn("bgp monitor: read the sessions", "err", err)
 		return

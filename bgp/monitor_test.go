@@ -42,7 +42,7 @@ func (s *tableSource) receive(m *Monitor, rs ...Route) {
 	m.Observe(ps)
 }
 
-func (s *tableSource) Peers(context.Context) ([]PeerStatus, error) {
+func (s *tableSource) PeerCounts(context.Context) ([]PeerStatus, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]PeerStatus(nil), s.peers...), nil
