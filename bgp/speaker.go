@@ -14,7 +14,10 @@ import (
 	"time"
 
 	api "github.com/osrg/gobgp/v3/api"
+	"github.com/osrg/gobgp/v3/pkg/apiutil"
+	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 	"github.com/osrg/gobgp/v3/pkg/server"
+	apb "google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/tuyau-net/tuyau/inventory"
 )
@@ -170,7 +173,9 @@ func (s *Speaker) Serve(ctx context.Context) error {
 		for {
 			select {
 			case p := <-evs:
-				s.peerEvent(p)
+				if s.peerEvent(p) == SessionUp {
+					s.checkAddPathReceive(watchCtx, srv, p)
+				}
 			case <-watchCtx.Done():
 				return
 			}
@@ -333,8 +338,9 @@ func (s *Speaker) peerAPI(p PeerConfig) *api.Peer {
 	return peer
 }
 
-// peerEvent turns a GoBGP state change into an Event.
-func (s *Speaker) peerEvent(p *api.Peer) {
+// peerEvent turns a GoBGP state change into an Event, and returns its kind
+// ("" for a change that is neither up nor down).
+func (s *Speaker) peerEvent(p *api.Peer) EventKind {
 	addr := p.GetConf().GetNeighborAddress()
 	if addr == "" {
 		addr = p.GetState().GetNeighborAddress()
@@ -355,7 +361,7 @@ func (s *Speaker) peerEvent(p *api.Peer) {
 	reason, flaps := s.reasons[addr], s.flaps[addr]
 	s.mu.Unlock()
 	if kind == "" {
-		return
+		return kind
 	}
 	a, _ := netip.ParseAddr(addr)
 	e := Event{Time: time.Now(), Speaker: s.cfg.Name, Kind: kind, Peer: a, Device: s.deviceOf(a),
@@ -367,6 +373,59 @@ func (s *Speaker) peerEvent(p *api.Peer) {
 	if s.events != nil {
 		s.events(e)
 	}
+	return kind
+}
+
+// checkAddPathReceive warns when a peer that came up does not receive
+// add-path for a family it carries: GoBGP then sends it our best path alone
+// (add-path send is negotiated only where the other end receives, v3.37.0
+// pkg/server/fsm.go open2Cap), so a backup announcement beaten by a path we
+// received never reaches it, and GoBGP withdraws ours once a received path
+// becomes the best (pkg/server/server.go filterpath). FRR receives add-path
+// by default; gobgpd and BIRD only when configured, and the virtual lab's
+// routers did not until 2026-12-06: the demo's lost backup announcement.
+func (s *Speaker) checkAddPathReceive(ctx context.Context, srv *server.BgpServer, p *api.Peer) {
+	addr := p.GetConf().GetNeighborAddress()
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var remote []*apb.Any
+	if err := srv.ListPeer(ctx, &api.ListPeerRequest{Address: addr}, func(p *api.Peer) { remote = p.GetState().GetRemoteCap() }); err != nil {
+		return
+	}
+	if missing := noAddPathReceive(remote); len(missing) > 0 {
+		s.log.Warn("bgp peer does not receive add-path: it gets our best path alone, a backup announcement beaten by a received path never reaches it",
+			"speaker", s.cfg.Name, "peer", addr, "device", s.deviceOf(netip.MustParseAddr(addr)), "families", missing)
+	}
+}
+
+// noAddPathReceive lists the unicast families of a peer's capabilities
+// (its OPEN) that it carries without receiving add-path.
+func noAddPathReceive(caps []*apb.Any) []string {
+	cs, err := apiutil.UnmarshalCapabilities(caps)
+	if err != nil {
+		return nil
+	}
+	carried := map[bgp.RouteFamily]bool{}
+	receives := map[bgp.RouteFamily]bool{}
+	for _, c := range cs {
+		switch c := c.(type) {
+		case *bgp.CapMultiProtocol:
+			carried[c.CapValue] = true
+		case *bgp.CapAddPath:
+			for _, t := range c.Tuples {
+				if t.Mode&bgp.BGP_ADD_PATH_RECEIVE != 0 {
+					receives[t.RouteFamily] = true
+				}
+			}
+		}
+	}
+	var out []string
+	for _, f := range []bgp.RouteFamily{bgp.RF_IPv4_UC, bgp.RF_IPv6_UC} {
+		if carried[f] && !receives[f] {
+			out = append(out, f.String())
+		}
+	}
+	return out
 }
 
 func (s *Speaker) deviceOf(a netip.Addr) string {

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,10 +50,17 @@ func TestRouterKeepsBackupAnnouncement(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("speakers' warnings:\n%s", logs.String())
+		}
+	})
 	serve := func(name string, addr netip.Addr) *bgp.Speaker {
 		sp := bgp.NewSpeaker(bgp.Config{Name: name, ASN: asn, RouterID: addr, Listen: addr, Port: port,
 			API:   filepath.Join(dir, name+".sock"),
-			Peers: []bgp.PeerConfig{{Device: "r1", Address: rAddr, ASN: asn, Port: port, ConnectRetry: 1, HoldTime: 9, Keepalive: 3}}})
+			Peers: []bgp.PeerConfig{{Device: "r1", Address: rAddr, ASN: asn, Port: port, ConnectRetry: 1, HoldTime: 9, Keepalive: 3}}}, bgp.WithLogger(log))
 		sctx, stop := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() { defer close(done); sp.Serve(sctx) }()
@@ -138,6 +146,9 @@ func TestRouterKeepsBackupAnnouncement(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitBoth("after reboot " + string(rune('1'+i)))
+	}
+	if l := logs.String(); strings.Contains(l, "does not receive add-path") {
+		t.Errorf("a speaker warned that the router does not receive add-path:\n%s", l)
 	}
 }
 
