@@ -31,8 +31,8 @@ type result struct {
 	// as EstToFull (to the index, with the monitor): what the load cost
 	// the receiver, which a busy machine stretches far less than the
 	// wall time.
-	CPU float64 `json:"cpu_s"`
-	Poll        string  `json:"poll"`
+	CPU  float64 `json:"cpu_s"`
+	Poll string  `json:"poll"`
 }
 
 // counter reads a receiver: whether its session is established and how
