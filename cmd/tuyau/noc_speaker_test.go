@@ -66,11 +66,27 @@ speakers:
 	api := httptest.NewServer(telemetry.NewAPI(memory.New(memory.Options{}), telemetry.APIOptions{}))
 	defer api.Close()
 
-	r := runCLI(t, env, "noc", "--once", "--collector", api.URL, "--width", "100")
-	if r.code != exitOK {
-		t.Fatalf("noc --once: exit %d: %s", r.code, r.stderr)
+	// The speaker's API answers (GoBGP serves it from the start) before
+	// its peers are configured (after the monitor's BMP station is
+	// attached): a view taken in that moment lists no session yet, so
+	// look again until the configured session shows, for a few seconds.
+	wants := []string{"session ", "dc1 dc1-r1", "hosting", "active dc1"}
+	var r result
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		r = runCLI(t, env, "noc", "--once", "--collector", api.URL, "--width", "100")
+		if r.code != exitOK {
+			t.Fatalf("noc --once: exit %d: %s", r.code, r.stderr)
+		}
+		missing := false
+		for _, want := range wants {
+			missing = missing || !strings.Contains(r.stdout, want)
+		}
+		if !missing || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	for _, want := range []string{"session ", "dc1 dc1-r1", "hosting", "active dc1"} {
+	for _, want := range wants {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("noc frame lacks %q:\n%s", want, r.stdout)
 		}
