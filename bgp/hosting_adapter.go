@@ -14,10 +14,12 @@ import (
 // it owns; these adapters give them a speaker, local (*Speaker) or remote
 // (*Client over its API).
 
-// originator is what HostingAnnouncer needs of a speaker.
+// originator is what HostingAnnouncer needs of a speaker: Paths tells
+// whether it still holds its announcement (hosting.Holder).
 type originator interface {
 	Announce(ctx context.Context, prefix netip.Prefix, a Attrs) error
 	Withdraw(ctx context.Context, prefix netip.Prefix) error
+	pathSource
 }
 
 // pathSource is what HostingView needs of a speaker.
@@ -52,6 +54,17 @@ func (h hostingAnnouncer) Announce(ctx context.Context, prefix netip.Prefix, a h
 
 func (h hostingAnnouncer) Withdraw(ctx context.Context, prefix netip.Prefix) error {
 	return h.sp.Withdraw(ctx, prefix)
+}
+
+// Holds reports whether the speaker still originates prefix (a Local path
+// in its RIB): one restarted since the failover announced there has lost
+// it, and the failover announces it again (hosting.Holder).
+func (h hostingAnnouncer) Holds(ctx context.Context, prefix netip.Prefix) (bool, error) {
+	paths, err := h.sp.Paths(ctx, prefix)
+	if err != nil {
+		return false, fmt.Errorf("holds %s: %w", prefix, err)
+	}
+	return slices.ContainsFunc(paths, func(p Path) bool { return p.Local }), nil
 }
 
 // HostingView is the failover's view over the speakers of every core site:
@@ -91,8 +104,9 @@ func (v hostingView) Paths(ctx context.Context, prefix netip.Prefix) ([]hosting.
 }
 
 var (
-	_ originator = (*Speaker)(nil)
-	_ originator = (*Client)(nil)
-	_ pathSource = (*Speaker)(nil)
-	_ pathSource = (*Client)(nil)
+	_ hosting.Holder = hostingAnnouncer{}
+	_ originator     = (*Speaker)(nil)
+	_ originator     = (*Client)(nil)
+	_ pathSource     = (*Speaker)(nil)
+	_ pathSource     = (*Client)(nil)
 )

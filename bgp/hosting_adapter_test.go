@@ -68,6 +68,25 @@ func TestHostingAnnouncer(t *testing.T) {
 	if len(sp.got) != 2 || sp.got[0].NextHop != nh4 || sp.got[1].NextHop != nh6 || sp.got[0].LocalPref != 200 || sp.got[1].Communities[0] != "65000:100" {
 		t.Errorf("announced %+v", sp.got)
 	}
+	pfx := netip.MustParsePrefix("198.51.100.0/24")
+	h := an.(hosting.Holder)
+	for _, tc := range []struct {
+		name  string
+		paths []Path
+		err   error
+		want  bool
+	}{
+		{name: "its own announcement", paths: []Path{{Site: "b", Attrs: Attrs{LocalPref: 200}}, {Site: "a", Local: true}}, want: true},
+		{name: "restarted: only the other site's path", paths: []Path{{Site: "b", Attrs: Attrs{LocalPref: 200}}}},
+		{name: "speaker unreachable", err: errors.New("connection refused")},
+	} {
+		sp.paths, sp.err = tc.paths, tc.err
+		got, err := h.Holds(ctx, pfx)
+		if got != tc.want || (err != nil) != (tc.err != nil) {
+			t.Errorf("%s: Holds = %v, %v; want %v (error %v)", tc.name, got, err, tc.want, tc.err != nil)
+		}
+	}
+	sp.paths, sp.err = nil, nil
 	if err := HostingAnnouncer(sp, nh4, netip.Addr{}).Announce(ctx, netip.MustParsePrefix("2001:db8:100::/48"), at); err == nil {
 		t.Error("IPv6 prefix without an IPv6 next hop accepted")
 	}

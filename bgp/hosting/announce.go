@@ -37,6 +37,16 @@ type Announcer interface {
 	Withdraw(ctx context.Context, prefix netip.Prefix) error
 }
 
+// Holder is an Announcer that can tell whether its speaker still
+// originates a prefix. A speaker's RIB lives in its process: one restarted
+// (a crash, an upgrade) comes back announcing nothing, while the machine
+// still holds the role it gave that site, so it would never announce there
+// again. With a Holder the machine checks a site the view does not show
+// and announces what it lost again.
+type Holder interface {
+	Holds(ctx context.Context, prefix netip.Prefix) (bool, error)
+}
+
 // Path is one path the core carries for a prefix, as BGP visibility
 // (add-path from the route reflectors) shows it: which site it comes from
 // and, when the view reports them, its attributes.

@@ -63,6 +63,27 @@ func (a fakeAnnouncer) Withdraw(_ context.Context, p netip.Prefix) error {
 	return nil
 }
 
+// Holds makes fakeAnnouncer a Holder: the site's speaker holds what it
+// was told to announce, until restart.
+func (a fakeAnnouncer) Holds(_ context.Context, p netip.Prefix) (bool, error) {
+	a.w.mu.Lock()
+	defer a.w.mu.Unlock()
+	if err := a.w.fail[a.site]; err != nil {
+		return false, err
+	}
+	_, ok := a.w.rib[a.site][p]
+	return ok, nil
+}
+
+// restart is a site's speaker restarted: it announces nothing, and the
+// core has dropped its paths.
+func (w *world) restart(site string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.rib, site)
+	delete(w.seen, site)
+}
+
 func (w *world) Paths(_ context.Context, p netip.Prefix) ([]Path, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -116,6 +116,27 @@ log withdraw A
 sync
 active B
 `},
+		{name: "a site's speaker restarted: what it announced is announced again", script: start + `
+restart B
+step
+log announce B lp100
+roles A=up/primary B=up/backup
+step
+log -
+sync
+restart A
+step
+log announce A lp200
+sync
+active A
+roles A=up/primary B=up/backup
+`},
+		{name: "a site not in the view but still announcing is not announced twice", script: start + `
+hide B
+step
+step
+log -
+`},
 		{name: "both sites down: the last one announcing is kept", script: start + `
 fail A 3
 step
@@ -323,6 +344,8 @@ func run(t *testing.T, h *harness, script string) {
 			if err := h.svc.Undrain(site()); err != nil {
 				t.Fatalf("%s: Undrain: %v", where, err)
 			}
+		case "restart":
+			h.w.restart(site())
 		case "hide", "unhide":
 			h.w.mu.Lock()
 			h.w.hide[site()] = f[0] == "hide"

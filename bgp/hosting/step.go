@@ -64,6 +64,7 @@ func (s *Service) step(ctx context.Context) {
 		}
 	}
 	s.readView(ctx)
+	s.reannounce(ctx)
 	// The active site counts as taken over once it is seen with the
 	// primary attributes. A site that failed may go as soon as its
 	// replacement is seen at all: that path is already in every RIB, and
@@ -195,6 +196,31 @@ func (s *Service) apply(ctx context.Context, x *site, role Role) {
 	}
 	s.log.Info("announcement", "site", x.name, "from", x.role, "to", role, "attrs", attrs, "prefixes", len(s.prefixes))
 	x.role, x.attrs, x.err = role, attrs, ""
+}
+
+// reannounce announces again at a site whose speaker lost what it was
+// told to announce (restarted since): only a site announcing, not in the
+// view and whose last call succeeded is asked, so a healthy step costs no
+// call, and a site merely slow to reach the view is not announced twice.
+// A speaker that cannot answer is asked again at the next step.
+func (s *Service) reannounce(ctx context.Context) {
+	for _, x := range s.sites {
+		h, ok := x.ann.(Holder)
+		if !ok || !x.announcing() || x.present || x.err != "" {
+			continue
+		}
+		for _, p := range s.prefixes {
+			cctx, cancel := context.WithTimeout(ctx, announceTimeout)
+			held, err := h.Holds(cctx, p)
+			cancel()
+			if err != nil || held {
+				continue
+			}
+			s.log.Warn("announcement lost at the site's speaker (restarted?): announcing again", "site", x.name, "prefix", p, "role", x.role)
+			s.apply(ctx, x, x.role)
+			break
+		}
+	}
 }
 
 // readView marks each site seen when the view shows it carrying every
