@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -342,17 +341,24 @@ func (o *cfgOpts) recordsDir(d *deps) (string, error) {
 		dir = c.Records
 	}
 	if dir == "" {
-		state := d.getenv("XDG_STATE_HOME")
-		if state == "" {
-			home := d.getenv("HOME")
-			if home == "" {
-				return "", errors.New("no records directory: give --records DIR, TUYAU_RECORDS or records: in tuyau.yaml (no HOME to default to)")
-			}
-			state = filepath.Join(home, ".local", "state")
-		}
-		dir = filepath.Join(state, "tuyau", "records")
+		return d.stateDir("records", "--records DIR, TUYAU_RECORDS or records: in tuyau.yaml")
 	}
 	return dir, nil
+}
+
+// stateDir is $XDG_STATE_HOME/tuyau/NAME, or ~/.local/state/tuyau/NAME as
+// the XDG base directory specification defaults it; give names what the
+// user can set instead when neither variable is there.
+func (d *deps) stateDir(name, give string) (string, error) {
+	state := d.getenv("XDG_STATE_HOME")
+	if state == "" {
+		home := d.getenv("HOME")
+		if home == "" {
+			return "", fmt.Errorf("no %s directory: give %s (no HOME to default to)", name, give)
+		}
+		state = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(state, "tuyau", name), nil
 }
 
 func (d *deps) loadIndex(ctx context.Context) (*inventory.Index, error) {

@@ -41,15 +41,10 @@ func (o *cfgOpts) confirmDir(d *deps) (string, error) {
 		dir = d.getenv("TUYAU_CONFIRMS")
 	}
 	if dir == "" {
-		state := d.getenv("XDG_STATE_HOME")
-		if state == "" {
-			home := d.getenv("HOME")
-			if home == "" {
-				return "", errors.New("no confirms directory: give --confirm-dir DIR or TUYAU_CONFIRMS (no HOME to default to)")
-			}
-			state = filepath.Join(home, ".local", "state")
+		var err error
+		if dir, err = d.stateDir("confirms", "--confirm-dir DIR or TUYAU_CONFIRMS"); err != nil {
+			return "", err
 		}
-		dir = filepath.Join(state, "tuyau", "confirms")
 	}
 	return filepath.Abs(dir)
 }
