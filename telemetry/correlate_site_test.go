@@ -49,15 +49,7 @@ func mancheTwoRouters(t testing.TB) *testNet {
 	if moved != 1 {
 		t.Fatalf("%d cables on %s:%s, want 1", moved, r1, ifc)
 	}
-	topo, err := topology.Build(snap, topology.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := topology.Budgets(topo, topology.BudgetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testNet{topo: topo, budgets: b, an: topology.Analyze(topo)}
+	return netOf(t, snap)
 }
 
 // siteFeed steps a plant the way a collector reports it: devices killed

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tuyau-net/tuyau/inventory"
 	"github.com/tuyau-net/tuyau/inventory/yamlstore"
 	"github.com/tuyau-net/tuyau/topology"
 )
@@ -31,16 +32,23 @@ func manche(t testing.TB) *testNet {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mancheNet = netOf(t, snap)
+	return mancheNet
+}
+
+// netOf is snap as the tests feed the engine: its topology, budgets and
+// failure analysis.
+func netOf(tb testing.TB, snap *inventory.Snapshot) *testNet {
+	tb.Helper()
 	topo, err := topology.Build(snap, topology.Options{})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	b, err := topology.Budgets(topo, topology.BudgetOptions{})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	mancheNet = &testNet{topo: topo, budgets: b, an: topology.Analyze(topo)}
-	return mancheNet
+	return &testNet{topo: topo, budgets: b, an: topology.Analyze(topo)}
 }
 
 // testRules are the defaults with hysteresis short enough for a test that

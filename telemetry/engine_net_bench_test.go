@@ -87,14 +87,8 @@ func BenchmarkCorrelatePass(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			topo, err := topology.Build(snap, topology.Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			budgets, err := topology.Budgets(topo, topology.BudgetOptions{})
-			if err != nil {
-				b.Fatal(err)
-			}
+			n := netOf(b, snap)
+			topo, budgets := n.topo, n.budgets
 			t0 := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
 			now := t0
 			e := NewEngine(topo, budgets, EngineOptions{Clock: func() time.Time { return now }})
