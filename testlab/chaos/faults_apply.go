@@ -145,6 +145,8 @@ func (s *System) showRunning(ctx context.Context, dev string) (string, error) {
 		return "", fmt.Errorf("%s: ssh %s: %w", dev, addr, err)
 	}
 	defer c.Close()
+	// The dial has its timeout; the read ends with ctx too.
+	defer context.AfterFunc(ctx, func() { c.Close() })()
 	sess, err := c.NewSession()
 	if err != nil {
 		return "", fmt.Errorf("%s: ssh session: %w", dev, err)
