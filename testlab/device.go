@@ -54,6 +54,9 @@ type neighborInfo struct {
 func newDevice(l *Lab, p DevicePlan, inv *inventory.Device, boot *vtysh.Config) (*Device, error) {
 	log := l.log.With("device", p.Name)
 	d := &Device{lab: l, plan: p, inv: inv, log: log, applied: boot.Clone(), startup: boot.Clone(), spk: newSpeaker(log)}
+	// A session moving shows at once to ON_CHANGE subscribers, and the
+	// neighbor cache must not answer with the state before it.
+	d.spk.onPeer = func() { d.nbrs.invalidate(); d.watch.notify() }
 	d.run = vtysh.NewRunning(l.grammar, boot, d.configChanged)
 	signer, err := l.hostKeys.signer(p.Name)
 	if err != nil {

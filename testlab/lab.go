@@ -263,9 +263,10 @@ func (l *Lab) loop(ctx context.Context) {
 }
 
 // poll tells the gNMI servers about what changes without a lab event:
-// BGP sessions establishing, counters advancing. The servers compare
-// values themselves, so a notify with nothing new costs one State call per
-// subscribed device.
+// counters and prefix counts advancing (BGP session transitions notify
+// on their own, speaker.watchPeers). It does not move the devices' state
+// version, so a server whose ON_CHANGE subscriptions watch only other
+// leaves reads nothing (gnmitarget.VersionedBackend).
 func (l *Lab) poll(ctx context.Context) {
 	defer l.wg.Done()
 	t := time.NewTicker(time.Second)
@@ -276,7 +277,7 @@ func (l *Lab) poll(ctx context.Context) {
 			return
 		case <-t.C:
 			for _, d := range l.order {
-				d.watch.notify()
+				d.watch.signal()
 			}
 		}
 	}

@@ -67,6 +67,11 @@ type speaker struct {
 	// been down and how often they dropped, as FRR does.
 	downSince map[netip.Addr]time.Time
 	drops     map[netip.Addr]uint32
+	// onPeer is called at every session state change GoBGP reports (the
+	// device tells its gNMI servers: ON_CHANGE session-state); unwatch
+	// ends that watch with the instance.
+	onPeer  func()
+	unwatch context.CancelFunc
 }
 
 func newSpeaker(log *slog.Logger) *speaker {
@@ -82,6 +87,10 @@ func (s *speaker) stop(ctx context.Context) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
+	if s.unwatch != nil {
+		s.unwatch()
+		s.unwatch = nil
+	}
 	s.silence(ctx)
 	if err := s.srv.StopBgp(ctx, &api.StopBgpRequest{}); err != nil {
 		s.log.Warn("stop bgp", "err", err)
@@ -273,6 +282,18 @@ func (s *speaker) start(ctx context.Context, g bgpGlobal) error {
 		return fmt.Errorf("start bgp AS %d on %v port %d: %w", g.asn, listen, g.port, err)
 	}
 	s.srv, s.global = srv, g
+	if s.onPeer != nil {
+		// The watch lives as long as the instance, not the request that
+		// started it: stop cancels it.
+		wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		onPeer := s.onPeer
+		if err := srv.WatchEvent(wctx, &api.WatchEventRequest{Peer: &api.WatchEventRequest_Peer{}}, func(*api.WatchEventResponse) { onPeer() }); err != nil {
+			cancel()
+			s.log.Warn("bgp: watch peers", "err", err)
+		} else {
+			s.unwatch = cancel
+		}
+	}
 	return nil
 }
 

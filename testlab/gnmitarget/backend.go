@@ -40,6 +40,24 @@ type TimedBackend interface {
 	StateAt(ctx context.Context) ([]Leaf, time.Time, error)
 }
 
+// VersionedBackend is a Backend that can tell, without reading its state,
+// that nothing moved but its volatile leaves. A STREAM session woken by a
+// change signal with only ON_CHANGE subscriptions then reads nothing when
+// the version is the one of its last read and none of its ON_CHANGE
+// subscriptions covers a volatile leaf: a device whose counters advance
+// all the time may signal every second, and reading its whole state for
+// each subscriber to find its oper-status unchanged was most of a large
+// lab's CPU.
+type VersionedBackend interface {
+	Backend
+	// StateVersion changes whenever a leaf that is not volatile may have
+	// changed; it is read before the State that it stands for.
+	StateVersion() uint64
+	// Volatile reports whether the leaf at path (as State gives it) moves
+	// without StateVersion changing, like counters.
+	Volatile(path string) bool
+}
+
 // Leaf is one OpenConfig leaf of the device.
 //
 // Path is a concrete path in ParsePath syntax, such as

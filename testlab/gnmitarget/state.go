@@ -39,12 +39,18 @@ type parsedLeaf struct {
 	proto  *gpb.Path
 	wire   []byte
 	value  any
+	// volatile is VersionedBackend.Volatile for this leaf (false when the
+	// backend is not versioned: the version is then never trusted).
+	volatile bool
 }
 
 // layout is the sequence of paths one State call returned.
 type layout struct {
 	paths  []string      // as the backend gave them
 	parsed []*parsedPath // nil for a path that does not parse
+	// volatile marks the leaves of a VersionedBackend that move without
+	// its version (nil for other backends).
+	volatile []bool
 }
 
 // readState reads the backend and parses its paths, through the layout of
@@ -86,7 +92,11 @@ func (s *Server) readStateLayout(ctx context.Context) ([]parsedLeaf, *layout, ti
 		if pp == nil {
 			continue
 		}
-		out = append(out, parsedLeaf{path: pp.path, key: pp.key, models: pp.models, proto: pp.proto, wire: pp.wire, value: l.Value})
+		pl := parsedLeaf{path: pp.path, key: pp.key, models: pp.models, proto: pp.proto, wire: pp.wire, value: l.Value}
+		if lay.volatile != nil {
+			pl.volatile = lay.volatile[i]
+		}
+		out = append(out, pl)
 	}
 	return out, lay, at, nil
 }
@@ -115,6 +125,12 @@ func (s *Server) newLayout(leaves []Leaf) *layout {
 			continue
 		}
 		lay.parsed[i] = pp
+	}
+	if vb, ok := s.backend.(VersionedBackend); ok {
+		lay.volatile = make([]bool, len(leaves))
+		for i, l := range leaves {
+			lay.volatile[i] = vb.Volatile(l.Path)
+		}
 	}
 	s.cacheMu.Lock()
 	s.layout = lay

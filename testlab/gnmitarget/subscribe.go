@@ -35,14 +35,20 @@ type sub struct {
 	// picks them without matching paths again.
 	lay *layout
 	idx []int
+	// volatile: one of the matched leaves moves without the backend's
+	// version (VersionedBackend), so an ON_CHANGE subscription must read
+	// at every change signal.
+	volatile bool
 }
 
 func (b *sub) leaves(state []parsedLeaf, lay *layout) []parsedLeaf {
 	if lay == nil || lay != b.lay {
 		b.idx = b.idx[:0]
+		b.volatile = false
 		for i, l := range state {
 			if b.path.Match(l.path) && (b.filter == nil || b.filter(l.path)) {
 				b.idx = append(b.idx, i)
+				b.volatile = b.volatile || l.volatile
 			}
 		}
 		b.lay = lay
@@ -74,6 +80,11 @@ type subscribeSession struct {
 	enc     gpb.Encoding
 	models  modelSet
 	subs    []*sub
+
+	// ver is the backend's StateVersion before the last read of the
+	// session, verOK whether there was one (VersionedBackend).
+	ver   uint64
+	verOK bool
 }
 
 // Subscribe serves ONCE, POLL and STREAM subscriptions (SAMPLE, ON_CHANGE
@@ -174,11 +185,36 @@ func (s *Server) Subscribe(stream gpb.GNMI_SubscribeServer) error {
 
 // readState reads the device, keeping the leaves of the session's models.
 func (ss *subscribeSession) readState(ctx context.Context) ([]parsedLeaf, *layout, time.Time, error) {
+	vb, versioned := ss.s.backend.(VersionedBackend)
+	var ver uint64
+	if versioned {
+		ver = vb.StateVersion() // before the read: a change during it is seen at the next signal
+	}
 	state, lay, at, err := ss.s.readStateLayout(ctx)
 	if err != nil {
 		return nil, nil, time.Time{}, err
 	}
+	ss.ver, ss.verOK = ver, versioned
 	return inModels(state, ss.models), lay, at, nil
+}
+
+// unchanged reports that a tick at now can skip reading: no sample or
+// heartbeat is due, the backend's version is the one of the last read,
+// and no ON_CHANGE subscription covers a volatile leaf (or has not
+// matched any yet).
+func (ss *subscribeSession) unchanged(now time.Time) bool {
+	if !ss.verOK || ss.s.backend.(VersionedBackend).StateVersion() != ss.ver {
+		return false
+	}
+	for _, b := range ss.subs {
+		if (!b.next.IsZero() && !now.Before(b.next)) || (!b.nextHB.IsZero() && !now.Before(b.nextHB)) {
+			return false
+		}
+		if b.onChange && (b.lay == nil || b.volatile) {
+			return false
+		}
+	}
+	return true
 }
 
 // snapshot sends every subscription's leaves, or with updatesOnly only
@@ -315,6 +351,9 @@ func (ss *subscribeSession) tick(ctx context.Context) error {
 	if !ss.anyDue(now) {
 		return nil // a change signal, and only sampled subscriptions
 	}
+	if ss.unchanged(now) {
+		return nil // a change signal, and nothing ON_CHANGE watches moved
+	}
 	state, lay, at, err := ss.readState(ctx)
 	if err != nil {
 		return err
@@ -383,7 +422,10 @@ func (b *sub) record(leaves []parsedLeaf) {
 	if !b.onChange && !b.suppress {
 		return // plain SAMPLE sends everything; nothing to compare with
 	}
-	b.last = make(map[string]any, len(leaves))
+	if b.last == nil {
+		b.last = make(map[string]any, len(leaves))
+	}
+	clear(b.last) // kept: a map per ON_CHANGE tick was a large lab's garbage
 	for _, l := range leaves {
 		b.last[l.key] = l.value
 	}
