@@ -41,9 +41,11 @@ type wireState struct {
 	// notification's prefix, then of the update's path: a target sends
 	// the same few hundred paths at every sample, and reading them again
 	// (elements, keys, UTF-8 checks, classify, interning) was half of
-	// the decoder's time. cur is the current prefix's table.
-	refs  map[string]map[string]cachedRef
-	cur   map[string]cachedRef
+	// the decoder's time. cur is the current prefix's table, pos the
+	// current update's place in its notification.
+	refs  map[string]*refTable
+	cur   *refTable
+	pos   int
 	nrefs int
 }
 
@@ -53,33 +55,77 @@ type cachedRef struct {
 	ok bool
 }
 
+// refTable is what the paths under one prefix name. A target sends its
+// paths in the same order at every sample: seq is the order of the last
+// notification with this prefix, and an update whose path is the one at
+// its place there is found by comparing its bytes, without hashing them
+// for the map (the look-up was a third of BenchmarkPipeline/wire).
+type refTable struct {
+	m   map[string]*refEntry
+	seq []*refEntry
+}
+
+type refEntry struct {
+	path string
+	c    cachedRef
+}
+
 // maxCachedRefs bounds the paths (and prefixes) remembered: past it,
 // the tables start again (a target naming new objects forever).
 const maxCachedRefs = 1 << 14
 
 // refTable is the path table for a notification's prefix bytes.
-func (d *Decoder) refTable(prefix []byte) map[string]cachedRef {
+func (d *Decoder) refTable(prefix []byte) *refTable {
 	if t, ok := d.w.refs[string(prefix)]; ok {
 		return t
 	}
 	if d.w.refs == nil || d.w.nrefs >= maxCachedRefs {
-		d.w.refs, d.w.nrefs = map[string]map[string]cachedRef{}, 0
+		d.w.refs, d.w.nrefs = map[string]*refTable{}, 0
 	}
-	t := map[string]cachedRef{}
+	t := &refTable{m: map[string]*refEntry{}}
 	d.w.refs[string(prefix)] = t
 	d.w.nrefs++
 	return t
+}
+
+// lookRef finds the path's entry in the current table, at its place in
+// the last notification first; nil when the path is new.
+func (d *Decoder) lookRef(path []byte) *refEntry {
+	t, i := d.w.cur, d.w.pos
+	if i < len(t.seq) && t.seq[i] != nil && t.seq[i].path == string(path) {
+		return t.seq[i]
+	}
+	e := t.m[string(path)]
+	if e != nil {
+		t.place(i, e)
+	}
+	return e
+}
+
+// place records e as the path at place i of the notification. seq is
+// never longer than the table (a notification naming a path twice
+// leaves its tail to the map): the tables' bound holds the orders too.
+func (t *refTable) place(i int, e *refEntry) {
+	if i < len(t.seq) {
+		t.seq[i] = e
+	} else if i == len(t.seq) && i < len(t.m) {
+		t.seq = append(t.seq, e)
+	}
 }
 
 // rememberRef adds a path's ref to the current prefix's table.
 func (d *Decoder) rememberRef(path []byte, c cachedRef) {
 	if d.w.nrefs >= maxCachedRefs {
 		for _, t := range d.w.refs {
-			clear(t)
+			clear(t.m)
+			clear(t.seq)
+			t.seq = t.seq[:0]
 		}
 		d.w.nrefs = len(d.w.refs)
 	}
-	d.w.cur[string(path)] = c
+	e := &refEntry{path: string(path), c: c}
+	d.w.cur.m[e.path] = e
+	d.w.cur.place(d.w.pos, e)
 	d.w.nrefs++
 }
 
@@ -232,7 +278,7 @@ func (d *Decoder) wireNotification(b []byte, received time.Time, out []Update) (
 	if !okp {
 		return out, false
 	}
-	d.w.cur = d.refTable(prefix)
+	d.w.cur, d.w.pos = d.refTable(prefix), 0
 	// The updates, then the deletes, in their order (as Notification).
 	for pass := 4; pass <= 5; pass++ {
 		if pass == 5 && !deletes {
@@ -309,18 +355,23 @@ func (d *Decoder) wireUpdate(b []byte, ts, received time.Time, out []Update) (_ 
 			b = b[n:]
 		}
 	}
-	c, seen := d.w.cur[string(path)]
-	if !seen {
+	var c *cachedRef
+	if e := d.lookRef(path); e != nil {
+		c = &e.c
+	} else {
 		var okp bool
 		d.w.path, d.w.ukv, okp = wirePath(path, d.w.path[:0], d.w.ukv[:0])
 		if !okp {
 			return out, false
 		}
-		c.r, c.ok = classify(pathView{wire: true, wa: d.w.prefix, wb: d.w.path})
+		var nc cachedRef
+		nc.r, nc.ok = classify(pathView{wire: true, wa: d.w.prefix, wb: d.w.path})
 		// The ref's strings view the message: the table keeps copies.
-		c.r.key, c.r.leaf = d.keep(c.r.key), d.keep(c.r.leaf)
-		d.rememberRef(path, c)
+		nc.r.key, nc.r.leaf = d.keep(nc.r.key), d.keep(nc.r.leaf)
+		d.rememberRef(path, nc)
+		c = &nc
 	}
+	d.w.pos++
 	if !hasVal {
 		d.Skipped++
 		return out, true
