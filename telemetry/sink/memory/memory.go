@@ -86,17 +86,21 @@ func (s *Sink) Write(_ context.Context, b telemetry.Batch) error {
 	if b.Targets != nil {
 		s.targets = slices.Clone(b.Targets)
 	}
-	for _, l := range b.Links {
+	// By index: a LinkState is over a kilobyte, copied once into the
+	// sink rather than once more into a loop variable.
+	for i := range b.Links {
+		l := &b.Links[i]
 		e := s.links[l.ID]
 		if e == nil {
 			e = &link{hist: growingRing[point](s.o.History)}
 			s.links[l.ID] = e
 		}
-		e.state = l
-		e.hist.add(s.point(&l))
+		e.state = *l
+		e.hist.add(s.point(l))
 	}
-	for _, i := range b.Interfaces {
-		s.ifaces[ifKey{i.Device, i.Interface}] = i
+	for i := range b.Interfaces {
+		f := &b.Interfaces[i]
+		s.ifaces[ifKey{f.Device, f.Interface}] = *f
 	}
 	for _, a := range b.Alarms {
 		s.alarms[a.ID] = a
