@@ -70,17 +70,19 @@ func (s *Sink) encode(b telemetry.Batch) encoded {
 			continue
 		}
 		o.reserve(2+len(list), 4+2*len(list)+14+9*len(list), s.est.iface*len(list)+64)
-		o.hset(s.kc.ifaces(dev), s.keys.DeviceIndex(), dev, len(list))
-		n0 := len(o.buf)
+		at := o.hset(s.kc.ifaces(dev), s.keys.DeviceIndex(), dev, len(list))
+		n0 := len(o.buf) + len(o.pack)
 		ents := s.entScratch[:0]
 		for i := range list {
 			fe := s.fc.entry(dev, list[i].Interface)
 			ents = append(ents, fe)
 			js = interfaceJSONEntry(js, fe, &list[i])
-			o.arg(list[i].Interface, o.bytes(js))
+			o.packStr(list[i].Interface)
+			o.packBytes(js)
 		}
+		o.packEnd(at)
 		if ifaceHist {
-			o.xaddTemplate(maxLen, len(list), "ts", "oper", "in_bps", "out_bps",
+			at := o.xaddTemplate(maxLen, len(list), "ts", "oper", "in_bps", "out_bps",
 				"errors_per_sec", "discards_per_sec", "rx_dbm", "tx_dbm")
 			for i := range list {
 				ifc := &list[i]
@@ -93,16 +95,17 @@ func (s *Sink) encode(b telemetry.Batch) encoded {
 					fe.histKey = s.keys.IfaceHistory(dev, ifc.Interface)
 				}
 				o.xaddEntry(fe.histKey, n)
-				o.arg(o.itoa(ifc.Updated.UnixMilli()), ifc.Oper, o.ftoaMemo(ifc.InBps, &fe.in), o.ftoaMemo(ifc.OutBps, &fe.out),
+				o.packStr(o.itoa(ifc.Updated.UnixMilli()), ifc.Oper, o.ftoaMemo(ifc.InBps, &fe.in), o.ftoaMemo(ifc.OutBps, &fe.out),
 					o.ftoa(ifc.ErrorsPerSec), o.ftoa(ifc.DiscardsPerSec))
 				if ifc.HasOptics {
-					o.arg(o.ftoa(ifc.RxDBm), o.ftoa(ifc.TxDBm))
+					o.packStr(o.ftoa(ifc.RxDBm), o.ftoa(ifc.TxDBm))
 				}
 			}
+			o.packEnd(at)
 		}
 		clear(ents)
 		s.entScratch = ents[:0]
-		s.est.iface = (len(o.buf)-n0)/len(list) + 16
+		s.est.iface = (len(o.buf)+len(o.pack)-n0)/len(list) + 16
 		o.finish()
 	}
 
@@ -115,9 +118,10 @@ func (s *Sink) encode(b telemetry.Batch) encoded {
 			continue
 		}
 		s.targetWritten(&th, now)
-		o.hset(s.keys.Target(th.Name), s.keys.TargetIndex(), th.Name, 5)
-		o.arg("json", mustJSON(th), "connected", boolStr(th.Connected),
+		at := o.hset(s.keys.Target(th.Name), s.keys.TargetIndex(), th.Name, 5)
+		o.packStr("json", mustJSON(th), "connected", boolStr(th.Connected),
 			"updated", now.UTC().Format(time.RFC3339Nano), "writer", writer, "token", utoa(o.token))
+		o.packEnd(at)
 		o.finish()
 	}
 
@@ -298,10 +302,10 @@ func (s *Sink) encodeLinks(o *op, chunk []telemetry.LinkState, writer, maxLen st
 	hist := s.opts.HistoryLen > 0
 	tok := utoa(o.token)
 	o.reserve(1+2*len(chunk), 14+6*len(chunk)+14+10*len(chunk), s.est.link*len(chunk)+64)
-	n0 := len(o.buf)
+	n0 := len(o.buf) + len(o.pack)
 	util, les := s.utilScratch[:0], s.linkScratch[:0]
 	// The writer and its token are the chunk's, the same in every hash.
-	o.hsetTemplate(s.keys.LinkIndex(), len(chunk), linkFields, "writer", writer, "token", tok)
+	at := o.hsetTemplate(s.keys.LinkIndex(), len(chunk), linkFields, "writer", writer, "token", tok)
 	for i := range chunk {
 		l := &chunk[i]
 		le := s.fc.link(l.ID)
@@ -310,16 +314,19 @@ func (s *Sink) encodeLinks(o *op, chunk []telemetry.LinkState, writer, maxLen st
 			le.key, le.histKey = s.keys.Link(l.ID), s.keys.LinkHistory(l.ID)
 		}
 		js = linkJSONEntry(js, &s.fc, le, l)
-		o.hsetEntry(le.key, l.ID)
+		o.hsetEntry(le.key, len(linkFields))
 		u := o.ftoa(l.Utilization)
 		util = append(util, u)
 		n := len(o.buf)
 		o.buf = l.Updated.UTC().AppendFormat(o.buf, time.RFC3339Nano)
 		updated := o.view(n)
-		o.arg(o.bytes(js), l.Oper, u, o.ftoaMemo(l.MarginDB, &le.margin), updated)
+		o.packStr(l.ID)
+		o.packBytes(js)
+		o.packStr(l.Oper, u, o.ftoaMemo(l.MarginDB, &le.margin), updated)
 	}
+	o.packEnd(at)
 	if hist {
-		o.xaddTemplate(maxLen, len(chunk), "ts", "oper", "utilization", "a_in_bps", "a_out_bps",
+		at := o.xaddTemplate(maxLen, len(chunk), "ts", "oper", "utilization", "a_in_bps", "a_out_bps",
 			"rx_dbm", "margin_db", "drift_db")
 		for i := range chunk {
 			l := &chunk[i]
@@ -332,16 +339,17 @@ func (s *Sink) encodeLinks(o *op, chunk []telemetry.LinkState, writer, maxLen st
 			// The A end's rates are its interface's, just formatted for
 			// its own history when its device sent them.
 			fe := le.ends[0].e
-			o.arg(o.itoa(l.Updated.UnixMilli()), l.Oper, util[i], o.ftoaMemo(l.A.InBps, &fe.in), o.ftoaMemo(l.A.OutBps, &fe.out))
+			o.packStr(o.itoa(l.Updated.UnixMilli()), l.Oper, util[i], o.ftoaMemo(l.A.InBps, &fe.in), o.ftoaMemo(l.A.OutBps, &fe.out))
 			if l.HasRx {
-				o.arg(o.ftoaMemo(l.MeasuredRxDBm, &le.measured), o.ftoaMemo(l.MarginDB, &le.margin), o.ftoaMemo(l.DriftDB, &le.drift))
+				o.packStr(o.ftoaMemo(l.MeasuredRxDBm, &le.measured), o.ftoaMemo(l.MarginDB, &le.margin), o.ftoaMemo(l.DriftDB, &le.drift))
 			}
 		}
+		o.packEnd(at)
 	}
 	clear(util)
 	clear(les)
 	s.utilScratch, s.linkScratch = util[:0], les[:0]
-	s.est.link = (len(o.buf)-n0)/len(chunk) + 16
+	s.est.link = (len(o.buf)+len(o.pack)-n0)/len(chunk) + 16
 	return js
 }
 

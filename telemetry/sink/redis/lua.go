@@ -11,23 +11,30 @@ import goredis "github.com/redis/go-redis/v9"
 //	         retention of the applied key (s), ARGV[4] the lowest sequence
 //	         the writer still holds, then the commands, each one of:
 //	         - name, number of keys, number of args, args...: run as it is;
-//	         - "~H", member, number of args, field/value args...: HSET of
-//	           the next key, adding member to the set of the key after it
-//	           when the HSET created a field (a new hash: its index);
+//	         - "~H", member, values: HSET of the next key with the
+//	           field/value pairs of values, adding member to the set of
+//	           the key after it when the HSET created a field (a new hash:
+//	           its index);
 //	         - "~HT", number of fields, fields..., number of constant
-//	           fields, their field/value pairs..., number of entries, then
-//	           per entry member, values...: "~H" for several hashes with
-//	           the same fields, the constant ones (the same value in every
-//	           hash: writer, token) last; the index is the next key, then
-//	           one key per entry;
-//	         - "~XT", maxlen, number of fields, fields..., number of
-//	           entries, then per entry n, n values: XADD MAXLEN ~ maxlen
-//	           of the first n fields to the next key, one key per entry.
+//	           fields, their field/value pairs..., values: "~H" for
+//	           several hashes with the same fields, the constant ones (the
+//	           same value in every hash: writer, token) last; values holds
+//	           per entry its member then one value per field; the index is
+//	           the next key, then one key per entry;
+//	         - "~XT", maxlen, number of fields, fields..., values: XADD
+//	           MAXLEN ~ maxlen to the next key, one key per entry of values,
+//	           each entry the values of its first fields.
+//	         values is one argument, a MessagePack array (cmsgpack): of
+//	         strings for "~H", of arrays of strings (the entries) for the
+//	         templates.
 //
 // The templates name the fields of a history entry or a state hash once
 // for a device's or a link chunk's worth of them: a third of the
 // arguments per sample the generic form takes, fewer to encode, send
-// and parse (BenchmarkSinkRedis).
+// and parse (BenchmarkSinkRedis); their values go packed in one
+// argument, as MessagePack, which Redis's cmsgpack reads in C: go-redis
+// writes each argument with its own framing, and one per value was most
+// of the collector's cost of writing them.
 //
 // Returns {1, n} (applied n commands), {0, newest} (refused: stale token),
 // {2, last} (this sequence was already applied: a replay) or {3, last} (an
@@ -65,45 +72,45 @@ local ki, ai, n = 3, 5, 0
 while ai <= #ARGV do
   local cmd = ARGV[ai]
   if cmd == '~H' then
-    local na = tonumber(ARGV[ai+2])
-    if redis.call('HSET', KEYS[ki], unpack(ARGV, ai+3, ai+2+na)) > 0 then
+    if redis.call('HSET', KEYS[ki], unpack(cmsgpack.unpack(ARGV[ai+2]))) > 0 then
       redis.call('SADD', KEYS[ki+1], ARGV[ai+1])
     end
-    ki, ai, n = ki + 2, ai + 3 + na, n + 1
+    ki, ai, n = ki + 2, ai + 3, n + 1
   elseif cmd == '~HT' then
     local nf = tonumber(ARGV[ai+1])
     local f0 = ai + 2
     local nc = tonumber(ARGV[f0+nf])
     local c0 = f0 + nf + 1
-    local ne = tonumber(ARGV[c0+2*nc])
+    local es = cmsgpack.unpack(ARGV[c0+2*nc])
     local idx = KEYS[ki]
     ki, ai = ki + 1, c0 + 2*nc + 1
     local t = {}
     for i = 1, nf do t[2*i-1] = ARGV[f0+i-1] end
     for i = 1, 2*nc do t[2*nf+i] = ARGV[c0+i-1] end
-    for e = 1, ne do
-      local member = ARGV[ai]
-      for i = 1, nf do t[2*i] = ARGV[ai+i] end
+    for e = 1, #es do
+      local en = es[e]
+      for i = 1, nf do t[2*i] = en[i+1] end
       if redis.call('HSET', KEYS[ki], unpack(t, 1, 2*(nf+nc))) > 0 then
-        redis.call('SADD', idx, member)
+        redis.call('SADD', idx, en[1])
       end
-      ki, ai = ki + 1, ai + 1 + nf
+      ki = ki + 1
     end
-    n = n + ne
+    n = n + #es
   elseif cmd == '~XT' then
     local maxlen, nf = ARGV[ai+1], tonumber(ARGV[ai+2])
     local f0 = ai + 3
-    local ne = tonumber(ARGV[f0+nf])
+    local es = cmsgpack.unpack(ARGV[f0+nf])
     ai = f0 + nf + 1
     local t = {'MAXLEN', '~', maxlen, '*'}
     for i = 1, nf do t[3+2*i] = ARGV[f0+i-1] end
-    for e = 1, ne do
-      local nv = tonumber(ARGV[ai])
-      for i = 1, nv do t[4+2*i] = ARGV[ai+i] end
+    for e = 1, #es do
+      local en = es[e]
+      local nv = #en
+      for i = 1, nv do t[4+2*i] = en[i] end
       redis.call('XADD', KEYS[ki], unpack(t, 1, 4+2*nv))
-      ki, ai = ki + 1, ai + 1 + nv
+      ki = ki + 1
     end
-    n = n + ne
+    n = n + #es
   else
     local nk = tonumber(ARGV[ai+1])
     local na = tonumber(ARGV[ai+2])
