@@ -29,6 +29,8 @@ type Request struct {
 	Site    string `json:"site,omitempty"`
 	Service string `json:"service,omitempty"`
 	Mode    string `json:"mode,omitempty"`
+	// Brief asks op status to leave the devices' BGP out (LabStatus.Brief).
+	Brief bool `json:"brief,omitempty"`
 }
 
 // Response answers a Request.
@@ -79,7 +81,7 @@ func (l *Lab) answer(ctx context.Context, c net.Conn, shutdown func()) {
 	var err error
 	switch req.Op {
 	case "status":
-		st := l.Status(ctx)
+		st := l.status(ctx, req.Brief)
 		resp.Status = &st
 	case "cut":
 		res, err = l.Cut(ctx, req.Cable)

@@ -339,6 +339,17 @@ func Down(ctx context.Context, root, name string, purge bool) (DownReport, error
 // StatusOf asks a running lab for its status; a lab whose process is gone
 // is reported from its state file, not running.
 func StatusOf(ctx context.Context, root, name string) (LabStatus, error) {
+	return statusOf(ctx, root, name, false)
+}
+
+// BriefStatusOf is StatusOf without the devices' BGP sessions
+// (LabStatus.Brief): what the --lab commands need, answered at once
+// however busy the lab's BGP is.
+func BriefStatusOf(ctx context.Context, root, name string) (LabStatus, error) {
+	return statusOf(ctx, root, name, true)
+}
+
+func statusOf(ctx context.Context, root, name string, brief bool) (LabStatus, error) {
 	dir := filepath.Join(root, name)
 	st, err := readState(dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -349,7 +360,7 @@ func StatusOf(ctx context.Context, root, name string) (LabStatus, error) {
 	}
 	out := LabStatus{Name: name, Mode: st.Mode, Phase: st.Phase, PID: st.PID, Dir: dir}
 	if st.Phase == PhaseReady && processAlive(st.PID) {
-		resp, err := control(ctx, dir, Request{Op: "status"})
+		resp, err := control(ctx, dir, Request{Op: "status", Brief: brief})
 		switch {
 		case err == nil && resp.Status != nil:
 			out = *resp.Status

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -76,6 +77,26 @@ func TestUpDownLifecycle(t *testing.T) {
 	}
 	if !ls.Running || len(ls.Faults.Cut) != 1 || ls.Faults.Cut[0] != cable {
 		t.Errorf("status after cut: running %v faults %+v, want running with cut %s", ls.Running, ls.Faults, cable)
+	}
+	// The brief status (what --lab commands ask) has the same devices and
+	// faults, without asking the devices' BGP.
+	brief, err := BriefStatusOf(ctx, root, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !brief.Brief || ls.Brief || !brief.Running || len(brief.Devices) != len(ls.Devices) || !slices.Equal(brief.Faults.Cut, ls.Faults.Cut) {
+		t.Errorf("brief status: brief %v (full %v), running %v, %d devices (full %d), cut %v; want the full status's devices and faults",
+			brief.Brief, ls.Brief, brief.Running, len(brief.Devices), len(ls.Devices), brief.Faults.Cut)
+	}
+	configured := 0
+	for i, dv := range brief.Devices {
+		configured += ls.Devices[i].BGPConf
+		if dv.BGPConf != 0 || dv.BGPUp != 0 || dv.Addr != ls.Devices[i].Addr {
+			t.Errorf("brief status of %s: bgp %d/%d at %s, want none asked, at %s", dv.Name, dv.BGPUp, dv.BGPConf, dv.Addr, ls.Devices[i].Addr)
+		}
+	}
+	if configured == 0 {
+		t.Error("full status: no BGP neighbor configured on any device (the brief check above shows nothing)")
 	}
 
 	// The lab process crashes: status says so, down still cleans up.

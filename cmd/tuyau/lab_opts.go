@@ -51,10 +51,12 @@ func (o *labOpts) resolve(d *deps) {
 }
 
 // running resolves o and returns the status of the lab it names: the
-// commands that work on a running lab (--lab) share this check.
+// commands that work on a running lab (--lab) share this check. They
+// need its addresses, not its BGP sessions: the brief status answers at
+// once while a large lab's BGP converges.
 func (o *labOpts) running(ctx context.Context, d *deps) (testlab.LabStatus, error) {
 	o.resolve(d)
-	st, err := testlab.StatusOf(ctx, o.Dir, o.Name)
+	st, err := testlab.BriefStatusOf(ctx, o.Dir, o.Name)
 	if err != nil {
 		return st, err
 	}

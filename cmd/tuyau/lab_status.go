@@ -19,6 +19,7 @@ type labStatusOpts struct {
 	Output    string
 	Addresses bool
 	Links     bool
+	Brief     bool
 }
 
 func newLabStatusCmd(d *deps) *cobra.Command {
@@ -38,6 +39,7 @@ func newLabStatusCmd(d *deps) *cobra.Command {
 	c.Flags().StringVarP(&o.Output, "output", "o", "table", "table|json")
 	c.Flags().BoolVar(&o.Addresses, "addresses", false, "list every inventory address and the lab address standing for it")
 	c.Flags().BoolVar(&o.Links, "links", false, "list every link, not only those down")
+	c.Flags().BoolVar(&o.Brief, "brief", false, "leave out the devices' BGP sessions (answers at once while a large lab's BGP converges)")
 	return c
 }
 
@@ -49,7 +51,11 @@ func runLabStatus(ctx context.Context, d *deps, o labStatusOpts) error {
 	if p := netns.StatePath("", o.Name); fileExists(p) {
 		return runNetnsStatus(ctx, d, p, o)
 	}
-	st, err := testlab.StatusOf(ctx, o.Dir, o.Name)
+	status := testlab.StatusOf
+	if o.Brief {
+		status = testlab.BriefStatusOf
+	}
+	st, err := status(ctx, o.Dir, o.Name)
 	if err != nil {
 		return err
 	}
@@ -87,7 +93,11 @@ func printLabStatus(w io.Writer, st testlab.LabStatus, o labStatusOpts) error {
 		if !dv.Alive {
 			alive = "KILLED"
 		}
-		rows = append(rows, []string{dv.Name, dv.Role, dv.SSH, alive, fmt.Sprintf("%d/%d", dv.BGPUp, dv.BGPConf)})
+		bgpUp := fmt.Sprintf("%d/%d", dv.BGPUp, dv.BGPConf)
+		if st.Brief {
+			bgpUp = "-"
+		}
+		rows = append(rows, []string{dv.Name, dv.Role, dv.SSH, alive, bgpUp})
 	}
 	if err := table(w, []string{"DEVICE", "ROLE", "SSH", "STATE", "BGP UP"}, rows); err != nil {
 		return err
