@@ -68,6 +68,13 @@ func TestLabCommands(t *testing.T) {
 	}) {
 		t.Errorf("status does not show transit-1-peer with role %s:\n%s", testlab.RoleTransit, r.stdout)
 	}
+	r = runCLI(t, env, "lab", "status", "--brief")
+	if r.code != exitOK || !slices.ContainsFunc(strings.Split(r.stdout, "\n"), func(l string) bool {
+		f := strings.Fields(l)
+		return len(f) == 5 && f[0] == "transit-1-peer" && f[4] == "-"
+	}) {
+		t.Errorf("status --brief: exit %d, want transit-1-peer with its BGP left out (-)\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	// Barfleur's uplink to Valognes rides FO-000047 in the example network.
 	r = runCLI(t, env, "lab", "cut", "FO-000047")
 	if r.code != exitOK || !strings.Contains(r.stdout, "down barfleur-mairie-r1:eth1--valognes-pop-r1:eth3") {
