@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -29,8 +30,8 @@ func TestRouterKeepsBackupAnnouncement(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	const asn = 65000
-	port := freeLoopbackPort(t)
 	rAddr, pAddr, bAddr := netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("127.0.0.2"), netip.MustParseAddr("127.0.0.3")
+	port := freePortOn(t, rAddr, pAddr, bAddr)
 	prefix := netip.MustParsePrefix("203.0.113.0/25")
 
 	r := newSpeaker(slog.New(slog.DiscardHandler))
@@ -62,13 +63,15 @@ func TestRouterKeepsBackupAnnouncement(t *testing.T) {
 			API:   filepath.Join(dir, name+".sock"),
 			Peers: []bgp.PeerConfig{{Device: "r1", Address: rAddr, ASN: asn, Port: port, ConnectRetry: 1, HoldTime: 9, Keepalive: 3}}}, bgp.WithLogger(log))
 		sctx, stop := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() { defer close(done); sp.Serve(sctx) }()
+		done, served := make(chan struct{}), make(chan error, 1)
+		go func() { defer close(done); served <- sp.Serve(sctx) }()
 		t.Cleanup(func() { stop(); <-done })
 		select {
 		case <-sp.Ready():
-		case <-time.After(15 * time.Second):
-			t.Fatalf("speaker %s not ready", name)
+		case err := <-served: // a CI run saw "not ready" and no reason
+			t.Fatalf("speaker %s ended before it was ready: %v", name, err)
+		case <-time.After(30 * time.Second):
+			t.Fatalf("speaker %s not ready in 30 s", name)
 		}
 		return sp
 	}
@@ -174,12 +177,33 @@ func waitPaths(t *testing.T, ctx context.Context, sp *bgp.Speaker, prefix netip.
 	}
 }
 
-func freeLoopbackPort(t *testing.T) int {
+// freePortOn returns a TCP port free on every one of addrs: the router and
+// both speakers listen on the same port number, each on its own address,
+// and a port free on 127.0.0.1 may be taken on 127.0.0.3 by another
+// package's test running beside this one.
+func freePortOn(t *testing.T, addrs ...netip.Addr) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 50 {
+		l, err := net.Listen("tcp", net.JoinHostPort(addrs[0].String(), "0"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		held := []net.Listener{l}
+		for _, a := range addrs[1:] {
+			o, err := net.Listen("tcp", net.JoinHostPort(a.String(), strconv.Itoa(port)))
+			if err != nil {
+				break
+			}
+			held = append(held, o)
+		}
+		for _, h := range held {
+			h.Close()
+		}
+		if len(held) == len(addrs) {
+			return port
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatalf("no TCP port free on all of %v in 50 tries", addrs)
+	return 0
 }
