@@ -3,6 +3,7 @@ package report
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -328,4 +329,104 @@ func abs(x float64) float64 {
 		return -x
 	}
 	return x
+}
+
+// TestCausesBelowResolution: the links of one duct go down on different
+// routers a millisecond apart. For that millisecond a link already down
+// elsewhere (standing) seems to matter: the member is still up on its own
+// link and would reach a core through the standing one. The outage is the
+// duct's, not the standing link's; a standing link that does matter for
+// longer than the resolution is named beside the duct.
+func TestCausesBelowResolution(t *testing.T) {
+	f := newFixture(t)
+	an := topology.Analyze(f.topo)
+	// A duct, a member it cuts off, first the duct's links less one (last)
+	// under which the member keeps the hosting alone, and standing with
+	// which it does not.
+	var duct topology.Failure
+	var member, last, standing string
+	var first []string
+	loses := func(down []string) bool { return slices.Contains(an.LinksDown(down).LoseHosting, member) }
+	costs := func(down []string) bool {
+		fl := an.LinksDown(down)
+		return slices.Contains(fl.LoseHosting, member) || slices.Contains(fl.LoseCoreA, member) || slices.Contains(fl.LoseCoreB, member)
+	}
+search:
+	for _, d := range an.Cuts(topology.CutOptions{Kinds: []topology.FailureKind{topology.FailSRLG}}) {
+		for _, mb := range d.LoseHosting {
+			duct, member = d, mb
+			for i, l := range d.LinksDown {
+				rest := append(slices.Clone(d.LinksDown[:i]), d.LinksDown[i+1:]...)
+				if len(rest) == 0 || loses(rest) {
+					continue
+				}
+				for _, s := range f.topo.Links {
+					if s.Up && !slices.Contains(d.LinksDown, s.ID) && !costs([]string{s.ID}) && loses(append(slices.Clone(rest), s.ID)) {
+						first, last, standing = rest, l, s.ID
+						break search
+					}
+				}
+			}
+		}
+	}
+	if standing == "" {
+		t.Fatal("fixture: no duct with a link whose repair alone gives a member the hosting back with another link down")
+	}
+	ductID := telemetry.AlarmID("telemetry", "duct", "duct", duct.Name)
+	alarms := []telemetry.Alarm{{ID: ductID, Rule: "duct", ObjectKind: "duct", Object: duct.Name}}
+	const h, m, ms = time.Hour, time.Minute, time.Millisecond
+	ductText := func(n int) string { return "duct " + duct.Name + " (" + strconv.Itoa(n) + " links down)" }
+	tests := []struct {
+		name       string
+		hist       telemetry.ChangeHistory
+		start, end time.Duration
+		causes     string
+	}{
+		{
+			name: "duct links a millisecond apart, in and out",
+			hist: newHistory(f, -24*h).beats(-24*h, 11*h).links(-2*h, []string{standing}, "up", "down", "").
+				down(h, first, ductID).down(h+ms, []string{last}, ductID).
+				restore(h+30*m, []string{last}).restore(h+30*m+ms, first).until(11 * h),
+			start: h, end: h + 30*m + ms, causes: ductText(len(duct.LinksDown)),
+		},
+		{
+			name: "the standing link matters for the whole outage",
+			hist: newHistory(f, -24*h).beats(-24*h, 11*h).links(-2*h, []string{standing}, "up", "down", "").
+				down(h, first, ductID).restore(h+30*m, first).until(11 * h),
+			start: h, end: h + 30*m, causes: ductText(len(first)) + "; link " + standing,
+		},
+		{
+			name: "an outage shorter than the resolution keeps its causes",
+			hist: newHistory(f, -24*h).beats(-24*h, 11*h).links(-2*h, []string{standing}, "up", "down", "").
+				down(h, first, ductID).restore(h+300*ms, first).until(11 * h),
+			start: h, end: h + 300*ms, causes: ductText(len(first)) + "; link " + standing,
+		},
+	}
+	if len(first) == 1 {
+		for i := range tests[1:] {
+			tests[1+i].causes = strings.Replace(tests[1+i].causes, "(1 links down)", "(1 link down)", 1)
+		}
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := Availability(f.topo, tt.hist, Options{From: at(0), To: at(10 * h), Alarms: alarms})
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := slices.IndexFunc(r.Members, func(mb Member) bool { return mb.Site == member })
+			if i < 0 {
+				t.Fatalf("member %s not in the report", member)
+			}
+			os := r.Members[i].Outages
+			if len(os) != 1 {
+				t.Fatalf("%s: %d outages %+v, want 1", member, len(os), os)
+			}
+			if !os[0].Start.Equal(at(tt.start)) || !os[0].End.Equal(at(tt.end)) {
+				t.Errorf("%s outage %s to %s, want %s to %s", member, os[0].Start, os[0].End, at(tt.start), at(tt.end))
+			}
+			if c := CauseText(os[0].Causes); c != tt.causes {
+				t.Errorf("%s outage cause %q, want %q", member, c, tt.causes)
+			}
+		})
+	}
 }

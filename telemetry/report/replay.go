@@ -31,8 +31,23 @@ type linkSet struct {
 // seg is a member's segment with the link sets seen during it.
 type seg struct {
 	Segment
-	sets []*linkSet
+	sets []span
 }
+
+// span is a link set and how long it held, in one run of moments.
+type span struct {
+	set *linkSet
+	dur time.Duration
+}
+
+// causeResolution is how long a cause must explain an outage to be named
+// beside one that explains it longer. The two ends of a cut, or two links
+// of one duct, go down on different routers whose notifications are
+// stamped a few milliseconds apart: for those milliseconds a link that was
+// already down elsewhere may seem to matter (the member still up on its
+// own link, the duct's other link down), and naming it would blame a
+// standing fault for an outage the duct made.
+const causeResolution = time.Second
 
 // replay walks the history once, moment by moment (a moment: the time
 // between two changes or two watched-time boundaries), and keeps each
@@ -266,14 +281,18 @@ func (rp *replay) record(iv Interval, s *linkSet) {
 		if n := len(ss); n > 0 && ss[n-1].State == st && slices.Equal(ss[n-1].Lost, lost) && ss[n-1].End.Equal(iv.Start) {
 			last := &ss[n-1]
 			last.End = iv.End
-			if s != nil && (len(last.sets) == 0 || last.sets[len(last.sets)-1] != s) {
-				last.sets = append(last.sets, s)
+			if s != nil {
+				if n := len(last.sets); n > 0 && last.sets[n-1].set == s {
+					last.sets[n-1].dur += iv.Duration()
+				} else {
+					last.sets = append(last.sets, span{s, iv.Duration()})
+				}
 			}
 			continue
 		}
 		sg := seg{Segment: Segment{Interval: iv, State: st, Lost: lost}}
 		if s != nil {
-			sg.sets = []*linkSet{s}
+			sg.sets = []span{{s, iv.Duration()}}
 		}
 		rp.segs[m.Slug] = append(ss, sg)
 	}
@@ -366,6 +385,7 @@ func (rp *replay) outage(slug string, ss []seg, i, j int, w Interval, alarms map
 	o.BeforeNoData = j+1 < len(ss) && (ss[j+1].State == StateUnknown || ss[j+1].State == StateHostingOnly) || j+1 == len(ss) && !rp.end.Equal(rp.h.Until)
 	o.Ongoing = j+1 == len(ss) && rp.end.Equal(rp.h.Until)
 	byKey := map[string]int{}
+	var explains []time.Duration // by cause, how long it explained the outage
 	for k := i; k <= j; k++ {
 		s := ss[k]
 		if s.State == StateNone {
@@ -376,10 +396,11 @@ func (rp *replay) outage(slug string, ss []seg, i, j int, w Interval, alarms map
 				o.Lost = append(o.Lost, l)
 			}
 		}
-		for _, set := range s.sets {
-			for _, c := range rp.causes(slug, set, alarms) {
+		for _, sp := range s.sets {
+			for _, c := range rp.causes(slug, sp.set, alarms) {
 				key := c.Alarm + "\x00" + c.Kind + "\x00" + c.Name
 				if n, ok := byKey[key]; ok {
+					explains[n] += sp.dur
 					for _, l := range c.Links {
 						if !slices.Contains(o.Causes[n].Links, l) {
 							o.Causes[n].Links = append(o.Causes[n].Links, l)
@@ -390,11 +411,29 @@ func (rp *replay) outage(slug string, ss []seg, i, j int, w Interval, alarms map
 				}
 				byKey[key] = len(o.Causes)
 				o.Causes = append(o.Causes, c)
+				explains = append(explains, sp.dur)
 			}
 		}
 	}
+	o.Causes = resolved(o.Causes, explains)
 	slices.Sort(o.Lost)
 	return o
+}
+
+// resolved keeps the causes that explained the outage for causeResolution,
+// or, when none did (a short outage), for as long as the longest did.
+func resolved(cs []Cause, explains []time.Duration) []Cause {
+	if len(cs) < 2 {
+		return cs
+	}
+	limit := min(causeResolution, slices.Max(explains))
+	out := cs[:0]
+	for n, c := range cs {
+		if explains[n] >= limit {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // causes are the groups of down links (by the root alarm their change
