@@ -69,9 +69,9 @@ func (s *Sink) encode(b telemetry.Batch) encoded {
 		if o == nil {
 			continue
 		}
-		o.reserve(2+len(list), 4+2*len(list)+14+9*len(list), s.est.iface*len(list)+64)
+		o.reserve(2+len(list), 4+2*len(list)+14+9*len(list), s.est.iface*len(list)+64, s.est.ifacePack*len(list)+64)
 		at := o.hset(s.kc.ifaces(dev), s.keys.DeviceIndex(), dev, len(list))
-		n0 := len(o.buf) + len(o.pack)
+		b0, p0 := len(o.buf), len(o.pack)
 		ents := s.entScratch[:0]
 		for i := range list {
 			fe := s.fc.entry(dev, list[i].Interface)
@@ -105,7 +105,8 @@ func (s *Sink) encode(b telemetry.Batch) encoded {
 		}
 		clear(ents)
 		s.entScratch = ents[:0]
-		s.est.iface = (len(o.buf)+len(o.pack)-n0)/len(list) + 16
+		s.est.iface = (len(o.buf)-b0)/len(list) + 16
+		s.est.ifacePack = (len(o.pack)-p0)/len(list) + 16
 		o.finish()
 	}
 
@@ -301,8 +302,8 @@ var linkFields = []string{"json", "oper", "utilization", "margin_db", "updated"}
 func (s *Sink) encodeLinks(o *op, chunk []telemetry.LinkState, writer, maxLen string, js []byte) []byte {
 	hist := s.opts.HistoryLen > 0
 	tok := utoa(o.token)
-	o.reserve(1+2*len(chunk), 14+6*len(chunk)+14+10*len(chunk), s.est.link*len(chunk)+64)
-	n0 := len(o.buf) + len(o.pack)
+	o.reserve(1+2*len(chunk), 14+6*len(chunk)+14+10*len(chunk), s.est.link*len(chunk)+64, s.est.linkPack*len(chunk)+64)
+	b0, p0 := len(o.buf), len(o.pack)
 	util, les := s.utilScratch[:0], s.linkScratch[:0]
 	// The writer and its token are the chunk's, the same in every hash.
 	at := o.hsetTemplate(s.keys.LinkIndex(), len(chunk), linkFields, "writer", writer, "token", tok)
@@ -349,7 +350,8 @@ func (s *Sink) encodeLinks(o *op, chunk []telemetry.LinkState, writer, maxLen st
 	clear(util)
 	clear(les)
 	s.utilScratch, s.linkScratch = util[:0], les[:0]
-	s.est.link = (len(o.buf)+len(o.pack)-n0)/len(chunk) + 16
+	s.est.link = (len(o.buf)-b0)/len(chunk) + 16
+	s.est.linkPack = (len(o.pack)-p0)/len(chunk) + 16
 	return js
 }
 

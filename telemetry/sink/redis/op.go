@@ -37,18 +37,40 @@ type op struct {
 	pack []byte
 }
 
-// opPool recycles ops, with their slices and buffer, once written: a
+// opPool recycles ops, with their slices and buffers, once written: a
 // 48-port device's sample is some 150 KB of arguments, and allocating
 // them afresh made the collector's garbage collection as costly as the
 // writing (BenchmarkSinkRedis). An op is put back only when nothing
 // refers to it: out of the queues, its flush over.
-type opPool struct{ p sync.Pool }
+//
+// It is a free list, not a sync.Pool: a pool is emptied by every second
+// garbage collection, and at 500 x 48 the collector collects several
+// times between two flushes, so the buffers were grown again from nothing
+// at every flush (growslice, 9 % of the collector's CPU). The list holds
+// at most maxPooledOps ops and maxPooledBytes of their buffers.
+type opPool struct {
+	mu    sync.Mutex
+	free  []*op
+	bytes int
+}
 
-// maxPooledBuf bounds the buffer an op keeps in the pool.
-const maxPooledBuf = 1 << 20
+const (
+	// maxPooledBuf bounds the buffer an op keeps in the pool.
+	maxPooledBuf = 1 << 20
+	// maxPooledOps and maxPooledBytes bound the list: a flush's ops (one
+	// per device and link chunk) at a few hundred targets.
+	maxPooledOps   = 2048
+	maxPooledBytes = 64 << 20
+)
 
 func (p *opPool) get() *op {
-	if o, ok := p.p.Get().(*op); ok {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.free); n > 0 {
+		o := p.free[n-1]
+		p.free[n-1] = nil
+		p.free = p.free[:n-1]
+		p.bytes -= cap(o.buf) + cap(o.pack)
 		return o
 	}
 	return &op{}
@@ -68,13 +90,19 @@ func (p *opPool) put(o *op) {
 		pack = nil
 	}
 	*o = op{keys: keys, args: args, buf: buf, pack: pack}
-	p.p.Put(o)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.free) >= maxPooledOps || p.bytes+cap(buf)+cap(pack) > maxPooledBytes {
+		return // the garbage collector takes it
+	}
+	p.free = append(p.free, o)
+	p.bytes += cap(buf) + cap(pack)
 }
 
-// reserve sizes keys, args and buf for about nk keys, na args and nb
-// bytes more, so that a device's or a link chunk's commands grow them
-// once.
-func (o *op) reserve(nk, na, nb int) {
+// reserve sizes keys, args, buf and pack for about nk keys, na args, nb
+// bytes of numbers and np bytes of packed values more, so that a device's
+// or a link chunk's commands grow them once.
+func (o *op) reserve(nk, na, nb, np int) {
 	if cap(o.keys)-len(o.keys) < nk {
 		o.keys = append(make([]string, 0, len(o.keys)+nk), o.keys...)
 	}
@@ -84,6 +112,11 @@ func (o *op) reserve(nk, na, nb int) {
 	if cap(o.buf)-len(o.buf) < nb {
 		// A new array: the strings already viewing the old one keep it.
 		o.buf = make([]byte, 0, nb)
+	}
+	if cap(o.pack)-len(o.pack) < np {
+		// Copied: packArray's positions index what is already packed;
+		// the strings packEnd made keep the old array.
+		o.pack = append(make([]byte, 0, len(o.pack)+np), o.pack...)
 	}
 }
 

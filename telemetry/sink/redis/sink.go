@@ -121,7 +121,7 @@ type Sink struct {
 	encMu       sync.Mutex
 	kc          keyCache
 	fc          fieldCache
-	est         struct{ iface, link int } // buffer bytes per object, last seen
+	est         struct{ iface, ifacePack, link, linkPack int } // buf and pack bytes per object, last seen
 	utilScratch []string
 	entScratch  []*fieldEntry          // a device's interfaces' entries
 	linkScratch []*linkEntry           // a link chunk's entries
