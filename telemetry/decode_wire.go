@@ -47,6 +47,10 @@ type wireState struct {
 	cur   *refTable
 	pos   int
 	nrefs int
+	// first is the current notification's first entry (its order), slots
+	// the places of every order.
+	first *refEntry
+	slots int
 }
 
 // cachedRef is a path's classify result, its strings the decoder's own.
@@ -56,23 +60,42 @@ type cachedRef struct {
 }
 
 // refTable is what the paths under one prefix name. A target sends its
-// paths in the same order at every sample: seq is the order of the last
-// notification with this prefix, and an update whose path is the one at
-// its place there is found by comparing its bytes, without hashing them
-// for the map (the look-up was a third of BenchmarkPipeline/wire).
+// paths in the same order at every sample, one notification per
+// subscription (counters, optics, oper-status under the same prefix):
+// each notification's first path keeps the order of the last
+// notification it began, and an update whose path is the one at its place
+// there is found by comparing its bytes, without hashing them for the map
+// (the look-up was a third of BenchmarkPipeline/wire). One order per
+// prefix, as it was, was overwritten by each subscription's notification
+// in turn and missed at every update of the next.
 type refTable struct {
-	m   map[string]*refEntry
-	seq []*refEntry
+	m map[string]*refEntry
+	// firsts are the latest notifications' first entries, newest first:
+	// the look-up of a notification's first path.
+	firsts [maxFirsts]*refEntry
 }
+
+// maxFirsts is how many notification orders a table tries before its
+// map: a device's subscriptions.
+const maxFirsts = 4
 
 type refEntry struct {
 	path string
 	c    cachedRef
+	// ord is the order of the last notification this entry began (ord[0]
+	// is the entry): never longer than its table, and all the decoder's
+	// orders together within maxOrderSlots.
+	ord []*refEntry
 }
 
 // maxCachedRefs bounds the paths (and prefixes) remembered: past it,
 // the tables start again (a target naming new objects forever).
 const maxCachedRefs = 1 << 14
+
+// maxOrderSlots bounds the places of all a decoder's orders: a target
+// beginning its notifications with ever new paths cannot grow them
+// without bound.
+const maxOrderSlots = 4 * maxCachedRefs
 
 // refTable is the path table for a notification's prefix bytes.
 func (d *Decoder) refTable(prefix []byte) *refTable {
@@ -80,7 +103,7 @@ func (d *Decoder) refTable(prefix []byte) *refTable {
 		return t
 	}
 	if d.w.refs == nil || d.w.nrefs >= maxCachedRefs {
-		d.w.refs, d.w.nrefs = map[string]*refTable{}, 0
+		d.w.refs, d.w.nrefs, d.w.slots = map[string]*refTable{}, 0, 0
 	}
 	t := &refTable{m: map[string]*refEntry{}}
 	d.w.refs[string(prefix)] = t
@@ -88,28 +111,71 @@ func (d *Decoder) refTable(prefix []byte) *refTable {
 	return t
 }
 
-// lookRef finds the path's entry in the current table, at its place in
-// the last notification first; nil when the path is new.
+// lookRef finds the path's entry in the current table: the first of a
+// notification among the latest firsts, the others at their place in the
+// order the first began; nil when the path is new.
 func (d *Decoder) lookRef(path []byte) *refEntry {
 	t, i := d.w.cur, d.w.pos
-	if i < len(t.seq) && t.seq[i] != nil && t.seq[i].path == string(path) {
-		return t.seq[i]
+	if i == 0 {
+		for _, f := range t.firsts {
+			if f != nil && f.path == string(path) {
+				d.begin(f)
+				return f
+			}
+		}
+		e := t.m[string(path)]
+		if e != nil {
+			d.begin(e)
+		} else {
+			d.w.first = nil // rememberRef begins the new one
+		}
+		return e
+	}
+	if f := d.w.first; f != nil && i < len(f.ord) && f.ord[i] != nil && f.ord[i].path == string(path) {
+		return f.ord[i]
 	}
 	e := t.m[string(path)]
 	if e != nil {
-		t.place(i, e)
+		d.place(i, e)
 	}
 	return e
 }
 
-// place records e as the path at place i of the notification. seq is
-// never longer than the table (a notification naming a path twice
-// leaves its tail to the map): the tables' bound holds the orders too.
-func (t *refTable) place(i int, e *refEntry) {
-	if i < len(t.seq) {
-		t.seq[i] = e
-	} else if i == len(t.seq) && i < len(t.m) {
-		t.seq = append(t.seq, e)
+// begin makes e the current notification's first entry and the newest of
+// its table's firsts.
+func (d *Decoder) begin(e *refEntry) {
+	d.w.first = e
+	t := &d.w.cur.firsts
+	if t[0] == e {
+		return
+	}
+	j := len(t) - 1
+	for k, f := range t {
+		if f == e {
+			j = k
+			break
+		}
+	}
+	copy(t[1:j+1], t[:j])
+	t[0] = e
+	if len(e.ord) == 0 && d.w.slots < maxOrderSlots {
+		e.ord = append(e.ord, e)
+		d.w.slots++
+	}
+}
+
+// place records e as the path at place i of the current notification's
+// order. An order is never longer than its table (a notification naming
+// a path twice leaves its tail to the map).
+func (d *Decoder) place(i int, e *refEntry) {
+	f := d.w.first
+	switch {
+	case f == nil:
+	case i < len(f.ord):
+		f.ord[i] = e
+	case i == len(f.ord) && i < len(d.w.cur.m) && d.w.slots < maxOrderSlots:
+		f.ord = append(f.ord, e)
+		d.w.slots++
 	}
 }
 
@@ -118,14 +184,17 @@ func (d *Decoder) rememberRef(path []byte, c cachedRef) {
 	if d.w.nrefs >= maxCachedRefs {
 		for _, t := range d.w.refs {
 			clear(t.m)
-			clear(t.seq)
-			t.seq = t.seq[:0]
+			clear(t.firsts[:])
 		}
-		d.w.nrefs = len(d.w.refs)
+		d.w.nrefs, d.w.slots, d.w.first = len(d.w.refs), 0, nil
 	}
 	e := &refEntry{path: string(path), c: c}
 	d.w.cur.m[e.path] = e
-	d.w.cur.place(d.w.pos, e)
+	if d.w.pos == 0 {
+		d.begin(e)
+	} else {
+		d.place(d.w.pos, e)
+	}
 	d.w.nrefs++
 }
 

@@ -242,3 +242,110 @@ func TestWirePathTableBounded(t *testing.T) {
 		}
 	}
 }
+
+// interleavedWire is a device's notifications as the lab and most routers
+// send them: one per subscription under the same prefix (the target),
+// counters, optics and oper-status in turn; reversed makes the counters'
+// order backwards, dup names its first path twice.
+func interleavedWire(t testing.TB, ifaces int, ts int64, reversed, dup bool) [][]byte {
+	t.Helper()
+	prefix := &gnmi.Path{Target: "r1"}
+	note := func(paths []string, val func(int) *gnmi.TypedValue) []byte {
+		n := &gnmi.Notification{Timestamp: ts, Prefix: prefix}
+		for i, p := range paths {
+			n.Update = append(n.Update, upd(t, p, val(i)))
+		}
+		return marshal(t, &gnmi.SubscribeResponse{Response: &gnmi.SubscribeResponse_Update{Update: n}})
+	}
+	var counters, optics, oper []string
+	for i := range ifaces {
+		for _, l := range []string{LeafInOctets, LeafOutOctets, LeafInErrors} {
+			counters = append(counters, fmt.Sprintf("/interfaces/interface[name=eth%d]/state/counters/%s", i, l))
+		}
+		optics = append(optics, fmt.Sprintf("/components/component[name=eth%d]/transceiver/physical-channels/channel[index=0]/state/input-power/instant", i))
+		oper = append(oper, fmt.Sprintf("/interfaces/interface[name=eth%d]/state/oper-status", i))
+	}
+	if reversed {
+		slices.Reverse(counters)
+	}
+	if dup {
+		counters = append([]string{counters[0]}, counters...)
+		oper = append(oper, counters[1]) // a path that begins another notification
+	}
+	return [][]byte{
+		note(counters, func(i int) *gnmi.TypedValue { return uintV(uint64(ts/1e9) + uint64(i)) }),
+		note(optics, func(i int) *gnmi.TypedValue {
+			return &gnmi.TypedValue{Value: &gnmi.TypedValue_DoubleVal{DoubleVal: -3 - float64(i)/10}}
+		}),
+		note(oper, func(int) *gnmi.TypedValue {
+			return &gnmi.TypedValue{Value: &gnmi.TypedValue_StringVal{StringVal: "UP"}}
+		}),
+	}
+}
+
+// TestWireInterleavedOrders: notifications of several subscriptions under
+// one prefix, in turn, their orders changing, a path named twice or
+// beginning one notification and closing another, decode as proto decodes
+// them; the orders stay within their bound.
+func TestWireInterleavedOrders(t *testing.T) {
+	var msgs [][]byte
+	for k := range 6 {
+		msgs = append(msgs, interleavedWire(t, 8, int64(k+1)*1e9, k%3 == 1, k == 4)...)
+	}
+	if read := wireAgrees(t, msgs); read != len(msgs) {
+		t.Errorf("Wire read %d of %d messages, want all", read, len(msgs))
+	}
+	d := NewDecoder(wireTarget)
+	for k := range 3 {
+		for _, m := range interleavedWire(t, 48, int64(k+1)*1e9, false, false) {
+			if _, _, ok := d.Wire(m, time.Unix(1, 0), nil); !ok {
+				t.Fatal("declined")
+			}
+		}
+	}
+	// One order per notification kind, each as long as its notification.
+	if want := 48*3 + 48 + 48; d.w.slots != want {
+		t.Errorf("%d order places, want %d (three notifications' paths)", d.w.slots, want)
+	}
+	// A target beginning every notification with a new path of a long
+	// list: the orders stop growing at their bound.
+	msg, n := sampleWire(t, 1000, gnmi.Encoding_PROTO)
+	var r gnmi.SubscribeResponse
+	if err := proto.Unmarshal(msg, &r); err != nil {
+		t.Fatal(err)
+	}
+	d = NewDecoder(wireTarget)
+	ups := r.GetUpdate().GetUpdate()
+	for k := range 40 {
+		r.GetUpdate().Update = append(ups[k:], ups[:k]...)
+		if _, _, ok := d.Wire(marshal(t, &r), time.Unix(1, 0), nil); !ok {
+			t.Fatal("declined")
+		}
+		if d.w.slots > maxOrderSlots {
+			t.Fatalf("%d order places after %d rotations of %d paths, bound %d", d.w.slots, k+1, n, maxOrderSlots)
+		}
+	}
+}
+
+// BenchmarkWireInterleaved is the wire decoder on a 48-port device's
+// counters, optics and oper-status notifications in turn, one prefix.
+func BenchmarkWireInterleaved(b *testing.B) {
+	var msgs [][]byte
+	for k := range 2 {
+		msgs = append(msgs, interleavedWire(b, 48, int64(k+1)*1e9, false, false)...)
+	}
+	per := 0
+	d := NewDecoder(wireTarget)
+	var ups []Update
+	for _, m := range msgs {
+		ups, _, _ = d.Wire(m, time.Unix(1, 0), ups[:0])
+		per += len(ups)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, m := range msgs {
+			ups, _, _ = d.Wire(m, time.Unix(1, 0), ups[:0])
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*per), "ns/update")
+}
