@@ -29,7 +29,6 @@ func (s *Sink) encode(b telemetry.Batch) encoded {
 	s.encMu.Lock()
 	defer s.encMu.Unlock()
 	var e encoded
-	var js []byte // reused by the state appenders
 	fenced := b.Tokens != nil
 	writer := b.Collector
 	if writer == "" {
@@ -76,9 +75,8 @@ func (s *Sink) encode(b telemetry.Batch) encoded {
 		for i := range list {
 			fe := s.fc.entry(dev, list[i].Interface)
 			ents = append(ents, fe)
-			js = interfaceJSONEntry(js, fe, &list[i])
 			o.packStr(list[i].Interface)
-			o.packBytes(js)
+			o.packDone(interfaceJSONEntry(o.packIn(), fe, &list[i]))
 		}
 		o.packEnd(at)
 		if ifaceHist {
@@ -148,7 +146,7 @@ func (s *Sink) encode(b telemetry.Batch) encoded {
 		if o == nil {
 			continue
 		}
-		js = s.encodeLinks(o, chunk, writer, maxLen, js)
+		s.encodeLinks(o, chunk, writer, maxLen)
 		o.finish()
 	}
 
@@ -297,9 +295,8 @@ const linkChunk = 64
 var linkFields = []string{"json", "oper", "utilization", "margin_db", "updated"}
 
 // encodeLinks adds the writes of a chunk of links to o: their hashes,
-// then their history entries. js is the JSON buffer to reuse (returned
-// grown).
-func (s *Sink) encodeLinks(o *op, chunk []telemetry.LinkState, writer, maxLen string, js []byte) []byte {
+// then their history entries.
+func (s *Sink) encodeLinks(o *op, chunk []telemetry.LinkState, writer, maxLen string) {
 	hist := s.opts.HistoryLen > 0
 	tok := utoa(o.token)
 	o.reserve(1+2*len(chunk), 14+6*len(chunk)+14+10*len(chunk), s.est.link*len(chunk)+64, s.est.linkPack*len(chunk)+64)
@@ -314,7 +311,6 @@ func (s *Sink) encodeLinks(o *op, chunk []telemetry.LinkState, writer, maxLen st
 		if le.key == "" {
 			le.key, le.histKey = s.keys.Link(l.ID), s.keys.LinkHistory(l.ID)
 		}
-		js = linkJSONEntry(js, &s.fc, le, l)
 		o.hsetEntry(le.key, len(linkFields))
 		u := o.ftoa(l.Utilization)
 		util = append(util, u)
@@ -322,7 +318,7 @@ func (s *Sink) encodeLinks(o *op, chunk []telemetry.LinkState, writer, maxLen st
 		o.buf = l.Updated.UTC().AppendFormat(o.buf, time.RFC3339Nano)
 		updated := o.view(n)
 		o.packStr(l.ID)
-		o.packBytes(js)
+		o.packDone(linkJSONEntry(o.packIn(), &s.fc, le, l))
 		o.packStr(l.Oper, u, o.ftoaMemo(l.MarginDB, &le.margin), updated)
 	}
 	o.packEnd(at)
@@ -352,7 +348,6 @@ func (s *Sink) encodeLinks(o *op, chunk []telemetry.LinkState, writer, maxLen st
 	s.utilScratch, s.linkScratch = util[:0], les[:0]
 	s.est.link = (len(o.buf)-b0)/len(chunk) + 16
 	s.est.linkPack = (len(o.pack)-p0)/len(chunk) + 16
-	return js
 }
 
 // groupBy groups items by key, with the keys in first-seen order so that

@@ -227,9 +227,27 @@ func (o *op) packStr(ss ...string) {
 	}
 }
 
-func (o *op) packBytes(b []byte) {
-	o.packHead(len(b))
-	o.pack = append(o.pack, b...)
+// packIn starts a MessagePack string written in place: fill appends the
+// value to the empty slice it is given, which views o.pack's spare room,
+// and packDone ends it. The JSON document of a state was written into a
+// scratch buffer, then copied into o.pack (a twentieth of the sink's
+// CPU). The header is the 32-bit form, its length known only after.
+func (o *op) packIn() []byte {
+	o.pack = append(o.pack, 0xdb, 0, 0, 0, 0)
+	return o.pack[len(o.pack):len(o.pack)]
+}
+
+// packDone ends the string packIn began with what fill returned: in
+// place when it fitted the spare room, else copied.
+func (o *op) packDone(v []byte) {
+	at := len(o.pack)
+	if n := len(v); n > 0 && cap(o.pack)-at >= n && &o.pack[:at+1][at] == &v[0] {
+		o.pack = o.pack[:at+n]
+	} else {
+		o.pack = append(o.pack, v...)
+	}
+	n := uint32(len(v))
+	o.pack[at-4], o.pack[at-3], o.pack[at-2], o.pack[at-1] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n)
 }
 
 func (o *op) packHead(n int) {
