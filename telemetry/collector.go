@@ -502,14 +502,26 @@ func (c *Collector) flushData(ctx context.Context) error {
 
 func (c *Collector) write(ctx context.Context, b Batch) error {
 	var errs []error
+	borrowed := true
 	for _, s := range c.o.Sinks {
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		if err := s.Write(wctx, b); err != nil {
 			errs = append(errs, err)
 		}
 		cancel()
+		_, ok := s.(BatchBorrower)
+		borrowed = borrowed && ok
+	}
+	if r, ok := c.currentEngine().(batchRecycler); ok && borrowed {
+		r.Recycle(b)
 	}
 	return errors.Join(errs...)
+}
+
+// batchRecycler is an engine that takes a written batch's arrays back
+// for its next Tick (*Engine).
+type batchRecycler interface {
+	Recycle(b Batch)
 }
 
 // Ack acknowledges an alarm in the engine and writes the acknowledged

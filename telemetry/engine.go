@@ -76,10 +76,14 @@ type Engine struct {
 	// decideAll asks the next Tick to look at every link (rules or topology
 	// changed). tickN stamps the links a Tick has decided.
 	sampled, spareLinks []*engLink
-	watch, spareWatch   []*engLink
-	watching            []*engLink // this Tick's pending links: the next watch
-	decideAll           bool
-	tickN               uint64
+	// linkStates and ifaceStates are a written batch's arrays given back
+	// (Recycle) for the next Tick's Links and Interfaces.
+	linkStates        []LinkState
+	ifaceStates       []InterfaceState
+	watch, spareWatch []*engLink
+	watching          []*engLink // this Tick's pending links: the next watch
+	decideAll         bool
+	tickN             uint64
 }
 
 // engDevice is one target's raw state.
@@ -388,6 +392,20 @@ func (d *engDevice) apply(u *Update) {
 		d.last = f
 	}
 	f.apply(u, d.epoch)
+}
+
+// Recycle takes back a batch's Links and Interfaces arrays once every
+// sink has written it and kept nothing of them (BatchBorrower): the next
+// Tick fills them instead of allocating. The batch must not be read after.
+func (e *Engine) Recycle(b Batch) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if cap(b.Links) > cap(e.linkStates) {
+		e.linkStates = b.Links[:0]
+	}
+	if cap(b.Interfaces) > cap(e.ifaceStates) {
+		e.ifaceStates = b.Interfaces[:0]
+	}
 }
 
 // Links returns every link's latest state, sorted by id.

@@ -34,7 +34,11 @@ func (e *Engine) Tick(now time.Time) Batch {
 	// Sized once: a LinkState is over a kilobyte, and growing the slice
 	// by doubling allocated twice what a hand-over holds.
 	if len(sampled) > 0 {
-		b.Links = make([]LinkState, 0, len(sampled))
+		if cap(e.linkStates) >= len(sampled) {
+			b.Links, e.linkStates = e.linkStates[:0], nil
+		} else {
+			b.Links = make([]LinkState, 0, len(sampled))
+		}
 	}
 	for _, l := range sampled {
 		l.sample = false
@@ -141,7 +145,7 @@ func (e *Engine) collect(b *Batch, now time.Time) {
 		n += len(d.ifList)
 	}
 	if n > 0 {
-		b.Interfaces = slices.Grow(b.Interfaces, n)
+		b.Interfaces, e.ifaceStates = slices.Grow(e.ifaceStates[:0], n), nil
 	}
 	for _, d := range devs {
 		d.mu.Lock()

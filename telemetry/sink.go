@@ -25,6 +25,16 @@ type Sink interface {
 	Close() error
 }
 
+// BatchBorrower is a Sink that keeps nothing of a batch's Links and
+// Interfaces once its Write returns (it copies what it keeps). When every
+// sink is one, the collector gives those arrays back to the engine for
+// its next Tick (Engine.Recycle): at 500 x 48 they were a sixth of the
+// collector's allocations, fresh megabytes at every flush.
+type BatchBorrower interface {
+	Sink
+	BorrowsBatch()
+}
+
 // Reader is what the CLI and the NOC views read: a running collector's
 // HTTP API or Redis, never the collector's memory.
 type Reader interface {

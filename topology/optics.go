@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/tuyau-net/tuyau/inventory"
 )
@@ -84,9 +85,14 @@ func Optics() []Optic {
 	}
 }
 
+// builtinOptics is the built-in table made once, read-only: LookupOptic
+// built the whole table at every call, 140 MB of garbage while a
+// 500-device collector planned its targets.
+var builtinOptics = sync.OnceValue(Optics)
+
 // LookupOptic returns the optic of a transceiver type.
 func LookupOptic(typ string) (Optic, bool) {
-	os := Optics()
+	os := builtinOptics()
 	i, ok := slices.BinarySearchFunc(os, typ, func(o Optic, t string) int { return strings.Compare(o.Type, t) })
 	if !ok {
 		return Optic{}, false

@@ -182,6 +182,10 @@ func (s *Sink) Keys() Keys { return s.keys }
 // ErrClosed is returned by Write after Close.
 var ErrClosed = errors.New("redis sink closed")
 
+// BorrowsBatch says Write keeps nothing of a batch's Links and Interfaces:
+// encode writes what it needs into its ops (telemetry.BatchBorrower).
+func (s *Sink) BorrowsBatch() {}
+
 // Write queues the batch and returns at once; it never waits for Redis.
 // Writes a fenced batch has no token for are refused here and reported.
 func (s *Sink) Write(_ context.Context, b telemetry.Batch) error {
