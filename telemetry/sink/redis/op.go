@@ -111,12 +111,14 @@ func (o *op) reserve(nk, na, nb, np int) {
 	}
 	if cap(o.buf)-len(o.buf) < nb {
 		// A new array: the strings already viewing the old one keep it.
-		o.buf = make([]byte, 0, nb)
+		// A quarter more: the estimate follows the last object's size,
+		// and the next a little larger would allocate again.
+		o.buf = make([]byte, 0, nb+nb/4)
 	}
 	if cap(o.pack)-len(o.pack) < np {
 		// Copied: packArray's positions index what is already packed;
 		// the strings packEnd made keep the old array.
-		o.pack = append(make([]byte, 0, len(o.pack)+np), o.pack...)
+		o.pack = append(make([]byte, 0, len(o.pack)+np+np/4), o.pack...)
 	}
 }
 
