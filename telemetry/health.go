@@ -22,17 +22,31 @@ type health struct {
 	// for most healthy targets and ten times the rate for the others.
 	window time.Duration
 	points []ratePoint // oldest first; points[0] is at least window old once there is one
+	// delay: the arrival delays, per bucket (not cumulative) and the
+	// largest since the last point; bounds is DelayBounds in ms.
+	delay    ArrivalDelay
+	perBkt   [DelayBuckets + 1]uint64 // the last one: over the largest bound
+	bounds   [DelayBuckets]float64
+	curMax   float64
+	curDelay bool // curMax holds a notification's delay
 }
 
 type ratePoint struct {
 	at    time.Time
 	total uint64
+	// maxMs is the largest delay between the previous point and this one
+	// (has says there was one).
+	maxMs float64
+	has   bool
 }
 
 func newHealth(t Target, now time.Time) *health {
 	h := &health{h: TargetHealth{Name: t.Name, Address: t.Address, Since: now, LastError: t.Problem},
 		window: rateWindow(t), points: []ratePoint{{at: now}}}
 	h.ledger = newLedger(t, now)
+	for i, b := range DelayBounds() {
+		h.bounds[i] = b * 1000
+	}
 	return h
 }
 
@@ -85,6 +99,12 @@ func (h *health) saw(ups []Update, skipped uint64, now time.Time) {
 	h.leaves += uint64(len(ups)) + skipped
 	if len(ups) > 0 {
 		h.h.LastUpdate = now
+		// One notification per call, so one timestamp; the decoders
+		// stamp a notification without one with its receive time, which
+		// says nothing of the delay.
+		if ts := ups[0].Timestamp; !ts.Equal(ups[0].Received) {
+			h.sawDelay(float64(now.Sub(ts)) / float64(time.Millisecond))
+		}
 	}
 	var lastClass PathClass
 	lastKey := ""
@@ -101,6 +121,21 @@ func (h *health) saw(ups []Update, skipped uint64, now time.Time) {
 	}
 }
 
+func (h *health) sawDelay(ms float64) {
+	d := &h.delay
+	d.LastMs = ms
+	d.Count++
+	d.SumSeconds += ms / 1000
+	i := 0
+	for i < len(h.bounds) && ms > h.bounds[i] {
+		i++
+	}
+	h.perBkt[i]++
+	if !h.curDelay || ms > h.curMax {
+		h.curMax, h.curDelay = ms, true
+	}
+}
+
 // snapshot returns the health as published, closing the ledger's books
 // up to now.
 func (h *health) snapshot(now time.Time) TargetHealth {
@@ -112,7 +147,8 @@ func (h *health) snapshot(now time.Time) TargetHealth {
 	out.Updates = h.total
 	out.Leaves = h.leaves
 	if last := h.points[len(h.points)-1]; now.After(last.at) {
-		h.points = append(h.points, ratePoint{at: now, total: h.total})
+		h.points = append(h.points, ratePoint{at: now, total: h.total, maxMs: h.curMax, has: h.curDelay})
+		h.curMax, h.curDelay = 0, false
 	}
 	// Keep one point at least a window old: the base of the rate.
 	k := 0
@@ -124,7 +160,34 @@ func (h *health) snapshot(now time.Time) TargetHealth {
 		h.h.UpdatesPerSec = float64(h.total-base.total) / now.Sub(base.at).Seconds()
 	}
 	out.UpdatesPerSec = h.h.UpdatesPerSec
+	out.Delay = h.delayNow()
 	return out
+}
+
+// delayNow is the published delay: cumulative buckets, and the largest
+// delay of the points inside the window (points[0] closes the interval
+// before it, older than the window once the window has passed).
+func (h *health) delayNow() ArrivalDelay {
+	d := h.delay
+	var run uint64
+	for i := range d.Buckets {
+		run += h.perBkt[i]
+		d.Buckets[i] = run
+	}
+	d.MaxMs = 0
+	seen := false
+	for i, p := range h.points {
+		if (i == 0 && len(h.points) > 1) || !p.has {
+			continue
+		}
+		if !seen || p.maxMs > d.MaxMs {
+			d.MaxMs, seen = p.maxMs, true
+		}
+	}
+	if h.curDelay && (!seen || h.curMax > d.MaxMs) {
+		d.MaxMs = h.curMax
+	}
+	return d
 }
 
 // ledger counts, per SAMPLE class, the samples the subscription promises

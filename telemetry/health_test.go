@@ -85,3 +85,57 @@ func TestUpdatesPerSec(t *testing.T) {
 		})
 	}
 }
+
+// TestArrivalDelay: each notification's receive time minus its timestamp
+// lands in one bucket (the published ones cumulative), a notification
+// without a timestamp (the decoder stamps it with its receive time) is not
+// counted, a device clock ahead gives a negative delay, and the maximum
+// covers the last rate window only.
+func TestArrivalDelay(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	tg := Target{Name: "r1", Interfaces: []string{"eth1"},
+		Subscriptions: []Subscription{{Class: ClassCounters, Mode: ModeSample, Interval: 10 * time.Second}}}
+	h := newHealth(tg, t0)
+	send := func(at, delay time.Duration, stamped bool) {
+		now := t0.Add(at)
+		ts := now
+		if stamped {
+			ts = now.Add(-delay)
+		}
+		h.saw([]Update{{Class: ClassCounters, Key: "eth1", Leaf: LeafInOctets, Timestamp: ts, Received: now}}, 0, now)
+	}
+	send(time.Second, 3*time.Millisecond, true)     // bucket 0 (<= 5 ms)
+	send(2*time.Second, 300*time.Millisecond, true) // bucket 6 (<= 500 ms)
+	send(3*time.Second, 0, false)                   // no timestamp: not measured
+	send(4*time.Second, -20*time.Millisecond, true) // clock ahead: bucket 0
+	send(5*time.Second, 12*time.Second, true)       // over the last bound
+	send(6*time.Second, 40*time.Millisecond, true)  // bucket 3 (<= 50 ms)
+	got := h.snapshot(t0.Add(7 * time.Second)).Delay
+	want := [DelayBuckets]uint64{2, 2, 2, 3, 3, 3, 4, 4, 4, 4, 4}
+	if got.Buckets != want || got.Count != 5 {
+		t.Fatalf("buckets %v count %d, want %v count 5", got.Buckets, got.Count, want)
+	}
+	if got.LastMs != 40 || got.MaxMs != 12000 {
+		t.Errorf("last %v ms max %v ms, want 40 and 12000", got.LastMs, got.MaxMs)
+	}
+	if s := got.SumSeconds; math.Abs(s-(0.003+0.3-0.02+12+0.04)) > 1e-9 {
+		t.Errorf("sum %v s", s)
+	}
+	// Ten seconds later (snapshots every second, the rate window is the
+	// 10 s interval), with one late notification since: the 12 s delay has
+	// left the window.
+	for s := 8; s <= 17; s++ {
+		h.snapshot(t0.Add(time.Duration(s) * time.Second))
+	}
+	send(17500*time.Millisecond, 80*time.Millisecond, true)
+	if got := h.snapshot(t0.Add(18 * time.Second)).Delay; got.MaxMs != 80 || got.Count != 6 {
+		t.Errorf("after the window: max %v ms count %d, want 80 and 6", got.MaxMs, got.Count)
+	}
+	// Nothing measured in the window: no maximum.
+	for s := 19; s <= 30; s++ {
+		h.snapshot(t0.Add(time.Duration(s) * time.Second))
+	}
+	if got := h.snapshot(t0.Add(31 * time.Second)).Delay; got.MaxMs != 0 {
+		t.Errorf("an empty window: max %v ms, want 0", got.MaxMs)
+	}
+}

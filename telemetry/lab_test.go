@@ -146,6 +146,11 @@ func TestCollectorLab(t *testing.T) {
 	if before.Received == 0 || before.Expected == 0 || before.UpdatesPerSec <= 0 {
 		t.Errorf("health before the kill: %+v", before)
 	}
+	// The lab stamps its notifications on this machine's clock: every one
+	// measured, none negative or anywhere near the last bound.
+	if d := before.Delay; d.Count == 0 || d.Buckets[DelayBuckets-1] != d.Count || d.MaxMs < 0 || d.MaxMs > 5000 || d.SumSeconds < 0 {
+		t.Errorf("arrival delay before the kill: %+v", d)
+	}
 	ctx := context.Background()
 	if _, err := env.lab.Kill(ctx, victim.Name); err != nil {
 		t.Fatal(err)

@@ -162,6 +162,37 @@ type TargetHealth struct {
 	Gaps      uint64 `json:"gaps"`
 	LastError string `json:"last_error,omitempty"`
 	Collector string `json:"collector,omitempty"` // holder of the target's lease
+	// Delay is how late the target's notifications reach the collector.
+	Delay ArrivalDelay `json:"delay"`
+}
+
+// DelayBounds are the upper bounds, in seconds, of ArrivalDelay.Buckets
+// (a copy: the bounds are part of the format).
+func DelayBounds() [DelayBuckets]float64 {
+	return [DelayBuckets]float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+}
+
+// DelayBuckets is the number of ArrivalDelay buckets.
+const DelayBuckets = 11
+
+// ArrivalDelay is the collector's receive time minus the notification's
+// timestamp, over the notifications that carry one. The timestamp is the
+// device's clock: a device whose clock runs ahead shows a negative delay,
+// one whose clock lags or whose telemetry queues shows a large one, which
+// is what a NOC wants to tell apart from a slow collector. Since gNMI
+// stamps a notification when the device sampled it, this is the
+// device's queueing plus the network plus the collector's receive queue.
+type ArrivalDelay struct {
+	LastMs float64 `json:"last_ms"` // the latest notification's
+	// MaxMs is the largest over the last rate window (the longest SAMPLE
+	// interval), so that a target sampled every 10 s shows its worst.
+	MaxMs      float64 `json:"max_ms"`
+	Count      uint64  `json:"count"` // notifications measured, ever
+	SumSeconds float64 `json:"sum_s"`
+	// Buckets[i] counts the notifications with a delay at most
+	// DelayBounds()[i] (cumulative, as a Prometheus histogram's); Count
+	// less the last bucket is those over 10 s.
+	Buckets [DelayBuckets]uint64 `json:"buckets"`
 }
 
 // Severity orders alarms: critical first.

@@ -43,10 +43,16 @@ func runTelemetryTargets(ctx context.Context, d *deps, o readerOpts, w io.Writer
 		if t.Connected {
 			up = "up"
 		}
+		delay := "-"
+		if t.Delay.Count > 0 {
+			delay = fmt.Sprintf("%.0fms", t.Delay.MaxMs)
+		}
 		rows = append(rows, []string{t.Name, t.Address, up, ago(t.Since), ago(t.LastUpdate), fmt.Sprint(t.Reconnects),
-			fmt.Sprintf("%.1f", t.UpdatesPerSec), fmt.Sprint(t.Expected), fmt.Sprint(t.Received), fmt.Sprint(t.Gaps), t.LastError})
+			fmt.Sprintf("%.1f", t.UpdatesPerSec), fmt.Sprint(t.Expected), fmt.Sprint(t.Received), fmt.Sprint(t.Gaps), delay, t.LastError})
 	}
-	return table(w, []string{"TARGET", "ADDRESS", "STATE", "SINCE", "LAST UPDATE", "RECONNECTS", "UPDATES/S", "EXPECTED", "RECEIVED", "GAPS", "LAST ERROR"}, rows)
+	// DELAY: the worst notification delay of the last interval (receive
+	// time minus the device's timestamp).
+	return table(w, []string{"TARGET", "ADDRESS", "STATE", "SINCE", "LAST UPDATE", "RECONNECTS", "UPDATES/S", "EXPECTED", "RECEIVED", "GAPS", "DELAY", "LAST ERROR"}, rows)
 }
 
 // ago writes a time as how long ago, for tables.

@@ -133,7 +133,7 @@ func TestTelemetryCollectLab(t *testing.T) {
 		t.Errorf("telemetry alarms -o json: exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
 	}
 	r = runCLI(t, nil, "telemetry", "targets", "--collector", url)
-	if r.code != exitOK || !strings.Contains(r.stdout, "GAPS") || !strings.Contains(r.stdout, ts[0].Name) {
+	if r.code != exitOK || !strings.Contains(r.stdout, "GAPS") || !strings.Contains(r.stdout, "DELAY") || !strings.Contains(r.stdout, ts[0].Name) {
 		t.Errorf("telemetry targets (table): exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r = runCLI(t, nil, "telemetry", "ack", "no-such-alarm", "--collector", url, "--by", "alice")

@@ -48,6 +48,10 @@ type Run struct {
 	Lab   Proc  `json:"lab"`
 
 	Delay Delay `json:"delay"`
+	// Arrival is the first leg of Delay: notification timestamp to
+	// tuyau's receive (TargetHealth.Delay's histograms over the window),
+	// the lab's queue and the network; the rest is tuyau and Redis.
+	Arrival Arrival `json:"arrival"`
 	// KeepsUp: every target connected, no gap in the window and the delay
 	// not growing (last third's p99 within 1.5x + 50 ms of the first's).
 	KeepsUp bool   `json:"keeps_up"`
@@ -80,6 +84,66 @@ type Delay struct {
 	// collector that falls behind shows a growing delay.
 	P99First float64 `json:"p99_first_third_ms"`
 	P99Last  float64 `json:"p99_last_third_ms"`
+}
+
+// Arrival is estimated from the targets' delay histograms summed over the
+// window: a quantile interpolates within its bucket, as PromQL's
+// histogram_quantile does, so it is as coarse as DelayBounds.
+type Arrival struct {
+	Notifications uint64  `json:"notifications"`
+	MeanMs        float64 `json:"mean_ms"`
+	P50           float64 `json:"p50_ms"`
+	P99           float64 `json:"p99_ms"`
+	Over10s       uint64  `json:"over_10s"`
+}
+
+// arrival sums the delay histograms' growth from h0 to h1 per target.
+func arrival(h0, h1 []telemetry.TargetHealth) Arrival {
+	before := map[string]telemetry.ArrivalDelay{}
+	for _, h := range h0 {
+		before[h.Name] = h.Delay
+	}
+	var cum [telemetry.DelayBuckets]uint64
+	var n uint64
+	var sum float64
+	for _, h := range h1 {
+		b := before[h.Name]
+		if h.Delay.Count < b.Count {
+			continue // not the same collector's counts
+		}
+		n += h.Delay.Count - b.Count
+		sum += h.Delay.SumSeconds - b.SumSeconds
+		for i := range cum {
+			cum[i] += h.Delay.Buckets[i] - b.Buckets[i]
+		}
+	}
+	a := Arrival{Notifications: n}
+	if n == 0 {
+		return a
+	}
+	a.MeanMs = sum / float64(n) * 1000
+	a.Over10s = n - cum[len(cum)-1]
+	a.P50, a.P99 = bucketQuantile(0.5, cum, n), bucketQuantile(0.99, cum, n)
+	return a
+}
+
+// bucketQuantile interpolates the q quantile, in ms, within the bucket that
+// holds it; beyond the last bound it is the last bound.
+func bucketQuantile(q float64, cum [telemetry.DelayBuckets]uint64, n uint64) float64 {
+	bounds := telemetry.DelayBounds()
+	rank := q * float64(n)
+	lo, below := 0.0, uint64(0)
+	for i, c := range cum {
+		if float64(c) >= rank {
+			in := c - below
+			if in == 0 {
+				return bounds[i] * 1000
+			}
+			return (lo + (bounds[i]-lo)*(rank-float64(below))/float64(in)) * 1000
+		}
+		lo, below = bounds[i], c
+	}
+	return bounds[len(bounds)-1] * 1000
 }
 
 type procSample struct {
@@ -229,6 +293,7 @@ func measure(ctx context.Context, args []string) error {
 	if r.Delay, err = delays(ctx, *redisAddr, s0.at, s1.at); err != nil {
 		return err
 	}
+	r.Arrival = arrival(s0.hs, s1.hs)
 	var why []string
 	if r.Connected < r.Targets {
 		why = append(why, fmt.Sprintf("%d of %d targets connected", r.Connected, r.Targets))

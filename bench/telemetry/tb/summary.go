@@ -71,6 +71,7 @@ func summary(args []string) error {
 		runs, up                              int
 		leaves, tCPU, pCPU, ratio, tRSS, tHWM stat
 		pRSS, p99, p50, tCores, pCores, lab   stat
+		arr99                                 stat
 		load                                  stat
 		pinning, flush                        string
 	}
@@ -112,6 +113,7 @@ func summary(args []string) error {
 		rw.pRSS = col(peer(func(p Proc) float64 { return p.RSSKiBTarget }))
 		rw.p99 = col(func(r Run) float64 { return r.Delay.P99 })
 		rw.p50 = col(func(r Run) float64 { return r.Delay.P50 })
+		rw.arr99 = col(func(r Run) float64 { return r.Arrival.P99 })
 		rw.tCores = col(func(r Run) float64 { return r.Tuyau.Cores })
 		rw.pCores = col(peer(func(p Proc) float64 { return p.Cores }))
 		rw.lab = col(func(r Run) float64 { return r.Lab.Cores })
@@ -137,6 +139,12 @@ func summary(args []string) error {
 	ls = ls[:0]
 	for _, r := range rows {
 		ls = append(ls, fmt.Sprintf("%d@%s %.0f ms", r.k.size, r.k.interval, r.p50.med))
+	}
+	fmt.Println(strings.Join(ls, ", "))
+	fmt.Printf("of which arrival (notification ts to tuyau's receive: the lab's queue and the network), p99 by size: ")
+	ls = ls[:0]
+	for _, r := range rows {
+		ls = append(ls, fmt.Sprintf("%d@%s %.0f ms", r.k.size, r.k.interval, r.arr99.med))
 	}
 	fmt.Println(strings.Join(ls, ", "))
 

@@ -181,6 +181,19 @@ func (e *emitter) send(d *prometheus.Desc, t prometheus.ValueType, v float64, la
 	e.ch <- m
 }
 
+// histogram sends a const histogram from cumulative bucket counts.
+func (e *emitter) histogram(d *prometheus.Desc, count uint64, sum float64, bounds []float64, cum []uint64, labels ...string) {
+	b := make(map[float64]uint64, len(bounds))
+	for i, ub := range bounds {
+		b[ub] = cum[i]
+	}
+	m, err := prometheus.NewConstHistogram(d, count, sum, b, labels...)
+	if err != nil {
+		m = prometheus.NewInvalidMetric(d, err)
+	}
+	e.ch <- m
+}
+
 func (e *emitter) gauge(d *prometheus.Desc, v float64, labels ...string) {
 	e.send(d, prometheus.GaugeValue, v, labels...)
 }
@@ -314,6 +327,7 @@ func (x *Exporter) end(e *emitter, end *telemetry.LinkEnd, el []string, targetDo
 
 func (x *Exporter) targets(e *emitter, ts []telemetry.TargetHealth) {
 	d := x.d
+	bounds := telemetry.DelayBounds()
 	for i := range ts {
 		t := &ts[i]
 		e.gauge(d.targetUp, b01(t.Connected), t.Name)
@@ -328,6 +342,9 @@ func (x *Exporter) targets(e *emitter, ts []telemetry.TargetHealth) {
 		}
 		if !t.Since.IsZero() {
 			e.gauge(d.lastMove, unixSeconds(t.Since), t.Name)
+		}
+		if dl := &t.Delay; dl.Count > 0 {
+			e.histogram(d.delay, dl.Count, dl.SumSeconds, bounds[:], dl.Buckets[:], t.Name)
 		}
 	}
 }

@@ -39,6 +39,7 @@ type descs struct {
 	// Targets.
 	targetUp, targetInfo, updates, reconnects        *prometheus.Desc
 	expected, received, missed, lastUpdate, lastMove *prometheus.Desc
+	delay                                            *prometheus.Desc
 
 	// Alarms.
 	alarmsActive, alarmsByRule, alarmsUnacked *prometheus.Desc
@@ -94,6 +95,7 @@ func newDescs() *descs {
 		missed:     d("tuyau_target_missed_samples_total", "Sample slots that passed without a sample (gap ledger gaps).", targetLabels),
 		lastUpdate: d("tuyau_target_last_update_timestamp_seconds", "When the collector last received an update from the target, Unix seconds.", targetLabels),
 		lastMove:   d("tuyau_target_last_change_timestamp_seconds", "When the target last connected or disconnected, Unix seconds.", targetLabels),
+		delay:      d("tuyau_target_notification_delay_seconds", "Receive time minus the notification's timestamp (the device's clock: skew shows here too), per notification.", targetLabels),
 
 		alarmsActive:  d("tuyau_alarms_active", "Active alarms by severity.", []string{"severity"}),
 		alarmsByRule:  d("tuyau_alarms_active_by_rule", "Active alarms by rule (link-down, rx-margin, duct...) and severity; only the pairs with alarms.", []string{"rule", "severity"}),
@@ -121,7 +123,7 @@ func (d *descs) all() []*prometheus.Desc {
 		d.counterResets, d.ifOper, d.rxPower, d.txPower, d.ifUpdated,
 		d.linkInfo, d.linkOper, d.utilization, d.speed, d.linkRx, d.expectedRx, d.sensitivity,
 		d.rxMargin, d.deviation, d.budgetMargin, d.worstMargin, d.excessLoss, d.loss, d.drift,
-		d.targetUp, d.targetInfo, d.updates, d.reconnects, d.expected, d.received, d.missed, d.lastUpdate, d.lastMove,
+		d.targetUp, d.targetInfo, d.updates, d.reconnects, d.expected, d.received, d.missed, d.lastUpdate, d.lastMove, d.delay,
 		d.alarmsActive, d.alarmsByRule, d.alarmsUnacked,
 		d.sinkUp, d.sinkBuffer, d.sinkBudget, d.sinkEvents, d.sinkQueued,
 		d.sinkDropped, d.sinkErrors, d.sinkFence, d.sinkWritten, d.sinkFlushes,
