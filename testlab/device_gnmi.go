@@ -100,8 +100,15 @@ func (d *Device) State(ctx context.Context) ([]gnmitarget.Leaf, error) {
 // (gnmitarget.TimedBackend): the neighbor read that follows asks GoBGP
 // and may wait, and the notifications must not be stamped after it.
 func (d *Device) StateAt(ctx context.Context) ([]gnmitarget.Leaf, time.Time, error) {
+	return d.AppendStateAt(ctx, nil)
+}
+
+// AppendStateAt is StateAt appending to dst (gnmitarget.AppendBackend): a
+// subscription session reuses its slice from one sample to the next.
+func (d *Device) AppendStateAt(ctx context.Context, dst []gnmitarget.Leaf) ([]gnmitarget.Leaf, time.Time, error) {
 	var v gnmitarget.DeviceView
 	ifs, now := d.interfacesAt()
+	v.Interfaces = make([]gnmitarget.InterfaceView, 0, len(ifs))
 	for _, f := range ifs {
 		iv := gnmitarget.InterfaceView{
 			Name: f.Name, Description: f.Description, Enabled: f.AdminUp, OperUp: f.OperUp,
@@ -138,7 +145,7 @@ func (d *Device) StateAt(ctx context.Context) ([]gnmitarget.Leaf, time.Time, err
 			v.BGP.Neighbors = append(v.BGP.Neighbors, nv)
 		}
 	}
-	return v.AppendLeaves(nil, &d.paths), now, nil
+	return v.AppendLeaves(dst[:0], &d.paths), now, nil
 }
 
 // neighborCache keeps a device's neighbor states for gNMI reads for a

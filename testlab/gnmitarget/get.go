@@ -38,7 +38,7 @@ func (s *Server) Get(ctx context.Context, req *gpb.GetRequest) (*gpb.GetResponse
 		}
 		paths[i] = prefix.join(p)
 	}
-	state, _, at, err := s.readStateLayout(ctx)
+	state, _, at, err := s.readStateLayout(ctx, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package gnmitarget
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -56,19 +57,32 @@ type layout struct {
 // readState reads the backend and parses its paths, through the layout of
 // the previous read or, when it changed, the path cache.
 func (s *Server) readState(ctx context.Context) ([]parsedLeaf, error) {
-	out, _, _, err := s.readStateLayout(ctx)
+	out, _, _, err := s.readStateLayout(ctx, nil)
 	return out, err
 }
 
+// readBuf is a reader's scratch for readStateLayout, reused from one read
+// to the next by a subscription session (nil: fresh slices).
+type readBuf struct {
+	leaves []Leaf
+	parsed []parsedLeaf
+}
+
 // readStateLayout also returns the instant the state stands for, the
-// timestamp of the notifications made from it (TimedBackend).
-func (s *Server) readStateLayout(ctx context.Context) ([]parsedLeaf, *layout, time.Time, error) {
+// timestamp of the notifications made from it (TimedBackend). With buf,
+// the result lives in buf's slices until the next read through it.
+func (s *Server) readStateLayout(ctx context.Context, buf *readBuf) ([]parsedLeaf, *layout, time.Time, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	var leaves []Leaf
 	var at time.Time
 	var err error
-	if tb, ok := s.backend.(TimedBackend); ok {
+	if ab, ok := s.backend.(AppendBackend); ok && buf != nil {
+		leaves, at, err = ab.AppendStateAt(ctx, buf.leaves[:0])
+		if err == nil {
+			buf.leaves = leaves
+		}
+	} else if tb, ok := s.backend.(TimedBackend); ok {
 		leaves, at, err = tb.StateAt(ctx)
 	} else {
 		at = s.now()
@@ -86,7 +100,11 @@ func (s *Server) readStateLayout(ctx context.Context) ([]parsedLeaf, *layout, ti
 	if !lay.same(leaves) {
 		lay = s.newLayout(leaves)
 	}
-	out := make([]parsedLeaf, 0, len(leaves))
+	var out []parsedLeaf
+	if buf != nil {
+		out = buf.parsed[:0]
+	}
+	out = slices.Grow(out, len(leaves))
 	for i, l := range leaves {
 		pp := lay.parsed[i]
 		if pp == nil {
@@ -97,6 +115,9 @@ func (s *Server) readStateLayout(ctx context.Context) ([]parsedLeaf, *layout, ti
 			pl.volatile = lay.volatile[i]
 		}
 		out = append(out, pl)
+	}
+	if buf != nil {
+		buf.parsed = out
 	}
 	return out, lay, at, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"time"
 
 	gpb "github.com/openconfig/gnmi/proto/gnmi"
@@ -39,6 +40,7 @@ type sub struct {
 	// version (VersionedBackend), so an ON_CHANGE subscription must read
 	// at every change signal.
 	volatile bool
+	out      []parsedLeaf // leaves' result, reused
 }
 
 func (b *sub) leaves(state []parsedLeaf, lay *layout) []parsedLeaf {
@@ -53,10 +55,13 @@ func (b *sub) leaves(state []parsedLeaf, lay *layout) []parsedLeaf {
 		}
 		b.lay = lay
 	}
-	out := make([]parsedLeaf, len(b.idx))
-	for i, j := range b.idx {
-		out[i] = state[j]
+	// b.out is reused: what a sub's leaves are used for (send, record,
+	// changed) is done before its next read.
+	out := slices.Grow(b.out[:0], len(b.idx))
+	for _, j := range b.idx {
+		out = append(out, state[j])
 	}
+	b.out = out
 	return out
 }
 
@@ -85,6 +90,12 @@ type subscribeSession struct {
 	// session, verOK whether there was one (VersionedBackend).
 	ver   uint64
 	verOK bool
+	// buf is the session's read scratch: one read at a time, and
+	// nothing of a read kept past the tick that made it.
+	buf readBuf
+	// wire is the bytes of the last response built straight to wire,
+	// reused for the next once it is sent.
+	wire []byte
 }
 
 // Subscribe serves ONCE, POLL and STREAM subscriptions (SAMPLE, ON_CHANGE
@@ -190,7 +201,7 @@ func (ss *subscribeSession) readState(ctx context.Context) ([]parsedLeaf, *layou
 	if versioned {
 		ver = vb.StateVersion() // before the read: a change during it is seen at the next signal
 	}
-	state, lay, at, err := ss.s.readStateLayout(ctx)
+	state, lay, at, err := ss.s.readStateLayout(ctx, &ss.buf)
 	if err != nil {
 		return nil, nil, time.Time{}, err
 	}
@@ -519,7 +530,9 @@ func (ss *subscribeSession) response(at time.Time, leaves []parsedLeaf, dels []*
 		if ss.gprefix != nil {
 			prefix = &gpb.Path{Target: ss.gprefix.GetTarget(), Origin: ss.gprefix.GetOrigin()}
 		}
-		return wireResponse(ts, prefix, leaves, dels, ss.enc)
+		r, buf, err := wireResponse(ss.wire, ts, prefix, leaves, dels, ss.enc)
+		ss.wire = buf
+		return r, err
 	}
 	n, err := notification(ss.gprefix, ss.prefix, nil, leaves, ss.enc, false)
 	if err != nil {

@@ -1,9 +1,11 @@
 package gnmitarget
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 
 	gpb "github.com/openconfig/gnmi/proto/gnmi"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -38,14 +40,21 @@ const (
 	wireBytesPerLen = 4 // room for a tag and a length, most of the time
 )
 
+// wireHead is the room kept before a notification's bytes for the
+// response's tag and length (one byte and a varint of at most 5).
+const wireHead = 1 + binary.MaxVarintLen32
+
 // wireResponse encodes one update notification with full leaf paths under
-// prefix (nil for none).
-func wireResponse(ts int64, prefix *gpb.Path, leaves []parsedLeaf, dels []*gpb.Path, enc gpb.Encoding) (*gpb.SubscribeResponse, error) {
-	size := 16
+// prefix (nil for none), into scratch's room. The response holds the
+// bytes: scratch may only be reused once the response is sent (gRPC's
+// SendMsg encodes, copying them, before it returns). It returns scratch,
+// grown, for the next one.
+func wireResponse(scratch []byte, ts int64, prefix *gpb.Path, leaves []parsedLeaf, dels []*gpb.Path, enc gpb.Encoding) (*gpb.SubscribeResponse, []byte, error) {
+	size := 16 + wireHead
 	for _, l := range leaves {
 		size += len(l.wire) + 3*wireBytesPerLen + 12
 	}
-	b := make([]byte, 0, size)
+	b := slices.Grow(scratch[:0], size)[:wireHead]
 	if ts != 0 {
 		b = protowire.AppendTag(b, fNoteTimestamp, protowire.VarintType)
 		b = protowire.AppendVarint(b, uint64(ts))
@@ -53,7 +62,7 @@ func wireResponse(ts int64, prefix *gpb.Path, leaves []parsedLeaf, dels []*gpb.P
 	if prefix != nil {
 		pb, err := proto.MarshalOptions{Deterministic: true}.Marshal(prefix)
 		if err != nil {
-			return nil, err
+			return nil, scratch, err
 		}
 		b = protowire.AppendTag(b, fNotePrefix, protowire.BytesType)
 		b = protowire.AppendBytes(b, pb)
@@ -62,7 +71,7 @@ func wireResponse(ts int64, prefix *gpb.Path, leaves []parsedLeaf, dels []*gpb.P
 	for _, l := range leaves {
 		var err error
 		if val, err = appendTypedValue(val[:0], l.value, enc); err != nil {
-			return nil, err
+			return nil, scratch, err
 		}
 		n := protowire.SizeTag(fUpdatePath) + protowire.SizeBytes(len(l.wire)) + protowire.SizeTag(fUpdateVal) + protowire.SizeBytes(len(val))
 		b = protowire.AppendTag(b, fNoteUpdate, protowire.BytesType)
@@ -75,17 +84,20 @@ func wireResponse(ts int64, prefix *gpb.Path, leaves []parsedLeaf, dels []*gpb.P
 	for _, d := range dels {
 		db, err := proto.MarshalOptions{Deterministic: true}.Marshal(d)
 		if err != nil {
-			return nil, err
+			return nil, scratch, err
 		}
 		b = protowire.AppendTag(b, fNoteDelete, protowire.BytesType)
 		b = protowire.AppendBytes(b, db)
 	}
-	out := make([]byte, 0, len(b)+2*wireBytesPerLen)
-	out = protowire.AppendTag(out, fRespUpdate, protowire.BytesType)
-	out = protowire.AppendBytes(out, b)
+	// The response's field header goes right before the notification, in
+	// the room kept for it: no second buffer and copy.
+	body := len(b) - wireHead
+	h := protowire.SizeTag(fRespUpdate) + protowire.SizeVarint(uint64(body))
+	hdr := protowire.AppendTag(b[wireHead-h:wireHead-h], fRespUpdate, protowire.BytesType)
+	protowire.AppendVarint(hdr, uint64(body)) // fills the room up to the body, in place
 	r := &gpb.SubscribeResponse{}
-	r.ProtoReflect().SetUnknown(out)
-	return r, nil
+	r.ProtoReflect().SetUnknown(b[wireHead-h:])
+	return r, b, nil
 }
 
 // appendTypedValue appends the TypedValue typedValue(v, enc) would build,

@@ -39,36 +39,43 @@ func TestWireEncodingMatches(t *testing.T) {
 		state = append(state, parsedLeaf{path: pp.path, key: pp.key, models: pp.models, proto: pp.proto, wire: pp.wire, value: l.Value})
 	}
 	dels := []*gpb.Path{MustParsePath("/interfaces/interface[name=eth9]").proto()}
+	// One scratch buffer through every case, as a session reuses it: the
+	// previous response's bytes are left in it, and the short and long
+	// notifications need a one- and a two-byte length before them.
+	var scratch []byte
 	for _, enc := range []gpb.Encoding{gpb.Encoding_PROTO, gpb.Encoding_JSON, gpb.Encoding_JSON_IETF} {
 		for _, prefix := range []*gpb.Path{nil, {Target: "r1"}, {Target: "r1", Origin: "openconfig"}} {
 			for _, withDels := range []bool{false, true} {
-				want, err := notification(prefix, nil, nil, state, enc, false)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var d []*gpb.Path
-				if withDels {
-					d = dels
-					want.Delete = dels
-				}
-				want.Timestamp = 1_700_000_000_123_456_789
-				if prefix != nil {
-					want.Prefix = &gpb.Path{Target: prefix.GetTarget(), Origin: prefix.GetOrigin()}
-				}
-				r, err := wireResponse(want.Timestamp, want.Prefix, state, d, enc)
-				if err != nil {
-					t.Fatal(err)
-				}
-				raw, err := proto.Marshal(r)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var got gpb.SubscribeResponse
-				if err := proto.Unmarshal(raw, &got); err != nil {
-					t.Fatalf("%v: the encoding does not decode: %v", enc, err)
-				}
-				if !proto.Equal(got.GetUpdate(), want) {
-					t.Errorf("%v prefix %v deletes %v: decoded\n%v\nwant\n%v", enc, prefix, withDels, got.GetUpdate(), want)
+				for _, state := range [][]parsedLeaf{state, state[:1]} {
+					want, err := notification(prefix, nil, nil, state, enc, false)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var d []*gpb.Path
+					if withDels {
+						d = dels
+						want.Delete = dels
+					}
+					want.Timestamp = 1_700_000_000_123_456_789
+					if prefix != nil {
+						want.Prefix = &gpb.Path{Target: prefix.GetTarget(), Origin: prefix.GetOrigin()}
+					}
+					r, buf, err := wireResponse(scratch, want.Timestamp, want.Prefix, state, d, enc)
+					scratch = buf
+					if err != nil {
+						t.Fatal(err)
+					}
+					raw, err := proto.Marshal(r)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var got gpb.SubscribeResponse
+					if err := proto.Unmarshal(raw, &got); err != nil {
+						t.Fatalf("%v: the encoding does not decode: %v", enc, err)
+					}
+					if !proto.Equal(got.GetUpdate(), want) {
+						t.Errorf("%v prefix %v deletes %v, %d leaves: decoded\n%v\nwant\n%v", enc, prefix, withDels, len(state), got.GetUpdate(), want)
+					}
 				}
 			}
 		}
