@@ -70,6 +70,10 @@ type Proc struct {
 	HWMMiB       float64 `json:"hwm_mib"` // VmHWM (peak RSS) at the end
 	RSSKiBTarget float64 `json:"rss_kib_per_target"`
 	HWMKiBTarget float64 `json:"hwm_kib_per_target"`
+	// RunWait is the share of the window its threads spent runnable but
+	// waiting for a CPU, summed over threads (0.5: half a thread's worth
+	// of waiting): how much the machine, not the process, set its pace.
+	RunWait float64 `json:"run_queue_wait"`
 }
 
 // Delay is Redis's clock at the XADD of an interface history entry (the
@@ -149,6 +153,30 @@ func bucketQuantile(q float64, cum [telemetry.DelayBuckets]uint64, n uint64) flo
 type procSample struct {
 	ticks    uint64
 	rss, hwm uint64 // KiB
+	wait     uint64 // ns its threads spent runnable, waiting for a CPU (schedstat)
+}
+
+// runWait sums the run-queue wait of a process's threads
+// (/proc/PID/task/TID/schedstat, second field, ns). A thread that ended
+// in the window takes its wait with it: the figure is a lower bound, good
+// enough for Go's long-lived threads.
+func runWait(pid int) uint64 {
+	dirs, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return 0
+	}
+	var sum uint64
+	for _, d := range dirs {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, d.Name()))
+		if err != nil {
+			continue
+		}
+		if f := strings.Fields(string(b)); len(f) >= 2 {
+			n, _ := strconv.ParseUint(f[1], 10, 64)
+			sum += n
+		}
+	}
+	return sum
 }
 
 func readProc(pid int) (procSample, error) {
@@ -167,6 +195,7 @@ func readProc(pid int) (procSample, error) {
 	ut, _ := strconv.ParseUint(f[11], 10, 64)
 	st, _ := strconv.ParseUint(f[12], 10, 64)
 	s.ticks = ut + st
+	s.wait = runWait(pid)
 	fh, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return s, err
@@ -276,6 +305,7 @@ func measure(ctx context.Context, args []string) error {
 	fig := func(pid int, a, b procSample) Proc {
 		p := Proc{PID: pid, CPUSeconds: float64(b.ticks-a.ticks) / clkTck, RSSMiB: float64(b.rss) / 1024, HWMMiB: float64(b.hwm) / 1024}
 		p.Cores = p.CPUSeconds / r.Seconds
+		p.RunWait = float64(b.wait-a.wait) / 1e9 / r.Seconds
 		if r.Leaves > 0 {
 			p.CPUPerMLeaf = p.CPUSeconds / (float64(r.Leaves) / 1e6)
 		}
