@@ -138,7 +138,12 @@ func (c *Collector) syncEngine(ctx context.Context, eng CollectorEngine, tokens 
 		c.holding = false
 		c.log.Info("engine lease lost: alarms in standby", "collector", c.o.Name)
 	}
-	if !c.holding {
+	if !c.holding || c.holdsAll(tokens) {
+		// Holding every planned target, there is nobody else's data to
+		// read: with one collector this read (both indexes and their
+		// hashes) was two round trips to Redis every second for nothing
+		// (a tenth of the profile of a lone collector of 50 devices
+		// sampled every 60 s).
 		return
 	}
 	var ifs []InterfaceState
@@ -161,6 +166,18 @@ func (c *Collector) syncEngine(ctx context.Context, eng CollectorEngine, tokens 
 	ifs = dropOwned(ifs, tokens, func(s InterfaceState) string { return s.Device })
 	hs = dropOwned(hs, tokens, func(h TargetHealth) string { return h.Name })
 	se.ObserveShared(ifs, hs)
+}
+
+// holdsAll reports whether tokens hold a lease on every planned target.
+func (c *Collector) holdsAll(tokens map[string]uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, t := range c.planned.Targets {
+		if _, ok := tokens[t.Name]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func dropOwned[T any](items []T, tokens map[string]uint64, key func(T) string) []T {
