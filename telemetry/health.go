@@ -1,6 +1,7 @@
 package telemetry
 
 import (
+	"math"
 	"sync"
 	"time"
 )
@@ -22,31 +23,26 @@ type health struct {
 	// for most healthy targets and ten times the rate for the others.
 	window time.Duration
 	points []ratePoint // oldest first; points[0] is at least window old once there is one
-	// delay: the arrival delays, per bucket (not cumulative) and the
-	// largest since the last point; bounds is DelayBounds in ms.
-	delay    ArrivalDelay
-	perBkt   [DelayBuckets + 1]uint64 // the last one: over the largest bound
-	bounds   [DelayBuckets]float64
-	curMax   float64
-	curDelay bool // curMax holds a notification's delay
+	// delay: the arrival delays, per bucket (not cumulative: over the
+	// last bound is Count less the rest) and the largest since the last
+	// point (-Inf: none).
+	delay  ArrivalDelay
+	perBkt [DelayBuckets]uint64
+	curMax float64
 }
 
 type ratePoint struct {
 	at    time.Time
 	total uint64
 	// maxMs is the largest delay between the previous point and this one
-	// (has says there was one).
+	// (-Inf: none).
 	maxMs float64
-	has   bool
 }
 
 func newHealth(t Target, now time.Time) *health {
 	h := &health{h: TargetHealth{Name: t.Name, Address: t.Address, Since: now, LastError: t.Problem},
-		window: rateWindow(t), points: []ratePoint{{at: now}}}
+		window: rateWindow(t), points: []ratePoint{{at: now, maxMs: math.Inf(-1)}}, curMax: math.Inf(-1)}
 	h.ledger = newLedger(t, now)
-	for i, b := range DelayBounds() {
-		h.bounds[i] = b * 1000
-	}
 	return h
 }
 
@@ -103,7 +99,7 @@ func (h *health) saw(ups []Update, skipped uint64, now time.Time) {
 		// stamp a notification without one with its receive time, which
 		// says nothing of the delay.
 		if ts := ups[0].Timestamp; !ts.Equal(ups[0].Received) {
-			h.sawDelay(float64(now.Sub(ts)) / float64(time.Millisecond))
+			h.sawDelay(now.Sub(ts))
 		}
 	}
 	var lastClass PathClass
@@ -121,19 +117,19 @@ func (h *health) saw(ups []Update, skipped uint64, now time.Time) {
 	}
 }
 
-func (h *health) sawDelay(ms float64) {
+func (h *health) sawDelay(delay time.Duration) {
+	sec := delay.Seconds()
 	d := &h.delay
-	d.LastMs = ms
+	d.LastMs = sec * 1000
 	d.Count++
-	d.SumSeconds += ms / 1000
-	i := 0
-	for i < len(h.bounds) && ms > h.bounds[i] {
-		i++
+	d.SumSeconds += sec
+	for i, b := range DelayBounds() {
+		if sec <= b {
+			h.perBkt[i]++
+			break
+		}
 	}
-	h.perBkt[i]++
-	if !h.curDelay || ms > h.curMax {
-		h.curMax, h.curDelay = ms, true
-	}
+	h.curMax = max(h.curMax, d.LastMs)
 }
 
 // snapshot returns the health as published, closing the ledger's books
@@ -147,8 +143,8 @@ func (h *health) snapshot(now time.Time) TargetHealth {
 	out.Updates = h.total
 	out.Leaves = h.leaves
 	if last := h.points[len(h.points)-1]; now.After(last.at) {
-		h.points = append(h.points, ratePoint{at: now, total: h.total, maxMs: h.curMax, has: h.curDelay})
-		h.curMax, h.curDelay = 0, false
+		h.points = append(h.points, ratePoint{at: now, total: h.total, maxMs: h.curMax})
+		h.curMax = math.Inf(-1)
 	}
 	// Keep one point at least a window old: the base of the rate.
 	k := 0
@@ -174,18 +170,15 @@ func (h *health) delayNow() ArrivalDelay {
 		run += h.perBkt[i]
 		d.Buckets[i] = run
 	}
-	d.MaxMs = 0
-	seen := false
+	worst := h.curMax
 	for i, p := range h.points {
-		if (i == 0 && len(h.points) > 1) || !p.has {
-			continue
-		}
-		if !seen || p.maxMs > d.MaxMs {
-			d.MaxMs, seen = p.maxMs, true
+		if i > 0 || len(h.points) == 1 {
+			worst = max(worst, p.maxMs)
 		}
 	}
-	if h.curDelay && (!seen || h.curMax > d.MaxMs) {
-		d.MaxMs = h.curMax
+	d.MaxMs = 0 // none in the window
+	if !math.IsInf(worst, -1) {
+		d.MaxMs = worst
 	}
 	return d
 }
