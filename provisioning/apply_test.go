@@ -421,3 +421,17 @@ func TestChecksExcluding(t *testing.T) {
 		t.Errorf("notes %q, want one for eth2 and one for 10.0.0.2", notes)
 	}
 }
+
+// TestForEachStopped: once ctx is done no work starts, even when a slot is
+// free at the same moment (select would pick either case at random).
+func TestForEachStopped(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for run := 0; run < 200; run++ {
+		started := 0
+		forEach(ctx, 3, 1, func(context.Context, int) { started++ })
+		if started != 0 {
+			t.Fatalf("run %d: %d started after the stop, want 0", run, started)
+		}
+	}
+}

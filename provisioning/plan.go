@@ -351,6 +351,13 @@ func forEach(ctx context.Context, n, parallel int, fn func(context.Context, int)
 			wg.Wait()
 			return
 		}
+		// When a slot frees and ctx is done by then, select picks either
+		// case at random: check again so that no work starts after a stop.
+		if ctx.Err() != nil {
+			<-sem
+			wg.Wait()
+			return
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
