@@ -318,7 +318,7 @@ func (s *Sink) encodeLinks(o *op, chunk []telemetry.LinkState, writer, maxLen st
 		o.buf = l.Updated.UTC().AppendFormat(o.buf, time.RFC3339Nano)
 		updated := o.view(n)
 		o.packStr(l.ID)
-		o.packDone(linkJSONEntry(o.packIn(), &s.fc, le, l))
+		o.packDone(linkJSONEntry(o.packIn(), le, l))
 		o.packStr(l.Oper, u, o.ftoaMemo(l.MarginDB, &le.margin), updated)
 	}
 	o.packEnd(at)
@@ -335,7 +335,7 @@ func (s *Sink) encodeLinks(o *op, chunk []telemetry.LinkState, writer, maxLen st
 			o.xaddEntry(le.histKey, n)
 			// The A end's rates are its interface's, just formatted for
 			// its own history when its device sent them.
-			fe := le.ends[0].e
+			fe := le.aEntry(&s.fc, &l.A)
 			o.packStr(o.itoa(l.Updated.UnixMilli()), l.Oper, util[i], o.ftoaMemo(l.A.InBps, &fe.in), o.ftoaMemo(l.A.OutBps, &fe.out))
 			if l.HasRx {
 				o.packStr(o.ftoaMemo(l.MeasuredRxDBm, &le.measured), o.ftoaMemo(l.MarginDB, &le.margin), o.ftoaMemo(l.DriftDB, &le.drift))

@@ -165,20 +165,8 @@ func (j *jsonBuf) ifaceFields(s *telemetry.InterfaceState, withName bool) {
 	}
 }
 
-// stateFields writes ifaceFields(s, false), from c when s is the state
-// last written for interface dev:ifc: a link's JSON holds both ends'
-// interface states, the same bytes as the interfaces' own documents, and
-// an end whose device sent nothing since is the same as last time. The
-// fields start with the comma after a name, in both places.
-func (j *jsonBuf) stateFields(c *fieldCache, dev, ifc string, s *telemetry.InterfaceState) {
-	if c == nil {
-		j.ifaceFields(s, false)
-		return
-	}
-	j.entryFields(c.entry(dev, ifc), s)
-}
-
-// entryFields is stateFields with the interface's entry found.
+// entryFields writes ifaceFields(s, false), from e when s is the state
+// last written for its interface.
 func (j *jsonBuf) entryFields(e *fieldEntry, s *telemetry.InterfaceState) {
 	if e.ok && sameState(&e.st, s) {
 		j.b = append(j.b, e.js...)
@@ -231,25 +219,12 @@ func (c *fieldCache) entry(dev, ifc string) *fieldEntry {
 	return e
 }
 
-func (j *jsonBuf) end(c *fieldCache, le *linkEntry, side int, e *telemetry.LinkEnd) {
+// endDoc writes a link end as its link's document holds it (endDoc).
+func (j *jsonBuf) endDoc(e *telemetry.LinkEnd) {
 	j.b = append(j.b, '{')
 	j.str("device", e.Device)
 	j.str("interface", e.Interface)
 	j.str("site", e.Site)
-	switch {
-	case c == nil:
-		j.ifaceFields(&e.InterfaceState, false)
-	case le == nil:
-		j.stateFields(c, e.Device, e.Interface, &e.InterfaceState)
-	default:
-		// The link remembers its ends' entries: one map look-up per
-		// link and end saved at every sample.
-		end := &le.ends[side]
-		if end.e == nil || end.dev != e.Device || end.ifc != e.Interface {
-			end.dev, end.ifc, end.e = e.Device, e.Interface, c.entry(e.Device, e.Interface)
-		}
-		j.entryFields(end.e, &e.InterfaceState)
-	}
 	if e.BaselineDBm != 0 {
 		j.float("baseline_dbm", e.BaselineDBm)
 	}
@@ -284,18 +259,59 @@ func interfaceJSONEntry(buf []byte, e *fieldEntry, s *telemetry.InterfaceState) 
 	return append(j.b, '}')
 }
 
-// linkJSON is json.Marshal(l); c (nil: none) caches its ends' fields
-// and its floats' formatting.
-func linkJSON(buf []byte, c *fieldCache, l *telemetry.LinkState) []byte {
-	if c == nil {
-		return linkJSONEntry(buf, nil, nil, l)
-	}
-	return linkJSONEntry(buf, c, c.link(l.ID), l)
+// endDoc and linkDoc are a link's document in its Redis hash: its
+// LinkState with the ends reduced to their names and Rx baselines. Each
+// end's interface state is in its device's ifaces hash, written in the
+// same hand-over, and the Reader joins it back: a link's document holding
+// both ends' states again had been over half of the bytes the collector
+// sent Redis (an interface written twice per sample, and a circuit's
+// empty far end), and with them a tenth of its CPU. The outer A and B
+// hide LinkState's to encoding/json.
+type endDoc struct {
+	Device      string  `json:"device"`
+	Interface   string  `json:"interface"`
+	Site        string  `json:"site"`
+	BaselineDBm float64 `json:"baseline_dbm,omitempty"`
+	HasBaseline bool    `json:"has_baseline,omitempty"`
 }
 
-// linkJSONEntry is linkJSON with the link's entry found (both nil: no
-// cache).
-func linkJSONEntry(buf []byte, c *fieldCache, le *linkEntry, l *telemetry.LinkState) []byte {
+type linkDoc struct {
+	telemetry.LinkState
+	A endDoc `json:"a"`
+	B endDoc `json:"b"`
+}
+
+func docOf(l *telemetry.LinkState) linkDoc {
+	end := func(e *telemetry.LinkEnd) endDoc {
+		return endDoc{Device: e.Device, Interface: e.Interface, Site: e.Site, BaselineDBm: e.BaselineDBm, HasBaseline: e.HasBaseline}
+	}
+	return linkDoc{LinkState: *l, A: end(&l.A), B: end(&l.B)}
+}
+
+// state is the document's LinkState with the ends' names and baselines,
+// their interface states not yet joined.
+func (d *linkDoc) state() telemetry.LinkState {
+	l := d.LinkState
+	end := func(e endDoc) telemetry.LinkEnd {
+		return telemetry.LinkEnd{Device: e.Device, Interface: e.Interface, Site: e.Site, BaselineDBm: e.BaselineDBm, HasBaseline: e.HasBaseline}
+	}
+	l.A, l.B = end(d.A), end(d.B)
+	return l
+}
+
+// linkJSON is json.Marshal(docOf(l)); c (nil: none) caches its floats'
+// formatting.
+func linkJSON(buf []byte, c *fieldCache, l *telemetry.LinkState) []byte {
+	if c == nil {
+		return linkJSONEntry(buf, nil, l)
+	}
+	return linkJSONEntry(buf, c.link(l.ID), l)
+}
+
+// linkJSONEntry is linkJSON with the link's entry found (nil: no cache).
+// The fields come in encoding/json's order for linkDoc: LinkState's, then
+// the ends.
+func linkJSONEntry(buf []byte, le *linkEntry, l *telemetry.LinkState) []byte {
 	var m *[12]fmemo
 	if le != nil {
 		m = &le.json
@@ -309,10 +325,6 @@ func linkJSONEntry(buf []byte, c *fieldCache, le *linkEntry, l *telemetry.LinkSt
 	j := jsonBuf{b: append(buf[:0], '{')}
 	j.str("id", l.ID)
 	j.str("oper", l.Oper)
-	j.key("a")
-	j.end(c, le, 0, &l.A)
-	j.key("b")
-	j.end(c, le, 1, &l.B)
 	j.int("speed_mbps", l.SpeedMbps)
 	j.floatMemo("utilization", l.Utilization, f(0))
 	j.floatMemo("expected_rx_dbm", l.ExpectedRxDBm, f(1))
@@ -339,8 +351,12 @@ func linkJSONEntry(buf []byte, c *fieldCache, le *linkEntry, l *telemetry.LinkSt
 	j.floatMemo("excess_loss_db", l.ExcessLossDB, f(10))
 	j.floatMemo("worst_case_margin_db", l.WorstCaseMarginDB, f(11))
 	j.bool("has_budget", l.HasBudget)
+	j.key("a")
+	j.endDoc(&l.A)
+	j.key("b")
+	j.endDoc(&l.B)
 	if j.bad {
-		return append(buf[:0], mustJSON(l)...)
+		return append(buf[:0], mustJSON(docOf(l))...)
 	}
 	return append(j.b, '}')
 }

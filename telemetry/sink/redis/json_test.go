@@ -89,7 +89,7 @@ func TestStateJSON(t *testing.T) {
 		}
 		for _, c := range []*fieldCache{nil, &fc, &fc} {
 			buf = linkJSON(buf, c, &l)
-			if want := mustJSON(l); string(buf) != want {
+			if want := mustJSON(docOf(&l)); string(buf) != want {
 				t.Fatalf("link %d (cache %v):\n got %s\nwant %s", i, c != nil, buf, want)
 			}
 		}
@@ -97,7 +97,7 @@ func TestStateJSON(t *testing.T) {
 	// What encoding/json refuses comes out as mustJSON's error object,
 	// and is not cached.
 	l := telemetry.LinkState{ID: "x", Utilization: math.NaN()}
-	if got, want := string(linkJSON(nil, nil, &l)), mustJSON(l); got != want {
+	if got, want := string(linkJSON(nil, nil, &l)), mustJSON(docOf(&l)); got != want {
 		t.Errorf("NaN: got %s, want %s", got, want)
 	}
 	ifc := telemetry.InterfaceState{Device: "d", Interface: "nan", InBps: math.NaN()}

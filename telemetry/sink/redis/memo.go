@@ -1,6 +1,10 @@
 package redis
 
-import "math"
+import (
+	"math"
+
+	"github.com/tuyau-net/tuyau/telemetry"
+)
 
 // fmemo is a float's last formatting. Formatting a float (the shortest
 // digits) costs some ten times copying its bytes, and much of what the
@@ -74,11 +78,21 @@ type linkEntry struct {
 	json                    [12]fmemo
 	margin, measured, drift fmemo
 	key, histKey            string // its hash and history stream ("": not yet known)
-	// ends are the entries of its ends' interfaces, and their names.
-	ends [2]struct {
+	// a is the entry of its A end's interface, and its names: its history
+	// writes that interface's rates as the interface's own history did.
+	a struct {
 		dev, ifc string
 		e        *fieldEntry
 	}
+}
+
+// aEntry is the entry of the link's A end: one map look-up per link saved
+// at every sample.
+func (le *linkEntry) aEntry(c *fieldCache, e *telemetry.LinkEnd) *fieldEntry {
+	if a := &le.a; a.e == nil || a.dev != e.Device || a.ifc != e.Interface {
+		a.dev, a.ifc, a.e = e.Device, e.Interface, c.entry(e.Device, e.Interface)
+	}
+	return le.a.e
 }
 
 func (c *fieldCache) link(id string) *linkEntry {

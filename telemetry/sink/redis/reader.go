@@ -62,15 +62,57 @@ func (r *Reader) TargetsOf(ctx context.Context, keep func(target string) bool) (
 func (r *Reader) Links(ctx context.Context) ([]telemetry.LinkState, error) {
 	var out []telemetry.LinkState
 	err := r.jsonFields(ctx, r.keys.LinkIndex(), r.keys.Link, nil, func(id string, js []byte) error {
-		var l telemetry.LinkState
-		if err := json.Unmarshal(js, &l); err != nil {
+		var d linkDoc
+		if err := json.Unmarshal(js, &d); err != nil {
 			return fmt.Errorf("redis %s: %w", r.keys.Link(id), err)
 		}
-		out = append(out, l)
+		out = append(out, d.state())
 		return nil
 	})
+	if err == nil {
+		err = r.joinEnds(ctx, out)
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, err
+}
+
+// joinEnds gives the links' ends their interfaces' latest states, from
+// their devices' ifaces hashes (linkDoc), in one pipeline. An end whose
+// interface has no state (a circuit's far end, a device not streaming)
+// keeps an empty one.
+func (r *Reader) joinEnds(ctx context.Context, links []telemetry.LinkState) error {
+	type ref struct {
+		end *telemetry.LinkEnd
+		cmd *goredis.StringCmd
+	}
+	var refs []ref
+	pipe := r.c.Pipeline()
+	for i := range links {
+		for _, e := range [2]*telemetry.LinkEnd{&links[i].A, &links[i].B} {
+			if e.Device != "" && e.Interface != "" {
+				refs = append(refs, ref{e, pipe.HGet(ctx, r.keys.Interfaces(e.Device), e.Interface)})
+			}
+		}
+	}
+	if len(refs) == 0 {
+		return nil
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, goredis.Nil) {
+		return fmt.Errorf("redis link ends: %w", err)
+	}
+	for _, x := range refs {
+		b, err := x.cmd.Bytes()
+		if errors.Is(err, goredis.Nil) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("redis %s field %s: %w", r.keys.Interfaces(x.end.Device), x.end.Interface, err)
+		}
+		if err := json.Unmarshal(b, &x.end.InterfaceState); err != nil {
+			return fmt.Errorf("redis %s field %s: %w", r.keys.Interfaces(x.end.Device), x.end.Interface, err)
+		}
+	}
+	return nil
 }
 
 // jsonFields reads the "json" field of every hash an index set names, in

@@ -28,9 +28,15 @@ func (r *Reader) Link(ctx context.Context, id string) (telemetry.LinkDetail, err
 	if err != nil {
 		return d, fmt.Errorf("redis %s: %w", r.keys.Link(id), err)
 	}
-	if err := json.Unmarshal(js, &d.LinkState); err != nil {
+	var doc linkDoc
+	if err := json.Unmarshal(js, &doc); err != nil {
 		return d, fmt.Errorf("redis %s: %w", r.keys.Link(id), err)
 	}
+	one := []telemetry.LinkState{doc.state()}
+	if err := r.joinEnds(ctx, one); err != nil {
+		return d, err
+	}
+	d.LinkState = one[0]
 	xs, err := r.c.XRevRangeN(ctx, r.keys.LinkHistory(id), "+", "-", LinkHistoryRead).Result()
 	if err != nil {
 		return d, fmt.Errorf("redis %s: %w", r.keys.LinkHistory(id), err)

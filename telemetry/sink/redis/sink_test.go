@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,7 +33,9 @@ func TestSinkLayout(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		at := t0.Add(time.Duration(i) * 10 * time.Second)
 		link.Updated = at
-		b := telemetry.Batch{Interfaces: ifaces(2, 3, at), Links: []telemetry.LinkState{link},
+		ifs := ifaces(2, 3, at)
+		link.A.InterfaceState = ifs[0] // dev000 Ethernet1/1, its A end
+		b := telemetry.Batch{Interfaces: ifs, Links: []telemetry.LinkState{link},
 			Targets: []telemetry.TargetHealth{{Name: "dev000", Connected: true, LastUpdate: at}}}
 		if i == 3 {
 			b.Changes = []telemetry.StateChange{change("l1", 0, at)}
@@ -52,6 +55,17 @@ func TestSinkLayout(t *testing.T) {
 	ifs, err := r.Interfaces(ctx)
 	if err != nil || len(ifs) != 6 || ifs[0].Device != "dev000" || ifs[0].Interface != "Ethernet1/1" {
 		t.Fatalf("Interfaces = %d states, %v; want 6 sorted", len(ifs), err)
+	}
+	// The link's document names its ends; their states are the
+	// interfaces' own, joined back by the Reader.
+	if links[0].A.InterfaceState != ifs[0] || links[0].A.Site != "s1" || links[0].B != (telemetry.LinkEnd{}) {
+		t.Errorf("Links[0] ends = %+v / %+v, want A with dev000 Ethernet1/1's state %+v and an empty B", links[0].A, links[0].B, ifs[0])
+	}
+	if js := c.HGet(ctx, keys.Link("l1"), "json").Val(); strings.Contains(js, "in_octets") || !strings.Contains(js, `"a":{"device":"dev000","interface":"Ethernet1/1","site":"s1"}`) {
+		t.Errorf("HGET %s json = %s, want the ends by name only", keys.Link("l1"), js)
+	}
+	if d, err := r.Link(ctx, "l1"); err != nil || d.A.InterfaceState != ifs[0] {
+		t.Errorf("Link(l1).A = %+v, %v; want dev000 Ethernet1/1's state", d.A, err)
 	}
 	tg, err := r.Targets(ctx)
 	if err != nil || len(tg) != 1 || !tg[0].Connected {
