@@ -263,10 +263,10 @@ func interfaceJSONEntry(buf []byte, e *fieldEntry, s *telemetry.InterfaceState) 
 // LinkState with the ends reduced to their names and Rx baselines. Each
 // end's interface state is in its device's ifaces hash, written in the
 // same hand-over, and the Reader joins it back: a link's document holding
-// both ends' states again had been over half of the bytes the collector
+// both ends' states again had been a third of the bytes the collector
 // sent Redis (an interface written twice per sample, and a circuit's
-// empty far end), and with them a tenth of its CPU. The outer A and B
-// hide LinkState's to encoding/json.
+// empty far end), and a fifth of the sink's CPU. The outer A and B hide
+// LinkState's to encoding/json.
 type endDoc struct {
 	Device      string  `json:"device"`
 	Interface   string  `json:"interface"`
