@@ -40,6 +40,13 @@ type sharedSubset interface {
 	TargetsOf(ctx context.Context, keep func(target string) bool) ([]TargetHealth, error)
 }
 
+// sharedLinkDocs is a SharedState that can read the links without their
+// ends' interface states (the Redis reader's LinkDocs): a restore needs
+// only the baselines.
+type sharedLinkDocs interface {
+	LinkDocs(ctx context.Context) ([]LinkState, error)
+}
+
 type sharedEngine interface {
 	SetStandby(on bool)
 	Restore(alarms []Alarm)
@@ -94,7 +101,11 @@ func (c *Collector) readRestore(ctx context.Context) ([]Alarm, []LinkState, erro
 	if err != nil {
 		return nil, nil, fmt.Errorf("restore alarms: %w", err)
 	}
-	links, err := c.o.Shared.Links(ctx)
+	read := c.o.Shared.Links
+	if d, ok := c.o.Shared.(sharedLinkDocs); ok {
+		read = d.LinkDocs
+	}
+	links, err := read(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("restore links: %w", err)
 	}

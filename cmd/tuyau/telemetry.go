@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -68,4 +70,24 @@ func (o *readerOpts) open(d *deps) (telemetryReader, func(), error) {
 	}
 	tok, _ := apiToken(d, "")
 	return telemetry.NewHTTPReader(o.Collector, telemetry.WithToken(tok)), func() {}, nil
+}
+
+// hintEmpty says on stderr, when Redis gave no `what` under the network
+// read, which networks Redis does hold: a reader without -i or --network
+// reads the embedded inventory's network, which is rarely the collector's.
+// It is a hint only: an error finding the networks is not the command's.
+func hintEmpty(ctx context.Context, d *deps, r telemetryReader, what string) {
+	rr, ok := r.(*redis.Reader)
+	if !ok {
+		return
+	}
+	nets, err := rr.Networks(ctx)
+	if err != nil || slices.Contains(nets, rr.Network()) {
+		return
+	}
+	if len(nets) == 0 {
+		fmt.Fprintf(d.stderr, "no %s: Redis holds no tuyau network (is a collector writing to it with --redis?)\n", what)
+		return
+	}
+	fmt.Fprintf(d.stderr, "no %s under network %q in Redis, which holds %s: give --network NAME or -i INVENTORY\n", what, rr.Network(), strings.Join(nets, ", "))
 }

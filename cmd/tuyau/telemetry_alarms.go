@@ -31,6 +31,9 @@ func runTelemetryAlarms(ctx context.Context, d *deps, o readerOpts, w io.Writer)
 		return err
 	}
 	// JSON readers get lists, never null.
+	if len(as) == 0 {
+		hintEmpty(ctx, d, r, "alarms")
+	}
 	if as == nil {
 		as = []telemetry.Alarm{}
 	}

@@ -28,6 +28,9 @@ func runTelemetryLinks(ctx context.Context, d *deps, o readerOpts, w io.Writer) 
 	if err != nil {
 		return err
 	}
+	if len(ls) == 0 {
+		hintEmpty(ctx, d, r, "links")
+	}
 	if ls == nil {
 		ls = []telemetry.LinkState{}
 	}

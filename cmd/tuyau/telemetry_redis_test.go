@@ -151,6 +151,15 @@ func TestTelemetryRedisManche(t *testing.T) {
 		}
 		return len(ls) == len(topo.Links) && up > len(ls)/2, fmt.Sprintf("%d links of %d, %d up\n%s", len(ls), len(topo.Links), up, colA.stderr.String())
 	})
+	// Read under another network's name, the empty answer says which
+	// networks Redis holds; under the right one there is nothing to say.
+	if r := runCLI(t, nil, "telemetry", "links", "--redis", url, "--network", "paris"); r.code != exitOK || strings.TrimSpace(r.stdout) == "" ||
+		!strings.Contains(r.stderr, `no links under network "paris" in Redis, which holds manche`) {
+		t.Errorf("telemetry links --network paris: exit %d, stdout %q, stderr %q; want an empty table and the hint naming manche", r.code, r.stdout, r.stderr)
+	}
+	if r := runCLI(t, nil, "telemetry", "targets", "--redis", url, "-i", example); r.code != exitOK || r.stderr != "" {
+		t.Errorf("telemetry targets -i example: exit %d, stderr %q; want no hint", r.code, r.stderr)
+	}
 	time.Sleep(4 * time.Second) // the links dark from the start settle under their roots
 	before, err := activeAlarms(t, url)
 	if err != nil {

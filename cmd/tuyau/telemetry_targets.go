@@ -31,6 +31,9 @@ func runTelemetryTargets(ctx context.Context, d *deps, o readerOpts, w io.Writer
 	if err != nil {
 		return err
 	}
+	if len(ts) == 0 {
+		hintEmpty(ctx, d, r, "targets")
+	}
 	if ts == nil {
 		ts = []telemetry.TargetHealth{}
 	}

@@ -121,13 +121,10 @@ func (j *jsonBuf) strs(k string, v []string) {
 	j.b = append(j.b, ']')
 }
 
-// ifaceFields writes the fields of an InterfaceState; withName false
-// leaves out device and interface (a LinkEnd's own fields hide them).
-func (j *jsonBuf) ifaceFields(s *telemetry.InterfaceState, withName bool) {
-	if withName {
-		j.str("device", s.Device)
-		j.str("interface", s.Interface)
-	}
+// ifaceFields writes the fields of an InterfaceState but its device and
+// interface, which its callers write first (interfaceJSONEntry) or leave
+// to the key that holds the document.
+func (j *jsonBuf) ifaceFields(s *telemetry.InterfaceState) {
 	if s.Oper != "" {
 		j.str("oper", s.Oper)
 	}
@@ -165,7 +162,7 @@ func (j *jsonBuf) ifaceFields(s *telemetry.InterfaceState, withName bool) {
 	}
 }
 
-// entryFields writes ifaceFields(s, false), from e when s is the state
+// entryFields writes ifaceFields(s), from e when s is the state
 // last written for its interface.
 func (j *jsonBuf) entryFields(e *fieldEntry, s *telemetry.InterfaceState) {
 	if e.ok && sameState(&e.st, s) {
@@ -173,7 +170,7 @@ func (j *jsonBuf) entryFields(e *fieldEntry, s *telemetry.InterfaceState) {
 		return
 	}
 	n, bad := len(j.b), j.bad
-	j.ifaceFields(s, false)
+	j.ifaceFields(s)
 	e.ok = !j.bad && !bad
 	e.st, e.js = *s, append(e.js[:0], j.b[n:]...)
 }
@@ -249,7 +246,7 @@ func interfaceJSONEntry(buf []byte, e *fieldEntry, s *telemetry.InterfaceState) 
 	j.str("device", s.Device)
 	j.str("interface", s.Interface)
 	if e == nil {
-		j.ifaceFields(s, false)
+		j.ifaceFields(s)
 	} else {
 		j.entryFields(e, s)
 	}

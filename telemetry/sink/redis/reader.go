@@ -60,6 +60,18 @@ func (r *Reader) TargetsOf(ctx context.Context, keep func(target string) bool) (
 
 // Links are the latest state of every link, by id.
 func (r *Reader) Links(ctx context.Context) ([]telemetry.LinkState, error) {
+	out, err := r.LinkDocs(ctx)
+	if err == nil {
+		err = r.joinEnds(ctx, out)
+	}
+	return out, err
+}
+
+// LinkDocs are the links as their documents hold them, by id: the ends
+// name their interfaces and carry their Rx baselines, but their interface
+// states are left empty (Links joins them). A collector restoring its
+// baselines needs no more, and a large network's join is one HGET per end.
+func (r *Reader) LinkDocs(ctx context.Context) ([]telemetry.LinkState, error) {
 	var out []telemetry.LinkState
 	err := r.jsonFields(ctx, r.keys.LinkIndex(), r.keys.Link, nil, func(id string, js []byte) error {
 		var d linkDoc
@@ -69,9 +81,6 @@ func (r *Reader) Links(ctx context.Context) ([]telemetry.LinkState, error) {
 		out = append(out, d.state())
 		return nil
 	})
-	if err == nil {
-		err = r.joinEnds(ctx, out)
-	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, err
 }

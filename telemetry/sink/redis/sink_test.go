@@ -29,7 +29,7 @@ func TestSinkLayout(t *testing.T) {
 
 	link := telemetry.LinkState{ID: "l1", Oper: "up", SpeedMbps: 10000, Utilization: 0.25, HasRx: true,
 		MeasuredRxDBm: -8, MarginDB: 10, Cables: []string{"c1"}, Ducts: []string{"d1"}, Updated: t0,
-		A: telemetry.LinkEnd{Device: "dev000", Interface: "Ethernet1/1", Site: "s1"}}
+		A: telemetry.LinkEnd{Device: "dev000", Interface: "Ethernet1/1", Site: "s1", BaselineDBm: -7.5, HasBaseline: true}}
 	for i := 0; i < 20; i++ {
 		at := t0.Add(time.Duration(i) * 10 * time.Second)
 		link.Updated = at
@@ -61,8 +61,13 @@ func TestSinkLayout(t *testing.T) {
 	if links[0].A.InterfaceState != ifs[0] || links[0].A.Site != "s1" || links[0].B != (telemetry.LinkEnd{}) {
 		t.Errorf("Links[0] ends = %+v / %+v, want A with dev000 Ethernet1/1's state %+v and an empty B", links[0].A, links[0].B, ifs[0])
 	}
-	if js := c.HGet(ctx, keys.Link("l1"), "json").Val(); strings.Contains(js, "in_octets") || !strings.Contains(js, `"a":{"device":"dev000","interface":"Ethernet1/1","site":"s1"}`) {
+	if js := c.HGet(ctx, keys.Link("l1"), "json").Val(); strings.Contains(js, "in_octets") || !strings.Contains(js, `"a":{"device":"dev000","interface":"Ethernet1/1","site":"s1","baseline_dbm":-7.5,"has_baseline":true}`) {
 		t.Errorf("HGET %s json = %s, want the ends by name only", keys.Link("l1"), js)
+	}
+	// A restore reads the documents alone: names and baselines, no join.
+	docs, err := r.LinkDocs(ctx)
+	if want := (telemetry.LinkEnd{Device: "dev000", Interface: "Ethernet1/1", Site: "s1", BaselineDBm: -7.5, HasBaseline: true}); err != nil || len(docs) != 1 || docs[0].A != want || docs[0].MarginDB != 10 {
+		t.Errorf("LinkDocs = %+v, %v; want l1 with its A end %+v and no interface state", docs, err, want)
 	}
 	if d, err := r.Link(ctx, "l1"); err != nil || d.A.InterfaceState != ifs[0] {
 		t.Errorf("Link(l1).A = %+v, %v; want dev000 Ethernet1/1's state", d.A, err)

@@ -1,0 +1,51 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// maxNetworkScan bounds the keys Networks looks at: it serves a hint, and
+// must not walk a large Redis whole.
+const maxNetworkScan = 100_000
+
+// Network is the network whose keys r reads ("default" when none was
+// given).
+func (r *Reader) Network() string {
+	return strings.TrimSuffix(strings.TrimPrefix(r.keys.p, "tuyau:{"), "}:")
+}
+
+// Networks are the networks Redis holds keys for, by name, found by their
+// target index (tuyau:{net}:targets, which every collector writes). It
+// scans at most maxNetworkScan keys of the node the client talks to, so a
+// name may be missed on a cluster or a very large database: it answers
+// "what did you mean", not an inventory.
+func (r *Reader) Networks(ctx context.Context) ([]string, error) {
+	seen := map[string]bool{}
+	var cursor uint64
+	for scanned := 0; scanned < maxNetworkScan; {
+		keys, next, err := r.c.ScanType(ctx, cursor, "tuyau:{*}:targets", 1000, "set").Result()
+		if err != nil {
+			return nil, fmt.Errorf("redis scan for networks: %w", err)
+		}
+		for _, k := range keys {
+			if net, ok := strings.CutPrefix(k, "tuyau:{"); ok {
+				if net, ok = strings.CutSuffix(net, "}:targets"); ok && net != "" {
+					seen[net] = true
+				}
+			}
+		}
+		scanned += 1000
+		if cursor = next; cursor == 0 {
+			break
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for n := range seen {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out, nil
+}
