@@ -266,19 +266,23 @@ func (l *Lab) loop(ctx context.Context) {
 // counters and prefix counts advancing (BGP session transitions notify
 // on their own, speaker.watchPeers). It does not move the devices' state
 // version, so a server whose ON_CHANGE subscriptions watch only other
-// leaves reads nothing (gnmitarget.VersionedBackend).
+// leaves reads nothing (gnmitarget.VersionedBackend). Each device is
+// signalled once a second at its own point of the second (device i at
+// i/n of it), as separate routers' clocks are: signalling all at once
+// woke every subscription of a large lab on the same instant.
 func (l *Lab) poll(ctx context.Context) {
 	defer l.wg.Done()
-	t := time.NewTicker(time.Second)
+	if len(l.order) == 0 {
+		return
+	}
+	t := time.NewTicker(time.Second / time.Duration(len(l.order)))
 	defer t.Stop()
-	for {
+	for i := 0; ; i = (i + 1) % len(l.order) {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			for _, d := range l.order {
-				d.watch.signal()
-			}
+			l.order[i].watch.signal()
 		}
 	}
 }

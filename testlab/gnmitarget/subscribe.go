@@ -420,11 +420,18 @@ func (ss *subscribeSession) anyDue(now time.Time) bool {
 }
 
 // later moves a deadline on by one period, skipping periods already
-// missed rather than bursting to catch up.
+// missed rather than bursting to catch up, and keeping the
+// subscription's cadence: the next deadline is the first of its grid
+// (t + k periods) strictly after now, as a router's sample timer keeps ticking
+// while one sample is late. Restarting the grid at now instead lined up
+// every session a stall had held (a garbage collection, a busy host) on
+// the same instant, and a lab of many devices then sampled all of them
+// at once, every period, from then on.
 func later(t time.Time, period time.Duration, now time.Time) time.Time {
 	t = t.Add(period)
-	if t.Before(now) {
-		t = now.Add(period)
+	if !t.After(now) {
+		missed := now.Sub(t)/period + 1
+		t = t.Add(missed * period)
 	}
 	return t
 }
