@@ -48,8 +48,14 @@ func TestConfigApplyConfirmVirtualLab(t *testing.T) {
 	}()
 	t.Cleanup(func() {
 		cancel()
-		if r := <-done; r.code != exitOK {
+		r := <-done
+		if r.code != exitOK {
 			t.Errorf("lab up --foreground: exit %d\n%s", r.code, r.stderr)
+		} else if t.Failed() {
+			// Sessions that never came up (seen once in CI: two POPs and
+			// everything behind them Active for the whole window) leave
+			// their reason in the lab's warnings.
+			t.Logf("the lab's warnings and errors:\n%s", labWarnings(r.stderr, 100))
 		}
 	})
 	status := func() testlab.LabStatus {
@@ -158,4 +164,22 @@ func withoutSpeakers(t *testing.T, dir string) string {
 		}
 	}
 	return out
+}
+
+// labWarnings are the WARN and ERROR lines of a lab's slog text log, at
+// most n of them (the last ones).
+func labWarnings(log string, n int) string {
+	var out []string
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") {
+			out = append(out, l)
+		}
+	}
+	if len(out) > n {
+		out = out[len(out)-n:]
+	}
+	if len(out) == 0 {
+		return "(none)"
+	}
+	return strings.Join(out, "\n")
 }
