@@ -81,6 +81,9 @@ func hintEmpty(ctx context.Context, d *deps, r telemetryReader, what string) {
 	if !ok {
 		return
 	}
+	if known, err := rr.HasNetwork(ctx); err != nil || known {
+		return // the network is there and simply has none
+	}
 	nets, err := rr.Networks(ctx)
 	if err != nil || slices.Contains(nets, rr.Network()) {
 		return

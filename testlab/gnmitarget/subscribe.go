@@ -422,11 +422,10 @@ func (ss *subscribeSession) anyDue(now time.Time) bool {
 // later moves a deadline on by one period, skipping periods already
 // missed rather than bursting to catch up, and keeping the
 // subscription's cadence: the next deadline is the first of its grid
-// (t + k periods) strictly after now, as a router's sample timer keeps ticking
-// while one sample is late. Restarting the grid at now instead lined up
-// every session a stall had held (a garbage collection, a busy host) on
-// the same instant, and a lab of many devices then sampled all of them
-// at once, every period, from then on.
+// (t + k periods) strictly after now, as a router's sample timer keeps
+// ticking while one sample is late. Restarting the grid at now would move
+// every session a stall held (a garbage collection, a busy host) onto
+// the instant the stall ended.
 func later(t time.Time, period time.Duration, now time.Time) time.Time {
 	t = t.Add(period)
 	if !t.After(now) {

@@ -30,6 +30,11 @@ func TestNetworks(t *testing.T) {
 	for i := range 3000 {                              // enough keys for several SCAN rounds
 		c.Set(ctx, "other:"+string(rune('a'+i%26))+string(rune('a'+i/26%26))+string(rune('a'+i/676)), "1", 0)
 	}
+	for net, want := range map[string]bool{"manche": true, "paris": true, "morbihan": false, "notaset": true, "": false} {
+		if got, err := NewReader(c, net).HasNetwork(ctx); err != nil || got != want {
+			t.Errorf("HasNetwork(%q) = %v, %v; want %v", net, got, err, want)
+		}
+	}
 	nets, err := r.Networks(ctx)
 	if want := []string{"manche", "paris"}; err != nil || !slices.Equal(nets, want) {
 		t.Errorf("Networks = %v, %v; want %v", nets, err, want)
