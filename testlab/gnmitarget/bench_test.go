@@ -234,3 +234,29 @@ type viewBackend struct{ v *DeviceView }
 func (vb viewBackend) State(context.Context) ([]Leaf, error) { return vb.v.Leaves(), nil }
 func (viewBackend) Apply(context.Context, []Change) error    { return nil }
 func (viewBackend) Watch(context.Context, func())            {}
+
+// BenchmarkWireResponse measures encoding one 48-port switch's sample to
+// wire bytes in each encoding, as a SAMPLE session does (a collector such
+// as tuyau asks for JSON_IETF).
+func BenchmarkWireResponse(b *testing.B) {
+	dev := benchDevice(b, 48)
+	s := New(dev, WithInsecure())
+	state, err := s.readState(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, enc := range []gpb.Encoding{gpb.Encoding_PROTO, gpb.Encoding_JSON_IETF} {
+		b.Run(enc.String(), func(b *testing.B) {
+			b.ReportAllocs()
+			var scratch []byte
+			for range b.N {
+				_, buf, err := wireResponse(scratch, 1, nil, state, nil, enc)
+				if err != nil {
+					b.Fatal(err)
+				}
+				scratch = buf
+			}
+			b.ReportMetric(float64(len(state)), "leaves")
+		})
+	}
+}

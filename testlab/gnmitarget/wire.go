@@ -2,7 +2,6 @@ package gnmitarget
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -106,20 +105,26 @@ func appendTypedValue(b []byte, v any, enc gpb.Encoding) ([]byte, error) {
 	switch enc {
 	case gpb.Encoding_JSON, gpb.Encoding_JSON_IETF:
 		ietf := enc == gpb.Encoding_JSON_IETF
-		j, err := jsonScalar(v, ietf)
-		if err != nil {
-			return nil, err
-		}
-		raw, err := json.Marshal(j)
-		if err != nil {
-			return nil, err
-		}
 		f := protowire.Number(fTVJSON)
 		if ietf {
 			f = fTVJSONIETF
 		}
 		b = protowire.AppendTag(b, f, protowire.BytesType)
-		return protowire.AppendBytes(b, raw), nil
+		// A scalar's JSON is short: one byte of length is kept for it and
+		// the JSON appended after, moved only when it is 128 bytes or more.
+		at := len(b)
+		var err error
+		b, err = appendJSONScalar(append(b, 0), v, ietf)
+		if err != nil {
+			return nil, err
+		}
+		n := len(b) - at - 1
+		if n < 0x80 {
+			b[at] = byte(n)
+			return b, nil
+		}
+		raw := slices.Clone(b[at+1:])
+		return protowire.AppendBytes(b[:at], raw), nil
 	case gpb.Encoding_PROTO:
 	default:
 		return nil, checkEncoding(enc)

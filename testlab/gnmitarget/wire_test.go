@@ -1,6 +1,7 @@
 package gnmitarget
 
 import (
+	"strings"
 	"testing"
 
 	gpb "github.com/openconfig/gnmi/proto/gnmi"
@@ -27,6 +28,8 @@ func TestWireEncodingMatches(t *testing.T) {
 		{"/x/y", float32(1.5)},
 		{"/x/z", int16(-300)},
 		{"/", "root"},
+		// Over 127 bytes of JSON: the length takes two bytes.
+		{"/interfaces/interface[name=eth2]/state/description", strings.Repeat("to <avranches> & back ", 8)},
 	}
 	s := New(&MemBackend{})
 	lay := s.newLayout(values)
