@@ -44,6 +44,7 @@ type Device struct {
 	watch watchers
 	paths gnmitarget.ViewCache // the gNMI leaves' path strings, built once
 	nbrs  neighborCache        // the BGP neighbors gNMI reads, briefly kept
+	seq   int                  // its place in the lab's order
 }
 
 type neighborInfo struct {

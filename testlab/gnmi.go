@@ -65,6 +65,10 @@ func (g *gnmiServer) listen(ctx context.Context, addr string) error {
 		gnmitarget.WithMinSampleInterval(cmp.Or(l.opts.GNMIMinSample, DefaultGNMIMinSample)),
 		gnmitarget.WithMaxUpdatesPerNotification(l.opts.GNMIBundle),
 		gnmitarget.WithPathCache(l.gnmiPaths),
+		// Device i samples at i/n of each period, as the lab's poll
+		// signals it: the lab's reads are spread over the period, and the
+		// collectors of one device share its reads.
+		gnmitarget.WithSampleOffset(float64(g.dev.seq) / float64(max(len(l.order), 1))),
 	}
 	if l.opts.Password != "" {
 		opts = append(opts, gnmitarget.WithCredentials(l.opts.User, l.opts.Password))

@@ -150,6 +150,7 @@ func Start(ctx context.Context, plan *Plan, snap *inventory.Snapshot, o Options)
 			return nil, err
 		}
 		l.devices[dp.Name] = d
+		d.seq = len(l.order)
 		l.order = append(l.order, d)
 	}
 	runCtx, cancel := context.WithCancel(context.Background())

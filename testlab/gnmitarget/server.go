@@ -41,6 +41,13 @@ type Server struct {
 	setMu   sync.Mutex     // one Set at a time
 	pending *pendingCommit // a commit awaiting confirmation; guarded by setMu
 
+	aligned bool    // SAMPLE and heartbeat grids are the epoch's (WithSampleOffset)
+	offset  float64 // of the period, the grids' offset when aligned
+
+	readMu sync.Mutex    // one slot read at a time; guards cur and free
+	cur    *sharedRead   // the last slot read
+	free   []*sharedRead // released reads, their buffers reused
+
 	paths   *PathCache // parsed leaf paths, maybe shared with other targets
 	cacheMu sync.Mutex
 	layout  *layout // the paths of the last State, in its order

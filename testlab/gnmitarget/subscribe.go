@@ -307,10 +307,10 @@ func (ss *subscribeSession) run(ctx context.Context, updatesOnly bool) error {
 	now := ss.s.now()
 	for _, b := range ss.subs {
 		if !b.onChange {
-			b.next = now.Add(b.interval)
+			b.next = ss.s.firstDeadline(now, b.interval)
 		}
 		if b.heartbeat > 0 {
-			b.nextHB = now.Add(b.heartbeat)
+			b.nextHB = ss.s.firstDeadline(now, b.heartbeat)
 		}
 	}
 	_, errc := ss.receive(ctx) // a STREAM client has nothing more to say; watch for its end
@@ -365,8 +365,19 @@ func (ss *subscribeSession) tick(ctx context.Context) error {
 	if ss.unchanged(now) {
 		return nil // a change signal, and nothing ON_CHANGE watches moved
 	}
-	state, lay, at, err := ss.readState(ctx)
-	if err != nil {
+	var state []parsedLeaf
+	var lay *layout
+	var at time.Time
+	var err error
+	if slot := ss.dueSlot(now); ss.s.aligned && !slot.IsZero() {
+		r, err := ss.s.slotRead(ctx, slot)
+		if err != nil {
+			return err
+		}
+		defer ss.s.releaseRead(r)
+		state, lay, at = inModels(r.state, ss.models), r.lay, r.at
+		ss.ver, ss.verOK = r.ver, r.verOK
+	} else if state, lay, at, err = ss.readState(ctx); err != nil {
 		return err
 	}
 	for _, b := range ss.subs {
@@ -405,6 +416,21 @@ func (ss *subscribeSession) tick(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// dueSlot is the latest sample or heartbeat deadline at or before now,
+// the grid instant a tick at now serves (zero when none is due: a change
+// signal).
+func (ss *subscribeSession) dueSlot(now time.Time) time.Time {
+	var slot time.Time
+	for _, b := range ss.subs {
+		for _, d := range []time.Time{b.next, b.nextHB} {
+			if !d.IsZero() && !now.Before(d) && d.After(slot) {
+				slot = d
+			}
+		}
+	}
+	return slot
 }
 
 // anyDue reports whether a tick at now has anything to look at: an
