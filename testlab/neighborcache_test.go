@@ -31,14 +31,15 @@ func TestNeighborCacheSentCounts(t *testing.T) {
 		wantSent   uint64
 	}{
 		{at: 0, wantRead: true, wantAdv: true, wantSent: 7},
-		{at: 100 * time.Millisecond, wantSent: 7},                          // kept
-		{at: time.Second, wantRead: true, wantSent: 7},                     // state again, counts carried
-		{at: 4 * time.Second, wantRead: true, wantSent: 7},                 // still carried
-		{at: 30 * time.Second, wantRead: true, wantAdv: true, wantSent: 9}, // counts due
-		{at: 31 * time.Second, invalidate: true, wantRead: true, wantAdv: true, wantSent: 9},
+		{at: 100 * time.Millisecond, wantSent: 7},                         // kept
+		{at: neighborCacheAge - time.Millisecond, wantSent: 7},            // still kept
+		{at: neighborCacheAge, wantRead: true, wantSent: 7},               // state again, counts carried
+		{at: 4 * neighborCacheAge, wantRead: true, wantSent: 7},           // still carried
+		{at: neighborSentAge, wantRead: true, wantAdv: true, wantSent: 9}, // counts due
+		{at: neighborSentAge + time.Second, invalidate: true, wantRead: true, wantAdv: true, wantSent: 9},
 	}
 	for i, st := range steps {
-		if st.at == 30*time.Second {
+		if st.at == neighborSentAge {
 			sent = 9
 		}
 		now = t0.Add(st.at)
