@@ -40,18 +40,32 @@ func (k *keeper) kill() { k.cancel(); <-k.done }
 
 // spread checks the invariants over the live keepers against Redis: no
 // target claimed by two, every claim matching the lease in Redis; and
-// returns the targets each holds.
+// returns the targets each holds. Claims are read before Redis (a keeper
+// takes a lease in Redis before it claims it) and again after, and only
+// those held with the same token across the read are checked: a keeper
+// giving a target up to a joining one drops its claim, then deletes the
+// key, and that may fall between the two reads.
 func spread(t *testing.T, live []*keeper) (map[string][]string, string) {
 	t.Helper()
 	claims := map[string]string{}
 	counts := map[string][]string{}
-	owned := make([]map[string]uint64, len(live))
+	before := make([]map[string]uint64, len(live))
 	for i, k := range live {
-		owned[i] = k.l.Owned() // read claims before Redis: a claim implies the key
+		before[i] = k.l.Owned()
 	}
 	holders, err := live[0].l.Holders(context.Background())
 	if err != nil {
 		t.Fatal(err)
+	}
+	owned := make([]map[string]uint64, len(live))
+	for i, k := range live {
+		after := k.l.Owned()
+		owned[i] = map[string]uint64{}
+		for tg, tok := range before[i] {
+			if tok2, ok := after[tg]; ok && tok2 == tok {
+				owned[i][tg] = tok
+			}
+		}
 	}
 	for i, k := range live {
 		for tg, tok := range owned[i] {
