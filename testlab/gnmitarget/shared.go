@@ -74,12 +74,7 @@ func (s *Server) slotRead(ctx context.Context, slot time.Time) (*sharedRead, err
 	} else {
 		r = &sharedRead{}
 	}
-	vb, versioned := s.backend.(VersionedBackend)
-	var ver uint64
-	if versioned {
-		ver = vb.StateVersion() // before the read, as readState
-	}
-	state, lay, at, err := s.readStateLayout(ctx, &r.buf)
+	state, lay, at, ver, versioned, err := s.versionedRead(ctx, &r.buf)
 	if err != nil {
 		s.putRead(r)
 		return nil, err

@@ -196,17 +196,25 @@ func (s *Server) Subscribe(stream gpb.GNMI_SubscribeServer) error {
 
 // readState reads the device, keeping the leaves of the session's models.
 func (ss *subscribeSession) readState(ctx context.Context) ([]parsedLeaf, *layout, time.Time, error) {
-	vb, versioned := ss.s.backend.(VersionedBackend)
-	var ver uint64
-	if versioned {
-		ver = vb.StateVersion() // before the read: a change during it is seen at the next signal
-	}
-	state, lay, at, err := ss.s.readStateLayout(ctx, &ss.buf)
+	state, lay, at, ver, versioned, err := ss.s.versionedRead(ctx, &ss.buf)
 	if err != nil {
 		return nil, nil, time.Time{}, err
 	}
 	ss.ver, ss.verOK = ver, versioned
 	return inModels(state, ss.models), lay, at, nil
+}
+
+// versionedRead is readStateLayout and, for a VersionedBackend, its
+// version taken before the read: a change during it is seen at the next
+// signal.
+func (s *Server) versionedRead(ctx context.Context, buf *readBuf) ([]parsedLeaf, *layout, time.Time, uint64, bool, error) {
+	vb, versioned := s.backend.(VersionedBackend)
+	var ver uint64
+	if versioned {
+		ver = vb.StateVersion()
+	}
+	state, lay, at, err := s.readStateLayout(ctx, buf)
+	return state, lay, at, ver, versioned, err
 }
 
 // unchanged reports that a tick at now can skip reading: no sample or
