@@ -632,7 +632,7 @@ func wireValue(b []byte) (scalar, bool) {
 			if n < 0 || isObject(j) {
 				return v, false // a subtree: Response's tree walk reads it
 			}
-			v, b = jsonScalar(j), b[n:]
+			v, b = jsonScalarOf(j, true), b[n:]
 		case num >= 1 && num <= 14:
 			// leaflist_val, any_val, or a wire type mismatch
 			return v, false

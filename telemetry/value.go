@@ -119,7 +119,13 @@ func isObject(b []byte) bool {
 
 // jsonScalar reads a JSON scalar without encoding/json on the common
 // forms: a string without escapes, an unsigned integer.
-func jsonScalar(b []byte) scalar {
+func jsonScalar(b []byte) scalar { return jsonScalarOf(b, false) }
+
+// jsonScalarOf is jsonScalar; with views, a string without escapes is a
+// view of b rather than a copy (the wire decoder's, whose strings are
+// copied only when kept: RFC 7951 writes every 64-bit counter as a
+// string, and a copy each was most of the decoder's allocations).
+func jsonScalarOf(b []byte, views bool) scalar {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 {
 		return scalar{}
@@ -127,6 +133,9 @@ func jsonScalar(b []byte) scalar {
 	switch c := b[0]; {
 	case c == '"':
 		if len(b) >= 2 && b[len(b)-1] == '"' && bytes.IndexByte(b[1:len(b)-1], '\\') < 0 && bytes.IndexByte(b[1:len(b)-1], '"') < 0 {
+			if views {
+				return scalar{kind: kindString, s: view(b[1 : len(b)-1])}
+			}
 			return scalar{kind: kindString, s: string(b[1 : len(b)-1])}
 		}
 		var s string
