@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"slices"
 	"strconv"
@@ -56,6 +57,17 @@ type Run struct {
 	// not growing (last third's p99 within 1.5x + 50 ms of the first's).
 	KeepsUp bool   `json:"keeps_up"`
 	Why     string `json:"why,omitempty"`
+	// GC is tuyau's garbage collector over the window, from its /metrics.
+	GC *GCFigures `json:"gc,omitempty"`
+}
+
+// GCFigures: the collections tuyau's runtime ran in the window, and the
+// heap the last one marked (go_gc_scan_heap_bytes: what holds pointers,
+// the mark's work) and found live (go_gc_heap_live_bytes), at the end.
+type GCFigures struct {
+	Cycles      float64 `json:"cycles"`
+	ScanHeapMiB float64 `json:"scan_heap_mib"`
+	LiveHeapMiB float64 `json:"live_heap_mib"`
 }
 
 // Proc is one process's cost over the window, from /proc.
@@ -253,6 +265,7 @@ func measure(ctx context.Context, args []string) error {
 		leaves, exp, rcv   uint64
 		gaps               uint64
 		connected, targets int
+		gc                 map[string]float64
 	}
 	take := func() (snap, error) {
 		s := snap{at: time.Now()}
@@ -273,6 +286,7 @@ func measure(ctx context.Context, args []string) error {
 		if s.hs, err = api0.Targets(cctx); err != nil {
 			return s, err
 		}
+		s.gc = gcMetrics(cctx, *api)
 		for _, h := range s.hs {
 			s.leaves += h.Leaves
 			s.exp += h.Expected
@@ -324,6 +338,11 @@ func measure(ctx context.Context, args []string) error {
 		return err
 	}
 	r.Arrival = arrival(s0.hs, s1.hs)
+	if c0, ok := s0.gc[metricGCCycles]; ok {
+		if c1, ok := s1.gc[metricGCCycles]; ok {
+			r.GC = &GCFigures{Cycles: c1 - c0, ScanHeapMiB: s1.gc[metricScanHeap] / (1 << 20), LiveHeapMiB: s1.gc[metricLiveHeap] / (1 << 20)}
+		}
+	}
 	var why []string
 	if r.Connected < r.Targets {
 		why = append(why, fmt.Sprintf("%d of %d targets connected", r.Connected, r.Targets))
@@ -429,4 +448,41 @@ func wait(ctx context.Context, args []string) error {
 		}
 	}
 	return fmt.Errorf("%d of %d targets connected after %s", conn, n, *timeout)
+}
+
+// The runtime metrics of the garbage collector tuyau's /metrics serves.
+const (
+	metricGCCycles = "go_gc_cycles_total_gc_cycles_total"
+	metricScanHeap = "go_gc_scan_heap_bytes"
+	metricLiveHeap = "go_gc_heap_live_bytes"
+)
+
+// gcMetrics reads those three from the collector's /metrics (nil when it
+// cannot: the figures are then left out, the run still measured).
+func gcMetrics(ctx context.Context, api string) map[string]float64 {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+api+"/metrics", nil)
+	if err != nil {
+		return nil
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil
+	}
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		name, val, ok := strings.Cut(sc.Text(), " ")
+		if !ok || (name != metricGCCycles && name != metricScanHeap && name != metricLiveHeap) {
+			continue
+		}
+		if f, err := strconv.ParseFloat(strings.TrimSpace(val), 64); err == nil {
+			out[name] = f
+		}
+	}
+	return out
 }

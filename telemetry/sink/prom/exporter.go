@@ -86,7 +86,11 @@ func New(src Source, o Options) *Exporter {
 	}
 	x.reg.MustRegister(x)
 	if !o.NoRuntime {
-		x.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		// The garbage collector's runtime metrics too (go_gc_*): how much
+		// of the heap it scans each cycle (go_gc_scan_heap_bytes) and how
+		// often it runs are what a collector's tail latency follows.
+		x.reg.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsGC)),
+			collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	return x
 }

@@ -208,7 +208,7 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 	x := New(eng, Options{Sinks: []StatsSource{fakeStats{}}})
 	_ = x.Write(t.Context(), telemetry.Batch{})
 	body := scrape(t, x.Handler())
-	for _, name := range []string{"tuyau_target_up", "tuyau_alarms_active_by_rule", "tuyau_sink_dropped_samples_total", "go_goroutines", "process_resident_memory_bytes", "tuyau_collector_last_flush_timestamp_seconds"} {
+	for _, name := range []string{"tuyau_target_up", "tuyau_alarms_active_by_rule", "tuyau_sink_dropped_samples_total", "go_goroutines", "go_gc_scan_heap_bytes", "process_resident_memory_bytes", "tuyau_collector_last_flush_timestamp_seconds"} {
 		if !strings.Contains(body, "\n"+name) {
 			t.Errorf("scrape has no %s", name)
 		}

@@ -128,6 +128,10 @@ func (s *Sink) markIdleLocked() {
 	}
 }
 
+// minKeptArgv is the argument array a sink keeps whatever its use: a
+// flush of a few devices' samples.
+const minKeptArgv = 1 << 14
+
 // send runs the ops; it returns the ones to keep and the error that made
 // it keep them.
 func (s *Sink) send(ctx context.Context, evs, sms []*op) (keepE, keepS []*op, err error) {
@@ -168,6 +172,12 @@ func (s *Sink) send(ctx context.Context, evs, sms []*op) (keepE, keepS []*op, er
 	defer func() {
 		clear(argv)
 		s.argv = argv[:0]
+		// The initial sync's flush (every target's state at once) grows
+		// argv to hundreds of thousands of pointers, scanned at every
+		// collection however empty: keep it only while flushes use it.
+		if cap(argv) > minKeptArgv && cap(argv) > 4*len(argv) {
+			s.argv = nil
+		}
 	}()
 	var wait *goredis.Cmd
 	if s.opts.WaitReplicas > 0 && len(evs) > 0 {

@@ -48,10 +48,19 @@ type op struct {
 // times between two flushes, so the buffers were grown again from nothing
 // at every flush (growslice, 9 % of the collector's CPU). The list holds
 // at most maxPooledOps ops and maxPooledBytes of their buffers.
+//
+// It also holds no more ops than were in use at once lately: the initial
+// sync (every target's whole state in one flush) or an outage's backlog
+// needs thousands, a 1 s stream of 200 devices a few dozen, and the rest,
+// kept, were a sixth of the heap the garbage collector marked (their
+// key and argument arrays hold pointers, cleared or not).
 type opPool struct {
 	mu    sync.Mutex
 	free  []*op
 	bytes int
+	out   int // ops handed out and not back
+	peak  int // most out at once since the last trim
+	gets  int // gets since the last trim
 }
 
 const (
@@ -61,11 +70,17 @@ const (
 	// per device and link chunk) at a few hundred targets.
 	maxPooledOps   = 2048
 	maxPooledBytes = 64 << 20
+	// trimEvery is the gets between two trims of the list to the peak
+	// use since the previous one: seconds of writing, many flushes.
+	trimEvery = 4096
 )
 
 func (p *opPool) get() *op {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.out++
+	p.peak = max(p.peak, p.out)
+	p.gets++
 	if n := len(p.free); n > 0 {
 		o := p.free[n-1]
 		p.free[n-1] = nil
@@ -92,11 +107,33 @@ func (p *opPool) put(o *op) {
 	*o = op{keys: keys, args: args, buf: buf, pack: pack}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.out > 0 {
+		p.out--
+	}
 	if len(p.free) >= maxPooledOps || p.bytes+cap(buf)+cap(pack) > maxPooledBytes {
 		return // the garbage collector takes it
 	}
 	p.free = append(p.free, o)
 	p.bytes += cap(buf) + cap(pack)
+	if p.gets >= trimEvery {
+		p.trimLocked()
+	}
+}
+
+// trimLocked lets the garbage collector have the free ops beyond the
+// peak use since the last trim (counting those still out), the least
+// recently used first (the list is a stack), and starts the next period;
+// p.mu is held.
+func (p *opPool) trimLocked() {
+	if n := len(p.free) + p.out - p.peak; n > 0 {
+		for i, o := range p.free[:n] {
+			p.bytes -= cap(o.buf) + cap(o.pack)
+			p.free[i] = nil
+		}
+		p.free = append(p.free[:0], p.free[n:]...)
+		clear(p.free[len(p.free) : len(p.free)+n])
+	}
+	p.peak, p.gets = p.out, 0
 }
 
 // reserve sizes keys, args, buf and pack for about nk keys, na args, nb
