@@ -52,8 +52,9 @@ type op struct {
 // It also holds no more ops than were in use at once lately: the initial
 // sync (every target's whole state in one flush) or an outage's backlog
 // needs thousands, a 1 s stream of 200 devices a few dozen, and the rest,
-// kept, were a sixth of the heap the garbage collector marked (their
-// key and argument arrays hold pointers, cleared or not).
+// kept, were some 80 MB of a 345 MB live heap at 200 x 48 at 1 s
+// (bench/telemetry/run), their key and argument arrays, which hold
+// pointers cleared or not, marked at every collection.
 type opPool struct {
 	mu    sync.Mutex
 	free  []*op
