@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/openconfig/gnmi/proto/gnmi"
@@ -60,10 +61,15 @@ func (o DialOptions) withDefaults() DialOptions {
 	return o
 }
 
-// transport builds the gRPC transport credentials once for all targets.
-func (o DialOptions) transport() (grpc.DialOption, error) {
+// transport builds the gRPC transport options once for all targets: the
+// credentials and, over TLS, no read buffer of gRPC's own. tls.Conn
+// already holds a decrypted record for the reads that follow, so gRPC's
+// 32 KiB bufio.Reader above it only copied every byte once more (half of
+// the collector's memmove, bench/telemetry/run PROFILE=1 at 200 x 48 at
+// 1 s); over plain TCP it saves a read system call per frame and stays.
+func (o DialOptions) transport() ([]grpc.DialOption, error) {
 	if o.Insecure {
-		return grpc.WithTransportCredentials(insecure.NewCredentials()), nil
+		return []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, nil
 	}
 	cfg := o.TLS
 	if cfg == nil {
@@ -79,7 +85,7 @@ func (o DialOptions) transport() (grpc.DialOption, error) {
 			}
 		}
 	}
-	return grpc.WithTransportCredentials(credentials.NewTLS(cfg)), nil
+	return []grpc.DialOption{grpc.WithTransportCredentials(credentials.NewTLS(cfg)), grpc.WithReadBufferSize(0)}, nil
 }
 
 // session streams one target until its context ends, reconnecting with
@@ -87,7 +93,7 @@ func (o DialOptions) transport() (grpc.DialOption, error) {
 type session struct {
 	t     Target
 	o     DialOptions
-	creds grpc.DialOption
+	creds []grpc.DialOption // transport: credentials and buffers
 	h     *health
 	// connected runs when a stream's first message arrives, before its
 	// updates are delivered (nil: nothing to do).
@@ -171,7 +177,7 @@ func (s *session) stream(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cc, err := grpc.NewClient(s.t.Address, append([]grpc.DialOption{s.creds}, streamWindows...)...)
+	cc, err := grpc.NewClient(s.t.Address, append(slices.Clip(s.creds), streamWindows...)...)
 	if err != nil {
 		return fmt.Errorf("target %s (%s): %w", s.t.Name, s.t.Address, err)
 	}

@@ -129,7 +129,7 @@ type Collector struct {
 	o      CollectorOptions
 	log    *slog.Logger
 	now    func() time.Time
-	creds  grpc.DialOption // built once for every target
+	creds  []grpc.DialOption // built once for every target
 	reload chan struct{}
 	data   chan struct{} // an update arrived since the last flush (capacity 1)
 
