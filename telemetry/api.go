@@ -47,6 +47,7 @@ type APIOptions struct {
 //
 //	GET  /api/v1/targets | links | links/{id} | interfaces | alarms
 //	GET  /api/v1/changes   the state-change history (when store keeps it)
+//	GET  /api/v1/runtime   the collector process's Go runtime (RuntimeStats)
 //	POST /api/v1/alarms/{id}/ack   {"by": "name"}
 //	POST /api/v1/events            [Event, ...] (from the BGP speaker)
 //	GET  /healthz, /metrics
@@ -82,6 +83,9 @@ func NewAPI(store APIStore, o APIOptions) http.Handler {
 			a.reply(w, v, err)
 		})
 	}
+	mux.HandleFunc("GET /api/v1/runtime", func(w http.ResponseWriter, _ *http.Request) {
+		a.reply(w, ReadRuntime(), nil)
+	})
 	mux.HandleFunc("POST /api/v1/alarms/{id}/ack", a.ack)
 	mux.HandleFunc("POST /api/v1/events", a.events)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

@@ -79,6 +79,12 @@ func (h *HTTPReader) Targets(ctx context.Context) ([]TargetHealth, error) {
 	return v, h.get(ctx, "/api/v1/targets", &v)
 }
 
+// Runtime reads the collector process's Go runtime figures.
+func (h *HTTPReader) Runtime(ctx context.Context) (RuntimeStats, error) {
+	var v RuntimeStats
+	return v, h.get(ctx, "/api/v1/runtime", &v)
+}
+
 // Links implements Reader.
 func (h *HTTPReader) Links(ctx context.Context) ([]LinkState, error) {
 	var v []LinkState

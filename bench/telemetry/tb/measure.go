@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"net/http"
 	"os"
 	"slices"
 	"strconv"
@@ -57,13 +56,13 @@ type Run struct {
 	// not growing (last third's p99 within 1.5x + 50 ms of the first's).
 	KeepsUp bool   `json:"keeps_up"`
 	Why     string `json:"why,omitempty"`
-	// GC is tuyau's garbage collector over the window, from its /metrics.
+	// GC is tuyau's garbage collector over the window (/api/v1/runtime).
 	GC *GCFigures `json:"gc,omitempty"`
 }
 
 // GCFigures: the collections tuyau's runtime ran in the window, and the
-// heap the last one marked (go_gc_scan_heap_bytes: what holds pointers,
-// the mark's work) and found live (go_gc_heap_live_bytes), at the end.
+// heap the last one marked (what holds pointers: the mark's work) and
+// found live, at the end (telemetry.RuntimeStats).
 type GCFigures struct {
 	Cycles      float64 `json:"cycles"`
 	ScanHeapMiB float64 `json:"scan_heap_mib"`
@@ -297,12 +296,11 @@ func measure(ctx context.Context, args []string) error {
 		}
 		return s, nil
 	}
-	// The GC figures come from a scrape of /metrics, which costs the
-	// collector a second or more of CPU at 200 x 48 (every link's and
-	// interface's series): before the window's first reading and after
-	// its last, never inside it.
-	gcCtx, gcCancel := context.WithTimeout(ctx, 30*time.Second)
-	gc0 := gcMetrics(gcCtx, *api)
+	// The GC figures come from the collector's /api/v1/runtime, not a
+	// scrape of /metrics: that costs the collector a second or more of
+	// CPU at 200 x 48 and a heap of its own that the next collection marks.
+	gcCtx, gcCancel := context.WithTimeout(ctx, 10*time.Second)
+	gc0, gcErr0 := api0.Runtime(gcCtx)
 	gcCancel()
 	r.LoadAvg = loadAvg()
 	s0, err := take()
@@ -316,8 +314,8 @@ func measure(ctx context.Context, args []string) error {
 		return err
 	}
 	r.LoadAvgEnd = loadAvg()
-	gcCtx, gcCancel = context.WithTimeout(ctx, 30*time.Second)
-	gc1 := gcMetrics(gcCtx, *api)
+	gcCtx, gcCancel = context.WithTimeout(ctx, 10*time.Second)
+	gc1, gcErr1 := api0.Runtime(gcCtx)
 	gcCancel()
 	r.Seconds = s1.at.Sub(s0.at).Seconds()
 	r.Targets, r.Connected = s1.targets, s1.connected
@@ -346,10 +344,9 @@ func measure(ctx context.Context, args []string) error {
 		return err
 	}
 	r.Arrival = arrival(s0.hs, s1.hs)
-	if c0, ok := gc0[metricGCCycles]; ok {
-		if c1, ok := gc1[metricGCCycles]; ok {
-			r.GC = &GCFigures{Cycles: c1 - c0, ScanHeapMiB: gc1[metricScanHeap] / (1 << 20), LiveHeapMiB: gc1[metricLiveHeap] / (1 << 20)}
-		}
+	if gcErr0 == nil && gcErr1 == nil { // an older collector without the endpoint: left out
+		r.GC = &GCFigures{Cycles: float64(gc1.GCCycles - gc0.GCCycles),
+			ScanHeapMiB: float64(gc1.ScanHeapBytes) / (1 << 20), LiveHeapMiB: float64(gc1.LiveHeapBytes) / (1 << 20)}
 	}
 	var why []string
 	if r.Connected < r.Targets {
@@ -456,41 +453,4 @@ func wait(ctx context.Context, args []string) error {
 		}
 	}
 	return fmt.Errorf("%d of %d targets connected after %s", conn, n, *timeout)
-}
-
-// The runtime metrics of the garbage collector tuyau's /metrics serves.
-const (
-	metricGCCycles = "go_gc_cycles_total_gc_cycles_total"
-	metricScanHeap = "go_gc_scan_heap_bytes"
-	metricLiveHeap = "go_gc_heap_live_bytes"
-)
-
-// gcMetrics reads those three from the collector's /metrics (nil when it
-// cannot: the figures are then left out, the run still measured).
-func gcMetrics(ctx context.Context, api string) map[string]float64 {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+api+"/metrics", nil)
-	if err != nil {
-		return nil
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil
-	}
-	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		name, val, ok := strings.Cut(sc.Text(), " ")
-		if !ok || (name != metricGCCycles && name != metricScanHeap && name != metricLiveHeap) {
-			continue
-		}
-		if f, err := strconv.ParseFloat(strings.TrimSpace(val), 64); err == nil {
-			out[name] = f
-		}
-	}
-	return out
 }

@@ -1,15 +1,10 @@
 package main
 
 import (
-	"context"
 	"math"
-	"net/http/httptest"
-	"runtime"
-	"strings"
 	"testing"
 
 	"github.com/tuyau-net/tuyau/telemetry"
-	"github.com/tuyau-net/tuyau/telemetry/sink/prom"
 )
 
 // TestArrival: the window's histogram is the targets' growth, and its
@@ -49,26 +44,3 @@ func TestArrival(t *testing.T) {
 		})
 	}
 }
-
-// TestGCMetrics reads the three GC figures from a real exporter's
-// /metrics, and nothing from an address that does not serve it.
-func TestGCMetrics(t *testing.T) {
-	x := prom.New(emptySource{}, prom.Options{})
-	srv := httptest.NewServer(x.Handler())
-	defer srv.Close()
-	runtime.GC()
-	got := gcMetrics(context.Background(), strings.TrimPrefix(srv.URL, "http://"))
-	for _, name := range []string{metricGCCycles, metricScanHeap, metricLiveHeap} {
-		if v, ok := got[name]; !ok || v <= 0 {
-			t.Errorf("%s = %v (present %t), want a positive value; all: %v", name, v, ok, got)
-		}
-	}
-	srv.Close()
-	if got := gcMetrics(context.Background(), strings.TrimPrefix(srv.URL, "http://")); got != nil {
-		t.Errorf("closed server: %v, want nil", got)
-	}
-}
-
-type emptySource struct{}
-
-func (emptySource) State() telemetry.EngineState { return telemetry.EngineState{} }

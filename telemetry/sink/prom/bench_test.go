@@ -15,10 +15,12 @@ import (
 )
 
 // BenchmarkScrape serves /metrics for generated networks of growing size,
-// every link fed: the cost of one scrape, and per series.
+// every link fed: the cost of one scrape, and per series. 200 sites with
+// 48 ports a device is the telemetry benchmark's network.
 func BenchmarkScrape(b *testing.B) {
-	for _, sites := range []int{50, 500} {
-		snap, err := synth.Generate(synth.Options{Sites: sites, Seed: 1})
+	for _, c := range []struct{ sites, ports int }{{50, 0}, {500, 0}, {200, 48}} {
+		sites := c.sites
+		snap, err := synth.Generate(synth.Options{Sites: sites, Seed: 1, InterfacesPerDevice: c.ports})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -33,7 +35,7 @@ func BenchmarkScrape(b *testing.B) {
 		x := New(eng, Options{NoRuntime: true})
 		n := len(gather(b, x))
 		h := x.Handler()
-		b.Run(fmt.Sprintf("sites=%d/links=%d/series=%d", sites, len(p.Topo.Links), n), func(b *testing.B) {
+		b.Run(fmt.Sprintf("sites=%d/ports=%d/links=%d/series=%d", sites, c.ports, len(p.Topo.Links), n), func(b *testing.B) {
 			req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
 			var bytes int64
 			cpu0 := cpuTime()
