@@ -175,7 +175,10 @@ func (x *Exporter) Collect(ch chan<- prometheus.Metric) {
 // emitter sends const metrics, turning a construction error (a bug: the
 // labels do not match the description) into an invalid metric that fails
 // the scrape loudly rather than a panic.
-type emitter struct{ ch chan<- prometheus.Metric }
+type emitter struct {
+	ch   chan<- prometheus.Metric
+	slab sampleSlab
+}
 
 func (e *emitter) send(d *prometheus.Desc, t prometheus.ValueType, v float64, labels ...string) {
 	m, err := prometheus.NewConstMetric(d, t, v, labels...)
@@ -206,17 +209,6 @@ func (e *emitter) counter(d *prometheus.Desc, v float64, labels ...string) {
 	e.send(d, prometheus.CounterValue, v, labels...)
 }
 
-// stateSet publishes one series per state, 1 for the current one.
-func (e *emitter) stateSet(d *prometheus.Desc, current string, labels ...string) {
-	for _, s := range operStates {
-		v := 0.0
-		if s == current {
-			v = 1
-		}
-		e.gauge(d, v, append(slices.Clip(labels), s)...)
-	}
-}
-
 func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 
 func b01(b bool) float64 {
@@ -230,102 +222,132 @@ func b01(b bool) float64 {
 // the alarm engine's) and the device ends own accepts. An end whose
 // target is known to be down publishes its oper state as unknown and no
 // counters or power: its last values are stale, and a flat line would
-// read as a quiet link.
+// read as a quiet link. Each family's series go out in the order the
+// registry sorts them in (series.go).
 func (x *Exporter) links(e *emitter, st telemetry.EngineState, down map[string]bool, own func(string) bool, engine bool) {
 	d := x.d
+	type linkRef struct {
+		l  *telemetry.LinkState
+		ls labelSet
+	}
+	type endRef struct {
+		end *telemetry.LinkEnd
+		ls  labelSet
+	}
+	var links []linkRef
+	var infos []labelSet
+	if engine {
+		links = make([]linkRef, len(st.Links))
+		infos = make([]labelSet, len(st.Links))
+	}
+	ends := make([]endRef, 0, 2*len(st.Links))
 	seen := make(map[string]bool, 2*len(st.Links))
 	for i := range st.Links {
 		l := &st.Links[i]
-		ll := []string{l.ID, l.A.Site, l.B.Site}
 		if engine {
-			e.gauge(d.linkInfo, 1, l.ID, l.A.Device, l.A.Interface, l.A.Site, l.B.Device, l.B.Interface, l.B.Site,
-				strings.Join(l.Cables, ","), strings.Join(l.Ducts, ","), strconv.FormatBool(l.External))
-			e.stateSet(d.linkOper, l.Oper, ll...)
-			e.gauge(d.utilization, l.Utilization, ll...)
-			if l.SpeedMbps > 0 {
-				e.gauge(d.speed, float64(l.SpeedMbps)*1e6/8, ll...)
-			}
-			x.optics(e, l, st.LOSDBm, ll)
+			links[i] = linkRef{l, linkNames.set([]string{l.ID, l.A.Site, l.B.Site})}
+			infos[i] = infoNames.set([]string{l.ID, l.A.Device, l.A.Interface, l.A.Site, l.B.Device, l.B.Interface, l.B.Site,
+				strings.Join(l.Cables, ","), strings.Join(l.Ducts, ","), strconv.FormatBool(l.External)})
 		}
-		ends := [2]*telemetry.LinkEnd{&l.A, &l.B}
-		for j, end := range ends {
+		pair := [2]*telemetry.LinkEnd{&l.A, &l.B}
+		for j, end := range pair {
 			if end.Device == "" || !own(end.Device) {
 				continue // a circuit's far end, or a device another collector streams
 			}
 			key := end.Device + "\x00" + end.Interface
 			if seen[key] {
-				continue // one interface, one set of series
+				continue // one interface, one set of series: its first link's
 			}
 			seen[key] = true
-			far := ends[1-j]
-			x.end(e, end, []string{end.Device, end.Interface, end.Site, l.ID, far.Device, far.Interface, far.Site}, down[end.Device])
+			far := pair[1-j]
+			ends = append(ends, endRef{end, endNames.set([]string{end.Device, end.Interface, end.Site, l.ID, far.Device, far.Interface, far.Site})})
 		}
+	}
+	if engine {
+		slices.SortFunc(infos, compareSets)
+		for _, ls := range infos {
+			e.gaugeSet(d.linkInfo, 1, ls)
+		}
+		slices.SortFunc(links, func(a, b linkRef) int { return compareSets(a.ls, b.ls) })
+		for _, r := range links {
+			l, ls := r.l, r.ls
+			e.stateSetOf(d.linkOper, l.Oper, ls)
+			e.gaugeSet(d.utilization, l.Utilization, ls)
+			if l.SpeedMbps > 0 {
+				e.gaugeSet(d.speed, float64(l.SpeedMbps)*1e6/8, ls)
+			}
+			x.optics(e, l, st.LOSDBm, ls)
+		}
+	}
+	slices.SortFunc(ends, func(a, b endRef) int { return compareSets(a.ls, b.ls) })
+	for _, r := range ends {
+		x.end(e, r.end, r.ls, down[r.end.Device])
 	}
 }
 
-func (x *Exporter) optics(e *emitter, l *telemetry.LinkState, los float64, ll []string) {
+func (x *Exporter) optics(e *emitter, l *telemetry.LinkState, los float64, ls labelSet) {
 	d := x.d
 	if l.HasBudget {
-		e.gauge(d.expectedRx, l.ExpectedRxDBm, ll...)
-		e.gauge(d.sensitivity, l.SensitivityDBm, ll...)
-		e.gauge(d.budgetMargin, l.BudgetMarginDB, ll...)
+		e.gaugeSet(d.expectedRx, l.ExpectedRxDBm, ls)
+		e.gaugeSet(d.sensitivity, l.SensitivityDBm, ls)
+		e.gaugeSet(d.budgetMargin, l.BudgetMarginDB, ls)
 	}
 	if !l.HasRx {
 		return
 	}
-	e.gauge(d.linkRx, l.MeasuredRxDBm, ll...)
+	e.gaugeSet(d.linkRx, l.MeasuredRxDBm, ls)
 	if l.HasBudget {
 		// Measured against the plan even with no light: a dark receiver
 		// is that many dB under its sensitivity.
-		e.gauge(d.rxMargin, l.MeasuredRxDBm-l.SensitivityDBm, ll...)
-		e.gauge(d.deviation, l.MeasuredRxDBm-l.ExpectedRxDBm, ll...)
+		e.gaugeSet(d.rxMargin, l.MeasuredRxDBm-l.SensitivityDBm, ls)
+		e.gaugeSet(d.deviation, l.MeasuredRxDBm-l.ExpectedRxDBm, ls)
 	}
 	if l.MeasuredRxDBm <= los {
 		return // no light: the loss and the worst-case margin are not measured
 	}
 	if l.HasBudget {
-		e.gauge(d.worstMargin, l.WorstCaseMarginDB, ll...)
-		e.gauge(d.excessLoss, l.ExcessLossDB, ll...)
+		e.gaugeSet(d.worstMargin, l.WorstCaseMarginDB, ls)
+		e.gaugeSet(d.excessLoss, l.ExcessLossDB, ls)
 	}
 	if l.LossDB != 0 {
-		e.gauge(d.loss, l.LossDB, ll...)
+		e.gaugeSet(d.loss, l.LossDB, ls)
 	}
 	rxEnd := &l.A
 	if l.RxEnd == "b" {
 		rxEnd = &l.B
 	}
 	if rxEnd.HasBaseline {
-		e.gauge(d.drift, l.DriftDB, ll...)
+		e.gaugeSet(d.drift, l.DriftDB, ls)
 	}
 }
 
-func (x *Exporter) end(e *emitter, end *telemetry.LinkEnd, el []string, targetDown bool) {
+func (x *Exporter) end(e *emitter, end *telemetry.LinkEnd, ls labelSet, targetDown bool) {
 	d := x.d
 	oper := telemetry.OperOf(end.Oper)
 	if oper == "" || targetDown {
 		oper = "unknown"
 	}
-	e.stateSet(d.ifOper, oper, el...)
-	e.counter(d.counterResets, float64(end.Resets), el...)
+	e.stateSetOf(d.ifOper, oper, ls)
+	e.counterSet(d.counterResets, float64(end.Resets), ls)
 	if targetDown {
 		return
 	}
 	if end.HasCounters {
-		e.counter(d.rxBytes, float64(end.InOctets), el...)
-		e.counter(d.txBytes, float64(end.OutOctets), el...)
-		e.counter(d.rxPkts, float64(end.InPkts), el...)
-		e.counter(d.txPkts, float64(end.OutPkts), el...)
-		e.counter(d.rxErrors, float64(end.InErrors), el...)
-		e.counter(d.txErrors, float64(end.OutErrors), el...)
-		e.counter(d.rxDiscards, float64(end.InDiscard), el...)
-		e.counter(d.txDiscard, float64(end.OutDiscard), el...)
+		e.counterSet(d.rxBytes, float64(end.InOctets), ls)
+		e.counterSet(d.txBytes, float64(end.OutOctets), ls)
+		e.counterSet(d.rxPkts, float64(end.InPkts), ls)
+		e.counterSet(d.txPkts, float64(end.OutPkts), ls)
+		e.counterSet(d.rxErrors, float64(end.InErrors), ls)
+		e.counterSet(d.txErrors, float64(end.OutErrors), ls)
+		e.counterSet(d.rxDiscards, float64(end.InDiscard), ls)
+		e.counterSet(d.txDiscard, float64(end.OutDiscard), ls)
 	}
 	if end.HasOptics {
-		e.gauge(d.rxPower, end.RxDBm, el...)
-		e.gauge(d.txPower, end.TxDBm, el...)
+		e.gaugeSet(d.rxPower, end.RxDBm, ls)
+		e.gaugeSet(d.txPower, end.TxDBm, ls)
 	}
 	if !end.Updated.IsZero() {
-		e.gauge(d.ifUpdated, unixSeconds(end.Updated), el...)
+		e.gaugeSet(d.ifUpdated, unixSeconds(end.Updated), ls)
 	}
 }
 

@@ -12,6 +12,14 @@ var (
 	linkLabels   = []string{"link", "a_site", "b_site"}
 	targetLabels = []string{"target"}
 	sinkLabels   = []string{"sink"}
+	// infoLabels are tuyau_link_info's.
+	infoLabels = []string{"link", "a_device", "a_interface", "a_site", "b_device", "b_interface", "b_site", "cables", "ducts", "external"}
+
+	// The same, with the order their series' label pairs are kept in
+	// (series.go).
+	endNames  = newLabelNames(endLabels...)
+	linkNames = newLabelNames(linkLabels...)
+	infoNames = newLabelNames(infoLabels...)
 )
 
 // operStates are the values of the oper-state state sets: exactly one
@@ -71,7 +79,7 @@ func newDescs() *descs {
 		txPower:       d("tuyau_interface_optical_tx_power_dbm", "Transceiver launch power of the worst channel, dBm.", endLabels),
 		ifUpdated:     d("tuyau_interface_last_update_timestamp_seconds", "Device timestamp of the interface's latest update, Unix seconds.", endLabels),
 
-		linkInfo:     d("tuyau_link_info", "An inventory link: its ends, cables and ducts (shared-risk groups); always 1.", []string{"link", "a_device", "a_interface", "a_site", "b_device", "b_interface", "b_site", "cables", "ducts", "external"}),
+		linkInfo:     d("tuyau_link_info", "An inventory link: its ends, cables and ducts (shared-risk groups); always 1.", infoLabels),
 		linkOper:     d("tuyau_link_oper_state", "Link state as a state set: up (both ends up), down (either end down), unknown.", linkState),
 		utilization:  d("tuyau_link_utilization_ratio", "Worst direction of either end over the link speed, 0 to 1.", linkLabels),
 		speed:        d("tuyau_link_speed_bytes", "Link speed from the inventory, bytes per second.", linkLabels),
