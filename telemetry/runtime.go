@@ -23,7 +23,7 @@ type RuntimeStats struct {
 }
 
 // runtimeSamples are the runtime/metrics names RuntimeStats reads, in the
-// order readRuntime fills it.
+// order ReadRuntime fills it.
 var runtimeSamples = []string{
 	"/gc/cycles/total:gc-cycles",
 	"/gc/scan/heap:bytes",

@@ -299,9 +299,12 @@ func measure(ctx context.Context, args []string) error {
 	// The GC figures come from the collector's /api/v1/runtime, not a
 	// scrape of /metrics: that costs the collector a second or more of
 	// CPU at 200 x 48 and a heap of its own that the next collection marks.
-	gcCtx, gcCancel := context.WithTimeout(ctx, 10*time.Second)
-	gc0, gcErr0 := api0.Runtime(gcCtx)
-	gcCancel()
+	readGC := func() (telemetry.RuntimeStats, error) {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		return api0.Runtime(cctx)
+	}
+	gc0, gcErr0 := readGC()
 	r.LoadAvg = loadAvg()
 	s0, err := take()
 	if err != nil {
@@ -314,9 +317,7 @@ func measure(ctx context.Context, args []string) error {
 		return err
 	}
 	r.LoadAvgEnd = loadAvg()
-	gcCtx, gcCancel = context.WithTimeout(ctx, 10*time.Second)
-	gc1, gcErr1 := api0.Runtime(gcCtx)
-	gcCancel()
+	gc1, gcErr1 := readGC()
 	r.Seconds = s1.at.Sub(s0.at).Seconds()
 	r.Targets, r.Connected = s1.targets, s1.connected
 	r.Leaves = s1.leaves - s0.leaves

@@ -23,8 +23,9 @@ var (
 )
 
 // operStates are the values of the oper-state state sets: exactly one
-// series of each interface and link is 1.
-var operStates = []string{"up", "down", "unknown"}
+// series of each interface and link is 1. They are in the order a state
+// set's series sort in, which is the order they are sent in (series.go).
+var operStates = []string{"down", "unknown", "up"}
 
 // severities are published in full for tuyau_alarms_active, so that a
 // severity with no alarm reads 0 rather than nothing.
@@ -62,8 +63,8 @@ func newDescs() *descs {
 	d := func(name, help string, labels []string) *prometheus.Desc {
 		return prometheus.NewDesc(name, help, labels, nil)
 	}
-	withState := append(append([]string(nil), endLabels...), "state")
-	linkState := append(append([]string(nil), linkLabels...), "state")
+	withState := append(append([]string(nil), endLabels...), stateLabel)
+	linkState := append(append([]string(nil), linkLabels...), stateLabel)
 	return &descs{
 		rxBytes:       d("tuyau_interface_receive_bytes_total", "Octets received (the device's in-octets counter; resets when the device reboots).", endLabels),
 		txBytes:       d("tuyau_interface_transmit_bytes_total", "Octets sent (the device's out-octets counter).", endLabels),

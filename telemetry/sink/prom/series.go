@@ -121,17 +121,14 @@ func (e *emitter) counterSet(d *prometheus.Desc, v float64, ls labelSet) {
 // stateLabel is the name of a state set's extra label.
 var stateLabel = "state"
 
-// sortedStates are operStates in the order a state set's series sort.
-var sortedStates = slices.Sorted(slices.Values(operStates))
-
 // stateSetOf publishes one series per state over ls plus the state, 1 for
-// the current one, in sorted order.
+// the current one, in operStates' (sorted) order.
 func (e *emitter) stateSetOf(d *prometheus.Desc, current string, ls labelSet) {
-	for i := range sortedStates {
+	for i := range operStates {
 		v := 0.0
-		if sortedStates[i] == current {
+		if operStates[i] == current {
 			v = 1
 		}
-		e.gaugeSet(d, v, ls.withLast(&stateLabel, &sortedStates[i]))
+		e.gaugeSet(d, v, ls.withLast(&stateLabel, &operStates[i]))
 	}
 }

@@ -103,8 +103,11 @@ func compareStr(a, b string) int {
 }
 
 // TestStateSortsLast: a state set's extra label goes after every other
-// label of the families that have one.
+// label of the families that have one, and its values are listed sorted.
 func TestStateSortsLast(t *testing.T) {
+	if !slices.IsSorted(operStates) {
+		t.Errorf("operStates %v not sorted: a state set's series would go out of order", operStates)
+	}
 	for _, names := range [][]string{endLabels, linkLabels} {
 		for _, n := range names {
 			if n >= stateLabel {
